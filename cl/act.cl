@@ -1,0 +1,42 @@
+/* act.cl: element-wise kernels: activations (ReLU, sigmoid) forward and
+ * backward, and the vector helpers axpy and copy. One work-item per element;
+ * n is the element count. OpenCL C 1.2, float literals explicit (PoCL). */
+
+__kernel void cu_act_relu_fwd(__global float *y, __global const float *x, const int n)
+{
+    const int i = get_global_id(0);
+    if (i < n)
+        y[i] = fmax(x[i], 0.0f);
+}
+
+/* In place: dy *= (y > 0). */
+__kernel void cu_act_relu_bwd(__global float *dy, __global const float *y, const int n)
+{
+    const int i = get_global_id(0);
+    if (i < n && !(y[i] > 0.0f))
+        dy[i] = 0.0f;
+}
+
+__kernel void cu_act_sigmoid_fwd(__global float *y, __global const float *x, const int n)
+{
+    const int i = get_global_id(0);
+    if (i < n)
+        y[i] = 1.0f / (1.0f + exp(-x[i]));
+}
+
+/* dx += dy * y * (1 - y) */
+__kernel void cu_act_sigmoid_bwd(__global float *dx, __global const float *dy, __global const float *y,
+                                 const int n)
+{
+    const int i = get_global_id(0);
+    if (i < n)
+        dx[i] += dy[i] * y[i] * (1.0f - y[i]);
+}
+
+/* y += alpha * x */
+__kernel void cu_act_axpy(__global float *y, const float alpha, __global const float *x, const int n)
+{
+    const int i = get_global_id(0);
+    if (i < n)
+        y[i] += alpha * x[i];
+}

@@ -1,0 +1,38 @@
+/* status.h: the status codes every clunet function returns, and the error
+ * record that carries one message up to main.c.
+ *
+ * The numeric values are the process exit codes (DESIGN.md section 2):
+ * 1 usage, 2 bad input data or model file, 3 OpenCL/device error,
+ * 4 I/O error writing output. Library code never prints or exits; it fills a
+ * struct cu_err with one line and returns the status. The first failure wins:
+ * later, less specific messages do not overwrite it. */
+#ifndef CLUNET_STATUS_H
+#define CLUNET_STATUS_H
+
+enum cu_status {
+    CU_OK = 0,
+    CU_EUSAGE = 1,  /* bad command line or API misuse (e.g. shape mismatch) */
+    CU_EINPUT = 2,  /* bad input data or model file, NaN loss */
+    CU_EDEVICE = 3, /* OpenCL or device error, out of device memory */
+    CU_EIO = 4,     /* cannot write output */
+};
+
+struct cu_err {
+    enum cu_status status;
+    char msg[1024];
+};
+
+#if defined(__GNUC__)
+#define CU_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CU_PRINTF(a, b)
+#endif
+
+/* Records the message (printf-style, no trailing newline) unless an earlier
+ * failure is already recorded; returns s (or the earlier status). e may be
+ * NULL. */
+enum cu_status cu_fail(struct cu_err *e, enum cu_status s, const char *fmt, ...) CU_PRINTF(3, 4);
+
+void cu_err_clear(struct cu_err *e);
+
+#endif

@@ -1,0 +1,122 @@
+/* backend.c: opening a backend by spec, and the backend-independent half of
+ * tensor handling (shape bookkeeping, traffic counters), around the table
+ * of src/backend_impl.h. */
+#include "backend_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum cu_status cu_backend_open(const char *spec, struct cu_backend **out, struct cu_err *err)
+{
+    if (!spec || !*spec)
+        spec = getenv("CLUNET_DEVICE");
+    if (spec && strcasecmp(spec, "ref") == 0)
+        return cu_ref_backend_new(out, err);
+    struct cu_backend *be = NULL;
+    enum cu_status st = cu_cl_backend_new(spec, &be, err);
+    if (st)
+        return st;
+    if (!be) /* default spec and no OpenCL device at all */
+        return cu_ref_backend_new(out, err);
+    *out = be;
+    return CU_OK;
+}
+
+void cu_backend_free(struct cu_backend *be)
+{
+    if (be)
+        be->ops->destroy(be);
+}
+
+const char *cu_backend_name(const struct cu_backend *be) { return be->ops->name; }
+
+enum cu_backend_kind cu_backend_kind(const struct cu_backend *be) { return be->kind; }
+
+void cu_backend_caps(const struct cu_backend *be, struct cu_caps *out)
+{
+    memset(out, 0, sizeof *out);
+    be->ops->caps(be, out);
+}
+
+void cu_backend_stats(const struct cu_backend *be, struct cu_backend_stats *out) { *out = be->stats; }
+
+enum cu_status cu_backend_sync(struct cu_backend *be, struct cu_err *err) { return be->ops->sync(be, err); }
+
+size_t cu_shape_numel(struct cu_shape s) { return (size_t)s.n * (size_t)s.c * (size_t)s.h * (size_t)s.w; }
+
+size_t cu_tensor_numel(const struct cu_tensor *t)
+{
+    return (size_t)t->n * (size_t)t->c * (size_t)t->h * (size_t)t->w;
+}
+
+struct cu_shape cu_tensor_shape(const struct cu_tensor *t) { return (struct cu_shape){t->n, t->c, t->h, t->w}; }
+
+static size_t tensor_bytes(const struct cu_tensor *t)
+{
+    return (size_t)t->cap_n * (size_t)t->c * (size_t)t->h * (size_t)t->w * sizeof(float);
+}
+
+enum cu_status cu_tensor_new(struct cu_backend *be, struct cu_shape s, const char *name,
+                             struct cu_tensor **out, struct cu_err *err)
+{
+    if (s.n < 1 || s.c < 1 || s.h < 1 || s.w < 1)
+        return cu_fail(err, CU_EUSAGE, "%s: invalid tensor shape %dx%dx%dx%d", name ? name : "tensor", s.n, s.c,
+                       s.h, s.w);
+    struct cu_tensor *t = calloc(1, sizeof *t);
+    if (!t)
+        return cu_fail(err, CU_EDEVICE, "%s: out of host memory", name ? name : "tensor");
+    t->be = be;
+    t->n = t->cap_n = s.n;
+    t->c = s.c;
+    t->h = s.h;
+    t->w = s.w;
+    snprintf(t->name, sizeof t->name, "%s", name ? name : "tensor");
+    enum cu_status st = be->ops->tensor_alloc(be, t, err);
+    if (st) {
+        free(t);
+        return st;
+    }
+    be->stats.allocs++;
+    be->stats.bytes_live += tensor_bytes(t);
+    if (be->stats.bytes_live > be->stats.bytes_peak)
+        be->stats.bytes_peak = be->stats.bytes_live;
+    *out = t;
+    return CU_OK;
+}
+
+void cu_tensor_free(struct cu_tensor *t)
+{
+    if (!t)
+        return;
+    t->be->stats.bytes_live -= tensor_bytes(t);
+    t->be->ops->tensor_release(t->be, t);
+    free(t);
+}
+
+enum cu_status cu_tensor_set_batch(struct cu_tensor *t, int n, struct cu_err *err)
+{
+    if (n < 1 || n > t->cap_n)
+        return cu_fail(err, CU_EUSAGE, "%s: batch %d outside 1..%d", t->name, n, t->cap_n);
+    t->n = n;
+    return CU_OK;
+}
+
+enum cu_status cu_tensor_upload(struct cu_tensor *t, const float *src, struct cu_err *err)
+{
+    size_t count = cu_tensor_numel(t);
+    t->be->stats.uploads++;
+    t->be->stats.bytes_up += count * sizeof(float);
+    return t->be->ops->upload(t->be, t, src, count, err);
+}
+
+enum cu_status cu_tensor_download(const struct cu_tensor *t, float *dst, struct cu_err *err)
+{
+    size_t count = cu_tensor_numel(t);
+    t->be->stats.downloads++;
+    t->be->stats.bytes_down += count * sizeof(float);
+    return t->be->ops->download(t->be, t, dst, count, err);
+}
+
+enum cu_status cu_tensor_zero(struct cu_tensor *t, struct cu_err *err) { return t->be->ops->zero(t->be, t, err); }

@@ -1,0 +1,95 @@
+/* cl_internal.h: the state of the OpenCL backend, shared by the files of
+ * src/cl/ and nothing else.
+ *
+ *   cl_device.c   enumerate platforms/devices, parse a device spec, caps,
+ *                 the --list-devices table
+ *   cl_program.c  build the embedded cl/ sources for the device, with the
+ *                 on-disk binary cache; kernel lookup by name
+ *   cl_backend.c  fills the ops table; tensors (cl_mem), upload/download,
+ *                 zero, copy, sync; the im2col scratch buffer
+ *   cl_ops_*.c    the ops: enqueue kernels from cl/ (and CLBlast SGEMM)
+ *   cl_gemm.c     the GEMM used by the convolutions
+ *
+ * Everything is enqueued on one in-order queue; only downloads and
+ * cu_backend_sync wait. No allocation happens inside a training step: the
+ * scratch buffer grows on first use and is then reused. */
+#ifndef CLUNET_CL_INTERNAL_H
+#define CLUNET_CL_INTERNAL_H
+
+#include <CL/cl.h>
+#include <stdbool.h>
+
+#include "backend_impl.h"
+
+#define CU_CL_MAX_KERNELS 96
+
+struct cu_cl_kernel_entry {
+    char name[64];
+    cl_kernel kernel;
+};
+
+struct cu_cl_backend {
+    struct cu_backend base; /* first member: (struct cu_backend *) casts */
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context ctx;
+    cl_command_queue queue;
+    struct cu_caps caps;
+    char platform_name[128];
+    char driver_version[64];
+    char id[16]; /* "0:1" */
+    cl_program programs[16];
+    int nprograms;
+    struct cu_cl_kernel_entry kernels[CU_CL_MAX_KERNELS];
+    int nkernels;
+    cl_mem scratch; /* im2col/col2im workspace, grown, never shrunk */
+    size_t scratch_bytes;
+    bool use_cache;         /* binary cache on (CLUNET_NO_KERNEL_CACHE unset) */
+    double build_seconds;   /* program build (or cache load) time */
+    int cache_hits, cache_misses;
+};
+
+static inline struct cu_cl_backend *cu_cl(struct cu_backend *be) { return (struct cu_cl_backend *)be; }
+static inline cl_mem cu_cl_mem(const struct cu_tensor *t) { return (cl_mem)t->impl; }
+
+/* "CL_OUT_OF_RESOURCES" for -5, etc. */
+const char *cu_cl_strerror(cl_int rc);
+
+/* On rc != CL_SUCCESS records "<device>: <call>(<what>): <CL_NAME>" with
+ * CU_EDEVICE and returns it; else CU_OK. */
+enum cu_status cu_cl_check(const struct cu_cl_backend *cb, cl_int rc, const char *call, const char *what,
+                           struct cu_err *err);
+#define CU_CL(cb, expr, what, err) cu_cl_check((cb), (expr), #expr, (what), (err))
+
+/* The kernel of that name from the built programs (cached after the first
+ * lookup); fails naming the kernel if no program has it. */
+enum cu_status cu_cl_kernel(struct cu_cl_backend *cb, const char *name, cl_kernel *out, struct cu_err *err);
+
+/* Enqueues k over a 1-, 2- or 3-D range; global sizes are rounded up to a
+ * multiple of local when local is given (kernels bound-check). */
+enum cu_status cu_cl_launch(struct cu_cl_backend *cb, cl_kernel k, const char *kname, cl_uint dims,
+                            const size_t *global, const size_t *local, struct cu_err *err);
+
+/* A scratch buffer of at least bytes (grown when needed, then reused). */
+enum cu_status cu_cl_scratch(struct cu_cl_backend *cb, size_t bytes, cl_mem *out, struct cu_err *err);
+
+/* Device enumeration (cl_device.c). */
+struct cu_cl_device_info {
+    char id[16];
+    cl_platform_id platform;
+    cl_device_id device;
+    char platform_name[128];
+    char name[128];
+    char type[16]; /* "gpu", "cpu", "accelerator", "other" */
+    char version[64];      /* OpenCL C version */
+    char driver[64];
+    unsigned compute_units, max_clock_mhz;
+    uint64_t global_mem, max_alloc, local_mem;
+    int fp16, fp64;
+};
+
+/* Programs (cl_program.c): builds every embedded source for the device. */
+enum cu_status cu_cl_programs_build(struct cu_cl_backend *cb, struct cu_err *err);
+void cu_cl_programs_release(struct cu_cl_backend *cb);
+
+#endif

@@ -1,0 +1,68 @@
+/* main.c: the clunet command line: global flags and dispatch to the
+ * sub-commands of cli.h. Nothing else lives here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clunet/cli.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"devices", cu_cmd_devices, "list OpenCL devices and the ref backend (also --list-devices)"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: clunet [--device SPEC] COMMAND [options]   (clunet COMMAND --help for each)\n\n"
+               "U-Net segmentation of cell nuclei on any OpenCL device, with a pure-C reference backend.\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nglobal options:\n"
+               "  --list-devices   same as `clunet devices`\n"
+               "  --device SPEC    ref, an id (0:1), a name substring, or gpu/cpu/accelerator;\n"
+               "                   also CLUNET_DEVICE. Default: first GPU, else first OpenCL\n"
+               "                   device, else ref.\n"
+               "  -h, --help       this help\n"
+               "\nexit codes: 0 ok, 1 usage, 2 bad input data or model file, 3 OpenCL/device error,\n"
+               "            4 cannot write output, 130 interrupted.\n");
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1;
+    /* Global flags before the command; --device is exported so that every
+     * command sees it through CLUNET_DEVICE. */
+    while (i < argc && argv[i][0] == '-') {
+        if (!strcmp(argv[i], "--list-devices")) {
+            argv[i] = "devices";
+            break;
+        } else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
+            setenv("CLUNET_DEVICE", argv[i + 1], 1);
+            i += 2;
+        } else if (!strncmp(argv[i], "--device=", 9)) {
+            setenv("CLUNET_DEVICE", argv[i] + 9, 1);
+            i++;
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "clunet: unknown option %s (see clunet --help)\n", argv[i]);
+            return 1;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 1;
+    }
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        if (!strcmp(argv[i], commands[k].name))
+            return commands[k].run(argc - i, argv + i);
+    fprintf(stderr, "clunet: unknown command %s (see clunet --help)\n", argv[i]);
+    return 1;
+}

@@ -1,0 +1,110 @@
+/* ref_backend.c: the reference backend's table and its memory: tensors
+ * are plain host float arrays, "device" transfers are memcpy, sync is a
+ * no-op. The ops live in ref_*.c beside this file. */
+#include "ref_ops.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void ref_destroy(struct cu_backend *be) { free(be); }
+
+static void ref_caps(const struct cu_backend *be, struct cu_caps *out)
+{
+    (void)be;
+    snprintf(out->name, sizeof out->name, "ref");
+    out->kind = CU_BACKEND_REF;
+    out->fp64 = 1;
+}
+
+static enum cu_status ref_alloc(struct cu_backend *be, struct cu_tensor *t, struct cu_err *err)
+{
+    (void)be;
+    size_t n = (size_t)t->cap_n * (size_t)t->c * (size_t)t->h * (size_t)t->w;
+    t->impl = calloc(n, sizeof(float));
+    if (!t->impl)
+        return cu_fail(err, CU_EDEVICE, "ref: %s: cannot allocate %zu bytes of host memory", t->name,
+                       n * sizeof(float));
+    return CU_OK;
+}
+
+static void ref_release(struct cu_backend *be, struct cu_tensor *t)
+{
+    (void)be;
+    free(t->impl);
+    t->impl = NULL;
+}
+
+static enum cu_status ref_upload(struct cu_backend *be, struct cu_tensor *t, const float *src, size_t count,
+                                 struct cu_err *err)
+{
+    (void)be, (void)err;
+    memcpy(t->impl, src, count * sizeof(float));
+    return CU_OK;
+}
+
+static enum cu_status ref_download(struct cu_backend *be, const struct cu_tensor *t, float *dst, size_t count,
+                                   struct cu_err *err)
+{
+    (void)be, (void)err;
+    memcpy(dst, t->impl, count * sizeof(float));
+    return CU_OK;
+}
+
+static enum cu_status ref_zero(struct cu_backend *be, struct cu_tensor *t, struct cu_err *err)
+{
+    (void)be, (void)err;
+    memset(t->impl, 0, cu_tensor_numel(t) * sizeof(float));
+    return CU_OK;
+}
+
+static enum cu_status ref_copy(struct cu_backend *be, struct cu_tensor *dst, const struct cu_tensor *src,
+                               struct cu_err *err)
+{
+    (void)be, (void)err;
+    memmove(dst->impl, src->impl, cu_tensor_numel(src) * sizeof(float));
+    return CU_OK;
+}
+
+static enum cu_status ref_axpy(struct cu_backend *be, struct cu_tensor *y, float alpha, const struct cu_tensor *x,
+                               struct cu_err *err)
+{
+    (void)be, (void)err;
+    float *py = y->impl;
+    const float *px = x->impl;
+    for (size_t i = 0, n = cu_tensor_numel(x); i < n; i++)
+        py[i] += alpha * px[i];
+    return CU_OK;
+}
+
+static enum cu_status ref_sync(struct cu_backend *be, struct cu_err *err)
+{
+    (void)be, (void)err;
+    return CU_OK;
+}
+
+static const struct cu_backend_ops ref_table = {
+    .name = "ref",
+    .destroy = ref_destroy,
+    .caps = ref_caps,
+    .tensor_alloc = ref_alloc,
+    .tensor_release = ref_release,
+    .upload = ref_upload,
+    .download = ref_download,
+    .zero = ref_zero,
+    .copy = ref_copy,
+    .axpy = ref_axpy,
+    .sync = ref_sync,
+    /* ops: ref_ops.h */
+};
+
+enum cu_status cu_ref_backend_new(struct cu_backend **out, struct cu_err *err)
+{
+    struct cu_backend *be = calloc(1, sizeof *be);
+    if (!be)
+        return cu_fail(err, CU_EDEVICE, "ref: out of host memory");
+    be->ops = &ref_table;
+    be->kind = CU_BACKEND_REF;
+    *out = be;
+    return CU_OK;
+}
