@@ -30,6 +30,8 @@ struct rd {
     png_bytep buf;   /* h * rowbytes, decoded rows */
     png_bytepp rows; /* h pointers into buf */
     int h, w, ch, depth;
+    unsigned char pre[25]; /* the IHDR chunk, read ahead to check the size */
+    size_t pre_len, pre_pos;
     char msg[200];
 };
 
@@ -48,8 +50,15 @@ static void on_warning(png_structp png, png_const_charp m)
 static void on_read(png_structp png, png_bytep data, size_t n)
 {
     struct rd *r = png_get_io_ptr(png);
-    if (fread(data, 1, n, r->f) != n)
+    while (n && r->pre_pos < r->pre_len)
+        *data++ = r->pre[r->pre_pos++], n--;
+    if (n && fread(data, 1, n, r->f) != n)
         png_error(png, ferror(r->f) ? "read error" : "file is truncated");
+}
+
+static unsigned long be32(const unsigned char *p)
+{
+    return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 | (unsigned long)p[2] << 8 | p[3];
 }
 
 /* Checks the 8-byte signature, naming what the file is when it is not a PNG. */
@@ -63,6 +72,15 @@ static enum cu_status check_signature(struct rd *r, struct cu_err *err)
         return cu_fail(err, CU_EINPUT, "%s: not a PNG file (it is a JPEG)", r->path);
     if (n < 8 || png_sig_cmp(sig, 0, 8))
         return cu_fail(err, CU_EINPUT, "%s: not a PNG file (bad signature)", r->path);
+    /* Refuse a huge image before libpng reads anything else: the size is in
+     * IHDR, the first chunk (length 13, "IHDR", width, height, ...). The CRC
+     * is still checked by libpng when it reads these bytes again. */
+    r->pre_len = fread(r->pre, 1, sizeof r->pre, r->f);
+    if (r->pre_len == sizeof r->pre && !memcmp(r->pre + 4, "IHDR", 4)) {
+        unsigned long long w = be32(r->pre + 8), h = be32(r->pre + 12);
+        if (w * h > CU_PNG_MAX_PIXELS)
+            return cu_fail(err, CU_EINPUT, "%s: image is %llux%llu, over the limit of 2^28 pixels", r->path, w, h);
+    }
     return CU_OK;
 }
 
@@ -195,13 +213,15 @@ enum cu_status cu_png_read_rgb(const char *path, struct cu_image *out, struct cu
     if (!st)
         st = cu_image_new(&im, 3, r.h, r.w, err);
     if (!st) {
-        float scale = r.depth == 16 ? 1.0f / 65535.0f : 1.0f / 255.0f;
+        /* Division, not a reciprocal product: v / 255.0f is what the
+         * resize fixtures and numpy's float32 arithmetic give. */
+        float denom = r.depth == 16 ? 65535.0f : 255.0f;
         size_t plane = (size_t)r.h * (size_t)r.w;
         for (int y = 0; y < r.h; y++)
             for (int x = 0; x < r.w; x++)
                 for (int k = 0; k < 3; k++)
                     im.px[plane * (size_t)k + (size_t)y * (size_t)r.w + (size_t)x] =
-                        (float)sample(&r, y, x, r.ch == 3 ? k : 0) * scale;
+                        (float)sample(&r, y, x, r.ch >= 3 ? k : 0) / denom;
         *out = im;
     }
     rd_close(&r);
@@ -222,7 +242,7 @@ enum cu_status cu_png_read_labels(const char *path, struct cu_labels *out, struc
         for (int y = 0; y < r.h; y++)
             for (int x = 0; x < r.w; x++) {
                 uint32_t l = sample(&r, y, x, 0);
-                if (r.ch == 3)
+                if (r.ch >= 3) /* a palette with tRNS expands to 4 channels */
                     l = l << 16 | sample(&r, y, x, 1) << 8 | sample(&r, y, x, 2);
                 v[(size_t)y * (size_t)r.w + (size_t)x] = l;
             }
