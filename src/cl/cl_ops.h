@@ -1,12 +1,26 @@
-/* cl_ops.h: what the op files of the cl backend share (cl_ops_*.c,
- * cl_gemm.c): the op entry points that cl_backend.c puts in the table, the
- * GEMM every convolution goes through, and a one-call kernel launcher.
- * The device, program and tensor layers are in cl_internal.h. */
+/* cl_ops.h: the ops of the cl backend, one block per cl_ops_*.c file, as
+ * the table in cl_backend.c uses them, and what the op files share: the
+ * GEMM every convolution goes through (cl_gemm.c) and a one-call kernel
+ * launcher (cl_ops_run.c). Signatures are those of backend_impl.h;
+ * arguments arrive checked by ops.c. */
 #ifndef CLUNET_CL_OPS_H
 #define CLUNET_CL_OPS_H
 
 #include "cl_internal.h"
 
+/* cl_ops_act.c (cl/act.cl): element-wise activations and axpy. */
+enum cu_status cu_cl_axpy(struct cu_backend *be, struct cu_tensor *y, float alpha, const struct cu_tensor *x,
+                          struct cu_err *err);
+enum cu_status cu_cl_relu_fwd(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,
+                              struct cu_err *err);
+enum cu_status cu_cl_relu_bwd(struct cu_backend *be, struct cu_tensor *dy, const struct cu_tensor *y,
+                              struct cu_err *err);
+enum cu_status cu_cl_sigmoid_fwd(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,
+                                 struct cu_err *err);
+enum cu_status cu_cl_sigmoid_bwd(struct cu_backend *be, struct cu_tensor *dx, const struct cu_tensor *dy,
+                                 const struct cu_tensor *y, struct cu_err *err);
+
+/* --- clops --- */
 /* Work-group size of the reduction kernels (CU_RED_WG in conv.cl, loss.cl). */
 #define CU_CL_RED_WG 64
 
@@ -44,7 +58,8 @@ enum cu_status cu_cl_gemm(struct cu_cl_backend *cb, bool trans_a, bool trans_b, 
                           cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb, float beta, cl_mem c,
                           size_t c_off, int ldc, const char *what, struct cu_err *err);
 
-/* The ops (signatures of backend_impl.h). */
+/* cl_ops_conv.c, cl_ops_pool.c, cl_ops_upsample.c, cl_ops_tconv.c,
+ * cl_ops_concat.c, cl_ops_loss.c, cl_ops_adam.c (cl/conv.cl ... adam.cl). */
 enum cu_status cu_cl_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,
                               const struct cu_tensor *w, const struct cu_tensor *b, enum cu_act act,
                               struct cu_err *err);
