@@ -70,7 +70,7 @@ __kernel void cu_conv_bias_act(__global float *y, __global const float *b, const
     if (i >= total)
         return;
     float v = y[i] + b[(i / HW) % C];
-    if (relu && !(v > 0.0f))
+    if (relu && v < 0.0f) /* a NaN stays NaN, as in ref */
         v = 0.0f;
     y[i] = v;
 }
