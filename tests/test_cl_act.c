@@ -4,13 +4,16 @@
  * definitions in ops.h evaluated in double on the host (ref's own
  * element-wise ops are another helper's; the definitions are what both
  * must meet), in place where ops.h allows it; and an allocation beyond
- * CL_DEVICE_MAX_MEM_ALLOC_SIZE refused with a message naming the tensor.
+ * CL_DEVICE_MAX_MEM_ALLOC_SIZE or the free global memory refused with a
+ * message naming the tensor; the helpers the op files use (kernel lookup by
+ * name, the scratch buffer).
  * Runs on the first OpenCL CPU device (PoCL in CI). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl/cl_internal.h"
 #include "clunet/ops.h"
 #include "testutil.h"
 
@@ -191,6 +194,52 @@ static void check_too_big(struct cu_backend *cl)
              (unsigned long long)after.bytes_live);
 }
 
+/* The global-memory check, with the device's size lowered in the backend's
+ * caps so that a small tensor crosses it (no real memory is exhausted). */
+static void check_global_limit(struct cu_backend *cl)
+{
+    struct cu_cl_backend *cb = cu_cl(cl);
+    uint64_t saved = cb->caps.global_mem;
+    struct cu_tensor *held = tu_tensor(cl, (struct cu_shape){1, 1, 16, 16}, "held", NULL);
+    cb->caps.global_mem = cl->stats.bytes_live + 4000; /* room for 1000 floats more */
+    struct cu_err err = {0};
+    struct cu_tensor *t = NULL;
+    enum cu_status st = cu_tensor_new(cl, (struct cu_shape){1, 1, 32, 32}, "enc1.act", &t, &err);
+    TU_CHECK(st == CU_EDEVICE && !t && strstr(err.msg, "enc1.act") && strstr(err.msg, "free") &&
+                 strstr(err.msg, "--batch"),
+             "past free global memory: CU_EDEVICE naming the tensor: %s", err.msg);
+    cu_err_clear(&err);
+    st = cu_tensor_new(cl, (struct cu_shape){1, 1, 10, 100}, "fits", &t, &err);
+    TU_CHECK(st == CU_OK, "exactly the free memory still fits");
+    cu_tensor_free(t);
+    cb->caps.global_mem = saved;
+    cu_tensor_free(held);
+}
+
+static void check_helpers(struct cu_backend *cl)
+{
+    struct cu_cl_backend *cb = cu_cl(cl);
+    struct cu_err err = {0};
+    cl_kernel a = NULL, b = NULL;
+    tu_ok(cu_cl_kernel(cb, "cu_act_relu_fwd", &a, &err), &err, "kernel by name");
+    tu_ok(cu_cl_kernel(cb, "cu_act_relu_fwd", &b, &err), &err, "kernel by name again");
+    TU_CHECK(a && a == b, "a kernel is created once and then reused");
+    enum cu_status st = cu_cl_kernel(cb, "cu_no_such_kernel", &b, &err);
+    TU_CHECK(st == CU_EDEVICE && strstr(err.msg, "cu_no_such_kernel"), "an unknown kernel fails naming it: %s",
+             err.msg);
+    cu_err_clear(&err);
+    cl_mem m1 = NULL, m2 = NULL, m3 = NULL;
+    tu_ok(cu_cl_scratch(cb, 1000, &m1, &err), &err, "scratch 1000 B");
+    tu_ok(cu_cl_scratch(cb, 500, &m2, &err), &err, "scratch 500 B");
+    TU_CHECK(m1 && m1 == m2 && cb->scratch_bytes == 1000, "a smaller request reuses the scratch buffer");
+    tu_ok(cu_cl_scratch(cb, 5000, &m3, &err), &err, "scratch 5000 B");
+    TU_CHECK(m3 && cb->scratch == m3 && cb->scratch_bytes == 5000, "a larger request grows it");
+    st = cu_cl_scratch(cb, (size_t)cb->caps.max_alloc + 1, &m3, &err);
+    TU_CHECK(st == CU_EDEVICE && strstr(err.msg, "workspace") && strstr(err.msg, "--batch"),
+             "scratch past max alloc fails cleanly: %s", err.msg);
+    TU_CHECK(cb->scratch_bytes == 5000, "and keeps the old buffer");
+}
+
 int main(void)
 {
     struct cu_err err = {0};
@@ -208,6 +257,8 @@ int main(void)
     }
     check_partial_zero(cl, &rng);
     check_too_big(cl);
+    check_global_limit(cl);
+    check_helpers(cl);
     tu_ok(cu_backend_sync(cl, &err), &err, "sync");
     struct cu_backend_stats st;
     cu_backend_stats(cl, &st);

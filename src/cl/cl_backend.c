@@ -15,6 +15,8 @@
 static void cl_destroy(struct cu_backend *be)
 {
     struct cu_cl_backend *cb = cu_cl(be);
+    if (cb->queue)
+        clFinish(cb->queue); /* nothing enqueued may outlive its buffers */
     cu_cl_programs_release(cb);
     if (cb->scratch)
         clReleaseMemObject(cb->scratch);
@@ -270,8 +272,12 @@ enum cu_status cu_cl_launch_n(struct cu_cl_backend *cb, cl_kernel k, const char 
     if (n > INT_MAX)
         return cu_fail(err, CU_EDEVICE, "%s: %s over %zu elements: more than a kernel's int index holds",
                        cb->caps.name, kname, n);
-    /* 256 suits GPUs of every vendor; a smaller device limit wins. */
-    size_t local = cb->max_wg < 256 ? cb->max_wg : 256;
+    /* 256 suits GPUs of every vendor; a smaller device or kernel limit
+     * (a register-heavy kernel on a GPU) wins. */
+    size_t local = cb->max_wg < 256 ? cb->max_wg : 256, kwg = 0;
+    if (clGetKernelWorkGroupInfo(k, cb->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kwg, &kwg, NULL) == CL_SUCCESS &&
+        kwg > 0 && kwg < local)
+        local = kwg;
     return cu_cl_launch(cb, k, kname, 1, &n, &local, err);
 }
 
