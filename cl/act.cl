@@ -2,11 +2,15 @@
  * backward, and the vector helpers axpy and copy. One work-item per element;
  * n is the element count. OpenCL C 1.2, float literals explicit (PoCL). */
 
+/* NaN passes through (as in ref): fmax(NaN, 0) = 0 would hide a diverging
+ * step from the trainer's NaN check. */
 __kernel void cu_act_relu_fwd(__global float *y, __global const float *x, const int n)
 {
     const int i = get_global_id(0);
-    if (i < n)
-        y[i] = fmax(x[i], 0.0f);
+    if (i < n) {
+        const float v = x[i];
+        y[i] = v < 0.0f ? 0.0f : v;
+    }
 }
 
 /* In place: dy *= (y > 0). */

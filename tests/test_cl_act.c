@@ -114,8 +114,8 @@ static void check_relu(struct cu_backend *cl, struct cu_shape s, uint64_t *rng)
     size_t n = cu_shape_numel(s);
     struct cu_err err = {0};
     float *hx = random_host(n, rng, -2, 2), *hdy = random_host(n, rng, -1, 1);
-    if (n > 2)
-        hx[1] = 0.0f, hx[2] = -0.0f; /* the kink: relu(0) = 0, gradient 0 at y = 0 */
+    if (n > 3) /* the kink: relu(0) = 0, gradient 0 at y = 0; NaN passes, as in ref */
+        hx[1] = 0.0f, hx[2] = -0.0f, hx[3] = NAN;
     struct cu_tensor *x = tu_tensor(cl, s, "x", hx), *y = tu_tensor(cl, s, "y", NULL);
     struct cu_tensor *dy = tu_tensor(cl, s, "dy", hdy);
     tu_ok(cu_relu_forward(cl, y, x, &err), &err, "relu fwd");
@@ -124,9 +124,10 @@ static void check_relu(struct cu_backend *cl, struct cu_shape s, uint64_t *rng)
     float *gy = tu_download(y), *gdy = tu_download(dy), *gx = tu_download(x);
     size_t bad_f = 0, bad_b = 0, bad_i = 0;
     for (size_t i = 0; i < n; i++) {
-        float want = hx[i] > 0.0f ? hx[i] : 0.0f;
-        bad_f += gy[i] != want;
-        bad_i += gx[i] != want;
+        float want = hx[i] < 0.0f ? 0.0f : hx[i];
+        int nan = isnan(want);
+        bad_f += nan ? !isnan(gy[i]) : gy[i] != want;
+        bad_i += nan ? !isnan(gx[i]) : gx[i] != want;
         bad_b += gdy[i] != (want > 0.0f ? hdy[i] : 0.0f);
     }
     /* max and a comparison are exact in float: no tolerance. */
