@@ -21,11 +21,16 @@ __kernel void cu_act_relu_bwd(__global float *dy, __global const float *y, const
         dy[i] = 0.0f;
 }
 
+/* exp only of a non-positive number (as ref): no overflow to inf, and tiny
+ * outputs for very negative x instead of 1/inf. */
 __kernel void cu_act_sigmoid_fwd(__global float *y, __global const float *x, const int n)
 {
     const int i = get_global_id(0);
-    if (i < n)
-        y[i] = 1.0f / (1.0f + exp(-x[i]));
+    if (i < n) {
+        const float v = x[i];
+        const float e = exp(-fabs(v));
+        y[i] = v >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+    }
 }
 
 /* dx += dy * y * (1 - y) */
