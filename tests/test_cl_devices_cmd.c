@@ -117,6 +117,15 @@ static void check_misc(void)
              "devices --help documents --json, the alias and the cache");
     rc = run("", "devices --bogus", 1, out, sizeof out);
     TU_CHECK(rc == 1 && strstr(out, "--bogus") && count_lines(out) == 1, "a bad option: exit 1, one line: %s", out);
+    rc = run("", "devices --open --device ref", 0, out, sizeof out);
+    TU_CHECK(rc == 0 && strstr(out, "opened ref"), "devices --open --device ref opens ref");
+    rc = run("", "devices --open --device 0:0", 0, out, sizeof out);
+    TU_CHECK(rc == 0 && !strncmp(out, "opened 0:0 ", 11) && strstr(out, "programs in"),
+             "devices --open --device 0:0 opens 0:0 and reports the build");
+    rc = run("", "--list-devices --json", 0, out, sizeof out);
+    json_t *j = json_loads(out, 0, NULL);
+    TU_CHECK(rc == 0 && json_is_array(j), "--list-devices --json is JSON");
+    json_decref(j);
     rc = run("", "--help", 0, out, sizeof out);
     TU_CHECK(rc == 0 && strstr(out, "--no-kernel-cache"), "clunet --help documents --no-kernel-cache");
 
