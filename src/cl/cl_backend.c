@@ -260,8 +260,11 @@ enum cu_status cu_cl_arg(struct cu_cl_backend *cb, cl_kernel k, const char *knam
 enum cu_status cu_cl_launch(struct cu_cl_backend *cb, cl_kernel k, const char *kname, cl_uint dims,
                             const size_t *global, const size_t *local, struct cu_err *err)
 {
+    if (dims < 1 || dims > 3)
+        return cu_fail(err, CU_EUSAGE, "%s: %s launched over %u dimensions (1 to 3)", cb->caps.name, kname,
+                       (unsigned)dims);
     size_t g[3];
-    for (cl_uint d = 0; d < dims && d < 3; d++)
+    for (cl_uint d = 0; d < dims; d++)
         g[d] = local ? (global[d] + local[d] - 1) / local[d] * local[d] : global[d];
     return CU_CL(cb, clEnqueueNDRangeKernel(cb->queue, k, dims, NULL, g, local, 0, NULL, NULL), kname, err);
 }
