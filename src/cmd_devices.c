@@ -15,23 +15,28 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: clunet devices [--json] [--open]    (also: clunet --list-devices)\n\n"
+            "usage: clunet devices [--json] [--open [--device SPEC]]   (also: clunet --list-devices)\n\n"
             "Lists every OpenCL device of every installed platform, and the pure-C\n"
             "reference backend `ref`: id (platform:device, as --device takes it), platform,\n"
             "name, type, compute units, max clock (MHz), global memory, largest single\n"
             "buffer, local memory, OpenCL C version, fp16 and fp64 support. With no\n"
             "OpenCL platform (no ICD installed) it says so and lists only ref.\n\n"
-            "  --json   the same as a JSON array of objects (byte sizes as integers;\n"
-            "           null where ref has no such property)\n"
-            "  --open   open the device that --device / CLUNET_DEVICE selects (default:\n"
-            "           first GPU, else first OpenCL device, else ref), build or load its\n"
-            "           kernels, and print the start-up time and kernel cache use; a\n"
-            "           kernel build failure prints the build log and exits 3\n"
+            "  --json         the same as a JSON array of objects (byte sizes as\n"
+            "                 integers; null where ref has no such property)\n"
+            "  --open         open the selected device as `clunet train` would, build or\n"
+            "                 load its kernels, and print the time that took and the\n"
+            "                 kernel cache use; a kernel build failure prints the build\n"
+            "                 log and exits 3\n"
+            "  --device SPEC  the device for --open (as the global --device; also\n"
+            "                 CLUNET_DEVICE): ref, an id (0:1), a case-insensitive name\n"
+            "                 substring, or gpu/cpu/accelerator. Default: first GPU, else\n"
+            "                 first OpenCL device, else ref\n"
             "  -h, --help\n\n"
             "Kernel cache: compiled kernels are kept in $XDG_CACHE_HOME/clunet (else\n"
             "~/.cache/clunet); `clunet --no-kernel-cache` or CLUNET_NO_KERNEL_CACHE=1\n"
-            "turns it off. CLUNET_CL_DIR=DIR builds DIR/*.cl instead of the kernels\n"
-            "embedded in the binary (kernel development).\n");
+            "turns it off. Entries are checked on load and rebuilt when damaged;\n"
+            "deleting the folder is always safe. CLUNET_CL_DIR=DIR builds DIR/<name>.cl\n"
+            "instead of the kernels embedded in the binary (kernel development).\n");
 }
 
 /* "4.57 GiB", "1.00 MiB", "512 B". */
@@ -183,6 +188,8 @@ int cu_cmd_devices(int argc, char **argv)
             json = 1;
         else if (!strcmp(argv[i], "--open"))
             open = 1;
+        else if (!strcmp(argv[i], "--device") && i + 1 < argc)
+            setenv("CLUNET_DEVICE", argv[++i], 1); /* as the global flag does */
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             help(stdout);
             return 0;

@@ -4,13 +4,16 @@
  * definitions in ops.h evaluated in double on the host (ref's own
  * element-wise ops are another helper's; the definitions are what both
  * must meet), in place where ops.h allows it; and an allocation beyond
- * CL_DEVICE_MAX_MEM_ALLOC_SIZE refused with a message naming the tensor.
+ * CL_DEVICE_MAX_MEM_ALLOC_SIZE or the free global memory refused with a
+ * message naming the tensor; the helpers the op files use (kernel lookup by
+ * name, the scratch buffer).
  * Runs on the first OpenCL CPU device (PoCL in CI). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl/cl_internal.h"
 #include "clunet/ops.h"
 #include "testutil.h"
 
@@ -111,8 +114,8 @@ static void check_relu(struct cu_backend *cl, struct cu_shape s, uint64_t *rng)
     size_t n = cu_shape_numel(s);
     struct cu_err err = {0};
     float *hx = random_host(n, rng, -2, 2), *hdy = random_host(n, rng, -1, 1);
-    if (n > 2)
-        hx[1] = 0.0f, hx[2] = -0.0f; /* the kink: relu(0) = 0, gradient 0 at y = 0 */
+    if (n > 3) /* the kink: relu(0) = 0, gradient 0 at y = 0; NaN passes, as in ref */
+        hx[1] = 0.0f, hx[2] = -0.0f, hx[3] = NAN;
     struct cu_tensor *x = tu_tensor(cl, s, "x", hx), *y = tu_tensor(cl, s, "y", NULL);
     struct cu_tensor *dy = tu_tensor(cl, s, "dy", hdy);
     tu_ok(cu_relu_forward(cl, y, x, &err), &err, "relu fwd");
@@ -121,9 +124,10 @@ static void check_relu(struct cu_backend *cl, struct cu_shape s, uint64_t *rng)
     float *gy = tu_download(y), *gdy = tu_download(dy), *gx = tu_download(x);
     size_t bad_f = 0, bad_b = 0, bad_i = 0;
     for (size_t i = 0; i < n; i++) {
-        float want = hx[i] > 0.0f ? hx[i] : 0.0f;
-        bad_f += gy[i] != want;
-        bad_i += gx[i] != want;
+        float want = hx[i] < 0.0f ? 0.0f : hx[i];
+        int nan = isnan(want);
+        bad_f += nan ? !isnan(gy[i]) : gy[i] != want;
+        bad_i += nan ? !isnan(gx[i]) : gx[i] != want;
         bad_b += gdy[i] != (want > 0.0f ? hdy[i] : 0.0f);
     }
     /* max and a comparison are exact in float: no tolerance. */
@@ -144,6 +148,11 @@ static void check_sigmoid(struct cu_backend *cl, struct cu_shape s, uint64_t *rn
     struct cu_err err = {0};
     float *hx = random_host(n, rng, -12, 12), *hdy = random_host(n, rng, -1, 1);
     float *hdx = random_host(n, rng, -1, 1);
+    /* Far tails, where a naive 1/(1+exp(-x)) overflows exp: checked by
+     * absolute error (a device may flush the tiny results to zero). */
+    static const float tails[] = {-1e30f, -100.0f, -88.0f, 88.0f, 100.0f, 1e30f};
+    size_t ntails = n >= 8 ? sizeof tails / sizeof tails[0] : 0;
+    memcpy(hx, tails, ntails * sizeof *hx);
     struct cu_tensor *x = tu_tensor(cl, s, "x", hx), *y = tu_tensor(cl, s, "y", NULL);
     struct cu_tensor *dy = tu_tensor(cl, s, "dy", hdy), *dx = tu_tensor(cl, s, "dx", hdx);
     tu_ok(cu_sigmoid_forward(cl, y, x, &err), &err, "sigmoid fwd");
@@ -151,11 +160,17 @@ static void check_sigmoid(struct cu_backend *cl, struct cu_shape s, uint64_t *rn
     float *gy = tu_download(y), *gdx = tu_download(dx);
     tu_ok(cu_sigmoid_forward(cl, x, x, &err), &err, "sigmoid fwd in place");
     float *gx = tu_download(x);
-    double ef = 0, ei = 0, eb = 0;
+    double ef = 0, ei = 0, eb = 0, et = 0;
     for (size_t i = 0; i < n; i++) {
         double want = sigmoid_d(hx[i]);
-        ef = fmax(ef, fabs(gy[i] - want) / want);
-        ei = fmax(ei, fabs(gx[i] - want) / want);
+        if (i < ntails) {
+            et = fmax(et, fmax(fabs(gy[i] - want), fabs(gx[i] - want)));
+            if (isnan(gy[i]) || isnan(gx[i]))
+                et = INFINITY;
+        } else {
+            ef = fmax(ef, fabs(gy[i] - want) / want);
+            ei = fmax(ei, fabs(gx[i] - want) / want);
+        }
         double y1 = gy[i]; /* backward from the device's y, so only backward's error counts */
         double wb = hdx[i] + (double)hdy[i] * y1 * (1.0 - y1);
         eb = fmax(eb, fabs(gdx[i] - wb));
@@ -163,6 +178,8 @@ static void check_sigmoid(struct cu_backend *cl, struct cu_shape s, uint64_t *rn
     TU_CHECK(ef <= 1e-6, "sigmoid fwd %s max rel err %.3g <= 1e-6", lab(s), ef);
     TU_CHECK(ei <= 1e-6, "sigmoid fwd in place %s max rel err %.3g <= 1e-6", lab(s), ei);
     TU_CHECK(eb <= 1e-6, "sigmoid bwd %s max abs err %.3g <= 1e-6", lab(s), eb);
+    if (ntails)
+        TU_CHECK(et <= 1e-7, "sigmoid fwd %s tails (|x| up to 1e30) max abs err %.3g <= 1e-7", lab(s), et);
     free(gy), free(gdx), free(gx), free(hx), free(hdy), free(hdx);
     cu_tensor_free(x), cu_tensor_free(y), cu_tensor_free(dy), cu_tensor_free(dx);
 }
@@ -191,6 +208,52 @@ static void check_too_big(struct cu_backend *cl)
              (unsigned long long)after.bytes_live);
 }
 
+/* The global-memory check, with the device's size lowered in the backend's
+ * caps so that a small tensor crosses it (no real memory is exhausted). */
+static void check_global_limit(struct cu_backend *cl)
+{
+    struct cu_cl_backend *cb = cu_cl(cl);
+    uint64_t saved = cb->caps.global_mem;
+    struct cu_tensor *held = tu_tensor(cl, (struct cu_shape){1, 1, 16, 16}, "held", NULL);
+    cb->caps.global_mem = cl->stats.bytes_live + 4000; /* room for 1000 floats more */
+    struct cu_err err = {0};
+    struct cu_tensor *t = NULL;
+    enum cu_status st = cu_tensor_new(cl, (struct cu_shape){1, 1, 32, 32}, "enc1.act", &t, &err);
+    TU_CHECK(st == CU_EDEVICE && !t && strstr(err.msg, "enc1.act") && strstr(err.msg, "free") &&
+                 strstr(err.msg, "--batch"),
+             "past free global memory: CU_EDEVICE naming the tensor: %s", err.msg);
+    cu_err_clear(&err);
+    st = cu_tensor_new(cl, (struct cu_shape){1, 1, 10, 100}, "fits", &t, &err);
+    TU_CHECK(st == CU_OK, "exactly the free memory still fits");
+    cu_tensor_free(t);
+    cb->caps.global_mem = saved;
+    cu_tensor_free(held);
+}
+
+static void check_helpers(struct cu_backend *cl)
+{
+    struct cu_cl_backend *cb = cu_cl(cl);
+    struct cu_err err = {0};
+    cl_kernel a = NULL, b = NULL;
+    tu_ok(cu_cl_kernel(cb, "cu_act_relu_fwd", &a, &err), &err, "kernel by name");
+    tu_ok(cu_cl_kernel(cb, "cu_act_relu_fwd", &b, &err), &err, "kernel by name again");
+    TU_CHECK(a && a == b, "a kernel is created once and then reused");
+    enum cu_status st = cu_cl_kernel(cb, "cu_no_such_kernel", &b, &err);
+    TU_CHECK(st == CU_EDEVICE && strstr(err.msg, "cu_no_such_kernel"), "an unknown kernel fails naming it: %s",
+             err.msg);
+    cu_err_clear(&err);
+    cl_mem m1 = NULL, m2 = NULL, m3 = NULL;
+    tu_ok(cu_cl_scratch(cb, 1000, &m1, &err), &err, "scratch 1000 B");
+    tu_ok(cu_cl_scratch(cb, 500, &m2, &err), &err, "scratch 500 B");
+    TU_CHECK(m1 && m1 == m2 && cb->scratch_bytes == 1000, "a smaller request reuses the scratch buffer");
+    tu_ok(cu_cl_scratch(cb, 5000, &m3, &err), &err, "scratch 5000 B");
+    TU_CHECK(m3 && cb->scratch == m3 && cb->scratch_bytes == 5000, "a larger request grows it");
+    st = cu_cl_scratch(cb, (size_t)cb->caps.max_alloc + 1, &m3, &err);
+    TU_CHECK(st == CU_EDEVICE && strstr(err.msg, "workspace") && strstr(err.msg, "--batch"),
+             "scratch past max alloc fails cleanly: %s", err.msg);
+    TU_CHECK(cb->scratch_bytes == 5000, "and keeps the old buffer");
+}
+
 int main(void)
 {
     struct cu_err err = {0};
@@ -208,6 +271,8 @@ int main(void)
     }
     check_partial_zero(cl, &rng);
     check_too_big(cl);
+    check_global_limit(cl);
+    check_helpers(cl);
     tu_ok(cu_backend_sync(cl, &err), &err, "sync");
     struct cu_backend_stats st;
     cu_backend_stats(cl, &st);

@@ -15,6 +15,8 @@
 static void cl_destroy(struct cu_backend *be)
 {
     struct cu_cl_backend *cb = cu_cl(be);
+    if (cb->queue)
+        clFinish(cb->queue); /* nothing enqueued may outlive its buffers */
     cu_cl_programs_release(cb);
     if (cb->scratch)
         clReleaseMemObject(cb->scratch);
@@ -271,8 +273,11 @@ enum cu_status cu_cl_arg(struct cu_cl_backend *cb, cl_kernel k, const char *knam
 enum cu_status cu_cl_launch(struct cu_cl_backend *cb, cl_kernel k, const char *kname, cl_uint dims,
                             const size_t *global, const size_t *local, struct cu_err *err)
 {
+    if (dims < 1 || dims > 3)
+        return cu_fail(err, CU_EUSAGE, "%s: %s launched over %u dimensions (1 to 3)", cb->caps.name, kname,
+                       (unsigned)dims);
     size_t g[3];
-    for (cl_uint d = 0; d < dims && d < 3; d++)
+    for (cl_uint d = 0; d < dims; d++)
         g[d] = local ? (global[d] + local[d] - 1) / local[d] * local[d] : global[d];
     return CU_CL(cb, clEnqueueNDRangeKernel(cb->queue, k, dims, NULL, g, local, 0, NULL, NULL), kname, err);
 }
@@ -283,8 +288,12 @@ enum cu_status cu_cl_launch_n(struct cu_cl_backend *cb, cl_kernel k, const char 
     if (n > INT_MAX)
         return cu_fail(err, CU_EDEVICE, "%s: %s over %zu elements: more than a kernel's int index holds",
                        cb->caps.name, kname, n);
-    /* 256 suits GPUs of every vendor; a smaller device limit wins. */
-    size_t local = cb->max_wg < 256 ? cb->max_wg : 256;
+    /* 256 suits GPUs of every vendor; a smaller device or kernel limit
+     * (a register-heavy kernel on a GPU) wins. */
+    size_t local = cb->max_wg < 256 ? cb->max_wg : 256, kwg = 0;
+    if (clGetKernelWorkGroupInfo(k, cb->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kwg, &kwg, NULL) == CL_SUCCESS &&
+        kwg > 0 && kwg < local)
+        local = kwg;
     return cu_cl_launch(cb, k, kname, 1, &n, &local, err);
 }
 

@@ -1,12 +1,15 @@
 /* cl_internal.h: the state of the OpenCL backend, shared by the files of
  * src/cl/ and nothing else.
  *
- *   cl_device.c   enumerate platforms/devices, parse a device spec, caps,
- *                 the --list-devices table
+ *   cl_device.c   enumerate platforms/devices, parse a device spec
+ *                 (src/cmd_devices.c prints the --list-devices table)
+ *   cl_error.c    OpenCL error names, cu_cl_check (the CU_CL macro)
  *   cl_program.c  build the embedded cl/ sources for the device, with the
  *                 on-disk binary cache; kernel lookup by name
- *   cl_backend.c  fills the ops table; tensors (cl_mem), upload/download,
- *                 zero, copy, sync; the im2col scratch buffer
+ *   cl_backend.c  opens the device; fills the ops table (the one table);
+ *                 tensors (cl_mem), upload/download, zero, copy, sync;
+ *                 launch helpers; the im2col scratch buffer
+ *   cl_ops.h      declarations of the ops, one block per cl_ops_*.c
  *   cl_ops_*.c    the ops: enqueue kernels from cl/ (and CLBlast SGEMM)
  *   cl_gemm.c     the GEMM used by the convolutions
  *
