@@ -332,7 +332,8 @@ static void test_adam(void)
     cu_tensor_free(tp), cu_tensor_free(tg), cu_tensor_free(tm), cu_tensor_free(tv);
 }
 
-/* A wrong-shape call fails with CU_EUSAGE and names both shapes. */
+/* A wrong-shape call fails with CU_EUSAGE and names both shapes; so does
+ * an unknown loss kind. */
 static void test_shape_mismatch(void)
 {
     struct cu_tensor *x = tu_tensor(be, shp(1, 3, 4, 5), "enc1.in", NULL);
@@ -353,8 +354,16 @@ static void test_shape_mismatch(void)
     st = cu_concat_forward(be, cat, a, u, &err);
     TU_CHECK(st == CU_EUSAGE && strstr(err.msg, "2x3x4x6") && strstr(err.msg, "2x3x4x4"),
              "concat of 2x3x4x4 and 2x3x4x6: CU_EUSAGE naming both: \"%s\"", err.msg);
+
+    struct cu_tensor *z = tu_tensor(be, shp(1, 1, 2, 2), "z", NULL);
+    struct cu_tensor *t = tu_tensor(be, shp(1, 1, 2, 2), "t", NULL);
+    struct cu_tensor *out = tu_tensor(be, shp(1, 1, 1, 2), "out", NULL);
+    cu_err_clear(&err);
+    st = cu_loss_forward(be, out, z, t, (enum cu_loss)7, &err);
+    TU_CHECK(st == CU_EUSAGE, "loss forward with an unknown kind: CU_EUSAGE: \"%s\"", err.msg);
     cu_tensor_free(x), cu_tensor_free(w), cu_tensor_free(b), cu_tensor_free(y);
     cu_tensor_free(a), cu_tensor_free(u), cu_tensor_free(cat);
+    cu_tensor_free(z), cu_tensor_free(t), cu_tensor_free(out);
 }
 
 int main(void)
