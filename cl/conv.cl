@@ -1,5 +1,6 @@
 /* conv.cl: the helpers around the convolution GEMMs (src/cl/cl_ops_conv.c):
- * im2col over a band of output rows, its adjoint col2im (a gather that ADDS
+ * im2col over a band of output rows (plain, or in the panel GEMM's layout),
+ * its adjoint col2im (a gather that ADDS
  * into dx, no atomics), the bias(+ReLU) epilogue, and the per-channel sum
  * that gives the bias gradient. The GEMMs themselves are not here
  * (src/cl/cl_gemm.c). Stride 1, 'same' zero padding p = k/2, odd k, NCHW.
@@ -9,70 +10,117 @@
 #define CU_RED_WG 64 /* work-group size of the reductions; the host uses the same */
 #endif
 
+/* Each work-item of im2col fills one row of one band row (a run of W
+ * columns), so the index arithmetic (divisions) happens once per run, not
+ * per element: on CPU OpenCL (PoCL) a division per element costs more than
+ * the memory traffic. */
+
+/* Source row and column shift of im2col row r at band row oy; iy < 0 or
+ * >= H means an all-zero run. */
+static void im2col_src(const int r, const int k, const int r0, const int oy, int *ci, int *iy, int *sx)
+{
+    const int kx = r % k, ky = (r / k) % k;
+    *ci = r / (k * k);
+    *iy = r0 + oy + ky - k / 2;
+    *sx = kx - k / 2;
+}
+
 /* One image x (C,H,W) at x + xo, output rows [r0, r0+rows):
  *   col[r][j] = x[ci][oy+ky-p][ox+kx-p] (0 outside the image),
  *   r = (ci*k + ky)*k + kx, j = (oy-r0)*W + ox.
- * 2-D range: (rows*W, C*k*k). */
+ * Range: (rows, C*k*k) = (oy - r0, r); each work-item all ox. */
 __kernel void cu_conv_im2col(__global float *col, __global const float *x, const int xo, const int C,
                              const int H, const int W, const int k, const int r0, const int rows)
 {
-    const int j = get_global_id(0);
-    const int r = get_global_id(1);
-    const int ncol = rows * W;
-    if (j >= ncol || r >= C * k * k)
+    const int oy = get_global_id(0), r = get_global_id(1);
+    if (oy >= rows || r >= C * k * k)
         return;
-    const int kx = r % k, ky = (r / k) % k, ci = r / (k * k);
-    const int iy = r0 + j / W + ky - k / 2, ix = j % W + kx - k / 2;
-    float v = 0.0f;
-    if (iy >= 0 && iy < H && ix >= 0 && ix < W)
-        v = x[xo + (ci * H + iy) * W + ix];
-    col[r * ncol + j] = v;
+    int ci, iy, sx;
+    im2col_src(r, k, r0, oy, &ci, &iy, &sx);
+    __global float *out = col + (r * rows + oy) * W;
+    if (iy < 0 || iy >= H) {
+        for (int ox = 0; ox < W; ox++)
+            out[ox] = 0.0f;
+        return;
+    }
+    __global const float *in = x + xo + (ci * H + iy) * W + sx;
+    for (int ox = 0; ox < W; ox++)
+        out[ox] = ox + sx >= 0 && ox + sx < W ? in[ox] : 0.0f;
+}
+
+/* The same matrix in the 16-column panels of the panel GEMM (gemm.cl):
+ * col[((j/16)*C*k*k + r)*16 + j%16]; the work-item of the last band row
+ * also zeroes the columns from rows*W up to the next multiple of 16.
+ * Range: (C*k*k, rows) = (r, oy - r0); each work-item all ox. */
+__kernel void cu_conv_im2col_panel(__global float *col, __global const float *x, const int xo, const int C,
+                                   const int H, const int W, const int k, const int r0, const int rows)
+{
+    const int r = get_global_id(0), oy = get_global_id(1);
+    const int kk = C * k * k;
+    if (oy >= rows || r >= kk)
+        return;
+    int ci, iy, sx;
+    im2col_src(r, k, r0, oy, &ci, &iy, &sx);
+    const bool inside = iy >= 0 && iy < H;
+    __global const float *in = x + xo + (ci * H + (inside ? iy : 0)) * W + sx;
+    int j = oy * W, t = j & 15;
+    __global float *out = col + ((j >> 4) * kk + r) * 16;
+    for (int ox = 0; ox < W; ox++) {
+        out[t] = inside && ox + sx >= 0 && ox + sx < W ? in[ox] : 0.0f;
+        if (++t == 16) {
+            t = 0;
+            out += kk * 16;
+        }
+    }
+    if (oy == rows - 1)
+        for (; t != 0 && t < 16; t++)
+            out[t] = 0.0f;
 }
 
 /* The adjoint of cu_conv_im2col for the same band, as a gather per input
  * pixel: dx[ci][iy][ix] += sum of col[r][j] over the (ky,kx) whose output
  * position (iy-ky+p, ix-kx+p) lies in the band and the image. Input rows
  * touched by the band: [max(0, r0-p), min(H, r0+rows+p)) = [y0, y0+span).
- * 2-D range: (span*W, C). Bands are enqueued in order, so two bands adding
- * into the same dx row never race. */
+ * Range: (W, span, C) = (ix, iy - y0, ci). Bands are enqueued in order, so
+ * two bands adding into the same dx row never race. */
 __kernel void cu_conv_col2im(__global float *dx, const int xo, __global const float *col, const int C,
                              const int H, const int W, const int k, const int r0, const int rows)
 {
     const int p = k / 2;
     const int y0 = max(0, r0 - p);
     const int span = min(H, r0 + rows + p) - y0;
-    const int q = get_global_id(0);
-    const int ci = get_global_id(1);
-    if (q >= span * W || ci >= C)
+    const int ix = get_global_id(0), iy = y0 + get_global_id(1), ci = get_global_id(2);
+    if (ix >= W || iy >= y0 + span || ci >= C)
         return;
-    const int iy = y0 + q / W, ix = q % W;
     const int ncol = rows * W;
     float acc = 0.0f;
     for (int ky = 0; ky < k; ky++) {
         const int oy = iy - ky + p;
         if (oy < r0 || oy >= r0 + rows)
             continue;
+        __global const float *row = col + (ci * k + ky) * k * ncol + (oy - r0) * W;
         for (int kx = 0; kx < k; kx++) {
             const int ox = ix - kx + p;
-            if (ox < 0 || ox >= W)
-                continue;
-            acc += col[((ci * k + ky) * k + kx) * ncol + (oy - r0) * W + ox];
+            if (ox >= 0 && ox < W)
+                acc += row[kx * ncol + ox];
         }
     }
     dx[xo + (ci * H + iy) * W + ix] += acc;
 }
 
-/* y = act(y + b[c]) over the whole (N,C,HW) tensor; relu != 0 for ReLU. */
+/* y = act(y + b[c]) over the whole (N,C,HW) tensor; relu != 0 for ReLU.
+ * Range: (HW, C, N). */
 __kernel void cu_conv_bias_act(__global float *y, __global const float *b, const int C, const int HW,
-                               const int relu, const int total)
+                               const int relu, const int N)
 {
-    const int i = get_global_id(0);
-    if (i >= total)
+    const int i = get_global_id(0), c = get_global_id(1), n = get_global_id(2);
+    if (i >= HW || c >= C || n >= N)
         return;
-    float v = y[i] + b[(i / HW) % C];
+    const int at = (n * C + c) * HW + i;
+    float v = y[at] + b[c];
     if (relu && v < 0.0f) /* a NaN stays NaN, as in ref */
         v = 0.0f;
-    y[i] = v;
+    y[at] = v;
 }
 
 /* db[c] += sum over n and the HW pixels of dy (N,C,HW): one work-group of

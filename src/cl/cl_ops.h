@@ -51,12 +51,25 @@ enum cu_status cu_cl_ops_bias_grad(struct cu_cl_backend *cb, cl_mem db, cl_mem d
 
 /* C = alpha op(A) op(B) + beta C, row-major, single precision, on cl_mem
  * with element offsets: op(A) m x k, op(B) k x n, C m x n; trans_a/trans_b
- * say A/B are stored transposed (A then k x m with lda >= m). The one place
- * a device-specific GEMM would plug in (issue 10); today CLBlast. what
- * names the layer for messages. */
+ * say A/B are stored transposed (A then k x m with lda >= m). ws, ws_off:
+ * a workspace of cu_cl_gemm_ws(cb, ...) floats (0 floats: ws may be
+ * NULL), not overlapping A, B or C. The one place a device-specific GEMM
+ * plugs in (issue 10): CLBlast, or cl/gemm.cl on CPU devices. what names
+ * the layer for messages. */
 enum cu_status cu_cl_gemm(struct cu_cl_backend *cb, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
                           cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb, float beta, cl_mem c,
-                          size_t c_off, int ldc, const char *what, struct cu_err *err);
+                          size_t c_off, int ldc, cl_mem ws, size_t ws_off, const char *what, struct cu_err *err);
+/* Floats of workspace cu_cl_gemm needs for that product (same arguments). */
+size_t cu_cl_gemm_ws(const struct cu_cl_backend *cb, bool trans_a, bool trans_b, int m, int n, int k, int lda,
+                     int ldb);
+/* Whether cu_cl_gemm runs the panel GEMM of cl/gemm.cl on this device; if
+ * so, an op may write B directly in panels ([ceil(n/16)][k][16], zero past
+ * n) and call cu_cl_gemm_packed: C = alpha A Bp + beta C, A m x k row-major
+ * (lda), C m x n (ldc), no workspace, no packing pass. */
+bool cu_cl_gemm_panels(const struct cu_cl_backend *cb);
+enum cu_status cu_cl_gemm_packed(struct cu_cl_backend *cb, int m, int n, int k, float alpha, cl_mem a,
+                                 size_t a_off, int lda, cl_mem bp, size_t bp_off, float beta, cl_mem c,
+                                 size_t c_off, int ldc, const char *what, struct cu_err *err);
 
 /* cl_ops_conv.c, cl_ops_pool.c, cl_ops_upsample.c, cl_ops_tconv.c,
  * cl_ops_concat.c, cl_ops_loss.c, cl_ops_adam.c (cl/conv.cl ... adam.cl). */
