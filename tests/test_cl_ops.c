@@ -41,13 +41,16 @@
  * The device: $CLUNET_DEVICE if set, else "cpu" (PoCL in CI); it must be
  * an OpenCL device (no fallback to ref, no skipping). CLBlast compiles its
  * GEMM kernels once per process (seconds on PoCL with a cold cache): all
- * GEMMs here are one CLBlast routine (SGEMM), so it compiles once. */
+ * GEMMs here are one CLBlast routine (SGEMM), so it compiles once. The
+ * GEMM itself (cl_gemm.c) is also tested directly, and every conv and
+ * tconv case runs with both GEMMs (CLUNET_GEMM=panel, then clblast). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cl/cl_ops.h" /* internal: the GEMM behind the convolutions, tested directly */
 #include "clunet/ops.h"
 #include "testutil.h"
 
@@ -60,6 +63,7 @@
 #define TOL_ADAM_STEP 1e-3
 
 static struct cu_backend *cl, *ref;
+static const char *gemm_impl = "default"; /* CLUNET_GEMM for the conv cases, in their labels */
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 
 /* One tensor on both backends from the same host values. */
@@ -108,6 +112,61 @@ static void compare(const struct pair *p, const char *what, double tol, double f
 
 static int ok(enum cu_status st, struct cu_err *err, const char *what) { return tu_ok(st, err, what); }
 
+/* cu_cl_gemm against a double-precision host GEMM: transposition ta/tb,
+ * leading dimensions past the minimum, non-zero offsets, alpha 1.5 and
+ * beta 0 (C prefilled with NaN: it must not be read) or 0.5; elements of
+ * the buffers outside the m x n block of C must stay as they were. */
+static void test_gemm(const char *impl, bool ta, bool tb, int m, int n, int k, float beta)
+{
+    struct cu_cl_backend *cb = cu_cl(cl);
+    const int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 1;
+    const size_t ao = 5, bo = 7, co = 3;
+    const size_t na = ao + (size_t)(ta ? k : m) * lda, nb = bo + (size_t)(tb ? n : k) * ldb, nc = co + (size_t)m * ldc;
+    float *ha = malloc(na * sizeof *ha), *hb = malloc(nb * sizeof *hb), *hc = malloc(nc * sizeof *hc);
+    tu_fill_uniform(ha, na, &rng, -1, 1);
+    tu_fill_uniform(hb, nb, &rng, -1, 1);
+    tu_fill_uniform(hc, nc, &rng, -1, 1);
+    for (size_t i = 0; beta == 0.0f && i < nc; i++)
+        hc[i] = NAN;
+    size_t nws = cu_cl_gemm_ws(cb, ta, tb, m, n, k, lda, ldb) + 1;
+    struct cu_tensor *a = tu_tensor(cl, (struct cu_shape){1, 1, 1, (int)na}, "A", ha);
+    struct cu_tensor *b = tu_tensor(cl, (struct cu_shape){1, 1, 1, (int)nb}, "B", hb);
+    struct cu_tensor *c = tu_tensor(cl, (struct cu_shape){1, 1, 1, (int)nc}, "C", hc);
+    struct cu_tensor *ws = tu_tensor(cl, (struct cu_shape){1, 1, 1, (int)nws}, "ws", NULL);
+    struct cu_err err = {0};
+    char lab[128];
+    snprintf(lab, sizeof lab, "gemm %s %s%s m %d n %d k %d beta %g", impl, ta ? "A^T" : "A", tb ? " B^T" : " B", m, n,
+             k, beta);
+    if (ok(cu_cl_gemm(cb, ta, tb, m, n, k, 1.5f, cu_cl_mem(a), ao, lda, cu_cl_mem(b), bo, ldb, beta, cu_cl_mem(c),
+                      co, ldc, cu_cl_mem(ws), 1, "test", &err),
+           &err, lab)) {
+        float *got = tu_download(c);
+        double maxref = 0, maxerr = 0;
+        size_t outside = 0;
+        for (size_t i = 0; i < nc; i++) {
+            size_t r = (i - co) / (size_t)ldc, j = (i - co) % (size_t)ldc;
+            if (i < co || j >= (size_t)n) {
+                outside += memcmp(&got[i], &hc[i], sizeof(float)) != 0;
+                continue;
+            }
+            double acc = 0;
+            for (int l = 0; l < k; l++)
+                acc += (double)ha[ao + (ta ? (size_t)l * lda + r : r * lda + l)] *
+                       hb[bo + (tb ? j * ldb + l : (size_t)l * ldb + j)];
+            double want = 1.5 * acc + (beta != 0.0f ? beta * (double)hc[i] : 0.0);
+            maxref = fmax(maxref, fabs(want));
+            maxerr = fmax(maxerr, fabs(got[i] - want)); /* NaN fails below */
+            if (got[i] != got[i])
+                maxerr = INFINITY;
+        }
+        TU_CHECK(maxerr <= TOL_GEMM * maxref && outside == 0, "%s: err %.2e (tol %.0e), %zu outside changed", lab,
+                 maxerr / maxref, TOL_GEMM, outside);
+        free(got);
+    }
+    cu_tensor_free(a), cu_tensor_free(b), cu_tensor_free(c), cu_tensor_free(ws);
+    free(ha), free(hb), free(hc);
+}
+
 struct conv_case {
     int n, cin, h, w, cout, k;
     enum cu_act act;
@@ -118,8 +177,8 @@ struct conv_case {
 static void test_conv(const struct conv_case *cc)
 {
     char lab[96], what[160];
-    snprintf(lab, sizeof lab, "conv %dx%dx%dx%d k%d ->%d%s%s", cc->n, cc->cin, cc->h, cc->w, cc->k, cc->cout,
-             cc->act == CU_ACT_RELU ? " relu" : "", cc->col_bytes ? " banded" : "");
+    snprintf(lab, sizeof lab, "conv %dx%dx%dx%d k%d ->%d%s%s (%s)", cc->n, cc->cin, cc->h, cc->w, cc->k, cc->cout,
+             cc->act == CU_ACT_RELU ? " relu" : "", cc->col_bytes ? " banded" : "", gemm_impl);
     if (cc->col_bytes) {
         char v[32];
         snprintf(v, sizeof v, "%zu", cc->col_bytes);
@@ -158,7 +217,7 @@ static void test_conv(const struct conv_case *cc)
 static void test_tconv(int n, int cin, int h, int wd, int cout)
 {
     char lab[96], what[160];
-    snprintf(lab, sizeof lab, "tconv %dx%dx%dx%d ->%d", n, cin, h, wd, cout);
+    snprintf(lab, sizeof lab, "tconv %dx%dx%dx%d ->%d (%s)", n, cin, h, wd, cout, gemm_impl);
     struct cu_err err = {0};
     struct pair x = pair_new((struct cu_shape){n, cin, h, wd}, "x", -1, 1);
     struct pair w = pair_new((struct cu_shape){cin, cout, 2, 2}, "w", -1, 1);
@@ -475,6 +534,25 @@ int main(void)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
+    /* Both GEMMs on every device: the panel GEMM (the default on CPUs) and
+     * CLBlast (the default elsewhere). Shapes: m < n and m > n (the panel
+     * GEMM packs the smaller operand: both orientations), edges off the
+     * 8 x 16 tile, k past 256, and large enough for CLBlast's indirect
+     * kernels. */
+    static const char *impls[] = {"panel", "clblast"};
+    for (int im = 0; im < 2; im++) {
+        setenv("CLUNET_GEMM", impls[im], 1);
+        for (int t = 0; t < 4; t++) {
+            test_gemm(impls[im], t & 1, t & 2, 5, 37, 19, 0.0f);
+            test_gemm(impls[im], t & 1, t & 2, 37, 5, 19, 0.5f);
+            test_gemm(impls[im], t & 1, t & 2, 33, 17, 300, t < 2 ? 0.0f : 0.5f);
+        }
+        /* m n k > 384^3: CLBlast's indirect GEMM (the direct one below) */
+        test_gemm(impls[im], false, true, 72, 1100, 800, 0.0f);
+        test_gemm(impls[im], true, false, 72, 1100, 800, 0.0f);
+    }
+    unsetenv("CLUNET_GEMM");
+
     static const struct conv_case convs[] = {
         {1, 3, 17, 13, 5, 3, CU_ACT_RELU, 0, 0},
         {3, 7, 9, 11, 5, 1, CU_ACT_NONE, 1, 0},
@@ -485,11 +563,16 @@ int main(void)
         {1, 5, 7, 10, 7, 3, CU_ACT_NONE, 1, 4000},
         {3, 5, 7, 10, 7, 3, CU_ACT_RELU, 1, 4000},
     };
-    for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++)
-        test_conv(&convs[i]);
-    test_tconv(1, 3, 5, 4, 5);
-    test_tconv(3, 7, 6, 5, 3);
-    test_tconv(2, 32, 12, 10, 16);
+    for (int im = 0; im < 2; im++) {
+        gemm_impl = impls[im];
+        setenv("CLUNET_GEMM", impls[im], 1);
+        for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++)
+            test_conv(&convs[i]);
+        test_tconv(1, 3, 5, 4, 5);
+        test_tconv(3, 7, 6, 5, 3);
+        test_tconv(2, 32, 12, 10, 16);
+    }
+    unsetenv("CLUNET_GEMM");
     test_pool((struct cu_shape){2, 3, 9, 7}, 0);
     test_pool((struct cu_shape){1, 5, 8, 10}, 1);
     test_pool((struct cu_shape){3, 7, 5, 6}, 1);
