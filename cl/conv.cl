@@ -154,3 +154,66 @@ __kernel void cu_conv_bias_grad(__global float *db, __global const float *dy, co
     if (l == 0 && c < C)
         db[c] += part[0];
 }
+
+/* Forward convolution as an implicit GEMM, for CPU devices (the panel GEMM
+ * of gemm.cl with im2col fused into its loads), bias and activation fused
+ * into the store. Each work-item computes 8 output channels x 16 output
+ * pixels of one row, in eight float16 accumulators; k runs over (ci, ky,
+ * kx) in nested loops (no division), reading the 16 input pixels of each
+ * tap straight from x. Needs W % 16 == 0 (a run never wraps a row); a run
+ * at the left or right border loads lane by lane with zero padding.
+ * One image: x at x + xo (C,H,W), y at y + yo (Cout,H,W).
+ * Range: (ceil(Cout/8), W/16, H). */
+__kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global const float *x, const int xo,
+                                   __global const float *w, __global const float *b, const int C, const int H,
+                                   const int W, const int Cout, const int k, const int relu)
+{
+    const int m0 = get_global_id(0) * 8, ox0 = get_global_id(1) * 16, oy = get_global_id(2);
+    if (m0 >= Cout || ox0 >= W || oy >= H)
+        return;
+    const int p = k / 2, kk = C * k * k;
+    const bool inner = ox0 - p >= 0 && ox0 + 15 + p < W;
+#define CU_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define CU_DECL(i)                                                                                                \
+    __global const float *w##i = w + min(m0 + i, Cout - 1) * kk;                                                 \
+    float16 c##i = (float16)(0.0f);
+    CU_ROWS(CU_DECL)
+#undef CU_DECL
+    int r = 0;
+    for (int ci = 0; ci < C; ci++) {
+        for (int ky = 0; ky < k; ky++) {
+            const int iy = oy + ky - p;
+            if (iy < 0 || iy >= H) { /* a zero row of the im2col matrix */
+                r += k;
+                continue;
+            }
+            __global const float *row = x + xo + (ci * H + iy) * W + ox0 - p;
+            for (int kx = 0; kx < k; kx++, r++) {
+                float16 bv;
+                if (inner) {
+                    bv = vload16(0, row + kx);
+                } else {
+                    float v[16];
+                    for (int t = 0; t < 16; t++) {
+                        const int ix = ox0 - p + kx + t;
+                        v[t] = ix >= 0 && ix < W ? row[kx + t] : 0.0f;
+                    }
+                    bv = vload16(0, v);
+                }
+#define CU_MAD(i) c##i = mad((float16)(w##i[r]), bv, c##i);
+                CU_ROWS(CU_MAD)
+#undef CU_MAD
+            }
+        }
+    }
+#define CU_STORE(i)                                                                                               \
+    if (m0 + i < Cout) {                                                                                          \
+        float16 v = c##i + (float16)(b[m0 + i]);                                                                  \
+        if (relu)                                                                                                 \
+            v = select(v, (float16)(0.0f), v < (float16)(0.0f)); /* a NaN stays NaN */                         \
+        vstore16(v, 0, y + yo + ((m0 + i) * H + oy) * W + ox0);                                                   \
+    }
+    CU_ROWS(CU_STORE)
+#undef CU_STORE
+#undef CU_ROWS
+}

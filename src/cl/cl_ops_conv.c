@@ -115,11 +115,34 @@ static enum cu_status col2im(struct cu_cl_backend *cb, const struct conv_dims *d
                      CU_KARG(d->cin), CU_KARG(d->h), CU_KARG(d->w), CU_KARG(d->k), CU_KARG(r0), CU_KARG(rb));
 }
 
+/* The implicit GEMM of conv.cl (CPU devices, W % 16 == 0): no im2col
+ * matrix, bias and activation fused; one launch per image. */
+static enum cu_status fwd_implicit(struct cu_cl_backend *cb, struct cu_tensor *y, const struct cu_tensor *x,
+                                   const struct cu_tensor *w, const struct cu_tensor *b, enum cu_act act,
+                                   struct cu_err *err)
+{
+    enum cu_status st = cu_cl_ops_fits(cb, cu_tensor_numel(x), x->name, err);
+    if (!st)
+        st = cu_cl_ops_fits(cb, cu_tensor_numel(y), y->name, err);
+    cl_mem my = cu_cl_mem(y), mx = cu_cl_mem(x), mw = cu_cl_mem(w), mb = cu_cl_mem(b);
+    const int relu = act == CU_ACT_RELU;
+    const size_t global[3] = {(size_t)(w->n + 7) / 8, (size_t)x->w / 16, (size_t)x->h};
+    for (int i = 0; !st && i < x->n; i++) {
+        const int yo = i * y->c * y->h * y->w, xo = i * x->c * x->h * x->w;
+        st = CU_CL_RUN(cb, "cu_conv_fwd_implicit", 3, global, NULL, err, CU_KARG(my), CU_KARG(yo), CU_KARG(mx),
+                       CU_KARG(xo), CU_KARG(mw), CU_KARG(mb), CU_KARG(x->c), CU_KARG(x->h), CU_KARG(x->w),
+                       CU_KARG(w->n), CU_KARG(w->h), CU_KARG(relu));
+    }
+    return st;
+}
+
 enum cu_status cu_cl_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,
                               const struct cu_tensor *w, const struct cu_tensor *b, enum cu_act act,
                               struct cu_err *err)
 {
     struct cu_cl_backend *cb = cu_cl(be);
+    if (cu_cl_gemm_panels(cb) && x->w % 16 == 0)
+        return fwd_implicit(cb, y, x, w, b, act, err);
     struct conv_dims d;
     cl_mem col = NULL, mx = cu_cl_mem(x), mw = cu_cl_mem(w), my = cu_cl_mem(y), mb = cu_cl_mem(b);
     enum cu_status st = conv_dims(cb, x, w, "conv forward", &d, &col, err);
