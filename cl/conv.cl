@@ -156,17 +156,21 @@ __kernel void cu_conv_bias_grad(__global float *db, __global const float *dy, co
 }
 
 /* Forward convolution as an implicit GEMM, for CPU devices (the panel GEMM
- * of gemm.cl with im2col fused into its loads), bias and activation fused
- * into the store. Each work-item computes 8 output channels x 16 output
- * pixels of one row, in eight float16 accumulators; k runs over (ci, ky,
- * kx) in nested loops (no division), reading the 16 input pixels of each
- * tap straight from x. Needs W % 16 == 0 (a run never wraps a row); a run
- * at the left or right border loads lane by lane with zero padding.
- * One image: x at x + xo (C,H,W), y at y + yo (Cout,H,W).
+ * of gemm.cl with im2col fused into its loads). Each work-item computes 8
+ * output channels x 16 output pixels of one row, in eight float16
+ * accumulators; k runs over (ci, ky, kx) in nested loops (no division),
+ * reading the 16 input pixels of each tap straight from x. Needs
+ * W % 16 == 0 (a run never wraps a row); a run at the left or right border
+ * loads lane by lane with zero padding.
+ * One image: x at x + xo (C,H,W), weights at w + wo (Cout,C,k,k), y at
+ * y + yo (Cout,H,W). mode 0: y = act(acc + b) (relu != 0: ReLU); mode 1:
+ * y += acc (b unused) -- the data gradient, which is this same convolution
+ * of dy with the weights transposed and flipped (cu_conv_flip).
  * Range: (ceil(Cout/8), W/16, H). */
 __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global const float *x, const int xo,
-                                   __global const float *w, __global const float *b, const int C, const int H,
-                                   const int W, const int Cout, const int k, const int relu)
+                                   __global const float *w, const int wo, __global const float *b, const int C,
+                                   const int H, const int W, const int Cout, const int k, const int relu,
+                                   const int mode)
 {
     const int m0 = get_global_id(0) * 8, ox0 = get_global_id(1) * 16, oy = get_global_id(2);
     if (m0 >= Cout || ox0 >= W || oy >= H)
@@ -175,7 +179,7 @@ __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global con
     const bool inner = ox0 - p >= 0 && ox0 + 15 + p < W;
 #define CU_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #define CU_DECL(i)                                                                                                \
-    __global const float *w##i = w + min(m0 + i, Cout - 1) * kk;                                                 \
+    __global const float *w##i = w + wo + min(m0 + i, Cout - 1) * kk;                                            \
     float16 c##i = (float16)(0.0f);
     CU_ROWS(CU_DECL)
 #undef CU_DECL
@@ -208,12 +212,31 @@ __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global con
     }
 #define CU_STORE(i)                                                                                               \
     if (m0 + i < Cout) {                                                                                          \
-        float16 v = c##i + (float16)(b[m0 + i]);                                                                  \
-        if (relu)                                                                                                 \
-            v = select(v, (float16)(0.0f), v < (float16)(0.0f)); /* a NaN stays NaN */                         \
-        vstore16(v, 0, y + yo + ((m0 + i) * H + oy) * W + ox0);                                                   \
+        __global float *out = y + yo + ((m0 + i) * H + oy) * W + ox0;                                             \
+        float16 v = c##i;                                                                                         \
+        if (mode == 1) {                                                                                          \
+            v += vload16(0, out);                                                                                 \
+        } else {                                                                                                  \
+            v += (float16)(b[m0 + i]);                                                                            \
+            if (relu)                                                                                             \
+                v = select(v, (float16)(0.0f), v < (float16)(0.0f)); /* a NaN stays NaN */                     \
+        }                                                                                                         \
+        vstore16(v, 0, out);                                                                                      \
     }
     CU_ROWS(CU_STORE)
 #undef CU_STORE
 #undef CU_ROWS
+}
+
+/* wt[ci][co][ky][kx] = w[co][ci][k-1-ky][k-1-kx]: the weights with which
+ * the data gradient dx = sum over co of dy[co] correlated with the flipped
+ * kernel is again a 'same' convolution (cu_conv_fwd_implicit, mode 1).
+ * Range: (k*k, Cout, Cin). */
+__kernel void cu_conv_flip(__global float *wt, const int wto, __global const float *w, const int Cout,
+                           const int Cin, const int k)
+{
+    const int t = get_global_id(0), co = get_global_id(1), ci = get_global_id(2);
+    if (t >= k * k || co >= Cout || ci >= Cin)
+        return;
+    wt[wto + (ci * Cout + co) * k * k + t] = w[(co * Cin + ci) * k * k + k * k - 1 - t];
 }

@@ -8,6 +8,10 @@
  *             dx_n += col2im(W^T dy_n)     (GEMM into the scratch, then a
  *                                            gather that adds into dx)
  * For k = 1, col(x_n) is x_n itself: no im2col, dx += W^T dy_n directly.
+ * On CPU devices (the panel GEMM) with W % 16 == 0, forward is an implicit
+ * GEMM with no im2col matrix and the bias+ReLU fused (conv.cl), and so is
+ * dx: the same convolution applied to dy with the weights transposed and
+ * flipped, adding into dx (no dcol, no col2im).
  * The im2col matrix (and after it the GEMM's workspace, cu_cl_gemm_ws)
  * lives in the backend's scratch buffer, one band of
  * output rows at a time, the band as tall as CLUNET_CL_COL_BYTES (default
@@ -25,6 +29,7 @@ struct conv_dims {
     int hw;
     int rows; /* output rows per im2col band */
     size_t ws; /* GEMM workspace: floats from here on in the scratch (after the band) */
+    size_t wt; /* flipped weights (implicit data gradient): from here on, after the workspace */
 };
 
 static size_t col_limit(const struct cu_cl_backend *cb)
@@ -40,6 +45,13 @@ static size_t col_limit(const struct cu_cl_backend *cb)
     if (cb->caps.max_alloc && lim > cb->caps.max_alloc)
         lim = (size_t)cb->caps.max_alloc;
     return lim;
+}
+
+/* Whether the data gradient of a k > 1 convolution runs as an implicit
+ * GEMM (cu_conv_fwd_implicit on dy, CPU devices, W % 16 == 0). */
+static bool implicit(const struct cu_cl_backend *cb, const struct cu_tensor *x, const struct cu_tensor *w)
+{
+    return cu_cl_gemm_panels(cb) && x->w % 16 == 0 && w->h > 1;
 }
 
 /* The most GEMM workspace any product of this layer needs, nc columns per
@@ -88,9 +100,10 @@ static enum cu_status conv_dims(struct cu_cl_backend *cb, const struct cu_tensor
     if ((size_t)d->rows * row_bytes > lim)
         d->rows = (int)(lim / row_bytes);
     d->ws = ((size_t)d->rows * d->w + 15) / 16 * 16 * d->kk; /* room for the panel layout too */
-    size_t ws = gemm_ws(cb, d, d->rows * d->w);
-    st = cu_cl_ops_fits(cb, d->ws + ws, op, err);
-    return st ? st : cu_cl_scratch(cb, (d->ws + ws) * sizeof(float), col, err);
+    d->wt = d->ws + gemm_ws(cb, d, d->rows * d->w);
+    size_t total = d->wt + (implicit(cb, x, w) ? (size_t)d->cout * d->kk : 0);
+    st = cu_cl_ops_fits(cb, total, op, err);
+    return st ? st : cu_cl_scratch(cb, total * sizeof(float), col, err);
 }
 
 /* panel: in the panel GEMM's layout (cu_cl_gemm_packed) */
@@ -125,13 +138,32 @@ static enum cu_status fwd_implicit(struct cu_cl_backend *cb, struct cu_tensor *y
     if (!st)
         st = cu_cl_ops_fits(cb, cu_tensor_numel(y), y->name, err);
     cl_mem my = cu_cl_mem(y), mx = cu_cl_mem(x), mw = cu_cl_mem(w), mb = cu_cl_mem(b);
-    const int relu = act == CU_ACT_RELU;
+    const int relu = act == CU_ACT_RELU, mode = 0, wo = 0;
     const size_t global[3] = {(size_t)(w->n + 7) / 8, (size_t)x->w / 16, (size_t)x->h};
     for (int i = 0; !st && i < x->n; i++) {
         const int yo = i * y->c * y->h * y->w, xo = i * x->c * x->h * x->w;
         st = CU_CL_RUN(cb, "cu_conv_fwd_implicit", 3, global, NULL, err, CU_KARG(my), CU_KARG(yo), CU_KARG(mx),
-                       CU_KARG(xo), CU_KARG(mw), CU_KARG(mb), CU_KARG(x->c), CU_KARG(x->h), CU_KARG(x->w),
-                       CU_KARG(w->n), CU_KARG(w->h), CU_KARG(relu));
+                       CU_KARG(xo), CU_KARG(mw), CU_KARG(wo), CU_KARG(mb), CU_KARG(x->c), CU_KARG(x->h),
+                       CU_KARG(x->w), CU_KARG(w->n), CU_KARG(w->h), CU_KARG(relu), CU_KARG(mode));
+    }
+    return st;
+}
+
+/* dx += the data gradient of every image as a forward convolution of dy
+ * with the flipped, transposed weights (written into the scratch at wt). */
+static enum cu_status bwd_data_implicit(struct cu_cl_backend *cb, const struct conv_dims *d, cl_mem scratch,
+                                        cl_mem dx, cl_mem dy, cl_mem w, struct cu_err *err)
+{
+    const int wto = (int)d->wt, relu = 0, mode = 1;
+    const size_t gf[3] = {(size_t)d->k * d->k, (size_t)d->cout, (size_t)d->cin};
+    enum cu_status st = CU_CL_RUN(cb, "cu_conv_flip", 3, gf, NULL, err, CU_KARG(scratch), CU_KARG(wto), CU_KARG(w),
+                                  CU_KARG(d->cout), CU_KARG(d->cin), CU_KARG(d->k));
+    const size_t global[3] = {(size_t)(d->cin + 7) / 8, (size_t)d->w / 16, (size_t)d->h};
+    for (int i = 0; !st && i < d->n; i++) {
+        const int xo = i * d->cin * d->hw, yo = i * d->cout * d->hw;
+        st = CU_CL_RUN(cb, "cu_conv_fwd_implicit", 3, global, NULL, err, CU_KARG(dx), CU_KARG(xo), CU_KARG(dy),
+                       CU_KARG(yo), CU_KARG(scratch), CU_KARG(wto), CU_KARG(dy), CU_KARG(d->cout), CU_KARG(d->h),
+                       CU_KARG(d->w), CU_KARG(d->cin), CU_KARG(d->k), CU_KARG(relu), CU_KARG(mode));
     }
     return st;
 }
@@ -141,7 +173,7 @@ enum cu_status cu_cl_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const 
                               struct cu_err *err)
 {
     struct cu_cl_backend *cb = cu_cl(be);
-    if (cu_cl_gemm_panels(cb) && x->w % 16 == 0)
+    if (cu_cl_gemm_panels(cb) && x->w % 16 == 0) /* k = 1 too: no GEMM packing */
         return fwd_implicit(cb, y, x, w, b, act, err);
     struct conv_dims d;
     cl_mem col = NULL, mx = cu_cl_mem(x), mw = cu_cl_mem(w), my = cu_cl_mem(y), mb = cu_cl_mem(b);
@@ -228,7 +260,11 @@ enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struc
     if (st || (!dx && !dw))
         return st;
     cl_mem mdx = dx ? cu_cl_mem(dx) : NULL, mdw = dw ? cu_cl_mem(dw) : NULL;
-    for (int i = 0; !st && i < d.n; i++) {
+    if (mdx && implicit(cb, x, w)) { /* dx without col2im; the bands below only do dW */
+        st = bwd_data_implicit(cb, &d, col, mdx, cu_cl_mem(dy), cu_cl_mem(w), err);
+        mdx = NULL;
+    }
+    for (int i = 0; !st && (mdx || mdw) && i < d.n; i++) {
         if (d.k == 1) {
             st = bwd_1x1(cb, &d, i, col, mdx, mdw, cu_cl_mem(dy), cu_cl_mem(x), cu_cl_mem(w), w->name, err);
             continue;
