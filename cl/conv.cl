@@ -124,27 +124,40 @@ __kernel void cu_conv_bias_act(__global float *y, __global const float *b, const
 }
 
 /* db[c] += sum over n and the HW pixels of dy (N,C,HW): one work-group of
- * CU_RED_WG per channel; each work-item sums a strided share (Kahan), then a
- * tree in local memory (deterministic order, no atomics). */
+ * CU_RED_WG per channel; each work-item sums a contiguous share of every
+ * image's plane in float4 lanes with Kahan compensation (four independent
+ * chains: the latency of one compensated chain per element would dominate
+ * on a CPU), then a tree in local memory (deterministic order, no
+ * atomics). */
 __kernel void cu_conv_bias_grad(__global float *db, __global const float *dy, const int N, const int C,
                                 const int HW)
 {
     __local float part[CU_RED_WG];
     const int c = get_group_id(0);
     const int l = get_local_id(0);
-    float s = 0.0f, comp = 0.0f;
+    const int chunk = (HW + 4 * CU_RED_WG - 1) / (4 * CU_RED_WG) * 4; /* a multiple of 4 */
+    const int p0 = min(l * chunk, HW), p1 = min(p0 + chunk, HW);
+    float4 s = (float4)(0.0f), comp = (float4)(0.0f);
+    float ss = 0.0f, sc = 0.0f; /* the tail of a plane, when HW % 4 != 0 */
     if (c < C) {
         for (int n = 0; n < N; n++) {
             __global const float *row = dy + (n * C + c) * HW;
-            for (int i = l; i < HW; i += CU_RED_WG) {
-                const float yk = row[i] - comp;
-                const float t = s + yk;
+            int p = p0;
+            for (; p + 4 <= p1; p += 4) {
+                const float4 yk = vload4(0, row + p) - comp;
+                const float4 t = s + yk;
                 comp = (t - s) - yk;
                 s = t;
             }
+            for (; p < p1; p++) {
+                const float yk = row[p] - sc;
+                const float t = ss + yk;
+                sc = (t - ss) - yk;
+                ss = t;
+            }
         }
     }
-    part[l] = s;
+    part[l] = ((s.x + s.y) + (s.z + s.w)) + ss;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int h = CU_RED_WG / 2; h > 0; h /= 2) {
         if (l < h)
