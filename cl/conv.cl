@@ -6,6 +6,11 @@
  * (src/cl/cl_gemm.c). Stride 1, 'same' zero padding p = k/2, odd k, NCHW.
  * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
 
+/* Every kernel here runs over a 1-D range with a fixed work-group size
+ * (src/cl/cl_ops_run.c): PoCL compiles a kernel once per work-group size,
+ * so shape-dependent sizes would recompile it for every layer. A work-item
+ * splits its index into (i0, i1, i2) itself, once per run of work. */
+
 #ifndef CU_RED_WG
 #define CU_RED_WG 64 /* work-group size of the reductions; the host uses the same */
 #endif
@@ -28,13 +33,14 @@ static void im2col_src(const int r, const int k, const int r0, const int oy, int
 /* One image x (C,H,W) at x + xo, output rows [r0, r0+rows):
  *   col[r][j] = x[ci][oy+ky-p][ox+kx-p] (0 outside the image),
  *   r = (ci*k + ky)*k + kx, j = (oy-r0)*W + ox.
- * Range: (rows, C*k*k) = (oy - r0, r); each work-item all ox. */
+ * Range: rows*C*k*k = (oy - r0, r); each work-item all ox. */
 __kernel void cu_conv_im2col(__global float *col, __global const float *x, const int xo, const int C,
                              const int H, const int W, const int k, const int r0, const int rows)
 {
-    const int oy = get_global_id(0), r = get_global_id(1);
-    if (oy >= rows || r >= C * k * k)
+    const int g = get_global_id(0);
+    if (g >= rows * C * k * k)
         return;
+    const int oy = g % rows, r = g / rows;
     int ci, iy, sx;
     im2col_src(r, k, r0, oy, &ci, &iy, &sx);
     __global float *out = col + (r * rows + oy) * W;
@@ -51,14 +57,14 @@ __kernel void cu_conv_im2col(__global float *col, __global const float *x, const
 /* The same matrix in the 16-column panels of the panel GEMM (gemm.cl):
  * col[((j/16)*C*k*k + r)*16 + j%16]; the work-item of the last band row
  * also zeroes the columns from rows*W up to the next multiple of 16.
- * Range: (C*k*k, rows) = (r, oy - r0); each work-item all ox. */
+ * Range: C*k*k*rows = (r, oy - r0); each work-item all ox. */
 __kernel void cu_conv_im2col_panel(__global float *col, __global const float *x, const int xo, const int C,
                                    const int H, const int W, const int k, const int r0, const int rows)
 {
-    const int r = get_global_id(0), oy = get_global_id(1);
-    const int kk = C * k * k;
-    if (oy >= rows || r >= kk)
+    const int g = get_global_id(0), kk = C * k * k;
+    if (g >= kk * rows)
         return;
+    const int r = g % kk, oy = g / kk;
     int ci, iy, sx;
     im2col_src(r, k, r0, oy, &ci, &iy, &sx);
     const bool inside = iy >= 0 && iy < H;
@@ -81,46 +87,53 @@ __kernel void cu_conv_im2col_panel(__global float *col, __global const float *x,
  * pixel: dx[ci][iy][ix] += sum of col[r][j] over the (ky,kx) whose output
  * position (iy-ky+p, ix-kx+p) lies in the band and the image. Input rows
  * touched by the band: [max(0, r0-p), min(H, r0+rows+p)) = [y0, y0+span).
- * Range: (W, span, C) = (ix, iy - y0, ci). Bands are enqueued in order, so
- * two bands adding into the same dx row never race. */
+ * Range: ceil(W/16)*span*C = (run of 16 ix, iy - y0, ci). Bands are
+ * enqueued in order, so two bands adding into the same dx row never race. */
 __kernel void cu_conv_col2im(__global float *dx, const int xo, __global const float *col, const int C,
                              const int H, const int W, const int k, const int r0, const int rows)
 {
     const int p = k / 2;
     const int y0 = max(0, r0 - p);
     const int span = min(H, r0 + rows + p) - y0;
-    const int ix = get_global_id(0), iy = y0 + get_global_id(1), ci = get_global_id(2);
-    if (ix >= W || iy >= y0 + span || ci >= C)
+    const int runs = (W + 15) / 16, g = get_global_id(0);
+    if (g >= runs * span * C)
         return;
+    const int x0 = g % runs * 16, iy = y0 + g / runs % span, ci = g / (runs * span);
     const int ncol = rows * W;
-    float acc = 0.0f;
-    for (int ky = 0; ky < k; ky++) {
-        const int oy = iy - ky + p;
-        if (oy < r0 || oy >= r0 + rows)
-            continue;
-        __global const float *row = col + (ci * k + ky) * k * ncol + (oy - r0) * W;
-        for (int kx = 0; kx < k; kx++) {
-            const int ox = ix - kx + p;
-            if (ox >= 0 && ox < W)
-                acc += row[kx * ncol + ox];
+    for (int ix = x0; ix < min(x0 + 16, W); ix++) {
+        float acc = 0.0f;
+        for (int ky = 0; ky < k; ky++) {
+            const int oy = iy - ky + p;
+            if (oy < r0 || oy >= r0 + rows)
+                continue;
+            __global const float *row = col + (ci * k + ky) * k * ncol + (oy - r0) * W;
+            for (int kx = 0; kx < k; kx++) {
+                const int ox = ix - kx + p;
+                if (ox >= 0 && ox < W)
+                    acc += row[kx * ncol + ox];
+            }
         }
+        dx[xo + (ci * H + iy) * W + ix] += acc;
     }
-    dx[xo + (ci * H + iy) * W + ix] += acc;
 }
 
 /* y = act(y + b[c]) over the whole (N,C,HW) tensor; relu != 0 for ReLU.
- * Range: (HW, C, N). */
+ * Range: ceil(HW/16)*C*N = (run of 16 pixels, c, n). */
 __kernel void cu_conv_bias_act(__global float *y, __global const float *b, const int C, const int HW,
                                const int relu, const int N)
 {
-    const int i = get_global_id(0), c = get_global_id(1), n = get_global_id(2);
-    if (i >= HW || c >= C || n >= N)
+    const int runs = (HW + 15) / 16, g = get_global_id(0);
+    if (g >= runs * C * N)
         return;
-    const int at = (n * C + c) * HW + i;
-    float v = y[at] + b[c];
-    if (relu && v < 0.0f) /* a NaN stays NaN, as in ref */
-        v = 0.0f;
-    y[at] = v;
+    const int p0 = g % runs * 16, c = g / runs % C, n = g / (runs * C);
+    __global float *row = y + (n * C + c) * HW;
+    const float bc = b[c];
+    for (int p = p0; p < min(p0 + 16, HW); p++) {
+        float v = row[p] + bc;
+        if (relu && v < 0.0f) /* a NaN stays NaN, as in ref */
+            v = 0.0f;
+        row[p] = v;
+    }
 }
 
 /* db[c] += sum over n and the HW pixels of dy (N,C,HW): one work-group of
@@ -179,15 +192,16 @@ __kernel void cu_conv_bias_grad(__global float *db, __global const float *dy, co
  * y + yo (Cout,H,W). mode 0: y = act(acc + b) (relu != 0: ReLU); mode 1:
  * y += acc (b unused) -- the data gradient, which is this same convolution
  * of dy with the weights transposed and flipped (cu_conv_flip).
- * Range: (ceil(Cout/8), W/16, H). */
+ * Range: ceil(Cout/8)*(W/16)*H = (channel tile, run, oy). */
 __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global const float *x, const int xo,
                                    __global const float *w, const int wo, __global const float *b, const int C,
                                    const int H, const int W, const int Cout, const int k, const int relu,
                                    const int mode)
 {
-    const int m0 = get_global_id(0) * 8, ox0 = get_global_id(1) * 16, oy = get_global_id(2);
-    if (m0 >= Cout || ox0 >= W || oy >= H)
+    const int tiles = (Cout + 7) / 8, runs = W / 16, g = get_global_id(0);
+    if (g >= tiles * runs * H)
         return;
+    const int m0 = g % tiles * 8, ox0 = g / tiles % runs * 16, oy = g / (tiles * runs);
     const int p = k / 2, kk = C * k * k;
     const bool inner = ox0 - p >= 0 && ox0 + 15 + p < W;
 #define CU_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
@@ -244,12 +258,13 @@ __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global con
 /* wt[ci][co][ky][kx] = w[co][ci][k-1-ky][k-1-kx]: the weights with which
  * the data gradient dx = sum over co of dy[co] correlated with the flipped
  * kernel is again a 'same' convolution (cu_conv_fwd_implicit, mode 1).
- * Range: (k*k, Cout, Cin). */
+ * Range: k*k*Cout*Cin. */
 __kernel void cu_conv_flip(__global float *wt, const int wto, __global const float *w, const int Cout,
                            const int Cin, const int k)
 {
-    const int t = get_global_id(0), co = get_global_id(1), ci = get_global_id(2);
-    if (t >= k * k || co >= Cout || ci >= Cin)
+    const int g = get_global_id(0);
+    if (g >= k * k * Cout * Cin)
         return;
+    const int t = g % (k * k), co = g / (k * k) % Cout, ci = g / (k * k * Cout);
     wt[wto + (ci * Cout + co) * k * k + t] = w[(co * Cin + ci) * k * k + k * k - 1 - t];
 }

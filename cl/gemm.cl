@@ -15,16 +15,21 @@
 #define CU_GEMM_TM 8  /* rows of C per work-item */
 #define CU_GEMM_TN 16 /* columns of C per work-item: one panel */
 
-/* Range (16 * ceil(N/16), K). */
+/* Ranges are 1-D with a fixed work-group size (PoCL compiles a kernel once
+ * per work-group size); a work-item splits its index itself. */
+
+/* One 16-float line of Bp per work-item: range K * ceil(N/16) = (k, q). */
 __kernel void cu_gemm_pack(__global float *bp, const int bpo, __global const float *b, const int bo,
                            const int sbk, const int sbn, const int K, const int N)
 {
-    const int col = get_global_id(0), k = get_global_id(1);
-    const int panels = (N + CU_GEMM_TN - 1) / CU_GEMM_TN;
-    if (col >= panels * CU_GEMM_TN || k >= K)
+    const int panels = (N + CU_GEMM_TN - 1) / CU_GEMM_TN, g = get_global_id(0);
+    if (g >= K * panels)
         return;
-    const int q = col / CU_GEMM_TN, j = col % CU_GEMM_TN;
-    bp[bpo + (q * K + k) * CU_GEMM_TN + j] = col < N ? b[bo + k * sbk + col * sbn] : 0.0f;
+    const int k = g % K, q = g / K;
+    __global const float *src = b + bo + k * sbk;
+    __global float *dst = bp + bpo + (q * K + k) * CU_GEMM_TN;
+    for (int j = 0, col = q * CU_GEMM_TN; j < CU_GEMM_TN; j++, col++)
+        dst[j] = col < N ? src[col * sbn] : 0.0f;
 }
 
 /* Row m0 + i of the tile into C: alpha v + beta C over the n valid columns. */
@@ -50,14 +55,15 @@ static void store_row(__global float *c, const int off, const int scn, const int
 
 #define CU_GEMM_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 
-/* Range (ceil(M/8), ceil(N/16)). */
+/* Range ceil(M/8) * ceil(N/16) = (row tile, panel). */
 __kernel void cu_gemm_panel(const int M, const int N, const int K, const float alpha, __global const float *a,
                             const int ao, const int sam, const int sak, __global const float *bp, const int bpo,
                             const float beta, __global float *c, const int co, const int scm, const int scn)
 {
-    const int m0 = get_global_id(0) * CU_GEMM_TM, q = get_global_id(1);
-    if (m0 >= M || q * CU_GEMM_TN >= N)
+    const int tiles = (M + CU_GEMM_TM - 1) / CU_GEMM_TM, g = get_global_id(0);
+    if (g >= tiles * ((N + CU_GEMM_TN - 1) / CU_GEMM_TN))
         return;
+    const int m0 = g % tiles * CU_GEMM_TM, q = g / tiles;
     /* rows past M read row M-1 (valid memory) and are not stored */
 #define CU_DECL(i)                                                                                                \
     __global const float *a##i = a + ao + min(m0 + i, M - 1) * sam;                                              \

@@ -25,17 +25,19 @@ static int first_max(__global const float *x, const int base, const int W)
 }
 
 /* Work-items: a run of up to 16 output columns of one output row of one
- * plane; range (ceil(Wo/16), Ho, N*C). No division per element (on CPU
- * OpenCL a division costs more than the memory traffic); neighbouring
- * work-items read neighbouring runs. */
+ * plane; a 1-D range of ceil(Wo/16)*Ho*N*C with a fixed work-group size
+ * (PoCL compiles a kernel once per work-group size). Divisions once per
+ * run, not per element (on CPU OpenCL a division costs more than the
+ * memory traffic); neighbouring work-items read neighbouring runs. */
 
 /* x (NC,H,W) -> y (NC,Ho,Wo), Ho = H/2, Wo = W/2. */
 __kernel void cu_pool_max_fwd(__global float *y, __global const float *x, const int H, const int W,
                               const int Ho, const int Wo, const int NC)
 {
-    const int x0 = get_global_id(0) * 16, oy = get_global_id(1), nc = get_global_id(2);
-    if (x0 >= Wo || oy >= Ho || nc >= NC)
+    const int runs = (Wo + 15) / 16, g = get_global_id(0);
+    if (g >= runs * Ho * NC)
         return;
+    const int x0 = g % runs * 16, oy = g / runs % Ho, nc = g / (runs * Ho);
     const int base = (nc * H + 2 * oy) * W, x1 = min(x0 + 16, Wo);
     __global float *out = y + (nc * Ho + oy) * Wo;
     for (int ox = x0; ox < x1; ox++)
@@ -46,11 +48,12 @@ __kernel void cu_pool_max_fwd(__global float *y, __global const float *x, const 
 __kernel void cu_pool_max_bwd(__global float *dx, __global const float *dy, __global const float *x,
                               const int H, const int W, const int Ho, const int Wo, const int NC)
 {
-    const int x0 = get_global_id(0) * 16, oy = get_global_id(1), nc = get_global_id(2);
-    if (x0 >= Wo || oy >= Ho || nc >= NC)
+    const int runs = (Wo + 15) / 16, g = get_global_id(0);
+    if (g >= runs * Ho * NC)
         return;
+    const int x0 = g % runs * 16, oy = g / runs % Ho, nc = g / (runs * Ho);
     const int base = (nc * H + 2 * oy) * W, x1 = min(x0 + 16, Wo);
-    __global const float *g = dy + (nc * Ho + oy) * Wo;
+    __global const float *gy = dy + (nc * Ho + oy) * Wo;
     for (int ox = x0; ox < x1; ox++)
-        dx[base + 2 * ox + first_max(x, base + 2 * ox, W)] += g[ox];
+        dx[base + 2 * ox + first_max(x, base + 2 * ox, W)] += gy[ox];
 }

@@ -8,8 +8,9 @@
  * cu_conv_bias_grad. OpenCL C 1.2, every index guarded. */
 
 /* Work-items: a run of up to 16 columns of one output row of one output
- * channel of image img; range (ceil(2W/16), 2H, Cout). Parities and
- * halves by shifts: no division per element. */
+ * channel of image img; a 1-D range of ceil(2W/16)*2H*Cout with a fixed
+ * work-group size (PoCL compiles a kernel once per work-group size).
+ * Parities and halves by shifts: no division per element. */
 
 /* Image img of y (N,Cout,2H,2W) = scatter(P) + bias, P that image's
  * (4Cout x HW) product. */
@@ -17,9 +18,10 @@ __kernel void cu_tconv_scatter(__global float *y, const int img, __global const 
                                __global const float *bias, const int Cout, const int H, const int W)
 {
     const int Wo = 2 * W, Ho = 2 * H;
-    const int x0 = get_global_id(0) * 16, oy = get_global_id(1), co = get_global_id(2);
-    if (x0 >= Wo || oy >= Ho || co >= Cout)
+    const int runs = (Wo + 15) / 16, g = get_global_id(0);
+    if (g >= runs * Ho * Cout)
         return;
+    const int x0 = g % runs * 16, oy = g / runs % Ho, co = g / (runs * Ho);
     __global const float *src = P + ((co * 4 + (oy & 1) * 2) * H + (oy >> 1)) * W;
     __global float *out = y + ((img * Cout + co) * Ho + oy) * Wo;
     const float b = bias[co];
@@ -32,9 +34,10 @@ __kernel void cu_tconv_gather(__global float *P, __global const float *dy, const
                               const int H, const int W)
 {
     const int Wo = 2 * W, Ho = 2 * H;
-    const int x0 = get_global_id(0) * 16, oy = get_global_id(1), co = get_global_id(2);
-    if (x0 >= Wo || oy >= Ho || co >= Cout)
+    const int runs = (Wo + 15) / 16, g = get_global_id(0);
+    if (g >= runs * Ho * Cout)
         return;
+    const int x0 = g % runs * 16, oy = g / runs % Ho, co = g / (runs * Ho);
     __global float *dst = P + ((co * 4 + (oy & 1) * 2) * H + (oy >> 1)) * W;
     __global const float *in = dy + ((img * Cout + co) * Ho + oy) * Wo;
     for (int ox = x0; ox < min(x0 + 16, Wo); ox++)

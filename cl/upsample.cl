@@ -44,18 +44,20 @@ static int readers(const int i, const int n, int *o, float *w)
     return c;
 }
 
-/* Work-items: a run of up to 16 columns of one row of one plane; range
- * (ceil(width/16), height, N*C) over the tensor written. No division per
- * element; neighbouring work-items touch neighbouring runs. */
+/* Work-items: a run of up to 16 columns of one row of one plane; a 1-D
+ * range of ceil(width/16)*height*N*C over the tensor written, with a fixed
+ * work-group size (PoCL compiles a kernel once per work-group size).
+ * Divisions once per run; neighbouring work-items touch neighbouring runs. */
 
 /* x (NC,H,W) -> y (NC,2H,2W). */
 __kernel void cu_upsample_fwd(__global float *y, __global const float *x, const int H, const int W,
                               const int NC)
 {
     const int Wo = 2 * W, Ho = 2 * H;
-    const int x0 = get_global_id(0) * 16, oy = get_global_id(1), nc = get_global_id(2);
-    if (x0 >= Wo || oy >= Ho || nc >= NC)
+    const int runs = (Wo + 15) / 16, g = get_global_id(0);
+    if (g >= runs * Ho * NC)
         return;
+    const int x0 = g % runs * 16, oy = g / runs % Ho, nc = g / (runs * Ho);
     int y0, y1, i0, i1;
     float ly, lx;
     source(oy, H, &y0, &y1, &ly);
@@ -74,13 +76,14 @@ __kernel void cu_upsample_bwd(__global float *dx, __global const float *dy, cons
                               const int NC)
 {
     const int Wo = 2 * W;
-    const int x0 = get_global_id(0) * 16, iy = get_global_id(1), nc = get_global_id(2);
-    if (x0 >= W || iy >= H || nc >= NC)
+    const int runs = (W + 15) / 16, g = get_global_id(0);
+    if (g >= runs * H * NC)
         return;
+    const int x0 = g % runs * 16, iy = g / runs % H, nc = g / (runs * H);
     int oy[4], ox[4];
     float wy[4], wx[4];
     const int ny = readers(iy, H, oy, wy);
-    __global const float *g = dy + nc * 4 * H * W;
+    __global const float *gy = dy + nc * 4 * H * W;
     __global float *out = dx + (nc * H + iy) * W;
     for (int ix = x0; ix < min(x0 + 16, W); ix++) {
         const int nx = readers(ix, W, ox, wx);
@@ -88,7 +91,7 @@ __kernel void cu_upsample_bwd(__global float *dx, __global const float *dy, cons
         for (int a = 0; a < ny; a++) {
             float row = 0.0f;
             for (int b = 0; b < nx; b++)
-                row += wx[b] * g[oy[a] * Wo + ox[b]];
+                row += wx[b] * gy[oy[a] * Wo + ox[b]];
             acc += wy[a] * row;
         }
         out[ix] += acc;

@@ -121,14 +121,14 @@ static enum cu_status panel_gemm(struct cu_cl_backend *cb, int m, int n, int k, 
                                  struct strided b, float beta, struct strided c, cl_mem ws, int wo,
                                  struct cu_err *err)
 {
-    const size_t gp[2] = {(size_t)(n + PANEL - 1) / PANEL * PANEL, (size_t)k};
-    enum cu_status st = CU_CL_RUN(cb, "cu_gemm_pack", 2, gp, NULL, err, CU_KARG(ws), CU_KARG(wo), CU_KARG(b.buf),
+    const size_t lines = (size_t)(n + PANEL - 1) / PANEL * (size_t)k;
+    enum cu_status st = CU_CL_RUN(cb, "cu_gemm_pack", lines, CU_CL_WG, err, CU_KARG(ws), CU_KARG(wo), CU_KARG(b.buf),
                                   CU_KARG(b.off), CU_KARG(b.s0), CU_KARG(b.s1), CU_KARG(k), CU_KARG(n));
     if (st)
         return st;
-    const size_t gg[2] = {(size_t)(m + TILE_M - 1) / TILE_M, (size_t)(n + PANEL - 1) / PANEL};
-    return CU_CL_RUN(cb, "cu_gemm_panel", 2, gg, NULL, err, CU_KARG(m), CU_KARG(n), CU_KARG(k), CU_KARG(alpha),
-                     CU_KARG(a.buf), CU_KARG(a.off), CU_KARG(a.s0), CU_KARG(a.s1), CU_KARG(ws), CU_KARG(wo),
+    const size_t tiles = (size_t)(m + TILE_M - 1) / TILE_M * (size_t)((n + PANEL - 1) / PANEL);
+    return CU_CL_RUN(cb, "cu_gemm_panel", tiles, CU_CL_WG_TILE, err, CU_KARG(m), CU_KARG(n), CU_KARG(k),
+                     CU_KARG(alpha), CU_KARG(a.buf), CU_KARG(a.off), CU_KARG(a.s0), CU_KARG(a.s1), CU_KARG(ws), CU_KARG(wo),
                      CU_KARG(beta), CU_KARG(c.buf), CU_KARG(c.off), CU_KARG(c.s0), CU_KARG(c.s1));
 }
 
@@ -171,8 +171,8 @@ enum cu_status cu_cl_gemm_packed(struct cu_cl_backend *cb, int m, int n, int k, 
     if (st || m <= 0 || n <= 0)
         return st;
     const int ao = (int)a_off, bo = (int)bp_off, co = (int)c_off, one = 1;
-    const size_t gg[2] = {(size_t)(m + TILE_M - 1) / TILE_M, (size_t)(n + PANEL - 1) / PANEL};
-    return CU_CL_RUN(cb, "cu_gemm_panel", 2, gg, NULL, err, CU_KARG(m), CU_KARG(n), CU_KARG(k), CU_KARG(alpha),
+    const size_t tiles = (size_t)(m + TILE_M - 1) / TILE_M * (size_t)((n + PANEL - 1) / PANEL);
+    return CU_CL_RUN(cb, "cu_gemm_panel", tiles, CU_CL_WG_TILE, err, CU_KARG(m), CU_KARG(n), CU_KARG(k), CU_KARG(alpha),
                      CU_KARG(a), CU_KARG(ao), CU_KARG(lda), CU_KARG(one), CU_KARG(bp), CU_KARG(bo), CU_KARG(beta),
                      CU_KARG(c), CU_KARG(co), CU_KARG(ldc), CU_KARG(one));
 }

@@ -31,12 +31,22 @@ struct cu_cl_karg {
 };
 #define CU_KARG(v) ((struct cu_cl_karg){sizeof(v), &(v)})
 
-/* Looks up kernel kname, sets its nargs arguments and enqueues it over a
- * dims-D range (local may be NULL); fails naming the kernel. */
-enum cu_status cu_cl_ops_run(struct cu_cl_backend *cb, const char *kname, cl_uint dims, const size_t *global,
-                             const size_t *local, int nargs, const struct cu_cl_karg *args, struct cu_err *err);
-#define CU_CL_RUN(cb, kname, dims, global, local, err, ...)                                                       \
-    cu_cl_ops_run((cb), (kname), (dims), (global), (local),                                                       \
+/* Work-group sizes. Every kernel of these files runs over a 1-D range with
+ * a fixed work-group size and splits its index itself: PoCL compiles a
+ * kernel once per work-group size, so letting the size follow the shape
+ * (a NULL local size) recompiled each kernel for every layer shape
+ * (~0.3 s each, cold). CU_CL_WG_TILE is for kernels whose work-item is a
+ * whole register tile (panel GEMM, implicit conv; CPU devices only). */
+#define CU_CL_WG 64
+#define CU_CL_WG_TILE 8
+
+/* Looks up kernel kname, sets its nargs arguments and enqueues it over n
+ * work-items in work-groups of local (n is rounded up to a multiple;
+ * kernels bound-check); fails naming the kernel. */
+enum cu_status cu_cl_ops_run(struct cu_cl_backend *cb, const char *kname, size_t n, size_t local, int nargs,
+                             const struct cu_cl_karg *args, struct cu_err *err);
+#define CU_CL_RUN(cb, kname, n, local, err, ...)                                                                  \
+    cu_cl_ops_run((cb), (kname), (n), (local),                                                                    \
                   (int)(sizeof((struct cu_cl_karg[]){__VA_ARGS__}) / sizeof(struct cu_cl_karg)),                  \
                   (struct cu_cl_karg[]){__VA_ARGS__}, (err))
 

@@ -111,8 +111,7 @@ static enum cu_status im2col(struct cu_cl_backend *cb, const struct conv_dims *d
                              int r0, int rb, bool panel, struct cu_err *err)
 {
     const int xo = img * d->cin * d->hw;
-    const size_t plain[2] = {(size_t)rb, (size_t)d->kk}, panels[2] = {(size_t)d->kk, (size_t)rb};
-    return CU_CL_RUN(cb, panel ? "cu_conv_im2col_panel" : "cu_conv_im2col", 2, panel ? panels : plain, NULL, err,
+    return CU_CL_RUN(cb, panel ? "cu_conv_im2col_panel" : "cu_conv_im2col", (size_t)rb * d->kk, CU_CL_WG, err,
                      CU_KARG(col),
                      CU_KARG(x), CU_KARG(xo),
                      CU_KARG(d->cin), CU_KARG(d->h), CU_KARG(d->w), CU_KARG(d->k), CU_KARG(r0), CU_KARG(rb));
@@ -123,8 +122,8 @@ static enum cu_status col2im(struct cu_cl_backend *cb, const struct conv_dims *d
 {
     const int xo = img * d->cin * d->hw, p = d->k / 2;
     const int y0 = r0 - p > 0 ? r0 - p : 0, y1 = r0 + rb + p < d->h ? r0 + rb + p : d->h;
-    const size_t global[3] = {(size_t)d->w, (size_t)(y1 - y0), (size_t)d->cin};
-    return CU_CL_RUN(cb, "cu_conv_col2im", 3, global, NULL, err, CU_KARG(dx), CU_KARG(xo), CU_KARG(col),
+    const size_t runs = (size_t)(d->w + 15) / 16 * (size_t)(y1 - y0) * (size_t)d->cin;
+    return CU_CL_RUN(cb, "cu_conv_col2im", runs, CU_CL_WG, err, CU_KARG(dx), CU_KARG(xo), CU_KARG(col),
                      CU_KARG(d->cin), CU_KARG(d->h), CU_KARG(d->w), CU_KARG(d->k), CU_KARG(r0), CU_KARG(rb));
 }
 
@@ -139,10 +138,10 @@ static enum cu_status fwd_implicit(struct cu_cl_backend *cb, struct cu_tensor *y
         st = cu_cl_ops_fits(cb, cu_tensor_numel(y), y->name, err);
     cl_mem my = cu_cl_mem(y), mx = cu_cl_mem(x), mw = cu_cl_mem(w), mb = cu_cl_mem(b);
     const int relu = act == CU_ACT_RELU, mode = 0, wo = 0;
-    const size_t global[3] = {(size_t)(w->n + 7) / 8, (size_t)x->w / 16, (size_t)x->h};
+    const size_t tiles = (size_t)(w->n + 7) / 8 * (size_t)(x->w / 16) * (size_t)x->h;
     for (int i = 0; !st && i < x->n; i++) {
         const int yo = i * y->c * y->h * y->w, xo = i * x->c * x->h * x->w;
-        st = CU_CL_RUN(cb, "cu_conv_fwd_implicit", 3, global, NULL, err, CU_KARG(my), CU_KARG(yo), CU_KARG(mx),
+        st = CU_CL_RUN(cb, "cu_conv_fwd_implicit", tiles, CU_CL_WG_TILE, err, CU_KARG(my), CU_KARG(yo), CU_KARG(mx),
                        CU_KARG(xo), CU_KARG(mw), CU_KARG(wo), CU_KARG(mb), CU_KARG(x->c), CU_KARG(x->h),
                        CU_KARG(x->w), CU_KARG(w->n), CU_KARG(w->h), CU_KARG(relu), CU_KARG(mode));
     }
@@ -155,13 +154,12 @@ static enum cu_status bwd_data_implicit(struct cu_cl_backend *cb, const struct c
                                         cl_mem dx, cl_mem dy, cl_mem w, struct cu_err *err)
 {
     const int wto = (int)d->wt, relu = 0, mode = 1;
-    const size_t gf[3] = {(size_t)d->k * d->k, (size_t)d->cout, (size_t)d->cin};
-    enum cu_status st = CU_CL_RUN(cb, "cu_conv_flip", 3, gf, NULL, err, CU_KARG(scratch), CU_KARG(wto), CU_KARG(w),
+    enum cu_status st = CU_CL_RUN(cb, "cu_conv_flip", (size_t)d->cout * d->kk, CU_CL_WG, err, CU_KARG(scratch), CU_KARG(wto), CU_KARG(w),
                                   CU_KARG(d->cout), CU_KARG(d->cin), CU_KARG(d->k));
-    const size_t global[3] = {(size_t)(d->cin + 7) / 8, (size_t)d->w / 16, (size_t)d->h};
+    const size_t tiles = (size_t)(d->cin + 7) / 8 * (size_t)(d->w / 16) * (size_t)d->h;
     for (int i = 0; !st && i < d->n; i++) {
         const int xo = i * d->cin * d->hw, yo = i * d->cout * d->hw;
-        st = CU_CL_RUN(cb, "cu_conv_fwd_implicit", 3, global, NULL, err, CU_KARG(dx), CU_KARG(xo), CU_KARG(dy),
+        st = CU_CL_RUN(cb, "cu_conv_fwd_implicit", tiles, CU_CL_WG_TILE, err, CU_KARG(dx), CU_KARG(xo), CU_KARG(dy),
                        CU_KARG(yo), CU_KARG(scratch), CU_KARG(wto), CU_KARG(dy), CU_KARG(d->cout), CU_KARG(d->h),
                        CU_KARG(d->w), CU_KARG(d->cin), CU_KARG(d->k), CU_KARG(relu), CU_KARG(mode));
     }
@@ -203,8 +201,8 @@ enum cu_status cu_cl_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const 
     if (st)
         return st;
     const int relu = act == CU_ACT_RELU;
-    const size_t global[3] = {(size_t)d.hw, (size_t)d.cout, (size_t)d.n};
-    return CU_CL_RUN(cb, "cu_conv_bias_act", 3, global, NULL, err, CU_KARG(my), CU_KARG(mb), CU_KARG(d.cout),
+    const size_t runs = (size_t)(d.hw + 15) / 16 * (size_t)d.cout * (size_t)d.n;
+    return CU_CL_RUN(cb, "cu_conv_bias_act", runs, CU_CL_WG, err, CU_KARG(my), CU_KARG(mb), CU_KARG(d.cout),
                      CU_KARG(d.hw), CU_KARG(relu), CU_KARG(d.n));
 }
 

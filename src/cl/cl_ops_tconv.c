@@ -41,12 +41,12 @@ enum cu_status cu_cl_tconv_fwd(struct cu_backend *be, struct cu_tensor *y, const
     struct tconv_dims d;
     cl_mem p = NULL, my = cu_cl_mem(y), mx = cu_cl_mem(x), mw = cu_cl_mem(w), mb = cu_cl_mem(b);
     enum cu_status st = tconv_dims(cb, x, w, "tconv forward", &d, &p, err);
-    const size_t global[3] = {(size_t)(y->w + 15) / 16, (size_t)y->h, (size_t)y->c};
+    const size_t runs = (size_t)(y->w + 15) / 16 * (size_t)y->h * (size_t)y->c;
     for (int i = 0; !st && i < x->n; i++) {
         st = cu_cl_gemm(cb, true, false, d.cout4, d.hw, d.cin, 1.0f, mw, 0, d.cout4, mx, (size_t)i * d.cin * d.hw,
                         d.hw, 0.0f, p, 0, d.hw, p, d.ws, y->name, err);
         if (!st)
-            st = CU_CL_RUN(cb, "cu_tconv_scatter", 3, global, NULL, err, CU_KARG(my), CU_KARG(i), CU_KARG(p),
+            st = CU_CL_RUN(cb, "cu_tconv_scatter", runs, CU_CL_WG, err, CU_KARG(my), CU_KARG(i), CU_KARG(p),
                            CU_KARG(mb), CU_KARG(w->c), CU_KARG(x->h), CU_KARG(x->w));
     }
     return st;
@@ -62,10 +62,10 @@ enum cu_status cu_cl_tconv_bwd(struct cu_backend *be, struct cu_tensor *dx, stru
     enum cu_status st = tconv_dims(cb, x, w, "tconv backward", &d, &p, err);
     if (!st && db)
         st = cu_cl_ops_bias_grad(cb, cu_cl_mem(db), mdy, dy->n, dy->c, dy->h * dy->w, err);
-    const size_t global[3] = {(size_t)(dy->w + 15) / 16, (size_t)dy->h, (size_t)dy->c};
+    const size_t runs = (size_t)(dy->w + 15) / 16 * (size_t)dy->h * (size_t)dy->c;
     for (int i = 0; !st && (dx || dw) && i < x->n; i++) {
         const size_t xo = (size_t)i * d.cin * d.hw;
-        st = CU_CL_RUN(cb, "cu_tconv_gather", 3, global, NULL, err, CU_KARG(p), CU_KARG(mdy), CU_KARG(i),
+        st = CU_CL_RUN(cb, "cu_tconv_gather", runs, CU_CL_WG, err, CU_KARG(p), CU_KARG(mdy), CU_KARG(i),
                        CU_KARG(w->c), CU_KARG(x->h), CU_KARG(x->w));
         if (!st && dw)
             st = cu_cl_gemm(cb, false, true, d.cin, d.cout4, d.hw, 1.0f, mx, xo, d.hw, p, 0, d.hw, 1.0f,
