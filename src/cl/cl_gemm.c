@@ -128,8 +128,8 @@ static enum cu_status panel_gemm(struct cu_cl_backend *cb, int m, int n, int k, 
         return st;
     const size_t tiles = (size_t)(m + TILE_M - 1) / TILE_M * (size_t)((n + PANEL - 1) / PANEL);
     return CU_CL_RUN(cb, "cu_gemm_panel", tiles, CU_CL_WG_TILE, err, CU_KARG(m), CU_KARG(n), CU_KARG(k),
-                     CU_KARG(alpha), CU_KARG(a.buf), CU_KARG(a.off), CU_KARG(a.s0), CU_KARG(a.s1), CU_KARG(ws), CU_KARG(wo),
-                     CU_KARG(beta), CU_KARG(c.buf), CU_KARG(c.off), CU_KARG(c.s0), CU_KARG(c.s1));
+                     CU_KARG(alpha), CU_KARG(a.buf), CU_KARG(a.off), CU_KARG(a.s0), CU_KARG(a.s1), CU_KARG(ws),
+                     CU_KARG(wo), CU_KARG(beta), CU_KARG(c.buf), CU_KARG(c.off), CU_KARG(c.s0), CU_KARG(c.s1));
 }
 
 enum cu_status cu_cl_gemm(struct cu_cl_backend *cb, bool trans_a, bool trans_b, int m, int n, int k, float alpha,

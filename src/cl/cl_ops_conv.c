@@ -1,6 +1,6 @@
 /* cl_ops_conv.c: the k x k 'same' convolution of the cl backend (stride 1,
  * odd k, NCHW), forward and backward, as im2col (cl/conv.cl) + GEMM
- * (cl_gemm.c) per image:
+ * (cl_gemm.c) per image (docs/cl-ops.md):
  *   forward   y_n = W col(x_n)            W: (Cout x K), K = Cin*k*k
  *             then y = act(y + b)          (cu_conv_bias_act, whole batch)
  *   backward  db += row sums of dy         (cu_conv_bias_grad)
@@ -12,8 +12,8 @@
  * GEMM with no im2col matrix and the bias+ReLU fused (conv.cl), and so is
  * dx: the same convolution applied to dy with the weights transposed and
  * flipped, adding into dx (no dcol, no col2im).
- * The im2col matrix (and after it the GEMM's workspace, cu_cl_gemm_ws)
- * lives in the backend's scratch buffer, one band of
+ * The im2col matrix (then the GEMM's workspace, cu_cl_gemm_ws, and the
+ * flipped weights) lives in the backend's scratch buffer, one band of
  * output rows at a time, the band as tall as CLUNET_CL_COL_BYTES (default
  * 256 MiB, at most the device's max allocation) allows: large images never
  * need one huge buffer, and the scratch, once grown, is reused. Not here:
@@ -106,15 +106,15 @@ static enum cu_status conv_dims(struct cu_cl_backend *cb, const struct cu_tensor
     return st ? st : cu_cl_scratch(cb, total * sizeof(float), col, err);
 }
 
-/* panel: in the panel GEMM's layout (cu_cl_gemm_packed) */
+/* The im2col matrix of image img, output rows [r0, r0+rb), into col; panel:
+ * in the panel GEMM's layout (for cu_cl_gemm_packed). */
 static enum cu_status im2col(struct cu_cl_backend *cb, const struct conv_dims *d, cl_mem col, cl_mem x, int img,
                              int r0, int rb, bool panel, struct cu_err *err)
 {
     const int xo = img * d->cin * d->hw;
     return CU_CL_RUN(cb, panel ? "cu_conv_im2col_panel" : "cu_conv_im2col", (size_t)rb * d->kk, CU_CL_WG, err,
-                     CU_KARG(col),
-                     CU_KARG(x), CU_KARG(xo),
-                     CU_KARG(d->cin), CU_KARG(d->h), CU_KARG(d->w), CU_KARG(d->k), CU_KARG(r0), CU_KARG(rb));
+                     CU_KARG(col), CU_KARG(x), CU_KARG(xo), CU_KARG(d->cin), CU_KARG(d->h), CU_KARG(d->w),
+                     CU_KARG(d->k), CU_KARG(r0), CU_KARG(rb));
 }
 
 static enum cu_status col2im(struct cu_cl_backend *cb, const struct conv_dims *d, cl_mem dx, cl_mem col, int img,
@@ -154,8 +154,8 @@ static enum cu_status bwd_data_implicit(struct cu_cl_backend *cb, const struct c
                                         cl_mem dx, cl_mem dy, cl_mem w, struct cu_err *err)
 {
     const int wto = (int)d->wt, relu = 0, mode = 1;
-    enum cu_status st = CU_CL_RUN(cb, "cu_conv_flip", (size_t)d->cout * d->kk, CU_CL_WG, err, CU_KARG(scratch), CU_KARG(wto), CU_KARG(w),
-                                  CU_KARG(d->cout), CU_KARG(d->cin), CU_KARG(d->k));
+    enum cu_status st = CU_CL_RUN(cb, "cu_conv_flip", (size_t)d->cout * d->kk, CU_CL_WG, err, CU_KARG(scratch),
+                                  CU_KARG(wto), CU_KARG(w), CU_KARG(d->cout), CU_KARG(d->cin), CU_KARG(d->k));
     const size_t tiles = (size_t)(d->cin + 7) / 8 * (size_t)(d->w / 16) * (size_t)d->h;
     for (int i = 0; !st && i < d->n; i++) {
         const int xo = i * d->cin * d->hw, yo = i * d->cout * d->hw;

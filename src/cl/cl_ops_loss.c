@@ -22,8 +22,8 @@ static enum cu_status loss_sums(struct cu_cl_backend *cb, const struct cu_tensor
     if (st)
         return st;
     cl_mem mz = cu_cl_mem(z), mt = cu_cl_mem(t), s = *scratch;
-    st = CU_CL_RUN(cb, "cu_loss_partial", (size_t)groups * CU_CL_RED_WG, CU_CL_RED_WG, err, CU_KARG(s), CU_KARG(po), CU_KARG(mz), CU_KARG(mt),
-                   CU_KARG(n));
+    st = CU_CL_RUN(cb, "cu_loss_partial", (size_t)groups * CU_CL_RED_WG, CU_CL_RED_WG, err, CU_KARG(s), CU_KARG(po),
+                   CU_KARG(mz), CU_KARG(mt), CU_KARG(n));
     if (!st)
         st = CU_CL_RUN(cb, "cu_loss_total", CU_CL_RED_WG, CU_CL_RED_WG, err, CU_KARG(s), CU_KARG(*so), CU_KARG(s),
                        CU_KARG(po), CU_KARG(groups));
