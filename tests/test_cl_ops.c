@@ -402,95 +402,138 @@ static void test_adam(struct cu_shape s, struct cu_adam hp, float gscale)
     pair_free(&p), pair_free(&g), pair_free(&m), pair_free(&v);
 }
 
-/* A two-layer network's training step: conv 3->4 k3 ReLU, conv 4->1 k1,
- * bce+dice loss, backward, Adam; run on both backends from the same
- * weights. On cl, between the uploads and the end: one download (the
- * 8-byte loss tensor), no upload, no tensor allocation. */
+/* A small U-Net-shaped training step, run on both backends from the same
+ * weights: conv 3->4 k3 ReLU (y1, 16x32), max-pool, conv 4->6 k3 ReLU (y2,
+ * 8x16), up-sampling and a transposed conv 6->2 of y2, concat [y1, up],
+ * concat [that, tconv], conv 12->4 k3 ReLU, conv 4->1 k1 (logits z),
+ * bce+dice loss; backward through all of it (y1 and y2 each collect two
+ * gradients); Adam on every parameter. W = 32 and 16 take the CPU
+ * implicit-GEMM path. On cl, between the uploads and the end: one download
+ * per step (the 8-byte loss tensor), no upload, no tensor allocation.
+ * Tolerances: the loss as for the loss op (1e-5 relative); the parameters
+ * after two Adam steps: tol 1e-6 of the tensor's scale (|p| ~ 0.3-1). The
+ * first step is about lr * g / (|g| + 3e-6) (eps / sqrt(1 - b2) = 3e-6),
+ * so a float error delta in a gradient moves p by at most lr * delta /
+ * 3e-6 = 3e2 delta; the gradients here carry delta <~ 1e-9 (1e-6 of
+ * values <~ 1e-3), i.e. <~ 3e-7 (measured <= 1.2e-7), while any wrong
+ * gradient moves p by O(lr) = 1e-3. */
+enum { X, T, W1, B1, Y1, P1, W2, B2, Y2, UP, WT, BT, TC, C1, C2, W3, B3, Y3, W4, B4, Z, OUT, NT };
+enum { DZ = 0, DY3, DC2, DC1, DTC, DUP, DY2, DP1, DY1, NG };
+static const int params[] = {W1, B1, W2, B2, WT, BT, W3, B3, W4, B4};
+#define NP ((int)(sizeof params / sizeof params[0]))
+
 struct net {
-    struct cu_tensor *x, *t, *w1, *b1, *y1, *w2, *b2, *z, *out;
-    struct cu_tensor *dz, *dy1, *dw1, *db1, *dw2, *db2, *m[4], *v[4];
+    struct cu_tensor *t[NT], *g[NG], *dp[NP], *m[NP], *v[NP];
 };
 
 static void net_new(struct net *nt, struct cu_backend *be, uint64_t seed)
 {
+    const struct cu_shape sh[NT] = {
+        [X] = {2, 3, 16, 32},  [T] = {2, 1, 16, 32},  [W1] = {4, 3, 3, 3},   [B1] = {4, 1, 1, 1},
+        [Y1] = {2, 4, 16, 32}, [P1] = {2, 4, 8, 16},  [W2] = {6, 4, 3, 3},   [B2] = {6, 1, 1, 1},
+        [Y2] = {2, 6, 8, 16},  [UP] = {2, 6, 16, 32}, [WT] = {6, 2, 2, 2},   [BT] = {2, 1, 1, 1},
+        [TC] = {2, 2, 16, 32}, [C1] = {2, 10, 16, 32}, [C2] = {2, 12, 16, 32}, [W3] = {4, 12, 3, 3},
+        [B3] = {4, 1, 1, 1},   [Y3] = {2, 4, 16, 32}, [W4] = {1, 4, 1, 1},   [B4] = {1, 1, 1, 1},
+        [Z] = {2, 1, 16, 32},  [OUT] = {1, 1, 1, 2},
+    };
+    const int gof[NG] = {[DZ] = Z, [DY3] = Y3, [DC2] = C2, [DC1] = C1, [DTC] = TC, [DUP] = UP, [DY2] = Y2,
+                         [DP1] = P1, [DY1] = Y1};
     uint64_t r = seed;
-    struct cu_shape sx = {2, 3, 12, 10}, sy1 = {2, 4, 12, 10}, sz = {2, 1, 12, 10};
-    struct cu_shape sw1 = {4, 3, 3, 3}, sb1 = {4, 1, 1, 1}, sw2 = {1, 4, 1, 1}, sb2 = {1, 1, 1, 1};
-    float h[720];
-    tu_fill_uniform(h, 720, &r, -1, 1);
-    nt->x = tu_tensor(be, sx, "x", h);
-    tu_fill_uniform(h, 240, &r, 0, 1);
-    for (int i = 0; i < 240; i++)
-        h[i] = h[i] > 0.5f;
-    nt->t = tu_tensor(be, sz, "t", h);
-    tu_fill_uniform(h, 108, &r, -0.5f, 0.5f);
-    nt->w1 = tu_tensor(be, sw1, "w1", h);
-    tu_fill_uniform(h, 4, &r, -0.1f, 0.1f);
-    nt->b1 = tu_tensor(be, sb1, "b1", h);
-    tu_fill_uniform(h, 4, &r, -1, 1);
-    nt->w2 = tu_tensor(be, sw2, "w2", h);
-    nt->b2 = tu_tensor(be, sb2, "b2", NULL);
-    nt->y1 = tu_tensor(be, sy1, "y1", NULL);
-    nt->z = tu_tensor(be, sz, "z", NULL);
-    nt->out = tu_tensor(be, (struct cu_shape){1, 1, 1, 2}, "loss", NULL);
-    nt->dz = tu_tensor(be, sz, "dz", NULL);
-    nt->dy1 = tu_tensor(be, sy1, "dy1", NULL);
-    nt->dw1 = tu_tensor(be, sw1, "dw1", NULL);
-    nt->db1 = tu_tensor(be, sb1, "db1", NULL);
-    nt->dw2 = tu_tensor(be, sw2, "dw2", NULL);
-    nt->db2 = tu_tensor(be, sb2, "db2", NULL);
-    struct cu_shape ps[4] = {sw1, sb1, sw2, sb2};
-    for (int i = 0; i < 4; i++) {
-        nt->m[i] = tu_tensor(be, ps[i], "m", NULL);
-        nt->v[i] = tu_tensor(be, ps[i], "v", NULL);
+    for (int i = 0; i < NT; i++) {
+        size_t n = cu_shape_numel(sh[i]);
+        float *h = calloc(n, sizeof *h);
+        if (i == X)
+            tu_fill_uniform(h, n, &r, -1, 1);
+        if (i == T)
+            for (size_t j = 0; j < n; j++)
+                h[j] = tu_rand_uniform(&r, 0, 1) > 0.6f;
+        if (i == W1 || i == W2 || i == W3 || i == W4 || i == WT) /* He-like scale: sqrt(2 / fan_in) */
+            tu_fill_uniform(h, n, &r, -sqrtf(6.0f / (float)(sh[i].c * sh[i].h * sh[i].w)),
+                            sqrtf(6.0f / (float)(sh[i].c * sh[i].h * sh[i].w)));
+        if (i == B1 || i == B2 || i == B3 || i == BT)
+            tu_fill_uniform(h, n, &r, -0.1f, 0.1f);
+        nt->t[i] = tu_tensor(be, sh[i], "net", h);
+        free(h);
+    }
+    for (int i = 0; i < NG; i++)
+        nt->g[i] = tu_tensor(be, sh[gof[i]], "grad", NULL);
+    for (int i = 0; i < NP; i++) {
+        nt->dp[i] = tu_tensor(be, sh[params[i]], "dparam", NULL);
+        nt->m[i] = tu_tensor(be, sh[params[i]], "m", NULL);
+        nt->v[i] = tu_tensor(be, sh[params[i]], "v", NULL);
     }
 }
 
 static void net_free(struct net *nt)
 {
-    struct cu_tensor *all[] = {nt->x,  nt->t,   nt->w1,  nt->b1,  nt->y1,  nt->w2, nt->b2, nt->z, nt->out,
-                               nt->dz, nt->dy1, nt->dw1, nt->db1, nt->dw2, nt->db2};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        cu_tensor_free(all[i]);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < NT; i++)
+        cu_tensor_free(nt->t[i]);
+    for (int i = 0; i < NG; i++)
+        cu_tensor_free(nt->g[i]);
+    for (int i = 0; i < NP; i++) {
+        cu_tensor_free(nt->dp[i]);
         cu_tensor_free(nt->m[i]);
         cu_tensor_free(nt->v[i]);
     }
 }
 
-/* One step; *loss gets the downloaded [loss, dice]. */
+/* The gradient of parameter p (an index into params). */
+static struct cu_tensor *dparam(struct net *nt, int p)
+{
+    for (int i = 0; i < NP; i++)
+        if (params[i] == p)
+            return nt->dp[i];
+    return NULL;
+}
+
+#define STEP(call)                                                                                                \
+    do {                                                                                                          \
+        if (!st)                                                                                                  \
+            st = (call);                                                                                          \
+    } while (0)
+
+/* One step; loss gets the downloaded [loss, dice]. */
 static enum cu_status net_step(struct cu_backend *be, struct net *nt, long step, float loss[2], struct cu_err *err)
 {
     struct cu_adam hp = CU_ADAM_DEFAULTS;
-    struct cu_tensor *grads[] = {nt->dz, nt->dy1, nt->dw1, nt->db1, nt->dw2, nt->db2};
-    struct cu_tensor *par[4] = {nt->w1, nt->b1, nt->w2, nt->b2}, *g[4] = {nt->dw1, nt->db1, nt->dw2, nt->db2};
+    struct cu_tensor **t = nt->t, **g = nt->g;
     enum cu_status st = CU_OK;
-    for (size_t i = 0; !st && i < sizeof grads / sizeof grads[0]; i++)
-        st = cu_tensor_zero(grads[i], err);
-    if (!st)
-        st = cu_conv_forward(be, nt->y1, nt->x, nt->w1, nt->b1, CU_ACT_RELU, err);
-    if (!st)
-        st = cu_conv_forward(be, nt->z, nt->y1, nt->w2, nt->b2, CU_ACT_NONE, err);
-    if (!st)
-        st = cu_loss_forward(be, nt->out, nt->z, nt->t, CU_LOSS_BCE_DICE, err);
-    if (!st)
-        st = cu_tensor_download(nt->out, loss, err);
-    if (!st)
-        st = cu_loss_backward(be, nt->dz, nt->z, nt->t, CU_LOSS_BCE_DICE, err);
-    if (!st)
-        st = cu_conv_backward(be, nt->dy1, nt->dw2, nt->db2, nt->dz, nt->y1, nt->w2, err);
-    if (!st)
-        st = cu_relu_backward(be, nt->dy1, nt->y1, err);
-    if (!st)
-        st = cu_conv_backward(be, NULL, nt->dw1, nt->db1, nt->dy1, nt->x, nt->w1, err);
-    for (int i = 0; !st && i < 4; i++)
-        st = cu_adam_update(be, par[i], g[i], nt->m[i], nt->v[i], &hp, step, err);
+    for (int i = 0; i < NG; i++)
+        STEP(cu_tensor_zero(g[i], err));
+    for (int i = 0; i < NP; i++)
+        STEP(cu_tensor_zero(nt->dp[i], err));
+    STEP(cu_conv_forward(be, t[Y1], t[X], t[W1], t[B1], CU_ACT_RELU, err));
+    STEP(cu_maxpool_forward(be, t[P1], t[Y1], err));
+    STEP(cu_conv_forward(be, t[Y2], t[P1], t[W2], t[B2], CU_ACT_RELU, err));
+    STEP(cu_upsample_forward(be, t[UP], t[Y2], err));
+    STEP(cu_tconv_forward(be, t[TC], t[Y2], t[WT], t[BT], err));
+    STEP(cu_concat_forward(be, t[C1], t[Y1], t[UP], err));
+    STEP(cu_concat_forward(be, t[C2], t[C1], t[TC], err));
+    STEP(cu_conv_forward(be, t[Y3], t[C2], t[W3], t[B3], CU_ACT_RELU, err));
+    STEP(cu_conv_forward(be, t[Z], t[Y3], t[W4], t[B4], CU_ACT_NONE, err));
+    STEP(cu_loss_forward(be, t[OUT], t[Z], t[T], CU_LOSS_BCE_DICE, err));
+    STEP(cu_tensor_download(t[OUT], loss, err));
+    STEP(cu_loss_backward(be, g[DZ], t[Z], t[T], CU_LOSS_BCE_DICE, err));
+    STEP(cu_conv_backward(be, g[DY3], dparam(nt, W4), dparam(nt, B4), g[DZ], t[Y3], t[W4], err));
+    STEP(cu_relu_backward(be, g[DY3], t[Y3], err));
+    STEP(cu_conv_backward(be, g[DC2], dparam(nt, W3), dparam(nt, B3), g[DY3], t[C2], t[W3], err));
+    STEP(cu_concat_backward(be, g[DC1], g[DTC], g[DC2], err));
+    STEP(cu_tconv_backward(be, g[DY2], dparam(nt, WT), dparam(nt, BT), g[DTC], t[Y2], t[WT], err));
+    STEP(cu_concat_backward(be, g[DY1], g[DUP], g[DC1], err));
+    STEP(cu_upsample_backward(be, g[DY2], g[DUP], err));
+    STEP(cu_relu_backward(be, g[DY2], t[Y2], err));
+    STEP(cu_conv_backward(be, g[DP1], dparam(nt, W2), dparam(nt, B2), g[DY2], t[P1], t[W2], err));
+    STEP(cu_maxpool_backward(be, g[DY1], g[DP1], t[Y1], err));
+    STEP(cu_relu_backward(be, g[DY1], t[Y1], err));
+    STEP(cu_conv_backward(be, NULL, dparam(nt, W1), dparam(nt, B1), g[DY1], t[X], t[W1], err));
+    for (int i = 0; i < NP; i++)
+        STEP(cu_adam_update(be, t[params[i]], nt->dp[i], nt->m[i], nt->v[i], &hp, step, err));
     return st;
 }
 
 static void test_step(void)
 {
-    struct net nc, nr;
+    static struct net nc, nr;
     struct cu_err err = {0};
     net_new(&nc, cl, 77);
     net_new(&nr, ref, 77);
@@ -502,8 +545,8 @@ static void test_step(void)
             !ok(net_step(ref, &nr, step, lr, &err), &err, "ref training step"))
             break;
         TU_CHECK(fabsf(lc[0] - lr[0]) <= TOL_LOSS * fabsf(lr[0]) && fabsf(lc[1] - lr[1]) <= TOL_LOSS * fabsf(lr[1]),
-                 "step %ld: loss %.7f dice %.7f on cl, %.7f %.7f on ref (tol %.0e relative)", step, lc[0], lc[1],
-                 lr[0], lr[1], TOL_LOSS);
+                 "net step %ld: loss %.7f dice %.7f on cl, %.7f %.7f on ref (tol %.0e relative)", step, lc[0],
+                 lc[1], lr[0], lr[1], TOL_LOSS);
     }
     ok(cu_backend_sync(cl, &err), &err, "sync");
     cu_backend_stats(cl, &s1);
@@ -513,9 +556,13 @@ static void test_step(void)
     TU_CHECK(s1.uploads == s0.uploads && s1.allocs == s0.allocs,
              "2 training steps on cl: %llu uploads, %llu tensor allocations (want 0, 0)",
              (unsigned long long)(s1.uploads - s0.uploads), (unsigned long long)(s1.allocs - s0.allocs));
-    struct pair w1 = {nr.w1, nc.w1, 108}, b2 = {nr.b2, nc.b2, 1};
-    compare(&w1, "training step x2: w1 after Adam", TOL_ADAM, 1.0);
-    compare(&b2, "training step x2: b2 after Adam", TOL_ADAM, 1.0);
+    static const char *names[] = {"w1", "b1", "w2", "b2", "wt", "bt", "w3", "b3", "w4", "b4"};
+    for (int i = 0; i < NP; i++) {
+        char what[96];
+        struct pair p = {nr.t[params[i]], nc.t[params[i]], cu_tensor_numel(nr.t[params[i]])};
+        snprintf(what, sizeof what, "net after 2 Adam steps: %s", names[i]);
+        compare(&p, what, TOL_ADAM, 1.0);
+    }
     net_free(&nc);
     net_free(&nr);
 }
