@@ -4,9 +4,10 @@
  * channels 3/5/7, batch 1 and 3, k = 1, 3 and 5, 32->16 channels for real
  * GEMM tiles, an im2col split into row bands, widths that are multiples of
  * 16 for the implicit-GEMM forward), from the same seeded inputs;
- * backward outputs start from random values, so "+=" is checked too. Then a
- * small forward + loss + backward + Adam step on both backends: same loss
- * and weights, and on cl no transfer but the 8-byte loss read-back.
+ * backward outputs start from random values, so "+=" is checked too. The
+ * GEMM of the convolutions is also checked on its own. Then two training
+ * steps of a small U-Net-shaped network on both backends: same losses and
+ * weights, and on cl no transfer but the 8-byte loss read-back.
  * Element-wise ops (ReLU, sigmoid, axpy) are test_cl_act's.
  *
  * Error measure: err = max_i |cl_i - ref_i| / max(|ref_i|, floor), with the
