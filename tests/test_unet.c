@@ -176,6 +176,22 @@ static void test_train_step(void)
     struct cu_tensor *x3 = tu_tensor(be, (struct cu_shape){3, 3, S, S}, "x3", NULL);
     cu_err_clear(&err);
     TU_CHECK(cu_unet_forward(net, x3, NULL, &err) == CU_EUSAGE, "batch 3 > capacity 2 refused: %s", err.msg);
+    /* inference: the sigmoid of the logits, 1 ulp-level agreement with the
+     * host's (both in double before rounding: 1e-6 absolute is generous) */
+    struct cu_tensor *prob = NULL;
+    if (tu_ok(cu_unet_predict(net, x1, &prob, &err), &err, "predict")) {
+        float *p = tu_download(prob);
+        double e = 0;
+        for (int i = 0; i < S * S; i++)
+            e = fmax(e, fabs(p[i] - 1.0 / (1.0 + exp(-(double)l1[i]))));
+        TU_CHECK(e < 1e-6, "predict gives sigmoid(logits): max error %.2e", e);
+        free(p);
+    }
+    cu_err_clear(&err);
+    TU_CHECK(cu_unet_backward(net, t, CU_LOSS_BCE, &err) == CU_EUSAGE, "no backward after predict: %s", err.msg);
+    float ev[2];
+    if (tu_ok(cu_unet_eval_step(net, x, t, CU_LOSS_BCE, ev, &err), &err, "eval step"))
+        TU_CHECK(isfinite(ev[0]) && ev[1] >= 0 && ev[1] <= 1, "eval step: loss %.5f dice %.5f", ev[0], ev[1]);
     free(l1), free(l2), free(w0), free(w1), free(xh), free(th);
     cu_tensor_free(x), cu_tensor_free(x1), cu_tensor_free(x3), cu_tensor_free(t);
     cu_unet_free(net);
