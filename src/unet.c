@@ -347,8 +347,8 @@ long long cu_unet_param_total(const struct cu_unet *net)
 
 /* ---- forward ---- */
 
-static struct cu_tensor *W(struct cu_unet *net, int idx) { return net->params[idx].w; }
-static struct cu_tensor *B(struct cu_unet *net, int idx) { return net->params[idx + 1].w; }
+static struct cu_tensor *weight(struct cu_unet *net, int idx) { return net->params[idx].w; }
+static struct cu_tensor *bias(struct cu_unet *net, int idx) { return net->params[idx + 1].w; }
 
 static enum cu_status set_batch(struct cu_unet *net, int n, struct cu_err *err)
 {
@@ -372,7 +372,7 @@ static enum cu_status set_batch(struct cu_unet *net, int n, struct cu_err *err)
 static enum cu_status conv(struct cu_unet *net, struct cu_tensor *y, const struct cu_tensor *x, int layer,
                            enum cu_act act, struct cu_err *err)
 {
-    return cu_conv_forward(net->be, y, x, W(net, layer), B(net, layer), act, err);
+    return cu_conv_forward(net->be, y, x, weight(net, layer), bias(net, layer), act, err);
 }
 
 enum cu_status cu_unet_forward(struct cu_unet *net, const struct cu_tensor *x, struct cu_tensor **logits,
@@ -397,7 +397,7 @@ enum cu_status cu_unet_forward(struct cu_unet *net, const struct cu_tensor *x, s
     in = net->mid[1];
     for (int k = 3; k >= 0; k--) {
         if (net->cfg.upsample == CU_UPSAMPLE_TRANSPOSED)
-            TRY(cu_tconv_forward(be, net->up[k], in, W(net, net->dec_up[k]), B(net, net->dec_up[k]), err));
+            TRY(cu_tconv_forward(be, net->up[k], in, weight(net, net->dec_up[k]), bias(net, net->dec_up[k]), err));
         else
             TRY(cu_upsample_forward(be, net->up[k], in, err));
         TRY(cu_concat_forward(be, net->cat[k], net->enc[k][1], net->up[k], err));
@@ -437,7 +437,7 @@ static enum cu_status conv_back(struct cu_unet *net, struct cu_tensor *dx, struc
         TRY(cu_relu_backward(be, dy, y, err));
     if (dx)
         TRY(cu_tensor_zero(dx, err));
-    return cu_conv_backward(be, dx, net->params[layer].g, net->params[layer + 1].g, dy, x, W(net, layer), err);
+    return cu_conv_backward(be, dx, net->params[layer].g, net->params[layer + 1].g, dy, x, weight(net, layer), err);
 }
 
 static enum cu_status decoder_back(struct cu_unet *net, struct cu_err *err)
@@ -457,7 +457,7 @@ static enum cu_status decoder_back(struct cu_unet *net, struct cu_err *err)
         if (net->cfg.upsample == CU_UPSAMPLE_TRANSPOSED) {
             int u = net->dec_up[k];
             TRY(cu_tconv_backward(be, g_prev, net->params[u].g, net->params[u + 1].g, net->g_up[k], prev,
-                                  W(net, u), err));
+                                  weight(net, u), err));
         } else {
             TRY(cu_upsample_backward(be, g_prev, net->g_up[k], err));
         }
