@@ -218,6 +218,23 @@ static void test_conv(const struct conv_case *cc)
     unsetenv("CLUNET_CL_COL_BYTES");
 }
 
+/* An im2col row that exceeds the workspace limit is an error naming the
+ * tensor (CU_EDEVICE), not a crash or a silent fallback. */
+static void test_col_limit(void)
+{
+    struct cu_err err = {0};
+    struct cu_tensor *x = tu_tensor(cl, (struct cu_shape){1, 4, 5, 7}, "limit.x", NULL);
+    struct cu_tensor *w = tu_tensor(cl, (struct cu_shape){2, 4, 3, 3}, "limit.w", NULL);
+    struct cu_tensor *dy = tu_tensor(cl, (struct cu_shape){1, 2, 5, 7}, "limit.dy", NULL);
+    struct cu_tensor *dw = tu_tensor(cl, (struct cu_shape){2, 4, 3, 3}, "limit.dw", NULL);
+    setenv("CLUNET_CL_COL_BYTES", "100", 1); /* one row: 36 x 7 floats = 1008 bytes */
+    enum cu_status st = cu_conv_backward(cl, NULL, dw, NULL, dy, x, w, &err);
+    unsetenv("CLUNET_CL_COL_BYTES");
+    TU_CHECK(st == CU_EDEVICE && strstr(err.msg, "limit.x") && strstr(err.msg, "im2col"),
+             "im2col row over CLUNET_CL_COL_BYTES: status %d, \"%s\"", (int)st, err.msg);
+    cu_tensor_free(x), cu_tensor_free(w), cu_tensor_free(dy), cu_tensor_free(dw);
+}
+
 static void test_tconv(int n, int cin, int h, int wd, int cout)
 {
     char lab[96], what[160];
@@ -630,6 +647,7 @@ int main(void)
         test_tconv(2, 32, 12, 10, 16);
     }
     unsetenv("CLUNET_GEMM");
+    test_col_limit();
     test_pool((struct cu_shape){2, 3, 9, 7}, 0);
     test_pool((struct cu_shape){1, 5, 8, 10}, 1);
     test_pool((struct cu_shape){3, 7, 5, 6}, 1);

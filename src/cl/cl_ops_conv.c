@@ -95,7 +95,8 @@ static enum cu_status conv_dims(struct cu_cl_backend *cb, const struct cu_tensor
     size_t row_bytes = (size_t)d->kk * (size_t)d->w * sizeof(float), lim = col_limit(cb);
     if (row_bytes > lim)
         return cu_fail(err, CU_EDEVICE,
-                       "%s: %s of %s: one im2col row needs %zu bytes, over the %zu allowed; use a smaller -s",
+                       "%s: %s of %s: one im2col row needs %zu bytes, over the %zu allowed (the device's largest "
+                       "buffer, or CLUNET_CL_COL_BYTES); use a smaller -s",
                        cb->caps.name, op, x->name, row_bytes, lim);
     if ((size_t)d->rows * row_bytes > lim)
         d->rows = (int)(lim / row_bytes);
