@@ -3,6 +3,8 @@
  * through cu_cl_gemm, which picks one of two implementations per device:
  *   - CLBlast's C API (CLBlastSgemm), for GPUs and other devices: tuned
  *     GPU kernels; CLBlast compiles them on the first call in a process;
+ *     the padded copies of its indirect kernel go into the caller's
+ *     workspace (CLBlastSgemmWithTempBuffer), not a buffer per call;
  *   - the panel GEMM of cl/gemm.cl, for CPU devices (PoCL), where CLBlast's
  *     GPU-shaped kernels reach only 5-14 GFLOP/s (issue 10): the smaller
  *     operand is packed into 16-column panels in a workspace the caller
@@ -81,31 +83,85 @@ static bool packs_a(bool trans_a, bool trans_b, int m, int n, int k, int lda, in
     return transpose_pays(m, n, k, trans_a ? lda : 1, trans_b ? 1 : ldb);
 }
 
+/* Bytes of CLBlast's temporary buffer for this product at worst (non-zero
+ * offsets force every padded copy; its size does not depend on them), so
+ * that one workspace fits every call of a layer; 0 for its direct kernel. */
+static size_t clblast_temp_bytes(const struct cu_cl_backend *cb, bool trans_a, bool trans_b, int m, int n, int k,
+                                 int lda, int ldb)
+{
+    cl_command_queue queue = cb->queue;
+    size_t bytes = 0;
+    if (CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                   trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)m, (size_t)n,
+                                   (size_t)k, 1, (size_t)lda, 1, (size_t)ldb, 1, (size_t)n, &queue,
+                                   &bytes) != CLBlastSuccess)
+        return 0; /* CLBlast then allocates its own, as without a workspace */
+    return bytes;
+}
+
+/* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a sub-buffer may start. */
+static size_t base_align(const struct cu_cl_backend *cb)
+{
+    cl_uint bits = 0;
+    if (clGetDeviceInfo(cb->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof bits, &bits, NULL) != CL_SUCCESS ||
+        bits < 8 * sizeof(float))
+        bits = 4096; /* the largest alignment devices ask for */
+    return bits / 8;
+}
+
 size_t cu_cl_gemm_ws(const struct cu_cl_backend *cb, bool trans_a, bool trans_b, int m, int n, int k, int lda,
                      int ldb)
 {
-    if (!use_panel(cb) || m <= 0 || n <= 0 || k <= 0)
+    if (m <= 0 || n <= 0 || k <= 0)
         return 0;
+    if (!use_panel(cb)) {
+        size_t bytes = clblast_temp_bytes(cb, trans_a, trans_b, m, n, k, lda, ldb);
+        return bytes ? (bytes + base_align(cb)) / sizeof(float) + 1 : 0;
+    }
     size_t packed = (size_t)(packs_a(trans_a, trans_b, m, n, k, lda, ldb) ? m : n);
     return (packed + PANEL - 1) / PANEL * PANEL * (size_t)k;
 }
 
-static enum cu_status clblast_gemm(struct cu_cl_backend *cb, bool trans_a, bool trans_b, int m, int n, int k,
-                                   float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb,
-                                   float beta, cl_mem c, size_t c_off, int ldc, const char *what,
-                                   struct cu_err *err)
+static enum cu_status clblast_fail(const struct cu_cl_backend *cb, CLBlastStatusCode s, bool trans_a, bool trans_b,
+                                   int m, int n, int k, const char *what, struct cu_err *err)
 {
-    CLBlastStatusCode s = CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                       trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)m, (size_t)n,
-                                       (size_t)k, alpha, a, a_off, (size_t)lda, b, b_off, (size_t)ldb, beta, c,
-                                       c_off, (size_t)ldc, &cb->queue, NULL);
-    if (s == CLBlastSuccess)
-        return CU_OK;
     const char *name = clblast_name(s);
     if (!name && s < 0 && s > -1000)
         name = cu_cl_strerror((cl_int)s);
     return cu_fail(err, CU_EDEVICE, "%s: CLBlastSgemm(%s, %dx%dx%d%s%s): %s (%d)", cb->caps.name, what, m, n, k,
                    trans_a ? ", A^T" : "", trans_b ? ", B^T" : "", name ? name : "unknown error", (int)s);
+}
+
+/* CLBlast's GEMM. Its indirect kernel needs padded copies of the operands;
+ * left alone it allocates a buffer for them on every call, so when the
+ * caller reserved a workspace (cu_cl_gemm_ws) the copies go into a
+ * sub-buffer of it instead: creating one allocates no device memory. */
+static enum cu_status clblast_gemm(struct cu_cl_backend *cb, bool trans_a, bool trans_b, int m, int n, int k,
+                                   float alpha, cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb,
+                                   float beta, cl_mem c, size_t c_off, int ldc, cl_mem ws, size_t ws_off,
+                                   const char *what, struct cu_err *err)
+{
+    const CLBlastTranspose ta = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
+    const CLBlastTranspose tb = trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
+    size_t temp = ws ? clblast_temp_bytes(cb, trans_a, trans_b, m, n, k, lda, ldb) : 0;
+    if (!temp) {
+        CLBlastStatusCode s = CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, (size_t)m, (size_t)n, (size_t)k, alpha, a,
+                                           a_off, (size_t)lda, b, b_off, (size_t)ldb, beta, c, c_off, (size_t)ldc,
+                                           &cb->queue, NULL);
+        return s == CLBlastSuccess ? CU_OK : clblast_fail(cb, s, trans_a, trans_b, m, n, k, what, err);
+    }
+    const size_t align = base_align(cb);
+    cl_buffer_region region = {(ws_off * sizeof(float) + align - 1) / align * align, temp};
+    cl_int rc;
+    cl_mem sub = clCreateSubBuffer(ws, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &region, &rc);
+    enum cu_status st = cu_cl_check(cb, rc, "clCreateSubBuffer", what, err);
+    if (st)
+        return st;
+    CLBlastStatusCode s = CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, ta, tb, (size_t)m, (size_t)n, (size_t)k,
+                                                     alpha, a, a_off, (size_t)lda, b, b_off, (size_t)ldb, beta, c,
+                                                     c_off, (size_t)ldc, &cb->queue, NULL, sub);
+    clReleaseMemObject(sub); /* freed once the enqueued kernels are done with it */
+    return s == CLBlastSuccess ? CU_OK : clblast_fail(cb, s, trans_a, trans_b, m, n, k, what, err);
 }
 
 /* One operand of the panel GEMM: buffer, offset and the element strides
@@ -142,7 +198,7 @@ enum cu_status cu_cl_gemm(struct cu_cl_backend *cb, bool trans_a, bool trans_b, 
         return cu_fail(err, CU_EDEVICE, "%s: GEMM for %s with k = 0", cb->caps.name, what);
     if (!use_panel(cb))
         return clblast_gemm(cb, trans_a, trans_b, m, n, k, alpha, a, a_off, lda, b, b_off, ldb, beta, c, c_off, ldc,
-                            what, err);
+                            ws, ws_off, what, err);
     if (!ws)
         return cu_fail(err, CU_EDEVICE, "%s: GEMM for %s without its workspace", cb->caps.name, what);
     size_t big = a_off > b_off ? a_off : b_off;
