@@ -12,7 +12,7 @@ void cu_inst_opts_default(struct cu_inst_opts *o)
 {
     o->threshold = 0.5f;
     o->watershed = 1;
-    o->h = 2.0f;
+    o->h = 1.0f;
     o->min_size = 10;
 }
 

@@ -36,9 +36,13 @@
  *     pixel, so the result does not depend on the order of the steps.
  *
  * Parameters (struct cu_inst_opts, defaults from cu_inst_opts_default):
- *  threshold 0.5, watershed on, h 2.0 pixels, min_size 10 pixels.
- *  For the DSB2018 images (nuclei of 3-40 px radius) h = 1..3 works; a larger
- *  h merges more, h = 0 splits at every ripple of the distance map.
+ *  threshold 0.5, watershed on, h 1.0 pixel, min_size 10 pixels.
+ *  h was chosen on true masks: the union of the true nuclei of every 5th
+ *  stage1_train image (101 images) re-split and scored against the truth
+ *  gives a mean DSB score of 0.760 with plain components, and with the
+ *  watershed 0.516 (h 0), 0.853 (0.5), 0.879 (1), 0.869 (1.5), 0.853 (2),
+ *  0.834 (3), 0.803 (6). A larger h merges more; h = 0 splits at every
+ *  ripple of the distance map.
  *
  * Errors: only out of host memory (CU_EDEVICE, as backend.c reports host
  * memory) and bad arguments (CU_EUSAGE). Outputs are set only on success. */
