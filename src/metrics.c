@@ -23,6 +23,11 @@ void cu_fg_score(struct cu_fg_score *out, const uint8_t *pred, const uint8_t *tr
         nt += t;
         inter += p & t;
     }
+    cu_fg_score_counts(out, inter, np, nt);
+}
+
+void cu_fg_score_counts(struct cu_fg_score *out, int64_t inter, int64_t np, int64_t nt)
+{
     out->inter = inter;
     out->pred = np;
     out->truth = nt;

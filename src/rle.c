@@ -5,12 +5,10 @@
  * quoting in CSV: ids that would need it are refused instead. */
 #include "clunet/rle.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* ---- a growable string ---- */
 

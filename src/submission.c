@@ -5,11 +5,12 @@
  * need quotes are refused). */
 #include "clunet/rle.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define HEADER "ImageId,EncodedPixels"
 
@@ -136,34 +137,14 @@ enum cu_status cu_sub_add(struct cu_sub *s, const char *image_id, const int32_t 
 
 enum cu_status cu_sub_write(const struct cu_sub *s, const char *path, struct cu_err *err)
 {
-    size_t len = strlen(path) + 32;
-    char *tmp = malloc(len);
-    if (!tmp)
-        return cu_fail(err, CU_EIO, "%s: out of host memory", path);
-    snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        cu_fail(err, CU_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-        free(tmp);
-        return CU_EIO;
-    }
-    int bad = fprintf(f, HEADER "\n") < 0;
-    for (size_t i = 0; i < s->n && !bad; i++)
-        bad = fprintf(f, "%s,%s\n", s->rows[i].id, s->rows[i].pixels) < 0;
-    bad |= fflush(f) != 0;
-    int saved = errno;
-    bad |= fclose(f) != 0;
-    if (!bad && rename(tmp, path) != 0) {
-        saved = errno;
-        bad = 1;
-    }
-    if (bad) {
-        remove(tmp);
-        free(tmp);
-        return cu_fail(err, CU_EIO, "%s: cannot write: %s", path, strerror(saved ? saved : EIO));
-    }
-    free(tmp);
-    return CU_OK;
+    struct cu_atomic a;
+    enum cu_status st = cu_atomic_begin(&a, path, err);
+    if (st)
+        return st;
+    fprintf(a.f, HEADER "\n");
+    for (size_t i = 0; i < s->n; i++)
+        fprintf(a.f, "%s,%s\n", s->rows[i].id, s->rows[i].pixels);
+    return cu_atomic_commit(&a, err); /* a failed fprintf sets ferror: caught there */
 }
 
 /* The whole file as a 0-terminated string. */

@@ -47,6 +47,8 @@ struct cu_fg_score {
 
 /* Dice and IoU of the foregrounds of pred and truth (n pixels each). */
 void cu_fg_score(struct cu_fg_score *out, const uint8_t *pred, const uint8_t *truth, size_t n);
+/* The same from pixel counts (both, predicted, true). */
+void cu_fg_score_counts(struct cu_fg_score *out, int64_t inter, int64_t pred, int64_t truth);
 
 /* One pair of overlapping nuclei (inter > 0). */
 struct cu_iou_pair {
