@@ -1,9 +1,10 @@
 /* watershed.c: the marker-based watershed that splits touching nuclei
  * (cu_watershed, include/clunet/instances.h): h-maxima markers of the
  * distance map by morphological reconstruction, then flooding from the
- * markers in order of decreasing distance, restricted to the mask. Both
- * steps run on one binary max-heap with first-in-first-out ties, so the
- * result is deterministic and plateaus are split by geodesic distance.
+ * markers in order of decreasing distance, restricted to the mask. The
+ * flooding runs on a bucket queue over the ranked distance values with
+ * first-in-first-out ties, so the result is deterministic, plateaus are
+ * split by geodesic distance, and every step is O(H*W).
  * Leaves out the distance transform (edt.c) and the compact/line-drawing
  * variants of the watershed, which labels covering the mask do not need. */
 #include "clunet/instances.h"
@@ -11,67 +12,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct hnode {
-    float key;
-    int32_t idx;
-    uint64_t seq; /* push order: equal keys pop first in, first out */
-};
-
-struct heap {
-    struct hnode *a;
-    size_t n, cap;
-    uint64_t seq;
-};
-
-/* a pops before b: larger key, then earlier push. */
-static int before(const struct hnode *a, const struct hnode *b)
-{
-    return a->key > b->key || (a->key == b->key && a->seq < b->seq);
-}
-
-static int heap_push(struct heap *hp, float key, int32_t idx)
-{
-    if (hp->n == hp->cap) {
-        size_t cap = hp->cap ? 2 * hp->cap : 1024;
-        struct hnode *a = realloc(hp->a, cap * sizeof *a);
-        if (!a)
-            return -1;
-        hp->a = a;
-        hp->cap = cap;
-    }
-    struct hnode x = {key, idx, hp->seq++};
-    size_t i = hp->n++;
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!before(&x, &hp->a[parent]))
-            break;
-        hp->a[i] = hp->a[parent];
-        i = parent;
-    }
-    hp->a[i] = x;
-    return 0;
-}
-
-static struct hnode heap_pop(struct heap *hp)
-{
-    struct hnode top = hp->a[0], x = hp->a[--hp->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= hp->n)
-            break;
-        if (c + 1 < hp->n && before(&hp->a[c + 1], &hp->a[c]))
-            c++;
-        if (!before(&hp->a[c], &x))
-            break;
-        hp->a[i] = hp->a[c];
-        i = c;
-    }
-    if (hp->n)
-        hp->a[i] = x;
-    return top;
-}
 
 /* The 8-neighbours of p inside the image, written to nb; returns how many. */
 static int neighbours(int32_t p, int h, int w, int32_t nb[8])
@@ -86,38 +26,93 @@ static int neighbours(int32_t p, int h, int w, int32_t nb[8])
     return k;
 }
 
-/* rec = reconstruction by dilation of (dist - hmax) under dist, on the
- * mask: the largest value reachable from any pixel q as
- * min(dist[q] - hmax, dist along the path). A widest-path problem, solved
- * Dijkstra-style: pop the largest tentative value, raise its neighbours. */
-static int reconstruct(float *rec, const float *dist, const uint8_t *mask, int h, int w, float hmax,
-                       struct heap *hp)
+/* rec = reconstruction by dilation of the marker max(dist - hmax, 0) under
+ * dist, on the mask (background is 0 in both, so it never conducts):
+ * Vincent's hybrid algorithm ("Morphological grayscale reconstruction in
+ * image analysis", IEEE TIP 1993): a raster and an anti-raster scan, then a
+ * FIFO queue for what the scans did not reach. Clamping the marker at 0
+ * changes only pixels below the plateaus, never which plateaus are maxima.
+ * queue: n ints of scratch; inq: n bytes of scratch. */
+static void reconstruct(float *rec, const float *dist, const uint8_t *mask, int h, int w, float hmax,
+                        int32_t *queue, uint8_t *inq)
 {
     size_t n = (size_t)h * (size_t)w;
     for (size_t i = 0; i < n; i++) {
-        rec[i] = mask[i] ? dist[i] - hmax : 0.0f;
-        if (mask[i] && heap_push(hp, rec[i], (int32_t)i))
-            return -1;
+        float v = mask[i] ? dist[i] - hmax : 0.0f;
+        rec[i] = v > 0 ? v : 0.0f;
+        inq[i] = 0;
     }
+    /* forward: the neighbours above and to the left */
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t p = (size_t)y * w + x;
+            if (!mask[p])
+                continue;
+            float m = rec[p];
+            if (x > 0 && rec[p - 1] > m)
+                m = rec[p - 1];
+            if (y > 0) {
+                const float *up = rec + p - w;
+                if (up[0] > m)
+                    m = up[0];
+                if (x > 0 && up[-1] > m)
+                    m = up[-1];
+                if (x + 1 < w && up[1] > m)
+                    m = up[1];
+            }
+            rec[p] = m < dist[p] ? m : dist[p];
+        }
+    /* backward: below and to the right; queue the pixels that could still
+     * raise a neighbour */
+    size_t head = 0, count = 0;
+    for (int y = h - 1; y >= 0; y--)
+        for (int x = w - 1; x >= 0; x--) {
+            size_t p = (size_t)y * w + x;
+            if (!mask[p])
+                continue;
+            int32_t nb[4];
+            int k = 0;
+            if (x + 1 < w)
+                nb[k++] = (int32_t)(p + 1);
+            if (y + 1 < h) {
+                nb[k++] = (int32_t)(p + w);
+                if (x > 0)
+                    nb[k++] = (int32_t)(p + w - 1);
+                if (x + 1 < w)
+                    nb[k++] = (int32_t)(p + w + 1);
+            }
+            float m = rec[p];
+            for (int j = 0; j < k; j++)
+                if (rec[nb[j]] > m)
+                    m = rec[nb[j]];
+            rec[p] = m < dist[p] ? m : dist[p];
+            for (int j = 0; j < k; j++)
+                if (rec[nb[j]] < rec[p] && rec[nb[j]] < dist[nb[j]] && mask[nb[j]]) {
+                    queue[(head + count++) % n] = (int32_t)p;
+                    inq[p] = 1;
+                    break;
+                }
+        }
+    /* propagation: a ring of n slots suffices, each pixel is queued at most
+     * once at a time */
     int32_t nb[8];
-    while (hp->n) {
-        struct hnode t = heap_pop(hp);
-        if (t.key < rec[t.idx])
-            continue; /* stale: raised after this push */
-        int k = neighbours(t.idx, h, w, nb);
+    while (count) {
+        int32_t p = queue[head];
+        head = (head + 1) % n;
+        count--;
+        inq[p] = 0;
+        int k = neighbours(p, h, w, nb);
         for (int j = 0; j < k; j++) {
             int32_t q = nb[j];
-            if (!mask[q])
+            if (!mask[q] || rec[q] >= rec[p] || rec[q] == dist[q])
                 continue;
-            float c = t.key < dist[q] ? t.key : dist[q];
-            if (c > rec[q]) {
-                rec[q] = c;
-                if (heap_push(hp, c, q))
-                    return -1;
+            rec[q] = rec[p] < dist[q] ? rec[p] : dist[q];
+            if (!inq[q]) {
+                queue[(head + count++) % n] = q;
+                inq[q] = 1;
             }
         }
     }
-    return 0;
 }
 
 /* labels = the regional maxima of rec on the mask (8-connected plateaus of
@@ -164,29 +159,97 @@ static void find_markers(int32_t *labels, const float *rec, const uint8_t *mask,
             labels[i] = 0;
 }
 
-/* Grows the markers over the mask: the queued pixel of largest distance
- * hands its label to its unlabelled neighbours. A pixel's key is capped by
- * the key it was reached from, so the flood never climbs back up. */
-static int flood(int32_t *labels, const float *dist, const uint8_t *mask, int h, int w, struct heap *hp)
+/* Orders the mask pixels by dist: level[i] = rank of dist[i] among the
+ * distinct values on the mask (0 = lowest), *n_levels levels. A two-pass
+ * LSD radix sort on the float bits (mapped so that unsigned order is float
+ * order), O(n). order: n ints, tmp: n ints, key: n uint32 of scratch. */
+static int32_t rank_levels(int32_t *level, const float *dist, const uint8_t *mask, size_t n, int32_t *order,
+                           int32_t *tmp, uint32_t *key)
+{
+    static const size_t nb = 1 << 16;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!mask[i])
+            continue;
+        uint32_t u;
+        memcpy(&u, &dist[i], sizeof u);
+        key[i] = (u & 0x80000000u) ? ~u : u | 0x80000000u;
+        order[m++] = (int32_t)i;
+    }
+    size_t *cnt = calloc(nb, sizeof *cnt);
+    if (!cnt)
+        return -1;
+    for (int pass = 0; pass < 2; pass++) {
+        int shift = 16 * pass;
+        memset(cnt, 0, nb * sizeof *cnt);
+        for (size_t j = 0; j < m; j++)
+            cnt[(key[order[j]] >> shift) & 0xffff]++;
+        size_t sum = 0;
+        for (size_t b = 0; b < nb; b++) {
+            size_t c = cnt[b];
+            cnt[b] = sum;
+            sum += c;
+        }
+        for (size_t j = 0; j < m; j++)
+            tmp[cnt[(key[order[j]] >> shift) & 0xffff]++] = order[j];
+        memcpy(order, tmp, m * sizeof *order);
+    }
+    free(cnt);
+    int32_t lv = -1;
+    for (size_t j = 0; j < m; j++) {
+        if (j == 0 || key[order[j]] != key[order[j - 1]])
+            lv++;
+        level[order[j]] = lv;
+    }
+    return lv + 1;
+}
+
+/* Grows the markers over the mask: the queued pixel of highest level hands
+ * its label to its unlabelled neighbours, which join the queue at their own
+ * level capped by the current one, so the flood never climbs back up and
+ * the current level only falls. A bucket queue: one first-in-first-out list
+ * per level (head, tail), linked through next (one entry per pixel: each
+ * is queued once, when labelled). */
+static void flood(int32_t *labels, const int32_t *level, int32_t n_levels, const uint8_t *mask, int h, int w,
+                  int32_t *head, int32_t *tail, int32_t *next)
 {
     size_t n = (size_t)h * (size_t)w;
+    for (int32_t l = 0; l < n_levels; l++)
+        head[l] = tail[l] = -1;
+    int32_t cur = n_levels - 1;
+#define PUSH(q, l)                                                                                                   \
+    do {                                                                                                             \
+        next[q] = -1;                                                                                                \
+        if (tail[l] < 0)                                                                                             \
+            head[l] = (q);                                                                                           \
+        else                                                                                                         \
+            next[tail[l]] = (q);                                                                                     \
+        tail[l] = (q);                                                                                               \
+    } while (0)
     for (size_t i = 0; i < n; i++)
-        if (labels[i] && heap_push(hp, dist[i], (int32_t)i))
-            return -1;
+        if (labels[i])
+            PUSH((int32_t)i, level[i]);
     int32_t nb[8];
-    while (hp->n) {
-        struct hnode t = heap_pop(hp);
-        int k = neighbours(t.idx, h, w, nb);
+    while (cur >= 0) {
+        int32_t p = head[cur];
+        if (p < 0) {
+            cur--;
+            continue;
+        }
+        head[cur] = next[p];
+        if (head[cur] < 0)
+            tail[cur] = -1;
+        int k = neighbours(p, h, w, nb);
         for (int j = 0; j < k; j++) {
             int32_t q = nb[j];
             if (!mask[q] || labels[q])
                 continue;
-            labels[q] = labels[t.idx];
-            if (heap_push(hp, t.key < dist[q] ? t.key : dist[q], q))
-                return -1;
+            labels[q] = labels[p];
+            int32_t l = level[q] < cur ? level[q] : cur;
+            PUSH(q, l);
         }
     }
-    return 0;
+#undef PUSH
 }
 
 enum cu_status cu_watershed(int32_t *labels, int *n_out, const float *dist, const uint8_t *mask, int h, int w,
@@ -197,29 +260,35 @@ enum cu_status cu_watershed(int32_t *labels, int *n_out, const float *dist, cons
     if (!(hmax >= 0))
         return cu_fail(err, CU_EUSAGE, "watershed: h must be >= 0 (got %g)", (double)hmax);
     size_t n = (size_t)h * (size_t)w;
-    float *rec = malloc(n * sizeof *rec);
-    int32_t *queue = malloc(n * sizeof *queue);
-    struct heap hp = {0};
-    enum cu_status st = CU_OK;
-    if (!rec || !queue || reconstruct(rec, dist, mask, h, w, hmax, &hp)) {
-        st = cu_fail(err, CU_EDEVICE, "watershed: out of host memory (%dx%d)", w, h);
-        goto out;
+    /* One allocation, carved into the scratch arrays; rec doubles as the
+     * radix keys once the markers are found. */
+    size_t words = 6 * n + 1;
+    int32_t *buf = malloc(words * sizeof *buf);
+    uint8_t *inq = malloc(n);
+    if (!buf || !inq) {
+        free(buf);
+        free(inq);
+        return cu_fail(err, CU_EDEVICE, "watershed: out of host memory (%dx%d)", w, h);
     }
+    float *rec = (float *)(void *)buf;
+    int32_t *queue = buf + n, *level = buf + 2 * n, *order = buf + 3 * n, *tmp = buf + 4 * n, *next = buf + 5 * n;
+    reconstruct(rec, dist, mask, h, w, hmax, queue, inq);
     find_markers(labels, rec, mask, h, w, queue);
-    hp.n = 0;
-    if (flood(labels, dist, mask, h, w, &hp)) {
+    int32_t n_levels = rank_levels(level, dist, mask, n, order, tmp, (uint32_t *)(void *)rec);
+    enum cu_status st = CU_OK;
+    if (n_levels < 0) {
         st = cu_fail(err, CU_EDEVICE, "watershed: out of host memory (%dx%d)", w, h);
-        goto out;
+    } else {
+        /* head and tail per level: levels <= n, reuse order and tmp */
+        flood(labels, level, n_levels, mask, h, w, order, tmp, next);
+        /* Markers were numbered by their plateau's first pixel; the
+         * contract is the nucleus's first pixel. */
+        int count = 0;
+        st = cu_labels_filter(labels, &count, h, w, 0, err);
+        if (!st)
+            *n_out = count;
     }
-    /* Markers were numbered by their plateau's first pixel; the contract is
-     * the nucleus's first pixel. */
-    int count = 0;
-    st = cu_labels_filter(labels, &count, h, w, 0, err);
-    if (!st)
-        *n_out = count;
-out:
-    free(rec);
-    free(queue);
-    free(hp.a);
+    free(buf);
+    free(inq);
     return st;
 }
