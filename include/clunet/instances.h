@@ -41,8 +41,9 @@
  *  stage1_train image (101 images) re-split and scored against the truth
  *  gives a mean DSB score of 0.760 with plain components, and with the
  *  watershed 0.516 (h 0), 0.853 (0.5), 0.879 (1), 0.869 (1.5), 0.853 (2),
- *  0.834 (3), 0.803 (6). A larger h merges more; h = 0 splits at every
- *  ripple of the distance map.
+ *  0.834 (3), 0.803 (6); h = 1 stays best when the masks are first blurred
+ *  (sigma 1-3 px) to imitate a network's soft output (docs/postprocessing.md).
+ *  A larger h merges more; h = 0 splits at every ripple of the distance map.
  *
  * Errors: only out of host memory (CU_EDEVICE, as backend.c reports host
  * memory) and bad arguments (CU_EUSAGE). Outputs are set only on success. */
