@@ -218,6 +218,48 @@ static void test_conv(const struct conv_case *cc)
     unsetenv("CLUNET_CL_COL_BYTES");
 }
 
+/* A partial batch: tensors allocated for 3 images, used with n = 2 (the
+ * last batch of an epoch). The ops must size everything from the current
+ * n: results match ref's, and the third image of each output is untouched
+ * (exactly its old values). Tolerance as for the GEMM outputs. */
+static void test_partial_batch(void)
+{
+    struct cu_err err = {0};
+    struct pair x = pair_new((struct cu_shape){3, 5, 6, 16}, "x", -1, 1);
+    struct pair w = pair_new((struct cu_shape){4, 5, 3, 3}, "w", -1, 1);
+    struct pair b = pair_new((struct cu_shape){4, 1, 1, 1}, "b", -1, 1);
+    struct pair y = pair_new((struct cu_shape){3, 4, 6, 16}, "y", -5, 5);
+    struct pair dx = pair_new((struct cu_shape){3, 5, 6, 16}, "dx", -1, 1);
+    float *old = tu_download(y.c), *oldx = tu_download(dx.c);
+    struct pair *batched[] = {&x, &y, &dx};
+    for (int i = 0; i < 3; i++) {
+        ok(cu_tensor_set_batch(batched[i]->r, 2, &err), &err, "set batch");
+        ok(cu_tensor_set_batch(batched[i]->c, 2, &err), &err, "set batch");
+        batched[i]->n = cu_tensor_numel(batched[i]->r);
+    }
+    if (ok(cu_conv_forward(ref, y.r, x.r, w.r, b.r, CU_ACT_RELU, &err), &err, "ref conv") &&
+        ok(cu_conv_forward(cl, y.c, x.c, w.c, b.c, CU_ACT_RELU, &err), &err, "cl conv, batch 2 of 3"))
+        compare(&y, gemm_impl[0] == 'p' ? "conv forward, batch 2 of 3 (panel)" : "conv forward, batch 2 of 3 (clblast)",
+                TOL_GEMM, 1.0);
+    if (ok(cu_conv_backward(ref, dx.r, NULL, NULL, y.r, x.r, w.r, &err), &err, "ref conv backward") &&
+        ok(cu_conv_backward(cl, dx.c, NULL, NULL, y.c, x.c, w.c, &err), &err, "cl conv backward, batch 2 of 3"))
+        compare(&dx,
+                gemm_impl[0] == 'p' ? "conv backward dx, batch 2 of 3 (panel)"
+                                    : "conv backward dx, batch 2 of 3 (clblast)",
+                TOL_GEMM, 1.0);
+    for (int i = 0; i < 3; i++) {
+        cu_tensor_set_batch(batched[i]->r, 3, &err);
+        cu_tensor_set_batch(batched[i]->c, 3, &err);
+    }
+    float *ny = tu_download(y.c), *ndx = tu_download(dx.c);
+    size_t per_y = 4 * 6 * 16, per_x = 5 * 6 * 16;
+    TU_CHECK(!memcmp(ny + 2 * per_y, old + 2 * per_y, per_y * sizeof(float)) &&
+                 !memcmp(ndx + 2 * per_x, oldx + 2 * per_x, per_x * sizeof(float)),
+             "batch 2 of 3 (%s): the third image of y and dx is untouched", gemm_impl);
+    free(old), free(oldx), free(ny), free(ndx);
+    pair_free(&x), pair_free(&w), pair_free(&b), pair_free(&y), pair_free(&dx);
+}
+
 /* An im2col row that exceeds the workspace limit is an error naming the
  * tensor (CU_EDEVICE), not a crash or a silent fallback. */
 static void test_col_limit(void)
@@ -651,6 +693,12 @@ int main(void)
     }
     unsetenv("CLUNET_GEMM");
     test_col_limit();
+    for (int im = 0; im < 2; im++) {
+        setenv("CLUNET_GEMM", impls[im], 1);
+        gemm_impl = impls[im];
+        test_partial_batch();
+    }
+    unsetenv("CLUNET_GEMM");
     test_pool((struct cu_shape){2, 3, 9, 7}, 0);
     test_pool((struct cu_shape){1, 5, 8, 10}, 1);
     test_pool((struct cu_shape){3, 7, 5, 6}, 1);
