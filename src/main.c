@@ -14,6 +14,7 @@ struct command {
 
 static const struct command commands[] = {
     {"devices", cu_cmd_devices, "list OpenCL devices and the ref backend (also --list-devices)"},
+    {"train", cu_cmd_train, "train a U-Net on a folder of images and masks; writes a run folder"},
 };
 
 static void usage(FILE *f)
