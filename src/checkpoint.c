@@ -161,7 +161,7 @@ static enum cu_status get_u64(const struct cu_st_file *f, const char *key, int b
 static enum cu_status get_config(const struct cu_st_file *f, struct cu_train_config *c, struct cu_err *err)
 {
     const char *s;
-    long long v;
+    long long v = 0;
     enum cu_status st = get_s(f, "checkpoint", &s, err);
     if (!st && strcmp(s, CKPT_VERSION))
         return cu_fail(err, CU_EINPUT, "%s: checkpoint version %s is not supported (this clunet writes %s)",
@@ -193,7 +193,7 @@ static enum cu_status get_config(const struct cu_st_file *f, struct cu_train_con
 
 static enum cu_status get_state(const struct cu_st_file *f, struct cu_train_state *s, struct cu_err *err)
 {
-    long long v;
+    long long v = 0;
     enum cu_status st = get_u64(f, "state.rng", 16, &s->rng, err);
     st = st ? st : get_i(f, "state.step", 0, LONG_MAX, &v, err);
     s->step = (long)v;

@@ -12,6 +12,7 @@
 #include "clunet/train.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,12 +43,11 @@ struct trainer {
     FILE *out; /* NULL when quiet */
     long batches;    /* taken by this process (stop_after_batches) */
     double t_data, t_step, t_val, t_save; /* this epoch's phases, for -v */
+    int have_checkpoint, ckpt_epoch, ckpt_mid_epoch;
 };
 
 /* Prints to the terminal (unless quiet) and to train.log. */
 static void say(struct trainer *tr, const char *fmt, ...) CU_PRINTF(2, 3);
-
-#include <stdarg.h>
 
 static void say(struct trainer *tr, const char *fmt, ...)
 {
@@ -67,6 +67,14 @@ static const char *run_path(struct trainer *tr, const char *name)
 {
     snprintf(tr->path, sizeof tr->path, "%s/%s", tr->dir, name);
     return tr->path;
+}
+
+/* What the checkpoint on disk holds, for the NaN message. */
+static void note_checkpoint(struct trainer *tr)
+{
+    tr->have_checkpoint = 1;
+    tr->ckpt_epoch = tr->st.batch ? tr->st.epoch + 1 : tr->st.epoch;
+    tr->ckpt_mid_epoch = tr->st.batch > 0;
 }
 
 /* Out of memory on any device reads as CU_EDEVICE with the driver's or the
@@ -207,6 +215,7 @@ static enum cu_status setup_resume(struct trainer *tr, struct cu_err *err)
     cu_st_file_free(file);
     if (st)
         return st;
+    note_checkpoint(tr);
     char *old = NULL;
     size_t len = 0;
     struct cu_err ignore = {0};
@@ -227,8 +236,11 @@ static void log_config(struct trainer *tr, int resumed)
         c->data_dir, c->image_size, c->channel_rate, c->epochs, c->batch, c->val_split, c->split_seed, c->lr,
         cu_loss_name(c->loss), cu_upsample_name((enum cu_upsample)c->upsample), c->augment ? ", --augment" : "",
         (unsigned long long)c->seed);
-    say(tr, "device: %s (%s backend%s%.0f MiB)", tr->caps.name, cu_backend_name(tr->be),
-        tr->caps.global_mem ? ", " : "", (double)tr->caps.global_mem / 1048576.0);
+    if (tr->caps.global_mem)
+        say(tr, "device: %s (%s backend, %.0f MiB)", tr->caps.name, cu_backend_name(tr->be),
+            (double)tr->caps.global_mem / 1048576.0);
+    else
+        say(tr, "device: %s (%s backend)", tr->caps.name, cu_backend_name(tr->be));
     say(tr, "network: %lld parameters", cu_unet_param_total(tr->net));
 }
 
@@ -237,10 +249,14 @@ static enum cu_status nan_stop(struct trainer *tr, int epoch, const char *phase,
 {
     if (tr->out && tr->o->tty)
         cu_report_clear(tr->out);
-    return cu_fail(err, CU_EINPUT,
-                   "%s: loss is %s at epoch %d, %s batch %d; training stopped, the last good checkpoint "
-                   "(epoch %d) is kept; try a smaller --lr",
-                   tr->dir, isnan(loss) ? "NaN" : "infinite", epoch, phase, batch, tr->st.epoch);
+    char kept[160];
+    if (tr->have_checkpoint)
+        snprintf(kept, sizeof kept, "the last good checkpoint (epoch %d%s) is kept", tr->ckpt_epoch,
+                 tr->ckpt_mid_epoch ? ", mid-epoch" : "");
+    else
+        snprintf(kept, sizeof kept, "no checkpoint had been written yet");
+    return cu_fail(err, CU_EINPUT, "%s: loss is %s at epoch %d, %s batch %d; training stopped, %s; try a smaller --lr",
+                   tr->dir, isnan(loss) ? "NaN" : "infinite", epoch, phase, batch, kept);
 }
 
 /* Validation loss and Dice over the whole validation set (weighted by
@@ -286,6 +302,8 @@ static enum cu_status save_checkpoint(struct trainer *tr, struct cu_err *err)
     double t0 = cu_now();
     enum cu_status st = cu_checkpoint_save(run_path(tr, CU_RUN_CHECKPOINT), tr->net, &tr->cfg, &tr->st, err);
     tr->t_save += cu_now() - t0;
+    if (!st)
+        note_checkpoint(tr);
     return st;
 }
 
@@ -470,7 +488,7 @@ static enum cu_status run_epoch(struct trainer *tr, int epoch, int *stopped, str
 static enum cu_status load_data(struct trainer *tr, struct cu_err *err)
 {
     double t0 = cu_now();
-    enum cu_status st = cu_train_data_load(&tr->cfg, tr->out, &tr->data, err);
+    enum cu_status st = cu_train_data_load(&tr->cfg, tr->out && tr->o->tty ? tr->out : NULL, &tr->data, err);
     if (st)
         return st;
     if (tr->data.n_train < 1)
