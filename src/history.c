@@ -74,7 +74,7 @@ enum cu_status cu_history_parse(struct cu_history *h, const char *text, const ch
 
 /* ---- SVG ---- */
 
-#define SVG_W 960
+#define SVG_W 980
 #define SVG_H 420
 #define PANEL_W 400
 #define PANEL_H 290
