@@ -28,10 +28,11 @@ static enum cu_status row_buffer(int w, double **out, struct cu_err *err)
     return CU_OK;
 }
 
-/* acc[j] += sum_{c,u,v} w[c,u,v] * src[c, i+s*(u-p), j+s*(v-p)] over the
- * taps inside the image: s = +1 correlates (forward), s = -1 convolves
- * (the transpose, for dx). wo points at one output's (C,k,k) weights when
- * wstride_c = k*k; for dx it walks Cout with stride Cin*k*k. */
+/* acc[j] += sum_{c,u,v} wt[c*wstride_c + u*k + v] * src[c, i+s*(u-p), j+s*(v-p)]
+ * over the taps inside the image (nc planes of h x w in src): s = +1
+ * correlates (forward: wt is one output's (Cin,k,k) block, wstride_c = k*k),
+ * s = -1 convolves (the transpose, for dx: wt walks Cout for one input
+ * channel, wstride_c = Cin*k*k). */
 static void accumulate_row(double *acc, const float *src, int nc, int h, int w, int i, const float *wt,
                            size_t wstride_c, int k, int s)
 {

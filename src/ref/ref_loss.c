@@ -14,6 +14,13 @@
 
 #include <math.h>
 
+static enum cu_status check_kind(enum cu_loss kind, struct cu_err *err)
+{
+    if (kind != CU_LOSS_BCE && kind != CU_LOSS_DICE && kind != CU_LOSS_BCE_DICE)
+        return cu_fail(err, CU_EUSAGE, "ref: loss: unknown loss kind %d", (int)kind);
+    return CU_OK;
+}
+
 struct dice_sums {
     double tp, t, p; /* sum t*p, sum t, sum p */
 };
@@ -43,7 +50,10 @@ static double dice_of(struct dice_sums s) { return (2.0 * s.tp + 1.0) / (s.t + s
 enum cu_status cu_ref_loss_fwd(struct cu_backend *be, struct cu_tensor *out, const struct cu_tensor *z,
                                const struct cu_tensor *t, enum cu_loss kind, struct cu_err *err)
 {
-    (void)be, (void)err;
+    (void)be;
+    enum cu_status st = check_kind(kind, err);
+    if (st)
+        return st;
     size_t n = cu_tensor_numel(z);
     const float *pz = ref_data(z), *pt = ref_data(t);
     double bce = 0;
@@ -63,7 +73,10 @@ enum cu_status cu_ref_loss_fwd(struct cu_backend *be, struct cu_tensor *out, con
 enum cu_status cu_ref_loss_bwd(struct cu_backend *be, struct cu_tensor *dz, const struct cu_tensor *z,
                                const struct cu_tensor *t, enum cu_loss kind, struct cu_err *err)
 {
-    (void)be, (void)err;
+    (void)be;
+    enum cu_status st = check_kind(kind, err);
+    if (st)
+        return st;
     size_t n = cu_tensor_numel(z);
     const float *pz = ref_data(z), *pt = ref_data(t);
     float *pd = ref_data(dz);
