@@ -7,7 +7,8 @@
  *    saved RNG state), through the library's stop_after_batches;
  *  - a NaN loss (a real one: --lr 1e30) stops with exit 2, names the epoch
  *    and batch, and leaves the last good checkpoint byte for byte;
- *  - SIGINT during training: exit 130 with a checkpoint, which resumes.
+ *  - SIGINT during training: exit 130 with a checkpoint, which resumes;
+ *  - SIGKILL during training: the last completed epoch's checkpoint resumes.
  * Bit-identical is the right bar on ref: the same ops in the same order on
  * the same inputs give the same floats. argv[1]: the clunet binary. */
 #include <math.h>
@@ -181,6 +182,30 @@ int main(int argc, char **argv)
     rc = run(rs2);
     TU_CHECK(rc == 0 && tf_exists(e, "model.safetensors"), "the interrupted run resumes to epoch %s (got %d)", ep,
              rc);
+    free(hist);
+
+    /* SIGKILL mid-run: the last completed epoch's checkpoint resumes. */
+    char k[4096];
+    snprintf(k, sizeof k, "%s/k", tmp);
+    char *rk[] = {(char *)exe, "--device", "ref", "train", FLAGS, "-e", "1000", "--data", data, "--out", k, "-q", NULL};
+    pid = tf_spawn(rk, logp);
+    for (int i = 0; i < 600 && !tf_exists(k, "checkpoint.safetensors"); i++) {
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+    }
+    struct timespec mid = {0, 150000000}; /* into the next epoch */
+    nanosleep(&mid, NULL);
+    kill(pid, SIGKILL);
+    rc = tf_wait(pid);
+    hist = tf_read(k, "history.csv", NULL);
+    done = 0;
+    for (char *p = hist; p && (p = strchr(p, '\n')) && p[1]; p++)
+        done++;
+    snprintf(ep, sizeof ep, "%d", done + 1);
+    char *rk2[] = {(char *)exe, "--device", "ref", "train", "--resume", k, "-e", ep, "-q", NULL};
+    int rc2 = run(rk2);
+    TU_CHECK(rc == 128 + SIGKILL && rc2 == 0 && tf_exists(k, "model.safetensors"),
+             "SIGKILL mid-run (exit %d), then --resume -e %s completes (exit %d)", rc, ep, rc2);
     free(hist);
 
     tf_rmtree(tmp);

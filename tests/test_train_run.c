@@ -4,7 +4,7 @@
  * history.svg is an SVG with both panels, the model is self-describing;
  * an existing run folder is refused without --force and overwritten with
  * it; no --data explains where data comes from; bad flags are usage
- * errors. argv[1]: the clunet binary. */
+ * errors; a size that cannot fit in memory is exit 3 with advice. argv[1]: the clunet binary. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +146,12 @@ int main(int argc, char **argv)
     TU_CHECK(rc == 1, "-s 20 (not a multiple of 16) is a usage error (got %d)", rc);
     rc = train(data, run, "--loss mse --force", log);
     TU_CHECK(rc == 1, "--loss mse is a usage error (got %d)", rc);
+    /* Out of memory: refused before allocating, exit 3 with what to do. */
+    rc = train(data, run, "-s 16384 -c 0.125 -e 1 --force", log);
+    msg = tf_read(tmp, "log.txt", NULL);
+    TU_CHECK(rc == 3 && msg && strstr(msg, "out of device memory") && strstr(msg, "--batch") && strstr(msg, "-s"),
+             "-s 16384: exit 3, out of device memory, suggests a smaller --batch or -s (got %d)", rc);
+    free(msg);
     snprintf(path, sizeof path, "%s/nowhere", tmp);
     rc = train(path, run, "-s 16 -c 0.125 -e 1 --force", log);
     TU_CHECK(rc == 2, "a missing data folder is bad input, exit 2 (got %d)", rc);
