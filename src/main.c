@@ -14,6 +14,8 @@ struct command {
 
 static const struct command commands[] = {
     {"devices", cu_cmd_devices, "list OpenCL devices and the ref backend (also --list-devices)"},
+    {"train", cu_cmd_train, "train a U-Net on a folder of images and masks; writes a run folder"},
+    {"synth", cu_cmd_synth, "write a synthetic nuclei dataset (DSB2018 layout), the default first dataset"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,205 @@
+/* test_synth.c: `clunet synth` output: the same seed gives byte-identical
+ * files, a different seed different ones; the layout is DSB2018 training
+ * and loads as such; each image has as many mask files as nuclei, masks
+ * are disjoint, non-empty, 0/255 and of the image's size; brightfield and
+ * fluorescence styles both occur; an existing output is refused. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clunet/dataset.h"
+#include "clunet/image.h"
+#include "clunet/synth.h"
+#include "testutil.h"
+
+static char root[256];
+
+static void rm_rf(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st))
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        for (struct dirent *e; d && (e = readdir(d));) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char sub[1024];
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            rm_rf(sub);
+        }
+        if (d)
+            closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static int same_file(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    while (same) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        if (ca != cb)
+            same = 0;
+        if (ca == EOF || cb == EOF)
+            break;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
+/* Compares every file of tree a with tree b (recursively); returns the
+ * number of files compared, -1 on a difference or a missing file. */
+static int same_tree(const char *a, const char *b)
+{
+    DIR *d = opendir(a);
+    if (!d)
+        return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char pa[1024], pb[1024];
+        snprintf(pa, sizeof pa, "%s/%s", a, e->d_name);
+        snprintf(pb, sizeof pb, "%s/%s", b, e->d_name);
+        struct stat st;
+        stat(pa, &st);
+        int k = S_ISDIR(st.st_mode) ? same_tree(pa, pb) : same_file(pa, pb) ? 1 : -1;
+        if (k < 0) {
+            n = -1;
+            break;
+        }
+        n += k;
+    }
+    closedir(d);
+    return n;
+}
+
+static enum cu_status synth(const char *name, int count, int w, int h, uint64_t seed, struct cu_err *err)
+{
+    char out[512];
+    snprintf(out, sizeof out, "%s/%s", root, name);
+    struct cu_synth_opts o = {.out = out, .count = count, .width = w, .height = h, .seed = seed};
+    return clunet_synth(&o, err);
+}
+
+int main(void)
+{
+    snprintf(root, sizeof root, "%s/clunet_test_synth_XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(root)) {
+        TU_CHECK(0, "mkdtemp");
+        return tu_finish();
+    }
+    struct cu_err err = {0};
+    const int N = 12, W = 96, H = 80;
+    tu_ok(synth("a", N, W, H, 7, &err), &err, "synth a");
+    tu_ok(synth("b", N, W, H, 7, &err), &err, "synth b (same seed)");
+    tu_ok(synth("c", N, W, H, 8, &err), &err, "synth c (other seed)");
+    char a[512], b[512], c[512];
+    snprintf(a, sizeof a, "%s/a/stage1_train", root);
+    snprintf(b, sizeof b, "%s/b/stage1_train", root);
+    snprintf(c, sizeof c, "%s/c/stage1_train", root);
+    int files = same_tree(a, b);
+    TU_CHECK(files > N && same_tree(b, a) == files, "same seed: %d files byte-identical (both ways)", files);
+    TU_CHECK(same_tree(a, c) < 0, "another seed gives other files");
+
+    /* Refuses to overwrite; leaves nothing behind. */
+    cu_err_clear(&err);
+    enum cu_status st = synth("a", N, W, H, 7, &err);
+    TU_CHECK(st == CU_EIO && strstr(err.msg, "already exists"), "existing output refused: %s", err.msg);
+    char adir[512];
+    snprintf(adir, sizeof adir, "%s/a", root);
+    DIR *d = opendir(adir);
+    int entries = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        entries += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    if (d)
+        closedir(d);
+    TU_CHECK(entries == 1, "no temporary folder left in the output (%d entries)", entries);
+    cu_err_clear(&err);
+    TU_CHECK(synth("z", 0, W, H, 1, &err) == CU_EUSAGE, "count 0 refused: %s", err.msg);
+
+    /* Loads as DSB2018 training data; counts, disjointness, values. */
+    struct cu_dataset_opts o = {.size = 64, .need_masks = 1};
+    struct cu_dataset *ds = NULL;
+    cu_err_clear(&err);
+    if (tu_ok(cu_dataset_open(adir, &o, &ds, &err), &err, "load synth")) {
+        TU_CHECK(ds->layout == CU_LAYOUT_DSB_TRAIN && ds->n == N, "layout %s, %d images (want %d)",
+                 cu_layout_name(ds->layout), ds->n, N);
+        int bad_count = 0, overlap = 0, nonbinary = 0, empty = 0, bright = 0;
+        size_t np = (size_t)W * H;
+        uint8_t *rgb = malloc(np * 3);
+        uint16_t *lab = malloc(np * 2);
+        for (int i = 0; i < ds->n; i++) {
+            int nm = 0, k = 0;
+            d = opendir(ds->samples[i].masks);
+            for (struct dirent *e; d && (e = readdir(d));)
+                nm += e->d_name[0] != '.';
+            if (d)
+                closedir(d);
+            /* the sample generated in memory must say the same count */
+            int idx = -1;
+            for (int j = 0; j < N && idx < 0; j++) {
+                char id[17];
+                cu_synth_id(7, j, id);
+                if (!strcmp(id, ds->samples[i].id))
+                    idx = j;
+            }
+            if (idx < 0 || cu_synth_sample(7, idx, H, W, rgb, lab, &k, &err) || k != nm)
+                bad_count++;
+            /* disjoint: the union has as many pixels as the masks together */
+            unsigned *seen = calloc(np, sizeof *seen);
+            d = opendir(ds->samples[i].masks);
+            for (struct dirent *e; d && (e = readdir(d));) {
+                if (e->d_name[0] == '.')
+                    continue;
+                char p[1024];
+                snprintf(p, sizeof p, "%s/%s", ds->samples[i].masks, e->d_name);
+                struct cu_labels m = {0};
+                if (cu_png_read_labels(p, &m, &err) || m.h != H || m.w != W) {
+                    nonbinary++;
+                    continue;
+                }
+                size_t area = 0;
+                for (size_t q = 0; q < np; q++) {
+                    nonbinary += m.v[q] != 0 && m.v[q] != 255;
+                    if (m.v[q]) {
+                        overlap += seen[q]++ > 0;
+                        area++;
+                    }
+                }
+                empty += area == 0;
+                cu_labels_free(&m);
+            }
+            if (d)
+                closedir(d);
+            free(seen);
+            double mean = 0;
+            for (size_t q = 0; q < 3 * (size_t)64 * 64; q++)
+                mean += ds->images[(size_t)i * 3 * 64 * 64 + q];
+            bright += mean / (3 * 64 * 64) > 0.5;
+        }
+        TU_CHECK(bad_count == 0, "mask files per image = nuclei generated (%d images differ)", bad_count);
+        TU_CHECK(overlap == 0, "masks disjoint (%d shared pixels)", overlap);
+        TU_CHECK(nonbinary == 0 && empty == 0, "masks 0/255 of the image size, none empty (%d, %d)", nonbinary, empty);
+        TU_CHECK(bright > 0 && bright < N, "both styles: %d of %d images brightfield-like", bright, N);
+        double fg = 0;
+        for (size_t q = 0; q < (size_t)ds->n * 64 * 64; q++)
+            fg += ds->masks[q];
+        fg /= (double)ds->n * 64 * 64;
+        TU_CHECK(fg > 0.05 && fg < 0.5, "foreground fraction %.3f in (0.05, 0.5)", fg);
+        free(rgb), free(lab);
+        cu_dataset_free(ds);
+    }
+    rm_rf(root);
+    return tu_finish();
+}
