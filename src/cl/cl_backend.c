@@ -162,7 +162,20 @@ static const struct cu_backend_ops cl_table = {
     .sigmoid_fwd = cu_cl_sigmoid_fwd,
     .sigmoid_bwd = cu_cl_sigmoid_bwd,
     /* convolution, pooling, up-sampling, transposed convolution, concat,
-     * loss, Adam: added with their cl_ops_*.c files. */
+     * loss, Adam: cl_ops_conv.c ... cl_ops_adam.c, kernels cl/conv.cl ... */
+    .conv_fwd = cu_cl_conv_fwd,
+    .conv_bwd = cu_cl_conv_bwd,
+    .maxpool_fwd = cu_cl_maxpool_fwd,
+    .maxpool_bwd = cu_cl_maxpool_bwd,
+    .upsample_fwd = cu_cl_upsample_fwd,
+    .upsample_bwd = cu_cl_upsample_bwd,
+    .tconv_fwd = cu_cl_tconv_fwd,
+    .tconv_bwd = cu_cl_tconv_bwd,
+    .concat_fwd = cu_cl_concat_fwd,
+    .concat_bwd = cu_cl_concat_bwd,
+    .loss_fwd = cu_cl_loss_fwd,
+    .loss_bwd = cu_cl_loss_bwd,
+    .adam = cu_cl_adam,
 };
 
 /* "OpenCL C 1.2 PoCL" -> 102; 0 when unreadable. */
