@@ -20,7 +20,7 @@ static void usage(FILE *f)
             "byte-identical files. Train on it with `clunet train --data DIR`.\n\n"
             "options:\n"
             "  --out DIR     output folder (created); DIR/stage1_train must not exist yet\n"
-            "  --count N     number of images (default 64)\n"
+            "  --count N     number of images (default 384)\n"
             "  --size WxH    image size (default 256x256; each side 16..8192)\n"
             "  --seed K      random seed (default 1)\n"
             "  --quiet       no progress bar\n");
@@ -39,7 +39,7 @@ static int parse_int(const char *s, long lo, long hi, long *v)
 
 int cu_cmd_synth(int argc, char **argv)
 {
-    struct cu_synth_opts o = {.count = 64, .width = 256, .height = 256, .seed = 1, .progress = stderr};
+    struct cu_synth_opts o = {.count = 384, .width = 256, .height = 256, .seed = 1, .progress = stderr};
     struct cu_err err = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;

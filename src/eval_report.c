@@ -1,7 +1,7 @@
 /* eval_report.c: per-image rows, their means, eval.csv and eval.json (see
  * include/clunet/eval_report.h for the file layouts). JSON goes through
- * jansson so that strings and numbers are always valid JSON. Leaves out
- * the printed table (cmd_eval.c). */
+ * jansson so that strings and numbers are always valid JSON. Also the
+ * printed table. Leaves out predicting and reading images. */
 #include "clunet/eval_report.h"
 
 #include <jansson.h>
@@ -191,4 +191,36 @@ enum cu_status cu_eval_report_write_json(const struct cu_eval_report *r, const c
     }
     free(text);
     return st;
+}
+
+void cu_eval_report_print(const struct cu_eval_report *r, FILE *f, int per_image)
+{
+    struct cu_eval_summary s;
+    cu_eval_report_summary(r, &s);
+    if (per_image && r->n) {
+        fprintf(f, "%-32s %13s %7s %7s %7s\n", "image", "nuclei t/p", "dice", "iou", "dsb");
+        for (size_t i = 0; i < r->n; i++) {
+            const struct cu_eval_row *row = &r->rows[i];
+            char nuc[32];
+            snprintf(nuc, sizeof nuc, "%d/%d", row->dsb.n_true, row->dsb.n_pred);
+            fprintf(f, "%-32.32s %13s %7.4f %7.4f %7.4f\n", row->image, nuc, row->fg.dice, row->fg.iou,
+                    row->dsb.score);
+        }
+    }
+    if (!r->n) {
+        fprintf(f, "no image scored\n");
+        return;
+    }
+    char nuc[48];
+    snprintf(nuc, sizeof nuc, "%lld/%lld", (long long)s.true_nuclei, (long long)s.pred_nuclei);
+    char label[48];
+    snprintf(label, sizeof label, "mean of %d image%s", s.images, s.images == 1 ? "" : "s");
+    fprintf(f, "%-32s %13s %7.4f %7.4f %7.4f\n", label, nuc, s.dice, s.iou, s.dsb_score);
+    fprintf(f, "precision at IoU >");
+    for (int t = 0; t < CU_DSB_NT; t++)
+        fprintf(f, " %5.2f", cu_dsb_threshold(t));
+    fprintf(f, "\n                  ");
+    for (int t = 0; t < CU_DSB_NT; t++)
+        fprintf(f, " %5.3f", s.precision[t]);
+    fprintf(f, "\n");
 }

@@ -1,11 +1,11 @@
 /* metrics.c: foreground Dice/IoU, the sparse IoU matrix of two label images
  * and the DSB2018 score (see include/clunet/metrics.h for the definitions
- * and the empty-image conventions). The joint histogram is an
- * open-addressing hash table keyed by (pred, truth), so memory grows with
- * the number of overlapping pairs, not with N_pred * N_true. */
+ * and the empty-image conventions). Areas and the joint histogram are
+ * open-addressing hash tables keyed by label and by (pred, truth), so
+ * memory grows with the number of nuclei and of overlapping pairs, not
+ * with N_pred * N_true or the largest label value. */
 #include "clunet/metrics.h"
 
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,30 +36,8 @@ void cu_fg_score_counts(struct cu_fg_score *out, int64_t inter, int64_t np, int6
     out->iou = np + nt ? (double)inter / (double)(np + nt - inter) : 1.0;
 }
 
-/* Pixel count per label (area[0..max]); validates the label range. */
-static enum cu_status label_areas(int64_t **area_out, int32_t *max_out, const int32_t *lab, size_t n,
-                                  const char *which, struct cu_err *err)
-{
-    int64_t limit = n > 65535 ? (int64_t)n : 65535;
-    int32_t max = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (lab[i] < 0 || lab[i] > limit)
-            return cu_fail(err, CU_EINPUT, "%s label image: label %ld at pixel %zu is outside 0..%lld", which,
-                           (long)lab[i], i, (long long)limit);
-        if (lab[i] > max)
-            max = lab[i];
-    }
-    int64_t *area = calloc((size_t)max + 1, sizeof *area);
-    if (!area)
-        return cu_fail(err, CU_EDEVICE, "%s label image: out of host memory", which);
-    for (size_t i = 0; i < n; i++)
-        area[lab[i]]++;
-    *area_out = area;
-    *max_out = max;
-    return CU_OK;
-}
-
-/* The joint histogram: key (pred << 32 | truth), both labels > 0. */
+/* A sparse histogram: counts per non-zero 64-bit key. Keys are a label
+ * (areas) or (pred << 32 | truth) (the joint histogram, both labels > 0). */
 struct joint {
     uint64_t *key; /* 0 = empty slot */
     int64_t *count;
@@ -114,6 +92,45 @@ static int joint_add(struct joint *j, uint64_t key, int64_t c)
     return 0;
 }
 
+static int64_t joint_get(const struct joint *j, uint64_t key)
+{
+    if (!j->cap)
+        return 0;
+    size_t s = slot_of(key, j->cap);
+    while (j->key[s] && j->key[s] != key)
+        s = (s + 1) & (j->cap - 1);
+    return j->key[s] ? j->count[s] : 0;
+}
+
+static void joint_free(struct joint *j)
+{
+    free(j->key);
+    free(j->count);
+}
+
+/* Area of each non-zero label of lab into j; negative labels are bad
+ * input. Runs of one label are counted locally and added once. */
+static enum cu_status areas_fill(struct joint *j, const int32_t *lab, size_t n, const char *which,
+                                 struct cu_err *err)
+{
+    int32_t run_label = 0;
+    int64_t run = 0;
+    for (size_t i = 0; i <= n; i++) {
+        int32_t l = i < n ? lab[i] : 0;
+        if (l < 0)
+            return cu_fail(err, CU_EINPUT, "%s label image: negative label %ld at pixel %zu", which, (long)l, i);
+        if (l == run_label) {
+            run++;
+            continue;
+        }
+        if (run_label && joint_add(j, (uint64_t)run_label, run))
+            return cu_fail(err, CU_EDEVICE, "%s label image: out of host memory", which);
+        run_label = l;
+        run = 1;
+    }
+    return CU_OK;
+}
+
 /* Fills the table; runs of the same pair (the common case: nuclei are
  * blobs) are counted locally and added once. */
 static int joint_fill(struct joint *j, const int32_t *pred, const int32_t *truth, size_t n)
@@ -143,19 +160,18 @@ static int pair_cmp(const void *a, const void *b)
     return (x->truth > y->truth) - (x->truth < y->truth);
 }
 
-enum cu_status cu_iou_pairs(struct cu_iou_pair **pairs_out, size_t *n_out, const int32_t *pred,
-                            const int32_t *truth, int h, int w, struct cu_err *err)
+/* The overlapping pairs (sorted), and the number of nuclei in each image. */
+static enum cu_status pairs_and_counts(struct cu_iou_pair **pairs_out, size_t *n_out, int *n_pred, int *n_true,
+                                       const int32_t *pred, const int32_t *truth, int h, int w, struct cu_err *err)
 {
     if (h <= 0 || w <= 0)
         return cu_fail(err, CU_EUSAGE, "IoU: bad image size %dx%d", w, h);
     size_t n = (size_t)h * (size_t)w;
-    int64_t *ap = NULL, *at = NULL;
-    int32_t maxp, maxt;
-    struct joint j = {0};
+    struct joint ap = {0}, at = {0}, j = {0};
     struct cu_iou_pair *pairs = NULL;
-    enum cu_status st = label_areas(&ap, &maxp, pred, n, "predicted", err);
+    enum cu_status st = areas_fill(&ap, pred, n, "predicted", err);
     if (!st)
-        st = label_areas(&at, &maxt, truth, n, "true", err);
+        st = areas_fill(&at, truth, n, "true", err);
     if (st)
         goto out;
     if (joint_fill(&j, pred, truth, n) || (j.n && !(pairs = malloc(j.n * sizeof *pairs)))) {
@@ -167,46 +183,30 @@ enum cu_status cu_iou_pairs(struct cu_iou_pair **pairs_out, size_t *n_out, const
         if (!j.key[i])
             continue;
         int32_t p = (int32_t)(j.key[i] >> 32), t = (int32_t)(j.key[i] & 0xffffffffu);
-        pairs[k] = (struct cu_iou_pair){p, t, j.count[i], ap[p] + at[t] - j.count[i]};
-        k++;
+        int64_t inter = j.count[i];
+        pairs[k++] = (struct cu_iou_pair){p, t, inter,
+                                          joint_get(&ap, (uint64_t)p) + joint_get(&at, (uint64_t)t) - inter};
     }
     if (k)
         qsort(pairs, k, sizeof *pairs, pair_cmp);
     *pairs_out = pairs;
     *n_out = k;
+    *n_pred = (int)ap.n;
+    *n_true = (int)at.n;
     pairs = NULL;
 out:
     free(pairs);
-    free(ap);
-    free(at);
-    free(j.key);
-    free(j.count);
+    joint_free(&ap);
+    joint_free(&at);
+    joint_free(&j);
     return st;
 }
 
-static int count_present(const int32_t *lab, size_t n, int32_t max, int *count, struct cu_err *err)
+enum cu_status cu_iou_pairs(struct cu_iou_pair **pairs_out, size_t *n_out, const int32_t *pred,
+                            const int32_t *truth, int h, int w, struct cu_err *err)
 {
-    uint8_t *seen = calloc((size_t)max + 1, 1);
-    if (!seen)
-        return cu_fail(err, CU_EDEVICE, "DSB score: out of host memory");
-    int c = 0;
-    for (size_t i = 0; i < n; i++)
-        if (lab[i] && !seen[lab[i]]) {
-            seen[lab[i]] = 1;
-            c++;
-        }
-    free(seen);
-    *count = c;
-    return CU_OK;
-}
-
-static int32_t label_max(const int32_t *lab, size_t n)
-{
-    int32_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (lab[i] > m)
-            m = lab[i];
-    return m;
+    int np, nt;
+    return pairs_and_counts(pairs_out, n_out, &np, &nt, pred, truth, h, w, err);
 }
 
 enum cu_status cu_dsb_score(struct cu_dsb_score *out, const int32_t *pred, const int32_t *truth, int h, int w,
@@ -214,20 +214,11 @@ enum cu_status cu_dsb_score(struct cu_dsb_score *out, const int32_t *pred, const
 {
     struct cu_iou_pair *pairs = NULL;
     size_t np = 0;
-    enum cu_status st = cu_iou_pairs(&pairs, &np, pred, truth, h, w, err);
-    if (st)
-        return st;
-    size_t n = (size_t)h * (size_t)w;
     struct cu_dsb_score s;
     memset(&s, 0, sizeof s);
-    /* Labels were validated by cu_iou_pairs, so these maxima are in range. */
-    st = count_present(pred, n, label_max(pred, n), &s.n_pred, err);
-    if (!st)
-        st = count_present(truth, n, label_max(truth, n), &s.n_true, err);
-    if (st) {
-        free(pairs);
+    enum cu_status st = pairs_and_counts(&pairs, &np, &s.n_pred, &s.n_true, pred, truth, h, w, err);
+    if (st)
         return st;
-    }
     double sum = 0;
     for (int i = 0; i < CU_DSB_NT; i++) {
         int64_t k = 10 + i; /* t = k / 20 */

@@ -204,6 +204,17 @@ static int32_t rank_levels(int32_t *level, const float *dist, const uint8_t *mas
     return lv + 1;
 }
 
+/* Appends pixel q to the list of level l. */
+static void bucket_push(int32_t *head, int32_t *tail, int32_t *next, int32_t q, int32_t l)
+{
+    next[q] = -1;
+    if (tail[l] < 0)
+        head[l] = q;
+    else
+        next[tail[l]] = q;
+    tail[l] = q;
+}
+
 /* Grows the markers over the mask: the queued pixel of highest level hands
  * its label to its unlabelled neighbours, which join the queue at their own
  * level capped by the current one, so the flood never climbs back up and
@@ -217,18 +228,9 @@ static void flood(int32_t *labels, const int32_t *level, int32_t n_levels, const
     for (int32_t l = 0; l < n_levels; l++)
         head[l] = tail[l] = -1;
     int32_t cur = n_levels - 1;
-#define PUSH(q, l)                                                                                                   \
-    do {                                                                                                             \
-        next[q] = -1;                                                                                                \
-        if (tail[l] < 0)                                                                                             \
-            head[l] = (q);                                                                                           \
-        else                                                                                                         \
-            next[tail[l]] = (q);                                                                                     \
-        tail[l] = (q);                                                                                               \
-    } while (0)
     for (size_t i = 0; i < n; i++)
         if (labels[i])
-            PUSH((int32_t)i, level[i]);
+            bucket_push(head, tail, next, (int32_t)i, level[i]);
     int32_t nb[8];
     while (cur >= 0) {
         int32_t p = head[cur];
@@ -246,10 +248,9 @@ static void flood(int32_t *labels, const int32_t *level, int32_t n_levels, const
                 continue;
             labels[q] = labels[p];
             int32_t l = level[q] < cur ? level[q] : cur;
-            PUSH(q, l);
+            bucket_push(head, tail, next, q, l);
         }
     }
-#undef PUSH
 }
 
 enum cu_status cu_watershed(int32_t *labels, int *n_out, const float *dist, const uint8_t *mask, int h, int w,

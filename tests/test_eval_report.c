@@ -103,6 +103,23 @@ int main(void)
                  json_is_number(json_object_get(prec, "0.95")),
              "eval.json: precision at 0.50..0.95");
     json_decref(root);
+    /* the printed table: header, 3 rows, the means, the precisions */
+    char table[128];
+    snprintf(table, sizeof table, "%s/table.txt", dir);
+    f = fopen(table, "w");
+    cu_eval_report_print(r, f, 1);
+    fclose(f);
+    f = fopen(table, "r");
+    int lines = 0, found_mean = 0;
+    char buf[512];
+    while (f && fgets(buf, sizeof buf, f)) {
+        lines++;
+        found_mean |= !strncmp(buf, "mean of 3 images", 16) && strstr(buf, "3/3") && strstr(buf, "0.7333");
+    }
+    if (f)
+        fclose(f);
+    remove(table);
+    TU_CHECK(lines == 7 && found_mean, "table: 7 lines, means line 'mean of 3 images ... 3/3 ... 0.7333'");
     cu_eval_report_free(r);
 
     /* no image: means are null, counts 0 */

@@ -223,6 +223,82 @@ static void test_min_size(void)
     img_free(&m);
 }
 
+/* Number of 8-connected regions of equal non-zero label (BFS). */
+static int count_regions(const int32_t *lab, int h, int w)
+{
+    int n = h * w, regions = 0;
+    char *seen = calloc((size_t)n, 1);
+    int *stack = malloc((size_t)n * sizeof *stack);
+    for (int s = 0; s < n; s++) {
+        if (!lab[s] || seen[s])
+            continue;
+        regions++;
+        int top = 0;
+        stack[top++] = s;
+        seen[s] = 1;
+        while (top) {
+            int p = stack[--top], y = p / w, x = p % w;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int yy = y + dy, xx = x + dx, q = yy * w + xx;
+                    if (yy < 0 || yy >= h || xx < 0 || xx >= w || seen[q] || lab[q] != lab[p])
+                        continue;
+                    seen[q] = 1;
+                    stack[top++] = q;
+                }
+        }
+    }
+    free(seen);
+    free(stack);
+    return regions;
+}
+
+/* Random maps on odd sizes (1x1, single rows and columns included): the
+ * labels cover the mask exactly, each nucleus is one 8-connected region,
+ * and each watershed nucleus lies inside one connected component. */
+static void test_random_maps(void)
+{
+    static const int sizes[][2] = {{1, 1}, {1, 17}, {23, 1}, {2, 2}, {9, 13}, {37, 23}, {64, 51}};
+    uint64_t rng = 4242;
+    int bad_cover = 0, bad_connected = 0, bad_nested = 0, trials = 0;
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+        for (int rep = 0; rep < 8; rep++, trials++) {
+            int h = sizes[k][0], w = sizes[k][1];
+            struct img m = img_new(h, w);
+            /* blobs (random disks) for half the trials, noise for the rest */
+            if (rep % 2)
+                tu_fill_uniform(m.prob, (size_t)h * w, &rng, 0, 1);
+            else
+                for (int d = 0; d < 6; d++)
+                    disk(&m, tu_rand_uniform(&rng, 0, (float)h), tu_rand_uniform(&rng, 0, (float)w),
+                         tu_rand_uniform(&rng, 1, 12));
+            int n_cc = run(&m, 0, 0, 0);
+            int32_t *cc = malloc((size_t)h * w * sizeof *cc);
+            memcpy(cc, m.lab, (size_t)h * w * sizeof *cc);
+            int n = run(&m, 1, DEFAULT_H, 0);
+            bad_cover += !labels_valid(&m, n, 1) || n < n_cc;
+            bad_connected += count_regions(m.lab, h, w) != n;
+            int32_t *owner = calloc((size_t)n + 1, sizeof *owner);
+            for (int i = 0; i < h * w; i++) {
+                if (!m.lab[i])
+                    continue;
+                if (!owner[m.lab[i]])
+                    owner[m.lab[i]] = cc[i];
+                else if (owner[m.lab[i]] != cc[i])
+                    bad_nested++;
+            }
+            free(owner);
+            free(cc);
+            img_free(&m);
+        }
+    TU_CHECK(bad_cover == 0, "%d random maps: watershed labels cover the mask exactly, n >= components (%d bad)",
+             trials, bad_cover);
+    TU_CHECK(bad_connected == 0, "%d random maps: every nucleus is one 8-connected region (%d bad)", trials,
+             bad_connected);
+    TU_CHECK(bad_nested == 0, "%d random maps: every nucleus lies inside one component (%d bad pixels)", trials,
+             bad_nested);
+}
+
 /* A 1388x1040 map (the largest DSB2018 size) with ~400 nuclei, some
  * touching: the whole post-processing, timed. */
 static void test_speed(void)
@@ -265,6 +341,7 @@ int main(void)
     test_disks();
     test_ellipses();
     test_min_size();
+    test_random_maps();
     test_speed();
     return tu_finish();
 }

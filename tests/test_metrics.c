@@ -169,15 +169,26 @@ static void test_bad_labels(void)
     struct cu_err err = {0};
     struct cu_dsb_score s;
     enum cu_status st = cu_dsb_score(&s, p, t, H, W, &err);
-    TU_CHECK(st == CU_EINPUT && strstr(err.msg, "-3"), "negative label rejected: %s", err.msg);
-    p[17] = 70000; /* > max(H*W, 65535) */
+    TU_CHECK(st == CU_EINPUT && strstr(err.msg, "-3") && strstr(err.msg, "predicted"),
+             "negative label rejected: %s", err.msg);
+    /* RGB-coded labels (0xRRGGBB), far above the pixel count: fine */
+    memset(p, 0, sizeof p);
+    rect(t, 1, 1, 5, 5, 1);
+    rect(t, 10, 10, 5, 5, 2);
+    rect(p, 1, 1, 5, 5, 0xABCDEF);
+    rect(p, 10, 10, 5, 5, 0x00FF00);
     cu_err_clear(&err);
     st = cu_dsb_score(&s, p, t, H, W, &err);
-    TU_CHECK(st == CU_EINPUT, "label 70000 in a 24x30 image rejected: %s", err.msg);
-    p[17] = 65535; /* a 16-bit label image's largest label is fine */
-    cu_err_clear(&err);
-    st = cu_dsb_score(&s, p, t, H, W, &err);
-    TU_CHECK(st == CU_OK && s.n_pred == 1 && s.score == 0.0, "label 65535 accepted");
+    TU_CHECK(st == CU_OK && s.n_pred == 2 && s.score == 1.0, "labels 0xABCDEF and 0x00FF00 match: score %g (1)",
+             s.score);
+    struct cu_iou_pair *pairs = NULL;
+    size_t n = 0;
+    if (tu_ok(cu_iou_pairs(&pairs, &n, p, t, H, W, &err), &err, "pairs RGB labels")) {
+        TU_CHECK(n == 2 && pairs[0].pred == 0x00FF00 && pairs[0].truth == 2 && pairs[1].pred == 0xABCDEF &&
+                     pairs[1].inter == 25 && pairs[1].uni == 25,
+                 "pairs keep the original label values, sorted by predicted label");
+        free(pairs);
+    }
 }
 
 /* Random label images (random overlapping rectangles, later ones on top):

@@ -238,6 +238,62 @@ static void test_malformed(void)
     remove(path);
 }
 
+/* 300 random corruptions of a valid file (bytes replaced, inserted or
+ * removed): reading and decoding must end in CU_OK or CU_EINPUT with a
+ * message naming the file, never a crash (the sanitizer build runs this). */
+static void test_fuzz(uint64_t *rng)
+{
+    static const char good[] = "ImageId,EncodedPixels\na,1 3 20 4 40 2\na,60 5\nb,\nc,5 10 100 3\n";
+    static const char alphabet[] = "0123456789 ,\n\r-abx\"\t.";
+    const char *path = path_in_dir("fuzz.csv");
+    int unexpected = 0, accepted = 0;
+    for (int trial = 0; trial < 300; trial++) {
+        char text[256];
+        size_t n = strlen(good);
+        memcpy(text, good, n);
+        int edits = 1 + (int)(tu_rand_u64(rng) % 3);
+        for (int e = 0; e < edits; e++) {
+            size_t at = (size_t)(tu_rand_u64(rng) % n);
+            char c = alphabet[tu_rand_u64(rng) % (sizeof alphabet - 1)];
+            int op = (int)(tu_rand_u64(rng) % 3);
+            if (op == 0) {
+                text[at] = c;
+            } else if (op == 1 && n + 1 < sizeof text) {
+                memmove(text + at + 1, text + at, n - at);
+                text[at] = c;
+                n++;
+            } else if (n > 1) {
+                memmove(text + at, text + at + 1, n - at - 1);
+                n--;
+            }
+        }
+        FILE *f = fopen(path, "wb");
+        fwrite(text, 1, n, f);
+        fclose(f);
+        struct cu_err err = {0};
+        struct cu_sub *s = NULL;
+        enum cu_status st = cu_sub_read(&s, path, &err);
+        if (st != CU_OK && (st != CU_EINPUT || !strstr(err.msg, path)))
+            unexpected++;
+        if (st == CU_OK) {
+            accepted++;
+            int32_t lab[13 * 17];
+            const char *ids[] = {"a", "b", "c"};
+            for (int i = 0; i < 3; i++) {
+                int cnt;
+                cu_err_clear(&err);
+                enum cu_status d = cu_sub_decode(s, ids[i], 13, 17, lab, &cnt, &err);
+                if (d != CU_OK && (d != CU_EINPUT || !strstr(err.msg, path)))
+                    unexpected++;
+            }
+        }
+        cu_sub_free(s);
+    }
+    remove(path);
+    TU_CHECK(unexpected == 0, "300 corrupted files: every outcome is OK or CU_EINPUT naming the file (%d accepted, "
+             "%d unexpected)", accepted, unexpected);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/clunet_test_rle_XXXXXX");
@@ -254,6 +310,7 @@ int main(void)
     test_csv(&rng);
     test_write_fail();
     test_malformed();
+    test_fuzz(&rng);
     remove(path_in_dir("sub.csv"));
     rmdir(dir);
     return tu_finish();

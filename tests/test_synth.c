@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clunet/cli.h"
 #include "clunet/dataset.h"
 #include "clunet/image.h"
 #include "clunet/synth.h"
@@ -200,6 +201,23 @@ int main(void)
         free(rgb), free(lab);
         cu_dataset_free(ds);
     }
+    /* The command line: usage errors exit 1, a good run 0. */
+    char out[512], *bad1[] = {"synth", "--count", "3"}, *bad2[] = {"synth", "--out", out, "--size", "8x8"};
+    char *bad3[] = {"synth", "--out", out, "--bogus", "1"}, *bad4[] = {"synth", "--out", out, "--seed", "-1"};
+    snprintf(out, sizeof out, "%s/cli", root);
+    TU_CHECK(cu_cmd_synth(3, bad1) == 1, "synth without --out: exit 1");
+    TU_CHECK(cu_cmd_synth(5, bad2) == 1, "synth --size 8x8: exit 1");
+    TU_CHECK(cu_cmd_synth(5, bad3) == 1, "synth --bogus: exit 1");
+    TU_CHECK(cu_cmd_synth(5, bad4) == 1, "synth --seed -1: exit 1");
+    char *good[] = {"synth", "--out", out, "--count", "2", "--size", "40x24", "--seed", "5", "--quiet"};
+    TU_CHECK(cu_cmd_synth(10, good) == 0, "synth --out --count 2 --size 40x24: exit 0");
+    char img[1024];
+    char id[17];
+    cu_synth_id(5, 1, id);
+    snprintf(img, sizeof img, "%s/stage1_train/%s/images/%s.png", out, id, id);
+    int h = 0, w = 0;
+    TU_CHECK(cu_png_read_size(img, &h, &w, &err) == CU_OK && w == 40 && h == 24, "%s is 40x24", img);
+    TU_CHECK(cu_cmd_synth(10, good) == 4, "synth into an existing dataset: exit 4");
     rm_rf(root);
     return tu_finish();
 }

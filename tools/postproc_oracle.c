@@ -9,19 +9,57 @@
  *   ninja -C build
  *   cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude tools/postproc_oracle.c \
  *      build/src/libclunet.a -lm -o /tmp/postproc_oracle
- *   /tmp/postproc_oracle /tmp/oracle [MIN_SIZE [DUMP_H]]
+ *   /tmp/postproc_oracle /tmp/oracle [MIN_SIZE [DUMP_H [SIGMA]]]
+ *
+ * SIGMA > 0 blurs the union mask with a Gaussian of that many pixels before
+ * thresholding at 0.5: a stand-in for a network's soft output, which
+ * rounds corners and fills the necks between touching nuclei.
  *
  * With DUMP_H, the watershed labels at that h are also written to
  * DIR/<id>.bin.pred (raw int32, no header) and each image's score to
  * DIR/scores.txt, for tools/dsb_score_check.py to recompute independently.
  */
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clunet/instances.h"
 #include "clunet/metrics.h"
+
+/* Separable Gaussian blur of x (h, w) in place, radius 3 sigma, edges
+ * clamped. */
+static void blur(float *x, int h, int w, double sigma)
+{
+    int r = (int)(3 * sigma + 0.5);
+    double *k = malloc((size_t)(2 * r + 1) * sizeof *k), sum = 0;
+    for (int i = -r; i <= r; i++)
+        sum += k[i + r] = exp(-0.5 * i * i / (sigma * sigma));
+    for (int i = 0; i <= 2 * r; i++)
+        k[i] /= sum;
+    float *t = malloc((size_t)h * w * sizeof *t);
+    for (int y = 0; y < h; y++)
+        for (int x0 = 0; x0 < w; x0++) {
+            double a = 0;
+            for (int i = -r; i <= r; i++) {
+                int xx = x0 + i < 0 ? 0 : x0 + i >= w ? w - 1 : x0 + i;
+                a += k[i + r] * x[(size_t)y * w + xx];
+            }
+            t[(size_t)y * w + x0] = (float)a;
+        }
+    for (int y = 0; y < h; y++)
+        for (int x0 = 0; x0 < w; x0++) {
+            double a = 0;
+            for (int i = -r; i <= r; i++) {
+                int yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
+                a += k[i + r] * t[(size_t)yy * w + x0];
+            }
+            x[(size_t)y * w + x0] = (float)a;
+        }
+    free(t);
+    free(k);
+}
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -39,6 +77,7 @@ int main(int argc, char **argv)
     enum { NH = sizeof hs / sizeof hs[0] };
     int min_size = argc > 2 ? atoi(argv[2]) : 0;
     float dump_h = argc > 3 ? (float)atof(argv[3]) : -1;
+    double sigma = argc > 4 ? atof(argv[4]) : 0;
     FILE *scores = NULL;
     if (dump_h >= 0) {
         char sp[4096];
@@ -77,6 +116,8 @@ int main(int argc, char **argv)
         fclose(f);
         for (size_t i = 0; i < n; i++)
             prob[i] = truth[i] ? 1.0f : 0.0f;
+        if (sigma > 0)
+            blur(prob, hw[0], hw[1], sigma);
         for (int k = 0; k < NH; k++) {
             struct cu_inst_opts o;
             cu_inst_opts_default(&o);

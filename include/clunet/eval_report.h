@@ -1,8 +1,7 @@
 /* eval_report.h: the per-image scores of `clunet eval` and their summary:
  * one row per image (foreground Dice and IoU, the DSB2018 score and its ten
  * precisions), the dataset means, and the files eval.csv and eval.json.
- * Leaves out predicting and reading images (the command does that) and the
- * printed table.
+ * Leaves out predicting and reading images (the command does that).
  *
  * Summary = the mean over images of each per-image value (the competition's
  * dataset score is the mean of the image scores; Dice and IoU are averaged
@@ -20,6 +19,7 @@
 #define CLUNET_EVAL_REPORT_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "clunet/metrics.h"
@@ -59,5 +59,11 @@ enum cu_status cu_eval_report_write_csv(const struct cu_eval_report *r, const ch
 enum cu_status cu_eval_report_write_json(const struct cu_eval_report *r, const char *path, struct cu_err *err);
 /* The same JSON as a malloc'd string (for --json on stdout). */
 enum cu_status cu_eval_report_json(const struct cu_eval_report *r, char **out, struct cu_err *err);
+
+/* The table for people: with per_image, one line per image (id cut to 32
+ * characters: nuclei true/predicted, Dice, IoU, DSB score), then the means
+ * and the mean precision at each threshold. Output, not errors: the caller
+ * picks the stream (stdout). */
+void cu_eval_report_print(const struct cu_eval_report *r, FILE *f, int per_image);
 
 #endif

@@ -6,9 +6,9 @@
  *
  * Layouts as in instances.h: masks uint8_t (nonzero = foreground), label
  * images int32_t (0 background, positive = one nucleus), H*W row-major.
- * Labels need not be consecutive; a label with no pixel is no nucleus.
- * Labels must lie in 0 .. max(H*W, 65535) (any 16-bit label image passes);
- * others give CU_EINPUT.
+ * Labels need not be consecutive and may be any non-negative int32 (an
+ * RGB-coded label image's 0xRRGGBB works); a label with no pixel is no
+ * nucleus. A negative label gives CU_EINPUT.
  *
  * The DSB2018 score of one image: for each threshold t = 0.50, 0.55, ...,
  * 0.95, a predicted nucleus P matches a true nucleus T when IoU(P,T) > t,

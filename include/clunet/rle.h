@@ -28,7 +28,9 @@
 #include "clunet/status.h"
 
 /* *out = malloc'd pairs string of the pixels equal to label in labels
- * (H*W, row-major); "" when there is none. */
+ * (H*W, row-major); "" when there is none. Labels must lie in
+ * 0..max(H*W, 65535), as the instance step makes them (per-label state is
+ * an array); others give CU_EUSAGE, here and in the functions below. */
 enum cu_status cu_rle_encode(char **out, const int32_t *labels, int h, int w, int32_t label, struct cu_err *err);
 
 /* All nuclei in one pass: (*out)[l] is the pairs string of label l, NULL
