@@ -523,6 +523,8 @@ static enum cu_status train_run(struct trainer *tr, int *interrupted, struct cu_
     enum cu_status st = resumed ? setup_resume(tr, err) : setup_new(tr, err);
     if (st)
         return st;
+    if (resumed) /* a killed run may have left half-written temp files */
+        cu_run_dir_clean_tmp(tr->dir);
     if (!resumed)
         say(tr, "clunet train: run folder %s", tr->dir);
     log_config(tr, resumed);
