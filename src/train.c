@@ -180,6 +180,8 @@ static enum cu_status setup_new(struct trainer *tr, struct cu_err *err)
     if (!o->out_dir || !*o->out_dir)
         return cu_fail(err, CU_EUSAGE, "no run folder: give --out DIR (or --resume DIR)");
     struct stat sb;
+    if (stat(o->out_dir, &sb) == 0 && !S_ISDIR(sb.st_mode))
+        return cu_fail(err, CU_EUSAGE, "%s: exists and is not a folder; give --out a new folder", o->out_dir);
     if (!o->force && stat(o->out_dir, &sb) == 0)
         return cu_fail(err, CU_EUSAGE,
                        "%s: run folder already exists; use --force to overwrite it or --resume %s to continue",
