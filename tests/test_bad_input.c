@@ -133,7 +133,7 @@ static void data_cases(void)
         huge[16 + 4 * i] = 0, huge[17 + 4 * i] = 0x01, huge[18 + 4 * i] = 0x86, huge[19 + 4 * i] = 0xa0;
     }
     bad_dataset("huge", 0, huge, (size_t)n, d, sizeof d);
-    expect(2, "a PNG header with a broken checksum or 10^10 pixels", "img000.png",
+    expect(2, "a PNG header claiming 100000 x 100000 pixels", "img000.png",
            (char *[]){TRAIN, "--data", d, "--out", out, NULL});
     free(huge);
     bad_dataset("mask_text", 1, text, sizeof text - 1, d, sizeof d);

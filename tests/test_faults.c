@@ -367,7 +367,7 @@ static void full_disk(const char *tmp)
     int rc = run_lim(a2, &lim);
     char *after = tf_read(run, "checkpoint.safetensors", &n2);
     char *line = last_line();
-    TU_CHECK(rc == 4 && strstr(line, "checkpoint.safetensors"),
+    TU_CHECK(rc == 4 && strstr(line, "checkpoint.safetensors: "),
              "disk full during the checkpoint write: exit %d, \"%s\"", rc, line);
     TU_CHECK(before && after && n1 == n2 && !memcmp(before, after, (size_t)n1) && models_ok(run, why, sizeof why),
              "disk full: the previous checkpoint is byte-identical and loads%s", why);
