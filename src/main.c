@@ -14,6 +14,8 @@ struct command {
 
 static const struct command commands[] = {
     {"devices", cu_cmd_devices, "list OpenCL devices and the ref backend (also --list-devices)"},
+    {"predict", cu_cmd_predict, "masks, nuclei, overlays and a Kaggle CSV for images of any size"},
+    {"eval", cu_cmd_eval, "Dice, IoU and the DSB2018 score of a model (or of saved labels)"},
 };
 
 static void usage(FILE *f)
