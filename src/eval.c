@@ -168,12 +168,12 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     struct cu_predictor *p = NULL;
     struct cu_eval_report *rep = NULL;
     struct cu_pred_image pi = {0};
-    char *out_dir = NULL, *path = NULL;
+    char *out_dir = NULL, path[4096];
     struct cu_dataset_opts dopts = {.need_masks = 1};
     enum cu_status st = check_run(r, err);
     if (!st)
         out_dir = r->out_dir ? strdup(r->out_dir) : r->model ? folder_of(r->model) : strdup(r->pred_dir);
-    if (!st && !(out_dir && (path = malloc(strlen(out_dir) + 16))))
+    if (!st && !out_dir)
         st = cu_fail(err, CU_EUSAGE, "eval: out of memory");
     if (!st)
         st = cu_dataset_scan(r->data, &dopts, &ds, err);
@@ -197,9 +197,9 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     if (!st)
         cu_progress_done(&bar);
     if (!st)
-        sprintf(path, "%s/eval.csv", out_dir), st = cu_eval_report_write_csv(rep, path, err);
+        snprintf(path, sizeof path, "%s/eval.csv", out_dir), st = cu_eval_report_write_csv(rep, path, err);
     if (!st)
-        sprintf(path, "%s/eval.json", out_dir), st = cu_eval_report_write_json(rep, path, err);
+        snprintf(path, sizeof path, "%s/eval.json", out_dir), st = cu_eval_report_write_json(rep, path, err);
     if (!st && r->report && r->json) {
         char *js = NULL;
         st = cu_eval_report_json(rep, &js, err);
@@ -215,6 +215,6 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     cu_predictor_free(p);
     cu_backend_free(be);
     cu_dataset_free(ds);
-    free(out_dir), free(path);
+    free(out_dir);
     return st;
 }
