@@ -283,6 +283,44 @@ static void usage_and_output_cases(void)
            (char *[]){TRAIN, "--data", data, "--out", "/proc/clunet-run", NULL});
 }
 
+/* ---- predict and eval ---- */
+
+static void predict_eval_cases(void)
+{
+    char data[1100], model[1200], out[1200], p[1300], bad[1300], img[1300];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    snprintf(model, sizeof model, "%s/model.safetensors", base_run);
+    snprintf(out, sizeof out, "%s/pred", tmp);
+    snprintf(img, sizeof img, "%s/img000/images/img000.png", data);
+    snprintf(bad, sizeof bad, "%s/notamodel.safetensors", tmp);
+    put(bad, "hello", 5);
+    expect(2, "predict: a model file that is not safetensors", "notamodel",
+           (char *[]){"predict", bad, img, "--out", out, "--device", "ref", "-q", NULL});
+    snprintf(p, sizeof p, "%s/run_rate/checkpoint.safetensors", tmp);
+    expect(2, "predict: a model whose shapes do not fit its metadata", "run_rate",
+           (char *[]){"predict", p, img, "--out", out, "--device", "ref", "-q", NULL});
+    snprintf(p, sizeof p, "%s/text/img000/images/img000.png", tmp);
+    expect(2, "predict: an input image that is not a PNG", "img000.png",
+           (char *[]){"predict", model, p, "--out", out, "--device", "ref", "-q", NULL});
+    snprintf(p, sizeof p, "%s/nothere.png", tmp);
+    expect(2, "predict: an input that does not exist", "nothere.png",
+           (char *[]){"predict", model, p, "--out", out, "--device", "ref", "-q", NULL});
+    expect(4, "predict: --out cannot be created", "/proc/clunet-pred",
+           (char *[]){"predict", model, img, "--out", "/proc/clunet-pred", "--device", "ref", "-q", NULL});
+    snprintf(p, sizeof p, "%s/emptypred", tmp);
+    mkdir(p, 0755);
+    expect(2, "eval --pred: a prediction is missing", "img000",
+           (char *[]){"eval", "--pred", p, data, "-q", NULL});
+    snprintf(p, sizeof p, "%s/sizepred", tmp);
+    mkdir(p, 0755);
+    char cmd[4000];
+    snprintf(cmd, sizeof cmd, "for i in 0 1 2 3; do cp %s/mask_size/img000/masks/m0.png %s/img00$i.png; done",
+             tmp, p);
+    TU_CHECK(system(cmd) == 0, "predictions of the wrong size written");
+    expect(2, "eval --pred: a prediction of another size than its image", "img000",
+           (char *[]){"eval", "--pred", p, data, "-q", NULL});
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2)
@@ -298,6 +336,7 @@ int main(int argc, char **argv)
     data_cases();
     checkpoint_cases();
     usage_and_output_cases();
+    predict_eval_cases();
     tf_rmtree(tmp);
     return tu_finish();
 }

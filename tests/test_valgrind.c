@@ -1,11 +1,12 @@
 /* test_valgrind.c: memcheck on the two long-running paths, with the ref
  * backend: one `clunet train` step (4 images, half held out, batch 2: one
  * training batch and one validation batch, S=16, c=0.125) and one predict
- * (predict_once: model load, PNG read, resize, forward, mask write).
+ * (`clunet predict` of one image: model load, PNG read, resize, forward,
+ * watershed, mask, labels and submission writes).
  * valgrind --error-exitcode=99: any invalid read/write, use of
  * uninitialised memory or definite leak fails the check. PoCL is never
  * loaded (--device ref). Runs only in builds without sanitizers.
- * Usage: test_valgrind VALGRIND CLUNET PREDICT_ONCE */
+ * Usage: test_valgrind VALGRIND CLUNET */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,8 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: test_valgrind VALGRIND CLUNET PREDICT_ONCE\n");
+    if (argc != 3) {
+        fprintf(stderr, "usage: test_valgrind VALGRIND CLUNET\n");
         return 1;
     }
     char *tmp = tf_tmpdir("valgrind");
@@ -25,7 +26,7 @@ int main(int argc, char **argv)
     snprintf(run, sizeof run, "%s/run", tmp);
     snprintf(model, sizeof model, "%s/model.safetensors", run);
     snprintf(image, sizeof image, "%s/img000/images/img000.png", data);
-    snprintf(out, sizeof out, "%s/mask.png", tmp);
+    snprintf(out, sizeof out, "%s/pred", tmp);
     snprintf(logp, sizeof logp, "%s/valgrind.log", tmp);
     TU_CHECK(tf_make_dataset(data, 4, 24, 20, 5) == 0, "tiny dataset written");
 
@@ -46,7 +47,10 @@ int main(int argc, char **argv)
              rc ? "\n" : "", rc && log ? log : "");
     free(log);
 
-    char *pred[] = {argv[3], model, image, out, "ref", NULL};
+    char sub[2100];
+    snprintf(sub, sizeof sub, "%s/sub.csv", tmp);
+    char *pred[] = {argv[2], "predict", model, image, "--out", out, "--device", "ref", "--instances", "--submission",
+                    sub, "-q", NULL};
     k = 0;
     for (int i = 0; vg[i]; i++)
         argv_p[k++] = vg[i];
@@ -55,7 +59,8 @@ int main(int argc, char **argv)
     argv_p[k] = NULL;
     rc = tf_run(argv_p, logp);
     log = tf_read(tmp, "valgrind.log", NULL);
-    TU_CHECK(rc == 0 && tf_exists(tmp, "mask.png"), "valgrind predict (load, forward, write a mask): rc %d%s%s", rc,
+    TU_CHECK(rc == 0 && tf_exists(out, "img000.png") && tf_exists(tmp, "sub.csv"),
+             "valgrind clunet predict (one image, mask + labels + submission): rc %d%s%s", rc,
              rc ? "\n" : "", rc && log ? log : "");
     free(log);
     tf_rmtree(tmp);

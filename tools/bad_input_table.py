@@ -39,9 +39,9 @@ Faults that are not errors (tested, no message):
 - every file clunet writes goes to a temporary name in the same folder and
   is renamed into place, so a reader never sees half a file.
 
-Not covered yet: `clunet predict` and `clunet eval` (submission CSV, model
-files given to predict) are not on this branch; the CSV and RLE parser is
-fuzzed (tests/fuzz) and its messages are tested in `rle`.
+Not in the table: the submission CSV / RLE parser (`cu_sub_read`) is not
+reached from a command yet; it is fuzzed (tests/fuzz, target csv) and its
+messages ("FILE:LINE: what is wrong", exit 2) are tested in `rle`.
 """
 
 
