@@ -11,6 +11,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Scratch paths made by this process, removed at exit. */
+static char made[8][4096];
+static int n_made;
+
+static void remove_made(void)
+{
+    for (int i = 0; i < n_made; i++) {
+        fz_empty_dir(made[i]);
+        remove(made[i]);
+    }
+}
+
+static void note_made(const char *path)
+{
+    for (int i = 0; i < n_made; i++)
+        if (!strcmp(made[i], path))
+            return;
+    if (n_made == 0)
+        atexit(remove_made);
+    if (n_made < 8)
+        snprintf(made[n_made++], sizeof made[0], "%s", path);
+}
+
 static const char *tmp_root(void)
 {
     const char *t = getenv("TMPDIR");
@@ -24,6 +47,7 @@ const char *fz_scratch_file(const char *tag, const uint8_t *data, size_t size)
     FILE *f = fopen(path, "wb");
     if (!f)
         return NULL;
+    note_made(path);
     int ok = fwrite(data, 1, size, f) == size;
     ok &= fclose(f) == 0;
     return ok ? path : NULL;
@@ -51,6 +75,7 @@ const char *fz_scratch_dir(const char *tag)
         if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
             return NULL;
     }
+    note_made(path);
     fz_empty_dir(path);
     return path;
 }
