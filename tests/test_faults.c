@@ -12,7 +12,8 @@
  *   - a full disk during the checkpoint write and during predict (the
  *     child's RLIMIT_FSIZE, SIGXFSZ ignored, so writes fail with EFBIG):
  *     exit 4, the previous checkpoint byte-identical, nothing half-written.
- *   - a batch too large for the device: exit 3, nothing written.
+ *   - a batch too large for the device (ref, and the OpenCL CPU device):
+ *     exit 3, nothing written.
  *   - a NaN injected into a weight of the checkpoint, then --resume:
  *     exit 2 with a message naming NaN, the checkpoint and best model kept.
  * Each failure's message line is printed as "bad-input: CODE | WHAT | LINE"
@@ -406,6 +407,15 @@ static void too_big(const char *tmp)
     TU_CHECK(rc == 3 && strstr(line, "out of device memory") && access(run, F_OK) != 0,
              "batch too large for the device: exit %d, nothing written, \"%s\"", rc, line);
     table_line(rc, "a batch too large for the device", line, tmp);
+    free(line);
+    /* The same on the OpenCL CPU device (PoCL in CI). */
+    snprintf(run, sizeof run, "%s/big_cl", tmp);
+    argv[2] = "cpu";
+    rc = run_lim(argv, NULL);
+    line = last_line();
+    TU_CHECK(rc == 3 && strstr(line, "out of device memory") && access(run, F_OK) != 0,
+             "batch too large for the OpenCL CPU device: exit %d, nothing written, \"%s\"", rc, line);
+    table_line(rc, "a batch too large for the device (OpenCL)", line, tmp);
     free(line);
 }
 
