@@ -222,9 +222,8 @@ static int write_body(FILE *fp, const struct cu_st_writer *w, const char *hdr, s
     return 1;
 }
 
-enum cu_status cu_st_writer_write(const struct cu_st_writer *cw, const char *path, struct cu_err *err)
+enum cu_status cu_st_writer_write(struct cu_st_writer *w, const char *path, struct cu_err *err)
 {
-    struct cu_st_writer *w = (struct cu_st_writer *)cw; /* sorting the items keeps the set unchanged */
     qsort(w->items, (size_t)w->n, sizeof *w->items, cmp_item);
     size_t len = 0;
     char *hdr = header_json(w, &len);

@@ -1,11 +1,13 @@
 /* synth_write.c: writing the synthetic dataset to disk (synth.h:
  * clunet_synth). Everything goes into OUT/.stage1_train.tmp.XXXXXX first
  * and is renamed to OUT/stage1_train at the end; on any failure the
- * temporary folder is removed, so OUT never holds half a dataset.
+ * temporary folder is removed, so OUT never holds half a dataset. Two
+ * threads write images in parallel; the files do not depend on which.
  *
  * Not here: the image model (synth.c). */
-#include <errno.h>
 #include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +87,47 @@ static enum cu_status write_one(const char *root, const struct cu_synth_opts *o,
     return st;
 }
 
+/* Images are independent: two threads take the next index in turn. The
+ * reported failure is the lowest failing index (all lower ones were taken
+ * and finish), so the message does not depend on timing. */
+struct job {
+    const struct cu_synth_opts *o;
+    const char *root;
+    pthread_mutex_t lock;
+    int next, done, failed_at;
+    struct cu_err err; /* of failed_at */
+    struct cu_progress bar;
+};
+
+static void *worker(void *arg)
+{
+    struct job *j = arg;
+    size_t np = (size_t)j->o->width * (size_t)j->o->height;
+    uint8_t *rgb = malloc(np * 3), *mask = malloc(np);
+    uint16_t *lab = malloc(sizeof *lab * np);
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        int i = j->failed_at < j->o->count ? j->o->count : j->next++;
+        pthread_mutex_unlock(&j->lock);
+        if (i >= j->o->count)
+            break;
+        struct cu_err e = {0};
+        if (!rgb || !mask || !lab)
+            cu_fail(&e, CU_EIO, "synth: out of memory for %dx%d", j->o->width, j->o->height);
+        else
+            write_one(j->root, j->o, i, rgb, lab, mask, &e);
+        pthread_mutex_lock(&j->lock);
+        if (e.status && i < j->failed_at) {
+            j->failed_at = i;
+            j->err = e;
+        }
+        cu_progress_update(&j->bar, ++j->done, NULL);
+        pthread_mutex_unlock(&j->lock);
+    }
+    free(rgb), free(mask), free(lab);
+    return NULL;
+}
+
 enum cu_status clunet_synth(const struct cu_synth_opts *o, struct cu_err *err)
 {
     if (o->count < 1 || o->count > 1000000)
@@ -102,18 +145,21 @@ enum cu_status clunet_synth(const struct cu_synth_opts *o, struct cu_err *err)
         return cu_fail(err, CU_EIO, "%s: already exists (remove it or choose another --out)", final);
     if (!mkdtemp(tmp))
         return cu_fail(err, CU_EIO, "%s: cannot create a folder: %s", o->out, strerror(errno));
-    size_t np = (size_t)o->width * (size_t)o->height;
-    uint8_t *rgb = malloc(np * 3), *mask = malloc(np);
-    uint16_t *lab = malloc(sizeof *lab * np);
+    struct job j = {.o = o, .root = tmp, .failed_at = o->count};
+    pthread_mutex_init(&j.lock, NULL);
+    cu_progress_start(&j.bar, o->progress, "synth", o->count);
+    pthread_t th[2];
+    int started = 0;
+    for (int t = 0; t < 2; t++)
+        started += pthread_create(&th[started], NULL, worker, &j) == 0;
+    if (!started)
+        worker(&j);
+    for (int t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    pthread_mutex_destroy(&j.lock);
     enum cu_status st = CU_OK;
-    if (!rgb || !mask || !lab)
-        st = cu_fail(err, CU_EIO, "synth: out of memory for %dx%d", o->width, o->height);
-    struct cu_progress bar;
-    cu_progress_start(&bar, o->progress, "synth", o->count);
-    for (int i = 0; i < o->count && !st; i++) {
-        st = write_one(tmp, o, i, rgb, lab, mask, err);
-        cu_progress_update(&bar, i + 1, NULL);
-    }
+    if (j.failed_at < o->count)
+        st = cu_fail(err, j.err.status, "%s", j.err.msg);
     if (!st && chmod(tmp, 0755) != 0) /* mkdtemp made it 0700 */
         st = cu_fail(err, CU_EIO, "%s: %s", tmp, strerror(errno));
     if (!st && rename(tmp, final) != 0)
@@ -121,7 +167,6 @@ enum cu_status clunet_synth(const struct cu_synth_opts *o, struct cu_err *err)
     if (st)
         remove_tree(tmp);
     else
-        cu_progress_done(&bar);
-    free(rgb), free(mask), free(lab);
+        cu_progress_done(&j.bar);
     return st;
 }

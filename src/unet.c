@@ -5,10 +5,12 @@
  *
  * Levels k = 0..3 are the encoder/decoder levels at S>>k pixels with f[k]
  * channels, level 4 the bottleneck. Gradient buffers: one per activation,
- * except that encoder conv1's gradient reuses decoder conv1's buffer of the
- * same level (its use has ended when the encoder's backward starts). Each
- * gradient buffer is zeroed just before its first accumulation, because
- * every backward op adds (+=). */
+ * except that the encoder's two convolutions of a level reuse the buffers
+ * of the decoder's two of the same shape: the skip's gradient (enc conv2)
+ * is first written by the concat split, after dec conv2's gradient was last
+ * read; enc conv1's gradient is written after dec conv1's was last read.
+ * Each gradient buffer is zeroed just before its first accumulation,
+ * because every backward op adds (+=). */
 #include "clunet/unet.h"
 
 #include <math.h>
@@ -244,7 +246,7 @@ static enum cu_status build_acts(struct cu_unet *net, struct cu_err *err)
         st = add_act(net, name, f[k], S >> k, &net->enc[k][0], NULL, err);
         snprintf(name, sizeof name, "enc%d.conv2", k + 1);
         if (!st)
-            st = add_act(net, name, f[k], S >> k, &net->enc[k][1], &net->g_enc[k][1], err);
+            st = add_act(net, name, f[k], S >> k, &net->enc[k][1], NULL, err);
         snprintf(name, sizeof name, "enc%d.pool", k + 1);
         if (!st)
             st = add_act(net, name, f[k], S >> (k + 1), &net->pool[k], &net->g_pool[k], err);
@@ -264,6 +266,7 @@ static enum cu_status build_acts(struct cu_unet *net, struct cu_err *err)
             st = add_act(net, name, f[k], S >> k, &net->dec[k][j], &net->g_dec[k][j], err);
         }
         net->g_enc[k][0] = net->g_dec[k][0]; /* shared: see the file comment */
+        net->g_enc[k][1] = net->g_dec[k][1];
     }
     if (!st)
         st = add_act(net, "head.conv", 2, S, &net->head, &net->g_head, err);
@@ -344,8 +347,8 @@ long long cu_unet_param_total(const struct cu_unet *net)
 
 /* ---- forward ---- */
 
-static struct cu_tensor *W(struct cu_unet *net, int idx) { return net->params[idx].w; }
-static struct cu_tensor *B(struct cu_unet *net, int idx) { return net->params[idx + 1].w; }
+static struct cu_tensor *weight(struct cu_unet *net, int idx) { return net->params[idx].w; }
+static struct cu_tensor *bias(struct cu_unet *net, int idx) { return net->params[idx + 1].w; }
 
 static enum cu_status set_batch(struct cu_unet *net, int n, struct cu_err *err)
 {
@@ -369,7 +372,7 @@ static enum cu_status set_batch(struct cu_unet *net, int n, struct cu_err *err)
 static enum cu_status conv(struct cu_unet *net, struct cu_tensor *y, const struct cu_tensor *x, int layer,
                            enum cu_act act, struct cu_err *err)
 {
-    return cu_conv_forward(net->be, y, x, W(net, layer), B(net, layer), act, err);
+    return cu_conv_forward(net->be, y, x, weight(net, layer), bias(net, layer), act, err);
 }
 
 enum cu_status cu_unet_forward(struct cu_unet *net, const struct cu_tensor *x, struct cu_tensor **logits,
@@ -394,7 +397,7 @@ enum cu_status cu_unet_forward(struct cu_unet *net, const struct cu_tensor *x, s
     in = net->mid[1];
     for (int k = 3; k >= 0; k--) {
         if (net->cfg.upsample == CU_UPSAMPLE_TRANSPOSED)
-            TRY(cu_tconv_forward(be, net->up[k], in, W(net, net->dec_up[k]), B(net, net->dec_up[k]), err));
+            TRY(cu_tconv_forward(be, net->up[k], in, weight(net, net->dec_up[k]), bias(net, net->dec_up[k]), err));
         else
             TRY(cu_upsample_forward(be, net->up[k], in, err));
         TRY(cu_concat_forward(be, net->cat[k], net->enc[k][1], net->up[k], err));
@@ -434,7 +437,7 @@ static enum cu_status conv_back(struct cu_unet *net, struct cu_tensor *dx, struc
         TRY(cu_relu_backward(be, dy, y, err));
     if (dx)
         TRY(cu_tensor_zero(dx, err));
-    return cu_conv_backward(be, dx, net->params[layer].g, net->params[layer + 1].g, dy, x, W(net, layer), err);
+    return cu_conv_backward(be, dx, net->params[layer].g, net->params[layer + 1].g, dy, x, weight(net, layer), err);
 }
 
 static enum cu_status decoder_back(struct cu_unet *net, struct cu_err *err)
@@ -454,7 +457,7 @@ static enum cu_status decoder_back(struct cu_unet *net, struct cu_err *err)
         if (net->cfg.upsample == CU_UPSAMPLE_TRANSPOSED) {
             int u = net->dec_up[k];
             TRY(cu_tconv_backward(be, g_prev, net->params[u].g, net->params[u + 1].g, net->g_up[k], prev,
-                                  W(net, u), err));
+                                  weight(net, u), err));
         } else {
             TRY(cu_upsample_backward(be, g_prev, net->g_up[k], err));
         }
@@ -483,7 +486,7 @@ enum cu_status cu_unet_backward(struct cu_unet *net, const struct cu_tensor *t, 
                                 struct cu_err *err)
 {
     if (!net->x)
-        return cu_fail(err, CU_EUSAGE, "unet backward: no forward pass yet");
+        return cu_fail(err, CU_EUSAGE, "unet backward: no forward pass to differentiate (none yet, or predict replaced the logits)");
     for (int i = 0; i < net->np; i++)
         TRY(cu_tensor_zero(net->params[i].g, err));
     TRY(cu_tensor_zero(net->g_logits, err));
@@ -513,4 +516,23 @@ enum cu_status cu_unet_train_step(struct cu_unet *net, const struct cu_tensor *x
     TRY(cu_unet_backward(net, t, kind, err));
     TRY(cu_unet_adam_step(net, hp, step, err));
     return out ? cu_tensor_download(scalars, out, err) : CU_OK;
+}
+
+enum cu_status cu_unet_eval_step(struct cu_unet *net, const struct cu_tensor *x, const struct cu_tensor *t,
+                                 enum cu_loss kind, float out[2], struct cu_err *err)
+{
+    struct cu_tensor *scalars = NULL;
+    TRY(cu_unet_forward(net, x, NULL, err));
+    TRY(cu_unet_loss(net, t, kind, &scalars, err));
+    return cu_tensor_download(scalars, out, err);
+}
+
+enum cu_status cu_unet_predict(struct cu_unet *net, const struct cu_tensor *x, struct cu_tensor **prob,
+                               struct cu_err *err)
+{
+    TRY(cu_unet_forward(net, x, NULL, err));
+    TRY(cu_sigmoid_forward(net->be, net->logits, net->logits, err));
+    net->x = NULL; /* no backward from here */
+    *prob = net->logits;
+    return CU_OK;
 }

@@ -154,6 +154,26 @@ static void flavours(void)
                     bad += lb.v[(size_t)y * w + (size_t)x] != want;
                 }
             TU_CHECK(bad == 0, "labels %s: %d wrong values", name, bad);
+            /* Mask union: 1 where a sample (palette: the index) is non-zero,
+             * at full depth; alpha ignored. */
+            float *u = calloc((size_t)w * h, sizeof *u);
+            bad = 0;
+            if (tu_ok(cu_png_or_mask(p, h, w, u, &err), &err, name))
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++) {
+                        int on = fl[i].type == PNG_COLOR_TYPE_PALETTE
+                                     ? pat(x, y, 0, 15) != 0
+                                     : expect(fl[i].type, fl[i].depth, x, y, 0) != 0 ||
+                                           expect(fl[i].type, fl[i].depth, x, y, 1) != 0 ||
+                                           expect(fl[i].type, fl[i].depth, x, y, 2) != 0;
+                        bad += (u[y * w + x] != 0) != on;
+                    }
+            TU_CHECK(bad == 0, "mask union %s: %d wrong pixels", name, bad);
+            cu_err_clear(&err);
+            TU_CHECK(cu_png_or_mask(p, h + 1, w, u, &err) == CU_EINPUT && strstr(err.msg, "mask is 13x9"),
+                     "mask of another size refused: %s", err.msg);
+            cu_err_clear(&err);
+            free(u);
             cu_labels_free(&lb);
         }
 }
@@ -274,6 +294,10 @@ static void expect_bad(const char *name, const unsigned char *b, size_t n, const
     st = cu_png_read_labels(p, &lb, &err);
     TU_CHECK(st == CU_EINPUT, "%s rejected as labels too", name);
     cu_labels_free(&lb);
+    float u[40 * 30];
+    cu_err_clear(&err);
+    st = cu_png_or_mask(p, 30, 40, u, &err);
+    TU_CHECK(st == CU_EINPUT, "%s rejected as a mask too", name);
 }
 
 static void bad_files(void)

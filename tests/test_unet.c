@@ -1,8 +1,8 @@
 /* test_unet.c: the U-Net on the ref backend: parameter counts (arithmetic
- * and built), He-normal initialisation, a whole training step at S=64
- * c=0.5 batch 2 (and a partial batch), descent at a small learning rate,
- * the whole-network gradient against
- * finite differences at S=16 c=0.125 (both up-sampling modes).
+ * and built), names, He-normal initialisation, a whole training step at
+ * S=64 c=0.5 batch 2, partial batches and inference, descent at a small
+ * learning rate, and the whole-network gradient against finite differences
+ * at S=16 c=0.125 (both up-sampling modes).
  * Model files are tested in test_model_file.c. */
 #include "testutil.h"
 
@@ -130,7 +130,7 @@ static float *random_batch(int n, int c, int S, uint64_t *rng, int binary)
 }
 
 /* A whole training step at the recipe's smallest size: S=64, c=0.5,
- * batch 2 (two steps); then a partial batch of 1 with the same net. */
+ * batch 2, then a validation pass with the updated weights. */
 static void test_train_step(void)
 {
     const int S = 64;
@@ -144,40 +144,68 @@ static void test_train_step(void)
     float *w0 = tu_download(cu_unet_param_find(net, "enc1.conv1.weight")->w);
     struct cu_backend_stats s0, s1;
     cu_backend_stats(be, &s0);
-    float out[2][2];
+    float out[2], ev[2];
     struct cu_adam hp = CU_ADAM_DEFAULTS;
-    int ok = 1;
-    for (int step = 1; step <= 2 && ok; step++)
-        ok = tu_ok(cu_unet_train_step(net, x, t, CU_LOSS_BCE, &hp, step, out[step - 1], &err), &err, "train step");
+    int ok = tu_ok(cu_unet_train_step(net, x, t, CU_LOSS_BCE, &hp, 1, out, &err), &err, "train step");
     cu_backend_stats(be, &s1);
     if (ok) {
-        TU_CHECK(isfinite(out[0][0]) && out[0][0] > 0.3 && out[0][0] < 3,
-                 "S=64 c=0.5 batch 2 step 1: loss %.5f dice %.5f (finite, near log 2 at He init)", out[0][0],
-                 out[0][1]);
-        TU_CHECK(isfinite(out[1][0]) && isfinite(out[1][1]), "step 2: loss %.5f dice %.5f (finite)", out[1][0],
-                 out[1][1]);
-        TU_CHECK(s1.downloads - s0.downloads == 2 && s1.bytes_down - s0.bytes_down == 2 * 2 * sizeof(float),
-                 "a training step downloads only [loss, dice]: %llu downloads, %llu bytes in 2 steps",
+        TU_CHECK(isfinite(out[0]) && out[0] > 0.3 && out[0] < 3,
+                 "S=64 c=0.5 batch 2 training step: loss %.5f dice %.5f (finite, near log 2 at He init)", out[0],
+                 out[1]);
+        TU_CHECK(s1.downloads - s0.downloads == 1 && s1.bytes_down - s0.bytes_down == 2 * sizeof(float),
+                 "a training step downloads only [loss, dice]: %llu download, %llu bytes",
                  (unsigned long long)(s1.downloads - s0.downloads), (unsigned long long)(s1.bytes_down - s0.bytes_down));
         TU_CHECK(s1.allocs == s0.allocs, "a training step allocates nothing (%llu new tensors)",
                  (unsigned long long)(s1.allocs - s0.allocs));
     }
     float *w1 = tu_download(cu_unet_param_find(net, "enc1.conv1.weight")->w);
     TU_CHECK(memcmp(w0, w1, 27 * 16 * sizeof *w0) != 0, "Adam changed enc1.conv1.weight");
-    /* partial batch: image 0 alone must give the logits it gives in the pair */
+    if (tu_ok(cu_unet_eval_step(net, x, t, CU_LOSS_BCE, ev, &err), &err, "eval step"))
+        TU_CHECK(isfinite(ev[0]) && ev[1] >= 0 && ev[1] <= 1, "eval step after the update: loss %.5f dice %.5f",
+                 ev[0], ev[1]);
+    free(w0), free(w1), free(xh), free(th);
+    cu_tensor_free(x), cu_tensor_free(t);
+    cu_unet_free(net);
+}
+
+/* A partial batch, an oversized one, and inference, at S=32 c=0.25. */
+static void test_batches(void)
+{
+    const int S = 32;
+    struct cu_unet *net = build(S, 0.25, CU_UPSAMPLE_BILINEAR, 2);
+    struct cu_err err = {0};
+    uint64_t rng = 9;
+    float *xh = random_batch(2, 3, S, &rng, 0);
+    struct cu_tensor *x = tu_tensor(be, (struct cu_shape){2, 3, S, S}, "x", xh);
+    struct cu_tensor *x1 = tu_tensor(be, (struct cu_shape){1, 3, S, S}, "x1", xh);
+    struct cu_tensor *x3 = tu_tensor(be, (struct cu_shape){3, 3, S, S}, "x3", NULL);
+    struct cu_tensor *t1 = tu_tensor(be, (struct cu_shape){1, 1, S, S}, "t1", NULL);
+    tu_ok(cu_unet_init_he(net, 4, &err), &err, "init");
+    /* image 0 alone must give the logits it gives in the pair */
     struct cu_tensor *logits = NULL;
     tu_ok(cu_unet_forward(net, x, &logits, &err), &err, "forward batch 2");
     float *l2 = tu_download(logits);
-    struct cu_tensor *x1 = tu_tensor(be, (struct cu_shape){1, 3, S, S}, "x1", xh);
     tu_ok(cu_unet_forward(net, x1, &logits, &err), &err, "forward batch 1");
     float *l1 = tu_download(logits);
     TU_CHECK(logits->n == 1 && memcmp(l1, l2, (size_t)S * S * sizeof *l1) == 0,
              "partial batch of 1: same logits as image 0 of the pair (bitwise)");
-    struct cu_tensor *x3 = tu_tensor(be, (struct cu_shape){3, 3, S, S}, "x3", NULL);
     cu_err_clear(&err);
     TU_CHECK(cu_unet_forward(net, x3, NULL, &err) == CU_EUSAGE, "batch 3 > capacity 2 refused: %s", err.msg);
-    free(l1), free(l2), free(w0), free(w1), free(xh), free(th);
-    cu_tensor_free(x), cu_tensor_free(x1), cu_tensor_free(x3), cu_tensor_free(t);
+    /* inference: the sigmoid of the logits; both sides compute it in double
+     * before rounding, so 1e-6 absolute is generous */
+    struct cu_tensor *prob = NULL;
+    if (tu_ok(cu_unet_predict(net, x1, &prob, &err), &err, "predict")) {
+        float *p = tu_download(prob);
+        double e = 0;
+        for (int i = 0; i < S * S; i++)
+            e = fmax(e, fabs(p[i] - 1.0 / (1.0 + exp(-(double)l1[i]))));
+        TU_CHECK(e < 1e-6, "predict gives sigmoid(logits): max error %.2e", e);
+        free(p);
+    }
+    cu_err_clear(&err);
+    TU_CHECK(cu_unet_backward(net, t1, CU_LOSS_BCE, &err) == CU_EUSAGE, "no backward after predict: %s", err.msg);
+    free(l1), free(l2), free(xh);
+    cu_tensor_free(x), cu_tensor_free(x1), cu_tensor_free(x3), cu_tensor_free(t1);
     cu_unet_free(net);
 }
 
@@ -320,6 +348,7 @@ int main(void)
     test_names();
     test_init();
     test_train_step();
+    test_batches();
     test_descent(CU_UPSAMPLE_BILINEAR);
     test_descent(CU_UPSAMPLE_TRANSPOSED);
     gradcheck(CU_UPSAMPLE_BILINEAR);

@@ -46,8 +46,9 @@ enum cu_status cu_st_writer_add(struct cu_st_writer *w, const char *name, int nd
 /* Adds a backend tensor: downloads its current numel floats now. */
 enum cu_status cu_st_writer_add_tensor(struct cu_st_writer *w, const char *name, int ndim, const int64_t *shape,
                                        const struct cu_tensor *t, struct cu_err *err);
-/* Writes the file atomically; CU_EIO naming path on failure. */
-enum cu_status cu_st_writer_write(const struct cu_st_writer *w, const char *path, struct cu_err *err);
+/* Writes the file atomically (items end up sorted by name); CU_EIO naming
+ * path on failure. */
+enum cu_status cu_st_writer_write(struct cu_st_writer *w, const char *path, struct cu_err *err);
 
 /* ---- reading ---- */
 

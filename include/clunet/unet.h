@@ -90,7 +90,7 @@ enum cu_status cu_unet_init_he(struct cu_unet *net, uint64_t seed, struct cu_err
 
 /* Forward pass on x (n, input_channels, S, S), 1 <= n <= batch_cap. x is
  * borrowed until the next cu_unet_backward. *logits (n,1,S,S) belongs to
- * the net; cu_sigmoid_forward of it is the mask probability. */
+ * the net; its sigmoid is the mask probability (cu_unet_predict). */
 enum cu_status cu_unet_forward(struct cu_unet *net, const struct cu_tensor *x, struct cu_tensor **logits,
                                struct cu_err *err);
 /* Loss and Dice of the last forward against target t (n,1,S,S) into the
@@ -105,6 +105,14 @@ enum cu_status cu_unet_backward(struct cu_unet *net, const struct cu_tensor *t, 
 /* One Adam update of every parameter from its gradient; step is 1-based. */
 enum cu_status cu_unet_adam_step(struct cu_unet *net, const struct cu_adam *hp, long step,
                                  struct cu_err *err);
+/* Forward and loss only (validation); downloads [loss, dice] into out. */
+enum cu_status cu_unet_eval_step(struct cu_unet *net, const struct cu_tensor *x, const struct cu_tensor *t,
+                                 enum cu_loss kind, float out[2], struct cu_err *err);
+/* Inference: forward, then the sigmoid in place of the logits; *prob
+ * (n,1,S,S) belongs to the net (valid until the next forward). A backward
+ * after it is meaningless: the logits are gone. */
+enum cu_status cu_unet_predict(struct cu_unet *net, const struct cu_tensor *x, struct cu_tensor **prob,
+                               struct cu_err *err);
 /* Forward, loss, backward, Adam; downloads [loss, dice] into out (may be
  * NULL: then nothing is downloaded). */
 enum cu_status cu_unet_train_step(struct cu_unet *net, const struct cu_tensor *x, const struct cu_tensor *t,
