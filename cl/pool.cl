@@ -24,26 +24,36 @@ static int first_max(__global const float *x, const int base, const int W)
     return at;
 }
 
-/* x (NC,H,W) -> y (NC,Ho,Wo), Ho = H/2, Wo = W/2; total = NC*Ho*Wo. */
+/* Work-items: a run of up to 16 output columns of one output row of one
+ * plane; a 1-D range of ceil(Wo/16)*Ho*N*C with a fixed work-group size
+ * (PoCL compiles a kernel once per work-group size). Divisions once per
+ * run, not per element (on CPU OpenCL a division costs more than the
+ * memory traffic); neighbouring work-items read neighbouring runs. */
+
+/* x (NC,H,W) -> y (NC,Ho,Wo), Ho = H/2, Wo = W/2. */
 __kernel void cu_pool_max_fwd(__global float *y, __global const float *x, const int H, const int W,
-                              const int Ho, const int Wo, const int total)
+                              const int Ho, const int Wo, const int NC)
 {
-    const int i = get_global_id(0);
-    if (i >= total)
+    const int runs = (Wo + 15) / 16, g = get_global_id(0);
+    if (g >= runs * Ho * NC)
         return;
-    const int ox = i % Wo, oy = (i / Wo) % Ho, nc = i / (Wo * Ho);
-    const int base = (nc * H + 2 * oy) * W + 2 * ox;
-    y[i] = x[base + first_max(x, base, W)];
+    const int x0 = g % runs * 16, oy = g / runs % Ho, nc = g / (runs * Ho);
+    const int base = (nc * H + 2 * oy) * W, x1 = min(x0 + 16, Wo);
+    __global float *out = y + (nc * Ho + oy) * Wo;
+    for (int ox = x0; ox < x1; ox++)
+        out[ox] = x[base + 2 * ox + first_max(x, base + 2 * ox, W)];
 }
 
 /* dx += dy routed to each window's first maximum of x. */
 __kernel void cu_pool_max_bwd(__global float *dx, __global const float *dy, __global const float *x,
-                              const int H, const int W, const int Ho, const int Wo, const int total)
+                              const int H, const int W, const int Ho, const int Wo, const int NC)
 {
-    const int i = get_global_id(0);
-    if (i >= total)
+    const int runs = (Wo + 15) / 16, g = get_global_id(0);
+    if (g >= runs * Ho * NC)
         return;
-    const int ox = i % Wo, oy = (i / Wo) % Ho, nc = i / (Wo * Ho);
-    const int base = (nc * H + 2 * oy) * W + 2 * ox;
-    dx[base + first_max(x, base, W)] += dy[i];
+    const int x0 = g % runs * 16, oy = g / runs % Ho, nc = g / (runs * Ho);
+    const int base = (nc * H + 2 * oy) * W, x1 = min(x0 + 16, Wo);
+    __global const float *gy = dy + (nc * Ho + oy) * Wo;
+    for (int ox = x0; ox < x1; ox++)
+        dx[base + 2 * ox + first_max(x, base + 2 * ox, W)] += gy[ox];
 }

@@ -1,9 +1,9 @@
 /* upsample.cl: 2x bilinear up-sampling with half-pixel centres and edge
  * clamping (PyTorch interpolate(scale_factor=2, mode='bilinear',
  * align_corners=False)), forward and its adjoint, NCHW. The adjoint is a
- * gather per input pixel (no atomics): it visits the few output pixels
- * whose interpolation reads that input pixel and re-derives their weights
- * with the same function forward uses, so the two stay exact adjoints.
+ * gather per input pixel (no atomics): it visits the (at most 4 x 4)
+ * output pixels whose interpolation reads that input pixel, with the
+ * weights forward uses (1/4, 3/4, or 1 at the edges: exact in float).
  * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
 
 /* Output index o of an axis of n input samples reads inputs i0 (weight
@@ -21,58 +21,79 @@ static void source(const int o, const int n, int *i0, int *i1, float *l)
     *l = s - (float)a;
 }
 
-/* The weight with which output o reads input i (0 when it does not). */
-static float weight(const int o, const int i, const int n)
+/* The adjoint per axis, in closed form (from source(): output 2i-1 reads
+ * input i with weight 1/4, 2i with 3/4, 2i+1 with 3/4, 2i+2 with 1/4;
+ * at the edges, clamping folds the missing quarter into outputs 0 and
+ * 2n-1, which read input 0 / n-1 with weight 1). Fills up to 4 (output,
+ * weight) pairs for input i of an axis of n; returns their count. */
+static int readers(const int i, const int n, int *o, float *w)
 {
-    int i0, i1;
-    float l;
-    source(o, n, &i0, &i1, &l);
-    return (i0 == i ? 1.0f - l : 0.0f) + (i1 == i ? l : 0.0f);
+    int c = 0;
+    if (i >= 1) {
+        o[c] = 2 * i - 1;
+        w[c++] = 0.25f;
+    }
+    o[c] = 2 * i;
+    w[c++] = i == 0 ? 1.0f : 0.75f;
+    o[c] = 2 * i + 1;
+    w[c++] = i == n - 1 ? 1.0f : 0.75f;
+    if (i <= n - 2) {
+        o[c] = 2 * i + 2;
+        w[c++] = 0.25f;
+    }
+    return c;
 }
 
-/* x (NC,H,W) -> y (NC,2H,2W); total = NC*4*H*W. */
+/* Work-items: a run of up to 16 columns of one row of one plane; a 1-D
+ * range of ceil(width/16)*height*N*C over the tensor written, with a fixed
+ * work-group size (PoCL compiles a kernel once per work-group size).
+ * Divisions once per run; neighbouring work-items touch neighbouring runs. */
+
+/* x (NC,H,W) -> y (NC,2H,2W). */
 __kernel void cu_upsample_fwd(__global float *y, __global const float *x, const int H, const int W,
-                              const int total)
+                              const int NC)
 {
-    const int i = get_global_id(0);
-    if (i >= total)
-        return;
     const int Wo = 2 * W, Ho = 2 * H;
-    const int ox = i % Wo, oy = (i / Wo) % Ho, nc = i / (Wo * Ho);
-    int y0, y1, x0, x1;
+    const int runs = (Wo + 15) / 16, g = get_global_id(0);
+    if (g >= runs * Ho * NC)
+        return;
+    const int x0 = g % runs * 16, oy = g / runs % Ho, nc = g / (runs * Ho);
+    int y0, y1, i0, i1;
     float ly, lx;
     source(oy, H, &y0, &y1, &ly);
-    source(ox, W, &x0, &x1, &lx);
-    __global const float *p = x + nc * H * W;
-    const float top = (1.0f - lx) * p[y0 * W + x0] + lx * p[y0 * W + x1];
-    const float bot = (1.0f - lx) * p[y1 * W + x0] + lx * p[y1 * W + x1];
-    y[i] = (1.0f - ly) * top + ly * bot;
+    __global const float *r0 = x + (nc * H + y0) * W, *r1 = x + (nc * H + y1) * W;
+    __global float *out = y + (nc * Ho + oy) * Wo;
+    for (int ox = x0; ox < min(x0 + 16, Wo); ox++) {
+        source(ox, W, &i0, &i1, &lx);
+        const float top = (1.0f - lx) * r0[i0] + lx * r0[i1];
+        const float bot = (1.0f - lx) * r1[i0] + lx * r1[i1];
+        out[ox] = (1.0f - ly) * top + ly * bot;
+    }
 }
 
-/* dx += adjoint(dy): dx (NC,H,W), dy (NC,2H,2W); total = NC*H*W. Output
- * row o reads input rows floor(max(o/2 - 1/4, 0)) and the next (clamped),
- * so input row i is read only by rows o in [2i-3, 2i+2]; columns alike. */
+/* dx += adjoint(dy): dx (NC,H,W), dy (NC,2H,2W); range over dx. */
 __kernel void cu_upsample_bwd(__global float *dx, __global const float *dy, const int H, const int W,
-                              const int total)
+                              const int NC)
 {
-    const int i = get_global_id(0);
-    if (i >= total)
+    const int Wo = 2 * W;
+    const int runs = (W + 15) / 16, g = get_global_id(0);
+    if (g >= runs * H * NC)
         return;
-    const int ix = i % W, iy = (i / W) % H, nc = i / (W * H);
-    const int Wo = 2 * W, Ho = 2 * H;
-    __global const float *g = dy + nc * Ho * Wo;
-    float acc = 0.0f;
-    for (int oy = max(0, 2 * iy - 3); oy <= min(Ho - 1, 2 * iy + 2); oy++) {
-        const float wy = weight(oy, iy, H);
-        if (wy == 0.0f)
-            continue;
-        float row = 0.0f;
-        for (int ox = max(0, 2 * ix - 3); ox <= min(Wo - 1, 2 * ix + 2); ox++) {
-            const float wx = weight(ox, ix, W);
-            if (wx != 0.0f)
-                row += wx * g[oy * Wo + ox];
+    const int x0 = g % runs * 16, iy = g / runs % H, nc = g / (runs * H);
+    int oy[4], ox[4];
+    float wy[4], wx[4];
+    const int ny = readers(iy, H, oy, wy);
+    __global const float *gy = dy + nc * 4 * H * W;
+    __global float *out = dx + (nc * H + iy) * W;
+    for (int ix = x0; ix < min(x0 + 16, W); ix++) {
+        const int nx = readers(ix, W, ox, wx);
+        float acc = 0.0f;
+        for (int a = 0; a < ny; a++) {
+            float row = 0.0f;
+            for (int b = 0; b < nx; b++)
+                row += wx[b] * gy[oy[a] * Wo + ox[b]];
+            acc += wy[a] * row;
         }
-        acc += wy * row;
+        out[ix] += acc;
     }
-    dx[i] += acc;
 }

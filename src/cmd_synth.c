@@ -15,13 +15,13 @@ static void usage(FILE *f)
             "  DIR/stage1_train/<id>/images/<id>.png   8-bit RGB image\n"
             "  DIR/stage1_train/<id>/masks/m<k>.png    one 0/255 mask per nucleus (disjoint)\n"
             "Nuclei of varied size, shape, orientation and brightness, with texture, touching and\n"
-            "overlapping neighbours, uneven illumination, blur and noise; about a quarter of the\n"
+            "overlapping neighbours, uneven illumination, blur and noise; about a fifth of the\n"
             "images brightfield-like (dark nuclei on a light background). The same arguments give\n"
             "byte-identical files. Train on it with `clunet train --data DIR`.\n\n"
             "options:\n"
             "  --out DIR     output folder (created); DIR/stage1_train must not exist yet\n"
-            "  --count N     number of images (default 384)\n"
-            "  --size WxH    image size (default 256x256; each side 16..8192)\n"
+            "  --count N     number of images (default 768)\n"
+            "  --size WxH    image size (default 128x128; each side 16..8192)\n"
             "  --seed K      random seed (default 1)\n"
             "  --quiet       no progress bar\n");
 }
@@ -39,7 +39,7 @@ static int parse_int(const char *s, long lo, long hi, long *v)
 
 int cu_cmd_synth(int argc, char **argv)
 {
-    struct cu_synth_opts o = {.count = 384, .width = 256, .height = 256, .seed = 1, .progress = stderr};
+    struct cu_synth_opts o = {.count = 768, .width = 128, .height = 128, .seed = 1, .progress = stderr};
     struct cu_err err = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -83,7 +83,7 @@ static int place(uint64_t *s, int h, int w, struct nucleus *nu)
     double r0 = unif(s, 0.035, 0.075) * m; /* this image's magnification */
     if (r0 < 3.0)
         r0 = 3.0;
-    double cover = unif(s, 0.10, 0.30);
+    double cover = unif(s, 0.15, 0.35);
     int n = (int)(cover * h * w / (PI * r0 * r0));
     n = n < 3 ? 3 : n > MAX_NUCLEI ? MAX_NUCLEI : n;
     for (int k = 0; k < n; k++) {
@@ -92,7 +92,7 @@ static int place(uint64_t *s, int h, int w, struct nucleus *nu)
         q->a = r * sqrt(asp), q->b = r / sqrt(asp);
         q->cos_t = cos(th), q->sin_t = sin(th);
         q->wob = unif(s, 0.0, 0.08), q->wob_phase = unif(s, 0.0, 2 * PI);
-        q->bright = unif(s, 0.35, 1.0);
+        q->bright = unif(s, 0.5, 1.0);
         if (k == 0) { /* one nucleus well inside, so no image is empty */
             q->cy = unif(s, 0.3, 0.7) * h, q->cx = unif(s, 0.3, 0.7) * w;
         } else if (unif(s, 0, 1) < 0.35) { /* against an earlier one */
@@ -188,15 +188,15 @@ static uint8_t q8(double v)
 /* Illumination, background, colour, noise -> rgb. */
 static void render(uint64_t *s, const float *sig, const float *tex, int h, int w, uint8_t *rgb)
 {
-    int bright_field = unif(s, 0, 1) < 0.25;
+    int bright_field = unif(s, 0, 1) < 0.2;
     double gy = unif(s, -0.3, 0.3), gx = unif(s, -0.3, 0.3), vig = unif(s, 0.0, 0.35);
     double cy = unif(s, 0.2, 0.8) * h, cx = unif(s, 0.2, 0.8) * w, rad2 = (double)h * h + (double)w * w;
-    double noise = unif(s, 0.008, 0.035);
+    double noise = unif(s, 0.005, 0.025);
     double col[3] = {1, 1, 1}, bg[3];
     if (bright_field) {
         double b = unif(s, 0.72, 0.9);
         bg[0] = b * unif(s, 0.95, 1.0), bg[1] = b * unif(s, 0.85, 0.95), bg[2] = b * unif(s, 0.9, 1.0);
-        col[0] = unif(s, 0.45, 0.6), col[1] = unif(s, 0.6, 0.75), col[2] = unif(s, 0.25, 0.4); /* absorption */
+        col[0] = unif(s, 0.6, 0.75), col[1] = unif(s, 0.7, 0.85), col[2] = unif(s, 0.3, 0.45); /* absorption */
     } else {
         double b = unif(s, 0.01, 0.1);
         bg[0] = bg[1] = bg[2] = b;
@@ -206,7 +206,7 @@ static void render(uint64_t *s, const float *sig, const float *tex, int h, int w
             col[c] = 1.0;
         }
     }
-    double gain = unif(s, 0.6, 1.0);
+    double gain = unif(s, 0.75, 1.0);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t p = (size_t)y * (size_t)w + (size_t)x;

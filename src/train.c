@@ -206,8 +206,10 @@ static enum cu_status setup_resume(struct trainer *tr, struct cu_err *err)
         tr->cfg.epochs = o->cfg.epochs;
     if (o->lr_set)
         tr->cfg.lr = o->cfg.lr;
-    if (o->data_override)
+    if (o->data_override) {
         snprintf(tr->cfg.data_dir, sizeof tr->cfg.data_dir, "%s", o->data_override);
+        absolute(tr->cfg.data_dir, sizeof tr->cfg.data_dir);
+    }
     st = cu_train_config_check(&tr->cfg, err);
     if (!st && tr->st.epoch >= tr->cfg.epochs && tr->st.batch == 0)
         st = cu_fail(err, CU_EUSAGE, "%s: already trained %d of %d epochs; give -e N with N > %d to train further",

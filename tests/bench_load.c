@@ -2,7 +2,9 @@
  * loader of dataset.h (2 threads), as the trainer does before its first
  * epoch. Default: the real DSB2018 dev split (../shared, 503 images) at
  * S = 128 and 256. Usage: bench_load [DIR [S...]]. A benchmark, not a test:
- * `meson test -C build --benchmark load`. */
+ * `meson test -C build --benchmark load`.
+ * With CLUNET_DUMP=FILE set, the arrays of the last size are written to
+ * FILE as raw float32 (images then masks), for tools/compare_loader.py. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -31,6 +33,14 @@ int main(int argc, char **argv)
         printf("load %s: %d images at S=%d in %.2f s (%.1f images/s), 2 threads, foreground %.3f\n", ds->dir,
                ds->n, ds->size, t, ds->n / t, fg / ((double)ds->n * ds->size * ds->size));
         TU_CHECK(ds->n > 0, "loaded %d images at S=%d", ds->n, ds->size);
+        const char *dump = getenv("CLUNET_DUMP");
+        FILE *f = dump && k == ns - 1 ? fopen(dump, "wb") : NULL;
+        if (f) {
+            size_t ss = (size_t)ds->size * (size_t)ds->size, n = (size_t)ds->n;
+            int ok = fwrite(ds->images, sizeof(float), 3 * ss * n, f) == 3 * ss * n &&
+                     fwrite(ds->masks, sizeof(float), ss * n, f) == ss * n;
+            TU_CHECK(fclose(f) == 0 && ok, "wrote %s", dump);
+        }
         cu_dataset_free(ds);
     }
     return tu_finish();

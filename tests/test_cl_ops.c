@@ -2,10 +2,12 @@
  * (conv, max-pool, up-sampling, transposed conv, concat, loss, Adam),
  * forward and backward, against the ref backend on odd shapes (H != W,
  * channels 3/5/7, batch 1 and 3, k = 1, 3 and 5, 32->16 channels for real
- * GEMM tiles, an im2col split into row bands), from the same seeded inputs;
- * backward outputs start from random values, so "+=" is checked too. Then a
- * small forward + loss + backward + Adam step on both backends: same loss
- * and weights, and on cl no transfer but the 8-byte loss read-back.
+ * GEMM tiles, an im2col split into row bands, widths that are multiples of
+ * 16 for the implicit-GEMM forward), from the same seeded inputs;
+ * backward outputs start from random values, so "+=" is checked too. The
+ * GEMM of the convolutions is also checked on its own. Then two training
+ * steps of a small U-Net-shaped network on both backends: same losses and
+ * weights, and on cl no transfer but the 8-byte loss read-back.
  * Element-wise ops (ReLU, sigmoid, axpy) are test_cl_act's.
  *
  * Error measure: err = max_i |cl_i - ref_i| / max(|ref_i|, floor), with the
@@ -22,8 +24,8 @@
  *     of the tensor's maximum. tol 1e-4 with floor = max|ref| (absolute
  *     error on the tensor's scale); a wrong index or a missing term is
  *     off by O(1).
- *   - bias gradients (Kahan sums plus a 64-leaf tree): <= ~10 u: tol 1e-5,
- *     floor 1e-2 max|ref|.
+ *   - bias gradients (Kahan sums plus a 64-leaf tree, then one add into
+ *     the old value): a few u of the tensor's scale: tol 1e-5, f = 1.
  *   - max-pool and concat move values and add one term: elementwise <= 1
  *     ulp (ref may round through double): tol 2.4e-7, floor 1e-6 max|ref|.
  *   - up-sampling: <= 16 terms with weights in {1/16..1}, different
@@ -34,20 +36,25 @@
  *     2t(U+1) - (2 S1 + 1), a difference of two O(U) terms, and the sums
  *     above: tol 1e-5, f = 1.
  *   - Adam: p, m, v after 3 steps, each step a handful of float operations
- *     per element (m may cancel towards 0): tol 1e-6, f = 1; and the change of p
- *     (~lr, so 1 ulp of p is ~1e-4 of it): tol 1e-3 on the change, which a
- *     wrong bias correction (x30 at step 1) or eps placement (eps = 1e-3
- *     against sqrt(v) ~ 1e-3 in the second set) would miss by far.
+ *     per element (m may cancel towards 0): tol 1e-6, f = 1; and the change
+ *     of p over the 3 steps (up to ~3 lr), known only to the float
+ *     rounding of p (~1 ulp of |p| <= 1 per step, 2e-7): <= ~1e-5 of the
+ *     largest change (f = 1): tol 1e-4, which a wrong bias correction (x30
+ *     at step 1) or eps placement (eps = 1e-3 against sqrt(v) ~ 1e-3 in
+ *     the second set) misses by far.
  * The device: $CLUNET_DEVICE if set, else "cpu" (PoCL in CI); it must be
  * an OpenCL device (no fallback to ref, no skipping). CLBlast compiles its
  * GEMM kernels once per process (seconds on PoCL with a cold cache): all
- * GEMMs here are one CLBlast routine (SGEMM), so it compiles once. */
+ * GEMMs here are one CLBlast routine (SGEMM), so it compiles once. The
+ * GEMM itself (cl_gemm.c) is also tested directly, and every conv and
+ * tconv case runs with both GEMMs (CLUNET_GEMM=panel, then clblast). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cl/cl_ops.h" /* internal: the GEMM behind the convolutions, tested directly */
 #include "clunet/ops.h"
 #include "testutil.h"
 
@@ -57,9 +64,10 @@
 #define TOL_UP 1e-6
 #define TOL_LOSS 1e-5
 #define TOL_ADAM 1e-6
-#define TOL_ADAM_STEP 1e-3
+#define TOL_ADAM_STEP 1e-4
 
 static struct cu_backend *cl, *ref;
+static const char *gemm_impl = "default"; /* CLUNET_GEMM for the conv cases, in their labels */
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 
 /* One tensor on both backends from the same host values. */
@@ -108,6 +116,61 @@ static void compare(const struct pair *p, const char *what, double tol, double f
 
 static int ok(enum cu_status st, struct cu_err *err, const char *what) { return tu_ok(st, err, what); }
 
+/* cu_cl_gemm against a double-precision host GEMM: transposition ta/tb,
+ * leading dimensions past the minimum, non-zero offsets, alpha 1.5 and
+ * beta 0 (C prefilled with NaN: it must not be read) or 0.5; elements of
+ * the buffers outside the m x n block of C must stay as they were. */
+static void test_gemm(const char *impl, bool ta, bool tb, int m, int n, int k, float beta)
+{
+    struct cu_cl_backend *cb = cu_cl(cl);
+    const int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 1;
+    const size_t ao = 5, bo = 7, co = 3;
+    const size_t na = ao + (size_t)(ta ? k : m) * lda, nb = bo + (size_t)(tb ? n : k) * ldb, nc = co + (size_t)m * ldc;
+    float *ha = malloc(na * sizeof *ha), *hb = malloc(nb * sizeof *hb), *hc = malloc(nc * sizeof *hc);
+    tu_fill_uniform(ha, na, &rng, -1, 1);
+    tu_fill_uniform(hb, nb, &rng, -1, 1);
+    tu_fill_uniform(hc, nc, &rng, -1, 1);
+    for (size_t i = 0; beta == 0.0f && i < nc; i++)
+        hc[i] = NAN;
+    size_t nws = cu_cl_gemm_ws(cb, ta, tb, m, n, k, lda, ldb) + 1;
+    struct cu_tensor *a = tu_tensor(cl, (struct cu_shape){1, 1, 1, (int)na}, "A", ha);
+    struct cu_tensor *b = tu_tensor(cl, (struct cu_shape){1, 1, 1, (int)nb}, "B", hb);
+    struct cu_tensor *c = tu_tensor(cl, (struct cu_shape){1, 1, 1, (int)nc}, "C", hc);
+    struct cu_tensor *ws = tu_tensor(cl, (struct cu_shape){1, 1, 1, (int)nws}, "ws", NULL);
+    struct cu_err err = {0};
+    char lab[128];
+    snprintf(lab, sizeof lab, "gemm %s %s%s m %d n %d k %d beta %g", impl, ta ? "A^T" : "A", tb ? " B^T" : " B", m, n,
+             k, beta);
+    if (ok(cu_cl_gemm(cb, ta, tb, m, n, k, 1.5f, cu_cl_mem(a), ao, lda, cu_cl_mem(b), bo, ldb, beta, cu_cl_mem(c),
+                      co, ldc, cu_cl_mem(ws), 1, "test", &err),
+           &err, lab)) {
+        float *got = tu_download(c);
+        double maxref = 0, maxerr = 0;
+        size_t outside = 0;
+        for (size_t i = 0; i < nc; i++) {
+            size_t r = (i - co) / (size_t)ldc, j = (i - co) % (size_t)ldc;
+            if (i < co || j >= (size_t)n) {
+                outside += memcmp(&got[i], &hc[i], sizeof(float)) != 0;
+                continue;
+            }
+            double acc = 0;
+            for (int l = 0; l < k; l++)
+                acc += (double)ha[ao + (ta ? (size_t)l * lda + r : r * lda + l)] *
+                       hb[bo + (tb ? j * ldb + l : (size_t)l * ldb + j)];
+            double want = 1.5 * acc + (beta != 0.0f ? beta * (double)hc[i] : 0.0);
+            maxref = fmax(maxref, fabs(want));
+            maxerr = fmax(maxerr, fabs(got[i] - want)); /* NaN fails below */
+            if (got[i] != got[i])
+                maxerr = INFINITY;
+        }
+        TU_CHECK(maxerr <= TOL_GEMM * maxref && outside == 0, "%s: err %.2e (tol %.0e), %zu outside changed", lab,
+                 maxerr / maxref, TOL_GEMM, outside);
+        free(got);
+    }
+    cu_tensor_free(a), cu_tensor_free(b), cu_tensor_free(c), cu_tensor_free(ws);
+    free(ha), free(hb), free(hc);
+}
+
 struct conv_case {
     int n, cin, h, w, cout, k;
     enum cu_act act;
@@ -118,8 +181,8 @@ struct conv_case {
 static void test_conv(const struct conv_case *cc)
 {
     char lab[96], what[160];
-    snprintf(lab, sizeof lab, "conv %dx%dx%dx%d k%d ->%d%s%s", cc->n, cc->cin, cc->h, cc->w, cc->k, cc->cout,
-             cc->act == CU_ACT_RELU ? " relu" : "", cc->col_bytes ? " banded" : "");
+    snprintf(lab, sizeof lab, "conv %dx%dx%dx%d k%d ->%d%s%s (%s)", cc->n, cc->cin, cc->h, cc->w, cc->k, cc->cout,
+             cc->act == CU_ACT_RELU ? " relu" : "", cc->col_bytes ? " banded" : "", gemm_impl);
     if (cc->col_bytes) {
         char v[32];
         snprintf(v, sizeof v, "%zu", cc->col_bytes);
@@ -147,7 +210,7 @@ static void test_conv(const struct conv_case *cc)
         snprintf(what, sizeof what, "%s bwd dw", lab);
         compare(&dw, what, TOL_GEMM, 1.0);
         snprintf(what, sizeof what, "%s bwd db", lab);
-        compare(&db, what, TOL_BIAS, 1e-2);
+        compare(&db, what, TOL_BIAS, 1.0);
     }
     struct pair *all[] = {&x, &w, &b, &y, &dy, &dx, &dw, &db};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
@@ -155,10 +218,27 @@ static void test_conv(const struct conv_case *cc)
     unsetenv("CLUNET_CL_COL_BYTES");
 }
 
+/* An im2col row that exceeds the workspace limit is an error naming the
+ * tensor (CU_EDEVICE), not a crash or a silent fallback. */
+static void test_col_limit(void)
+{
+    struct cu_err err = {0};
+    struct cu_tensor *x = tu_tensor(cl, (struct cu_shape){1, 4, 5, 7}, "limit.x", NULL);
+    struct cu_tensor *w = tu_tensor(cl, (struct cu_shape){2, 4, 3, 3}, "limit.w", NULL);
+    struct cu_tensor *dy = tu_tensor(cl, (struct cu_shape){1, 2, 5, 7}, "limit.dy", NULL);
+    struct cu_tensor *dw = tu_tensor(cl, (struct cu_shape){2, 4, 3, 3}, "limit.dw", NULL);
+    setenv("CLUNET_CL_COL_BYTES", "100", 1); /* one row: 36 x 7 floats = 1008 bytes */
+    enum cu_status st = cu_conv_backward(cl, NULL, dw, NULL, dy, x, w, &err);
+    unsetenv("CLUNET_CL_COL_BYTES");
+    TU_CHECK(st == CU_EDEVICE && strstr(err.msg, "limit.x") && strstr(err.msg, "im2col"),
+             "im2col row over CLUNET_CL_COL_BYTES: status %d, \"%s\"", (int)st, err.msg);
+    cu_tensor_free(x), cu_tensor_free(w), cu_tensor_free(dy), cu_tensor_free(dw);
+}
+
 static void test_tconv(int n, int cin, int h, int wd, int cout)
 {
     char lab[96], what[160];
-    snprintf(lab, sizeof lab, "tconv %dx%dx%dx%d ->%d", n, cin, h, wd, cout);
+    snprintf(lab, sizeof lab, "tconv %dx%dx%dx%d ->%d (%s)", n, cin, h, wd, cout, gemm_impl);
     struct cu_err err = {0};
     struct pair x = pair_new((struct cu_shape){n, cin, h, wd}, "x", -1, 1);
     struct pair w = pair_new((struct cu_shape){cin, cout, 2, 2}, "w", -1, 1);
@@ -180,7 +260,7 @@ static void test_tconv(int n, int cin, int h, int wd, int cout)
         snprintf(what, sizeof what, "%s bwd dw", lab);
         compare(&dw, what, TOL_GEMM, 1.0);
         snprintf(what, sizeof what, "%s bwd db", lab);
-        compare(&db, what, TOL_BIAS, 1e-2);
+        compare(&db, what, TOL_BIAS, 1.0);
     }
     struct pair *all[] = {&x, &w, &b, &y, &dy, &dx, &dw, &db};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
@@ -334,101 +414,144 @@ static void test_adam(struct cu_shape s, struct cu_adam hp, float gscale)
         pc[i] -= before[i];
         pr[i] -= before[i];
     }
-    double e = tu_max_rel_err(pc, pr, p.n, 1e-2 * max_abs(pr, p.n));
+    double e = tu_max_rel_err(pc, pr, p.n, max_abs(pr, p.n));
     TU_CHECK(e <= TOL_ADAM_STEP, "%s change of p: err %.2e (tol %.0e)", lab, e, TOL_ADAM_STEP);
     free(pc), free(pr), free(before);
     pair_free(&p), pair_free(&g), pair_free(&m), pair_free(&v);
 }
 
-/* A two-layer network's training step: conv 3->4 k3 ReLU, conv 4->1 k1,
- * bce+dice loss, backward, Adam; run on both backends from the same
- * weights. On cl, between the uploads and the end: one download (the
- * 8-byte loss tensor), no upload, no tensor allocation. */
+/* A small U-Net-shaped training step, run on both backends from the same
+ * weights: conv 3->4 k3 ReLU (y1, 16x32), max-pool, conv 4->6 k3 ReLU (y2,
+ * 8x16), up-sampling and a transposed conv 6->2 of y2, concat [y1, up],
+ * concat [that, tconv], conv 12->4 k3 ReLU, conv 4->1 k1 (logits z),
+ * bce+dice loss; backward through all of it (y1 and y2 each collect two
+ * gradients); Adam on every parameter. W = 32 and 16 take the CPU
+ * implicit-GEMM path. On cl, between the uploads and the end: one download
+ * per step (the 8-byte loss tensor), no upload, no tensor allocation.
+ * Tolerances: the loss as for the loss op (1e-5 relative); the parameters
+ * after two Adam steps: tol 1e-6 of the tensor's scale (|p| ~ 0.3-1). The
+ * first step is about lr * g / (|g| + 3e-6) (eps / sqrt(1 - b2) = 3e-6),
+ * so a float error delta in a gradient moves p by at most lr * delta /
+ * 3e-6 = 3e2 delta; the gradients here carry delta <~ 1e-9 (1e-6 of
+ * values <~ 1e-3), i.e. <~ 3e-7 (measured <= 1.2e-7), while any wrong
+ * gradient moves p by O(lr) = 1e-3. */
+enum { X, T, W1, B1, Y1, P1, W2, B2, Y2, UP, WT, BT, TC, C1, C2, W3, B3, Y3, W4, B4, Z, OUT, NT };
+enum { DZ = 0, DY3, DC2, DC1, DTC, DUP, DY2, DP1, DY1, NG };
+static const int params[] = {W1, B1, W2, B2, WT, BT, W3, B3, W4, B4};
+#define NP ((int)(sizeof params / sizeof params[0]))
+
 struct net {
-    struct cu_tensor *x, *t, *w1, *b1, *y1, *w2, *b2, *z, *out;
-    struct cu_tensor *dz, *dy1, *dw1, *db1, *dw2, *db2, *m[4], *v[4];
+    struct cu_tensor *t[NT], *g[NG], *dp[NP], *m[NP], *v[NP];
 };
 
 static void net_new(struct net *nt, struct cu_backend *be, uint64_t seed)
 {
+    const struct cu_shape sh[NT] = {
+        [X] = {2, 3, 16, 32},  [T] = {2, 1, 16, 32},  [W1] = {4, 3, 3, 3},   [B1] = {4, 1, 1, 1},
+        [Y1] = {2, 4, 16, 32}, [P1] = {2, 4, 8, 16},  [W2] = {6, 4, 3, 3},   [B2] = {6, 1, 1, 1},
+        [Y2] = {2, 6, 8, 16},  [UP] = {2, 6, 16, 32}, [WT] = {6, 2, 2, 2},   [BT] = {2, 1, 1, 1},
+        [TC] = {2, 2, 16, 32}, [C1] = {2, 10, 16, 32}, [C2] = {2, 12, 16, 32}, [W3] = {4, 12, 3, 3},
+        [B3] = {4, 1, 1, 1},   [Y3] = {2, 4, 16, 32}, [W4] = {1, 4, 1, 1},   [B4] = {1, 1, 1, 1},
+        [Z] = {2, 1, 16, 32},  [OUT] = {1, 1, 1, 2},
+    };
+    const int gof[NG] = {[DZ] = Z, [DY3] = Y3, [DC2] = C2, [DC1] = C1, [DTC] = TC, [DUP] = UP, [DY2] = Y2,
+                         [DP1] = P1, [DY1] = Y1};
     uint64_t r = seed;
-    struct cu_shape sx = {2, 3, 12, 10}, sy1 = {2, 4, 12, 10}, sz = {2, 1, 12, 10};
-    struct cu_shape sw1 = {4, 3, 3, 3}, sb1 = {4, 1, 1, 1}, sw2 = {1, 4, 1, 1}, sb2 = {1, 1, 1, 1};
-    float h[720];
-    tu_fill_uniform(h, 720, &r, -1, 1);
-    nt->x = tu_tensor(be, sx, "x", h);
-    tu_fill_uniform(h, 240, &r, 0, 1);
-    for (int i = 0; i < 240; i++)
-        h[i] = h[i] > 0.5f;
-    nt->t = tu_tensor(be, sz, "t", h);
-    tu_fill_uniform(h, 108, &r, -0.5f, 0.5f);
-    nt->w1 = tu_tensor(be, sw1, "w1", h);
-    tu_fill_uniform(h, 4, &r, -0.1f, 0.1f);
-    nt->b1 = tu_tensor(be, sb1, "b1", h);
-    tu_fill_uniform(h, 4, &r, -1, 1);
-    nt->w2 = tu_tensor(be, sw2, "w2", h);
-    nt->b2 = tu_tensor(be, sb2, "b2", NULL);
-    nt->y1 = tu_tensor(be, sy1, "y1", NULL);
-    nt->z = tu_tensor(be, sz, "z", NULL);
-    nt->out = tu_tensor(be, (struct cu_shape){1, 1, 1, 2}, "loss", NULL);
-    nt->dz = tu_tensor(be, sz, "dz", NULL);
-    nt->dy1 = tu_tensor(be, sy1, "dy1", NULL);
-    nt->dw1 = tu_tensor(be, sw1, "dw1", NULL);
-    nt->db1 = tu_tensor(be, sb1, "db1", NULL);
-    nt->dw2 = tu_tensor(be, sw2, "dw2", NULL);
-    nt->db2 = tu_tensor(be, sb2, "db2", NULL);
-    struct cu_shape ps[4] = {sw1, sb1, sw2, sb2};
-    for (int i = 0; i < 4; i++) {
-        nt->m[i] = tu_tensor(be, ps[i], "m", NULL);
-        nt->v[i] = tu_tensor(be, ps[i], "v", NULL);
+    for (int i = 0; i < NT; i++) {
+        size_t n = cu_shape_numel(sh[i]);
+        float *h = calloc(n, sizeof *h);
+        if (i == X)
+            tu_fill_uniform(h, n, &r, -1, 1);
+        if (i == T)
+            for (size_t j = 0; j < n; j++)
+                h[j] = tu_rand_uniform(&r, 0, 1) > 0.6f;
+        if (i == W1 || i == W2 || i == W3 || i == W4 || i == WT) /* He-like scale: sqrt(2 / fan_in) */
+            tu_fill_uniform(h, n, &r, -sqrtf(6.0f / (float)(sh[i].c * sh[i].h * sh[i].w)),
+                            sqrtf(6.0f / (float)(sh[i].c * sh[i].h * sh[i].w)));
+        if (i == B1 || i == B2 || i == B3 || i == BT)
+            tu_fill_uniform(h, n, &r, -0.1f, 0.1f);
+        nt->t[i] = tu_tensor(be, sh[i], "net", h);
+        free(h);
+    }
+    for (int i = 0; i < NG; i++)
+        nt->g[i] = tu_tensor(be, sh[gof[i]], "grad", NULL);
+    for (int i = 0; i < NP; i++) {
+        nt->dp[i] = tu_tensor(be, sh[params[i]], "dparam", NULL);
+        nt->m[i] = tu_tensor(be, sh[params[i]], "m", NULL);
+        nt->v[i] = tu_tensor(be, sh[params[i]], "v", NULL);
     }
 }
 
 static void net_free(struct net *nt)
 {
-    struct cu_tensor *all[] = {nt->x,  nt->t,   nt->w1,  nt->b1,  nt->y1,  nt->w2, nt->b2, nt->z, nt->out,
-                               nt->dz, nt->dy1, nt->dw1, nt->db1, nt->dw2, nt->db2};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        cu_tensor_free(all[i]);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < NT; i++)
+        cu_tensor_free(nt->t[i]);
+    for (int i = 0; i < NG; i++)
+        cu_tensor_free(nt->g[i]);
+    for (int i = 0; i < NP; i++) {
+        cu_tensor_free(nt->dp[i]);
         cu_tensor_free(nt->m[i]);
         cu_tensor_free(nt->v[i]);
     }
 }
 
-/* One step; *loss gets the downloaded [loss, dice]. */
+/* The gradient of parameter p (an index into params). */
+static struct cu_tensor *dparam(struct net *nt, int p)
+{
+    for (int i = 0; i < NP; i++)
+        if (params[i] == p)
+            return nt->dp[i];
+    return NULL;
+}
+
+#define STEP(call)                                                                                                \
+    do {                                                                                                          \
+        if (!st)                                                                                                  \
+            st = (call);                                                                                          \
+    } while (0)
+
+/* One step; loss gets the downloaded [loss, dice]. */
 static enum cu_status net_step(struct cu_backend *be, struct net *nt, long step, float loss[2], struct cu_err *err)
 {
     struct cu_adam hp = CU_ADAM_DEFAULTS;
-    struct cu_tensor *grads[] = {nt->dz, nt->dy1, nt->dw1, nt->db1, nt->dw2, nt->db2};
-    struct cu_tensor *par[4] = {nt->w1, nt->b1, nt->w2, nt->b2}, *g[4] = {nt->dw1, nt->db1, nt->dw2, nt->db2};
+    struct cu_tensor **t = nt->t, **g = nt->g;
     enum cu_status st = CU_OK;
-    for (size_t i = 0; !st && i < sizeof grads / sizeof grads[0]; i++)
-        st = cu_tensor_zero(grads[i], err);
-    if (!st)
-        st = cu_conv_forward(be, nt->y1, nt->x, nt->w1, nt->b1, CU_ACT_RELU, err);
-    if (!st)
-        st = cu_conv_forward(be, nt->z, nt->y1, nt->w2, nt->b2, CU_ACT_NONE, err);
-    if (!st)
-        st = cu_loss_forward(be, nt->out, nt->z, nt->t, CU_LOSS_BCE_DICE, err);
-    if (!st)
-        st = cu_tensor_download(nt->out, loss, err);
-    if (!st)
-        st = cu_loss_backward(be, nt->dz, nt->z, nt->t, CU_LOSS_BCE_DICE, err);
-    if (!st)
-        st = cu_conv_backward(be, nt->dy1, nt->dw2, nt->db2, nt->dz, nt->y1, nt->w2, err);
-    if (!st)
-        st = cu_relu_backward(be, nt->dy1, nt->y1, err);
-    if (!st)
-        st = cu_conv_backward(be, NULL, nt->dw1, nt->db1, nt->dy1, nt->x, nt->w1, err);
-    for (int i = 0; !st && i < 4; i++)
-        st = cu_adam_update(be, par[i], g[i], nt->m[i], nt->v[i], &hp, step, err);
+    for (int i = 0; i < NG; i++)
+        STEP(cu_tensor_zero(g[i], err));
+    for (int i = 0; i < NP; i++)
+        STEP(cu_tensor_zero(nt->dp[i], err));
+    STEP(cu_conv_forward(be, t[Y1], t[X], t[W1], t[B1], CU_ACT_RELU, err));
+    STEP(cu_maxpool_forward(be, t[P1], t[Y1], err));
+    STEP(cu_conv_forward(be, t[Y2], t[P1], t[W2], t[B2], CU_ACT_RELU, err));
+    STEP(cu_upsample_forward(be, t[UP], t[Y2], err));
+    STEP(cu_tconv_forward(be, t[TC], t[Y2], t[WT], t[BT], err));
+    STEP(cu_concat_forward(be, t[C1], t[Y1], t[UP], err));
+    STEP(cu_concat_forward(be, t[C2], t[C1], t[TC], err));
+    STEP(cu_conv_forward(be, t[Y3], t[C2], t[W3], t[B3], CU_ACT_RELU, err));
+    STEP(cu_conv_forward(be, t[Z], t[Y3], t[W4], t[B4], CU_ACT_NONE, err));
+    STEP(cu_loss_forward(be, t[OUT], t[Z], t[T], CU_LOSS_BCE_DICE, err));
+    STEP(cu_tensor_download(t[OUT], loss, err));
+    STEP(cu_loss_backward(be, g[DZ], t[Z], t[T], CU_LOSS_BCE_DICE, err));
+    STEP(cu_conv_backward(be, g[DY3], dparam(nt, W4), dparam(nt, B4), g[DZ], t[Y3], t[W4], err));
+    STEP(cu_relu_backward(be, g[DY3], t[Y3], err));
+    STEP(cu_conv_backward(be, g[DC2], dparam(nt, W3), dparam(nt, B3), g[DY3], t[C2], t[W3], err));
+    STEP(cu_concat_backward(be, g[DC1], g[DTC], g[DC2], err));
+    STEP(cu_tconv_backward(be, g[DY2], dparam(nt, WT), dparam(nt, BT), g[DTC], t[Y2], t[WT], err));
+    STEP(cu_concat_backward(be, g[DY1], g[DUP], g[DC1], err));
+    STEP(cu_upsample_backward(be, g[DY2], g[DUP], err));
+    STEP(cu_relu_backward(be, g[DY2], t[Y2], err));
+    STEP(cu_conv_backward(be, g[DP1], dparam(nt, W2), dparam(nt, B2), g[DY2], t[P1], t[W2], err));
+    STEP(cu_maxpool_backward(be, g[DY1], g[DP1], t[Y1], err));
+    STEP(cu_relu_backward(be, g[DY1], t[Y1], err));
+    STEP(cu_conv_backward(be, NULL, dparam(nt, W1), dparam(nt, B1), g[DY1], t[X], t[W1], err));
+    for (int i = 0; i < NP; i++)
+        STEP(cu_adam_update(be, t[params[i]], nt->dp[i], nt->m[i], nt->v[i], &hp, step, err));
     return st;
 }
 
 static void test_step(void)
 {
-    struct net nc, nr;
+    static struct net nc, nr;
     struct cu_err err = {0};
     net_new(&nc, cl, 77);
     net_new(&nr, ref, 77);
@@ -440,8 +563,8 @@ static void test_step(void)
             !ok(net_step(ref, &nr, step, lr, &err), &err, "ref training step"))
             break;
         TU_CHECK(fabsf(lc[0] - lr[0]) <= TOL_LOSS * fabsf(lr[0]) && fabsf(lc[1] - lr[1]) <= TOL_LOSS * fabsf(lr[1]),
-                 "step %ld: loss %.7f dice %.7f on cl, %.7f %.7f on ref (tol %.0e relative)", step, lc[0], lc[1],
-                 lr[0], lr[1], TOL_LOSS);
+                 "net step %ld: loss %.7f dice %.7f on cl, %.7f %.7f on ref (tol %.0e relative)", step, lc[0],
+                 lc[1], lr[0], lr[1], TOL_LOSS);
     }
     ok(cu_backend_sync(cl, &err), &err, "sync");
     cu_backend_stats(cl, &s1);
@@ -451,9 +574,13 @@ static void test_step(void)
     TU_CHECK(s1.uploads == s0.uploads && s1.allocs == s0.allocs,
              "2 training steps on cl: %llu uploads, %llu tensor allocations (want 0, 0)",
              (unsigned long long)(s1.uploads - s0.uploads), (unsigned long long)(s1.allocs - s0.allocs));
-    struct pair w1 = {nr.w1, nc.w1, 108}, b2 = {nr.b2, nc.b2, 1};
-    compare(&w1, "training step x2: w1 after Adam", TOL_ADAM, 1.0);
-    compare(&b2, "training step x2: b2 after Adam", TOL_ADAM, 1.0);
+    static const char *names[] = {"w1", "b1", "w2", "b2", "wt", "bt", "w3", "b3", "w4", "b4"};
+    for (int i = 0; i < NP; i++) {
+        char what[96];
+        struct pair p = {nr.t[params[i]], nc.t[params[i]], cu_tensor_numel(nr.t[params[i]])};
+        snprintf(what, sizeof what, "net after 2 Adam steps: %s", names[i]);
+        compare(&p, what, TOL_ADAM, 1.0);
+    }
     net_free(&nc);
     net_free(&nr);
 }
@@ -475,6 +602,28 @@ int main(void)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
+    /* Both GEMMs on every device: the panel GEMM (the default on CPUs) and
+     * CLBlast (the default elsewhere). Shapes: m < n and m > n (the panel
+     * GEMM packs the smaller operand: both orientations), edges off the
+     * 8 x 16 tile, k past 256. */
+    static const char *impls[] = {"panel", "clblast"};
+    for (int im = 0; im < 2; im++) {
+        setenv("CLUNET_GEMM", impls[im], 1);
+        for (int t = 0; t < 4; t++) {
+            test_gemm(impls[im], t & 1, t & 2, 5, 37, 19, 0.0f);
+            test_gemm(impls[im], t & 1, t & 2, 37, 5, 19, 0.5f);
+            test_gemm(impls[im], t & 1, t & 2, 33, 17, 300, t < 2 ? 0.0f : 0.5f);
+        }
+        test_gemm(impls[im], false, true, 72, 1100, 800, 0.0f);
+        test_gemm(impls[im], true, false, 72, 1100, 800, 0.0f);
+    }
+    /* 1000^3: past PoCL's threshold for CLBlast's indirect GEMM (~900^3;
+     * GPUs switch far earlier), whose padded copies use the workspace; a
+     * second of host arithmetic for the reference */
+    setenv("CLUNET_GEMM", "clblast", 1);
+    test_gemm("clblast", false, true, 1000, 1000, 1000, 0.5f);
+    unsetenv("CLUNET_GEMM");
+
     static const struct conv_case convs[] = {
         {1, 3, 17, 13, 5, 3, CU_ACT_RELU, 0, 0},
         {3, 7, 9, 11, 5, 1, CU_ACT_NONE, 1, 0},
@@ -484,12 +633,24 @@ int main(void)
          * bands of 2, 2, 2, 1 rows */
         {1, 5, 7, 10, 7, 3, CU_ACT_NONE, 1, 4000},
         {3, 5, 7, 10, 7, 3, CU_ACT_RELU, 1, 4000},
+        /* W % 16 == 0: the implicit-GEMM forward on CPUs (runs of 16 at
+         * the borders and, for W = 48, inside) */
+        {3, 7, 5, 16, 5, 3, CU_ACT_RELU, 1, 0},
+        {1, 32, 6, 48, 13, 3, CU_ACT_RELU, 1, 0},
+        {2, 3, 4, 16, 5, 1, CU_ACT_NONE, 1, 0},
+        {1, 3, 5, 32, 4, 5, CU_ACT_NONE, 1, 0},
     };
-    for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++)
-        test_conv(&convs[i]);
-    test_tconv(1, 3, 5, 4, 5);
-    test_tconv(3, 7, 6, 5, 3);
-    test_tconv(2, 32, 12, 10, 16);
+    for (int im = 0; im < 2; im++) {
+        gemm_impl = impls[im];
+        setenv("CLUNET_GEMM", impls[im], 1);
+        for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++)
+            test_conv(&convs[i]);
+        test_tconv(1, 3, 5, 4, 5);
+        test_tconv(3, 7, 6, 5, 3);
+        test_tconv(2, 32, 12, 10, 16);
+    }
+    unsetenv("CLUNET_GEMM");
+    test_col_limit();
     test_pool((struct cu_shape){2, 3, 9, 7}, 0);
     test_pool((struct cu_shape){1, 5, 8, 10}, 1);
     test_pool((struct cu_shape){3, 7, 5, 6}, 1);

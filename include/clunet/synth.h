@@ -10,7 +10,7 @@
  * earlier one so that neighbours touch or overlap (each pixel then belongs
  * to the nucleus whose centre is nearest in its own ellipse metric, so the
  * masks never overlap); uneven illumination, slight optical blur and noise.
- * About a quarter of the images are brightfield-like (dark purple nuclei on
+ * About a fifth of the images are brightfield-like (dark purple nuclei on
  * a light background), the rest fluorescence (bright on dark, gray or
  * tinted).
  *

@@ -31,12 +31,22 @@ struct cu_cl_karg {
 };
 #define CU_KARG(v) ((struct cu_cl_karg){sizeof(v), &(v)})
 
-/* Looks up kernel kname, sets its nargs arguments and enqueues it over a
- * dims-D range (local may be NULL); fails naming the kernel. */
-enum cu_status cu_cl_ops_run(struct cu_cl_backend *cb, const char *kname, cl_uint dims, const size_t *global,
-                             const size_t *local, int nargs, const struct cu_cl_karg *args, struct cu_err *err);
-#define CU_CL_RUN(cb, kname, dims, global, local, err, ...)                                                       \
-    cu_cl_ops_run((cb), (kname), (dims), (global), (local),                                                       \
+/* Work-group sizes. Every kernel of these files runs over a 1-D range with
+ * a fixed work-group size and splits its index itself: PoCL compiles a
+ * kernel once per work-group size, so letting the size follow the shape
+ * (a NULL local size) recompiled each kernel for every layer shape
+ * (~0.3 s each, cold). CU_CL_WG_TILE is for kernels whose work-item is a
+ * whole register tile (panel GEMM, implicit conv; CPU devices only). */
+#define CU_CL_WG 64
+#define CU_CL_WG_TILE 8
+
+/* Looks up kernel kname, sets its nargs arguments and enqueues it over n
+ * work-items in work-groups of local (n is rounded up to a multiple;
+ * kernels bound-check); fails naming the kernel. */
+enum cu_status cu_cl_ops_run(struct cu_cl_backend *cb, const char *kname, size_t n, size_t local, int nargs,
+                             const struct cu_cl_karg *args, struct cu_err *err);
+#define CU_CL_RUN(cb, kname, n, local, err, ...)                                                                  \
+    cu_cl_ops_run((cb), (kname), (n), (local),                                                                    \
                   (int)(sizeof((struct cu_cl_karg[]){__VA_ARGS__}) / sizeof(struct cu_cl_karg)),                  \
                   (struct cu_cl_karg[]){__VA_ARGS__}, (err))
 
@@ -51,12 +61,25 @@ enum cu_status cu_cl_ops_bias_grad(struct cu_cl_backend *cb, cl_mem db, cl_mem d
 
 /* C = alpha op(A) op(B) + beta C, row-major, single precision, on cl_mem
  * with element offsets: op(A) m x k, op(B) k x n, C m x n; trans_a/trans_b
- * say A/B are stored transposed (A then k x m with lda >= m). The one place
- * a device-specific GEMM would plug in (issue 10); today CLBlast. what
- * names the layer for messages. */
+ * say A/B are stored transposed (A then k x m with lda >= m). ws, ws_off:
+ * a workspace of cu_cl_gemm_ws(cb, ...) floats (0 floats: ws may be
+ * NULL), not overlapping A, B or C. The one place a device-specific GEMM
+ * plugs in (issue 10): CLBlast, or cl/gemm.cl on CPU devices. what names
+ * the layer for messages. */
 enum cu_status cu_cl_gemm(struct cu_cl_backend *cb, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
                           cl_mem a, size_t a_off, int lda, cl_mem b, size_t b_off, int ldb, float beta, cl_mem c,
-                          size_t c_off, int ldc, const char *what, struct cu_err *err);
+                          size_t c_off, int ldc, cl_mem ws, size_t ws_off, const char *what, struct cu_err *err);
+/* Floats of workspace cu_cl_gemm needs for that product (same arguments). */
+size_t cu_cl_gemm_ws(const struct cu_cl_backend *cb, bool trans_a, bool trans_b, int m, int n, int k, int lda,
+                     int ldb);
+/* Whether cu_cl_gemm runs the panel GEMM of cl/gemm.cl on this device; if
+ * so, an op may write B directly in panels ([ceil(n/16)][k][16], zero past
+ * n) and call cu_cl_gemm_packed: C = alpha A Bp + beta C, A m x k row-major
+ * (lda), C m x n (ldc), no workspace, no packing pass. */
+bool cu_cl_gemm_panels(const struct cu_cl_backend *cb);
+enum cu_status cu_cl_gemm_packed(struct cu_cl_backend *cb, int m, int n, int k, float alpha, cl_mem a,
+                                 size_t a_off, int lda, cl_mem bp, size_t bp_off, float beta, cl_mem c,
+                                 size_t c_off, int ldc, const char *what, struct cu_err *err);
 
 /* cl_ops_conv.c, cl_ops_pool.c, cl_ops_upsample.c, cl_ops_tconv.c,
  * cl_ops_concat.c, cl_ops_loss.c, cl_ops_adam.c (cl/conv.cl ... adam.cl). */

@@ -17,8 +17,7 @@ enum cu_status cu_cl_adam(struct cu_backend *be, struct cu_tensor *p, const stru
     const float lr_t = (float)(hp->lr * sqrt(1.0 - pow(hp->beta2, t)) / (1.0 - pow(hp->beta1, t)));
     cl_mem mp = cu_cl_mem(p), mg = cu_cl_mem(g), mm = cu_cl_mem(m), mv = cu_cl_mem(v);
     const int n = (int)cu_tensor_numel(p);
-    const size_t global = (size_t)n;
-    return CU_CL_RUN(cb, "cu_adam_update", 1, &global, NULL, err, CU_KARG(mp), CU_KARG(mg), CU_KARG(mm),
+    return CU_CL_RUN(cb, "cu_adam_update", (size_t)n, CU_CL_WG, err, CU_KARG(mp), CU_KARG(mg), CU_KARG(mm),
                      CU_KARG(mv), CU_KARG(hp->beta1), CU_KARG(hp->beta2), CU_KARG(lr_t), CU_KARG(hp->eps),
                      CU_KARG(n));
 }

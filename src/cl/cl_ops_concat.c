@@ -10,10 +10,10 @@ enum cu_status cu_cl_concat_fwd(struct cu_backend *be, struct cu_tensor *y, cons
     if (st)
         return st;
     cl_mem my = cu_cl_mem(y), ma = cu_cl_mem(a), mb = cu_cl_mem(b);
-    const int hw = y->h * y->w, total = (int)cu_tensor_numel(y);
-    const size_t global = (size_t)total;
-    return CU_CL_RUN(cb, "cu_concat_fwd", 1, &global, NULL, err, CU_KARG(my), CU_KARG(ma), CU_KARG(mb),
-                     CU_KARG(a->c), CU_KARG(b->c), CU_KARG(hw), CU_KARG(total));
+    const int hw = y->h * y->w;
+    const size_t runs = (size_t)(hw + 15) / 16 * (size_t)y->c * (size_t)y->n;
+    return CU_CL_RUN(cb, "cu_concat_fwd", runs, CU_CL_WG, err, CU_KARG(my), CU_KARG(ma), CU_KARG(mb),
+                     CU_KARG(a->c), CU_KARG(b->c), CU_KARG(hw), CU_KARG(y->n));
 }
 
 enum cu_status cu_cl_concat_bwd(struct cu_backend *be, struct cu_tensor *da, struct cu_tensor *db,
@@ -24,8 +24,8 @@ enum cu_status cu_cl_concat_bwd(struct cu_backend *be, struct cu_tensor *da, str
     if (st)
         return st;
     cl_mem mda = cu_cl_mem(da), mdb = cu_cl_mem(db), mdy = cu_cl_mem(dy);
-    const int hw = dy->h * dy->w, total = (int)cu_tensor_numel(dy);
-    const size_t global = (size_t)total;
-    return CU_CL_RUN(cb, "cu_concat_bwd", 1, &global, NULL, err, CU_KARG(mda), CU_KARG(mdb), CU_KARG(mdy),
-                     CU_KARG(da->c), CU_KARG(db->c), CU_KARG(hw), CU_KARG(total));
+    const int hw = dy->h * dy->w;
+    const size_t runs = (size_t)(hw + 15) / 16 * (size_t)dy->c * (size_t)dy->n;
+    return CU_CL_RUN(cb, "cu_concat_bwd", runs, CU_CL_WG, err, CU_KARG(mda), CU_KARG(mdb), CU_KARG(mdy),
+                     CU_KARG(da->c), CU_KARG(db->c), CU_KARG(hw), CU_KARG(dy->n));
 }

@@ -22,11 +22,10 @@ static enum cu_status loss_sums(struct cu_cl_backend *cb, const struct cu_tensor
     if (st)
         return st;
     cl_mem mz = cu_cl_mem(z), mt = cu_cl_mem(t), s = *scratch;
-    const size_t g1 = (size_t)groups * CU_CL_RED_WG, local = CU_CL_RED_WG;
-    st = CU_CL_RUN(cb, "cu_loss_partial", 1, &g1, &local, err, CU_KARG(s), CU_KARG(po), CU_KARG(mz), CU_KARG(mt),
-                   CU_KARG(n));
+    st = CU_CL_RUN(cb, "cu_loss_partial", (size_t)groups * CU_CL_RED_WG, CU_CL_RED_WG, err, CU_KARG(s), CU_KARG(po),
+                   CU_KARG(mz), CU_KARG(mt), CU_KARG(n));
     if (!st)
-        st = CU_CL_RUN(cb, "cu_loss_total", 1, &local, &local, err, CU_KARG(s), CU_KARG(*so), CU_KARG(s),
+        st = CU_CL_RUN(cb, "cu_loss_total", CU_CL_RED_WG, CU_CL_RED_WG, err, CU_KARG(s), CU_KARG(*so), CU_KARG(s),
                        CU_KARG(po), CU_KARG(groups));
     return st;
 }
@@ -43,8 +42,7 @@ enum cu_status cu_cl_loss_fwd(struct cu_backend *be, struct cu_tensor *out, cons
     if (st)
         return st;
     const int n = (int)cu_tensor_numel(z), k = (int)kind;
-    const size_t one = 1;
-    return CU_CL_RUN(cb, "cu_loss_value", 1, &one, NULL, err, CU_KARG(mo), CU_KARG(s), CU_KARG(so), CU_KARG(n),
+    return CU_CL_RUN(cb, "cu_loss_value", 1, 1, err, CU_KARG(mo), CU_KARG(s), CU_KARG(so), CU_KARG(n),
                      CU_KARG(k));
 }
 
@@ -62,7 +60,6 @@ enum cu_status cu_cl_loss_bwd(struct cu_backend *be, struct cu_tensor *dz, const
     if (!s)
         s = mz; /* bce: the kernel never reads S */
     const int n = (int)cu_tensor_numel(z), k = (int)kind;
-    const size_t global = (size_t)n;
-    return CU_CL_RUN(cb, "cu_loss_grad", 1, &global, NULL, err, CU_KARG(mdz), CU_KARG(mz), CU_KARG(mt), CU_KARG(s),
+    return CU_CL_RUN(cb, "cu_loss_grad", (size_t)n, CU_CL_WG, err, CU_KARG(mdz), CU_KARG(mz), CU_KARG(mt), CU_KARG(s),
                      CU_KARG(so), CU_KARG(n), CU_KARG(k));
 }

@@ -5,11 +5,12 @@
  * output pixel; forward scatters it (+ bias) into y. Backward gathers dy_n
  * into P_n, then dw += x_n P_n^T, dx_n += w P_n, and db += the per-channel
  * sums of dy. P_n lives in the backend's scratch buffer (one image at a
- * time: its size is one image's output). */
+ * time: its size is one image's output), the GEMM workspace after it. */
 #include "cl_ops.h"
 
 struct tconv_dims {
     int cin, cout4, hw, total; /* total = one image's output elements */
+    size_t ws;                 /* GEMM workspace: floats from here on in the scratch (after P) */
 };
 
 static enum cu_status tconv_dims(struct cu_cl_backend *cb, const struct cu_tensor *x, const struct cu_tensor *w,
@@ -22,7 +23,15 @@ static enum cu_status tconv_dims(struct cu_cl_backend *cb, const struct cu_tenso
     if (!st)
         st = cu_cl_ops_fits(cb, cu_tensor_numel(x), x->name, err);
     d->total = d->cout4 * d->hw;
-    return st ? st : cu_cl_scratch(cb, (size_t)d->total * sizeof(float), p, err);
+    d->ws = (size_t)d->total;
+    /* the same arguments as the GEMM calls below */
+    size_t a = cu_cl_gemm_ws(cb, true, false, d->cout4, d->hw, d->cin, d->cout4, d->hw);
+    size_t b = cu_cl_gemm_ws(cb, false, true, d->cin, d->cout4, d->hw, d->hw, d->hw);
+    size_t c = cu_cl_gemm_ws(cb, false, false, d->cin, d->hw, d->cout4, d->cout4, d->hw);
+    size_t ws = a > b ? (a > c ? a : c) : (b > c ? b : c);
+    if (!st)
+        st = cu_cl_ops_fits(cb, d->ws + ws, op, err);
+    return st ? st : cu_cl_scratch(cb, (d->ws + ws) * sizeof(float), p, err);
 }
 
 enum cu_status cu_cl_tconv_fwd(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,
@@ -32,13 +41,13 @@ enum cu_status cu_cl_tconv_fwd(struct cu_backend *be, struct cu_tensor *y, const
     struct tconv_dims d;
     cl_mem p = NULL, my = cu_cl_mem(y), mx = cu_cl_mem(x), mw = cu_cl_mem(w), mb = cu_cl_mem(b);
     enum cu_status st = tconv_dims(cb, x, w, "tconv forward", &d, &p, err);
-    const size_t global = (size_t)d.total;
+    const size_t runs = (size_t)(y->w + 15) / 16 * (size_t)y->h * (size_t)y->c;
     for (int i = 0; !st && i < x->n; i++) {
         st = cu_cl_gemm(cb, true, false, d.cout4, d.hw, d.cin, 1.0f, mw, 0, d.cout4, mx, (size_t)i * d.cin * d.hw,
-                        d.hw, 0.0f, p, 0, d.hw, y->name, err);
+                        d.hw, 0.0f, p, 0, d.hw, p, d.ws, y->name, err);
         if (!st)
-            st = CU_CL_RUN(cb, "cu_tconv_scatter", 1, &global, NULL, err, CU_KARG(my), CU_KARG(i), CU_KARG(p),
-                           CU_KARG(mb), CU_KARG(w->c), CU_KARG(x->h), CU_KARG(x->w), CU_KARG(d.total));
+            st = CU_CL_RUN(cb, "cu_tconv_scatter", runs, CU_CL_WG, err, CU_KARG(my), CU_KARG(i), CU_KARG(p),
+                           CU_KARG(mb), CU_KARG(w->c), CU_KARG(x->h), CU_KARG(x->w));
     }
     return st;
 }
@@ -53,17 +62,17 @@ enum cu_status cu_cl_tconv_bwd(struct cu_backend *be, struct cu_tensor *dx, stru
     enum cu_status st = tconv_dims(cb, x, w, "tconv backward", &d, &p, err);
     if (!st && db)
         st = cu_cl_ops_bias_grad(cb, cu_cl_mem(db), mdy, dy->n, dy->c, dy->h * dy->w, err);
-    const size_t global = (size_t)d.total;
+    const size_t runs = (size_t)(dy->w + 15) / 16 * (size_t)dy->h * (size_t)dy->c;
     for (int i = 0; !st && (dx || dw) && i < x->n; i++) {
         const size_t xo = (size_t)i * d.cin * d.hw;
-        st = CU_CL_RUN(cb, "cu_tconv_gather", 1, &global, NULL, err, CU_KARG(p), CU_KARG(mdy), CU_KARG(i),
-                       CU_KARG(w->c), CU_KARG(x->h), CU_KARG(x->w), CU_KARG(d.total));
+        st = CU_CL_RUN(cb, "cu_tconv_gather", runs, CU_CL_WG, err, CU_KARG(p), CU_KARG(mdy), CU_KARG(i),
+                       CU_KARG(w->c), CU_KARG(x->h), CU_KARG(x->w));
         if (!st && dw)
             st = cu_cl_gemm(cb, false, true, d.cin, d.cout4, d.hw, 1.0f, mx, xo, d.hw, p, 0, d.hw, 1.0f,
-                            cu_cl_mem(dw), 0, d.cout4, w->name, err);
+                            cu_cl_mem(dw), 0, d.cout4, p, d.ws, w->name, err);
         if (!st && dx)
             st = cu_cl_gemm(cb, false, false, d.cin, d.hw, d.cout4, 1.0f, mw, 0, d.cout4, p, 0, d.hw, 1.0f,
-                            cu_cl_mem(dx), xo, d.hw, w->name, err);
+                            cu_cl_mem(dx), xo, d.hw, p, d.ws, w->name, err);
     }
     return st;
 }
