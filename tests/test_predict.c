@@ -390,6 +390,16 @@ static void test_bad_model(void)
     cu_st_writer_add(w, "weight", 1, shape, data, &err);
     cu_st_writer_write(w, pf_path("foreign.safetensors"), &err);
     cu_st_writer_free(w);
+    /* A corrupt input image stops the run (never a silently skipped image). */
+    f = fopen(pf_path("in_bad.png"), "wb");
+    fputs("\x89PNG\r\n\x1a\n but then nothing of a PNG", f);
+    fclose(f);
+    char a2[4096];
+    snprintf(a2, sizeof a2, "--device ref predict -q '%s' '%s' --out '%s'", model, pf_path("in_bad.png"),
+             pf_path("out_badimg"));
+    int rc2 = pf_run(exe, a2, out_buf, sizeof out_buf, err_buf, sizeof err_buf);
+    TU_CHECK(rc2 == 2 && pf_lines(err_buf) == 1 && strstr(err_buf, "in_bad.png"),
+             "a corrupt input PNG: exit 2, one line naming it (%d: %s)", rc2, err_buf);
     static const char *bad[] = {"trunc.safetensors", "garbage.safetensors", "foreign.safetensors", "missing.safetensors"};
     for (int k = 0; k < 4; k++) {
         char args[4096];
