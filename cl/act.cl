@@ -2,11 +2,15 @@
  * backward, and the vector helpers axpy and copy. One work-item per element;
  * n is the element count. OpenCL C 1.2, float literals explicit (PoCL). */
 
+/* NaN passes through (as in ref): fmax(NaN, 0) = 0 would hide a diverging
+ * step from the trainer's NaN check. */
 __kernel void cu_act_relu_fwd(__global float *y, __global const float *x, const int n)
 {
     const int i = get_global_id(0);
-    if (i < n)
-        y[i] = fmax(x[i], 0.0f);
+    if (i < n) {
+        const float v = x[i];
+        y[i] = v < 0.0f ? 0.0f : v;
+    }
 }
 
 /* In place: dy *= (y > 0). */
@@ -17,11 +21,16 @@ __kernel void cu_act_relu_bwd(__global float *dy, __global const float *y, const
         dy[i] = 0.0f;
 }
 
+/* exp only of a non-positive number (as ref): no overflow to inf, and tiny
+ * outputs for very negative x instead of 1/inf. */
 __kernel void cu_act_sigmoid_fwd(__global float *y, __global const float *x, const int n)
 {
     const int i = get_global_id(0);
-    if (i < n)
-        y[i] = 1.0f / (1.0f + exp(-x[i]));
+    if (i < n) {
+        const float v = x[i];
+        const float e = exp(-fabs(v));
+        y[i] = v >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+    }
 }
 
 /* dx += dy * y * (1 - y) */

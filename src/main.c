@@ -14,7 +14,10 @@ struct command {
 
 static const struct command commands[] = {
     {"devices", cu_cmd_devices, "list OpenCL devices and the ref backend (also --list-devices)"},
+    {"train", cu_cmd_train, "train a U-Net on a folder of images and masks; writes a run folder"},
     {"synth", cu_cmd_synth, "write a synthetic nuclei dataset (DSB2018 layout), the default first dataset"},
+    {"predict", cu_cmd_predict, "masks, nuclei, overlays and a Kaggle CSV for images of any size"},
+    {"eval", cu_cmd_eval, "Dice, IoU and the DSB2018 score of a model (or of saved labels)"},
 };
 
 static void usage(FILE *f)
@@ -29,6 +32,9 @@ static void usage(FILE *f)
                "  --device SPEC    ref, an id (0:1), a name substring, or gpu/cpu/accelerator;\n"
                "                   also CLUNET_DEVICE. Default: first GPU, else first OpenCL\n"
                "                   device, else ref.\n"
+               "  --no-kernel-cache  build the OpenCL kernels from source, and neither read nor\n"
+               "                   write the binary cache ($XDG_CACHE_HOME/clunet, else\n"
+               "                   ~/.cache/clunet); also CLUNET_NO_KERNEL_CACHE=1\n"
                "  -h, --help       this help\n"
                "\nexit codes: 0 ok, 1 usage, 2 bad input data or model file, 3 OpenCL/device error,\n"
                "            4 cannot write output, 130 interrupted.\n");
@@ -48,6 +54,9 @@ int main(int argc, char **argv)
             i += 2;
         } else if (!strncmp(argv[i], "--device=", 9)) {
             setenv("CLUNET_DEVICE", argv[i] + 9, 1);
+            i++;
+        } else if (!strcmp(argv[i], "--no-kernel-cache")) {
+            setenv("CLUNET_NO_KERNEL_CACHE", "1", 1);
             i++;
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);

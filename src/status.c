@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 enum cu_status cu_fail(struct cu_err *e, enum cu_status s, const char *fmt, ...)
 {
@@ -24,4 +25,21 @@ void cu_err_clear(struct cu_err *e)
         return;
     e->status = CU_OK;
     e->msg[0] = '\0';
+    e->detail[0] = '\0';
+}
+
+void cu_err_detail(struct cu_err *e, const char *text)
+{
+    if (!e || e->status == CU_OK || e->detail[0] || !text)
+        return;
+    size_t len = strlen(text);
+    if (len < sizeof e->detail) {
+        memcpy(e->detail, text, len + 1);
+        return;
+    }
+    /* Keep the head: compilers report the first error first. */
+    static const char cut[] = "\n[... truncated]";
+    size_t keep = sizeof e->detail - sizeof cut;
+    memcpy(e->detail, text, keep);
+    memcpy(e->detail + keep, cut, sizeof cut);
 }

@@ -20,6 +20,9 @@ enum cu_status {
 struct cu_err {
     enum cu_status status;
     char msg[1024];
+    /* Optional multi-line text that explains msg (an OpenCL compiler's build
+     * log), printed by cu_cli_report after the message line; "" if none. */
+    char detail[8192];
 };
 
 #if defined(__GNUC__)
@@ -34,5 +37,9 @@ struct cu_err {
 enum cu_status cu_fail(struct cu_err *e, enum cu_status s, const char *fmt, ...) CU_PRINTF(3, 4);
 
 void cu_err_clear(struct cu_err *e);
+
+/* Attaches text (truncated to fit) as e->detail, only when e holds a
+ * failure and no detail yet: the detail belongs to the first message. */
+void cu_err_detail(struct cu_err *e, const char *text);
 
 #endif

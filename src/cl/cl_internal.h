@@ -1,12 +1,15 @@
 /* cl_internal.h: the state of the OpenCL backend, shared by the files of
  * src/cl/ and nothing else.
  *
- *   cl_device.c   enumerate platforms/devices, parse a device spec, caps,
- *                 the --list-devices table
+ *   cl_device.c   enumerate platforms/devices, parse a device spec
+ *                 (src/cmd_devices.c prints the --list-devices table)
+ *   cl_error.c    OpenCL error names, cu_cl_check (the CU_CL macro)
  *   cl_program.c  build the embedded cl/ sources for the device, with the
  *                 on-disk binary cache; kernel lookup by name
- *   cl_backend.c  fills the ops table; tensors (cl_mem), upload/download,
- *                 zero, copy, sync; the im2col scratch buffer
+ *   cl_backend.c  opens the device; fills the ops table (the one table);
+ *                 tensors (cl_mem), upload/download, zero, copy, sync;
+ *                 launch helpers; the im2col scratch buffer
+ *   cl_ops.h      declarations of the ops, one block per cl_ops_*.c
  *   cl_ops_*.c    the ops: enqueue kernels from cl/ (and CLBlast SGEMM)
  *   cl_gemm.c     the GEMM used by the convolutions
  *
@@ -36,17 +39,24 @@ struct cu_cl_backend {
     cl_command_queue queue;
     struct cu_caps caps;
     char platform_name[128];
+    char platform_version[128];
     char driver_version[64];
     char id[16]; /* "0:1" */
+    char options[256];      /* build options of every program ("-cl-std=CL1.2") */
+    size_t max_wg;          /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
     cl_program programs[16];
+    const char *program_names[16]; /* "act.cl", for messages */
     int nprograms;
     struct cu_cl_kernel_entry kernels[CU_CL_MAX_KERNELS];
     int nkernels;
     cl_mem scratch; /* im2col/col2im workspace, grown, never shrunk */
     size_t scratch_bytes;
     bool use_cache;         /* binary cache on (CLUNET_NO_KERNEL_CACHE unset) */
+    char cache_dir[512];    /* "" when no cache folder could be found */
+    char cache_note[256];   /* first cache problem (unwritable folder...), for `devices --open` */
     double build_seconds;   /* program build (or cache load) time */
     int cache_hits, cache_misses;
+    int cache_rejected;     /* entries found but corrupt or unloadable (counted in misses too) */
 };
 
 static inline struct cu_cl_backend *cu_cl(struct cu_backend *be) { return (struct cu_cl_backend *)be; }
@@ -70,6 +80,16 @@ enum cu_status cu_cl_kernel(struct cu_cl_backend *cb, const char *name, cl_kerne
 enum cu_status cu_cl_launch(struct cu_cl_backend *cb, cl_kernel k, const char *kname, cl_uint dims,
                             const size_t *global, const size_t *local, struct cu_err *err);
 
+/* clSetKernelArg(k, i, size, value), failing with the kernel's name. */
+enum cu_status cu_cl_arg(struct cu_cl_backend *cb, cl_kernel k, const char *kname, cl_uint i, size_t size,
+                         const void *value, struct cu_err *err);
+
+/* One work-item per element of an n-element range (n <= INT_MAX): a 1-D
+ * launch with a work-group size that suits the device; kernels bound-check
+ * (`if (i < n)`). */
+enum cu_status cu_cl_launch_n(struct cu_cl_backend *cb, cl_kernel k, const char *kname, size_t n,
+                              struct cu_err *err);
+
 /* A scratch buffer of at least bytes (grown when needed, then reused). */
 enum cu_status cu_cl_scratch(struct cu_cl_backend *cb, size_t bytes, cl_mem *out, struct cu_err *err);
 
@@ -87,6 +107,18 @@ struct cu_cl_device_info {
     uint64_t global_mem, max_alloc, local_mem;
     int fp16, fp64;
 };
+
+/* Every device of every platform, ids "platform:device" in enumeration
+ * order. *out is malloc'd (free()); with no platform at all (no ICD) *count
+ * is 0, CU_OK, and *why (when not NULL) says so in words. */
+enum cu_status cu_cl_devices(struct cu_cl_device_info **out, int *count, const char **why, struct cu_err *err);
+/* Chooses among devs by spec (NULL/"" = default: first GPU, else the first
+ * device; "0:1"; "gpu"/"cpu"/"accelerator"; a case-insensitive substring of
+ * the device name). *index = -1 only for the default spec with n == 0. An
+ * unknown spec fails with CU_EUSAGE, listing what exists (why: the reason
+ * there is no device, or NULL). */
+enum cu_status cu_cl_device_pick(const char *spec, const struct cu_cl_device_info *devs, int n, const char *why,
+                                 int *index, struct cu_err *err);
 
 /* Programs (cl_program.c): builds every embedded source for the device. */
 enum cu_status cu_cl_programs_build(struct cu_cl_backend *cb, struct cu_err *err);

@@ -96,6 +96,23 @@ static const struct cu_backend_ops ref_table = {
     .axpy = ref_axpy,
     .sync = ref_sync,
     /* ops: ref_ops.h */
+    .conv_fwd = cu_ref_conv_fwd,
+    .conv_bwd = cu_ref_conv_bwd,
+    .relu_fwd = cu_ref_relu_fwd,
+    .relu_bwd = cu_ref_relu_bwd,
+    .sigmoid_fwd = cu_ref_sigmoid_fwd,
+    .sigmoid_bwd = cu_ref_sigmoid_bwd,
+    .maxpool_fwd = cu_ref_maxpool_fwd,
+    .maxpool_bwd = cu_ref_maxpool_bwd,
+    .upsample_fwd = cu_ref_upsample_fwd,
+    .upsample_bwd = cu_ref_upsample_bwd,
+    .tconv_fwd = cu_ref_tconv_fwd,
+    .tconv_bwd = cu_ref_tconv_bwd,
+    .concat_fwd = cu_ref_concat_fwd,
+    .concat_bwd = cu_ref_concat_bwd,
+    .loss_fwd = cu_ref_loss_fwd,
+    .loss_bwd = cu_ref_loss_bwd,
+    .adam = cu_ref_adam,
 };
 
 enum cu_status cu_ref_backend_new(struct cu_backend **out, struct cu_err *err)

@@ -1,0 +1,270 @@
+/* conv.cl: the helpers around the convolution GEMMs (src/cl/cl_ops_conv.c):
+ * im2col over a band of output rows (plain, or in the panel GEMM's layout),
+ * its adjoint col2im (a gather that ADDS
+ * into dx, no atomics), the bias(+ReLU) epilogue, and the per-channel sum
+ * that gives the bias gradient. The GEMMs themselves are not here
+ * (src/cl/cl_gemm.c). Stride 1, 'same' zero padding p = k/2, odd k, NCHW.
+ * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
+
+/* Every kernel here runs over a 1-D range with a fixed work-group size
+ * (src/cl/cl_ops_run.c): PoCL compiles a kernel once per work-group size,
+ * so shape-dependent sizes would recompile it for every layer. A work-item
+ * splits its index into (i0, i1, i2) itself, once per run of work. */
+
+#ifndef CU_RED_WG
+#define CU_RED_WG 64 /* work-group size of the reductions; the host uses the same */
+#endif
+
+/* Each work-item of im2col fills one row of one band row (a run of W
+ * columns), so the index arithmetic (divisions) happens once per run, not
+ * per element: on CPU OpenCL (PoCL) a division per element costs more than
+ * the memory traffic. */
+
+/* Source row and column shift of im2col row r at band row oy; iy < 0 or
+ * >= H means an all-zero run. */
+static void im2col_src(const int r, const int k, const int r0, const int oy, int *ci, int *iy, int *sx)
+{
+    const int kx = r % k, ky = (r / k) % k;
+    *ci = r / (k * k);
+    *iy = r0 + oy + ky - k / 2;
+    *sx = kx - k / 2;
+}
+
+/* One image x (C,H,W) at x + xo, output rows [r0, r0+rows):
+ *   col[r][j] = x[ci][oy+ky-p][ox+kx-p] (0 outside the image),
+ *   r = (ci*k + ky)*k + kx, j = (oy-r0)*W + ox.
+ * Range: rows*C*k*k = (oy - r0, r); each work-item all ox. */
+__kernel void cu_conv_im2col(__global float *col, __global const float *x, const int xo, const int C,
+                             const int H, const int W, const int k, const int r0, const int rows)
+{
+    const int g = get_global_id(0);
+    if (g >= rows * C * k * k)
+        return;
+    const int oy = g % rows, r = g / rows;
+    int ci, iy, sx;
+    im2col_src(r, k, r0, oy, &ci, &iy, &sx);
+    __global float *out = col + (r * rows + oy) * W;
+    if (iy < 0 || iy >= H) {
+        for (int ox = 0; ox < W; ox++)
+            out[ox] = 0.0f;
+        return;
+    }
+    __global const float *in = x + xo + (ci * H + iy) * W + sx;
+    for (int ox = 0; ox < W; ox++)
+        out[ox] = ox + sx >= 0 && ox + sx < W ? in[ox] : 0.0f;
+}
+
+/* The same matrix in the 16-column panels of the panel GEMM (gemm.cl):
+ * col[((j/16)*C*k*k + r)*16 + j%16]; the work-item of the last band row
+ * also zeroes the columns from rows*W up to the next multiple of 16.
+ * Range: C*k*k*rows = (r, oy - r0); each work-item all ox. */
+__kernel void cu_conv_im2col_panel(__global float *col, __global const float *x, const int xo, const int C,
+                                   const int H, const int W, const int k, const int r0, const int rows)
+{
+    const int g = get_global_id(0), kk = C * k * k;
+    if (g >= kk * rows)
+        return;
+    const int r = g % kk, oy = g / kk;
+    int ci, iy, sx;
+    im2col_src(r, k, r0, oy, &ci, &iy, &sx);
+    const bool inside = iy >= 0 && iy < H;
+    __global const float *in = x + xo + (ci * H + (inside ? iy : 0)) * W + sx;
+    int j = oy * W, t = j & 15;
+    __global float *out = col + ((j >> 4) * kk + r) * 16;
+    for (int ox = 0; ox < W; ox++) {
+        out[t] = inside && ox + sx >= 0 && ox + sx < W ? in[ox] : 0.0f;
+        if (++t == 16) {
+            t = 0;
+            out += kk * 16;
+        }
+    }
+    if (oy == rows - 1)
+        for (; t != 0 && t < 16; t++)
+            out[t] = 0.0f;
+}
+
+/* The adjoint of cu_conv_im2col for the same band, as a gather per input
+ * pixel: dx[ci][iy][ix] += sum of col[r][j] over the (ky,kx) whose output
+ * position (iy-ky+p, ix-kx+p) lies in the band and the image. Input rows
+ * touched by the band: [max(0, r0-p), min(H, r0+rows+p)) = [y0, y0+span).
+ * Range: ceil(W/16)*span*C = (run of 16 ix, iy - y0, ci). Bands are
+ * enqueued in order, so two bands adding into the same dx row never race. */
+__kernel void cu_conv_col2im(__global float *dx, const int xo, __global const float *col, const int C,
+                             const int H, const int W, const int k, const int r0, const int rows)
+{
+    const int p = k / 2;
+    const int y0 = max(0, r0 - p);
+    const int span = min(H, r0 + rows + p) - y0;
+    const int runs = (W + 15) / 16, g = get_global_id(0);
+    if (g >= runs * span * C)
+        return;
+    const int x0 = g % runs * 16, iy = y0 + g / runs % span, ci = g / (runs * span);
+    const int ncol = rows * W;
+    for (int ix = x0; ix < min(x0 + 16, W); ix++) {
+        float acc = 0.0f;
+        for (int ky = 0; ky < k; ky++) {
+            const int oy = iy - ky + p;
+            if (oy < r0 || oy >= r0 + rows)
+                continue;
+            __global const float *row = col + (ci * k + ky) * k * ncol + (oy - r0) * W;
+            for (int kx = 0; kx < k; kx++) {
+                const int ox = ix - kx + p;
+                if (ox >= 0 && ox < W)
+                    acc += row[kx * ncol + ox];
+            }
+        }
+        dx[xo + (ci * H + iy) * W + ix] += acc;
+    }
+}
+
+/* y = act(y + b[c]) over the whole (N,C,HW) tensor; relu != 0 for ReLU.
+ * Range: ceil(HW/16)*C*N = (run of 16 pixels, c, n). */
+__kernel void cu_conv_bias_act(__global float *y, __global const float *b, const int C, const int HW,
+                               const int relu, const int N)
+{
+    const int runs = (HW + 15) / 16, g = get_global_id(0);
+    if (g >= runs * C * N)
+        return;
+    const int p0 = g % runs * 16, c = g / runs % C, n = g / (runs * C);
+    __global float *row = y + (n * C + c) * HW;
+    const float bc = b[c];
+    for (int p = p0; p < min(p0 + 16, HW); p++) {
+        float v = row[p] + bc;
+        if (relu && v < 0.0f) /* a NaN stays NaN, as in ref */
+            v = 0.0f;
+        row[p] = v;
+    }
+}
+
+/* db[c] += sum over n and the HW pixels of dy (N,C,HW): one work-group of
+ * CU_RED_WG per channel; each work-item sums a contiguous share of every
+ * image's plane in float4 lanes with Kahan compensation (four independent
+ * chains: the latency of one compensated chain per element would dominate
+ * on a CPU), then a tree in local memory (deterministic order, no
+ * atomics). */
+__kernel void cu_conv_bias_grad(__global float *db, __global const float *dy, const int N, const int C,
+                                const int HW)
+{
+    __local float part[CU_RED_WG];
+    const int c = get_group_id(0);
+    const int l = get_local_id(0);
+    const int chunk = (HW + 4 * CU_RED_WG - 1) / (4 * CU_RED_WG) * 4; /* a multiple of 4 */
+    const int p0 = min(l * chunk, HW), p1 = min(p0 + chunk, HW);
+    float4 s = (float4)(0.0f), comp = (float4)(0.0f);
+    float ss = 0.0f, sc = 0.0f; /* the tail of a plane, when HW % 4 != 0 */
+    if (c < C) {
+        for (int n = 0; n < N; n++) {
+            __global const float *row = dy + (n * C + c) * HW;
+            int p = p0;
+            for (; p + 4 <= p1; p += 4) {
+                const float4 yk = vload4(0, row + p) - comp;
+                const float4 t = s + yk;
+                comp = (t - s) - yk;
+                s = t;
+            }
+            for (; p < p1; p++) {
+                const float yk = row[p] - sc;
+                const float t = ss + yk;
+                sc = (t - ss) - yk;
+                ss = t;
+            }
+        }
+    }
+    part[l] = ((s.x + s.y) + (s.z + s.w)) + ss;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int h = CU_RED_WG / 2; h > 0; h /= 2) {
+        if (l < h)
+            part[l] += part[l + h];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (l == 0 && c < C)
+        db[c] += part[0];
+}
+
+/* Forward convolution as an implicit GEMM, for CPU devices (the panel GEMM
+ * of gemm.cl with im2col fused into its loads). Each work-item computes 8
+ * output channels x 16 output pixels of one row, in eight float16
+ * accumulators; k runs over (ci, ky, kx) in nested loops (no division),
+ * reading the 16 input pixels of each tap straight from x. Needs
+ * W % 16 == 0 (a run never wraps a row); a run at the left or right border
+ * loads lane by lane with zero padding.
+ * One image: x at x + xo (C,H,W), weights at w + wo (Cout,C,k,k), y at
+ * y + yo (Cout,H,W). mode 0: y = act(acc + b) (relu != 0: ReLU); mode 1:
+ * y += acc (b unused) -- the data gradient, which is this same convolution
+ * of dy with the weights transposed and flipped (cu_conv_flip).
+ * Range: ceil(Cout/8)*(W/16)*H = (channel tile, run, oy). */
+__kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global const float *x, const int xo,
+                                   __global const float *w, const int wo, __global const float *b, const int C,
+                                   const int H, const int W, const int Cout, const int k, const int relu,
+                                   const int mode)
+{
+    const int tiles = (Cout + 7) / 8, runs = W / 16, g = get_global_id(0);
+    if (g >= tiles * runs * H)
+        return;
+    const int m0 = g % tiles * 8, ox0 = g / tiles % runs * 16, oy = g / (tiles * runs);
+    const int p = k / 2, kk = C * k * k;
+    const bool inner = ox0 - p >= 0 && ox0 + 15 + p < W;
+#define CU_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define CU_DECL(i)                                                                                                \
+    __global const float *w##i = w + wo + min(m0 + i, Cout - 1) * kk;                                            \
+    float16 c##i = (float16)(0.0f);
+    CU_ROWS(CU_DECL)
+#undef CU_DECL
+    int r = 0;
+    for (int ci = 0; ci < C; ci++) {
+        for (int ky = 0; ky < k; ky++) {
+            const int iy = oy + ky - p;
+            if (iy < 0 || iy >= H) { /* a zero row of the im2col matrix */
+                r += k;
+                continue;
+            }
+            __global const float *row = x + xo + (ci * H + iy) * W + ox0 - p;
+            for (int kx = 0; kx < k; kx++, r++) {
+                float16 bv;
+                if (inner) {
+                    bv = vload16(0, row + kx);
+                } else {
+                    float v[16];
+                    for (int t = 0; t < 16; t++) {
+                        const int ix = ox0 - p + kx + t;
+                        v[t] = ix >= 0 && ix < W ? row[kx + t] : 0.0f;
+                    }
+                    bv = vload16(0, v);
+                }
+#define CU_MAD(i) c##i = mad((float16)(w##i[r]), bv, c##i);
+                CU_ROWS(CU_MAD)
+#undef CU_MAD
+            }
+        }
+    }
+#define CU_STORE(i)                                                                                               \
+    if (m0 + i < Cout) {                                                                                          \
+        __global float *out = y + yo + ((m0 + i) * H + oy) * W + ox0;                                             \
+        float16 v = c##i;                                                                                         \
+        if (mode == 1) {                                                                                          \
+            v += vload16(0, out);                                                                                 \
+        } else {                                                                                                  \
+            v += (float16)(b[m0 + i]);                                                                            \
+            if (relu)                                                                                             \
+                v = select(v, (float16)(0.0f), v < (float16)(0.0f)); /* a NaN stays NaN */                     \
+        }                                                                                                         \
+        vstore16(v, 0, out);                                                                                      \
+    }
+    CU_ROWS(CU_STORE)
+#undef CU_STORE
+#undef CU_ROWS
+}
+
+/* wt[ci][co][ky][kx] = w[co][ci][k-1-ky][k-1-kx]: the weights with which
+ * the data gradient dx = sum over co of dy[co] correlated with the flipped
+ * kernel is again a 'same' convolution (cu_conv_fwd_implicit, mode 1).
+ * Range: k*k*Cout*Cin. */
+__kernel void cu_conv_flip(__global float *wt, const int wto, __global const float *w, const int Cout,
+                           const int Cin, const int k)
+{
+    const int g = get_global_id(0);
+    if (g >= k * k * Cout * Cin)
+        return;
+    const int t = g % (k * k), co = g / (k * k) % Cout, ci = g / (k * k * Cout);
+    wt[wto + (ci * Cout + co) * k * k + t] = w[(co * Cin + ci) * k * k + k * k - 1 - t];
+}

@@ -1,0 +1,111 @@
+/* loss.cl: binary cross-entropy from logits and soft Dice (smooth 1, over
+ * the whole batch), their sums reduced on the device in two stages, and the
+ * gradient. For logits z and targets t (n pixels), p = sigmoid(z):
+ *   S0 = sum max(z,0) - z*t + log1p(exp(-|z|))   (bce = S0 / n)
+ *   S1 = sum t*p,  S2 = sum t,  S3 = sum p        (dice = (2 S1 + 1)/(S2 + S3 + 1))
+ * Stage 1 (cu_loss_partial): CU_LOSS_GROUPS work-groups each write the four
+ * partial sums of a strided share; stage 2 (cu_loss_total): one work-group
+ * adds them into S[0..3]; cu_loss_value turns S into [loss, dice];
+ * cu_loss_grad adds d loss / d z. Kinds as enum cu_loss: 0 bce, 1 dice,
+ * 2 bce+dice. Work-items sum with Kahan compensation, work-groups with a
+ * fixed tree: the result is deterministic. No atomics.
+ * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
+
+#ifndef CU_RED_WG
+#define CU_RED_WG 64 /* work-group size of the reductions; the host uses the same */
+#endif
+
+static float sigm(const float z) { return 1.0f / (1.0f + exp(-z)); }
+
+static void kahan(float *s, float *c, const float v)
+{
+    const float y = v - *c;
+    const float t = *s + y;
+    *c = (t - *s) - y;
+    *s = t;
+}
+
+/* Tree-sums part[0..CU_RED_WG) in local memory; the total lands in part[0]. */
+static void tree(__local float *part, const int l)
+{
+    for (int h = CU_RED_WG / 2; h > 0; h /= 2) {
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (l < h)
+            part[l] += part[l + h];
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+}
+
+/* part[g*4 + q] = partial sum q of work-group g; range (groups*CU_RED_WG). */
+__kernel void cu_loss_partial(__global float *part, const int po, __global const float *z,
+                              __global const float *t, const int n)
+{
+    __local float loc[4][CU_RED_WG];
+    const int l = get_local_id(0), g = get_group_id(0);
+    const int stride = get_num_groups(0) * CU_RED_WG;
+    float s[4] = {0.0f, 0.0f, 0.0f, 0.0f}, c[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int i = g * CU_RED_WG + l; i < n; i += stride) {
+        const float zi = z[i], ti = t[i], pi = sigm(zi);
+        kahan(&s[0], &c[0], fmax(zi, 0.0f) - zi * ti + log1p(exp(-fabs(zi))));
+        kahan(&s[1], &c[1], ti * pi);
+        kahan(&s[2], &c[2], ti);
+        kahan(&s[3], &c[3], pi);
+    }
+    for (int q = 0; q < 4; q++) {
+        loc[q][l] = s[q];
+        tree(loc[q], l);
+        if (l == 0)
+            part[po + g * 4 + q] = loc[q][0];
+    }
+}
+
+/* S[so + q] = sum over the groups' partials (one work-group). */
+__kernel void cu_loss_total(__global float *S, const int so, __global const float *part, const int po,
+                            const int groups)
+{
+    __local float loc[CU_RED_WG];
+    const int l = get_local_id(0);
+    for (int q = 0; q < 4; q++) {
+        float s = 0.0f, c = 0.0f;
+        for (int g = l; g < groups; g += CU_RED_WG)
+            kahan(&s, &c, part[po + g * 4 + q]);
+        loc[l] = s;
+        tree(loc, l);
+        if (l == 0)
+            S[so + q] = loc[0];
+    }
+}
+
+static float dice_of(__global const float *S) { return (2.0f * S[1] + 1.0f) / (S[2] + S[3] + 1.0f); }
+
+/* out[0] = loss, out[1] = dice; a single work-item. */
+__kernel void cu_loss_value(__global float *out, __global const float *S, const int so, const int n,
+                            const int kind)
+{
+    if (get_global_id(0) != 0)
+        return;
+    const float bce = S[so] / (float)n, dice = dice_of(S + so);
+    out[0] = kind == 0 ? bce : kind == 1 ? 1.0f - dice : bce + 1.0f - dice;
+    out[1] = dice;
+}
+
+/* dz += d loss / d z:
+ *   bce:  (p - t) / n
+ *   dice: -(2 t (U+1) - (2 S1 + 1)) / (U+1)^2 * p (1-p),  U = S2 + S3.
+ * S is read only for the Dice kinds (the host passes any buffer for bce). */
+__kernel void cu_loss_grad(__global float *dz, __global const float *z, __global const float *t,
+                           __global const float *S, const int so, const int n, const int kind)
+{
+    const int i = get_global_id(0);
+    if (i >= n)
+        return;
+    const float p = sigm(z[i]), ti = t[i];
+    float g = 0.0f;
+    if (kind != 1)
+        g += (p - ti) / (float)n;
+    if (kind != 0) {
+        const float u1 = S[so + 2] + S[so + 3] + 1.0f;
+        g -= (2.0f * ti * u1 - (2.0f * S[so + 1] + 1.0f)) / (u1 * u1) * p * (1.0f - p);
+    }
+    dz[i] += g;
+}

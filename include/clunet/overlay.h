@@ -1,0 +1,32 @@
+/* overlay.h: a picture of what was found: every nucleus of a label image
+ * outlined in its own colour on the (slightly dimmed) input image. Host
+ * only; leaves out PNG writing (png_io) and any text or legend.
+ *
+ * Layouts: rgb and out are 8-bit RGB, H*W*3 bytes, row-major, channels
+ * interleaved; labels int32_t H*W (0 background, positive = nucleus).
+ *
+ * Outline: the pixels of a nucleus that have a pixel of another label
+ * (background included) within Chebyshev distance `thickness` (1: its
+ * 8-neighbourhood, a line 1-2 px wide; 2: its 5x5 neighbourhood). Pixels
+ * on the image border count as outline too, so cut nuclei stay closed.
+ * Colour of label l: hue = frac(0.1 + 0.618034 l) (the golden-ratio walk,
+ * so neighbouring labels get far-apart hues), saturation 0.85, value 1.
+ * Everything else is the input times CU_OVERLAY_DIM. */
+#ifndef CLUNET_OVERLAY_H
+#define CLUNET_OVERLAY_H
+
+#include <stdint.h>
+
+#include "clunet/status.h"
+
+#define CU_OVERLAY_DIM 0.7f
+
+/* The RGB colour of label l (> 0), see above. */
+void cu_overlay_colour(int32_t l, uint8_t rgb[3]);
+
+/* out (H,W,3) = rgb dimmed, with outlines; out may equal rgb. thickness
+ * 1 or 2 (others: CU_EUSAGE). */
+enum cu_status cu_overlay_draw(uint8_t *out, const uint8_t *rgb, const int32_t *labels, int h, int w,
+                               int thickness, struct cu_err *err);
+
+#endif

@@ -1,0 +1,85 @@
+/* train.h: the training loop as a library (what `clunet train` runs).
+ *
+ * clunet_train loads a dataset, builds the U-Net on a backend, and trains it
+ * with Adam for a number of epochs, writing a run folder:
+ *   model.safetensors       final weights (self-describing metadata)
+ *   best.safetensors        weights of the epoch with the lowest val loss
+ *   checkpoint.safetensors  weights, Adam moments, step, epoch, RNG state,
+ *                           history and the full configuration; written at
+ *                           the end of every epoch and on interruption
+ *   history.csv, history.svg, train.log
+ * Every file is written atomically (temporary name + rename).
+ *
+ * Randomness is explicit and seeded: weights from cu_unet_init_he(seed);
+ * each epoch's shuffle and augmentation draw from one xorshift64* stream
+ * seeded by splitmix64(seed ^ epoch) whose current state is saved in the
+ * checkpoint, so that a resumed run (at an epoch end or after an interrupt
+ * mid-epoch) repeats exactly what an uninterrupted one does.
+ *
+ * Leaves out: argument parsing (cmd_train.c), signal handlers (the caller
+ * owns them and passes a flag), printing errors (the caller prints err). */
+#ifndef CLUNET_TRAIN_H
+#define CLUNET_TRAIN_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "clunet/ops.h"
+#include "clunet/status.h"
+
+/* Exit code of an interrupted training (128 + SIGINT), returned by
+ * clunet_train as a plain int through *interrupted, not as a cu_status. */
+#define CU_TRAIN_INTERRUPTED 130
+
+/* The configuration of a run. Everything from `image_size` to `augment` is
+ * saved in the checkpoint and comes back from it on --resume. */
+struct cu_train_config {
+    char data_dir[1024];
+    int image_size;      /* -s: multiple of 16 */
+    double channel_rate; /* -c */
+    int epochs;          /* -e: epochs in all (a resume trains up to this) */
+    int batch;           /* --batch */
+    double val_split;    /* --val-split: fraction of images held for validation */
+    long long split_seed; /* --split-seed: -1 = last fraction in sorted id order */
+    double lr;           /* --lr */
+    enum cu_loss loss;   /* --loss */
+    int upsample;        /* --upsample: enum cu_upsample (unet.h) */
+    int augment;         /* --augment: flips and 90-degree rotations */
+    uint64_t seed;       /* --seed: weights, shuffles, augmentation */
+};
+
+struct cu_train_opts {
+    struct cu_train_config cfg;
+    const char *out_dir;    /* a new run folder (refused if it exists unless force) */
+    const char *resume_dir; /* or NULL; then cfg comes from its checkpoint, except: */
+    int epochs_set;         /* on resume: cfg.epochs overrides the run's own */
+    int lr_set;             /* on resume: cfg.lr overrides the run's own */
+    const char *data_override; /* on resume: the data moved (NULL = the run's own) */
+    int force;
+    const char *device;     /* backend spec; NULL = CLUNET_DEVICE or the default */
+    int verbosity;          /* 0 -q, 1 normal, 2 -v (per-phase timings) */
+    FILE *out;              /* progress and per-epoch lines (stdout) */
+    int tty;                /* out is a terminal: a live one-line progress bar */
+    /* Set (by a SIGINT handler) to stop after the current batch; may be NULL. */
+    volatile sig_atomic_t *stop;
+    /* Stop after this many batches of this process (tests: a deterministic
+     * "interrupt"); 0 = never. */
+    long stop_after_batches;
+};
+
+/* Defaults of `clunet train` (the DSB2018 script's recipe). */
+void cu_train_config_default(struct cu_train_config *cfg);
+/* CU_EUSAGE naming the bad field. */
+enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct cu_err *err);
+/* "bce", "dice", "bce+dice"; parse returns -1 for anything else. */
+const char *cu_loss_name(enum cu_loss l);
+int cu_loss_parse(const char *s);
+
+/* Trains. Returns CU_OK when all epochs ran, or the failure (CU_EINPUT for
+ * a NaN/Inf loss, CU_EDEVICE for device trouble and out of memory, ...).
+ * When training stopped on request (opts->stop or stop_after_batches) after
+ * writing the checkpoint, returns CU_OK with *interrupted = 1. */
+enum cu_status clunet_train(const struct cu_train_opts *opts, int *interrupted, struct cu_err *err);
+
+#endif

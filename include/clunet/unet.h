@@ -1,0 +1,122 @@
+/* unet.h: the U-Net of DESIGN.md section 4 on any backend: building it for
+ * an image size and channel rate, He-normal initialisation, forward,
+ * loss, backward, the Adam step, and walking its parameters by name.
+ *
+ * Layout (f = int(32c), int(64c), int(128c), int(256c), int(512c)):
+ *   enc1..enc4   conv1, conv2: 3x3 ReLU, f[k-1] channels; 2x2 max-pool after
+ *   mid          conv1, conv2: 3x3 ReLU, f[4] channels
+ *   dec4..dec1   up (transposed only: ConvTranspose 2x2 s2, f[k] -> f[k-1],
+ *                bias, no activation; bilinear has no parameters), concat
+ *                [skip, up], conv1, conv2: 3x3 ReLU, f[k-1] channels
+ *   head.conv    3x3 ReLU to 2 channels
+ *   head.out     1x1 to 1 channel: the logits; the mask is their sigmoid.
+ * Parameter names are "<layer>.weight" / "<layer>.bias", e.g.
+ * "enc1.conv1.weight", "dec2.up.bias", "head.out.weight". Conv weights are
+ * (Cout, Cin, k, k), transposed-conv weights (Cin, Cout, 2, 2), biases
+ * (Cout, 1, 1, 1) here and [Cout] in model files.
+ *
+ * Every tensor (parameters, gradients, Adam moments, activations and their
+ * gradients) is allocated once by cu_unet_new for a batch capacity; a
+ * smaller batch only lowers n. A training step downloads nothing but the
+ * two loss scalars. Model files are in model_file.h. */
+#ifndef CLUNET_UNET_H
+#define CLUNET_UNET_H
+
+#include <stdint.h>
+
+#include "clunet/backend.h"
+#include "clunet/ops.h"
+
+enum cu_upsample { CU_UPSAMPLE_BILINEAR, CU_UPSAMPLE_TRANSPOSED };
+
+struct cu_unet_config {
+    int image_size;     /* S: a multiple of 16, >= 16 */
+    double channel_rate; /* c: widths int(32c)...; int(32c) >= 1 */
+    enum cu_upsample upsample;
+    int input_channels; /* 3 for RGB */
+};
+
+#define CU_UNET_LEVELS 5 /* four encoder levels and the bottleneck */
+
+/* One learned tensor with its gradient and Adam moments (same shape). */
+struct cu_unet_param {
+    struct cu_tensor *w, *g, *m, *v;
+};
+
+struct cu_unet;
+
+/* The default configuration: S=128, c=0.5, bilinear, 3 input channels. */
+struct cu_unet_config cu_unet_config_default(void);
+/* CU_OK or CU_EUSAGE with a message saying which field is wrong. */
+enum cu_status cu_unet_config_check(const struct cu_unet_config *cfg, struct cu_err *err);
+/* "bilinear" / "transposed"; parse returns -1 for anything else. */
+const char *cu_upsample_name(enum cu_upsample u);
+int cu_upsample_parse(const char *s);
+/* Channel widths f[0..4] = int(32c * 2^k), as Python's int() truncates. */
+void cu_unet_widths(double channel_rate, int f[CU_UNET_LEVELS]);
+/* Number of learned floats, by host arithmetic (needs no backend). */
+long long cu_unet_param_count(const struct cu_unet_config *cfg);
+/* Forward FLOPs of the convolutions for one image (2 per multiply-add). */
+double cu_unet_forward_flops(const struct cu_unet_config *cfg);
+
+/* Builds the network on be for batches of up to batch_cap images.
+ * Parameters start at zero: call cu_unet_init_he or load a model file. */
+enum cu_status cu_unet_new(struct cu_backend *be, const struct cu_unet_config *cfg, int batch_cap,
+                           struct cu_unet **out, struct cu_err *err);
+void cu_unet_free(struct cu_unet *net);
+
+const struct cu_unet_config *cu_unet_config(const struct cu_unet *net);
+struct cu_backend *cu_unet_backend(const struct cu_unet *net);
+int cu_unet_batch_cap(const struct cu_unet *net);
+/* Parameters in a fixed order (encoder, mid, decoder, head; weight before
+ * bias); the name is params[i].w->name. */
+int cu_unet_n_params(const struct cu_unet *net);
+const struct cu_unet_param *cu_unet_param(const struct cu_unet *net, int i);
+/* The parameter called name, or NULL. */
+const struct cu_unet_param *cu_unet_param_find(const struct cu_unet *net, const char *name);
+/* Sum of numel over the parameters of the built net. */
+long long cu_unet_param_total(const struct cu_unet *net);
+
+/* Keras he_normal for every weight, zeros for biases and Adam moments.
+ * Each weight tensor gets its own generator state, splitmix64 seeded with
+ * seed + index * 0x9E3779B97F4A7C15 (index = parameter position); each
+ * normal is Box-Muller's cosine branch over two 53-bit uniforms drawn from
+ * it, u1 in (0,1], u2 in [0,1): z = sqrt(-2 ln u1) cos(2 pi u2), redrawn
+ * while |z| > 2; w = z * sqrt(2 / fan_in) / 0.87962566103423978 (the std of
+ * a unit normal truncated at 2), fan_in = Cin*k*k for conv weights and
+ * Cout*2*2 for transposed ones (Keras's and PyTorch's convention). Values
+ * are made on the host and uploaded, so every backend starts identical. */
+enum cu_status cu_unet_init_he(struct cu_unet *net, uint64_t seed, struct cu_err *err);
+
+/* Forward pass on x (n, input_channels, S, S), 1 <= n <= batch_cap. x is
+ * borrowed until the next cu_unet_backward. *logits (n,1,S,S) belongs to
+ * the net; its sigmoid is the mask probability (cu_unet_predict). */
+enum cu_status cu_unet_forward(struct cu_unet *net, const struct cu_tensor *x, struct cu_tensor **logits,
+                               struct cu_err *err);
+/* Loss and Dice of the last forward against target t (n,1,S,S) into the
+ * net's scalars tensor (1,1,1,2) = [loss, dice], left on the device;
+ * *scalars (may be NULL) receives it. */
+enum cu_status cu_unet_loss(struct cu_unet *net, const struct cu_tensor *t, enum cu_loss kind,
+                            struct cu_tensor **scalars, struct cu_err *err);
+/* Gradients of the loss of the last forward w.r.t. every parameter: zeroes
+ * them, then back-propagates (ReLU masks, skip gradients summed). */
+enum cu_status cu_unet_backward(struct cu_unet *net, const struct cu_tensor *t, enum cu_loss kind,
+                                struct cu_err *err);
+/* One Adam update of every parameter from its gradient; step is 1-based. */
+enum cu_status cu_unet_adam_step(struct cu_unet *net, const struct cu_adam *hp, long step,
+                                 struct cu_err *err);
+/* Forward and loss only (validation); downloads [loss, dice] into out. */
+enum cu_status cu_unet_eval_step(struct cu_unet *net, const struct cu_tensor *x, const struct cu_tensor *t,
+                                 enum cu_loss kind, float out[2], struct cu_err *err);
+/* Inference: forward, then the sigmoid in place of the logits; *prob
+ * (n,1,S,S) belongs to the net (valid until the next forward). A backward
+ * after it is meaningless: the logits are gone. */
+enum cu_status cu_unet_predict(struct cu_unet *net, const struct cu_tensor *x, struct cu_tensor **prob,
+                               struct cu_err *err);
+/* Forward, loss, backward, Adam; downloads [loss, dice] into out (may be
+ * NULL: then nothing is downloaded). */
+enum cu_status cu_unet_train_step(struct cu_unet *net, const struct cu_tensor *x, const struct cu_tensor *t,
+                                  enum cu_loss kind, const struct cu_adam *hp, long step, float out[2],
+                                  struct cu_err *err);
+
+#endif

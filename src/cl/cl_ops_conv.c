@@ -1,0 +1,278 @@
+/* cl_ops_conv.c: the k x k 'same' convolution of the cl backend (stride 1,
+ * odd k, NCHW), forward and backward, as im2col (cl/conv.cl) + GEMM
+ * (cl_gemm.c) per image (docs/cl-ops.md):
+ *   forward   y_n = W col(x_n)            W: (Cout x K), K = Cin*k*k
+ *             then y = act(y + b)          (cu_conv_bias_act, whole batch)
+ *   backward  db += row sums of dy         (cu_conv_bias_grad)
+ *             dW += dy_n col(x_n)^T        (GEMM, beta = 1)
+ *             dx_n += col2im(W^T dy_n)     (GEMM into the scratch, then a
+ *                                            gather that adds into dx)
+ * For k = 1, col(x_n) is x_n itself: no im2col, dx += W^T dy_n directly.
+ * On CPU devices (the panel GEMM) with W % 16 == 0, forward is an implicit
+ * GEMM with no im2col matrix and the bias+ReLU fused (conv.cl), and so is
+ * dx: the same convolution applied to dy with the weights transposed and
+ * flipped, adding into dx (no dcol, no col2im).
+ * The im2col matrix (then the GEMM's workspace, cu_cl_gemm_ws, and the
+ * flipped weights) lives in the backend's scratch buffer, one band of
+ * output rows at a time, the band as tall as CLUNET_CL_COL_BYTES (default
+ * 256 MiB, at most the device's max allocation) allows: large images never
+ * need one huge buffer, and the scratch, once grown, is reused. Not here:
+ * the ReLU backward (act.cl), batching the GEMMs over images. */
+#include "cl_ops.h"
+
+#include <stdlib.h>
+
+#define COL_BYTES_DEFAULT ((size_t)256 << 20)
+
+struct conv_dims {
+    int n, cin, h, w, cout, k, kk; /* kk = Cin*k*k, the GEMM depth */
+    int hw;
+    int rows; /* output rows per im2col band */
+    size_t ws; /* GEMM workspace: floats from here on in the scratch (after the band) */
+    size_t wt; /* flipped weights (implicit data gradient): from here on, after the workspace */
+};
+
+static size_t col_limit(const struct cu_cl_backend *cb)
+{
+    size_t lim = COL_BYTES_DEFAULT;
+    const char *env = getenv("CLUNET_CL_COL_BYTES");
+    if (env && *env) {
+        char *end;
+        unsigned long long v = strtoull(env, &end, 10);
+        if (*end == '\0' && v > 0)
+            lim = (size_t)v;
+    }
+    if (cb->caps.max_alloc && lim > cb->caps.max_alloc)
+        lim = (size_t)cb->caps.max_alloc;
+    return lim;
+}
+
+/* Whether the data gradient of a k > 1 convolution runs as an implicit
+ * GEMM (cu_conv_fwd_implicit on dy, CPU devices, W % 16 == 0). */
+static bool implicit(const struct cu_cl_backend *cb, const struct cu_tensor *x, const struct cu_tensor *w)
+{
+    return cu_cl_gemm_panels(cb) && x->w % 16 == 0 && w->h > 1;
+}
+
+/* The most GEMM workspace any product of this layer needs, nc columns per
+ * band (the same arguments as the calls below). */
+static size_t gemm_ws(const struct cu_cl_backend *cb, const struct conv_dims *d, int nc)
+{
+    size_t ws[3];
+    if (d->k == 1) {
+        ws[0] = cu_cl_gemm_ws(cb, false, false, d->cout, d->hw, d->cin, d->cin, d->hw); /* y = W x */
+        ws[1] = cu_cl_gemm_ws(cb, false, true, d->cout, d->cin, d->hw, d->hw, d->hw);   /* dW += dy x^T */
+        ws[2] = cu_cl_gemm_ws(cb, true, false, d->cin, d->hw, d->cout, d->cin, d->hw);  /* dx += W^T dy */
+    } else {
+        ws[0] = cu_cl_gemm_panels(cb) ? 0 : cu_cl_gemm_ws(cb, false, false, d->cout, nc, d->kk, d->kk, nc);
+        ws[1] = cu_cl_gemm_ws(cb, false, true, d->cout, d->kk, nc, d->hw, nc); /* dW += dy col^T */
+        ws[2] = cu_cl_gemm_ws(cb, true, false, d->kk, nc, d->cout, d->kk, d->hw); /* dcol = W^T dy */
+    }
+    size_t m = ws[0] > ws[1] ? ws[0] : ws[1];
+    return m > ws[2] ? m : ws[2];
+}
+
+/* Sizes, band height and the scratch they need; fails when even one row of
+ * the im2col matrix exceeds what the device can allocate. */
+static enum cu_status conv_dims(struct cu_cl_backend *cb, const struct cu_tensor *x, const struct cu_tensor *w,
+                                const char *op, struct conv_dims *d, cl_mem *col, struct cu_err *err)
+{
+    *d = (struct conv_dims){.n = x->n, .cin = x->c, .h = x->h, .w = x->w, .cout = w->n, .k = w->h};
+    d->kk = d->cin * d->k * d->k;
+    d->hw = d->h * d->w;
+    d->rows = d->h;
+    enum cu_status st = cu_cl_ops_fits(cb, cu_tensor_numel(x), x->name, err);
+    if (!st)
+        st = cu_cl_ops_fits(cb, (size_t)d->n * d->cout * d->hw, op, err);
+    if (st)
+        return st;
+    if (d->k == 1) { /* no im2col; only the GEMM's workspace, if it needs one */
+        size_t ws = gemm_ws(cb, d, d->hw);
+        d->ws = 0;
+        st = cu_cl_ops_fits(cb, ws, op, err);
+        return st || !ws ? st : cu_cl_scratch(cb, ws * sizeof(float), col, err);
+    }
+    size_t row_bytes = (size_t)d->kk * (size_t)d->w * sizeof(float), lim = col_limit(cb);
+    if (row_bytes > lim)
+        return cu_fail(err, CU_EDEVICE,
+                       "%s: %s of %s: one im2col row needs %zu bytes, over the %zu allowed (the device's largest "
+                       "buffer, or CLUNET_CL_COL_BYTES); use a smaller -s",
+                       cb->caps.name, op, x->name, row_bytes, lim);
+    if ((size_t)d->rows * row_bytes > lim)
+        d->rows = (int)(lim / row_bytes);
+    d->ws = ((size_t)d->rows * d->w + 15) / 16 * 16 * d->kk; /* room for the panel layout too */
+    d->wt = d->ws + gemm_ws(cb, d, d->rows * d->w);
+    size_t total = d->wt + (implicit(cb, x, w) ? (size_t)d->cout * d->kk : 0);
+    st = cu_cl_ops_fits(cb, total, op, err);
+    return st ? st : cu_cl_scratch(cb, total * sizeof(float), col, err);
+}
+
+/* The im2col matrix of image img, output rows [r0, r0+rb), into col; panel:
+ * in the panel GEMM's layout (for cu_cl_gemm_packed). */
+static enum cu_status im2col(struct cu_cl_backend *cb, const struct conv_dims *d, cl_mem col, cl_mem x, int img,
+                             int r0, int rb, bool panel, struct cu_err *err)
+{
+    const int xo = img * d->cin * d->hw;
+    return CU_CL_RUN(cb, panel ? "cu_conv_im2col_panel" : "cu_conv_im2col", (size_t)rb * d->kk, CU_CL_WG, err,
+                     CU_KARG(col), CU_KARG(x), CU_KARG(xo), CU_KARG(d->cin), CU_KARG(d->h), CU_KARG(d->w),
+                     CU_KARG(d->k), CU_KARG(r0), CU_KARG(rb));
+}
+
+static enum cu_status col2im(struct cu_cl_backend *cb, const struct conv_dims *d, cl_mem dx, cl_mem col, int img,
+                             int r0, int rb, struct cu_err *err)
+{
+    const int xo = img * d->cin * d->hw, p = d->k / 2;
+    const int y0 = r0 - p > 0 ? r0 - p : 0, y1 = r0 + rb + p < d->h ? r0 + rb + p : d->h;
+    const size_t runs = (size_t)(d->w + 15) / 16 * (size_t)(y1 - y0) * (size_t)d->cin;
+    return CU_CL_RUN(cb, "cu_conv_col2im", runs, CU_CL_WG, err, CU_KARG(dx), CU_KARG(xo), CU_KARG(col),
+                     CU_KARG(d->cin), CU_KARG(d->h), CU_KARG(d->w), CU_KARG(d->k), CU_KARG(r0), CU_KARG(rb));
+}
+
+/* The implicit GEMM of conv.cl (CPU devices, W % 16 == 0): no im2col
+ * matrix, bias and activation fused; one launch per image. */
+static enum cu_status fwd_implicit(struct cu_cl_backend *cb, struct cu_tensor *y, const struct cu_tensor *x,
+                                   const struct cu_tensor *w, const struct cu_tensor *b, enum cu_act act,
+                                   struct cu_err *err)
+{
+    enum cu_status st = cu_cl_ops_fits(cb, cu_tensor_numel(x), x->name, err);
+    if (!st)
+        st = cu_cl_ops_fits(cb, cu_tensor_numel(y), y->name, err);
+    cl_mem my = cu_cl_mem(y), mx = cu_cl_mem(x), mw = cu_cl_mem(w), mb = cu_cl_mem(b);
+    const int relu = act == CU_ACT_RELU, mode = 0, wo = 0;
+    const size_t tiles = (size_t)(w->n + 7) / 8 * (size_t)(x->w / 16) * (size_t)x->h;
+    for (int i = 0; !st && i < x->n; i++) {
+        const int yo = i * y->c * y->h * y->w, xo = i * x->c * x->h * x->w;
+        st = CU_CL_RUN(cb, "cu_conv_fwd_implicit", tiles, CU_CL_WG_TILE, err, CU_KARG(my), CU_KARG(yo), CU_KARG(mx),
+                       CU_KARG(xo), CU_KARG(mw), CU_KARG(wo), CU_KARG(mb), CU_KARG(x->c), CU_KARG(x->h),
+                       CU_KARG(x->w), CU_KARG(w->n), CU_KARG(w->h), CU_KARG(relu), CU_KARG(mode));
+    }
+    return st;
+}
+
+/* dx += the data gradient of every image as a forward convolution of dy
+ * with the flipped, transposed weights (written into the scratch at wt). */
+static enum cu_status bwd_data_implicit(struct cu_cl_backend *cb, const struct conv_dims *d, cl_mem scratch,
+                                        cl_mem dx, cl_mem dy, cl_mem w, struct cu_err *err)
+{
+    const int wto = (int)d->wt, relu = 0, mode = 1;
+    enum cu_status st = CU_CL_RUN(cb, "cu_conv_flip", (size_t)d->cout * d->kk, CU_CL_WG, err, CU_KARG(scratch),
+                                  CU_KARG(wto), CU_KARG(w), CU_KARG(d->cout), CU_KARG(d->cin), CU_KARG(d->k));
+    const size_t tiles = (size_t)(d->cin + 7) / 8 * (size_t)(d->w / 16) * (size_t)d->h;
+    for (int i = 0; !st && i < d->n; i++) {
+        const int xo = i * d->cin * d->hw, yo = i * d->cout * d->hw;
+        st = CU_CL_RUN(cb, "cu_conv_fwd_implicit", tiles, CU_CL_WG_TILE, err, CU_KARG(dx), CU_KARG(xo), CU_KARG(dy),
+                       CU_KARG(yo), CU_KARG(scratch), CU_KARG(wto), CU_KARG(dy), CU_KARG(d->cout), CU_KARG(d->h),
+                       CU_KARG(d->w), CU_KARG(d->cin), CU_KARG(d->k), CU_KARG(relu), CU_KARG(mode));
+    }
+    return st;
+}
+
+enum cu_status cu_cl_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,
+                              const struct cu_tensor *w, const struct cu_tensor *b, enum cu_act act,
+                              struct cu_err *err)
+{
+    struct cu_cl_backend *cb = cu_cl(be);
+    if (cu_cl_gemm_panels(cb) && x->w % 16 == 0) /* k = 1 too: no GEMM packing */
+        return fwd_implicit(cb, y, x, w, b, act, err);
+    struct conv_dims d;
+    cl_mem col = NULL, mx = cu_cl_mem(x), mw = cu_cl_mem(w), my = cu_cl_mem(y), mb = cu_cl_mem(b);
+    enum cu_status st = conv_dims(cb, x, w, "conv forward", &d, &col, err);
+    for (int i = 0; !st && i < d.n; i++) {
+        const size_t yo = (size_t)i * d.cout * d.hw;
+        if (d.k == 1) {
+            st = cu_cl_gemm(cb, false, false, d.cout, d.hw, d.cin, 1.0f, mw, 0, d.cin, mx,
+                            (size_t)i * d.cin * d.hw, d.hw, 0.0f, my, yo, d.hw, col, d.ws, y->name, err);
+            continue;
+        }
+        for (int r0 = 0; !st && r0 < d.h; r0 += d.rows) {
+            const int rb = d.rows < d.h - r0 ? d.rows : d.h - r0;
+            if (cu_cl_gemm_panels(cb)) {
+                st = im2col(cb, &d, col, mx, i, r0, rb, true, err);
+                if (!st)
+                    st = cu_cl_gemm_packed(cb, d.cout, rb * d.w, d.kk, 1.0f, mw, 0, d.kk, col, 0, 0.0f, my,
+                                           yo + (size_t)r0 * d.w, d.hw, y->name, err);
+                continue;
+            }
+            st = im2col(cb, &d, col, mx, i, r0, rb, false, err);
+            if (!st)
+                st = cu_cl_gemm(cb, false, false, d.cout, rb * d.w, d.kk, 1.0f, mw, 0, d.kk, col, 0, rb * d.w,
+                                0.0f, my, yo + (size_t)r0 * d.w, d.hw, col, d.ws, y->name, err);
+        }
+    }
+    if (st)
+        return st;
+    const int relu = act == CU_ACT_RELU;
+    const size_t runs = (size_t)(d.hw + 15) / 16 * (size_t)d.cout * (size_t)d.n;
+    return CU_CL_RUN(cb, "cu_conv_bias_act", runs, CU_CL_WG, err, CU_KARG(my), CU_KARG(mb), CU_KARG(d.cout),
+                     CU_KARG(d.hw), CU_KARG(relu), CU_KARG(d.n));
+}
+
+/* dW += dy_i x_i^T and dx_i += W^T dy_i for a 1x1 convolution. */
+static enum cu_status bwd_1x1(struct cu_cl_backend *cb, const struct conv_dims *d, int i, cl_mem ws, cl_mem dx,
+                              cl_mem dw, cl_mem dy, cl_mem x, cl_mem w, const char *what, struct cu_err *err)
+{
+    const size_t xo = (size_t)i * d->cin * d->hw, yo = (size_t)i * d->cout * d->hw;
+    enum cu_status st = CU_OK;
+    if (dw)
+        st = cu_cl_gemm(cb, false, true, d->cout, d->cin, d->hw, 1.0f, dy, yo, d->hw, x, xo, d->hw, 1.0f, dw, 0,
+                        d->cin, ws, d->ws, what, err);
+    if (!st && dx)
+        st = cu_cl_gemm(cb, true, false, d->cin, d->hw, d->cout, 1.0f, w, 0, d->cin, dy, yo, d->hw, 1.0f, dx, xo,
+                        d->hw, ws, d->ws, what, err);
+    return st;
+}
+
+/* The same for one band of output rows of a k x k convolution: col holds
+ * im2col(x_i) for dW, then W^T dy_i for col2im (the queue is in order). */
+static enum cu_status bwd_band(struct cu_cl_backend *cb, const struct conv_dims *d, int i, int r0, int rb,
+                               cl_mem col, cl_mem dx, cl_mem dw, cl_mem dy, cl_mem x, cl_mem w, const char *what,
+                               struct cu_err *err)
+{
+    const size_t yo = (size_t)i * d->cout * d->hw + (size_t)r0 * d->w;
+    const int nc = rb * d->w;
+    enum cu_status st = CU_OK;
+    if (dw) {
+        st = im2col(cb, d, col, x, i, r0, rb, false, err);
+        if (!st)
+            st = cu_cl_gemm(cb, false, true, d->cout, d->kk, nc, 1.0f, dy, yo, d->hw, col, 0, nc, 1.0f, dw, 0,
+                            d->kk, col, d->ws, what, err);
+    }
+    if (!st && dx) {
+        st = cu_cl_gemm(cb, true, false, d->kk, nc, d->cout, 1.0f, w, 0, d->kk, dy, yo, d->hw, 0.0f, col, 0, nc,
+                        col, d->ws, what, err);
+        if (!st)
+            st = col2im(cb, d, dx, col, i, r0, rb, err);
+    }
+    return st;
+}
+
+enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dw,
+                              struct cu_tensor *db, const struct cu_tensor *dy, const struct cu_tensor *x,
+                              const struct cu_tensor *w, struct cu_err *err)
+{
+    struct cu_cl_backend *cb = cu_cl(be);
+    struct conv_dims d;
+    cl_mem col = NULL;
+    enum cu_status st = conv_dims(cb, x, w, "conv backward", &d, &col, err);
+    if (!st && db)
+        st = cu_cl_ops_bias_grad(cb, cu_cl_mem(db), cu_cl_mem(dy), d.n, d.cout, d.hw, err);
+    if (st || (!dx && !dw))
+        return st;
+    cl_mem mdx = dx ? cu_cl_mem(dx) : NULL, mdw = dw ? cu_cl_mem(dw) : NULL;
+    if (mdx && implicit(cb, x, w)) { /* dx without col2im; the bands below only do dW */
+        st = bwd_data_implicit(cb, &d, col, mdx, cu_cl_mem(dy), cu_cl_mem(w), err);
+        mdx = NULL;
+    }
+    for (int i = 0; !st && (mdx || mdw) && i < d.n; i++) {
+        if (d.k == 1) {
+            st = bwd_1x1(cb, &d, i, col, mdx, mdw, cu_cl_mem(dy), cu_cl_mem(x), cu_cl_mem(w), w->name, err);
+            continue;
+        }
+        for (int r0 = 0; !st && r0 < d.h; r0 += d.rows) {
+            const int rb = d.rows < d.h - r0 ? d.rows : d.h - r0;
+            st = bwd_band(cb, &d, i, r0, rb, col, mdx, mdw, cu_cl_mem(dy), cu_cl_mem(x), cu_cl_mem(w), w->name,
+                          err);
+        }
+    }
+    return st;
+}

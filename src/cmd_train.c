@@ -1,0 +1,278 @@
+/* cmd_train.c: `clunet train`: flags, --help, the SIGINT handler, and the
+ * call to clunet_train (train.h). Exit codes: 0 done, 1 usage, 2 bad data
+ * or a NaN/Inf loss, 3 device trouble or out of memory, 4 cannot write the
+ * run folder, 130 interrupted (checkpoint written). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clunet/cli.h"
+#include "clunet/train.h"
+#include "clunet/unet.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: clunet train --data DIR --out RUN_DIR [options]\n"
+            "       clunet train --resume RUN_DIR [-e EPOCHS] [--lr LR] [--device SPEC]\n"
+            "\n"
+            "Trains the U-Net of the DSB2018 script (Adam, He-normal initialisation) on a folder of\n"
+            "images and masks, and writes a run folder:\n"
+            "  model.safetensors       final weights; self-describing (predict needs no -s/-c)\n"
+            "  best.safetensors        weights of the epoch with the lowest validation loss\n"
+            "  checkpoint.safetensors  weights, Adam state, epoch, RNG state, configuration\n"
+            "                          (written after every epoch and on Ctrl-C)\n"
+            "  history.csv             epoch,train_loss,train_dice,val_loss,val_dice,seconds,images_per_second\n"
+            "  history.svg             loss and Dice curves (open it in a browser)\n"
+            "  train.log               configuration, device, one line per epoch\n"
+            "\n"
+            "data:\n"
+            "  --data DIR          DSB2018 layout (DIR/<id>/images/<id>.png, DIR/<id>/masks/*.png),\n"
+            "                      or DIR/images/ + DIR/masks/ with matching names. No data yet?\n"
+            "                      `clunet synth --out DIR` writes a synthetic set in that layout.\n"
+            "  --val-split F       fraction held out for validation (default 0.1: the last 10%% of\n"
+            "                      the ids in sorted order, as Keras's validation_split)\n"
+            "  --split-seed N      shuffle the ids with seed N before splitting (default: no shuffle)\n"
+            "  --augment           random flips and 90-degree rotations of training images (default off)\n"
+            "\n"
+            "model and training:\n"
+            "  -s N                image size, a multiple of 16: 64, 128, 256, ... (default 128)\n"
+            "  -c R                channel rate: widths 32R, 64R, ... 512R; 0.5, 1, 2 (default 0.5)\n"
+            "  -e N                epochs in all (default 25)\n"
+            "  --batch N           mini-batch size; the last partial batch is kept (default 16)\n"
+            "  --lr LR             Adam learning rate (default 0.001; beta 0.9/0.999, eps 1e-7)\n"
+            "  --loss L            bce | dice | bce+dice (default bce)\n"
+            "  --upsample U        bilinear | transposed (default bilinear, as the original)\n"
+            "  --seed N            seed of the weights, shuffles and augmentation (default 42)\n"
+            "\n"
+            "run folder:\n"
+            "  --out RUN_DIR       the run folder to create; an existing one is refused\n"
+            "  --force             overwrite the run files of an existing RUN_DIR (others are kept)\n"
+            "  --resume RUN_DIR    continue from RUN_DIR/checkpoint.safetensors with the run's own\n"
+            "                      configuration up to -e epochs in all (default: the run's own -e);\n"
+            "                      only -e, --lr, --data (moved data), --device, -q, -v may be given\n"
+            "\n"
+            "device and output:\n"
+            "  --device SPEC       ref, an OpenCL id (0:1), a name substring, gpu/cpu/accelerator\n"
+            "                      (default: CLUNET_DEVICE, else the first GPU, else the first OpenCL\n"
+            "                      device, else ref)\n"
+            "  -q                  quiet: print only errors\n"
+            "  -v                  verbose: add per-phase timings to each epoch line\n"
+            "  -h, --help          this help\n"
+            "\n"
+            "On a terminal each epoch shows a one-line progress bar (batch k/n, running loss and Dice,\n"
+            "images/s, ETA); otherwise one plain line per epoch. Ctrl-C finishes the current batch,\n"
+            "writes the checkpoint and exits with 130; resume with --resume RUN_DIR.\n"
+            "\n"
+            "exit codes: 0 done, 1 usage, 2 bad data or a NaN/infinite loss (the last good checkpoint\n"
+            "is kept), 3 device error or out of device memory, 4 cannot write the run folder,\n"
+            "130 interrupted.\n");
+}
+
+struct parse {
+    struct cu_train_opts o;
+    const char *bad_on_resume; /* a flag resume does not take */
+    int i, argc;
+    char **argv;
+    struct cu_err *err;
+};
+
+/* The value of flag argv[i] ("--x V" or "--x=V"); NULL after a failure. */
+static const char *value(struct parse *p, const char *flag)
+{
+    const char *a = p->argv[p->i];
+    size_t n = strlen(flag);
+    if (a[n] == '=')
+        return a + n + 1;
+    if (p->i + 1 >= p->argc) {
+        cu_fail(p->err, CU_EUSAGE, "train: %s needs a value (see clunet train --help)", flag);
+        return NULL;
+    }
+    return p->argv[++p->i];
+}
+
+static int is_flag(const char *arg, const char *flag)
+{
+    size_t n = strlen(flag);
+    return !strncmp(arg, flag, n) && (arg[n] == '\0' || arg[n] == '=');
+}
+
+static int to_long(struct parse *p, const char *flag, const char *s, long long lo, long long hi, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi) {
+        cu_fail(p->err, CU_EUSAGE, "train: %s %s: expected an integer in %lld..%lld", flag, s, lo, hi);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static int to_double(struct parse *p, const char *flag, const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno) {
+        cu_fail(p->err, CU_EUSAGE, "train: %s %s: expected a number", flag, s);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+/* One flag at argv[i]; returns 0 on failure (err set), 2 for --help. */
+static int parse_one(struct parse *p)
+{
+    struct cu_train_config *c = &p->o.cfg;
+    const char *a = p->argv[p->i], *v;
+    long long n;
+    if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+        return 2;
+    if (!strcmp(a, "-q")) {
+        p->o.verbosity = 0;
+        return 1;
+    }
+    if (!strcmp(a, "-v")) {
+        p->o.verbosity = 2;
+        return 1;
+    }
+    if (!strcmp(a, "--augment")) {
+        c->augment = 1;
+        p->bad_on_resume = a;
+        return 1;
+    }
+    if (!strcmp(a, "--force")) {
+        p->o.force = 1;
+        return 1;
+    }
+#define FLAG(name) (is_flag(a, name) && (v = value(p, name)) != NULL)
+    if (FLAG("-e")) {
+        p->o.epochs_set = 1;
+        return to_long(p, "-e", v, 1, 1000000, &n) && ((c->epochs = (int)n), 1);
+    }
+    if (FLAG("--lr")) {
+        p->o.lr_set = 1;
+        return to_double(p, "--lr", v, &c->lr);
+    }
+    if (FLAG("--data")) {
+        p->o.data_override = v;
+        snprintf(c->data_dir, sizeof c->data_dir, "%s", v);
+        return 1;
+    }
+    if (FLAG("--device")) {
+        p->o.device = v;
+        return 1;
+    }
+    if (FLAG("--out")) {
+        p->o.out_dir = v;
+        return 1;
+    }
+    if (FLAG("--resume")) {
+        p->o.resume_dir = v;
+        return 1;
+    }
+    if (p->err->status)
+        return 0;
+    /* The rest fix the run's configuration: not accepted with --resume. */
+    p->bad_on_resume = a;
+    if (FLAG("-s"))
+        return to_long(p, "-s", v, 16, 16384, &n) && ((c->image_size = (int)n), 1);
+    if (FLAG("-c"))
+        return to_double(p, "-c", v, &c->channel_rate);
+    if (FLAG("--batch"))
+        return to_long(p, "--batch", v, 1, 65536, &n) && ((c->batch = (int)n), 1);
+    if (FLAG("--val-split"))
+        return to_double(p, "--val-split", v, &c->val_split);
+    if (FLAG("--split-seed"))
+        return to_long(p, "--split-seed", v, 0, 0x7fffffffffffffffLL, &n) && ((c->split_seed = n), 1);
+    if (FLAG("--seed"))
+        return to_long(p, "--seed", v, 0, 0x7fffffffffffffffLL, &n) && ((c->seed = (uint64_t)n), 1);
+    if (FLAG("--loss")) {
+        int l = cu_loss_parse(v);
+        if (l < 0)
+            return cu_fail(p->err, CU_EUSAGE, "train: --loss %s: expected bce, dice or bce+dice", v), 0;
+        c->loss = (enum cu_loss)l;
+        return 1;
+    }
+    if (FLAG("--upsample")) {
+        int u = cu_upsample_parse(v);
+        if (u < 0)
+            return cu_fail(p->err, CU_EUSAGE, "train: --upsample %s: expected bilinear or transposed", v), 0;
+        c->upsample = u;
+        return 1;
+    }
+#undef FLAG
+    if (!p->err->status)
+        cu_fail(p->err, CU_EUSAGE, "train: unknown option %s (see clunet train --help)", a);
+    return 0;
+}
+
+int cu_cmd_train(int argc, char **argv)
+{
+    struct cu_err err = {0};
+    struct parse p = {.argc = argc, .argv = argv, .err = &err};
+    cu_train_config_default(&p.o.cfg);
+    p.o.verbosity = 1;
+    p.o.out = stdout;
+    const char *bad_on_resume = NULL;
+    for (p.i = 1; p.i < argc; p.i++) {
+        p.bad_on_resume = NULL;
+        int r = parse_one(&p);
+        if (r == 2) {
+            help(stdout);
+            return 0;
+        }
+        if (!r)
+            return cu_cli_report(&err);
+        if (p.bad_on_resume && !bad_on_resume)
+            bad_on_resume = p.bad_on_resume;
+    }
+    if (p.o.resume_dir && p.o.out_dir)
+        cu_fail(&err, CU_EUSAGE, "train: --resume continues the run in its own folder; drop --out");
+    else if (p.o.resume_dir && bad_on_resume)
+        cu_fail(&err, CU_EUSAGE,
+                "train: %s cannot change a resumed run (it keeps its own configuration; only -e, --lr, --data, "
+                "--device, -q, -v may be given)",
+                bad_on_resume);
+    if (!p.o.resume_dir && !p.o.data_override)
+        cu_fail(&err, CU_EUSAGE,
+                "train: no training data: give --data DIR, a folder in the DSB2018 layout "
+                "(DIR/<id>/images/<id>.png and DIR/<id>/masks/*.png) or DIR/images/ + DIR/masks/; "
+                "to start without a download, make a synthetic one with `clunet synth --out DIR`");
+    if (err.status)
+        return cu_cli_report(&err);
+    if (!p.o.resume_dir)
+        p.o.data_override = NULL;
+    p.o.tty = isatty(fileno(stdout));
+
+    /* Ctrl-C: finish the batch, write the checkpoint, exit 130; a second
+     * Ctrl-C (SA_RESETHAND) kills at once. */
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    p.o.stop = &stop_flag;
+
+    int interrupted = 0;
+    clunet_train(&p.o, &interrupted, &err);
+    sigaction(SIGINT, &old, NULL);
+    if (err.status)
+        return cu_cli_report(&err);
+    return interrupted ? CU_TRAIN_INTERRUPTED : 0;
+}

@@ -1,0 +1,538 @@
+/* unet.c: the U-Net of include/clunet/unet.h built from the ops of ops.h:
+ * its tensors, forward, loss, backward and Adam step. Initialisation lives
+ * in unet_init.c, model files in model_file.c. Nothing here touches host
+ * data except the two loss scalars in cu_unet_train_step.
+ *
+ * Levels k = 0..3 are the encoder/decoder levels at S>>k pixels with f[k]
+ * channels, level 4 the bottleneck. Gradient buffers: one per activation,
+ * except that the encoder's two convolutions of a level reuse the buffers
+ * of the decoder's two of the same shape: the skip's gradient (enc conv2)
+ * is first written by the concat split, after dec conv2's gradient was last
+ * read; enc conv1's gradient is written after dec conv1's was last read.
+ * Each gradient buffer is zeroed just before its first accumulation,
+ * because every backward op adds (+=). */
+#include "clunet/unet.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PARAMS 64
+#define MAX_TENSORS 96
+
+struct cu_unet {
+    struct cu_backend *be;
+    struct cu_unet_config cfg;
+    int cap, f[CU_UNET_LEVELS];
+    int np;
+    struct cu_unet_param params[MAX_PARAMS];
+    /* parameter index of each layer's weight; its bias is the next one */
+    int enc_conv[4][2], mid_conv[2], dec_conv[4][2], dec_up[4], head_conv, head_out;
+    /* activations (batch-sized) and their gradients */
+    struct cu_tensor *enc[4][2], *pool[4], *mid[2], *up[4], *cat[4], *dec[4][2], *head, *logits;
+    struct cu_tensor *g_enc[4][2], *g_pool[4], *g_mid[2], *g_up[4], *g_cat[4], *g_dec[4][2], *g_head,
+        *g_logits;
+    struct cu_tensor *scalars; /* (1,1,1,2): [loss, dice] */
+    /* every batch-sized tensor, for set_batch and free */
+    int nt;
+    struct cu_tensor *batched[MAX_TENSORS];
+    const struct cu_tensor *x; /* input of the last forward (borrowed) */
+};
+
+struct cu_unet_config cu_unet_config_default(void)
+{
+    return (struct cu_unet_config){128, 0.5, CU_UPSAMPLE_BILINEAR, 3};
+}
+
+const char *cu_upsample_name(enum cu_upsample u) { return u == CU_UPSAMPLE_TRANSPOSED ? "transposed" : "bilinear"; }
+
+int cu_upsample_parse(const char *s)
+{
+    if (s && strcmp(s, "bilinear") == 0)
+        return CU_UPSAMPLE_BILINEAR;
+    if (s && strcmp(s, "transposed") == 0)
+        return CU_UPSAMPLE_TRANSPOSED;
+    return -1;
+}
+
+void cu_unet_widths(double c, int f[CU_UNET_LEVELS])
+{
+    /* 32*2^k is exact, so this rounds once, as Python's int(64 * c). */
+    for (int k = 0; k < CU_UNET_LEVELS; k++) {
+        double v = (double)(32 << k) * c;
+        f[k] = isfinite(v) && v > 0 && v < 1e9 ? (int)v : 0;
+    }
+}
+
+enum cu_status cu_unet_config_check(const struct cu_unet_config *cfg, struct cu_err *err)
+{
+    int f[CU_UNET_LEVELS];
+    cu_unet_widths(cfg->channel_rate, f);
+    if (cfg->image_size < 16 || cfg->image_size % 16 || cfg->image_size > 16384)
+        return cu_fail(err, CU_EUSAGE, "image size %d must be a multiple of 16 between 16 and 16384",
+                       cfg->image_size);
+    if (f[0] < 1 || f[4] > 65536)
+        return cu_fail(err, CU_EUSAGE, "channel rate %g gives widths %d..%d; it must be between 1/32 and 64",
+                       cfg->channel_rate, f[0], f[4]);
+    if (cfg->upsample != CU_UPSAMPLE_BILINEAR && cfg->upsample != CU_UPSAMPLE_TRANSPOSED)
+        return cu_fail(err, CU_EUSAGE, "unknown up-sampling mode %d", (int)cfg->upsample);
+    if (cfg->input_channels < 1 || cfg->input_channels > 64)
+        return cu_fail(err, CU_EUSAGE, "input channels %d must be between 1 and 64", cfg->input_channels);
+    return CU_OK;
+}
+
+static long long conv_params(int cin, int cout, int k) { return (long long)cout * cin * k * k + cout; }
+
+/* Input channels of decoder conv1 at level k: skip f[k] + up-sampled. */
+static int dec_in(const int f[CU_UNET_LEVELS], enum cu_upsample u, int k)
+{
+    return f[k] + (u == CU_UPSAMPLE_TRANSPOSED ? f[k] : f[k + 1]);
+}
+
+long long cu_unet_param_count(const struct cu_unet_config *cfg)
+{
+    int f[CU_UNET_LEVELS];
+    cu_unet_widths(cfg->channel_rate, f);
+    long long n = 0;
+    int cin = cfg->input_channels;
+    for (int k = 0; k < 4; k++) {
+        n += conv_params(cin, f[k], 3) + conv_params(f[k], f[k], 3);
+        cin = f[k];
+    }
+    n += conv_params(f[3], f[4], 3) + conv_params(f[4], f[4], 3);
+    for (int k = 3; k >= 0; k--) {
+        if (cfg->upsample == CU_UPSAMPLE_TRANSPOSED)
+            n += (long long)f[k + 1] * f[k] * 4 + f[k];
+        n += conv_params(dec_in(f, cfg->upsample, k), f[k], 3) + conv_params(f[k], f[k], 3);
+    }
+    return n + conv_params(f[0], 2, 3) + conv_params(2, 1, 1);
+}
+
+static double conv_flops(int cin, int cout, int k, int s) { return 2.0 * cin * cout * k * k * (double)s * s; }
+
+double cu_unet_forward_flops(const struct cu_unet_config *cfg)
+{
+    int f[CU_UNET_LEVELS], S = cfg->image_size;
+    cu_unet_widths(cfg->channel_rate, f);
+    double n = 0;
+    int cin = cfg->input_channels;
+    for (int k = 0; k < 4; k++) {
+        n += conv_flops(cin, f[k], 3, S >> k) + conv_flops(f[k], f[k], 3, S >> k);
+        cin = f[k];
+    }
+    n += conv_flops(f[3], f[4], 3, S >> 4) + conv_flops(f[4], f[4], 3, S >> 4);
+    for (int k = 3; k >= 0; k--) {
+        if (cfg->upsample == CU_UPSAMPLE_TRANSPOSED)
+            n += conv_flops(f[k + 1], f[k], 2, S >> (k + 1));
+        n += conv_flops(dec_in(f, cfg->upsample, k), f[k], 3, S >> k) + conv_flops(f[k], f[k], 3, S >> k);
+    }
+    return n + conv_flops(f[0], 2, 3, S) + conv_flops(2, 1, 1, S);
+}
+
+/* ---- building ---- */
+
+static enum cu_status new_tensor(struct cu_unet *net, struct cu_shape s, const char *name,
+                                 struct cu_tensor **out, struct cu_err *err)
+{
+    return cu_tensor_new(net->be, s, name, out, err);
+}
+
+/* Adds "<layer>.weight" of shape ws and "<layer>.bias" of (bias_c,1,1,1);
+ * *idx receives the weight's index. */
+static enum cu_status add_layer(struct cu_unet *net, const char *layer, struct cu_shape ws, int bias_c, int *idx,
+                                struct cu_err *err)
+{
+    static const char *kind[2] = {"weight", "bias"};
+    if (net->np + 2 > MAX_PARAMS)
+        return cu_fail(err, CU_EUSAGE, "unet: too many parameters");
+    *idx = net->np;
+    for (int j = 0; j < 2; j++) {
+        struct cu_shape s = j == 0 ? ws : (struct cu_shape){bias_c, 1, 1, 1};
+        struct cu_unet_param *p = &net->params[net->np++];
+        char name[32], gname[48];
+        snprintf(name, sizeof name, "%.20s.%s", layer, kind[j]);
+        enum cu_status st = new_tensor(net, s, name, &p->w, err);
+        snprintf(gname, sizeof gname, "%s.grad", name);
+        if (!st)
+            st = new_tensor(net, s, gname, &p->g, err);
+        snprintf(gname, sizeof gname, "adam.m.%s", name);
+        if (!st)
+            st = new_tensor(net, s, gname, &p->m, err);
+        snprintf(gname, sizeof gname, "adam.v.%s", name);
+        if (!st)
+            st = new_tensor(net, s, gname, &p->v, err);
+        if (st)
+            return st;
+    }
+    return CU_OK;
+}
+
+static enum cu_status add_conv(struct cu_unet *net, const char *layer, int cin, int cout, int k, int *idx,
+                               struct cu_err *err)
+{
+    return add_layer(net, layer, (struct cu_shape){cout, cin, k, k}, cout, idx, err);
+}
+
+/* A batch-sized activation (c, s, s) and, when g is non-NULL, its gradient. */
+static enum cu_status add_act(struct cu_unet *net, const char *name, int c, int s, struct cu_tensor **a,
+                              struct cu_tensor **g, struct cu_err *err)
+{
+    if (net->nt + 2 > MAX_TENSORS)
+        return cu_fail(err, CU_EUSAGE, "unet: too many activations");
+    struct cu_shape sh = {net->cap, c, s, s};
+    enum cu_status st = new_tensor(net, sh, name, a, err);
+    if (st)
+        return st;
+    net->batched[net->nt++] = *a;
+    if (!g)
+        return CU_OK;
+    char gname[48];
+    snprintf(gname, sizeof gname, "d.%.40s", name);
+    st = new_tensor(net, sh, gname, g, err);
+    if (!st)
+        net->batched[net->nt++] = *g;
+    return st;
+}
+
+static enum cu_status build_params(struct cu_unet *net, struct cu_err *err)
+{
+    const int *f = net->f;
+    enum cu_upsample u = net->cfg.upsample;
+    char name[32];
+    enum cu_status st = CU_OK;
+    int cin = net->cfg.input_channels;
+    for (int k = 0; k < 4 && !st; k++) {
+        snprintf(name, sizeof name, "enc%d.conv1", k + 1);
+        st = add_conv(net, name, cin, f[k], 3, &net->enc_conv[k][0], err);
+        snprintf(name, sizeof name, "enc%d.conv2", k + 1);
+        if (!st)
+            st = add_conv(net, name, f[k], f[k], 3, &net->enc_conv[k][1], err);
+        cin = f[k];
+    }
+    if (!st)
+        st = add_conv(net, "mid.conv1", f[3], f[4], 3, &net->mid_conv[0], err);
+    if (!st)
+        st = add_conv(net, "mid.conv2", f[4], f[4], 3, &net->mid_conv[1], err);
+    for (int k = 3; k >= 0 && !st; k--) {
+        net->dec_up[k] = -1;
+        if (u == CU_UPSAMPLE_TRANSPOSED) {
+            snprintf(name, sizeof name, "dec%d.up", k + 1);
+            st = add_layer(net, name, (struct cu_shape){f[k + 1], f[k], 2, 2}, f[k], &net->dec_up[k], err);
+        }
+        snprintf(name, sizeof name, "dec%d.conv1", k + 1);
+        if (!st)
+            st = add_conv(net, name, dec_in(f, u, k), f[k], 3, &net->dec_conv[k][0], err);
+        snprintf(name, sizeof name, "dec%d.conv2", k + 1);
+        if (!st)
+            st = add_conv(net, name, f[k], f[k], 3, &net->dec_conv[k][1], err);
+    }
+    if (!st)
+        st = add_conv(net, "head.conv", f[0], 2, 3, &net->head_conv, err);
+    if (!st)
+        st = add_conv(net, "head.out", 2, 1, 1, &net->head_out, err);
+    return st;
+}
+
+static enum cu_status build_acts(struct cu_unet *net, struct cu_err *err)
+{
+    const int *f = net->f, S = net->cfg.image_size;
+    int upc[4];
+    char name[32];
+    enum cu_status st = CU_OK;
+    for (int k = 0; k < 4 && !st; k++) {
+        upc[k] = net->cfg.upsample == CU_UPSAMPLE_TRANSPOSED ? f[k] : f[k + 1];
+        snprintf(name, sizeof name, "enc%d.conv1", k + 1);
+        st = add_act(net, name, f[k], S >> k, &net->enc[k][0], NULL, err);
+        snprintf(name, sizeof name, "enc%d.conv2", k + 1);
+        if (!st)
+            st = add_act(net, name, f[k], S >> k, &net->enc[k][1], NULL, err);
+        snprintf(name, sizeof name, "enc%d.pool", k + 1);
+        if (!st)
+            st = add_act(net, name, f[k], S >> (k + 1), &net->pool[k], &net->g_pool[k], err);
+    }
+    for (int j = 0; j < 2 && !st; j++) {
+        snprintf(name, sizeof name, "mid.conv%d", j + 1);
+        st = add_act(net, name, f[4], S >> 4, &net->mid[j], &net->g_mid[j], err);
+    }
+    for (int k = 3; k >= 0 && !st; k--) {
+        snprintf(name, sizeof name, "dec%d.up", k + 1);
+        st = add_act(net, name, upc[k], S >> k, &net->up[k], &net->g_up[k], err);
+        snprintf(name, sizeof name, "dec%d.cat", k + 1);
+        if (!st)
+            st = add_act(net, name, f[k] + upc[k], S >> k, &net->cat[k], &net->g_cat[k], err);
+        for (int j = 0; j < 2 && !st; j++) {
+            snprintf(name, sizeof name, "dec%d.conv%d", k + 1, j + 1);
+            st = add_act(net, name, f[k], S >> k, &net->dec[k][j], &net->g_dec[k][j], err);
+        }
+        net->g_enc[k][0] = net->g_dec[k][0]; /* shared: see the file comment */
+        net->g_enc[k][1] = net->g_dec[k][1];
+    }
+    if (!st)
+        st = add_act(net, "head.conv", 2, S, &net->head, &net->g_head, err);
+    if (!st)
+        st = add_act(net, "logits", 1, S, &net->logits, &net->g_logits, err);
+    if (!st)
+        st = new_tensor(net, (struct cu_shape){1, 1, 1, 2}, "loss", &net->scalars, err);
+    return st;
+}
+
+enum cu_status cu_unet_new(struct cu_backend *be, const struct cu_unet_config *cfg, int batch_cap,
+                           struct cu_unet **out, struct cu_err *err)
+{
+    enum cu_status st = cu_unet_config_check(cfg, err);
+    if (st)
+        return st;
+    if (batch_cap < 1)
+        return cu_fail(err, CU_EUSAGE, "unet: batch capacity %d must be at least 1", batch_cap);
+    struct cu_unet *net = calloc(1, sizeof *net);
+    if (!net)
+        return cu_fail(err, CU_EDEVICE, "unet: out of host memory");
+    net->be = be;
+    net->cfg = *cfg;
+    net->cap = batch_cap;
+    cu_unet_widths(cfg->channel_rate, net->f);
+    st = build_params(net, err);
+    if (!st)
+        st = build_acts(net, err);
+    if (st) {
+        cu_unet_free(net);
+        return st;
+    }
+    *out = net;
+    return CU_OK;
+}
+
+void cu_unet_free(struct cu_unet *net)
+{
+    if (!net)
+        return;
+    for (int i = 0; i < net->np; i++) {
+        cu_tensor_free(net->params[i].w);
+        cu_tensor_free(net->params[i].g);
+        cu_tensor_free(net->params[i].m);
+        cu_tensor_free(net->params[i].v);
+    }
+    for (int i = 0; i < net->nt; i++)
+        cu_tensor_free(net->batched[i]);
+    cu_tensor_free(net->scalars);
+    free(net);
+}
+
+const struct cu_unet_config *cu_unet_config(const struct cu_unet *net) { return &net->cfg; }
+struct cu_backend *cu_unet_backend(const struct cu_unet *net) { return net->be; }
+int cu_unet_batch_cap(const struct cu_unet *net) { return net->cap; }
+int cu_unet_n_params(const struct cu_unet *net) { return net->np; }
+
+const struct cu_unet_param *cu_unet_param(const struct cu_unet *net, int i)
+{
+    return i >= 0 && i < net->np ? &net->params[i] : NULL;
+}
+
+const struct cu_unet_param *cu_unet_param_find(const struct cu_unet *net, const char *name)
+{
+    for (int i = 0; i < net->np; i++)
+        if (strcmp(net->params[i].w->name, name) == 0)
+            return &net->params[i];
+    return NULL;
+}
+
+long long cu_unet_param_total(const struct cu_unet *net)
+{
+    long long n = 0;
+    for (int i = 0; i < net->np; i++)
+        n += (long long)cu_tensor_numel(net->params[i].w);
+    return n;
+}
+
+/* ---- forward ---- */
+
+static struct cu_tensor *weight(struct cu_unet *net, int idx) { return net->params[idx].w; }
+static struct cu_tensor *bias(struct cu_unet *net, int idx) { return net->params[idx + 1].w; }
+
+static enum cu_status set_batch(struct cu_unet *net, int n, struct cu_err *err)
+{
+    if (net->logits->n == n)
+        return CU_OK;
+    for (int i = 0; i < net->nt; i++) {
+        enum cu_status st = cu_tensor_set_batch(net->batched[i], n, err);
+        if (st)
+            return st;
+    }
+    return CU_OK;
+}
+
+#define TRY(call)                                                                                                 \
+    do {                                                                                                          \
+        enum cu_status st_ = (call);                                                                              \
+        if (st_)                                                                                                  \
+            return st_;                                                                                           \
+    } while (0)
+
+static enum cu_status conv(struct cu_unet *net, struct cu_tensor *y, const struct cu_tensor *x, int layer,
+                           enum cu_act act, struct cu_err *err)
+{
+    return cu_conv_forward(net->be, y, x, weight(net, layer), bias(net, layer), act, err);
+}
+
+enum cu_status cu_unet_forward(struct cu_unet *net, const struct cu_tensor *x, struct cu_tensor **logits,
+                               struct cu_err *err)
+{
+    const int S = net->cfg.image_size;
+    if (x->c != net->cfg.input_channels || x->h != S || x->w != S || x->n < 1 || x->n > net->cap)
+        return cu_fail(err, CU_EUSAGE, "unet forward: input %s is %dx%dx%dx%d, expected Nx%dx%dx%d with N <= %d",
+                       x->name, x->n, x->c, x->h, x->w, net->cfg.input_channels, S, S, net->cap);
+    struct cu_backend *be = net->be;
+    TRY(set_batch(net, x->n, err));
+    net->x = x;
+    const struct cu_tensor *in = x;
+    for (int k = 0; k < 4; k++) {
+        TRY(conv(net, net->enc[k][0], in, net->enc_conv[k][0], CU_ACT_RELU, err));
+        TRY(conv(net, net->enc[k][1], net->enc[k][0], net->enc_conv[k][1], CU_ACT_RELU, err));
+        TRY(cu_maxpool_forward(be, net->pool[k], net->enc[k][1], err));
+        in = net->pool[k];
+    }
+    TRY(conv(net, net->mid[0], in, net->mid_conv[0], CU_ACT_RELU, err));
+    TRY(conv(net, net->mid[1], net->mid[0], net->mid_conv[1], CU_ACT_RELU, err));
+    in = net->mid[1];
+    for (int k = 3; k >= 0; k--) {
+        if (net->cfg.upsample == CU_UPSAMPLE_TRANSPOSED)
+            TRY(cu_tconv_forward(be, net->up[k], in, weight(net, net->dec_up[k]), bias(net, net->dec_up[k]), err));
+        else
+            TRY(cu_upsample_forward(be, net->up[k], in, err));
+        TRY(cu_concat_forward(be, net->cat[k], net->enc[k][1], net->up[k], err));
+        TRY(conv(net, net->dec[k][0], net->cat[k], net->dec_conv[k][0], CU_ACT_RELU, err));
+        TRY(conv(net, net->dec[k][1], net->dec[k][0], net->dec_conv[k][1], CU_ACT_RELU, err));
+        in = net->dec[k][1];
+    }
+    TRY(conv(net, net->head, in, net->head_conv, CU_ACT_RELU, err));
+    TRY(conv(net, net->logits, net->head, net->head_out, CU_ACT_NONE, err));
+    if (logits)
+        *logits = net->logits;
+    return CU_OK;
+}
+
+enum cu_status cu_unet_loss(struct cu_unet *net, const struct cu_tensor *t, enum cu_loss kind,
+                            struct cu_tensor **scalars, struct cu_err *err)
+{
+    if (!net->x)
+        return cu_fail(err, CU_EUSAGE, "unet loss: no forward pass yet");
+    TRY(cu_loss_forward(net->be, net->scalars, net->logits, t, kind, err));
+    if (scalars)
+        *scalars = net->scalars;
+    return CU_OK;
+}
+
+/* ---- backward ---- */
+
+/* Layer backward for y = act(conv(x)): dy (consumed: ReLU mask applied in
+ * place when relu) -> dx (+=, zeroed first here; NULL for none) and the
+ * layer's parameter gradients (+=). */
+static enum cu_status conv_back(struct cu_unet *net, struct cu_tensor *dx, struct cu_tensor *dy,
+                                const struct cu_tensor *x, const struct cu_tensor *y, int layer,
+                                struct cu_err *err)
+{
+    struct cu_backend *be = net->be;
+    if (y)
+        TRY(cu_relu_backward(be, dy, y, err));
+    if (dx)
+        TRY(cu_tensor_zero(dx, err));
+    return cu_conv_backward(be, dx, net->params[layer].g, net->params[layer + 1].g, dy, x, weight(net, layer), err);
+}
+
+static enum cu_status decoder_back(struct cu_unet *net, struct cu_err *err)
+{
+    struct cu_backend *be = net->be;
+    for (int k = 0; k < 4; k++) {
+        TRY(conv_back(net, net->g_dec[k][0], net->g_dec[k][1], net->dec[k][0], net->dec[k][1],
+                      net->dec_conv[k][1], err));
+        TRY(conv_back(net, net->g_cat[k], net->g_dec[k][0], net->cat[k], net->dec[k][0], net->dec_conv[k][0],
+                      err));
+        TRY(cu_tensor_zero(net->g_enc[k][1], err));
+        TRY(cu_tensor_zero(net->g_up[k], err));
+        TRY(cu_concat_backward(be, net->g_enc[k][1], net->g_up[k], net->g_cat[k], err));
+        struct cu_tensor *prev = k < 3 ? net->dec[k + 1][1] : net->mid[1];
+        struct cu_tensor *g_prev = k < 3 ? net->g_dec[k + 1][1] : net->g_mid[1];
+        TRY(cu_tensor_zero(g_prev, err));
+        if (net->cfg.upsample == CU_UPSAMPLE_TRANSPOSED) {
+            int u = net->dec_up[k];
+            TRY(cu_tconv_backward(be, g_prev, net->params[u].g, net->params[u + 1].g, net->g_up[k], prev,
+                                  weight(net, u), err));
+        } else {
+            TRY(cu_upsample_backward(be, g_prev, net->g_up[k], err));
+        }
+    }
+    return CU_OK;
+}
+
+static enum cu_status encoder_back(struct cu_unet *net, struct cu_err *err)
+{
+    struct cu_backend *be = net->be;
+    TRY(conv_back(net, net->g_mid[0], net->g_mid[1], net->mid[0], net->mid[1], net->mid_conv[1], err));
+    TRY(conv_back(net, net->g_pool[3], net->g_mid[0], net->pool[3], net->mid[0], net->mid_conv[0], err));
+    for (int k = 3; k >= 0; k--) {
+        /* the skip's gradient (from concat) plus pooling's */
+        TRY(cu_maxpool_backward(be, net->g_enc[k][1], net->g_pool[k], net->enc[k][1], err));
+        TRY(conv_back(net, net->g_enc[k][0], net->g_enc[k][1], net->enc[k][0], net->enc[k][1],
+                      net->enc_conv[k][1], err));
+        const struct cu_tensor *in = k > 0 ? net->pool[k - 1] : net->x;
+        TRY(conv_back(net, k > 0 ? net->g_pool[k - 1] : NULL, net->g_enc[k][0], in, net->enc[k][0],
+                      net->enc_conv[k][0], err));
+    }
+    return CU_OK;
+}
+
+enum cu_status cu_unet_backward(struct cu_unet *net, const struct cu_tensor *t, enum cu_loss kind,
+                                struct cu_err *err)
+{
+    if (!net->x)
+        return cu_fail(err, CU_EUSAGE, "unet backward: no forward pass to differentiate (none yet, or predict replaced the logits)");
+    for (int i = 0; i < net->np; i++)
+        TRY(cu_tensor_zero(net->params[i].g, err));
+    TRY(cu_tensor_zero(net->g_logits, err));
+    TRY(cu_loss_backward(net->be, net->g_logits, net->logits, t, kind, err));
+    TRY(conv_back(net, net->g_head, net->g_logits, net->head, NULL, net->head_out, err));
+    TRY(conv_back(net, net->g_dec[0][1], net->g_head, net->dec[0][1], net->head, net->head_conv, err));
+    TRY(decoder_back(net, err));
+    return encoder_back(net, err);
+}
+
+enum cu_status cu_unet_adam_step(struct cu_unet *net, const struct cu_adam *hp, long step, struct cu_err *err)
+{
+    for (int i = 0; i < net->np; i++) {
+        struct cu_unet_param *p = &net->params[i];
+        TRY(cu_adam_update(net->be, p->w, p->g, p->m, p->v, hp, step, err));
+    }
+    return CU_OK;
+}
+
+enum cu_status cu_unet_train_step(struct cu_unet *net, const struct cu_tensor *x, const struct cu_tensor *t,
+                                  enum cu_loss kind, const struct cu_adam *hp, long step, float out[2],
+                                  struct cu_err *err)
+{
+    struct cu_tensor *scalars = NULL;
+    TRY(cu_unet_forward(net, x, NULL, err));
+    TRY(cu_unet_loss(net, t, kind, &scalars, err));
+    TRY(cu_unet_backward(net, t, kind, err));
+    TRY(cu_unet_adam_step(net, hp, step, err));
+    return out ? cu_tensor_download(scalars, out, err) : CU_OK;
+}
+
+enum cu_status cu_unet_eval_step(struct cu_unet *net, const struct cu_tensor *x, const struct cu_tensor *t,
+                                 enum cu_loss kind, float out[2], struct cu_err *err)
+{
+    struct cu_tensor *scalars = NULL;
+    TRY(cu_unet_forward(net, x, NULL, err));
+    TRY(cu_unet_loss(net, t, kind, &scalars, err));
+    return cu_tensor_download(scalars, out, err);
+}
+
+enum cu_status cu_unet_predict(struct cu_unet *net, const struct cu_tensor *x, struct cu_tensor **prob,
+                               struct cu_err *err)
+{
+    TRY(cu_unet_forward(net, x, NULL, err));
+    TRY(cu_sigmoid_forward(net->be, net->logits, net->logits, err));
+    net->x = NULL; /* no backward from here */
+    *prob = net->logits;
+    return CU_OK;
+}

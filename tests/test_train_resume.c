@@ -1,0 +1,214 @@
+/* test_train_resume.c: exact resume and safe stops of `clunet train` on the
+ * ref backend (tiny set: 10 images, S=16, c=0.125, batch 4 with augment, so
+ * each epoch is 3 batches, the last one partial):
+ *  - 2 epochs == 1 epoch, stop, --resume up to 2: model and checkpoint
+ *    tensors (weights and Adam moments) bit-identical, same losses;
+ *  - the same with a stop after batch 1 of epoch 2 (mid-epoch checkpoint,
+ *    saved RNG state), through the library's stop_after_batches;
+ *  - a NaN loss (a real one: --lr 1e30) stops with exit 2, names the epoch
+ *    and batch, and leaves the last good checkpoint byte for byte;
+ *  - SIGINT during training: exit 130 with a checkpoint, which resumes;
+ *  - SIGKILL during training: the last completed epoch's checkpoint resumes.
+ * Bit-identical is the right bar on ref: the same ops in the same order on
+ * the same inputs give the same floats. argv[1]: the clunet binary. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clunet/train.h"
+#include "testutil.h"
+#include "train_fixture.h"
+
+static const char *exe;
+static char data[1000], logp[4096];
+
+#define FLAGS "-s", "16", "-c", "0.125", "--batch", "4", "--augment", "--seed", "7"
+
+static int run(char **argv) { return tf_run(argv, logp); }
+
+static void path_of(char *buf, size_t n, const char *dir, const char *name) { snprintf(buf, n, "%s/%s", dir, name); }
+
+static int same_file_tensors(const char *a, const char *b, const char *name)
+{
+    char pa[4200], pb[4200];
+    path_of(pa, sizeof pa, a, name);
+    path_of(pb, sizeof pb, b, name);
+    return tf_same_tensors(pa, pb);
+}
+
+/* history.csv without the timing columns (seconds, images/s). */
+static char *losses(const char *dir)
+{
+    char *csv = tf_read(dir, "history.csv", NULL);
+    if (!csv)
+        return NULL;
+    char *out = calloc(strlen(csv) + 1, 1);
+    for (char *line = strtok(csv, "\n"); line; line = strtok(NULL, "\n")) {
+        int commas = 0;
+        for (char *p = line; *p; p++)
+            if (*p == ',' && ++commas == 5)
+                *p = '\0';
+        strcat(out, line);
+        strcat(out, "\n");
+    }
+    free(csv);
+    return out;
+}
+
+static void check_same_run(const char *a, const char *b, const char *what)
+{
+    TU_CHECK(same_file_tensors(a, b, "model.safetensors"), "%s: model.safetensors weights bit-identical", what);
+    TU_CHECK(same_file_tensors(a, b, "checkpoint.safetensors"),
+             "%s: checkpoint weights and Adam moments bit-identical", what);
+    char *la = losses(a), *lb = losses(b);
+    TU_CHECK(la && lb && !strcmp(la, lb), "%s: history losses and Dice identical", what);
+    if (la && lb && strcmp(la, lb))
+        printf("     %s---\n%s", la, lb);
+    free(la);
+    free(lb);
+}
+
+static struct cu_train_opts lib_opts(const char *out, int epochs)
+{
+    struct cu_train_opts o;
+    memset(&o, 0, sizeof o);
+    cu_train_config_default(&o.cfg);
+    snprintf(o.cfg.data_dir, sizeof o.cfg.data_dir, "%s", data);
+    o.cfg.image_size = 16;
+    o.cfg.channel_rate = 0.125;
+    o.cfg.batch = 4;
+    o.cfg.augment = 1;
+    o.cfg.seed = 7;
+    o.cfg.epochs = epochs;
+    o.out_dir = out;
+    o.device = "ref";
+    o.verbosity = 0;
+    return o;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return fprintf(stderr, "usage: test_train_resume CLUNET\n"), 1;
+    exe = argv[1];
+    char *tmp = tf_tmpdir("train-resume");
+    char a[4096], b[4096], c[4096], d[4096];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    snprintf(logp, sizeof logp, "%s/log.txt", tmp);
+    snprintf(a, sizeof a, "%s/a", tmp);
+    snprintf(b, sizeof b, "%s/b", tmp);
+    snprintf(c, sizeof c, "%s/c", tmp);
+    snprintf(d, sizeof d, "%s/d", tmp);
+    TU_CHECK(tf_make_dataset(data, 10, 24, 20, 11) == 0, "tiny dataset written");
+
+    /* A: 2 epochs straight. B: 1 epoch, then resume to 2. */
+    char *ra[] = {(char *)exe, "--device", "ref", "train", FLAGS, "-e", "2", "--data", data, "--out", a, "-q", NULL};
+    TU_CHECK(run(ra) == 0, "2 epochs in one go");
+    char *rb[] = {(char *)exe, "--device", "ref", "train", FLAGS, "-e", "1", "--data", data, "--out", b, "-q", NULL};
+    TU_CHECK(run(rb) == 0, "1 epoch");
+    char *rb2[] = {(char *)exe, "--device", "ref", "train", "--resume", b, "-e", "2", "-q", NULL};
+    TU_CHECK(run(rb2) == 0, "--resume to 2 epochs");
+    check_same_run(a, b, "2 == 1 + resume 1");
+    char *rb3[] = {(char *)exe, "--device", "ref", "train", "--resume", b, "-e", "2", "-q", NULL};
+    TU_CHECK(run(rb3) == 1, "--resume of a finished run without a larger -e is a usage error");
+    char *rb4[] = {(char *)exe, "--device", "ref", "train", "--resume", b, "-e", "3", "-s", "32", NULL};
+    TU_CHECK(run(rb4) == 1, "--resume with -s (a configuration flag) is a usage error");
+
+    /* C: stop after 4 batches (epoch 2, batch 1), resume. */
+    struct cu_err err = {0};
+    struct cu_train_opts o = lib_opts(c, 2);
+    o.stop_after_batches = 4;
+    int interrupted = 0;
+    tu_ok(clunet_train(&o, &interrupted, &err), &err, "library run stopping after 4 batches");
+    TU_CHECK(interrupted == 1 && tf_exists(c, "checkpoint.safetensors") && !tf_exists(c, "model.safetensors"),
+             "stopped mid-epoch with a checkpoint and no final model");
+    o = lib_opts(NULL, 2);
+    o.resume_dir = c;
+    tu_ok(clunet_train(&o, &interrupted, &err), &err, "library resume of the mid-epoch checkpoint");
+    TU_CHECK(interrupted == 0, "the resumed run finished");
+    check_same_run(a, c, "2 == stop at epoch 2 batch 1 + resume");
+
+    /* NaN: a brand-new run with an absurd learning rate. */
+    char *rn[] = {(char *)exe, "--device", "ref", "train", FLAGS, "-e", "2", "--lr", "1e30", "--data", data,
+                  "--out", d, "-q", NULL};
+    int rc = run(rn);
+    char *msg = tf_read(tmp, "log.txt", NULL);
+    TU_CHECK(rc == 2 && msg && strstr(msg, "NaN") && strstr(msg, "epoch 1") && strstr(msg, "batch"),
+             "--lr 1e30: NaN loss, exit 2 naming epoch and batch (got %d: %s)", rc, msg ? msg : "");
+    free(msg);
+    /* NaN after a good epoch: the checkpoint of B stays as it was. */
+    long n1 = 0, n2 = 0;
+    char *before = tf_read(b, "checkpoint.safetensors", &n1);
+    char *rn2[] = {(char *)exe, "--device", "ref", "train", "--resume", b, "-e", "3", "--lr", "1e30", "-q", NULL};
+    rc = run(rn2);
+    char *after = tf_read(b, "checkpoint.safetensors", &n2);
+    msg = tf_read(tmp, "log.txt", NULL);
+    TU_CHECK(rc == 2 && before && after && n1 == n2 && !memcmp(before, after, (size_t)n1) && msg &&
+                 strstr(msg, "epoch 3") && strstr(msg, "checkpoint (epoch 2) is kept"),
+             "NaN in epoch 3: exit 2, epoch 2's checkpoint kept byte for byte (got %d: %s)", rc, msg ? msg : "");
+    free(msg);
+    free(before);
+    free(after);
+
+    /* SIGINT: start a long run, interrupt it once it is training. */
+    char e[4096];
+    snprintf(e, sizeof e, "%s/e", tmp);
+    char *rs[] = {(char *)exe, "--device", "ref", "train", FLAGS, "-e", "1000", "--data", data, "--out", e, NULL};
+    int pid = tf_spawn(rs, logp);
+    /* Wait for the first epoch's checkpoint (the run is training), at most
+     * 60 s, then interrupt. */
+    for (int i = 0; i < 600 && !tf_exists(e, "checkpoint.safetensors"); i++) {
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGINT);
+    rc = tf_wait(pid);
+    char *tlog = tf_read(e, "train.log", NULL);
+    TU_CHECK(rc == 130 && tf_exists(e, "checkpoint.safetensors") && tlog && strstr(tlog, "interrupted"),
+             "SIGINT: exit 130, checkpoint written, train.log says interrupted (got %d)", rc);
+    free(tlog);
+    /* The interrupted run resumes: up to 1 epoch past its checkpoint. */
+    char *hist = tf_read(e, "history.csv", NULL);
+    int done = 0;
+    for (char *p = hist; p && (p = strchr(p, '\n')) && p[1]; p++)
+        done++;
+    char ep[16];
+    snprintf(ep, sizeof ep, "%d", done + 1);
+    char *rs2[] = {(char *)exe, "--device", "ref", "train", "--resume", e, "-e", ep, "-q", NULL};
+    rc = run(rs2);
+    TU_CHECK(rc == 0 && tf_exists(e, "model.safetensors"), "the interrupted run resumes to epoch %s (got %d)", ep,
+             rc);
+    free(hist);
+
+    /* SIGKILL mid-run: the last completed epoch's checkpoint resumes. */
+    char k[4096];
+    snprintf(k, sizeof k, "%s/k", tmp);
+    char *rk[] = {(char *)exe, "--device", "ref", "train", FLAGS, "-e", "1000", "--data", data, "--out", k, "-q", NULL};
+    pid = tf_spawn(rk, logp);
+    for (int i = 0; i < 600 && !tf_exists(k, "checkpoint.safetensors"); i++) {
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+    }
+    struct timespec mid = {0, 150000000}; /* into the next epoch */
+    nanosleep(&mid, NULL);
+    kill(pid, SIGKILL);
+    rc = tf_wait(pid);
+    hist = tf_read(k, "history.csv", NULL);
+    done = 0;
+    for (char *p = hist; p && (p = strchr(p, '\n')) && p[1]; p++)
+        done++;
+    snprintf(ep, sizeof ep, "%d", done + 1);
+    char *rk2[] = {(char *)exe, "--device", "ref", "train", "--resume", k, "-e", ep, "-q", NULL};
+    int rc2 = run(rk2);
+    TU_CHECK(rc == 128 + SIGKILL && rc2 == 0 && tf_exists(k, "model.safetensors"),
+             "SIGKILL mid-run (exit %d), then --resume -e %s completes (exit %d)", rc, ep, rc2);
+    free(hist);
+
+    tf_rmtree(tmp);
+    free(tmp);
+    return tu_finish();
+}
