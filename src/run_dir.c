@@ -2,6 +2,7 @@
  * writes through a temporary name in the same folder, whole-file reads. */
 #include "run_dir.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,27 @@ static enum cu_status make_dirs(const char *dir, struct cu_err *err)
     return CU_OK;
 }
 
+void cu_run_dir_clean(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
+            size_t n = strlen(run_files[i]);
+            if (e->d_name[0] == '.' && !strncmp(e->d_name + 1, run_files[i], n) &&
+                !strncmp(e->d_name + 1 + n, ".tmp.", 5)) {
+                char path[4096];
+                if (cu_run_dir_path(path, sizeof path, dir, e->d_name, NULL) == CU_OK)
+                    unlink(path);
+                break;
+            }
+        }
+    }
+    closedir(d);
+}
+
 enum cu_status cu_run_dir_create(const char *dir, int force, struct cu_err *err)
 {
     if (!dir || !*dir)
@@ -60,6 +82,7 @@ enum cu_status cu_run_dir_create(const char *dir, int force, struct cu_err *err)
             if (unlink(path) != 0 && errno != ENOENT)
                 return cu_fail(err, CU_EIO, "%s: cannot remove: %s", path, strerror(errno));
         }
+        cu_run_dir_clean(dir);
         return CU_OK;
     }
     if (errno != ENOENT)

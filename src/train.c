@@ -218,6 +218,7 @@ static enum cu_status setup_resume(struct trainer *tr, struct cu_err *err)
     if (st)
         return st;
     note_checkpoint(tr);
+    cu_run_dir_clean(tr->dir); /* a killed run's half-written temporaries */
     char *old = NULL;
     size_t len = 0;
     struct cu_err ignore = {0};
