@@ -16,6 +16,8 @@ static const struct command commands[] = {
     {"devices", cu_cmd_devices, "list OpenCL devices and the ref backend (also --list-devices)"},
     {"train", cu_cmd_train, "train a U-Net on a folder of images and masks; writes a run folder"},
     {"synth", cu_cmd_synth, "write a synthetic nuclei dataset (DSB2018 layout), the default first dataset"},
+    {"predict", cu_cmd_predict, "masks, nuclei, overlays and a Kaggle CSV for images of any size"},
+    {"eval", cu_cmd_eval, "Dice, IoU and the DSB2018 score of a model (or of saved labels)"},
 };
 
 static void usage(FILE *f)

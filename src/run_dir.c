@@ -41,23 +41,28 @@ static enum cu_status make_dirs(const char *dir, struct cu_err *err)
     return CU_OK;
 }
 
-void cu_run_dir_clean(const char *dir)
+/* 1 when file is "<run file>.tmp.<anything>" or ".<run file>.tmp.<anything>". */
+static int stale_tmp(const char *file)
+{
+    const char *f = file[0] == '.' ? file + 1 : file;
+    for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
+        size_t n = strlen(run_files[i]);
+        if (strncmp(f, run_files[i], n) == 0 && strncmp(f + n, ".tmp.", 5) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+void cu_run_dir_clean_tmp(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d)
         return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
-            size_t n = strlen(run_files[i]);
-            if (e->d_name[0] == '.' && !strncmp(e->d_name + 1, run_files[i], n) &&
-                !strncmp(e->d_name + 1 + n, ".tmp.", 5)) {
-                char path[4096];
-                if (cu_run_dir_path(path, sizeof path, dir, e->d_name, NULL) == CU_OK)
-                    unlink(path);
-                break;
-            }
-        }
+    for (struct dirent *e; (e = readdir(d));) {
+        char path[4096];
+        int n = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stale_tmp(e->d_name) && n > 0 && (size_t)n < sizeof path)
+            unlink(path);
     }
     closedir(d);
 }
@@ -82,7 +87,7 @@ enum cu_status cu_run_dir_create(const char *dir, int force, struct cu_err *err)
             if (unlink(path) != 0 && errno != ENOENT)
                 return cu_fail(err, CU_EIO, "%s: cannot remove: %s", path, strerror(errno));
         }
-        cu_run_dir_clean(dir);
+        cu_run_dir_clean_tmp(dir);
         return CU_OK;
     }
     if (errno != ENOENT)

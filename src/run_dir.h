@@ -26,9 +26,12 @@
  * run files listed above are removed from it and nothing else is touched. */
 enum cu_status cu_run_dir_create(const char *dir, int force, struct cu_err *err);
 
-/* Removes temporary files that a killed run left behind (".<run file>.tmp.<pid>"
- * for the run files above); other files are not touched. */
-void cu_run_dir_clean(const char *dir);
+/* Removes the temporary files a killed run left behind: "<name>.tmp.*"
+ * (the safetensors writer) and ".<name>.tmp.*" (cu_run_dir_write) of the
+ * run files above, whatever their pid: one run uses a folder at a time.
+ * Best effort (a file that cannot be removed stays); called by --resume
+ * and --force. */
+void cu_run_dir_clean_tmp(const char *dir);
 
 /* path = dir/name in buf (CU_EUSAGE if it does not fit). */
 enum cu_status cu_run_dir_path(char *buf, size_t size, const char *dir, const char *name, struct cu_err *err);

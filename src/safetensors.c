@@ -239,13 +239,13 @@ enum cu_status cu_st_writer_write(struct cu_st_writer *w, const char *path, stru
     enum cu_status st = CU_OK;
     FILE *fp = fopen(tmp, "wb");
     if (!fp) {
-        st = cu_fail(err, CU_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        st = cu_fail(err, CU_EIO, "%s: cannot create its temporary file: %s", path, strerror(errno));
     } else {
         int ok = write_body(fp, w, hdr, len) && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
         int e = errno;
         ok = (fclose(fp) == 0) && ok;
         if (!ok)
-            st = cu_fail(err, CU_EIO, "%s: write failed: %s", tmp, strerror(e ? e : errno));
+            st = cu_fail(err, CU_EIO, "%s: write failed: %s", path, strerror(e ? e : errno)); /* the file, not its temp name */
         else if (rename(tmp, path) != 0)
             st = cu_fail(err, CU_EIO, "%s: cannot rename %s to it: %s", path, tmp, strerror(errno));
         if (st)

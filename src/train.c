@@ -180,6 +180,8 @@ static enum cu_status setup_new(struct trainer *tr, struct cu_err *err)
     if (!o->out_dir || !*o->out_dir)
         return cu_fail(err, CU_EUSAGE, "no run folder: give --out DIR (or --resume DIR)");
     struct stat sb;
+    if (stat(o->out_dir, &sb) == 0 && !S_ISDIR(sb.st_mode))
+        return cu_fail(err, CU_EUSAGE, "%s: exists and is not a folder; give --out a new folder", o->out_dir);
     if (!o->force && stat(o->out_dir, &sb) == 0)
         return cu_fail(err, CU_EUSAGE,
                        "%s: run folder already exists; use --force to overwrite it or --resume %s to continue",
@@ -218,7 +220,6 @@ static enum cu_status setup_resume(struct trainer *tr, struct cu_err *err)
     if (st)
         return st;
     note_checkpoint(tr);
-    cu_run_dir_clean(tr->dir); /* a killed run's half-written temporaries */
     char *old = NULL;
     size_t len = 0;
     struct cu_err ignore = {0};
@@ -526,6 +527,8 @@ static enum cu_status train_run(struct trainer *tr, int *interrupted, struct cu_
     enum cu_status st = resumed ? setup_resume(tr, err) : setup_new(tr, err);
     if (st)
         return st;
+    if (resumed) /* a killed run may have left half-written temp files */
+        cu_run_dir_clean_tmp(tr->dir);
     if (!resumed)
         say(tr, "clunet train: run folder %s", tr->dir);
     log_config(tr, resumed);

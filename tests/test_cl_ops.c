@@ -43,11 +43,12 @@
  *     at step 1) or eps placement (eps = 1e-3 against sqrt(v) ~ 1e-3 in
  *     the second set) misses by far.
  * The device: $CLUNET_DEVICE if set, else "cpu" (PoCL in CI); it must be
- * an OpenCL device (no fallback to ref, no skipping). CLBlast compiles its
- * GEMM kernels once per process (seconds on PoCL with a cold cache): all
- * GEMMs here are one CLBlast routine (SGEMM), so it compiles once. The
- * GEMM itself (cl_gemm.c) is also tested directly, and every conv and
- * tconv case runs with both GEMMs (CLUNET_GEMM=panel, then clblast). */
+ * an OpenCL device (no fallback to ref, no skipping). The GEMM itself
+ * (cl_gemm.c) is also tested directly, and every GEMM-based case runs
+ * with both GEMMs: the panel GEMM (`test_cl_ops`, with all other ops), then
+ * CLBlast (`test_cl_ops clblast`, meson test cl_ops_clblast). CLBlast
+ * compiles its kernels once per process (~13 s on PoCL with a cold cache);
+ * all its GEMMs here are one routine (SGEMM), so it compiles once. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +217,48 @@ static void test_conv(const struct conv_case *cc)
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         pair_free(all[i]);
     unsetenv("CLUNET_CL_COL_BYTES");
+}
+
+/* A partial batch: tensors allocated for 3 images, used with n = 2 (the
+ * last batch of an epoch). The ops must size everything from the current
+ * n: results match ref's, and the third image of each output is untouched
+ * (exactly its old values). Tolerance as for the GEMM outputs. */
+static void test_partial_batch(void)
+{
+    struct cu_err err = {0};
+    struct pair x = pair_new((struct cu_shape){3, 5, 6, 16}, "x", -1, 1);
+    struct pair w = pair_new((struct cu_shape){4, 5, 3, 3}, "w", -1, 1);
+    struct pair b = pair_new((struct cu_shape){4, 1, 1, 1}, "b", -1, 1);
+    struct pair y = pair_new((struct cu_shape){3, 4, 6, 16}, "y", -5, 5);
+    struct pair dx = pair_new((struct cu_shape){3, 5, 6, 16}, "dx", -1, 1);
+    float *old = tu_download(y.c), *oldx = tu_download(dx.c);
+    struct pair *batched[] = {&x, &y, &dx};
+    for (int i = 0; i < 3; i++) {
+        ok(cu_tensor_set_batch(batched[i]->r, 2, &err), &err, "set batch");
+        ok(cu_tensor_set_batch(batched[i]->c, 2, &err), &err, "set batch");
+        batched[i]->n = cu_tensor_numel(batched[i]->r);
+    }
+    if (ok(cu_conv_forward(ref, y.r, x.r, w.r, b.r, CU_ACT_RELU, &err), &err, "ref conv") &&
+        ok(cu_conv_forward(cl, y.c, x.c, w.c, b.c, CU_ACT_RELU, &err), &err, "cl conv, batch 2 of 3"))
+        compare(&y, gemm_impl[0] == 'p' ? "conv forward, batch 2 of 3 (panel)" : "conv forward, batch 2 of 3 (clblast)",
+                TOL_GEMM, 1.0);
+    if (ok(cu_conv_backward(ref, dx.r, NULL, NULL, y.r, x.r, w.r, &err), &err, "ref conv backward") &&
+        ok(cu_conv_backward(cl, dx.c, NULL, NULL, y.c, x.c, w.c, &err), &err, "cl conv backward, batch 2 of 3"))
+        compare(&dx,
+                gemm_impl[0] == 'p' ? "conv backward dx, batch 2 of 3 (panel)"
+                                    : "conv backward dx, batch 2 of 3 (clblast)",
+                TOL_GEMM, 1.0);
+    for (int i = 0; i < 3; i++) {
+        cu_tensor_set_batch(batched[i]->r, 3, &err);
+        cu_tensor_set_batch(batched[i]->c, 3, &err);
+    }
+    float *ny = tu_download(y.c), *ndx = tu_download(dx.c);
+    size_t per_y = 4 * 6 * 16, per_x = 5 * 6 * 16;
+    TU_CHECK(!memcmp(ny + 2 * per_y, old + 2 * per_y, per_y * sizeof(float)) &&
+                 !memcmp(ndx + 2 * per_x, oldx + 2 * per_x, per_x * sizeof(float)),
+             "batch 2 of 3 (%s): the third image of y and dx is untouched", gemm_impl);
+    free(old), free(oldx), free(ny), free(ndx);
+    pair_free(&x), pair_free(&w), pair_free(&b), pair_free(&y), pair_free(&dx);
 }
 
 /* An im2col row that exceeds the workspace limit is an error naming the
@@ -563,8 +606,8 @@ static void test_step(void)
             !ok(net_step(ref, &nr, step, lr, &err), &err, "ref training step"))
             break;
         TU_CHECK(fabsf(lc[0] - lr[0]) <= TOL_LOSS * fabsf(lr[0]) && fabsf(lc[1] - lr[1]) <= TOL_LOSS * fabsf(lr[1]),
-                 "net step %ld: loss %.7f dice %.7f on cl, %.7f %.7f on ref (tol %.0e relative)", step, lc[0],
-                 lc[1], lr[0], lr[1], TOL_LOSS);
+                 "net step %ld (%s): loss %.7f dice %.7f on cl, %.7f %.7f on ref (tol %.0e relative)", step,
+                 gemm_impl, lc[0], lc[1], lr[0], lr[1], TOL_LOSS);
     }
     ok(cu_backend_sync(cl, &err), &err, "sync");
     cu_backend_stats(cl, &s1);
@@ -578,51 +621,33 @@ static void test_step(void)
     for (int i = 0; i < NP; i++) {
         char what[96];
         struct pair p = {nr.t[params[i]], nc.t[params[i]], cu_tensor_numel(nr.t[params[i]])};
-        snprintf(what, sizeof what, "net after 2 Adam steps: %s", names[i]);
+        snprintf(what, sizeof what, "net after 2 Adam steps (%s): %s", gemm_impl, names[i]);
         compare(&p, what, TOL_ADAM, 1.0);
     }
     net_free(&nc);
     net_free(&nr);
 }
 
-int main(void)
+/* The GEMM-based ops (the GEMM itself, conv, tconv, a partial batch, the
+ * network step) with one GEMM implementation (CLUNET_GEMM). */
+static void test_gemm_ops(const char *impl)
 {
-    struct cu_err err = {0};
-    const char *spec = getenv("CLUNET_DEVICE");
-    if (!spec || !*spec)
-        spec = "cpu";
-    if (!tu_ok(cu_backend_open(spec, &cl, &err), &err, "open the cl device") ||
-        !tu_ok(cu_backend_open("ref", &ref, &err), &err, "open ref"))
-        return tu_finish();
-    struct cu_caps caps;
-    cu_backend_caps(cl, &caps);
-    TU_CHECK(cu_backend_kind(cl) == CU_BACKEND_CL, "device %s opens the cl backend (%s)", spec, caps.name);
-    if (cu_backend_kind(cl) != CU_BACKEND_CL)
-        return tu_finish();
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-
-    /* Both GEMMs on every device: the panel GEMM (the default on CPUs) and
-     * CLBlast (the default elsewhere). Shapes: m < n and m > n (the panel
-     * GEMM packs the smaller operand: both orientations), edges off the
-     * 8 x 16 tile, k past 256. */
-    static const char *impls[] = {"panel", "clblast"};
-    for (int im = 0; im < 2; im++) {
-        setenv("CLUNET_GEMM", impls[im], 1);
-        for (int t = 0; t < 4; t++) {
-            test_gemm(impls[im], t & 1, t & 2, 5, 37, 19, 0.0f);
-            test_gemm(impls[im], t & 1, t & 2, 37, 5, 19, 0.5f);
-            test_gemm(impls[im], t & 1, t & 2, 33, 17, 300, t < 2 ? 0.0f : 0.5f);
-        }
-        test_gemm(impls[im], false, true, 72, 1100, 800, 0.0f);
-        test_gemm(impls[im], true, false, 72, 1100, 800, 0.0f);
+    gemm_impl = impl;
+    setenv("CLUNET_GEMM", impl, 1);
+    /* Shapes: m < n and m > n (the panel GEMM packs the smaller operand:
+     * both orientations), edges off the 8 x 16 tile, k past 256. */
+    for (int t = 0; t < 4; t++) {
+        test_gemm(impl, t & 1, t & 2, 5, 37, 19, 0.0f);
+        test_gemm(impl, t & 1, t & 2, 37, 5, 19, 0.5f);
+        test_gemm(impl, t & 1, t & 2, 33, 17, 300, t < 2 ? 0.0f : 0.5f);
     }
+    test_gemm(impl, false, true, 72, 1100, 800, 0.0f);
+    test_gemm(impl, true, false, 72, 1100, 800, 0.0f);
     /* 1000^3: past PoCL's threshold for CLBlast's indirect GEMM (~900^3;
      * GPUs switch far earlier), whose padded copies use the workspace; a
      * second of host arithmetic for the reference */
-    setenv("CLUNET_GEMM", "clblast", 1);
-    test_gemm("clblast", false, true, 1000, 1000, 1000, 0.5f);
-    unsetenv("CLUNET_GEMM");
+    if (!strcmp(impl, "clblast"))
+        test_gemm(impl, false, true, 1000, 1000, 1000, 0.5f);
 
     static const struct conv_case convs[] = {
         {1, 3, 17, 13, 5, 3, CU_ACT_RELU, 0, 0},
@@ -640,36 +665,64 @@ int main(void)
         {2, 3, 4, 16, 5, 1, CU_ACT_NONE, 1, 0},
         {1, 3, 5, 32, 4, 5, CU_ACT_NONE, 1, 0},
     };
-    for (int im = 0; im < 2; im++) {
-        gemm_impl = impls[im];
-        setenv("CLUNET_GEMM", impls[im], 1);
-        for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++)
-            test_conv(&convs[i]);
-        test_tconv(1, 3, 5, 4, 5);
-        test_tconv(3, 7, 6, 5, 3);
-        test_tconv(2, 32, 12, 10, 16);
-    }
-    unsetenv("CLUNET_GEMM");
-    test_col_limit();
-    test_pool((struct cu_shape){2, 3, 9, 7}, 0);
-    test_pool((struct cu_shape){1, 5, 8, 10}, 1);
-    test_pool((struct cu_shape){3, 7, 5, 6}, 1);
-    test_upsample((struct cu_shape){2, 3, 5, 6});
-    test_upsample((struct cu_shape){1, 7, 1, 4});
-    test_upsample((struct cu_shape){3, 5, 4, 3});
-    test_upsample((struct cu_shape){1, 1, 1, 1});
-    test_concat((struct cu_shape){2, 3, 5, 7}, 5);
-    test_concat((struct cu_shape){1, 7, 4, 3}, 1);
-    test_concat((struct cu_shape){3, 32, 6, 5}, 16);
-    test_loss((struct cu_shape){2, 1, 9, 7}, 0);
-    test_loss((struct cu_shape){3, 1, 17, 13}, 1);
-    test_loss((struct cu_shape){2, 1, 64, 48}, 0); /* > 64 work-groups' worth: strided stage 1 */
-    test_adam((struct cu_shape){7, 5, 3, 3}, CU_ADAM_DEFAULTS, 1.0f);
-    test_adam((struct cu_shape){1, 1, 1, 4099}, (struct cu_adam){1e-2f, 0.9f, 0.999f, 1e-3f}, 2e-3f);
+    for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++)
+        test_conv(&convs[i]);
+    test_tconv(1, 3, 5, 4, 5);
+    test_tconv(3, 7, 6, 5, 3);
+    test_tconv(2, 32, 12, 10, 16);
+    test_partial_batch();
     test_step();
+    unsetenv("CLUNET_GEMM");
+}
+
+/* test_cl_ops [clblast]: without an argument, every op with the panel GEMM
+ * (the default on CPUs); with "clblast", the GEMM-based ops again with
+ * CLBlast (the default on GPUs), as a second test so that each stays well
+ * under a minute with cold kernel caches. */
+int main(int argc, char **argv)
+{
+    struct cu_err err = {0};
+    const char *only = argc > 1 ? argv[1] : NULL;
+    if (only && strcmp(only, "clblast") && strcmp(only, "panel")) {
+        fprintf(stderr, "usage: test_cl_ops [clblast|panel]\n");
+        return 1;
+    }
+    const char *spec = getenv("CLUNET_DEVICE");
+    if (!spec || !*spec)
+        spec = "cpu";
+    if (!tu_ok(cu_backend_open(spec, &cl, &err), &err, "open the cl device") ||
+        !tu_ok(cu_backend_open("ref", &ref, &err), &err, "open ref"))
+        return tu_finish();
+    struct cu_caps caps;
+    cu_backend_caps(cl, &caps);
+    TU_CHECK(cu_backend_kind(cl) == CU_BACKEND_CL, "device %s opens the cl backend (%s)", spec, caps.name);
+    if (cu_backend_kind(cl) != CU_BACKEND_CL)
+        return tu_finish();
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+
+    test_gemm_ops(only ? only : "panel");
+    if (!only) {
+        test_col_limit();
+        test_pool((struct cu_shape){2, 3, 9, 7}, 0);
+        test_pool((struct cu_shape){1, 5, 8, 10}, 1);
+        test_pool((struct cu_shape){3, 7, 5, 6}, 1);
+        test_upsample((struct cu_shape){2, 3, 5, 6});
+        test_upsample((struct cu_shape){1, 7, 1, 4});
+        test_upsample((struct cu_shape){3, 5, 4, 3});
+        test_upsample((struct cu_shape){1, 1, 1, 1});
+        test_concat((struct cu_shape){2, 3, 5, 7}, 5);
+        test_concat((struct cu_shape){1, 7, 4, 3}, 1);
+        test_concat((struct cu_shape){3, 32, 6, 5}, 16);
+        test_loss((struct cu_shape){2, 1, 9, 7}, 0);
+        test_loss((struct cu_shape){3, 1, 17, 13}, 1);
+        test_loss((struct cu_shape){2, 1, 64, 48}, 0); /* > 64 work-groups' worth: strided stage 1 */
+        test_adam((struct cu_shape){7, 5, 3, 3}, CU_ADAM_DEFAULTS, 1.0f);
+        test_adam((struct cu_shape){1, 1, 1, 4099}, (struct cu_adam){1e-2f, 0.9f, 0.999f, 1e-3f}, 2e-3f);
+    }
 
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    printf("ops on %s: %.2f s (including CLBlast's first-use compile)\n", caps.name,
+    printf("ops on %s (%s GEMM): %.2f s\n", caps.name, only ? only : "panel",
            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     cu_backend_free(cl);
     cu_backend_free(ref);

@@ -1,0 +1,53 @@
+/* predict_impl.h: pieces that clunet_predict (predict_run.c) and
+ * clunet_eval (eval.c) share, seen only inside src/: the list of input
+ * images, the output-folder check, and one image's prediction with its
+ * nuclei (buffers reused from image to image). */
+#ifndef CLUNET_PREDICT_IMPL_H
+#define CLUNET_PREDICT_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clunet/predict.h"
+
+struct cu_item {
+    char *id, *path; /* output id, image file */
+};
+
+/* Every image of the inputs (files or folders), sorted by id; ids must be
+ * unique. */
+enum cu_status cu_item_list(const char *const *inputs, int n_inputs, struct cu_item **out, int *n_out,
+                            struct cu_err *err);
+void cu_item_list_free(struct cu_item *items, int n);
+
+/* Creates dir (one level) if missing and checks that a file can be made in
+ * it: CU_EIO naming dir otherwise. */
+enum cu_status cu_out_dir_prepare(const char *dir, struct cu_err *err);
+
+/* One image's results, at its size: probabilities, nuclei (after
+ * min_size), n nuclei. Buffers grow as needed. */
+struct cu_pred_image {
+    float *prob;
+    int32_t *labels;
+    uint8_t *mask;
+    int n;
+    size_t cap;
+};
+
+enum cu_status cu_pred_image_run(struct cu_predictor *p, const struct cu_image *img, struct cu_pred_image *pi,
+                                 struct cu_err *err);
+void cu_pred_image_free(struct cu_pred_image *pi);
+
+/* ---- flags shared by `clunet predict` and `clunet eval` (cmd_predict.c) ---- */
+
+/* The help text of those flags. */
+extern const char cu_predict_flags_help[];
+
+/* Parses argv[*i] if it is a prediction flag (--mode, --tta, --batch,
+ * --threshold, --no-split, --split-h, --min-size, --device), advancing *i
+ * past its value: 1 when consumed, 0 when not one of them, -1 on a bad
+ * value (CU_EUSAGE in err). */
+int cu_predict_flag(int argc, char **argv, int *i, struct cu_predict_opts *o, const char **device,
+                    struct cu_err *err);
+
+#endif

@@ -1,0 +1,342 @@
+/* test_bad_input.c: the clunet binary (argv[1]) on a catalogue of bad
+ * inputs: data folders (missing, empty, no masks, files that are not PNGs,
+ * truncated, JPEG, huge, masks of the wrong size), checkpoints for
+ * --resume (missing, truncated, huge header length, not JSON, an
+ * unsupported dtype, offsets past the data, a configuration whose shapes
+ * do not fit, not a clunet file), the command line and the output folder.
+ * Each case checks the exit code (DESIGN.md section 2) and that stderr is
+ * exactly one line "clunet: ..." naming the file, folder or device; then
+ * prints "bad-input: CODE | WHAT | LINE" (temp folder shown as <tmp>),
+ * which tools/bad_input_table.py collects into docs/BAD_INPUT.md. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "testutil.h"
+#include "train_fixture.h"
+
+static const char *exe;
+static char tmp[1000], logp[1100];
+
+static void put(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(data, 1, n, f);
+        fclose(f);
+    }
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    long n = 0;
+    char *d = tf_read("", from, &n); /* tf_read joins with "/": an absolute path reads as "//path" */
+    if (d)
+        put(to, d, (size_t)n);
+    free(d);
+}
+
+/* Runs clunet with args (NULL-terminated, without argv[0]), then checks
+ * the exit code and the one-line message, and prints the table line. */
+static void expect(int code, const char *what, const char *must, char **args)
+{
+    char *argv[40];
+    int k = 0;
+    argv[k++] = (char *)exe;
+    for (int i = 0; args[i] && k < 39; i++)
+        argv[k++] = args[i];
+    argv[k] = NULL;
+    int rc = tf_run(argv, logp);
+    long n = 0;
+    char *out = tf_read("", logp, &n);
+    char line[2048] = "";
+    int lines = 0;
+    for (char *p = out; p && *p; lines++) {
+        char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (!lines)
+            snprintf(line, sizeof line, "%.*s", (int)len, p);
+        p = e ? e + 1 : p + len;
+    }
+    int one = lines == 1 && !strncmp(line, "clunet: ", 8);
+    TU_CHECK(rc == code && one && (!must || strstr(line, must)), "%s: exit %d (want %d), \"%s\"%s", what, rc, code,
+             line, one ? "" : " (not one clunet: line)");
+    char shown[2048];
+    size_t o = 0, tl = strlen(tmp);
+    for (const char *p = line; *p && o + 6 < sizeof shown;) {
+        if (!strncmp(p, tmp, tl)) {
+            o += (size_t)snprintf(shown + o, sizeof shown - o, "<tmp>");
+            p += tl;
+        } else {
+            shown[o++] = *p++;
+        }
+    }
+    shown[o] = 0;
+    printf("bad-input: %d | %s | %s\n", rc, what, shown);
+    free(out);
+}
+
+#define TRAIN "--device", "ref", "train", "-s", "16", "-c", "0.125", "-e", "1", "--batch", "2", "-q"
+
+/* A DSB-layout dataset under tmp/name whose image 0 (or mask 0) is
+ * replaced by data. */
+static void bad_dataset(const char *name, int mask, const void *data, size_t n, char *dir, size_t dsize)
+{
+    snprintf(dir, dsize, "%s/%s", tmp, name);
+    tf_make_dataset(dir, 3, 24, 20, 3);
+    char p[2048];
+    if (mask)
+        snprintf(p, sizeof p, "%s/img000/masks/m0.png", dir);
+    else
+        snprintf(p, sizeof p, "%s/img000/images/img000.png", dir);
+    put(p, data, n);
+}
+
+static void data_cases(void)
+{
+    char d[1500], out[1500];
+    snprintf(d, sizeof d, "%s/missing", tmp);
+    snprintf(out, sizeof out, "%s/out", tmp);
+    expect(2, "--data folder does not exist", "missing", (char *[]){TRAIN, "--data", d, "--out", out, NULL});
+    snprintf(d, sizeof d, "%s/empty", tmp);
+    mkdir(d, 0755);
+    expect(2, "--data folder holds no images", "no images", (char *[]){TRAIN, "--data", d, "--out", out, NULL});
+    snprintf(d, sizeof d, "%s/nomasks/a/images", tmp);
+    char cmd[5000];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && cp %s/data/img000/images/img000.png %s/a.png", d, tmp, d);
+    TU_CHECK(system(cmd) == 0, "images-only dataset made");
+    snprintf(d, sizeof d, "%s/nomasks", tmp);
+    expect(2, "training data without masks", "masks", (char *[]){TRAIN, "--data", d, "--out", out, NULL});
+
+    long n = 0;
+    char good[1500];
+    snprintf(good, sizeof good, "%s/data/img000/images/img000.png", tmp);
+    char *png = tf_read("", good, &n);
+    static const char text[] = "this is a text file, not an image\n";
+    bad_dataset("text", 0, text, sizeof text - 1, d, sizeof d);
+    expect(2, "an image that is not a PNG", "img000.png", (char *[]){TRAIN, "--data", d, "--out", out, NULL});
+    bad_dataset("empty_png", 0, "", 0, d, sizeof d);
+    expect(2, "an empty (0-byte) image file", "img000.png", (char *[]){TRAIN, "--data", d, "--out", out, NULL});
+    bad_dataset("trunc", 0, png, (size_t)n / 2, d, sizeof d);
+    expect(2, "a truncated PNG", "img000.png", (char *[]){TRAIN, "--data", d, "--out", out, NULL});
+    static const unsigned char jpeg[] = {0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0};
+    bad_dataset("jpeg", 0, jpeg, sizeof jpeg, d, sizeof d);
+    expect(2, "a JPEG file named .png", "img000.png", (char *[]){TRAIN, "--data", d, "--out", out, NULL});
+    /* A PNG whose header claims 100000 x 100000 pixels. */
+    unsigned char *huge = malloc((size_t)n);
+    memcpy(huge, png, (size_t)n);
+    for (int i = 0; i < 2; i++) { /* width and height, big-endian, at bytes 16 and 20; CRC left stale */
+        huge[16 + 4 * i] = 0, huge[17 + 4 * i] = 0x01, huge[18 + 4 * i] = 0x86, huge[19 + 4 * i] = 0xa0;
+    }
+    bad_dataset("huge", 0, huge, (size_t)n, d, sizeof d);
+    expect(2, "a PNG header claiming 100000 x 100000 pixels", "img000.png",
+           (char *[]){TRAIN, "--data", d, "--out", out, NULL});
+    free(huge);
+    bad_dataset("mask_text", 1, text, sizeof text - 1, d, sizeof d);
+    expect(2, "a mask file that is not a PNG", "m0.png", (char *[]){TRAIN, "--data", d, "--out", out, NULL});
+    /* A mask of another size: the 24x20 image as a "mask" of a 20x24 set. */
+    snprintf(d, sizeof d, "%s/mask_size", tmp);
+    tf_make_dataset(d, 3, 20, 24, 3);
+    char p[2048];
+    snprintf(p, sizeof p, "%s/img001/masks/m0.png", d);
+    put(p, png, (size_t)n);
+    expect(2, "a mask of another size than its image", "m0.png", (char *[]){TRAIN, "--data", d, "--out", out, NULL});
+    snprintf(d, sizeof d, "%s/nomask_files", tmp);
+    tf_make_dataset(d, 3, 24, 20, 3);
+    snprintf(cmd, sizeof cmd, "rm -f %s/img002/masks/*", d);
+    TU_CHECK(system(cmd) == 0, "masks of one sample removed");
+    expect(2, "an empty masks folder", "img002", (char *[]){TRAIN, "--data", d, "--out", out, NULL});
+    free(png);
+}
+
+/* ---- checkpoints for --resume ---- */
+
+static char base_run[1100];
+
+/* A copy of the base run as tmp/name; returns its checkpoint path in ck. */
+static void run_copy(const char *name, char *dir, size_t dsize, char *ck, size_t csize)
+{
+    snprintf(dir, dsize, "%s/%s", tmp, name);
+    char cmd[3000];
+    snprintf(cmd, sizeof cmd, "cp -r %s %s", base_run, dir);
+    TU_CHECK(system(cmd) == 0, "%s: run folder copied", name);
+    snprintf(ck, csize, "%s/checkpoint.safetensors", dir);
+}
+
+/* Rewrites the JSON header of the safetensors file at path with edit(). */
+static int edit_header(const char *path, void (*edit)(json_t *root))
+{
+    long n = 0;
+    char *d = tf_read("", path, &n);
+    if (!d || n < 8)
+        return free(d), -1;
+    uint64_t hl = 0;
+    for (int i = 7; i >= 0; i--)
+        hl = hl << 8 | (unsigned char)d[i];
+    json_t *root = json_loadb(d + 8, hl, 0, NULL);
+    if (!root)
+        return free(d), -1;
+    edit(root);
+    char *h = json_dumps(root, JSON_COMPACT);
+    size_t nl = strlen(h);
+    FILE *f = fopen(path, "wb");
+    unsigned char len8[8];
+    for (int i = 0; i < 8; i++)
+        len8[i] = (unsigned char)((uint64_t)nl >> (8 * i));
+    int ok = f && fwrite(len8, 1, 8, f) == 8 && fwrite(h, 1, nl, f) == nl &&
+             fwrite(d + 8 + hl, 1, (size_t)(n - 8 - (long)hl), f) == (size_t)(n - 8 - (long)hl);
+    if (f)
+        ok &= fclose(f) == 0;
+    free(h);
+    json_decref(root);
+    free(d);
+    return ok ? 0 : -1;
+}
+
+static void set_rate(json_t *r)
+{
+    json_t *m = json_object_get(r, "__metadata__");
+    json_object_set_new(m, "channel_rate", json_string("0.25"));
+    json_object_set_new(m, "train.channel_rate", json_string("0.25"));
+}
+static void set_f16(json_t *r) { json_object_set_new(json_object_get(r, "head.out.bias"), "dtype", json_string("F16")); }
+static void set_offsets(json_t *r)
+{
+    json_t *o = json_object_get(json_object_get(r, "head.out.bias"), "data_offsets");
+    json_array_set_new(o, 1, json_integer(json_integer_value(json_array_get(o, 1)) + 1000000));
+}
+static void drop_format(json_t *r) { json_object_del(json_object_get(r, "__metadata__"), "format"); }
+static void drop_tensor(json_t *r) { json_object_del(r, "head.out.weight"); }
+
+static void resume(int code, const char *what, const char *must, const char *dir)
+{
+    expect(code, what, must, (char *[]){"--device", "ref", "train", "--resume", (char *)dir, "-e", "2", "-q", NULL});
+}
+
+static void checkpoint_cases(void)
+{
+    char data[1100], dir[1500], ck[1600];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    snprintf(base_run, sizeof base_run, "%s/base", tmp);
+    char *a[] = {(char *)exe, TRAIN, "--data", data, "--out", base_run, NULL};
+    TU_CHECK(tf_run(a, NULL) == 0, "base run trained (1 epoch)");
+
+    snprintf(dir, sizeof dir, "%s/no_run", tmp);
+    resume(2, "--resume of a folder without a checkpoint", "checkpoint.safetensors", dir);
+    run_copy("run_trunc", dir, sizeof dir, ck, sizeof ck);
+    truncate(ck, 1000);
+    resume(2, "a truncated checkpoint", "checkpoint.safetensors", dir);
+    run_copy("run_hugehdr", dir, sizeof dir, ck, sizeof ck);
+    put(ck, "\xff\xff\xff\xff\xff\xff\xff\x7f{}", 10);
+    resume(2, "a safetensors header length past the file (2^63)", "checkpoint.safetensors", dir);
+    run_copy("run_notjson", dir, sizeof dir, ck, sizeof ck);
+    put(ck, "\x08\0\0\0\0\0\0\0{not js}", 16);
+    resume(2, "a safetensors header that is not JSON", "checkpoint.safetensors", dir);
+    run_copy("run_empty", dir, sizeof dir, ck, sizeof ck);
+    put(ck, "", 0);
+    resume(2, "an empty model file", "checkpoint.safetensors", dir);
+    run_copy("run_f16", dir, sizeof dir, ck, sizeof ck);
+    TU_CHECK(edit_header(ck, set_f16) == 0, "dtype edited");
+    resume(2, "a tensor of another dtype than F32", "checkpoint.safetensors", dir);
+    run_copy("run_offsets", dir, sizeof dir, ck, sizeof ck);
+    TU_CHECK(edit_header(ck, set_offsets) == 0, "offsets edited");
+    resume(2, "tensor offsets past the end of the data", "checkpoint.safetensors", dir);
+    run_copy("run_rate", dir, sizeof dir, ck, sizeof ck);
+    TU_CHECK(edit_header(ck, set_rate) == 0, "channel rate edited");
+    resume(2, "tensor shapes that do not fit the model the metadata describes", "checkpoint.safetensors", dir);
+    run_copy("run_noformat", dir, sizeof dir, ck, sizeof ck);
+    TU_CHECK(edit_header(ck, drop_format) == 0, "format dropped");
+    resume(2, "a safetensors file that is not a clunet model", "checkpoint.safetensors", dir);
+    run_copy("run_notensor", dir, sizeof dir, ck, sizeof ck);
+    TU_CHECK(edit_header(ck, drop_tensor) == 0, "tensor dropped");
+    resume(2, "a model file with a tensor missing", "checkpoint.safetensors", dir);
+    run_copy("run_modelfile", dir, sizeof dir, ck, sizeof ck);
+    char model[1600];
+    snprintf(model, sizeof model, "%s/model.safetensors", dir);
+    copy_file(model, ck);
+    resume(2, "a model file (no optimiser state) as the checkpoint", "checkpoint.safetensors", dir);
+}
+
+static void usage_and_output_cases(void)
+{
+    char data[1100], out[1500];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    expect(1, "an unknown command", "frobnicate", (char *[]){"frobnicate", NULL});
+    expect(1, "train without --data", "--data", (char *[]){"train", NULL});
+    snprintf(out, sizeof out, "%s/o1", tmp);
+    expect(1, "an image size that is not a multiple of 16", "16",
+           (char *[]){"--device", "ref", "train", "-s", "20", "--data", data, "--out", out, NULL});
+    expect(1, "a --batch out of range", "--batch",
+           (char *[]){"--device", "ref", "train", "--batch", "0", "--data", data, "--out", out, NULL});
+    expect(1, "an unknown --device", "nosuchdevice",
+           (char *[]){"--device", "nosuchdevice", "train", "--data", data, "--out", out, NULL});
+    expect(1, "--out names an existing run folder", "--force",
+           (char *[]){TRAIN, "--data", data, "--out", base_run, NULL});
+    snprintf(out, sizeof out, "%s/afile", tmp);
+    put(out, "x", 1);
+    expect(1, "--out names a file", "not a folder", (char *[]){TRAIN, "--data", data, "--out", out, NULL});
+    expect(4, "--out cannot be created", "/proc/clunet-run",
+           (char *[]){TRAIN, "--data", data, "--out", "/proc/clunet-run", NULL});
+}
+
+/* ---- predict and eval ---- */
+
+static void predict_eval_cases(void)
+{
+    char data[1100], model[1200], out[1200], p[1300], bad[1300], img[1300];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    snprintf(model, sizeof model, "%s/model.safetensors", base_run);
+    snprintf(out, sizeof out, "%s/pred", tmp);
+    snprintf(img, sizeof img, "%s/img000/images/img000.png", data);
+    snprintf(bad, sizeof bad, "%s/notamodel.safetensors", tmp);
+    put(bad, "hello", 5);
+    expect(2, "predict: a model file that is not safetensors", "notamodel",
+           (char *[]){"predict", bad, img, "--out", out, "--device", "ref", "-q", NULL});
+    snprintf(p, sizeof p, "%s/run_rate/checkpoint.safetensors", tmp);
+    expect(2, "predict: a model whose shapes do not fit its metadata", "run_rate",
+           (char *[]){"predict", p, img, "--out", out, "--device", "ref", "-q", NULL});
+    snprintf(p, sizeof p, "%s/text/img000/images/img000.png", tmp);
+    expect(2, "predict: an input image that is not a PNG", "img000.png",
+           (char *[]){"predict", model, p, "--out", out, "--device", "ref", "-q", NULL});
+    snprintf(p, sizeof p, "%s/nothere.png", tmp);
+    expect(2, "predict: an input that does not exist", "nothere.png",
+           (char *[]){"predict", model, p, "--out", out, "--device", "ref", "-q", NULL});
+    expect(4, "predict: --out cannot be created", "/proc/clunet-pred",
+           (char *[]){"predict", model, img, "--out", "/proc/clunet-pred", "--device", "ref", "-q", NULL});
+    snprintf(p, sizeof p, "%s/emptypred", tmp);
+    mkdir(p, 0755);
+    expect(2, "eval --pred: a prediction is missing", "img000",
+           (char *[]){"eval", "--pred", p, data, "-q", NULL});
+    snprintf(p, sizeof p, "%s/sizepred", tmp);
+    mkdir(p, 0755);
+    char cmd[4000];
+    snprintf(cmd, sizeof cmd, "for i in 0 1 2 3; do cp %s/mask_size/img000/masks/m0.png %s/img00$i.png; done",
+             tmp, p);
+    TU_CHECK(system(cmd) == 0, "predictions of the wrong size written");
+    expect(2, "eval --pred: a prediction of another size than its image", "img000",
+           (char *[]){"eval", "--pred", p, data, "-q", NULL});
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2)
+        return fprintf(stderr, "usage: test_bad_input CLUNET\n"), 1;
+    exe = argv[1];
+    char *t = tf_tmpdir("badinput");
+    snprintf(tmp, sizeof tmp, "%s", t);
+    free(t);
+    snprintf(logp, sizeof logp, "%s/log.txt", tmp);
+    char data[1100];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    TU_CHECK(tf_make_dataset(data, 4, 24, 20, 9) == 0, "good dataset written");
+    data_cases();
+    checkpoint_cases();
+    usage_and_output_cases();
+    predict_eval_cases();
+    tf_rmtree(tmp);
+    return tu_finish();
+}
