@@ -24,6 +24,17 @@
 #include "train_fixture.h"
 
 static const char *exe;
+
+/* *out = dir/name, malloc'd; 0 on success. */
+static int asprintf_like(char **out, const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    *out = malloc(n);
+    if (!*out)
+        return -1;
+    snprintf(*out, n, "%s/%s", dir, name);
+    return 0;
+}
 static char data[1000], logp[4096];
 
 #define FLAGS "-s", "16", "-c", "0.125", "--batch", "4", "--augment", "--seed", "7"
@@ -206,6 +217,18 @@ int main(int argc, char **argv)
     int rc2 = run(rk2);
     TU_CHECK(rc == 128 + SIGKILL && rc2 == 0 && tf_exists(k, "model.safetensors"),
              "SIGKILL mid-run (exit %d), then --resume -e %s completes (exit %d)", rc, ep, rc2);
+    /* A temporary a kill left behind is cleaned by the next resume. */
+    char *stale_path = NULL;
+    if (asprintf_like(&stale_path, k, ".checkpoint.safetensors.tmp.99999") == 0) {
+        FILE *sf = fopen(stale_path, "w");
+        if (sf)
+            fclose(sf);
+        snprintf(ep, sizeof ep, "%d", done + 2);
+        rc2 = run(rk2);
+        TU_CHECK(rc2 == 0 && !tf_exists(k, ".checkpoint.safetensors.tmp.99999"),
+                 "a resume removes a stale temporary file of the run (exit %d)", rc2);
+    }
+    free(stale_path);
     free(hist);
 
     tf_rmtree(tmp);
