@@ -63,7 +63,7 @@ int cu_predict_mode_parse(const char *s)
 void cu_predict_opts_default(struct cu_predict_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->mode = CU_PREDICT_AUTO;
+    o->mode = CU_PREDICT_RESIZE;
     o->batch = 4;
     cu_inst_opts_default(&o->inst);
 }

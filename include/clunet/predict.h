@@ -46,7 +46,7 @@ const char *cu_predict_mode_name(enum cu_predict_mode m);
 int cu_predict_mode_parse(const char *s);
 
 struct cu_predict_opts {
-    enum cu_predict_mode mode; /* default auto */
+    enum cu_predict_mode mode; /* default resize (see cmd_predict.c) */
     int tta;                   /* 8-view test-time augmentation; default 0 */
     int batch;                 /* S x S inputs per forward pass; default 4 */
     struct cu_inst_opts inst;  /* threshold 0.5, watershed on, h 1, min_size 10 */
