@@ -44,6 +44,8 @@ static void help(FILE *f)
             "  --val-split F       fraction held out for validation (default 0.1: the last 10%% of\n"
             "                      the ids in sorted order, as Keras's validation_split)\n"
             "  --split-seed N      shuffle the ids with seed N before splitting (default: no shuffle)\n"
+            "  --skip-bad          leave out images or masks that cannot be read, listing them\n"
+            "                      (default: stop at the first, naming the file)\n"
             "  --augment           random flips and 90-degree rotations of training images (default off)\n"
             "\n"
             "model and training:\n"
@@ -157,6 +159,10 @@ static int parse_one(struct parse *p)
     }
     if (!strcmp(a, "--force")) {
         p->o.force = 1;
+        return 1;
+    }
+    if (!strcmp(a, "--skip-bad")) {
+        c->skip_bad = 1;
         return 1;
     }
 #define FLAG(name) (is_flag(a, name) && (v = value(p, name)) != NULL)

@@ -503,6 +503,8 @@ static enum cu_status load_data(struct trainer *tr, struct cu_err *err)
         return cu_fail(err, CU_EIO, "out of host memory");
     say(tr, "data: %s (%s): %d images, %d for training, %d for validation, loaded in %.1f s", tr->cfg.data_dir,
         tr->data.layout, tr->data.n, tr->data.n_train, tr->data.n_val, cu_now() - t0);
+    for (int i = 0; i < tr->data.ds->n_bad; i++) /* --skip-bad: never silently */
+        say(tr, "data: skipped (--skip-bad): %s", tr->data.ds->bad[i]);
     return CU_OK;
 }
 

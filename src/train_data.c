@@ -7,7 +7,7 @@
 enum cu_status cu_train_data_load(const struct cu_train_config *cfg, FILE *progress, struct cu_train_data *d,
                                   struct cu_err *err)
 {
-    struct cu_dataset_opts o = {.size = cfg->image_size, .need_masks = 1, .skip_bad = 0, .threads = 2,
+    struct cu_dataset_opts o = {.size = cfg->image_size, .need_masks = 1, .skip_bad = cfg->skip_bad, .threads = 2,
                                 .progress = progress};
     enum cu_status st = cu_dataset_open(cfg->data_dir, &o, &d->ds, err);
     if (st)

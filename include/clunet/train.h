@@ -42,6 +42,7 @@ struct cu_train_config {
     int batch;           /* --batch */
     double val_split;    /* --val-split: fraction of images held for validation */
     long long split_seed; /* --split-seed: -1 = last fraction in sorted id order */
+    int skip_bad;         /* --skip-bad: leave unreadable samples out, listing them (not saved) */
     double lr;           /* --lr */
     enum cu_loss loss;   /* --loss */
     int upsample;        /* --upsample: enum cu_upsample (unet.h) */
