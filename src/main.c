@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"synth", cu_cmd_synth, "write a synthetic nuclei dataset (DSB2018 layout), the default first dataset"},
     {"predict", cu_cmd_predict, "masks, nuclei, overlays and a Kaggle CSV for images of any size"},
     {"eval", cu_cmd_eval, "Dice, IoU and the DSB2018 score of a model (or of saved labels)"},
+    {"bench", cu_cmd_bench, "time training steps, inference and each layer on a device"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,190 @@
+/* cmd_bench.c: `clunet bench`: parses its flags, runs cu_bench_run
+ * (src/bench.c) and prints the figures as a table or as JSON. Nothing is
+ * measured here. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clunet/bench.h"
+#include "clunet/cli.h"
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: clunet bench [--device SPEC] [-s S] [-c C] [--batch B] [--steps N]\n"
+            "                    [--warmup W] [--upsample bilinear|transposed] [--no-layers] [--json]\n\n"
+            "Times the U-Net on a device with synthetic data: whole training steps\n"
+            "(forward + loss + backward + Adam) and inference (forward + sigmoid) in ms\n"
+            "and images/s, then each convolution layer alone, forward and backward, in ms\n"
+            "and GFLOP/s. FLOPs are counted from the layer shapes: 2 x multiply-adds per\n"
+            "convolution; backward = 2 x forward (dW and dx), less dx of the first layer.\n"
+            "Every timed call ends with a device sync; W warm-up runs are excluded; each\n"
+            "figure is the median of N runs, with min and max. Also printed: the time to\n"
+            "open the device (context + kernel build or binary-cache load; run\n"
+            "`clunet --no-kernel-cache bench` for a cold build), the first training\n"
+            "step apart (first-use compiles), peak host memory (getrusage) and peak\n"
+            "device memory (tensors + convolution/GEMM workspaces).\n\n"
+            "  --device SPEC  as the global --device (also CLUNET_DEVICE)\n"
+            "  -s S           image size, a multiple of 16 (128)\n"
+            "  -c C           channel rate (0.5)\n"
+            "  --batch B      images per step (16)\n"
+            "  --steps N      timed runs per figure (5)\n"
+            "  --warmup W     untimed runs before them (2)\n"
+            "  --upsample U   bilinear (default) or transposed\n"
+            "  --no-layers    skip the per-layer timings\n"
+            "  --json         one JSON object instead of the table\n"
+            "  -h, --help\n\n"
+            "CLUNET_GEMM=clblast|panel forces the GEMM of the cl backend (default:\n"
+            "panel on CPU devices, CLBlast elsewhere).\n");
+}
+
+static int parse_int(const char *s, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < -1000000000L || v > 1000000000L)
+        return 0;
+    *out = (int)v;
+    return 1;
+}
+
+static int parse_args(int argc, char **argv, struct cu_bench_opts *o, int *json, struct cu_err *err)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int ok = 1;
+        if (!strcmp(a, "--json"))
+            *json = 1;
+        else if (!strcmp(a, "--no-layers"))
+            o->layers = 0;
+        else if (!v)
+            ok = 0;
+        else if (!strcmp(a, "--device"))
+            o->device = v;
+        else if (!strcmp(a, "-s"))
+            ok = parse_int(v, &o->cfg.image_size);
+        else if (!strcmp(a, "-c")) {
+            char *end;
+            o->cfg.channel_rate = strtod(v, &end);
+            ok = *v && !*end;
+        } else if (!strcmp(a, "--batch"))
+            ok = parse_int(v, &o->batch);
+        else if (!strcmp(a, "--steps"))
+            ok = parse_int(v, &o->steps);
+        else if (!strcmp(a, "--warmup"))
+            ok = parse_int(v, &o->warmup);
+        else if (!strcmp(a, "--upsample")) {
+            int u = cu_upsample_parse(v);
+            ok = u >= 0;
+            if (ok)
+                o->cfg.upsample = (enum cu_upsample)u;
+        } else
+            return cu_fail(err, CU_EUSAGE, "bench: unknown option %s (see clunet bench --help)", a);
+        if (!ok)
+            return cu_fail(err, CU_EUSAGE, "bench: %s needs a valid value%s%s", a, v ? ", not " : "", v ? v : "");
+        if (strcmp(a, "--json") && strcmp(a, "--no-layers"))
+            i++;
+    }
+    return CU_OK;
+}
+
+static double ips(int batch, double s) { return s > 0 ? batch / s : 0; }
+
+static void print_table(const struct cu_bench_opts *o, const struct cu_bench_result *r)
+{
+    const int B = o->batch;
+    printf("device: %s (%s%s%s)\n", r->device, r->backend, r->gemm[0] ? ", GEMM " : "", r->gemm);
+    printf("model: S=%d c=%g %s, batch %d; median of %d runs after %d warm-up (min-max)\n", o->cfg.image_size,
+           o->cfg.channel_rate, cu_upsample_name(o->cfg.upsample), B, o->steps, o->warmup);
+    printf("start-up: open device %.3f s, first training step %.3f s\n", r->open_s, r->first_step_s);
+    const double gf_step = 3.0 * r->fwd_flop_img * B * 1e-9, gf_inf = r->fwd_flop_img * B * 1e-9;
+    printf("training step: %.1f ms (%.1f-%.1f)  %.2f images/s  %.1f GFLOP/s (3 x forward)\n", 1e3 * r->step.med,
+           1e3 * r->step.min, 1e3 * r->step.max, ips(B, r->step.med), gf_step / r->step.med);
+    printf("inference:     %.1f ms (%.1f-%.1f)  %.2f images/s  %.1f GFLOP/s\n", 1e3 * r->infer.med,
+           1e3 * r->infer.min, 1e3 * r->infer.max, ips(B, r->infer.med), gf_inf / r->infer.med);
+    printf("forward GFLOP per image: %.3f\n", r->fwd_flop_img * 1e-9);
+    printf("peak memory: host RSS %.1f MiB, device %.1f MiB\n", r->peak_rss_kib / 1024.0,
+           (double)r->device_peak / 1048576.0);
+    if (!o->layers)
+        return;
+    printf("\n%-12s %5s %5s %2s %5s | %9s %8s %7s | %9s %8s %7s\n", "layer", "Cin", "Cout", "k", "side", "fwd ms",
+           "(spread)", "GFLOP/s", "bwd ms", "(spread)", "GFLOP/s");
+    double tf = 0, tb = 0, ff = 0, fb = 0;
+    for (int i = 0; i < r->nlayers; i++) {
+        const struct cu_bench_layer *l = &r->layer[i];
+        printf("%-12s %5d %5d %2d %5d | %9.2f %8.2f %7.1f | %9.2f %8.2f %7.1f\n", l->name, l->cin, l->cout, l->k,
+               l->side, 1e3 * l->fwd.med, 1e3 * (l->fwd.max - l->fwd.min), l->fwd_flop / l->fwd.med * 1e-9,
+               1e3 * l->bwd.med, 1e3 * (l->bwd.max - l->bwd.min), l->bwd_flop / l->bwd.med * 1e-9);
+        tf += l->fwd.med;
+        tb += l->bwd.med;
+        ff += l->fwd_flop;
+        fb += l->bwd_flop;
+    }
+    printf("%-12s %5s %5s %2s %5s | %9.2f %8s %7.1f | %9.2f %8s %7.1f\n", "all convs", "", "", "", "", 1e3 * tf, "",
+           ff / tf * 1e-9, 1e3 * tb, "", fb / tb * 1e-9);
+    printf("convolutions alone: %.1f ms of the %.1f ms training step (the rest: pooling, up-sampling, concat,\n"
+           "ReLU backward, loss, Adam, and differences between timing layers alone and in the network)\n",
+           1e3 * (tf + tb), 1e3 * r->step.med);
+}
+
+static json_t *jtime(struct cu_bench_time t)
+{
+    return json_pack("{s:f,s:f,s:f}", "median_s", t.med, "min_s", t.min, "max_s", t.max);
+}
+
+static void print_json(const struct cu_bench_opts *o, const struct cu_bench_result *r)
+{
+    const int B = o->batch;
+    json_t *layers = json_array();
+    for (int i = 0; o->layers && i < r->nlayers; i++) {
+        const struct cu_bench_layer *l = &r->layer[i];
+        json_array_append_new(layers,
+                              json_pack("{s:s,s:i,s:i,s:i,s:i,s:o,s:o,s:f,s:f,s:f,s:f}", "name", l->name, "cin",
+                                        l->cin, "cout", l->cout, "k", l->k, "side", l->side, "forward", jtime(l->fwd),
+                                        "backward", jtime(l->bwd), "forward_gflop", l->fwd_flop * 1e-9,
+                                        "backward_gflop", l->bwd_flop * 1e-9, "forward_gflops",
+                                        l->fwd_flop / l->fwd.med * 1e-9, "backward_gflops",
+                                        l->bwd_flop / l->bwd.med * 1e-9));
+    }
+    json_t *root = json_pack(
+        "{s:s,s:s,s:s,s:i,s:f,s:s,s:i,s:i,s:i,s:f,s:f,s:f,s:o,s:f,s:f,s:o,s:f,s:f,s:I,s:I,s:o}", "device",
+        r->device, "backend", r->backend, "gemm", r->gemm, "image_size", o->cfg.image_size, "channel_rate",
+        o->cfg.channel_rate, "upsample", cu_upsample_name(o->cfg.upsample), "batch", B, "steps", o->steps, "warmup",
+        o->warmup, "open_s", r->open_s, "first_step_s", r->first_step_s, "forward_gflop_per_image",
+        r->fwd_flop_img * 1e-9, "train_step", jtime(r->step), "train_images_per_s", ips(B, r->step.med),
+        "train_gflops", 3.0 * r->fwd_flop_img * B * 1e-9 / r->step.med, "inference", jtime(r->infer),
+        "infer_images_per_s", ips(B, r->infer.med), "infer_gflops", r->fwd_flop_img * B * 1e-9 / r->infer.med,
+        "peak_rss_bytes", (json_int_t)r->peak_rss_kib * 1024, "device_peak_bytes", (json_int_t)r->device_peak,
+        "layers", layers);
+    char *s = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(6));
+    if (s)
+        printf("%s\n", s);
+    free(s);
+    json_decref(root);
+}
+
+int cu_cmd_bench(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            help(stdout);
+            return 0;
+        }
+    struct cu_bench_opts o = {.device = getenv("CLUNET_DEVICE"), .cfg = cu_unet_config_default(), .batch = 16,
+                              .steps = 5, .warmup = 2, .layers = 1};
+    int json = 0;
+    struct cu_err err = {0};
+    struct cu_bench_result *r = calloc(1, sizeof *r);
+    if (!r) {
+        cu_fail(&err, CU_EDEVICE, "bench: out of host memory");
+        return cu_cli_report(&err);
+    }
+    enum cu_status st = parse_args(argc, argv, &o, &json, &err);
+    if (!st)
+        st = cu_bench_run(&o, r, &err);
+    if (!st)
+        (json ? print_json : print_table)(&o, r);
+    free(r);
+    return st ? cu_cli_report(&err) : 0;
+}
