@@ -14,6 +14,7 @@
 #include "cl/cl_ops.h"
 #include "clunet/backend.h"
 #include "clunet/ops.h"
+#include "clunet/dataset.h"
 
 #define TRY(x)                                                                                                    \
     do {                                                                                                          \
@@ -234,6 +235,15 @@ enum cu_status cu_bench_run(const struct cu_bench_opts *o, struct cu_bench_resul
     TRY(cu_unet_config_check(&o->cfg, err));
     if (o->batch < 1 || o->steps < 1 || o->warmup < 0)
         return cu_fail(err, CU_EUSAGE, "bench: --batch and --steps must be >= 1, --warmup >= 0");
+    if (o->data) { /* the trainer's loader, as `clunet train --data` runs it */
+        struct cu_dataset_opts dopt = {.size = o->cfg.image_size, .need_masks = 1, .threads = 2};
+        struct cu_dataset *ds = NULL;
+        double t0 = now();
+        TRY(cu_dataset_open(o->data, &dopt, &ds, err));
+        r->load_s = now() - t0;
+        r->load_n = ds->n;
+        cu_dataset_free(ds);
+    }
     double *t = malloc((size_t)o->steps * sizeof *t);
     if (!t)
         return cu_fail(err, CU_EDEVICE, "bench: out of host memory");

@@ -33,6 +33,8 @@ static void help(FILE *f)
             "  --warmup W     untimed runs before them (2)\n"
             "  --upsample U   bilinear (default) or transposed\n"
             "  --no-layers    skip the per-layer timings\n"
+            "  --data DIR     also time loading DIR (a training layout) at SxS, as\n"
+            "                 `clunet train --data DIR` does (2 threads)\n"
             "  --json         one JSON object instead of the table\n"
             "  -h, --help\n\n"
             "CLUNET_GEMM=clblast|panel forces the GEMM of the cl backend (default:\n"
@@ -60,6 +62,8 @@ static int parse_args(int argc, char **argv, struct cu_bench_opts *o, int *json,
             o->layers = 0;
         else if (!v)
             ok = 0;
+        else if (!strcmp(a, "--data"))
+            o->data = v;
         else if (!strcmp(a, "--device"))
             o->device = v;
         else if (!strcmp(a, "-s"))
@@ -104,6 +108,9 @@ static void print_table(const struct cu_bench_opts *o, const struct cu_bench_res
     printf("inference:     %.1f ms (%.1f-%.1f)  %.2f images/s  %.1f GFLOP/s\n", 1e3 * r->infer.med,
            1e3 * r->infer.min, 1e3 * r->infer.max, ips(B, r->infer.med), gf_inf / r->infer.med);
     printf("forward GFLOP per image: %.3f\n", r->fwd_flop_img * 1e-9);
+    if (o->data)
+        printf("data: %d images of %s loaded at %dx%d in %.2f s\n", r->load_n, o->data, o->cfg.image_size,
+               o->cfg.image_size, r->load_s);
     printf("peak memory: host RSS %.1f MiB, device %.1f MiB\n", r->peak_rss_kib / 1024.0,
            (double)r->device_peak / 1048576.0);
     if (!o->layers)
@@ -157,6 +164,10 @@ static void print_json(const struct cu_bench_opts *o, const struct cu_bench_resu
         "infer_images_per_s", ips(B, r->infer.med), "infer_gflops", r->fwd_flop_img * B * 1e-9 / r->infer.med,
         "peak_rss_bytes", (json_int_t)r->peak_rss_kib * 1024, "device_peak_bytes", (json_int_t)r->device_peak,
         "layers", layers);
+    if (o->data) {
+        json_object_set_new(root, "load_images", json_integer(r->load_n));
+        json_object_set_new(root, "load_s", json_real(r->load_s));
+    }
     char *s = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(6));
     if (s)
         printf("%s\n", s);

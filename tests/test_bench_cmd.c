@@ -102,6 +102,24 @@ int main(int argc, char **argv)
     TU_CHECK(rc == 0 && strstr(out, "training step:") && strstr(out, "images/s") && strstr(out, "dec4.up") &&
                  strstr(out, "all convs"),
              "table with transposed up-sampling (rc %d)", rc);
+    /* --data: the trainer's loader timed on a synthetic set the test writes. */
+    char dir[] = "/tmp/clunet-bench-XXXXXX", args[512];
+    if (TU_CHECK(mkdtemp(dir) != NULL, "temp folder")) {
+        snprintf(args, sizeof args, "synth --out %s/d --count 5 --size 40x24 --quiet", dir);
+        TU_CHECK(run(args, 0, out, sizeof out) == 0, "synth 5 images");
+        snprintf(args, sizeof args,
+                 "bench --device ref -s 16 -c 0.125 --batch 1 --steps 1 --warmup 0 --no-layers --json --data %s/d",
+                 dir);
+        rc = run(args, 0, out, sizeof out);
+        json_t *root = json_loads(out, 0, NULL);
+        TU_CHECK(rc == 0 && num(root, "load_images") == 5 && num(root, "load_s") > 0,
+                 "--data: 5 images loaded, time reported (rc %d)", rc);
+        json_decref(root);
+        snprintf(args, sizeof args, "bench --device ref -s 16 --steps 1 --no-layers --data %s/missing", dir);
+        TU_CHECK(run(args, 1, out, sizeof out) == 2 && strstr(out, "missing"), "--data missing folder: exit 2");
+        snprintf(args, sizeof args, "rm -rf '%s'", dir);
+        TU_CHECK(system(args) == 0, "temp folder removed");
+    }
     rc = run("bench --help", 0, out, sizeof out);
     TU_CHECK(rc == 0 && strstr(out, "usage: clunet bench"), "--help exits 0");
     rc = run("bench --steps 0", 1, out, sizeof out);

@@ -22,6 +22,7 @@ struct cu_bench_opts {
     int steps;                  /* timed runs per figure, >= 1 */
     int warmup;                 /* untimed runs before them, >= 0 */
     int layers;                 /* time each convolution layer alone too */
+    const char *data;           /* or NULL: also time loading this dataset at S x S */
 };
 
 /* Median, min and max of a set of times, in seconds. */
@@ -49,6 +50,8 @@ struct cu_bench_result {
     struct cu_bench_time infer;/* forward + sigmoid, one batch */
     uint64_t device_peak;      /* peak bytes of device tensors + workspaces */
     long peak_rss_kib;         /* peak host resident set (getrusage) */
+    double load_s;             /* --data: loading + resizing the dataset (2 threads) */
+    int load_n;                /* --data: images loaded */
     int nlayers;
     struct cu_bench_layer layer[CU_BENCH_MAX_LAYERS];
 };
