@@ -20,6 +20,17 @@ static uint64_t splitmix64(uint64_t *s)
 }
 
 /* A unit normal truncated at +-2: Box-Muller's cosine branch, redrawn. */
+/* The generator state of parameter i: a hash of (seed, i). Each stream then
+ * starts at an unrelated point of splitmix64's 2^64 cycle. (States
+ * seed + i * 0x9E3779B97F4A7C15, splitmix64's own increment, would make the
+ * draws of tensor i those of tensor 0 shifted by i: layers with correlated
+ * weights, which trained far worse.) */
+static uint64_t stream_state(uint64_t seed, int i)
+{
+    uint64_t s = seed ^ ((uint64_t)(i + 1) * 0xD1B54A32D192ED03ULL);
+    return splitmix64(&s);
+}
+
 static double trunc_normal(uint64_t *s)
 {
     const double two_pi = 6.283185307179586476925286766559;
@@ -56,7 +67,7 @@ enum cu_status cu_unet_init_he(struct cu_unet *net, uint64_t seed, struct cu_err
              * fan_in = dims 1..3, as Keras and PyTorch count it */
             double fan_in = (double)p->w->c * p->w->h * p->w->w;
             double sigma = sqrt(2.0 / fan_in) / TRUNC_STD;
-            uint64_t s = seed + (uint64_t)i * 0x9E3779B97F4A7C15ULL;
+            uint64_t s = stream_state(seed, i);
             for (size_t j = 0; j < n; j++)
                 buf[j] = (float)(trunc_normal(&s) * sigma);
             st = cu_tensor_upload(p->w, buf, err);

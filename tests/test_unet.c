@@ -113,6 +113,25 @@ static void test_init(void)
     float *w2 = tu_download(cu_unet_param_find(b, "enc1.conv1.weight")->w);
     TU_CHECK(memcmp(w, w2, 16 * 27 * sizeof *w) != 0, "he_normal: another seed, other weights");
     free(w), free(w2);
+    /* Streams of different tensors are unrelated: enc1.conv2 and dec1.conv2
+     * (both 16x16x3x3, same scale) share no run of values at any lag up to
+     * 400. Seeding tensor i at seed + i * splitmix64's increment made its
+     * values those of an earlier tensor shifted by a few draws. */
+    float *e = tu_download(cu_unet_param_find(a, "enc1.conv2.weight")->w);
+    float *d = tu_download(cu_unet_param_find(a, "dec1.conv2.weight")->w);
+    int worst = 0;
+    for (int lag = 0; lag <= 400; lag++) {
+        int same_ed = 0, same_de = 0;
+        for (int k = 0; k + lag < 16 * 16 * 9; k++) {
+            same_ed += e[k + lag] == d[k];
+            same_de += d[k + lag] == e[k];
+        }
+        worst = same_ed > worst ? same_ed : worst;
+        worst = same_de > worst ? same_de : worst;
+    }
+    TU_CHECK(worst <= 1, "he_normal: enc1.conv2 and dec1.conv2 draw unrelated values (at most %d equal at a lag)",
+             worst);
+    free(e), free(d);
     float *bias = tu_download(cu_unet_param_find(a, "dec1.conv2.bias")->w);
     TU_CHECK(bias[0] == 0 && bias[15] == 0, "biases start at zero");
     free(bias);

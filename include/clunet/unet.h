@@ -78,8 +78,9 @@ const struct cu_unet_param *cu_unet_param_find(const struct cu_unet *net, const 
 long long cu_unet_param_total(const struct cu_unet *net);
 
 /* Keras he_normal for every weight, zeros for biases and Adam moments.
- * Each weight tensor gets its own generator state, splitmix64 seeded with
- * seed + index * 0x9E3779B97F4A7C15 (index = parameter position); each
+ * Each weight tensor gets its own generator: splitmix64 whose state starts
+ * at splitmix64(seed ^ ((index + 1) * 0xD1B54A32D192ED03)) (index =
+ * parameter position), so streams are unrelated; each
  * normal is Box-Muller's cosine branch over two 53-bit uniforms drawn from
  * it, u1 in (0,1], u2 in [0,1): z = sqrt(-2 ln u1) cos(2 pi u2), redrawn
  * while |z| > 2; w = z * sqrt(2 / fan_in) / 0.87962566103423978 (the std of
