@@ -212,7 +212,9 @@ int main(int argc, char **argv)
     done = 0;
     for (char *p = hist; p && (p = strchr(p, '\n')) && p[1]; p++)
         done++;
-    snprintf(ep, sizeof ep, "%d", done + 1);
+    /* + 2: the kill may land between the checkpoint's rename and the
+     * history's, so the checkpoint can be one epoch ahead of history.csv. */
+    snprintf(ep, sizeof ep, "%d", done + 2);
     char *rk2[] = {(char *)exe, "--device", "ref", "train", "--resume", k, "-e", ep, "-q", NULL};
     int rc2 = run(rk2);
     TU_CHECK(rc == 128 + SIGKILL && rc2 == 0 && tf_exists(k, "model.safetensors"),
