@@ -225,7 +225,7 @@ int main(int argc, char **argv)
         FILE *sf = fopen(stale_path, "w");
         if (sf)
             fclose(sf);
-        snprintf(ep, sizeof ep, "%d", done + 2);
+        snprintf(ep, sizeof ep, "%d", done + 3);
         rc2 = run(rk2);
         TU_CHECK(rc2 == 0 && !tf_exists(k, ".checkpoint.safetensors.tmp.99999"),
                  "a resume removes a stale temporary file of the run (exit %d)", rc2);
