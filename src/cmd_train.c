@@ -56,7 +56,7 @@ static void help(FILE *f)
             "  --lr LR             Adam learning rate (default 0.001; beta 0.9/0.999, eps 1e-7)\n"
             "  --loss L            bce | dice | bce+dice (default bce)\n"
             "  --upsample U        bilinear | transposed (default bilinear, as the original)\n"
-            "  --seed N            seed of the weights, shuffles and augmentation (default 42)\n"
+            "  --seed N            seed of the weights, shuffles and augmentation (default 1)\n"
             "\n"
             "run folder:\n"
             "  --out RUN_DIR       the run folder to create; an existing one is refused\n"

@@ -22,7 +22,7 @@ void cu_train_config_default(struct cu_train_config *cfg)
     cfg->loss = CU_LOSS_BCE;
     cfg->upsample = CU_UPSAMPLE_BILINEAR;
     cfg->augment = 0;
-    cfg->seed = 42;
+    cfg->seed = 1; /* seed 42 stalls the original head at S=128 c=0.5 (docs/train.md) */
 }
 
 const char *cu_loss_name(enum cu_loss l)
