@@ -43,28 +43,6 @@ static void mkdirs(const char *path)
     mkdir(b, 0777);
 }
 
-static void rm_rf(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st))
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        for (struct dirent *e; d && (e = readdir(d));) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            char sub[1024];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            rm_rf(sub);
-        }
-        if (d)
-            closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 /* An RGB image whose pixel (y, x) is (x * 8, y * 8, seed). */
 static void put_image(const char *path, int seed, int h, int w)
 {
@@ -463,6 +441,6 @@ int main(void)
     split_and_augment();
     threads_agree();
     real_samples();
-    rm_rf(root);
+    tu_rm_rf(root);
     return tu_finish();
 }

@@ -18,28 +18,6 @@
 
 static char root[256];
 
-static void rm_rf(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st))
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        for (struct dirent *e; d && (e = readdir(d));) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            char sub[1024];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            rm_rf(sub);
-        }
-        if (d)
-            closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 static int same_file(const char *a, const char *b)
 {
     FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
@@ -230,6 +208,6 @@ int main(void)
     int h = 0, w = 0;
     TU_CHECK(cu_png_read_size(img, &h, &w, &err) == CU_OK && w == 40 && h == 24, "%s is 40x24", img);
     TU_CHECK(cu_cmd_synth(10, good) == 4, "synth into an existing dataset: exit 4");
-    rm_rf(root);
+    tu_rm_rf(root);
     return tu_finish();
 }

@@ -5,6 +5,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int n_checks, n_failed;
 
@@ -123,3 +127,25 @@ static const char *join(const char *env, const char *fallback, const char *rel)
 
 const char *tu_source_path(const char *rel) { return join("CLUNET_SOURCE_ROOT", ".", rel); }
 const char *tu_shared_path(const char *rel) { return join("CLUNET_SHARED", "../shared", rel); }
+
+void tu_rm_rf(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st))
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        for (struct dirent *e; d && (e = readdir(d));) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char sub[1024];
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            tu_rm_rf(sub);
+        }
+        if (d)
+            closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}

@@ -37,4 +37,7 @@ float *tu_download(const struct cu_tensor *t);
 const char *tu_source_path(const char *rel);
 const char *tu_shared_path(const char *rel);
 
+/* Removes path and everything below it (no error if it is missing). */
+void tu_rm_rf(const char *path);
+
 #endif
