@@ -14,6 +14,8 @@ enum cu_status cu_comm_open(int *argc, char ***argv, struct cu_comm **out, struc
 
 void cu_comm_close(struct cu_comm *c) { (void)c; }
 
+void cu_comm_abort(struct cu_comm *c, int code) { (void)c, (void)code; }
+
 int cu_comm_rank(const struct cu_comm *c)
 {
     (void)c;
@@ -48,6 +50,12 @@ enum cu_status cu_comm_agree(struct cu_comm *c, enum cu_status st, struct cu_err
 {
     (void)c, (void)err;
     return st;
+}
+
+int cu_comm_failed_rank(const struct cu_comm *c)
+{
+    (void)c;
+    return -1;
 }
 
 const char *cu_comm_library(void) { return "none"; }
