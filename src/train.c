@@ -492,7 +492,7 @@ static enum cu_status run_epoch(struct trainer *tr, int epoch, int *stopped, str
 static enum cu_status load_data(struct trainer *tr, struct cu_err *err)
 {
     double t0 = cu_now();
-    enum cu_status st = cu_train_data_load(&tr->cfg, tr->out && tr->o->tty ? tr->out : NULL, &tr->data, err);
+    enum cu_status st = cu_train_data_load(&tr->cfg, NULL, tr->out && tr->o->tty ? tr->out : NULL, &tr->data, err);
     if (st)
         return st;
     if (tr->data.n_train < 1)
