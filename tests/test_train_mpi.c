@@ -1,0 +1,246 @@
+/* test_train_mpi.c: `mpirun -n 2 clunet train` against one process, on the
+ * ref backend and a tiny synthetic set (`clunet synth`, 30 images of
+ * 32x32; -s 32 -c 0.25, --val-split 0.2: 24 training images, global batch
+ * 8, so one epoch is 3 steps):
+ *  - 2 ranks x 4 images per step give the weights of 1 rank x 8 after
+ *    3 steps (model.safetensors, within TOL);
+ *  - --resume of the 2-rank run with 1 process, and of the 1-process run
+ *    with 2 ranks, up to 2 epochs: the weights of an uninterrupted 2-epoch
+ *    run of one process (within TOL);
+ *  - a bad image that only rank 1 reads (its shard): every rank exits 2,
+ *    one "clunet:" error line naming the file, no hang (60 s limit);
+ *  - a run folder rank 0 cannot create: every rank exits 4, one line.
+ * argv[1]: clunet, argv[2]: mpirun. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clunet/safetensors.h"
+#include "testutil.h"
+#include "train_fixture.h"
+
+/* Tolerance on weights, absolute. The two runs sum the same per-image
+ * gradients in another order (each rank's slice first, then across ranks),
+ * so they differ by float rounding, ~1e-7 relative per gradient. Adam
+ * divides by sqrt(v): a gradient component near zero can turn that into a
+ * visible step difference, bounded by the step size lr = 1e-3 per step;
+ * 6 steps bound the worst single weight by 6e-3, and rounding alone moves
+ * weights by ~1e-6. 1e-4 leaves room for a few near-zero components while
+ * any real error (a slice missed, a double count, a wrong mean: changes of
+ * order lr per step in every weight) fails it; the mean difference is
+ * checked against 1e-6 as well. */
+#define TOL_MAX 1e-4
+#define TOL_MEAN 1e-6
+
+static const char *clunet, *mpirun;
+static char tmp[1024], data[1100], logp[1100];
+
+#define TRAIN_FLAGS "-s", "32", "-c", "0.25", "--batch", "8", "--val-split", "0.2", "--device", "ref", "--seed", "3"
+
+static int run_mpi(int np, char **args)
+{
+    char n[8];
+    snprintf(n, sizeof n, "%d", np);
+    char *argv[64] = {"/usr/bin/timeout", "-k", "5", "60", (char *)mpirun, "--oversubscribe", "--allow-run-as-root",
+                      "-n", n};
+    int k = 9;
+    for (int i = 0; args[i] && k < 63; i++)
+        argv[k++] = args[i];
+    argv[k] = NULL;
+    return tf_run(argv, logp);
+}
+
+static int run_one(char **args)
+{
+    char *argv[64];
+    int k = 0;
+    for (int i = 0; args[i] && k < 63; i++)
+        argv[k++] = args[i];
+    argv[k] = NULL;
+    return tf_run(argv, logp);
+}
+
+static void show_log(void)
+{
+    char *l = tf_read(tmp, "log.txt", NULL);
+    if (l)
+        printf("---- log ----\n%s-------------\n", l);
+    free(l);
+}
+
+/* Max and mean absolute difference of the tensors of two safetensors
+ * files; -1 when they cannot be compared. */
+static double weight_diff(const char *a, const char *b, double *mean)
+{
+    struct cu_err err = {0};
+    struct cu_st_file *fa = NULL, *fb = NULL;
+    double mx = -1, sum = 0;
+    size_t n = 0;
+    if (cu_st_file_read(a, &fa, &err) || cu_st_file_read(b, &fb, &err) ||
+        cu_st_file_count(fa) != cu_st_file_count(fb) || cu_st_file_count(fa) < 1) {
+        printf("     cannot compare %s and %s: %s\n", a, b, err.msg);
+        goto out;
+    }
+    mx = 0;
+    for (int i = 0; i < cu_st_file_count(fa); i++) {
+        const struct cu_st_entry *ea = cu_st_file_entry(fa, i), *eb = cu_st_file_find(fb, ea->name);
+        if (!eb || eb->numel != ea->numel) {
+            printf("     %s: missing or another size\n", ea->name);
+            mx = -1;
+            goto out;
+        }
+        for (size_t k = 0; k < ea->numel; k++) {
+            double d = fabs((double)ea->data[k] - (double)eb->data[k]);
+            if (!(d <= mx)) /* also catches NaN */
+                mx = isnan(d) ? INFINITY : d;
+            sum += d;
+            n++;
+        }
+    }
+out:
+    cu_st_file_free(fa);
+    cu_st_file_free(fb);
+    *mean = n ? sum / (double)n : INFINITY;
+    return mx;
+}
+
+static void check_weights(const char *ra, const char *rb, const char *what)
+{
+    char a[1200], b[1200];
+    snprintf(a, sizeof a, "%s/model.safetensors", ra);
+    snprintf(b, sizeof b, "%s/model.safetensors", rb);
+    double mean = 0, mx = weight_diff(a, b, &mean);
+    TU_CHECK(mx >= 0 && mx <= TOL_MAX && mean <= TOL_MEAN, "%s: max |dw| %.3g (tol %g), mean %.3g (tol %g)", what, mx,
+             TOL_MAX, mean, TOL_MEAN);
+}
+
+static void path(char *buf, size_t n, const char *name) { snprintf(buf, n, "%s/%s", tmp, name); }
+
+static void train_runs(void)
+{
+    char r1[1100], r2[1100], u[1100];
+    path(r1, sizeof r1, "one"), path(r2, sizeof r2, "two"), path(u, sizeof u, "uninterrupted");
+    char *one[] = {(char *)clunet, "train", "--data", data, "--out", r1, "-e", "1", TRAIN_FLAGS, NULL};
+    int rc = run_one(one);
+    TU_CHECK(rc == 0, "1 process, 1 epoch (3 steps of 8): exit %d", rc);
+    char *two[] = {(char *)clunet, "train", "--data", data, "--out", r2, "-e", "1", TRAIN_FLAGS, NULL};
+    rc = run_mpi(2, two);
+    if (!TU_CHECK(rc == 0, "mpirun -n 2, 1 epoch (3 steps of 2 x 4): exit %d", rc))
+        show_log();
+    TU_CHECK(tf_exists(r2, "model.safetensors") && tf_exists(r2, "checkpoint.safetensors") &&
+                 tf_exists(r2, "history.csv") && tf_exists(r2, "train.log"),
+             "the 2-rank run folder is complete");
+    check_weights(r1, r2, "2 ranks x 4 == 1 x 8 after 3 steps");
+
+    char *un[] = {(char *)clunet, "train", "--data", data, "--out", u, "-e", "2", TRAIN_FLAGS, NULL};
+    rc = run_one(un);
+    TU_CHECK(rc == 0, "1 process, 2 epochs uninterrupted: exit %d", rc);
+    /* 2 ranks -> 1 process */
+    char *res1[] = {(char *)clunet, "train", "--resume", r2, "-e", "2", NULL};
+    rc = run_one(res1);
+    if (!TU_CHECK(rc == 0, "--resume of the 2-rank run with 1 process: exit %d", rc))
+        show_log();
+    check_weights(u, r2, "2 ranks, then 1 process == 1 process for 2 epochs");
+    /* 1 process -> 2 ranks */
+    char *res2[] = {(char *)clunet, "train", "--resume", r1, "-e", "2", NULL};
+    rc = run_mpi(2, res2);
+    if (!TU_CHECK(rc == 0, "--resume of the 1-process run with 2 ranks: exit %d", rc))
+        show_log();
+    check_weights(u, r1, "1 process, then 2 ranks == 1 process for 2 epochs");
+}
+
+/* Lines of the log that start with "clunet:" (the error lines). */
+static int error_lines(const char *log, const char *must)
+{
+    int n = 0;
+    for (const char *p = log; p && *p;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len >= 7 && !strncmp(p, "clunet:", 7)) {
+            n++;
+            char line[2048];
+            snprintf(line, sizeof line, "%.*s", (int)(len < 2000 ? len : 2000), p);
+            TU_CHECK(strstr(line, must) != NULL, "error line names %s: %s", must, line);
+        }
+        p = e ? e + 1 : p + len;
+    }
+    return n;
+}
+
+/* Each rank's exit code: a shell around clunet prints "rank R exit C". */
+static int rank_exits(const char *log, int want)
+{
+    int ok = 0;
+    for (int r = 0; r < 2; r++) {
+        char s[64];
+        snprintf(s, sizeof s, "rank %d exit %d\n", r, want);
+        ok += log && strstr(log, s) != NULL;
+    }
+    return ok;
+}
+
+static void failure_runs(void)
+{
+    /* Sample 1 in sorted order belongs to rank 1's shard (1 % 2). */
+    char bad[1100], cmd[4200], spoiled[1300];
+    path(bad, sizeof bad, "bad");
+    snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", data, bad);
+    TU_CHECK(system(cmd) == 0, "copied the data");
+    snprintf(cmd, sizeof cmd, "ls '%s/stage1_train' | sort | sed -n 2p", bad);
+    FILE *p = popen(cmd, "r");
+    char id[256] = "";
+    if (p && fgets(id, sizeof id, p))
+        id[strcspn(id, "\n")] = '\0';
+    if (p)
+        pclose(p);
+    snprintf(spoiled, sizeof spoiled, "%s/stage1_train/%s/images/%s.png", bad, id, id);
+    FILE *f = fopen(spoiled, "wb");
+    TU_CHECK(id[0] && f && fputs("not a png", f) >= 0 && fclose(f) == 0, "spoiled %s", spoiled);
+
+    const char *wrap = "\"$0\" \"$@\"; rc=$?; echo \"rank $OMPI_COMM_WORLD_RANK exit $rc\"; exit $rc";
+    char out[1100];
+    path(out, sizeof out, "badrun");
+    char *a[] = {"/bin/sh", "-c", (char *)wrap, (char *)clunet, "train", "--data", bad, "--out", out, "-e", "1",
+                 TRAIN_FLAGS, NULL};
+    int rc = run_mpi(2, a);
+    char *log = tf_read(tmp, "log.txt", NULL);
+    TU_CHECK(rc != 0 && rc != 124 && rc != 137, "bad image on rank 1: mpirun exits %d (not a timeout)", rc);
+    TU_CHECK(rank_exits(log, 2) == 2, "both ranks exit 2 (bad input)");
+    TU_CHECK(error_lines(log, id) == 1, "exactly one error line");
+    free(log);
+
+    /* rank 0 alone writes the run folder; it cannot be made here */
+    char *b[] = {"/bin/sh", "-c", (char *)wrap, (char *)clunet, "train", "--data", data, "--out",
+                 "/proc/clunet-no/run", "-e", "1", TRAIN_FLAGS, NULL};
+    rc = run_mpi(2, b);
+    log = tf_read(tmp, "log.txt", NULL);
+    TU_CHECK(rc != 0 && rc != 124 && rc != 137, "unwritable run folder: mpirun exits %d (not a timeout)", rc);
+    TU_CHECK(rank_exits(log, 4) == 2, "both ranks exit 4 (cannot write output)");
+    TU_CHECK(error_lines(log, "/proc/clunet-no") == 1, "exactly one error line");
+    if (rank_exits(log, 4) != 2)
+        show_log();
+    free(log);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: test_train_mpi CLUNET MPIRUN\n");
+        return 1;
+    }
+    clunet = argv[1], mpirun = argv[2];
+    char *t = tf_tmpdir("mpi");
+    snprintf(tmp, sizeof tmp, "%s", t);
+    free(t);
+    snprintf(data, sizeof data, "%s/data", tmp);
+    snprintf(logp, sizeof logp, "%s/log.txt", tmp);
+    char *synth[] = {(char *)clunet, "synth", "--out", data, "--count", "30", "--size", "32x32", "--quiet", NULL};
+    TU_CHECK(run_one(synth) == 0, "clunet synth: 30 images of 32x32");
+    train_runs();
+    failure_runs();
+    int rc = tu_finish();
+    if (rc == 0)
+        tf_rmtree(tmp);
+    return rc;
+}
