@@ -25,7 +25,7 @@ static void help(FILE *f)
 {
     fprintf(f,
             "usage: clunet train --data DIR --out RUN_DIR [options]\n"
-            "       clunet train --resume RUN_DIR [-e EPOCHS] [--lr LR] [--device SPEC]\n"
+            "       clunet train --resume RUN_DIR [-e EPOCHS] [--lr LR] [--device SPEC | --devices LIST]\n"
             "\n"
             "Trains the U-Net of the DSB2018 script (Adam, He-normal initialisation) on a folder of\n"
             "images and masks, and writes a run folder:\n"
@@ -63,12 +63,23 @@ static void help(FILE *f)
             "  --force             overwrite the run files of an existing RUN_DIR (others are kept)\n"
             "  --resume RUN_DIR    continue from RUN_DIR/checkpoint.safetensors with the run's own\n"
             "                      configuration up to -e epochs in all (default: the run's own -e);\n"
-            "                      only -e, --lr, --data (moved data), --device, -q, -v may be given\n"
-            "\n"
+            "                      only -e, --lr, --data (moved data), --device(s), -q, -v may be given;\n"
+            "                      the devices and the number of MPI processes may differ from the run's\n"
+            "\n");
+    fprintf(f,
             "device and output:\n"
             "  --device SPEC       ref, an OpenCL id (0:1), a name substring, gpu/cpu/accelerator\n"
             "                      (default: CLUNET_DEVICE, else the first GPU, else the first OpenCL\n"
             "                      device, else ref)\n"
+            "  --devices LIST      train on several devices at once (data parallel, one model replica\n"
+            "                      each): ids or specs separated by commas (0:0,0:1; ref,cpu; a device\n"
+            "                      may be listed twice), or all (every OpenCL device), gpu, cpu (every\n"
+            "                      device of that type). Each batch of --batch images is cut into equal\n"
+            "                      contiguous slices, one per device; the gradients (each the mean over\n"
+            "                      its slice, weighted by its share) are summed on the host and every\n"
+            "                      replica takes the same Adam step: with --loss bce the same training\n"
+            "                      as one device, up to float rounding; Dice is computed per slice.\n"
+            "                      See docs/SCALING.md\n"
             "  -q                  quiet: print only errors\n"
             "  -v                  verbose: add per-phase timings to each epoch line\n"
             "  -h, --help          this help\n"
@@ -79,7 +90,11 @@ static void help(FILE *f)
             "\n"
             "exit codes: 0 done, 1 usage, 2 bad data or a NaN/infinite loss (the last good checkpoint\n"
             "is kept), 3 device error or out of device memory, 4 cannot write the run folder,\n"
-            "130 interrupted.\n");
+            "130 interrupted.\n"
+            "\n"
+            "Under MPI (mpirun -n N clunet train ..., when built with MPI) each process takes a slice of\n"
+            "every batch (--batch is the global batch, at least N) and of validation, gradients are summed\n"
+            "across processes, and rank 0 alone prints and writes RUN_DIR.\n");
 }
 
 struct parse {
@@ -179,6 +194,10 @@ static int parse_one(struct parse *p)
         snprintf(c->data_dir, sizeof c->data_dir, "%s", v);
         return 1;
     }
+    if (FLAG("--devices")) {
+        p->o.devices = v;
+        return 1;
+    }
     if (FLAG("--device")) {
         p->o.device = v;
         return 1;
@@ -247,12 +266,14 @@ int cu_cmd_train(int argc, char **argv)
         if (p.bad_on_resume && !bad_on_resume)
             bad_on_resume = p.bad_on_resume;
     }
-    if (p.o.resume_dir && p.o.out_dir)
+    if (p.o.device && p.o.devices)
+        cu_fail(&err, CU_EUSAGE, "train: give either --device SPEC or --devices LIST, not both");
+    else if (p.o.resume_dir && p.o.out_dir)
         cu_fail(&err, CU_EUSAGE, "train: --resume continues the run in its own folder; drop --out");
     else if (p.o.resume_dir && bad_on_resume)
         cu_fail(&err, CU_EUSAGE,
                 "train: %s cannot change a resumed run (it keeps its own configuration; only -e, --lr, --data, "
-                "--device, -q, -v may be given)",
+                "--device, --devices, -q, -v may be given)",
                 bad_on_resume);
     if (!p.o.resume_dir && !p.o.data_override)
         cu_fail(&err, CU_EUSAGE,
