@@ -19,10 +19,10 @@ int cu_cli_report(const struct cu_err *err)
     int rank = cu_comm_rank(the_comm), failed = cu_comm_failed_rank(the_comm);
     if (cu_comm_size(the_comm) > 1 && failed >= 0 && rank != 0)
         return (int)err->status; /* rank 0 prints the agreed failure */
-    if (cu_comm_size(the_comm) > 1 && (failed < 0 || failed == rank))
-        fprintf(stderr, "clunet: rank %d: %s\n", rank, err->msg); /* this rank's own failure */
+    if (rank != 0 && failed < 0)
+        fprintf(stderr, "clunet: rank %d: %s\n", rank, err->msg); /* a failure of this rank alone */
     else
-        fprintf(stderr, "clunet: %s\n", err->msg); /* single process, or already "rank R: ..." */
+        fprintf(stderr, "clunet: %s\n", err->msg); /* rank 0's, or already "rank R: ..." */
     if (err->detail[0]) {
         size_t len = strlen(err->detail);
         fprintf(stderr, "%s%s", err->detail, err->detail[len - 1] == '\n' ? "" : "\n");

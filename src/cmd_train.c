@@ -258,15 +258,18 @@ int cu_cmd_train(int argc, char **argv)
         p.bad_on_resume = NULL;
         int r = parse_one(&p);
         if (r == 2) {
-            help(stdout);
+            if (cu_comm_rank(cu_cli_comm()) == 0) /* one help under mpirun */
+                help(stdout);
             return 0;
         }
         if (!r)
-            return cu_cli_report(&err);
+            break;
         if (p.bad_on_resume && !bad_on_resume)
             bad_on_resume = p.bad_on_resume;
     }
-    if (p.o.device && p.o.devices)
+    if (err.status)
+        ; /* a bad option: reported below */
+    else if (p.o.device && p.o.devices)
         cu_fail(&err, CU_EUSAGE, "train: give either --device SPEC or --devices LIST, not both");
     else if (p.o.resume_dir && p.o.out_dir)
         cu_fail(&err, CU_EUSAGE, "train: --resume continues the run in its own folder; drop --out");
@@ -280,11 +283,16 @@ int cu_cmd_train(int argc, char **argv)
                 "train: no training data: give --data DIR, a folder in the DSB2018 layout "
                 "(DIR/<id>/images/<id>.png and DIR/<id>/masks/*.png) or DIR/images/ + DIR/masks/; "
                 "to start without a download, make a synthetic one with `clunet synth --out DIR`");
-    if (err.status)
+    /* Under mpirun every rank parses the same line: agreeing makes rank 0
+     * print the one usage error, and keeps the ranks in step. */
+    p.o.comm = cu_cli_comm();
+    if (cu_comm_agree(p.o.comm, err.status, &err))
         return cu_cli_report(&err);
     if (!p.o.resume_dir)
         p.o.data_override = NULL;
-    p.o.tty = isatty(fileno(stdout));
+    /* Under mpirun stdout is the launcher's pseudo-terminal whatever the
+     * user's is: no live bar there, plain per-epoch lines. */
+    p.o.tty = isatty(fileno(stdout)) && cu_comm_size(p.o.comm) == 1;
 
     /* Ctrl-C: finish the batch, write the checkpoint, exit 130; a second
      * Ctrl-C (SA_RESETHAND) kills at once. */

@@ -8,9 +8,10 @@
 #include "clunet/status.h"
 
 /* Prints "clunet: <msg>" on stderr when err holds a failure; returns the
- * exit code for it (0 when none). In a group of several MPI ranks the line
- * reads "clunet: rank R: <msg>", and after a failure that cu_comm_agree
- * gave every rank only rank 0 prints it: one line, not one per rank. */
+ * exit code for it (0 when none). In a group of several MPI ranks, after a
+ * failure that cu_comm_agree gave every rank only rank 0 prints it (one
+ * line, "rank R: ..." when rank R failed); a failure of rank R > 0 alone
+ * prints "clunet: rank R: <msg>" there. */
 int cu_cli_report(const struct cu_err *err);
 
 struct cu_comm;
