@@ -3,14 +3,18 @@
  * "cpu,cpu" writes a complete run folder whose log names both devices, and
  * its losses follow those of one device (--device cpu) with the same
  * batch; an odd batch (3 = 1 + 2) too; a run started on two devices
- * resumes on one; --device with --devices and an empty list entry are
- * usage errors, a device type that does not exist is a device error.
+ * resumes on one; on "ref,ref" with --augment, a stop mid-epoch plus
+ * --resume is bit-identical to an uninterrupted run (library call, as
+ * test_train_resume does for one device); a NaN loss on two devices stops
+ * with exit 2; --device with --devices and an empty list entry are usage
+ * errors, a device type that does not exist is a device error.
  * argv[1]: the clunet binary. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clunet/train.h"
 #include "testutil.h"
 #include "train_fixture.h"
 
@@ -70,6 +74,53 @@ static void same_losses(const char *what, const char *a, const char *b, int epoc
              "%s: %d and %d epochs, train/val losses within 1e-5 relative (worst %.2e)", what, na, nb, worst);
 }
 
+static struct cu_train_opts lib_opts(const char *data, const char *out, int epochs)
+{
+    struct cu_train_opts o;
+    memset(&o, 0, sizeof o);
+    cu_train_config_default(&o.cfg);
+    snprintf(o.cfg.data_dir, sizeof o.cfg.data_dir, "%s", data);
+    o.cfg.image_size = 16;
+    o.cfg.channel_rate = 0.125;
+    o.cfg.batch = 4;
+    o.cfg.augment = 1;
+    o.cfg.seed = 7;
+    o.cfg.epochs = epochs;
+    o.out_dir = out;
+    o.devices = "ref,ref";
+    o.verbosity = 0;
+    return o;
+}
+
+/* 2 epochs straight vs a stop after 4 batches (epoch 2, batch 1) and a
+ * resume, both on ref,ref: two ref replicas are bit-identical, so the
+ * resumed run must be too (the bar of test_train_resume on one device). */
+static void check_resume(const char *data, const char *tmp)
+{
+    char a[4200], b[4200];
+    snprintf(a, sizeof a, "%s/lib-a", tmp);
+    snprintf(b, sizeof b, "%s/lib-b", tmp);
+    struct cu_err err = {0};
+    int interrupted = 0;
+    struct cu_train_opts o = lib_opts(data, a, 2);
+    tu_ok(clunet_train(&o, &interrupted, &err), &err, "ref,ref: 2 epochs");
+    o = lib_opts(data, b, 2);
+    o.stop_after_batches = 4;
+    tu_ok(clunet_train(&o, &interrupted, &err), &err, "ref,ref: stop after 4 batches");
+    TU_CHECK(interrupted == 1 && !tf_exists(b, "model.safetensors"), "ref,ref: stopped mid-epoch 2");
+    o = lib_opts(data, NULL, 2);
+    o.resume_dir = b;
+    tu_ok(clunet_train(&o, &interrupted, &err), &err, "ref,ref: resume");
+    char pa[4300], pb[4300];
+    const char *names[] = {"model.safetensors", "checkpoint.safetensors"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(pa, sizeof pa, "%s/%s", a, names[i]);
+        snprintf(pb, sizeof pb, "%s/%s", b, names[i]);
+        TU_CHECK(tf_same_tensors(pa, pb), "ref,ref: %s of stop + resume bit-identical to 2 epochs straight",
+                 names[i]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -123,9 +174,18 @@ int main(int argc, char **argv)
     TU_CHECK(rc == 0, "1 epoch on cpu,cpu, resumed to 2 on cpu: exit 0");
     same_losses("resumed on one device vs two throughout", res, two, 2);
 
-    snprintf(flags, sizeof flags, "%s --device cpu --devices cpu,cpu --data %s --out %s --force", common, data, two);
+    check_resume(data, tmp);
+    snprintf(flags, sizeof flags, "%s --batch 4 --lr 1e30 --devices cpu,cpu --data %s --out %s --force", common, data,
+             two);
     rc = train(flags, log);
     char *msg = tf_read(tmp, "log.txt", NULL);
+    TU_CHECK(rc == 2 && msg && strstr(msg, "NaN") && strstr(msg, "epoch 1"),
+             "--lr 1e30 on cpu,cpu: NaN loss, exit 2 naming the epoch (got %d)", rc);
+    free(msg);
+
+    snprintf(flags, sizeof flags, "%s --device cpu --devices cpu,cpu --data %s --out %s --force", common, data, two);
+    rc = train(flags, log);
+    msg = tf_read(tmp, "log.txt", NULL);
     TU_CHECK(rc == 1 && msg && strstr(msg, "not both"), "--device with --devices: exit 1 (got %d)", rc);
     free(msg);
     snprintf(flags, sizeof flags, "%s --devices cpu,,ref --data %s --out %s --force", common, data, two);
