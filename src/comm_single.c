@@ -1,14 +1,35 @@
 /* comm_single.c: comm.h for builds without MPI: there is only the single
- * process (a NULL group), and every collective is the identity.
+ * process (a NULL group), and every collective is the identity; started by
+ * mpirun as several processes, it refuses to run.
  * Leaves out: MPI (comm_mpi.c replaces this file when MPI is built in). */
 #include "clunet/comm.h"
+
+#include <stdlib.h>
+
+/* Started by an MPI launcher as one of several processes? Each would then
+ * train alone and all would write the same run folder: refuse instead. */
+static int launched_as_many(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && atoi(v) > 1)
+            return atoi(v);
+    }
+    return 0;
+}
 
 enum cu_status cu_comm_open(int *argc, char ***argv, struct cu_comm **out, struct cu_err *err)
 {
     (void)argc;
     (void)argv;
-    (void)err;
     *out = NULL;
+    int n = launched_as_many();
+    if (n)
+        return cu_fail(err, CU_EUSAGE,
+                       "started as one of %d MPI processes, but this clunet was built without MPI "
+                       "(install libopenmpi-dev, then meson setup -Dmpi=enabled)",
+                       n);
     return CU_OK;
 }
 

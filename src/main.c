@@ -40,11 +40,11 @@ static void usage(FILE *f)
                "                   ~/.cache/clunet); also CLUNET_NO_KERNEL_CACHE=1\n"
                "  -h, --help       this help\n"
                "\nSeveral processes: `mpirun -n N clunet train ...` trains one model with N\n"
-               "processes (docs/SCALING.md; this build has %s).\nEvery other command "
-               "runs on rank 0 alone; the other ranks exit 0 at once.\n"
+               "processes (docs/SCALING.md); this build: %s.\n"
+               "Every other command runs on rank 0 alone; the other ranks exit 0 at once.\n"
                "\nexit codes: 0 ok, 1 usage, 2 bad input data or model file, 3 OpenCL/device error,\n"
                "            4 cannot write output, 130 interrupted.\n",
-            cu_comm_library());
+            strcmp(cu_comm_library(), "none") ? cu_comm_library() : "no MPI (meson setup -Dmpi=enabled)");
 }
 
 /* Runs the command line's command; main wraps it in the process group. */
