@@ -22,8 +22,12 @@ struct cu_comm {
     int failed_rank; /* lowest failing rank of the last failed agree, or -1 */
 };
 
-/* The largest element count of one MPI call: counts are int. */
-#define CHUNK ((size_t)1 << 30)
+/* The largest element count of one MPI call: counts are int. (The
+ * comm_chunks test builds this file with a small one.) */
+#ifndef CU_COMM_CHUNK
+#define CU_COMM_CHUNK ((size_t)1 << 30)
+#endif
+#define CHUNK ((size_t)CU_COMM_CHUNK)
 
 /* Variables the launchers of Open MPI, MPICH/Hydra, Intel MPI, PMIx and
  * Slurm's PMI set in every process they start. */

@@ -67,6 +67,21 @@ static void check_group(struct cu_comm *c)
     for (int i = 0; i < 6; i++)
         bad += g[i] != 0.1f * (float)(i + 1);
     TU_CHECK(bad == 0, "sum over zero-filled shards is an exact gather");
+    /* Larger than a few chunks when comm_mpi.c is built with a small
+     * CU_COMM_CHUNK (the comm_chunks_mpi2 test): every chunk summed and
+     * broadcast, the last one partial. */
+    enum { M = 2503 };
+    float *big = malloc(M * sizeof *big);
+    char *bytes = malloc(M);
+    for (int i = 0; i < M; i++)
+        big[i] = (float)(i % 97) * (float)(r + 1), bytes[i] = (char)(r == 0 ? i % 101 : 0);
+    tu_ok(cu_comm_sum_f32(c, big, M, &err), &err, "sum of 2503");
+    tu_ok(cu_comm_bcast(c, bytes, M, &err), &err, "bcast of 2503 bytes");
+    for (int i = 0; i < M; i++)
+        bad += big[i] != (float)(i % 97) * (float)(n * (n + 1) / 2) || bytes[i] != (char)(i % 101);
+    TU_CHECK(bad == 0, "sum and bcast of %d elements, every chunk", M);
+    free(big);
+    free(bytes);
     char b[32] = {0};
     snprintf(b, sizeof b, "from rank %d", r);
     tu_ok(cu_comm_bcast(c, b, sizeof b, &err), &err, "bcast");
