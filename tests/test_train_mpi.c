@@ -3,7 +3,8 @@
  * 32x32; -s 32 -c 0.25, --val-split 0.2: 24 training images, global batch
  * 8, so one epoch is 3 steps):
  *  - 2 ranks x 4 images per step give the weights of 1 rank x 8 after
- *    3 steps (model.safetensors, within TOL);
+ *    3 steps (model.safetensors, within TOL), and so do 3 ranks with
+ *    slices of 2, 3 and 3 images (each rank's share weighted);
  *  - --resume of the 2-rank run with 1 process, and of the 1-process run
  *    with 2 ranks, up to 2 epochs: the weights of an uninterrupted 2-epoch
  *    run of one process (within TOL);
@@ -132,6 +133,15 @@ static void train_runs(void)
                  tf_exists(r2, "history.csv") && tf_exists(r2, "train.log"),
              "the 2-rank run folder is complete");
     check_weights(r1, r2, "2 ranks x 4 == 1 x 8 after 3 steps");
+    /* 3 ranks: slices of 2, 3 and 3 images, so each rank's gradient must
+     * be weighted by its share (1/3 each would be wrong) */
+    char r3[1100];
+    path(r3, sizeof r3, "three");
+    char *three[] = {(char *)clunet, "train", "--data", data, "--out", r3, "-e", "1", TRAIN_FLAGS, NULL};
+    rc = run_mpi(3, three);
+    if (!TU_CHECK(rc == 0, "mpirun -n 3, 1 epoch (3 steps of 2 + 3 + 3): exit %d", rc))
+        show_log();
+    check_weights(r1, r3, "3 ranks x (2, 3, 3) == 1 x 8 after 3 steps");
 
     char *un[] = {(char *)clunet, "train", "--data", data, "--out", u, "-e", "2", TRAIN_FLAGS, NULL};
     rc = run_one(un);
