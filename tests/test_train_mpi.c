@@ -11,7 +11,8 @@
  *  - a bad image that only rank 1 reads (its shard): every rank exits 2,
  *    one "clunet:" error line naming the file, no hang (60 s limit);
  *  - a run folder rank 0 cannot create: every rank exits 4, one line.
- * argv[1]: clunet, argv[2]: mpirun. */
+ * argv[1]: clunet, argv[2]: mpirun, argv[3]: "train" or "failures" for
+ * one half (two meson tests that may run in parallel), else both. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,8 +263,11 @@ int main(int argc, char **argv)
     snprintf(logp, sizeof logp, "%s/log.txt", tmp);
     char *synth[] = {(char *)clunet, "synth", "--out", data, "--count", "30", "--size", "32x32", "--quiet", NULL};
     TU_CHECK(run_one(synth) == 0, "clunet synth: 30 images of 32x32");
-    train_runs();
-    failure_runs();
+    const char *part = argc > 3 ? argv[3] : "all";
+    if (strcmp(part, "failures"))
+        train_runs();
+    if (strcmp(part, "train"))
+        failure_runs();
     int rc = tu_finish();
     if (rc == 0)
         tf_rmtree(tmp);
