@@ -20,7 +20,6 @@
 
 struct replica {
     struct cu_replicas *group;
-    int index;
     struct cu_backend *be;
     struct cu_unet *net;
     struct cu_tensor *x, *t;
@@ -161,7 +160,6 @@ enum cu_status cu_replicas_open(char *const *specs, int k, struct cu_comm *comm,
     r->k = k;
     for (int i = 0; i < k; i++) {
         r->rep[i].group = r;
-        r->rep[i].index = i;
         enum cu_status st = cu_backend_open(specs[i], &r->rep[i].be, err);
         if (st) {
             cu_replicas_free(r);
