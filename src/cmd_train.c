@@ -77,6 +77,10 @@ static void help(FILE *f)
             "images/s, ETA); otherwise one plain line per epoch. Ctrl-C finishes the current batch,\n"
             "writes the checkpoint and exits with 130; resume with --resume RUN_DIR.\n"
             "\n"
+            "The union masks of a DSB2018 folder are decoded once and kept in\n"
+            "$XDG_CACHE_HOME/clunet/masks (else ~/.cache/clunet/masks); later runs on the same\n"
+            "files read those instead (CLUNET_NO_MASK_CACHE=1: always read the masks).\n"
+            "\n"
             "exit codes: 0 done, 1 usage, 2 bad data or a NaN/infinite loss (the last good checkpoint\n"
             "is kept), 3 device error or out of device memory, 4 cannot write the run folder,\n"
             "130 interrupted.\n");
