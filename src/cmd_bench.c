@@ -27,7 +27,7 @@ static void help(FILE *f)
             "device memory (tensors + convolution/GEMM workspaces).\n\n"
             "  --device SPEC  as the global --device (also CLUNET_DEVICE)\n"
             "  --devices LIST as clunet train --devices (0:0,0:1; cpu,cpu; all; gpu):\n"
-            "                 the figures above are the first device's; then whole\n"
+            "                 the single-device figures are the first device's; then whole\n"
             "                 data-parallel training steps on all K devices, B images\n"
             "                 each (K x B per step, gradients summed on the host),\n"
             "                 their images/s, and the scaling efficiency = images/s\n"

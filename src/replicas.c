@@ -1,5 +1,5 @@
-/* replicas.c: the replica group of replicas.h: device lists, opening and
- * building, sharing weights, and the data-parallel step and evaluation.
+/* replicas.c: the replica group of replicas.h: opening and building,
+ * sharing weights, and the data-parallel step and evaluation.
  *
  * Threads: with K > 1 each phase of a step runs one host thread per
  * replica (replica 0 on the calling thread), so that several devices work
@@ -8,19 +8,16 @@
  * only. Every process calls the same collectives in the same order, and a
  * cu_comm_agree follows each phase where one replica may fail alone, so
  * that no process waits for one that has given up.
- * Leaves out: MPI itself (comm.h), the choice of images (train.c). */
+ * Leaves out: device lists and slices (device_list.c), MPI itself
+ * (comm.h), the choice of images (train.c). */
 #include "clunet/replicas.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#include "cl/cl_internal.h"
 
 struct replica {
     struct cu_replicas *group;
-    int index;
     struct cu_backend *be;
     struct cu_unet *net;
     struct cu_tensor *x, *t;
@@ -51,99 +48,6 @@ struct cu_replicas {
             return st_;                                                                                           \
     } while (0)
 
-/* ---- device lists ---- */
-
-static enum cu_status add_spec(char **specs, int *k, const char *s, size_t len, struct cu_err *err)
-{
-    if (*k >= CU_REPLICAS_MAX)
-        return cu_fail(err, CU_EUSAGE, "--devices: more than %d devices", CU_REPLICAS_MAX);
-    char *c = malloc(len + 1);
-    if (!c)
-        return cu_fail(err, CU_EDEVICE, "--devices: out of host memory");
-    memcpy(c, s, len);
-    c[len] = '\0';
-    specs[(*k)++] = c;
-    return CU_OK;
-}
-
-/* Every OpenCL device whose type is type (NULL: every device). */
-static enum cu_status add_type(char **specs, int *k, const char *type, struct cu_err *err)
-{
-    struct cu_cl_device_info *devs = NULL;
-    int n = 0, found = 0;
-    const char *why = NULL;
-    TRY(cu_cl_devices(&devs, &n, &why, err));
-    enum cu_status st = CU_OK;
-    for (int i = 0; !st && i < n; i++)
-        if (!type || !strcmp(devs[i].type, type)) {
-            st = add_spec(specs, k, devs[i].id, strlen(devs[i].id), err);
-            found++;
-        }
-    free(devs);
-    if (!st && !found)
-        st = cu_fail(err, CU_EDEVICE, "--devices %s: no such OpenCL device%s%s", type ? type : "all",
-                     why ? ": " : "", why ? why : "");
-    return st;
-}
-
-enum cu_status cu_device_list_parse(const char *list, char ***specs_out, int *k_out, struct cu_err *err)
-{
-    char **specs = calloc(CU_REPLICAS_MAX, sizeof *specs);
-    int k = 0;
-    if (!specs)
-        return cu_fail(err, CU_EDEVICE, "--devices: out of host memory");
-    enum cu_status st = CU_OK;
-    const char *p = list ? list : "";
-    for (;;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        while (len && *p == ' ')
-            p++, len--;
-        while (len && p[len - 1] == ' ')
-            len--;
-        if (!len) {
-            st = cu_fail(err, CU_EUSAGE, "--devices %s: empty entry; give ids like 0:0,0:1 or all, gpu, cpu", list);
-            break;
-        }
-        if (len == 3 && !strncasecmp(p, "all", 3))
-            st = add_type(specs, &k, NULL, err);
-        else if ((len == 3 && !strncasecmp(p, "gpu", 3)) || (len == 3 && !strncasecmp(p, "cpu", 3)) ||
-                 (len == 11 && !strncasecmp(p, "accelerator", 11))) {
-            char type[12];
-            for (size_t i = 0; i <= len; i++)
-                type[i] = i < len ? (char)(p[i] | 0x20) : '\0';
-            st = add_type(specs, &k, type, err);
-        } else
-            st = add_spec(specs, &k, p, len, err);
-        if (st || !end)
-            break;
-        p = end + 1;
-    }
-    if (st) {
-        cu_device_list_free(specs, k);
-        return st;
-    }
-    *specs_out = specs;
-    *k_out = k;
-    return CU_OK;
-}
-
-void cu_device_list_free(char **specs, int k)
-{
-    if (!specs)
-        return;
-    for (int i = 0; i < k; i++)
-        free(specs[i]);
-    free(specs);
-}
-
-void cu_split(int n, int k, int i, int *off, int *len)
-{
-    long long a = (long long)n * i / k, b = (long long)n * (i + 1) / k;
-    *off = (int)a;
-    *len = (int)(b - a);
-}
-
 /* ---- the group ---- */
 
 /* K = 1 in a single process: the step is cu_unet_train_step itself. */
@@ -161,7 +65,6 @@ enum cu_status cu_replicas_open(char *const *specs, int k, struct cu_comm *comm,
     r->k = k;
     for (int i = 0; i < k; i++) {
         r->rep[i].group = r;
-        r->rep[i].index = i;
         enum cu_status st = cu_backend_open(specs[i], &r->rep[i].be, err);
         if (st) {
             cu_replicas_free(r);

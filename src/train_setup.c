@@ -63,10 +63,12 @@ static double memory_estimate(const struct cu_train_config *c, int batch, double
     return bytes;
 }
 
-/* For one replica of batch images on a device with caps. */
-static enum cu_status check_memory(struct cu_trainer *tr, const struct cu_caps *caps, int batch, struct cu_err *err)
+/* For `copies` replicas of batch images each on a device with caps (a
+ * device listed several times in --devices holds several). */
+static enum cu_status check_memory(struct cu_trainer *tr, const struct cu_caps *caps, int batch, int copies,
+                                   struct cu_err *err)
 {
-    double largest, need = memory_estimate(&tr->cfg, batch, &largest);
+    double largest, need = copies * memory_estimate(&tr->cfg, batch, &largest);
     double have = (double)caps->global_mem;
     if (!have) {
         long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
@@ -75,9 +77,9 @@ static enum cu_status check_memory(struct cu_trainer *tr, const struct cu_caps *
     const double gib = 1024.0 * 1024.0 * 1024.0;
     if (have > 0 && need > have)
         return cu_fail(err, CU_EDEVICE,
-                       "%s: out of device memory: -s %d with %d images per device needs about %.1f GiB, the device "
-                       "has %.1f GiB; try a smaller --batch or -s",
-                       caps->name, tr->cfg.image_size, batch, need / gib, have / gib);
+                       "%s: out of device memory: -s %d with %d images per replica (%d on this device) needs about "
+                       "%.1f GiB, the device has %.1f GiB; try a smaller --batch or -s",
+                       caps->name, tr->cfg.image_size, batch, copies, need / gib, have / gib);
     if (caps->max_alloc && largest > (double)caps->max_alloc)
         return cu_fail(err, CU_EDEVICE,
                        "%s: out of device memory: one buffer of %.2f GiB exceeds the device's largest allocation "
@@ -102,11 +104,16 @@ static enum cu_status build(struct cu_trainer *tr, struct cu_err *err)
     int B = tr->cfg.batch, S = tr->cfg.image_size;
     int share = (B + tr->size - 1) / tr->size, per = (share + k - 1) / k;
     for (int i = 0; i < k; i++) {
-        struct cu_caps caps;
+        struct cu_caps caps, other;
+        int copies = 0;
         cu_backend_caps(cu_replicas_backend(tr->reps, i), &caps);
+        for (int j = 0; j < k; j++) { /* the same device by name: a rough but safe guess */
+            cu_backend_caps(cu_replicas_backend(tr->reps, j), &other);
+            copies += other.kind == caps.kind && !strcmp(other.name, caps.name);
+        }
         if (i == 0)
             tr->caps = caps;
-        st = check_memory(tr, &caps, per, err);
+        st = check_memory(tr, &caps, per, copies, err);
         if (st)
             return st;
     }

@@ -6,8 +6,9 @@
  * resumes on one; on "ref,ref" with --augment, a stop mid-epoch plus
  * --resume is bit-identical to an uninterrupted run (library call, as
  * test_train_resume does for one device); a NaN loss on two devices stops
- * with exit 2; --device with --devices and an empty list entry are usage
- * errors, a device type that does not exist is a device error.
+ * with exit 2; a device listed twice counts twice in the memory check;
+ * --device with --devices and an empty list entry are usage errors, a
+ * device type that does not exist is a device error.
  * argv[1]: the clunet binary. */
 #include <math.h>
 #include <stdio.h>
@@ -191,6 +192,14 @@ int main(int argc, char **argv)
     snprintf(flags, sizeof flags, "%s --devices cpu,,ref --data %s --out %s --force", common, data, two);
     rc = train(flags, log);
     TU_CHECK(rc == 1, "--devices cpu,,ref: an empty entry is exit 1 (got %d)", rc);
+    /* A device listed twice holds two replicas: the memory check counts both. */
+    snprintf(flags, sizeof flags, "-s 4096 -c 0.5 -e 1 --batch 16 --devices cpu,cpu --data %s --out %s --force", data,
+             two);
+    rc = train(flags, log);
+    msg = tf_read(tmp, "log.txt", NULL);
+    TU_CHECK(rc == 3 && msg && strstr(msg, "out of device memory") && strstr(msg, "8 images per replica (2 on this"),
+             "-s 4096 on cpu,cpu: exit 3, 8 images per replica, 2 replicas on the device (got %d)", rc);
+    free(msg);
     snprintf(flags, sizeof flags, "%s --devices accelerator --data %s --out %s --force", common, data, two);
     rc = train(flags, log);
     TU_CHECK(rc == 3, "--devices accelerator on a machine without one: exit 3 (got %d)", rc);

@@ -28,6 +28,7 @@
  * With K = 1 and a single process the step is cu_unet_train_step itself:
  * no gradient leaves the device, nothing extra is allocated.
  *
+ * Lists and slices are in device_list.c.
  * Leaves out: which images a process takes (train.c), MPI (comm.h). */
 #ifndef CLUNET_REPLICAS_H
 #define CLUNET_REPLICAS_H
