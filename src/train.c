@@ -115,7 +115,8 @@ static void note_devices(struct cu_trainer *tr, int resumed)
     describe_devices(tr, now, sizeof now);
     if (resumed && tr->st.devices[0] && strcmp(now, tr->st.devices))
         say(tr, "note: the run trained on %s, this resume runs on %s: the result may differ from an uninterrupted "
-                "run by float rounding (give --device/--devices to resume on the run's devices)",
+                "run by float rounding (resume with the run's devices, --device/--devices, and number of processes "
+                "to continue it exactly)",
             tr->st.devices, now);
     memcpy(tr->st.devices, now, sizeof now);
 }
