@@ -5,6 +5,9 @@
  *    tensors (weights and Adam moments) bit-identical, same losses;
  *  - the same with a stop after batch 1 of epoch 2 (mid-epoch checkpoint,
  *    saved RNG state), through the library's stop_after_batches;
+ *  - the same with --val-split 0 and one step per epoch (batch 10);
+ *  - a resume on other devices than the run's (--devices ref,ref) notes
+ *    it in train.log, a resume on the run's own (ref) does not;
  *  - a NaN loss (a real one: --lr 1e30) stops with exit 2, names the epoch
  *    and batch, and leaves the last good checkpoint byte for byte;
  *  - SIGINT during training: exit 130 with a checkpoint, which resumes;
