@@ -8,7 +8,10 @@
  *  - --resume of the 2-rank run with 1 process, and of the 1-process run
  *    with 2 ranks, up to 2 epochs: the weights of an uninterrupted 2-epoch
  *    run of one process (within TOL), and a 1-process resume gives them
- *    bit for bit;
+ *    bit for bit; the resumes name no device, so they run on the run's
+ *    (ref, from the checkpoint that rank 0 reads and broadcasts): a 2-rank
+ *    resume without --device equals one with --device ref bit for bit
+ *    (a rank on any other device would round differently);
  *  - a bad image that only rank 1 reads (its shard): every rank exits 2,
  *    one "clunet:" error line naming the file, no hang (60 s limit);
  *  - a run folder rank 0 cannot create: every rank exits 4, one line.
@@ -35,12 +38,10 @@
  * weights) fails it; the mean difference is held to 1e-7 as well. */
 #define TOL_MAX 1e-5
 #define TOL_MEAN 1e-7
-/* A resume names its device again (--device ref): the device is not part
- * of the checkpoint, and without it the resume runs on the default device
- * (an OpenCL one where there is one), whose float sums differ from ref's
- * by rounding: 2e-5 in one weight after 3 steps, which an earlier version
- * of this test mistook for a resume that is not exact. */
-#define RESUME_FLAGS "--device", "ref"
+/* A resume names no device: it takes the run's (state.device_spec). Were
+ * it the default device (an OpenCL one where there is one), its float sums
+ * would differ from ref's by rounding: 2e-5 in one weight after 3 steps,
+ * which an earlier version of this test mistook for an inexact resume. */
 
 static const char *clunet, *mpirun;
 static char tmp[1024], data[1100], logp[1100];
@@ -166,22 +167,35 @@ static void train_runs(void)
     path(y, sizeof y, "one-resumed");
     snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", r1, y);
     TU_CHECK(system(cmd) == 0, "copied the 1-process run");
-    char *resy[] = {(char *)clunet, "train", "--resume", y, "-e", "2", RESUME_FLAGS, NULL};
+    char *resy[] = {(char *)clunet, "train", "--resume", y, "-e", "2", NULL};
     rc = run_one(resy);
     TU_CHECK(rc == 0, "--resume of the 1-process run with 1 process: exit %d", rc);
     check_weights_tol(u, y, "1 process, resumed == 1 process uninterrupted (bit-identical)", 0, 0);
     /* 2 ranks -> 1 process */
-    char *res1[] = {(char *)clunet, "train", "--resume", r2, "-e", "2", RESUME_FLAGS, NULL};
+    char *res1[] = {(char *)clunet, "train", "--resume", r2, "-e", "2", NULL};
     rc = run_one(res1);
     if (!TU_CHECK(rc == 0, "--resume of the 2-rank run with 1 process: exit %d", rc))
         show_log();
     check_weights(u, r2, "2 ranks, then 1 process == 1 process for 2 epochs");
-    /* 1 process -> 2 ranks */
-    char *res2[] = {(char *)clunet, "train", "--resume", r1, "-e", "2", RESUME_FLAGS, NULL};
+    /* 1 process -> 2 ranks; a copy resumed with --device ref named */
+    char x[1100];
+    path(x, sizeof x, "one-resumed-ref");
+    snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", r1, x);
+    TU_CHECK(system(cmd) == 0, "copied the 1-process run again");
+    char *res2[] = {(char *)clunet, "train", "--resume", r1, "-e", "2", NULL};
     rc = run_mpi(2, res2);
     if (!TU_CHECK(rc == 0, "--resume of the 1-process run with 2 ranks: exit %d", rc))
         show_log();
     check_weights(u, r1, "1 process, then 2 ranks == 1 process for 2 epochs");
+    char *log = tf_read(r1, "train.log", NULL);
+    TU_CHECK(log && strstr(log, "device: ref (ref backend); from the run (--device ref)"),
+             "the 2-rank resume's train.log: the device came from the run");
+    free(log);
+    char *res3[] = {(char *)clunet, "--device", "ref", "train", "--resume", x, "-e", "2", NULL};
+    rc = run_mpi(2, res3);
+    TU_CHECK(rc == 0, "the same 2-rank resume with --device ref: exit %d", rc);
+    check_weights_tol(x, r1, "2-rank resume: without --device == with --device ref (bit-identical: every rank on ref)",
+                      0, 0);
 }
 
 /* Error lines ("clunet: ..." up to the end of the line) in the log; they
@@ -279,6 +293,7 @@ int main(int argc, char **argv)
         return 1;
     }
     clunet = argv[1], mpirun = argv[2];
+    unsetenv("CLUNET_DEVICE"); /* the resumes take the run's device, not the environment's */
     char *t = tf_tmpdir("mpi");
     snprintf(tmp, sizeof tmp, "%s", t);
     free(t);
