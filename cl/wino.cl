@@ -1,0 +1,311 @@
+/* wino.cl: the 3x3 'same' convolution (stride 1, pad 1) as Winograd
+ * F(2x2,3x3), for CPU devices (src/cl/cl_ops_wino.c drives it, docs/cl-ops.md):
+ * every 2x2 block of outputs ("tile") comes from a 4x4 block of inputs, and
+ * the 36 multiplications per tile and channel pair of the direct
+ * convolution become 16, one per element xi of the 4x4 transform domain:
+ *   U[xi] = G g G^T       weights, [16][M][K] (M outputs, K inputs)
+ *   V[xi] = B^T d B       input tiles, in the panel GEMM's layout
+ *                         [16][Q][K][16] (Q panels of 16 tiles)
+ *   P[xi] = U[xi] V[xi]   16 GEMMs (M x K times K x 16Q), [16][M][16Q]
+ *   y     = A^T P A       2x2 outputs per tile, + bias, ReLU; or y += (dx)
+ * with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
+ *      G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
+ *      A^T = [1 1 1 0; 0 1 -1 -1].
+ * Tiles run over the images of the batch, row by row: t = (n*TH + ty)*TW + tx
+ * with TH = ceil(H/2), TW = ceil(W/2), T = N*TH*TW of them, transformed and
+ * multiplied in chunks of 16Q tiles from t0 (the host bounds the workspace);
+ * inputs past the image edge read zeros, outputs past it are not stored
+ * (any H, W). The data
+ * gradient is this same convolution of dy with the weights transposed and
+ * flipped (flip != 0 in cu_wino_weights). Not here: dW, k != 3.
+ * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
+
+#define CU_WINO_TM 8 /* rows of P per work-item of cu_wino_gemm (CU_CL_WG_TILE work-groups) */
+/* V[xi] and P[xi] start CU_WINO_SKEW floats (one cache line) apart beyond
+ * their size: without it the 16 slabs lie a multiple of 4 KiB apart, and
+ * the transforms' 16 streams, one per xi, all fall into one set of the
+ * CPU's caches (measured: 10x slower at 128 x 128). The host sizes the
+ * workspace the same way (cl_ops_wino.c). */
+#define CU_WINO_SKEW 16
+
+/* U[xi][m][k] = (G g G^T)[xi] for g the 3x3 kernel of output m, input k:
+ * flip = 0: g = w[m][k] (w: M x K x 3 x 3); flip = 1: g = w[k][m] turned by
+ * 180 degrees (w: K x M x 3 x 3, the forward weights of the layer whose
+ * data gradient this is). Range M*K = (k, m). */
+__kernel void cu_wino_weights(__global float *u, const int uo, __global const float *w, const int M, const int K,
+                              const int flip)
+{
+    const int g = get_global_id(0);
+    if (g >= M * K)
+        return;
+    const int k = g % K, m = g / K;
+    float f[9];
+    if (flip) {
+        __global const float *src = w + (k * M + m) * 9;
+        for (int i = 0; i < 9; i++)
+            f[i] = src[8 - i];
+    } else {
+        __global const float *src = w + (m * K + k) * 9;
+        for (int i = 0; i < 9; i++)
+            f[i] = src[i];
+    }
+    float t[12]; /* G g: 4 x 3 */
+    for (int c = 0; c < 3; c++) {
+        const float a = f[c], b = f[3 + c], d = f[6 + c];
+        t[c] = a;
+        t[3 + c] = 0.5f * (a + b + d);
+        t[6 + c] = 0.5f * (a - b + d);
+        t[9 + c] = d;
+    }
+    for (int r = 0; r < 4; r++) { /* (G g) G^T: 4 x 4 */
+        const float a = t[3 * r], b = t[3 * r + 1], d = t[3 * r + 2];
+        const float v[4] = {a, 0.5f * (a + b + d), 0.5f * (a - b + d), d};
+        for (int c = 0; c < 4; c++)
+            u[uo + ((r * 4 + c) * M + m) * K + k] = v[c];
+    }
+}
+
+#define CU_EVEN (uint16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+#define CU_ODD (uint16)(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
+/* interleaving two vectors: lanes 0-7 and 8-15 of each, alternately */
+#define CU_LO (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
+#define CU_HI (uint16)(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
+
+/* One input row of 16 tiles side by side: lane j of col[c] is
+ * row[x0 + 2j + c], c = 0..3 (zero outside [0, W)): 34 floats, loaded as
+ * vectors and split into even and odd lanes. */
+static void row_cols(__global const float *row, const int x0, const int W, float16 *col)
+{
+    float16 a, b, a2, b2;
+    if (x0 >= 0 && x0 + 34 <= W) {
+        a = vload16(0, row + x0);
+        b = vload16(0, row + x0 + 16);
+        a2 = vload16(0, row + x0 + 2);
+        b2 = vload16(0, row + x0 + 18);
+    } else {
+        float buf[36];
+        for (int i = 0; i < 36; i++) {
+            const int ix = x0 + i;
+            buf[i] = ix >= 0 && ix < W ? row[ix] : 0.0f;
+        }
+        a = vload16(0, buf);
+        b = vload16(0, buf + 16);
+        a2 = vload16(0, buf + 2);
+        b2 = vload16(0, buf + 18);
+    }
+    col[0] = shuffle2(a, b, CU_EVEN);
+    col[1] = shuffle2(a, b, CU_ODD);
+    col[2] = shuffle2(a2, b2, CU_EVEN);
+    col[3] = shuffle2(a2, b2, CU_ODD);
+}
+
+/* V of 16 tiles of one tile row, each lane a tile: the rows of d come in
+ * as vectors, B^T d B is 32 vector additions, each xi one 64-byte store. */
+static void input_run(__global float *dst, const int xi_stride, __global const float *plane, const int H,
+                      const int W, const int ty, const int tx)
+{
+    float16 d[16];
+    for (int r = 0; r < 4; r++) {
+        const int iy = 2 * ty - 1 + r;
+        if (iy >= 0 && iy < H) {
+            row_cols(plane + iy * W, 2 * tx - 1, W, d + 4 * r);
+        } else {
+            for (int c = 0; c < 4; c++)
+                d[4 * r + c] = (float16)(0.0f);
+        }
+    }
+    for (int c = 0; c < 4; c++) { /* B^T d, in place */
+        const float16 d0 = d[c], d1 = d[4 + c], d2 = d[8 + c], d3 = d[12 + c];
+        d[c] = d0 - d2;
+        d[4 + c] = d1 + d2;
+        d[8 + c] = d2 - d1;
+        d[12 + c] = d1 - d3;
+    }
+    for (int r = 0; r < 4; r++) { /* (B^T d) B */
+        const float16 a = d[4 * r], b = d[4 * r + 1], c = d[4 * r + 2], f = d[4 * r + 3];
+        vstore16(a - c, 0, dst + (r * 4 + 0) * xi_stride);
+        vstore16(b + c, 0, dst + (r * 4 + 1) * xi_stride);
+        vstore16(c - b, 0, dst + (r * 4 + 2) * xi_stride);
+        vstore16(b - f, 0, dst + (r * 4 + 3) * xi_stride);
+    }
+}
+
+/* V[xi][q][k][j] = (B^T d B)[xi] of tile t = t0 + 16q + j, input channel
+ * k; zero for t >= T. x: the whole batch (N, K, H, W). A run of 16 tiles
+ * within one tile row (images at least 32 wide) goes through input_run;
+ * runs that wrap rows or pass T, tile by tile. Range K*Q = (k, q). */
+__kernel void cu_wino_input(__global float *v, const int vo, __global const float *x, const int K, const int H,
+                            const int W, const int t0, const int T, const int Q)
+{
+    const int g = get_global_id(0);
+    if (g >= K * Q)
+        return;
+    const int k = g % K, q = g / K;
+    const int TW = (W + 1) / 2, TH = (H + 1) / 2, per = TH * TW;
+    int t = t0 + q * 16, n = t / per, ty = t % per / TW, tx = t % TW;
+    __global float *dst = v + vo + (q * K + k) * 16;
+    const int xi_stride = Q * K * 16 + CU_WINO_SKEW;
+    if (t + 16 <= T && tx + 16 <= TW) {
+        input_run(dst, xi_stride, x + (n * K + k) * H * W, H, W, ty, tx);
+        return;
+    }
+    for (int j = 0; j < 16; j++, t++) {
+        float d[16];
+        if (t < T) {
+            __global const float *plane = x + (n * K + k) * H * W;
+            const int y0 = 2 * ty - 1, x0 = 2 * tx - 1;
+            if (y0 >= 0 && y0 + 3 < H && x0 >= 0 && x0 + 3 < W) {
+                for (int r = 0; r < 4; r++)
+                    for (int c = 0; c < 4; c++)
+                        d[r * 4 + c] = plane[(y0 + r) * W + x0 + c];
+            } else {
+                for (int r = 0; r < 4; r++)
+                    for (int c = 0; c < 4; c++) {
+                        const int iy = y0 + r, ix = x0 + c;
+                        d[r * 4 + c] = iy >= 0 && iy < H && ix >= 0 && ix < W ? plane[iy * W + ix] : 0.0f;
+                    }
+            }
+            if (++tx == TW) {
+                tx = 0;
+                if (++ty == TH) {
+                    ty = 0;
+                    n++;
+                }
+            }
+        } else {
+            for (int i = 0; i < 16; i++)
+                d[i] = 0.0f;
+        }
+        float e[16]; /* B^T d */
+        for (int c = 0; c < 4; c++) {
+            e[c] = d[c] - d[8 + c];
+            e[4 + c] = d[4 + c] + d[8 + c];
+            e[8 + c] = d[8 + c] - d[4 + c];
+            e[12 + c] = d[4 + c] - d[12 + c];
+        }
+        for (int r = 0; r < 4; r++) { /* (B^T d) B */
+            const float a = e[4 * r], b = e[4 * r + 1], c = e[4 * r + 2], f = e[4 * r + 3];
+            dst[(r * 4 + 0) * xi_stride + j] = a - c;
+            dst[(r * 4 + 1) * xi_stride + j] = b + c;
+            dst[(r * 4 + 2) * xi_stride + j] = c - b;
+            dst[(r * 4 + 3) * xi_stride + j] = b - f;
+        }
+    }
+}
+
+#define CU_WINO_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+/* P[xi] = U[xi] V[xi] for the 16 xi at once: each work-item an 8 x 16 tile
+ * of one P[xi] in eight float16 accumulators (the panel GEMM of gemm.cl),
+ * K deep. Range ceil(M/8)*Q*16 = (row tile, panel, xi), row tiles fastest
+ * so that neighbouring work-items share the V panel. */
+__kernel void cu_wino_gemm(__global float *p, const int po, __global const float *u, const int uo,
+                           __global const float *v, const int vo, const int M, const int K, const int Q)
+{
+    const int tiles = (M + CU_WINO_TM - 1) / CU_WINO_TM, g = get_global_id(0);
+    if (g >= tiles * Q * 16)
+        return;
+    const int m0 = g % tiles * CU_WINO_TM, q = g / tiles % Q, xi = g / (tiles * Q);
+    __global const float *a = u + uo + xi * M * K;
+    /* rows past M read row M-1 (valid memory) and are not stored */
+#define CU_DECL(i)                                                                                                \
+    __global const float *a##i = a + min(m0 + i, M - 1) * K;                                                     \
+    float16 c##i = (float16)(0.0f);
+    CU_WINO_ROWS(CU_DECL)
+#undef CU_DECL
+    __global const float *b = v + vo + xi * (Q * K * 16 + CU_WINO_SKEW) + q * K * 16;
+    for (int k = 0; k < K; k++) {
+        const float16 bv = vload16(k, b);
+#define CU_MAD(i) c##i = mad((float16)(a##i[k]), bv, c##i);
+        CU_WINO_ROWS(CU_MAD)
+#undef CU_MAD
+    }
+#define CU_STORE(i)                                                                                               \
+    if (m0 + i < M)                                                                                               \
+        vstore16(c##i, 0, p + po + xi * (M * Q * 16 + CU_WINO_SKEW) + (m0 + i) * Q * 16 + q * 16);
+    CU_WINO_ROWS(CU_STORE)
+#undef CU_STORE
+}
+
+/* y = A^T P A for tiles t0 + 16q .. t0 + 16q + 15 (those < T) of output
+ * channel m: mode 0: y = act(. + b[m]) (relu != 0: ReLU), mode 1: y += .
+ * (b unused). y: the whole batch (N, M, H, W). 16 tiles of one tile row,
+ * all inside the image, are stored as two rows of 32 floats; the others
+ * tile by tile. Range M*Q = (q, m). */
+__kernel void cu_wino_output(__global float *y, __global const float *p, const int po, __global const float *b,
+                             const int M, const int H, const int W, const int t0, const int T, const int Q,
+                             const int relu, const int mode)
+{
+    const int g = get_global_id(0);
+    if (g >= M * Q)
+        return;
+    const int q = g % Q, m = g / Q;
+    __global const float *src = p + po + m * Q * 16 + q * 16;
+    const int xi_stride = M * Q * 16 + CU_WINO_SKEW;
+    float16 s[16];
+    for (int i = 0; i < 16; i++)
+        s[i] = vload16(0, src + i * xi_stride);
+    float16 e[8]; /* A^T P: 2 x 4 */
+    for (int c = 0; c < 4; c++) {
+        e[c] = s[c] + s[4 + c] + s[8 + c];
+        e[4 + c] = s[4 + c] - s[8 + c] - s[12 + c];
+    }
+    float16 o[4]; /* (A^T P) A: 2 x 2 */
+    for (int r = 0; r < 2; r++) {
+        o[2 * r] = e[4 * r] + e[4 * r + 1] + e[4 * r + 2];
+        o[2 * r + 1] = e[4 * r + 1] - e[4 * r + 2] - e[4 * r + 3];
+    }
+    if (mode == 0) {
+        const float16 bias = (float16)(b[m]);
+        for (int i = 0; i < 4; i++) {
+            o[i] += bias;
+            if (relu)
+                o[i] = select(o[i], (float16)(0.0f), o[i] < (float16)(0.0f)); /* a NaN stays NaN */
+        }
+    }
+    const int TW = (W + 1) / 2, TH = (H + 1) / 2, per = TH * TW;
+    int t = t0 + q * 16, n = t / per, ty = t % per / TW, tx = t % TW;
+    if (t + 16 <= T && 2 * tx + 32 <= W && 2 * ty + 2 <= H) { /* 2 x 32 outputs, all inside */
+        __global float *dst = y + ((n * M + m) * H + 2 * ty) * W + 2 * tx;
+        float16 r[4] = {shuffle2(o[0], o[1], CU_LO), shuffle2(o[0], o[1], CU_HI), shuffle2(o[2], o[3], CU_LO),
+                        shuffle2(o[2], o[3], CU_HI)};
+        for (int i = 0; i < 4; i++) {
+            __global float *at = dst + (i >> 1) * W + (i & 1) * 16;
+            if (mode == 1)
+                r[i] += vload16(0, at);
+            vstore16(r[i], 0, at);
+        }
+        return;
+    }
+    float out[4][16];
+    for (int i = 0; i < 4; i++)
+        vstore16(o[i], 0, out[i]);
+    for (int j = 0; j < 16 && t < T; j++, t++) {
+        __global float *dst = y + ((n * M + m) * H + 2 * ty) * W + 2 * tx;
+        const bool right = 2 * tx + 1 < W, down = 2 * ty + 1 < H;
+        if (mode == 0) {
+            dst[0] = out[0][j];
+            if (right)
+                dst[1] = out[1][j];
+            if (down)
+                dst[W] = out[2][j];
+            if (right && down)
+                dst[W + 1] = out[3][j];
+        } else {
+            dst[0] += out[0][j];
+            if (right)
+                dst[1] += out[1][j];
+            if (down)
+                dst[W] += out[2][j];
+            if (right && down)
+                dst[W + 1] += out[3][j];
+        }
+        if (++tx == TW) {
+            tx = 0;
+            if (++ty == TH) {
+                ty = 0;
+                n++;
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+/* cl_ops_wino.c: the 3x3 convolutions of CPU devices as Winograd
+ * F(2x2,3x3) (cl/wino.cl, docs/cl-ops.md): the forward (bias and ReLU in
+ * the output transform) and the data gradient (the same convolution of dy
+ * with the weights transposed and flipped, adding into dx). Four launches
+ * per chunk of tiles: weights (once), input transform, the 16 GEMMs in one
+ * launch, output transform. The transformed inputs and products live in
+ * the backend's scratch buffer, at most CLUNET_WINO_BYTES (default 4 MiB)
+ * at a time: the batch is cut into chunks of tiles, not one huge buffer.
+ * Chosen by cl_ops_conv.c (cu_cl_wino_use): CPU devices (where the panel
+ * GEMM runs), k = 3, and enough channels that the 2.25x fewer
+ * multiplications outweigh the transforms; CLUNET_NO_WINOGRAD=1 turns it
+ * off, CLUNET_WINOGRAD=all uses it for every 3x3 layer (tests, A/B).
+ * Not here: dW (cl_ops_conv.c), GPUs (CLBlast). */
+#include "cl_ops.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define WINO_BYTES_DEFAULT ((size_t)4 << 20)
+/* Smallest GEMM sizes (outputs M, inputs K) for which Winograd pays on a
+ * CPU: with few channels the GEMMs are too shallow to outweigh writing and
+ * reading the transformed tiles (measured, docs/cl-ops.md). */
+#define WINO_MIN_M 16
+#define WINO_MIN_K 32
+
+static size_t wino_bytes(void)
+{
+    const char *env = getenv("CLUNET_WINO_BYTES");
+    if (env && *env) {
+        char *end;
+        unsigned long long v = strtoull(env, &end, 10);
+        if (*end == '\0' && v > 0)
+            return (size_t)v;
+    }
+    return WINO_BYTES_DEFAULT;
+}
+
+bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin)
+{
+    if (k != 3 || !cu_cl_gemm_panels(cb))
+        return false;
+    const char *off = getenv("CLUNET_NO_WINOGRAD");
+    if (off && *off && strcmp(off, "0"))
+        return false;
+    const char *all = getenv("CLUNET_WINOGRAD");
+    if (all && !strcmp(all, "all"))
+        return true;
+    return m >= WINO_MIN_M && kin >= WINO_MIN_K;
+}
+
+/* Floats rounded up to 16 (64-byte lines between the workspace's parts). */
+static size_t line_up(size_t n) { return (n + 15) / 16 * 16; }
+
+enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino *c, struct cu_err *err)
+{
+    const int th = (c->h + 1) / 2, tw = (c->w + 1) / 2;
+    const size_t total = (size_t)c->n * (size_t)th * (size_t)tw;
+    enum cu_status st = cu_cl_ops_fits(cb, (size_t)c->n * (size_t)(c->kin > c->m ? c->kin : c->m) * c->h * c->w,
+                                       c->what, err);
+    if (st || total == 0)
+        return st;
+    /* per panel of 16 tiles: V (16 x K x 16) and P (16 x M x 16) floats;
+     * each of the 32 slabs one line longer (CU_WINO_SKEW in wino.cl) */
+    const size_t per_panel = (size_t)256 * ((size_t)c->kin + (size_t)c->m);
+    size_t q = wino_bytes() / sizeof(float) / per_panel, need = (total + 15) / 16;
+    if (q < 1)
+        q = 1;
+    if (q > need)
+        q = need;
+    const size_t uf = line_up((size_t)16 * c->m * c->kin), vf = (size_t)256 * q * c->kin + 256;
+    const size_t all = uf + q * per_panel + 512;
+    st = cu_cl_ops_fits(cb, all, c->what, err);
+    cl_mem ws = NULL;
+    if (!st)
+        st = cu_cl_scratch(cb, all * sizeof(float), &ws, err);
+    if (st)
+        return st;
+    const int uo = 0, vo = (int)uf, po = (int)(uf + vf), T = (int)total;
+    st = CU_CL_RUN(cb, "cu_wino_weights", (size_t)c->m * c->kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(uo),
+                   CU_KARG(c->wt), CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(c->flip));
+    for (size_t t0 = 0; !st && t0 < total; t0 += 16 * q) {
+        const size_t left = (total - t0 + 15) / 16;
+        const int Q = (int)(left < q ? left : q), first = (int)t0;
+        st = CU_CL_RUN(cb, "cu_wino_input", (size_t)Q * c->kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(vo),
+                       CU_KARG(c->x), CU_KARG(c->kin), CU_KARG(c->h), CU_KARG(c->w), CU_KARG(first), CU_KARG(T),
+                       CU_KARG(Q));
+        if (!st)
+            st = CU_CL_RUN(cb, "cu_wino_gemm", (size_t)(c->m + 7) / 8 * (size_t)Q * 16, CU_CL_WG_TILE, err,
+                           CU_KARG(ws), CU_KARG(po), CU_KARG(ws), CU_KARG(uo), CU_KARG(ws), CU_KARG(vo),
+                           CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(Q));
+        if (!st)
+            st = CU_CL_RUN(cb, "cu_wino_output", (size_t)Q * c->m, CU_CL_WG, err, CU_KARG(c->y), CU_KARG(ws),
+                           CU_KARG(po), CU_KARG(c->b), CU_KARG(c->m), CU_KARG(c->h), CU_KARG(c->w),
+                           CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(c->relu), CU_KARG(c->mode));
+    }
+    return st;
+}
