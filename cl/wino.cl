@@ -71,63 +71,62 @@ __kernel void cu_wino_weights(__global float *u, const int uo, __global const fl
 #define CU_LO (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
 #define CU_HI (uint16)(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
 
-/* One input row of 16 tiles side by side: lane j of col[c] is
- * row[x0 + 2j + c], c = 0..3 (zero outside [0, W)): 34 floats, loaded as
- * vectors and split into even and odd lanes. */
-static void row_cols(__global const float *row, const int x0, const int W, float16 *col)
-{
-    float16 a, b, a2, b2;
-    if (x0 >= 0 && x0 + 34 <= W) {
-        a = vload16(0, row + x0);
-        b = vload16(0, row + x0 + 16);
-        a2 = vload16(0, row + x0 + 2);
-        b2 = vload16(0, row + x0 + 18);
-    } else {
-        float buf[36];
-        for (int i = 0; i < 36; i++) {
-            const int ix = x0 + i;
-            buf[i] = ix >= 0 && ix < W ? row[ix] : 0.0f;
-        }
-        a = vload16(0, buf);
-        b = vload16(0, buf + 16);
-        a2 = vload16(0, buf + 2);
-        b2 = vload16(0, buf + 18);
-    }
-    col[0] = shuffle2(a, b, CU_EVEN);
-    col[1] = shuffle2(a, b, CU_ODD);
-    col[2] = shuffle2(a2, b2, CU_EVEN);
-    col[3] = shuffle2(a2, b2, CU_ODD);
-}
+/* One input row of 16 tiles side by side: lane j of c<i> is
+ * row[x0 + 2j + i], i = 0..3 (zero outside [0, W) and for rows outside
+ * the image): 34 floats, loaded as vectors and split into even and odd
+ * lanes. A macro, not a function: the 16 vectors of a tile run must stay
+ * in registers (PoCL spilled arrays of them). */
+#define CU_ROW_COLS(iy, c0, c1, c2, c3)                                                                           \
+    do {                                                                                                          \
+        float16 a_ = (float16)(0.0f), b_ = (float16)(0.0f), a2_ = (float16)(0.0f), b2_ = (float16)(0.0f);         \
+        if ((iy) >= 0 && (iy) < H) {                                                                              \
+            __global const float *row_ = plane + (iy) * W;                                                        \
+            if (x0 >= 0 && x0 + 34 <= W) {                                                                       \
+                a_ = vload16(0, row_ + x0);                                                                       \
+                b_ = vload16(0, row_ + x0 + 16);                                                                  \
+                a2_ = vload16(0, row_ + x0 + 2);                                                                  \
+                b2_ = vload16(0, row_ + x0 + 18);                                                                 \
+            } else {                                                                                              \
+                float buf_[36];                                                                                   \
+                for (int i_ = 0; i_ < 36; i_++)                                                                   \
+                    buf_[i_] = x0 + i_ >= 0 && x0 + i_ < W ? row_[x0 + i_] : 0.0f;                                \
+                a_ = vload16(0, buf_);                                                                            \
+                b_ = vload16(0, buf_ + 16);                                                                       \
+                a2_ = vload16(0, buf_ + 2);                                                                       \
+                b2_ = vload16(0, buf_ + 18);                                                                      \
+            }                                                                                                     \
+        }                                                                                                         \
+        c0 = shuffle2(a_, b_, CU_EVEN);                                                                           \
+        c1 = shuffle2(a_, b_, CU_ODD);                                                                            \
+        c2 = shuffle2(a2_, b2_, CU_EVEN);                                                                         \
+        c3 = shuffle2(a2_, b2_, CU_ODD);                                                                          \
+    } while (0)
 
-/* V of 16 tiles of one tile row, each lane a tile: the rows of d come in
- * as vectors, B^T d B is 32 vector additions, each xi one 64-byte store. */
+/* Row i of (B^T d) B from row i of B^T d: four 64-byte stores. */
+#define CU_STORE_V(i, a, b, c, f)                                                                                 \
+    do {                                                                                                          \
+        vstore16((a) - (c), 0, dst + (4 * (i) + 0) * xi_stride);                                                  \
+        vstore16((b) + (c), 0, dst + (4 * (i) + 1) * xi_stride);                                                  \
+        vstore16((c) - (b), 0, dst + (4 * (i) + 2) * xi_stride);                                                  \
+        vstore16((b) - (f), 0, dst + (4 * (i) + 3) * xi_stride);                                                  \
+    } while (0)
+
+/* V of 16 tiles of one tile row, each lane a tile: the 4 x 4 inputs d as
+ * 16 vectors, B^T d B in 32 vector additions, each xi one 64-byte store. */
 static void input_run(__global float *dst, const int xi_stride, __global const float *plane, const int H,
                       const int W, const int ty, const int tx)
 {
-    float16 d[16];
-    for (int r = 0; r < 4; r++) {
-        const int iy = 2 * ty - 1 + r;
-        if (iy >= 0 && iy < H) {
-            row_cols(plane + iy * W, 2 * tx - 1, W, d + 4 * r);
-        } else {
-            for (int c = 0; c < 4; c++)
-                d[4 * r + c] = (float16)(0.0f);
-        }
-    }
-    for (int c = 0; c < 4; c++) { /* B^T d, in place */
-        const float16 d0 = d[c], d1 = d[4 + c], d2 = d[8 + c], d3 = d[12 + c];
-        d[c] = d0 - d2;
-        d[4 + c] = d1 + d2;
-        d[8 + c] = d2 - d1;
-        d[12 + c] = d1 - d3;
-    }
-    for (int r = 0; r < 4; r++) { /* (B^T d) B */
-        const float16 a = d[4 * r], b = d[4 * r + 1], c = d[4 * r + 2], f = d[4 * r + 3];
-        vstore16(a - c, 0, dst + (r * 4 + 0) * xi_stride);
-        vstore16(b + c, 0, dst + (r * 4 + 1) * xi_stride);
-        vstore16(c - b, 0, dst + (r * 4 + 2) * xi_stride);
-        vstore16(b - f, 0, dst + (r * 4 + 3) * xi_stride);
-    }
+    const int y0 = 2 * ty - 1, x0 = 2 * tx - 1;
+    float16 d00, d01, d02, d03, d10, d11, d12, d13, d20, d21, d22, d23, d30, d31, d32, d33;
+    CU_ROW_COLS(y0, d00, d01, d02, d03);
+    CU_ROW_COLS(y0 + 1, d10, d11, d12, d13);
+    CU_ROW_COLS(y0 + 2, d20, d21, d22, d23);
+    CU_ROW_COLS(y0 + 3, d30, d31, d32, d33);
+    /* B^T d: rows d0 - d2, d1 + d2, d2 - d1, d1 - d3 */
+    CU_STORE_V(0, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
+    CU_STORE_V(1, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
+    CU_STORE_V(2, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
+    CU_STORE_V(3, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
 }
 
 /* V[xi][q][k][j] = (B^T d B)[xi] of tile t = t0 + 16q + j, input channel

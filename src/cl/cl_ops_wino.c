@@ -20,7 +20,7 @@
 /* Smallest GEMM sizes (outputs M, inputs K) for which Winograd pays on a
  * CPU: with few channels the GEMMs are too shallow to outweigh writing and
  * reading the transformed tiles (measured, docs/cl-ops.md). */
-#define WINO_MIN_M 16
+#define WINO_MIN_M 32
 #define WINO_MIN_K 32
 
 static size_t wino_bytes(void)
