@@ -308,3 +308,167 @@ __kernel void cu_wino_output(__global float *y, __global const float *p, const i
         }
     }
 }
+
+/* The weight gradient (cl_ops_wino.c, cu_cl_wino_dw): with y = A^T (U . V) A
+ * per tile and U = G g G^T, dL/dU = sum over tiles of (A dY A^T) . V, and
+ * dL/dg = G^T (dL/dU) G. So:
+ *   Y'[xi] = A dY A^T     4x4 per 2x2 tile of dy, [16][Q][M][16] like V
+ *   D[xi]  = Y'[xi] V[xi]^T   summed over the tiles: [16][M][K]
+ *   dw    += G^T D G
+ * with A = [1 0; 1 1; 1 -1; 0 -1] and G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0;
+ * 0 1/2 1/2 1]. Both factors of D keep the tiles as vector lanes, so the
+ * sum over tiles is a lane-wise multiply-add, reduced across lanes once. */
+
+/* Y'[xi][q][m][j] = (A dY A^T)[xi] of tile t = t0 + 16q + j, channel m of
+ * dy (N, M, H, W); zero for t >= T and outputs outside the image. Range
+ * M*Q = (m, q). */
+__kernel void cu_wino_dy(__global float *v, const int vo, __global const float *dy, const int M, const int H,
+                         const int W, const int t0, const int T, const int Q)
+{
+    const int g = get_global_id(0);
+    if (g >= M * Q)
+        return;
+    const int m = g % M, q = g / M;
+    const int TW = (W + 1) / 2, TH = (H + 1) / 2, per = TH * TW;
+    int t = t0 + q * 16, n = t / per, ty = t % per / TW, tx = t % TW;
+    float16 p, r, s, u; /* dY = [p r; s u] of the 16 tiles */
+    if (t + 16 <= T && 2 * tx + 32 <= W && 2 * ty + 2 <= H) {
+        __global const float *src = dy + ((n * M + m) * H + 2 * ty) * W + 2 * tx;
+        const float16 a = vload16(0, src), b = vload16(0, src + 16);
+        const float16 c = vload16(0, src + W), d = vload16(0, src + W + 16);
+        p = shuffle2(a, b, CU_EVEN);
+        r = shuffle2(a, b, CU_ODD);
+        s = shuffle2(c, d, CU_EVEN);
+        u = shuffle2(c, d, CU_ODD);
+    } else {
+        float f[4][16];
+        for (int j = 0; j < 16; j++, t++) {
+            float e[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+            if (t < T) {
+                __global const float *src = dy + ((n * M + m) * H + 2 * ty) * W + 2 * tx;
+                const bool right = 2 * tx + 1 < W, down = 2 * ty + 1 < H;
+                e[0] = src[0];
+                e[1] = right ? src[1] : 0.0f;
+                e[2] = down ? src[W] : 0.0f;
+                e[3] = right && down ? src[W + 1] : 0.0f;
+                if (++tx == TW) {
+                    tx = 0;
+                    if (++ty == TH) {
+                        ty = 0;
+                        n++;
+                    }
+                }
+            }
+            for (int i = 0; i < 4; i++)
+                f[i][j] = e[i];
+        }
+        p = vload16(0, f[0]);
+        r = vload16(0, f[1]);
+        s = vload16(0, f[2]);
+        u = vload16(0, f[3]);
+    }
+    __global float *dst = v + vo + (q * M + m) * 16;
+    const int xi_stride = Q * M * 16 + CU_WINO_SKEW;
+    /* A dY: rows (p, r), (p + s, r + u), (p - s, r - u), (-s, -u); then
+     * each row (a, b) times A^T: (a, a + b, a - b, -b) */
+#define CU_DY_ROW(i, a, b)                                                                                        \
+    do {                                                                                                          \
+        const float16 a_ = (a), b_ = (b);                                                                         \
+        vstore16(a_, 0, dst + (4 * (i) + 0) * xi_stride);                                                         \
+        vstore16(a_ + b_, 0, dst + (4 * (i) + 1) * xi_stride);                                                    \
+        vstore16(a_ - b_, 0, dst + (4 * (i) + 2) * xi_stride);                                                    \
+        vstore16(-b_, 0, dst + (4 * (i) + 3) * xi_stride);                                                        \
+    } while (0)
+    CU_DY_ROW(0, p, r);
+    CU_DY_ROW(1, p + s, r + u);
+    CU_DY_ROW(2, p - s, r - u);
+    CU_DY_ROW(3, -s, -u);
+#undef CU_DY_ROW
+}
+
+static float lane_sum(const float16 v)
+{
+    const float8 a = v.lo + v.hi;
+    const float4 b = a.lo + a.hi;
+    const float2 c = b.lo + b.hi;
+    return c.x + c.y;
+}
+
+#define CU_DW4(X) X(0) X(1) X(2) X(3)
+
+/* D[xi][m][k] (+)= sum over the chunk's 16Q tiles of Y'[xi][m] V[xi][k]:
+ * each work-item a 4 x 4 block (m0.., k0..) in sixteen float16 lane-wise
+ * accumulators, four Y' and four V lines per panel; acc = 0: D = sum (the
+ * first chunk), else D += sum. Range ceil(K/4)*ceil(M/4)*16 = (k block,
+ * m block, xi). */
+__kernel void cu_wino_dw_gemm(__global float *d, const int dof, __global const float *v, const int vo,
+                              __global const float *yv, const int yvo, const int M, const int K, const int Q,
+                              const int acc)
+{
+    const int kb = (K + 3) / 4, mb = (M + 3) / 4, g = get_global_id(0);
+    if (g >= kb * mb * 16)
+        return;
+    const int k0 = g % kb * 4, m0 = g / kb % mb * 4, xi = g / (kb * mb);
+    __global const float *vs = v + vo + xi * (Q * K * 16 + CU_WINO_SKEW);
+    __global const float *ys = yv + yvo + xi * (Q * M * 16 + CU_WINO_SKEW);
+    /* rows past K or M read the last one (valid memory) and are not stored */
+#define CU_DECL_K(i) const int kr##i = min(k0 + i, K - 1) * 16;
+#define CU_DECL_M(i) const int mr##i = min(m0 + i, M - 1) * 16;
+    CU_DW4(CU_DECL_K)
+    CU_DW4(CU_DECL_M)
+#undef CU_DECL_K
+#undef CU_DECL_M
+#define CU_ACC_ROW(i) float16 s##i##0 = (float16)(0.0f), s##i##1 = s##i##0, s##i##2 = s##i##0, s##i##3 = s##i##0;
+    CU_DW4(CU_ACC_ROW)
+#undef CU_ACC_ROW
+    for (int q = 0; q < Q; q++) {
+        __global const float *vq = vs + q * K * 16, *yq = ys + q * M * 16;
+        const float16 v0 = vload16(0, vq + kr0), v1 = vload16(0, vq + kr1), v2 = vload16(0, vq + kr2),
+                      v3 = vload16(0, vq + kr3);
+#define CU_ACC(i)                                                                                                 \
+    {                                                                                                             \
+        const float16 y_ = vload16(0, yq + mr##i);                                                                \
+        s##i##0 = mad(y_, v0, s##i##0);                                                                           \
+        s##i##1 = mad(y_, v1, s##i##1);                                                                           \
+        s##i##2 = mad(y_, v2, s##i##2);                                                                           \
+        s##i##3 = mad(y_, v3, s##i##3);                                                                           \
+    }
+        CU_DW4(CU_ACC)
+#undef CU_ACC
+    }
+    __global float *out = d + dof + xi * M * K;
+#define CU_PUT(i, j)                                                                                              \
+    if (m0 + i < M && k0 + j < K) {                                                                               \
+        const float r_ = lane_sum(s##i##j);                                                                       \
+        out[(m0 + i) * K + k0 + j] = acc ? out[(m0 + i) * K + k0 + j] + r_ : r_;                                   \
+    }
+#define CU_PUT_ROW(i) CU_PUT(i, 0) CU_PUT(i, 1) CU_PUT(i, 2) CU_PUT(i, 3)
+    CU_DW4(CU_PUT_ROW)
+#undef CU_PUT_ROW
+#undef CU_PUT
+}
+
+/* dw[m][k] += G^T D[.][m][k] G (3 x 3 from 4 x 4). Range M*K = (k, m). */
+__kernel void cu_wino_dw_out(__global float *dw, __global const float *d, const int dof, const int M, const int K)
+{
+    const int g = get_global_id(0);
+    if (g >= M * K)
+        return;
+    float e[16];
+    for (int i = 0; i < 16; i++)
+        e[i] = d[dof + (i * M) * K + g];
+    float t[12]; /* G^T D: 3 x 4 */
+    for (int c = 0; c < 4; c++) {
+        const float a = e[c], b = e[4 + c], f = e[8 + c], h = e[12 + c];
+        t[c] = a + 0.5f * (b + f);
+        t[4 + c] = 0.5f * (b - f);
+        t[8 + c] = 0.5f * (b + f) + h;
+    }
+    __global float *out = dw + g * 9;
+    for (int r = 0; r < 3; r++) { /* (G^T D) G */
+        const float a = t[4 * r], b = t[4 * r + 1], f = t[4 * r + 2], h = t[4 * r + 3];
+        out[3 * r] += a + 0.5f * (b + f);
+        out[3 * r + 1] += 0.5f * (b - f);
+        out[3 * r + 2] += 0.5f * (b + f) + h;
+    }
+}

@@ -130,5 +130,9 @@ struct cu_cl_wino {
     const char *what; /* the layer, for messages */
 };
 enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino *c, struct cu_err *err);
+/* dw (m, kin, 3, 3) += the weight gradient of that convolution from
+ * dy (n, m, h, w) and x (n, kin, h, w). */
+enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, int n, int kin, int m, int h,
+                             int w, const char *what, struct cu_err *err);
 
 #endif

@@ -266,10 +266,14 @@ enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struc
         st = cu_cl_wino_conv(cb, &c, err);
         mdx = NULL;
     }
-    if (!st)
-        st = conv_dims(cb, x, w, "conv backward", &d, &col, err);
+    if (!st && mdw && cu_cl_wino_use(cb, w->h, w->n, x->c)) {
+        st = cu_cl_wino_dw(cb, mdw, cu_cl_mem(dy), cu_cl_mem(x), x->n, x->c, w->n, x->h, x->w, dw->name, err);
+        mdw = NULL;
+    }
     if (!st && db)
-        st = cu_cl_ops_bias_grad(cb, cu_cl_mem(db), cu_cl_mem(dy), d.n, d.cout, d.hw, err);
+        st = cu_cl_ops_bias_grad(cb, cu_cl_mem(db), cu_cl_mem(dy), x->n, w->n, x->h * x->w, err);
+    if (!st && (mdx || mdw)) /* no im2col workspace when Winograd did both */
+        st = conv_dims(cb, x, w, "conv backward", &d, &col, err);
     if (st || (!mdx && !mdw))
         return st;
     if (mdx && implicit(cb, x, w)) { /* dx without col2im; the bands below only do dW */

@@ -51,6 +51,21 @@ bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin)
 /* Floats rounded up to 16 (64-byte lines between the workspace's parts). */
 static size_t line_up(size_t n) { return (n + 15) / 16 * 16; }
 
+/* Panels of 16 tiles per chunk, for kin + m channels of transformed tiles,
+ * and the floats of workspace: the 16 x m x kin transformed weights (or
+ * weight gradient), then the two chunk slabs (V and P, or V and Y'). */
+static size_t chunk_panels(int kin, int m, size_t total, size_t *floats)
+{
+    const size_t per_panel = (size_t)256 * ((size_t)kin + (size_t)m);
+    size_t q = wino_bytes() / sizeof(float) / per_panel, need = (total + 15) / 16;
+    if (q < 1)
+        q = 1;
+    if (q > need)
+        q = need;
+    *floats = line_up((size_t)16 * m * kin) + q * per_panel + 512; /* + CU_WINO_SKEW per slab */
+    return q;
+}
+
 enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino *c, struct cu_err *err)
 {
     const int th = (c->h + 1) / 2, tw = (c->w + 1) / 2;
@@ -59,16 +74,9 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
                                        c->what, err);
     if (st || total == 0)
         return st;
-    /* per panel of 16 tiles: V (16 x K x 16) and P (16 x M x 16) floats;
-     * each of the 32 slabs one line longer (CU_WINO_SKEW in wino.cl) */
-    const size_t per_panel = (size_t)256 * ((size_t)c->kin + (size_t)c->m);
-    size_t q = wino_bytes() / sizeof(float) / per_panel, need = (total + 15) / 16;
-    if (q < 1)
-        q = 1;
-    if (q > need)
-        q = need;
+    size_t all;
+    const size_t q = chunk_panels(c->kin, c->m, total, &all);
     const size_t uf = line_up((size_t)16 * c->m * c->kin), vf = (size_t)256 * q * c->kin + 256;
-    const size_t all = uf + q * per_panel + 512;
     st = cu_cl_ops_fits(cb, all, c->what, err);
     cl_mem ws = NULL;
     if (!st)
@@ -93,5 +101,40 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
                            CU_KARG(po), CU_KARG(c->b), CU_KARG(c->m), CU_KARG(c->h), CU_KARG(c->w),
                            CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(c->relu), CU_KARG(c->mode));
     }
+    return st;
+}
+
+enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, int n, int kin, int m, int h,
+                             int w, const char *what, struct cu_err *err)
+{
+    const int th = (h + 1) / 2, tw = (w + 1) / 2;
+    const size_t total = (size_t)n * (size_t)th * (size_t)tw;
+    enum cu_status st = cu_cl_ops_fits(cb, (size_t)n * (size_t)(kin > m ? kin : m) * h * w, what, err);
+    if (st || total == 0)
+        return st;
+    size_t all;
+    const size_t q = chunk_panels(kin, m, total, &all);
+    const size_t df = line_up((size_t)16 * m * kin), vf = (size_t)256 * q * kin + 256;
+    st = cu_cl_ops_fits(cb, all, what, err);
+    cl_mem ws = NULL;
+    if (!st)
+        st = cu_cl_scratch(cb, all * sizeof(float), &ws, err);
+    const int dof = 0, vo = (int)df, yo = (int)(df + vf), T = (int)total;
+    for (size_t t0 = 0; !st && t0 < total; t0 += 16 * q) {
+        const size_t left = (total - t0 + 15) / 16;
+        const int Q = (int)(left < q ? left : q), first = (int)t0, acc = t0 > 0;
+        st = CU_CL_RUN(cb, "cu_wino_input", (size_t)Q * kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(vo), CU_KARG(x),
+                       CU_KARG(kin), CU_KARG(h), CU_KARG(w), CU_KARG(first), CU_KARG(T), CU_KARG(Q));
+        if (!st)
+            st = CU_CL_RUN(cb, "cu_wino_dy", (size_t)Q * m, CU_CL_WG, err, CU_KARG(ws), CU_KARG(yo), CU_KARG(dy),
+                           CU_KARG(m), CU_KARG(h), CU_KARG(w), CU_KARG(first), CU_KARG(T), CU_KARG(Q));
+        if (!st)
+            st = CU_CL_RUN(cb, "cu_wino_dw_gemm", (size_t)(kin + 3) / 4 * (size_t)((m + 3) / 4) * 16, CU_CL_WG_TILE,
+                           err, CU_KARG(ws), CU_KARG(dof), CU_KARG(ws), CU_KARG(vo), CU_KARG(ws), CU_KARG(yo),
+                           CU_KARG(m), CU_KARG(kin), CU_KARG(Q), CU_KARG(acc));
+    }
+    if (!st)
+        st = CU_CL_RUN(cb, "cu_wino_dw_out", (size_t)m * kin, CU_CL_WG, err, CU_KARG(dw), CU_KARG(ws), CU_KARG(dof),
+                       CU_KARG(m), CU_KARG(kin));
     return st;
 }
