@@ -68,47 +68,42 @@ __kernel void cu_wino_weights(__global float *u, const int uo, __global const fl
 #define CU_EVEN (uint16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
 #define CU_ODD (uint16)(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
 /* interleaving two vectors: lanes 0-7 and 8-15 of each, alternately */
+/* shifting one lane in: from the right end (y[0] into lane 0), from the left */
+#define CU_RIGHT (uint16)(16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
+#define CU_LEFT (uint16)(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
 #define CU_LO (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
 #define CU_HI (uint16)(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
 
 /* One input row of 16 tiles side by side: lane j of c<i> is
- * row[x0 + 2j + i], i = 0..3 (zero outside [0, W) and for rows outside
- * the image): 34 floats, loaded as vectors and split into even and odd
- * lanes. A macro, not a function: the 16 vectors of a tile run must stay
- * in registers (PoCL spilled arrays of them). */
+ * row[2 tx - 1 + 2j + i], i = 0..3, zero outside [0, W) and for rows
+ * outside the image. Needs 2 tx + 32 <= W: two 16-float loads split into
+ * even and odd lanes, plus the one float left of them and the one right
+ * (zero at the borders) shifted in. A macro, not a function: the 16
+ * vectors of a tile run must stay in registers. */
 #define CU_ROW_COLS(iy, c0, c1, c2, c3)                                                                           \
     do {                                                                                                          \
-        float16 a_ = (float16)(0.0f), b_ = (float16)(0.0f), a2_ = (float16)(0.0f), b2_ = (float16)(0.0f);         \
         if ((iy) >= 0 && (iy) < H) {                                                                              \
-            __global const float *row_ = plane + (iy) * W;                                                        \
-            if (x0 >= 0 && x0 + 34 <= W) {                                                                       \
-                a_ = vload16(0, row_ + x0);                                                                       \
-                b_ = vload16(0, row_ + x0 + 16);                                                                  \
-                a2_ = vload16(0, row_ + x0 + 2);                                                                  \
-                b2_ = vload16(0, row_ + x0 + 18);                                                                 \
-            } else {                                                                                              \
-                float buf_[36];                                                                                   \
-                for (int i_ = 0; i_ < 36; i_++)                                                                   \
-                    buf_[i_] = x0 + i_ >= 0 && x0 + i_ < W ? row_[x0 + i_] : 0.0f;                                \
-                a_ = vload16(0, buf_);                                                                            \
-                b_ = vload16(0, buf_ + 16);                                                                       \
-                a2_ = vload16(0, buf_ + 2);                                                                       \
-                b2_ = vload16(0, buf_ + 18);                                                                      \
-            }                                                                                                     \
+            __global const float *row_ = plane + (iy) * W + 2 * tx;                                               \
+            const float16 r0_ = vload16(0, row_), r1_ = vload16(1, row_);                                         \
+            const float l_ = tx > 0 ? row_[-1] : 0.0f, r_ = 2 * tx + 32 < W ? row_[32] : 0.0f;                    \
+            c1 = shuffle2(r0_, r1_, CU_EVEN);                                                                     \
+            c2 = shuffle2(r0_, r1_, CU_ODD);                                                                      \
+            c0 = shuffle2(c2, (float16)(l_), CU_RIGHT);                                                           \
+            c3 = shuffle2(c1, (float16)(r_), CU_LEFT);                                                            \
+        } else {                                                                                                  \
+            c0 = c1 = c2 = c3 = (float16)(0.0f);                                                                  \
         }                                                                                                         \
-        c0 = shuffle2(a_, b_, CU_EVEN);                                                                           \
-        c1 = shuffle2(a_, b_, CU_ODD);                                                                            \
-        c2 = shuffle2(a2_, b2_, CU_EVEN);                                                                         \
-        c3 = shuffle2(a2_, b2_, CU_ODD);                                                                          \
     } while (0)
 
-/* Row i of (B^T d) B from row i of B^T d: four 64-byte stores. */
+/* Row i of (B^T d) B from row i of B^T d: four aligned 64-byte stores
+ * (V's lines start at multiples of 16 floats; vstore16 became three
+ * partial stores in PoCL's code). */
 #define CU_STORE_V(i, a, b, c, f)                                                                                 \
     do {                                                                                                          \
-        vstore16((a) - (c), 0, dst + (4 * (i) + 0) * xi_stride);                                                  \
-        vstore16((b) + (c), 0, dst + (4 * (i) + 1) * xi_stride);                                                  \
-        vstore16((c) - (b), 0, dst + (4 * (i) + 2) * xi_stride);                                                  \
-        vstore16((b) - (f), 0, dst + (4 * (i) + 3) * xi_stride);                                                  \
+        *(__global float16 *)(dst + (4 * (i) + 0) * xi_stride) = (a) - (c);                                       \
+        *(__global float16 *)(dst + (4 * (i) + 1) * xi_stride) = (b) + (c);                                       \
+        *(__global float16 *)(dst + (4 * (i) + 2) * xi_stride) = (c) - (b);                                       \
+        *(__global float16 *)(dst + (4 * (i) + 3) * xi_stride) = (b) - (f);                                       \
     } while (0)
 
 /* V of 16 tiles of one tile row, each lane a tile: the 4 x 4 inputs d as
@@ -116,7 +111,7 @@ __kernel void cu_wino_weights(__global float *u, const int uo, __global const fl
 static void input_run(__global float *dst, const int xi_stride, __global const float *plane, const int H,
                       const int W, const int ty, const int tx)
 {
-    const int y0 = 2 * ty - 1, x0 = 2 * tx - 1;
+    const int y0 = 2 * ty - 1;
     float16 d00, d01, d02, d03, d10, d11, d12, d13, d20, d21, d22, d23, d30, d31, d32, d33;
     CU_ROW_COLS(y0, d00, d01, d02, d03);
     CU_ROW_COLS(y0 + 1, d10, d11, d12, d13);
@@ -131,20 +126,23 @@ static void input_run(__global float *dst, const int xi_stride, __global const f
 
 /* V[xi][q][k][j] = (B^T d B)[xi] of tile t = t0 + 16q + j, input channel
  * k; zero for t >= T. x: the whole batch (N, K, H, W). A run of 16 tiles
- * within one tile row (images at least 32 wide) goes through input_run;
- * runs that wrap rows or pass T, tile by tile. Range K*Q = (k, q). */
+ * within one tile row (images at least 32 wide, the run not past an odd
+ * width's last column) goes through input_run;
+ * runs that wrap rows or pass T, tile by tile. Range Q*K = (q, k): neighbouring work-items read
+ * one plane (channels fastest read planes a power of two apart, which share
+ * one cache set). */
 __kernel void cu_wino_input(__global float *v, const int vo, __global const float *x, const int K, const int H,
                             const int W, const int t0, const int T, const int Q)
 {
     const int g = get_global_id(0);
     if (g >= K * Q)
         return;
-    const int k = g % K, q = g / K;
+    const int q = g % Q, k = g / Q; /* panels fastest: a work-group reads along one plane */
     const int TW = (W + 1) / 2, TH = (H + 1) / 2, per = TH * TW;
     int t = t0 + q * 16, n = t / per, ty = t % per / TW, tx = t % TW;
     __global float *dst = v + vo + (q * K + k) * 16;
     const int xi_stride = Q * K * 16 + CU_WINO_SKEW;
-    if (t + 16 <= T && tx + 16 <= TW) {
+    if (t + 16 <= T && tx + 16 <= TW && 2 * tx + 32 <= W) {
         input_run(dst, xi_stride, x + (n * K + k) * H * W, H, W, ty, tx);
         return;
     }
@@ -321,14 +319,14 @@ __kernel void cu_wino_output(__global float *y, __global const float *p, const i
 
 /* Y'[xi][q][m][j] = (A dY A^T)[xi] of tile t = t0 + 16q + j, channel m of
  * dy (N, M, H, W); zero for t >= T and outputs outside the image. Range
- * M*Q = (m, q). */
+ * Q*M = (q, m). */
 __kernel void cu_wino_dy(__global float *v, const int vo, __global const float *dy, const int M, const int H,
                          const int W, const int t0, const int T, const int Q)
 {
     const int g = get_global_id(0);
     if (g >= M * Q)
         return;
-    const int m = g % M, q = g / M;
+    const int q = g % Q, m = g / Q;
     const int TW = (W + 1) / 2, TH = (H + 1) / 2, per = TH * TW;
     int t = t0 + q * 16, n = t / per, ty = t % per / TW, tx = t % TW;
     float16 p, r, s, u; /* dY = [p r; s u] of the 16 tiles */
