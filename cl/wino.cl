@@ -470,3 +470,97 @@ __kernel void cu_wino_dw_out(__global float *dw, __global const float *d, const 
         out[3 * r + 2] += 0.5f * (b + f) + h;
     }
 }
+
+/* The weight gradient of a 3x3 layer with few channels (cl_ops_wino.c,
+ * cu_cl_dw_direct: Winograd's transforms cost more than they save there,
+ * and the im2col GEMM writes 9 Cin rows per pixel to use them once):
+ * part[c][m][k][t] = sum over the output rows [r0, r0 + R) of image n of
+ * dy[n][m][oy][ox] x[n][k][oy+ky-1][ox+kx-1], t = 3 ky + kx, for chunk
+ * c = (n, row block). Each work-item owns two output channels m0, m0 + 1
+ * and one input channel k: 18 float16 lane-wise sums over 16 pixels at a
+ * time, reduced once. Range ceil(M/2)*K*chunks = (m pair, k, chunk): the
+ * work-items of a chunk share its rows in cache. */
+#define CU_DWD_TAPS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8)
+__kernel void cu_dw_direct(__global float *part, __global const float *dy, __global const float *x, const int N,
+                           const int K, const int M, const int H, const int W, const int R)
+{
+    const int mp = (M + 1) / 2, blocks = (H + R - 1) / R, g = get_global_id(0);
+    if (g >= mp * K * N * blocks)
+        return;
+    const int m0 = g % mp * 2, k = g / mp % K, c = g / (mp * K), n = c / blocks, r0 = c % blocks * R;
+    const int m1 = min(m0 + 1, M - 1), r1 = min(r0 + R, H);
+    __global const float *xc = x + (n * K + k) * H * W;
+    __global const float *g0 = dy + (n * M + m0) * H * W, *g1 = dy + (n * M + m1) * H * W;
+#define CU_DECL(t) float16 a##t = (float16)(0.0f), b##t = (float16)(0.0f);
+    CU_DWD_TAPS(CU_DECL)
+#undef CU_DECL
+    for (int oy = r0; oy < r1; oy++) {
+        for (int ox0 = 0; ox0 < W; ox0 += 16) {
+            float16 d0, d1;
+            if (ox0 + 16 <= W) {
+                d0 = vload16(0, g0 + oy * W + ox0);
+                d1 = vload16(0, g1 + oy * W + ox0);
+            } else { /* past the right edge: dy lanes 0, so the x lanes do not matter */
+                float t0[16], t1[16];
+                for (int i = 0; i < 16; i++) {
+                    t0[i] = ox0 + i < W ? g0[oy * W + ox0 + i] : 0.0f;
+                    t1[i] = ox0 + i < W ? g1[oy * W + ox0 + i] : 0.0f;
+                }
+                d0 = vload16(0, t0);
+                d1 = vload16(0, t1);
+            }
+            const bool inner = ox0 >= 1 && ox0 + 17 <= W;
+#define CU_TAP(t, ky, kx)                                                                                         \
+    {                                                                                                             \
+        float16 xv;                                                                                               \
+        if (inner) {                                                                                              \
+            xv = vload16(0, row + ox0 + (kx) - 1);                                                                \
+        } else {                                                                                                  \
+            float s_[16];                                                                                         \
+            for (int i = 0; i < 16; i++) {                                                                        \
+                const int ix = ox0 + (kx) - 1 + i;                                                                \
+                s_[i] = ix >= 0 && ix < W ? row[ix] : 0.0f;                                                       \
+            }                                                                                                     \
+            xv = vload16(0, s_);                                                                                  \
+        }                                                                                                         \
+        a##t = mad(d0, xv, a##t);                                                                                 \
+        b##t = mad(d1, xv, b##t);                                                                                 \
+    }
+#define CU_ROW(ky, t0, t1, t2)                                                                                    \
+    {                                                                                                             \
+        const int iy = oy + (ky) - 1;                                                                             \
+        if (iy >= 0 && iy < H) {                                                                                  \
+            __global const float *row = xc + iy * W;                                                              \
+            CU_TAP(t0, ky, 0)                                                                                     \
+            CU_TAP(t1, ky, 1)                                                                                     \
+            CU_TAP(t2, ky, 2)                                                                                     \
+        }                                                                                                         \
+    }
+            CU_ROW(0, 0, 1, 2)
+            CU_ROW(1, 3, 4, 5)
+            CU_ROW(2, 6, 7, 8)
+#undef CU_ROW
+#undef CU_TAP
+        }
+    }
+    __global float *out = part + ((c * M + m0) * K + k) * 9;
+#define CU_PUT(t)                                                                                                 \
+    out[t] = lane_sum(a##t);                                                                                      \
+    if (m0 + 1 < M)                                                                                               \
+        out[K * 9 + t] = lane_sum(b##t);
+    CU_DWD_TAPS(CU_PUT)
+#undef CU_PUT
+}
+
+/* dw[i] += sum over the chunks c of part[c][i], in chunk order
+ * (deterministic). Range M*K*9. */
+__kernel void cu_dw_direct_sum(__global float *dw, __global const float *part, const int n, const int chunks)
+{
+    const int i = get_global_id(0);
+    if (i >= n)
+        return;
+    float s = 0.0f;
+    for (int c = 0; c < chunks; c++)
+        s += part[c * n + i];
+    dw[i] += s;
+}

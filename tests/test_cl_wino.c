@@ -9,7 +9,9 @@
  * limit (CLUNET_WINO_BYTES) that cuts the batch into several chunks with a
  * partial last one, and rows of 32 or more tiles (vector loads and stores). Also: which layers the default choice sends through
  * Winograd, and that CLUNET_NO_WINOGRAD=1 really takes the other path (its
- * result differs from Winograd's in the rounding).
+ * result differs from Winograd's in the rounding). Then the direct weight
+ * gradient of layers with few weights (cu_dw_direct, same file), which the
+ * default choice takes for them.
  *
  * Tolerance: max |cl - ref| <= 2e-4 max |ref| per tensor (ref sums in
  * double). A direct fp32 sum of K = 9 Cin terms is off by ~sqrt(K) u
@@ -77,7 +79,7 @@ struct wcase {
 static void test_case(const struct wcase *c)
 {
     char lab[128];
-    snprintf(lab, sizeof lab, "winograd %dx%dx%dx%d ->%d%s%s%s", c->n, c->cin, c->h, c->w, c->cout,
+    snprintf(lab, sizeof lab, "%s %dx%dx%dx%d ->%d%s%s%s", getenv("CLUNET_WINOGRAD") ? "winograd" : "default", c->n, c->cin, c->h, c->w, c->cout,
              c->act == CU_ACT_RELU ? " relu" : "", c->bytes ? " chunks of " : "", c->bytes ? c->bytes : "");
     if (c->bytes)
         setenv("CLUNET_WINO_BYTES", c->bytes, 1);
@@ -178,6 +180,20 @@ int main(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         test_case(&cases[i]);
     unsetenv("CLUNET_WINOGRAD");
+    /* the direct weight gradient of layers with few weights (default
+     * choice): odd Cout (the pair's second channel clamped), widths with a
+     * partial run of 16, H x W past 2048 pixels (two row blocks per image) */
+    static const struct wcase direct[] = {
+        {3, 3, 37, 21, 5, CU_ACT_RELU, NULL},
+        {2, 2, 70, 40, 3, CU_ACT_NONE, NULL},
+        {1, 16, 9, 18, 2, CU_ACT_NONE, NULL},
+    };
+    struct cu_cl_backend *cb = cu_cl(cl);
+    TU_CHECK(cu_cl_dw_direct_use(cb, 3, 2, 16) && cu_cl_dw_direct_use(cb, 3, 16, 3) &&
+                 !cu_cl_dw_direct_use(cb, 3, 16, 16) && !cu_cl_dw_direct_use(cb, 1, 2, 2),
+             "direct dW: for 3x3 16 -> 2 and 3 -> 16, not for 16 -> 16 nor k = 1");
+    for (size_t i = 0; i < sizeof direct / sizeof direct[0]; i++)
+        test_case(&direct[i]);
     cu_backend_free(cl);
     cu_backend_free(ref);
     return tu_finish();

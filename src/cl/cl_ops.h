@@ -132,6 +132,12 @@ struct cu_cl_wino {
 enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino *c, struct cu_err *err);
 /* dw (m, kin, 3, 3) += the weight gradient of that convolution from
  * dy (n, m, h, w) and x (n, kin, h, w). */
+/* The same weight gradient computed directly (no Winograd, no im2col),
+ * for 3x3 layers with few output channels on CPU devices
+ * (cu_cl_dw_direct_use; CLUNET_NO_DW_DIRECT=1 turns it off). */
+bool cu_cl_dw_direct_use(const struct cu_cl_backend *cb, int k, int m, int kin);
+enum cu_status cu_cl_dw_direct(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, int n, int kin, int m, int h,
+                               int w, const char *what, struct cu_err *err);
 enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, int n, int kin, int m, int h,
                              int w, const char *what, struct cu_err *err);
 

@@ -270,6 +270,10 @@ enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struc
         st = cu_cl_wino_dw(cb, mdw, cu_cl_mem(dy), cu_cl_mem(x), x->n, x->c, w->n, x->h, x->w, dw->name, err);
         mdw = NULL;
     }
+    if (!st && mdw && cu_cl_dw_direct_use(cb, w->h, w->n, x->c)) {
+        st = cu_cl_dw_direct(cb, mdw, cu_cl_mem(dy), cu_cl_mem(x), x->n, x->c, w->n, x->h, x->w, dw->name, err);
+        mdw = NULL;
+    }
     if (!st && db)
         st = cu_cl_ops_bias_grad(cb, cu_cl_mem(db), cu_cl_mem(dy), x->n, w->n, x->h * x->w, err);
     if (!st && (mdx || mdw)) /* no im2col workspace when Winograd did both */

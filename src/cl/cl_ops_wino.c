@@ -22,6 +22,12 @@
  * reading the transformed tiles (measured, docs/cl-ops.md). */
 #define WINO_MIN_M 32
 #define WINO_MIN_K 32
+/* The direct weight gradient (cu_dw_direct) re-reads x once per pair of
+ * output channels and dy once per input channel: it beats im2col + GEMM
+ * only where there are few weights (head 16 -> 2: 5x less CPU time, the
+ * first layer 3 -> 16: 1.4x) and loses from 16 -> 16 on (1.3x more;
+ * measured, docs/cl-ops.md). */
+#define DW_DIRECT_MAX_WEIGHTS 64 /* Cout x Cin */
 
 static size_t wino_bytes(void)
 {
@@ -136,5 +142,43 @@ enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_
     if (!st)
         st = CU_CL_RUN(cb, "cu_wino_dw_out", (size_t)m * kin, CU_CL_WG, err, CU_KARG(dw), CU_KARG(ws), CU_KARG(dof),
                        CU_KARG(m), CU_KARG(kin));
+    return st;
+}
+
+/* Output rows per chunk of cu_dw_direct: about DW_CHUNK_PIXELS pixels, so
+ * that a chunk's rows of x and dy stay in the cache while its work-items
+ * read them, and there are enough chunks for every core. */
+#define DW_CHUNK_PIXELS 2048
+
+bool cu_cl_dw_direct_use(const struct cu_cl_backend *cb, int k, int m, int kin)
+{
+    if (k != 3 || !cu_cl_gemm_panels(cb) || cu_cl_wino_use(cb, k, m, kin))
+        return false;
+    const char *off = getenv("CLUNET_NO_DW_DIRECT");
+    if (off && *off && strcmp(off, "0"))
+        return false;
+    return m * kin <= DW_DIRECT_MAX_WEIGHTS;
+}
+
+enum cu_status cu_cl_dw_direct(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, int n, int kin, int m, int h,
+                               int w, const char *what, struct cu_err *err)
+{
+    int rows = DW_CHUNK_PIXELS / w;
+    rows = rows < 1 ? 1 : rows > h ? h : rows;
+    const int blocks = (h + rows - 1) / rows, chunks = n * blocks, nw = m * kin * 9;
+    const size_t floats = (size_t)chunks * (size_t)nw;
+    enum cu_status st = cu_cl_ops_fits(cb, (size_t)n * (size_t)(kin > m ? kin : m) * h * w, what, err);
+    if (!st)
+        st = cu_cl_ops_fits(cb, floats, what, err);
+    cl_mem ws = NULL;
+    if (!st)
+        st = cu_cl_scratch(cb, floats * sizeof(float), &ws, err);
+    if (!st)
+        st = CU_CL_RUN(cb, "cu_dw_direct", (size_t)(m + 1) / 2 * (size_t)kin * (size_t)chunks, CU_CL_WG_TILE, err,
+                       CU_KARG(ws), CU_KARG(dy), CU_KARG(x), CU_KARG(n), CU_KARG(kin), CU_KARG(m), CU_KARG(h),
+                       CU_KARG(w), CU_KARG(rows));
+    if (!st)
+        st = CU_CL_RUN(cb, "cu_dw_direct_sum", (size_t)nw, CU_CL_WG, err, CU_KARG(dw), CU_KARG(ws), CU_KARG(nw),
+                       CU_KARG(chunks));
     return st;
 }
