@@ -172,7 +172,7 @@ enum cu_status cu_cl_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const 
                               struct cu_err *err)
 {
     struct cu_cl_backend *cb = cu_cl(be);
-    if (cu_cl_wino_use(cb, w->h, w->n, x->c)) {
+    if (cu_cl_wino_use(cb, w->h, w->n, x->c, false)) {
         const struct cu_cl_wino c = {cu_cl_mem(y), cu_cl_mem(x), cu_cl_mem(w), cu_cl_mem(b), x->n, x->c, w->n, x->h,
                                      x->w, 0, act == CU_ACT_RELU, 0, y->name};
         return cu_cl_wino_conv(cb, &c, err);
@@ -260,13 +260,13 @@ enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struc
     cl_mem col = NULL;
     cl_mem mdx = dx ? cu_cl_mem(dx) : NULL, mdw = dw ? cu_cl_mem(dw) : NULL;
     enum cu_status st = CU_OK;
-    if (mdx && cu_cl_wino_use(cb, w->h, x->c, w->n)) { /* first: it takes the scratch for itself */
+    if (mdx && cu_cl_wino_use(cb, w->h, x->c, w->n, false)) { /* first: it takes the scratch for itself */
         const struct cu_cl_wino c = {mdx, cu_cl_mem(dy), cu_cl_mem(w), mdx, x->n, w->n, x->c, x->h, x->w, 1, 0, 1,
                                      dx->name};
         st = cu_cl_wino_conv(cb, &c, err);
         mdx = NULL;
     }
-    if (!st && mdw && cu_cl_wino_use(cb, w->h, w->n, x->c)) {
+    if (!st && mdw && cu_cl_wino_use(cb, w->h, w->n, x->c, true)) {
         st = cu_cl_wino_dw(cb, mdw, cu_cl_mem(dy), cu_cl_mem(x), x->n, x->c, w->n, x->h, x->w, dw->name, err);
         mdw = NULL;
     }

@@ -17,11 +17,14 @@
 #include <string.h>
 
 #define WINO_BYTES_DEFAULT ((size_t)4 << 20)
-/* Smallest GEMM sizes (outputs M, inputs K) for which Winograd pays on a
- * CPU: with few channels the GEMMs are too shallow to outweigh writing and
- * reading the transformed tiles (measured, docs/cl-ops.md). */
-#define WINO_MIN_M 32
-#define WINO_MIN_K 32
+/* Where Winograd pays on a CPU (measured, docs/perf-winograd.md): both
+ * channel counts at least WINO_MIN_C, and for the forward and the data
+ * gradient also M x K >= WINO_MIN_MK: with 16 -> 16 channels at 128 x 128
+ * the GEMMs are too shallow to outweigh writing and reading the
+ * transformed tiles (1.2x more CPU time than the implicit GEMM), while the
+ * weight gradient wins there too (1.45x less). */
+#define WINO_MIN_C 16
+#define WINO_MIN_MK 512
 /* The direct weight gradient (cu_dw_direct) re-reads x once per pair of
  * output channels and dy once per input channel: it beats im2col + GEMM
  * only where there are few weights (head 16 -> 2: 5x less CPU time, the
@@ -41,7 +44,7 @@ static size_t wino_bytes(void)
     return WINO_BYTES_DEFAULT;
 }
 
-bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin)
+bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin, bool dw)
 {
     if (k != 3 || !cu_cl_gemm_panels(cb))
         return false;
@@ -51,7 +54,7 @@ bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin)
     const char *all = getenv("CLUNET_WINOGRAD");
     if (all && !strcmp(all, "all"))
         return true;
-    return m >= WINO_MIN_M && kin >= WINO_MIN_K;
+    return m >= WINO_MIN_C && kin >= WINO_MIN_C && (dw || m * kin >= WINO_MIN_MK);
 }
 
 /* Floats rounded up to 16 (64-byte lines between the workspace's parts). */
@@ -152,7 +155,7 @@ enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_
 
 bool cu_cl_dw_direct_use(const struct cu_cl_backend *cb, int k, int m, int kin)
 {
-    if (k != 3 || !cu_cl_gemm_panels(cb) || cu_cl_wino_use(cb, k, m, kin))
+    if (k != 3 || !cu_cl_gemm_panels(cb) || cu_cl_wino_use(cb, k, m, kin, true))
         return false;
     const char *off = getenv("CLUNET_NO_DW_DIRECT");
     if (off && *off && strcmp(off, "0"))
