@@ -71,6 +71,9 @@ __kernel void cu_wino_weights(__global float *u, const int uo, __global const fl
 /* shifting one lane in: from the right end (y[0] into lane 0), from the left */
 #define CU_RIGHT (uint16)(16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
 #define CU_LEFT (uint16)(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+/* the same within each half of 8 lanes, zero shifted in */
+#define CU_RIGHT8 (uint16)(16, 0, 1, 2, 3, 4, 5, 6, 16, 8, 9, 10, 11, 12, 13, 14)
+#define CU_LEFT8 (uint16)(1, 2, 3, 4, 5, 6, 7, 16, 9, 10, 11, 12, 13, 14, 15, 16)
 #define CU_LO (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
 #define CU_HI (uint16)(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
 
@@ -124,10 +127,38 @@ static void input_run(__global float *dst, const int xi_stride, __global const f
     CU_STORE_V(3, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
 }
 
+/* The same for images 16 wide (8 tiles a row): lanes 0-7 are the tiles of
+ * tile row ty, lanes 8-15 those of ty + 1, each input row one vector. */
+#define CU_ROW_COLS16(iy, c0, c1, c2, c3)                                                                         \
+    do {                                                                                                          \
+        const float16 r_ = (iy) >= 0 && (iy) < H ? vload16(0, plane + (iy) * 16) : (float16)(0.0f);              \
+        const float16 s_ = (iy) + 2 < H ? vload16(0, plane + ((iy) + 2) * 16) : (float16)(0.0f);                 \
+        c1 = shuffle2(r_, s_, CU_EVEN);                                                                           \
+        c2 = shuffle2(r_, s_, CU_ODD);                                                                            \
+        c0 = shuffle2(c2, (float16)(0.0f), CU_RIGHT8);                                                            \
+        c3 = shuffle2(c1, (float16)(0.0f), CU_LEFT8);                                                             \
+    } while (0)
+
+static void input_run16(__global float *dst, const int xi_stride, __global const float *plane, const int H,
+                        const int ty)
+{
+    const int y0 = 2 * ty - 1;
+    float16 d00, d01, d02, d03, d10, d11, d12, d13, d20, d21, d22, d23, d30, d31, d32, d33;
+    CU_ROW_COLS16(y0, d00, d01, d02, d03);
+    CU_ROW_COLS16(y0 + 1, d10, d11, d12, d13);
+    CU_ROW_COLS16(y0 + 2, d20, d21, d22, d23);
+    CU_ROW_COLS16(y0 + 3, d30, d31, d32, d33);
+    CU_STORE_V(0, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
+    CU_STORE_V(1, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
+    CU_STORE_V(2, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
+    CU_STORE_V(3, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
+}
+
 /* V[xi][q][k][j] = (B^T d B)[xi] of tile t = t0 + 16q + j, input channel
  * k; zero for t >= T. x: the whole batch (N, K, H, W). A run of 16 tiles
  * within one tile row (images at least 32 wide, the run not past an odd
- * width's last column) goes through input_run;
+ * width's last column) goes through input_run, two tile rows of an image
+ * 16 wide through input_run16;
  * runs that wrap rows or pass T, tile by tile. Range Q*K = (q, k): neighbouring work-items read
  * one plane (channels fastest read planes a power of two apart, which share
  * one cache set). */
@@ -144,6 +175,10 @@ __kernel void cu_wino_input(__global float *v, const int vo, __global const floa
     const int xi_stride = Q * K * 16 + CU_WINO_SKEW;
     if (t + 16 <= T && tx + 16 <= TW && 2 * tx + 32 <= W) {
         input_run(dst, xi_stride, x + (n * K + k) * H * W, H, W, ty, tx);
+        return;
+    }
+    if (W == 16 && t + 16 <= T && tx == 0 && ty + 1 < TH) {
+        input_run16(dst, xi_stride, x + (n * K + k) * H * W, H, ty);
         return;
     }
     for (int j = 0; j < 16; j++, t++) {
