@@ -1,16 +1,20 @@
 /* cl_ops_wino.c: the 3x3 convolutions of CPU devices as Winograd
  * F(2x2,3x3) (cl/wino.cl, docs/cl-ops.md): the forward (bias and ReLU in
- * the output transform) and the data gradient (the same convolution of dy
- * with the weights transposed and flipped, adding into dx). Four launches
- * per chunk of tiles: weights (once), input transform, the 16 GEMMs in one
- * launch, output transform. The transformed inputs and products live in
- * the backend's scratch buffer, at most CLUNET_WINO_BYTES (default 4 MiB)
- * at a time: the batch is cut into chunks of tiles, not one huge buffer.
- * Chosen by cl_ops_conv.c (cu_cl_wino_use): CPU devices (where the panel
- * GEMM runs), k = 3, and enough channels that the 2.25x fewer
- * multiplications outweigh the transforms; CLUNET_NO_WINOGRAD=1 turns it
- * off, CLUNET_WINOGRAD=all uses it for every 3x3 layer (tests, A/B).
- * Not here: dW (cl_ops_conv.c), GPUs (CLBlast). */
+ * the output transform), the data gradient (the same convolution of dy
+ * with the weights transposed and flipped, adding into dx) and the weight
+ * gradient (from the transformed inputs and transformed dy). Four
+ * launches per chunk of tiles: weights (once), input transform, the 16
+ * GEMMs in one launch, output transform. The transformed tiles live in the
+ * backend's scratch buffer, at most CLUNET_WINO_BYTES (default 4 MiB) at a
+ * time: the batch is cut into chunks of tiles, not one huge buffer. Also
+ * here: the direct weight gradient of 3x3 layers with few weights
+ * (cu_dw_direct), where neither Winograd nor im2col pays.
+ * Chosen by cl_ops_conv.c (cu_cl_wino_use, cu_cl_dw_direct_use): CPU
+ * devices (where the panel GEMM runs), k = 3, and enough channels that the
+ * 2.25x fewer multiplications outweigh the transforms;
+ * CLUNET_NO_WINOGRAD=1 turns Winograd off, CLUNET_WINOGRAD=all uses it for
+ * every 3x3 layer (tests, A/B), CLUNET_NO_DW_DIRECT=1 turns the direct dW
+ * off. Not here: k != 3, GPUs (CLBlast). */
 #include "cl_ops.h"
 
 #include <stdlib.h>
@@ -21,15 +25,15 @@
  * channel counts at least WINO_MIN_C, and for the forward and the data
  * gradient also M x K >= WINO_MIN_MK: with 16 -> 16 channels at 128 x 128
  * the GEMMs are too shallow to outweigh writing and reading the
- * transformed tiles (1.2x more CPU time than the implicit GEMM), while the
- * weight gradient wins there too (1.45x less). */
+ * transformed tiles (no faster than the implicit GEMM), while the weight
+ * gradient wins there too (~1.5x less CPU time than im2col + GEMM). */
 #define WINO_MIN_C 16
 #define WINO_MIN_MK 512
 /* The direct weight gradient (cu_dw_direct) re-reads x once per pair of
  * output channels and dy once per input channel: it beats im2col + GEMM
  * only where there are few weights (head 16 -> 2: 5x less CPU time, the
  * first layer 3 -> 16: 1.4x) and loses from 16 -> 16 on (1.3x more;
- * measured, docs/cl-ops.md). */
+ * measured, docs/perf-winograd.md). */
 #define DW_DIRECT_MAX_WEIGHTS 64 /* Cout x Cin */
 
 static size_t wino_bytes(void)
@@ -166,6 +170,8 @@ bool cu_cl_dw_direct_use(const struct cu_cl_backend *cb, int k, int m, int kin)
 enum cu_status cu_cl_dw_direct(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, int n, int kin, int m, int h,
                                int w, const char *what, struct cu_err *err)
 {
+    if (n <= 0 || h <= 0 || w <= 0)
+        return CU_OK; /* an empty batch adds nothing */
     int rows = DW_CHUNK_PIXELS / w;
     rows = rows < 1 ? 1 : rows > h ? h : rows;
     const int blocks = (h + rows - 1) / rows, chunks = n * blocks, nw = m * kin * 9;
