@@ -232,9 +232,9 @@ __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global con
                 const float l = ox0 > 0 ? mid[-1] : 0.0f, rt = ox0 + 16 < W ? mid[16] : 0.0f;
                 const float16 b0 = shuffle2(b1, (float16)(l), CU_SHIFT_R), b2 = shuffle2(b1, (float16)(rt), CU_SHIFT_L);
 #define CU_MAD3(i)                                                                                                \
-    c##i = mad((float16)(w##i[r]), b0, c##i);                                                                     \
-    c##i = mad((float16)(w##i[r + 1]), b1, c##i);                                                                 \
-    c##i = mad((float16)(w##i[r + 2]), b2, c##i);
+    c##i = fma((float16)(w##i[r]), b0, c##i);                                                                     \
+    c##i = fma((float16)(w##i[r + 1]), b1, c##i);                                                                 \
+    c##i = fma((float16)(w##i[r + 2]), b2, c##i);
                 CU_ROWS(CU_MAD3)
 #undef CU_MAD3
                 r += 3;
@@ -252,7 +252,7 @@ __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global con
                     }
                     bv = vload16(0, v);
                 }
-#define CU_MAD(i) c##i = mad((float16)(w##i[r]), bv, c##i);
+#define CU_MAD(i) c##i = fma((float16)(w##i[r]), bv, c##i);
                 CU_ROWS(CU_MAD)
 #undef CU_MAD
             }

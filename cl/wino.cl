@@ -248,7 +248,7 @@ __kernel void cu_wino_gemm(__global float *p, const int po, __global const float
     __global const float *b = v + vo + xi * (Q * K * 16 + CU_WINO_SKEW) + q * K * 16;
     for (int k = 0; k < K; k++) {
         const float16 bv = vload16(k, b);
-#define CU_MAD(i) c##i = mad((float16)(a##i[k]), bv, c##i);
+#define CU_MAD(i) c##i = fma((float16)(a##i[k]), bv, c##i);
         CU_WINO_ROWS(CU_MAD)
 #undef CU_MAD
     }
@@ -461,10 +461,10 @@ __kernel void cu_wino_dw_gemm(__global float *d, const int dof, __global const f
 #define CU_ACC(i)                                                                                                 \
     {                                                                                                             \
         const float16 y_ = vload16(0, yq + mr##i);                                                                \
-        s##i##0 = mad(y_, v0, s##i##0);                                                                           \
-        s##i##1 = mad(y_, v1, s##i##1);                                                                           \
-        s##i##2 = mad(y_, v2, s##i##2);                                                                           \
-        s##i##3 = mad(y_, v3, s##i##3);                                                                           \
+        s##i##0 = fma(y_, v0, s##i##0);                                                                           \
+        s##i##1 = fma(y_, v1, s##i##1);                                                                           \
+        s##i##2 = fma(y_, v2, s##i##2);                                                                           \
+        s##i##3 = fma(y_, v3, s##i##3);                                                                           \
     }
         CU_DW4(CU_ACC)
 #undef CU_ACC
@@ -558,8 +558,8 @@ __kernel void cu_dw_direct(__global float *part, __global const float *dy, __glo
             }                                                                                                     \
             xv = vload16(0, s_);                                                                                  \
         }                                                                                                         \
-        a##t = mad(d0, xv, a##t);                                                                                 \
-        b##t = mad(d1, xv, b##t);                                                                                 \
+        a##t = fma(d0, xv, a##t);                                                                                 \
+        b##t = fma(d1, xv, b##t);                                                                                 \
     }
 #define CU_ROW(ky, t0, t1, t2)                                                                                    \
     {                                                                                                             \
