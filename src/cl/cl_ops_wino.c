@@ -23,12 +23,13 @@
 #define WINO_BYTES_DEFAULT ((size_t)4 << 20)
 /* Where Winograd pays on a CPU (measured, docs/perf-winograd.md): both
  * channel counts at least WINO_MIN_C, and for the forward and the data
- * gradient also M x K >= WINO_MIN_MK: with 16 -> 16 channels at 128 x 128
- * the GEMMs are too shallow to outweigh writing and reading the
- * transformed tiles (no faster than the implicit GEMM), while the weight
- * gradient wins there too (~1.5x less CPU time than im2col + GEMM). */
+ * gradient also M x K >= WINO_MIN_MK: below (16 -> 16 at 128 x 128,
+ * 16 -> 32 at 64 x 64, 48 -> 16 at 128 x 128) the GEMMs are too shallow
+ * to outweigh writing and reading the transformed tiles: no faster than
+ * the implicit GEMM. The weight gradient wins from 16 x 16 on (~1.5x less
+ * CPU time than im2col + GEMM). */
 #define WINO_MIN_C 16
-#define WINO_MIN_MK 512
+#define WINO_MIN_MK 1024
 /* The direct weight gradient (cu_dw_direct) re-reads x once per pair of
  * output channels and dy once per input channel: it beats im2col + GEMM
  * only where there are few weights (head 16 -> 2: 5x less CPU time, the
