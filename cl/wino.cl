@@ -15,9 +15,12 @@
  * with TH = ceil(H/2), TW = ceil(W/2), T = N*TH*TW of them, transformed and
  * multiplied in chunks of 16Q tiles from t0 (the host bounds the workspace);
  * inputs past the image edge read zeros, outputs past it are not stored
- * (any H, W). The data
- * gradient is this same convolution of dy with the weights transposed and
- * flipped (flip != 0 in cu_wino_weights). Not here: dW, k != 3.
+ * (any H, W). The data gradient is this same convolution of dy with the
+ * weights transposed and flipped (flip != 0 in cu_wino_weights); the
+ * weight gradient has its own kernels below (cu_wino_dy, cu_wino_dw_gemm,
+ * cu_wino_dw_out), and so does the direct weight gradient of layers with
+ * few weights (cu_dw_direct). Not here: k != 3. The GEMM-type loops use
+ * fma(), not mad(): PoCL turned mad() into a multiply and an add.
  * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
 
 #define CU_WINO_TM 8 /* rows of P per work-item of cu_wino_gemm (CU_CL_WG_TILE work-groups) */
