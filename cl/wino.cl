@@ -158,7 +158,8 @@ static void input_run16(__global float *dst, const int xi_stride, __global const
 }
 
 /* V[xi][q][k][j] = (B^T d B)[xi] of tile t = t0 + 16q + j, input channel
- * k; zero for t >= T. x: the whole batch (N, K, H, W). A run of 16 tiles
+ * k (kmajor: V[xi][k][q][j], for the weight gradient, whose work-items
+ * stream along q); zero for t >= T. x: the whole batch (N, K, H, W). A run of 16 tiles
  * within one tile row (images at least 32 wide, the run not past an odd
  * width's last column) goes through input_run, two tile rows of an image
  * 16 wide through input_run16;
@@ -166,7 +167,7 @@ static void input_run16(__global float *dst, const int xi_stride, __global const
  * one plane (channels fastest read planes a power of two apart, which share
  * one cache set). */
 __kernel void cu_wino_input(__global float *v, const int vo, __global const float *x, const int K, const int H,
-                            const int W, const int t0, const int T, const int Q)
+                            const int W, const int t0, const int T, const int Q, const int kmajor)
 {
     const int g = get_global_id(0);
     if (g >= K * Q)
@@ -174,7 +175,7 @@ __kernel void cu_wino_input(__global float *v, const int vo, __global const floa
     const int q = g % Q, k = g / Q; /* panels fastest: a work-group reads along one plane */
     const int TW = (W + 1) / 2, TH = (H + 1) / 2, per = TH * TW;
     int t = t0 + q * 16, n = t / per, ty = t % per / TW, tx = t % TW;
-    __global float *dst = v + vo + (q * K + k) * 16;
+    __global float *dst = v + vo + (kmajor ? k * Q + q : q * K + k) * 16;
     const int xi_stride = Q * K * 16 + CU_WINO_SKEW;
     if (t + 16 <= T && tx + 16 <= TW && 2 * tx + 32 <= W) {
         input_run(dst, xi_stride, x + (n * K + k) * H * W, H, W, ty, tx);
@@ -348,14 +349,14 @@ __kernel void cu_wino_output(__global float *y, __global const float *p, const i
 /* The weight gradient (cl_ops_wino.c, cu_cl_wino_dw): with y = A^T (U . V) A
  * per tile and U = G g G^T, dL/dU = sum over tiles of (A dY A^T) . V, and
  * dL/dg = G^T (dL/dU) G. So:
- *   Y'[xi] = A dY A^T     4x4 per 2x2 tile of dy, [16][Q][M][16] like V
+ *   Y'[xi] = A dY A^T     4x4 per 2x2 tile of dy, [16][M][Q][16] (like V, kmajor)
  *   D[xi]  = Y'[xi] V[xi]^T   summed over the tiles: [16][M][K]
  *   dw    += G^T D G
  * with A = [1 0; 1 1; 1 -1; 0 -1] and G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0;
  * 0 1/2 1/2 1]. Both factors of D keep the tiles as vector lanes, so the
  * sum over tiles is a lane-wise multiply-add, reduced across lanes once. */
 
-/* Y'[xi][q][m][j] = (A dY A^T)[xi] of tile t = t0 + 16q + j, channel m of
+/* Y'[xi][m][q][j] = (A dY A^T)[xi] of tile t = t0 + 16q + j, channel m of
  * dy (N, M, H, W); zero for t >= T and outputs outside the image. Range
  * Q*M = (q, m). */
 __kernel void cu_wino_dy(__global float *v, const int vo, __global const float *dy, const int M, const int H,
@@ -403,7 +404,7 @@ __kernel void cu_wino_dy(__global float *v, const int vo, __global const float *
         s = vload16(0, f[2]);
         u = vload16(0, f[3]);
     }
-    __global float *dst = v + vo + (q * M + m) * 16;
+    __global float *dst = v + vo + (m * Q + q) * 16;
     const int xi_stride = Q * M * 16 + CU_WINO_SKEW;
     /* A dY: rows (p, r), (p + s, r + u), (p - s, r - u), (-s, -u); then
      * each row (a, b) times A^T: (a, a + b, a - b, -b) */
@@ -448,8 +449,8 @@ __kernel void cu_wino_dw_gemm(__global float *d, const int dof, __global const f
     __global const float *vs = v + vo + xi * (Q * K * 16 + CU_WINO_SKEW);
     __global const float *ys = yv + yvo + xi * (Q * M * 16 + CU_WINO_SKEW);
     /* rows past K or M read the last one (valid memory) and are not stored */
-#define CU_DECL_K(i) const int kr##i = min(k0 + i, K - 1) * 16;
-#define CU_DECL_M(i) const int mr##i = min(m0 + i, M - 1) * 16;
+#define CU_DECL_K(i) const int kr##i = min(k0 + i, K - 1) * Q * 16;
+#define CU_DECL_M(i) const int mr##i = min(m0 + i, M - 1) * Q * 16;
     CU_DW4(CU_DECL_K)
     CU_DW4(CU_DECL_M)
 #undef CU_DECL_K
@@ -458,7 +459,7 @@ __kernel void cu_wino_dw_gemm(__global float *d, const int dof, __global const f
     CU_DW4(CU_ACC_ROW)
 #undef CU_ACC_ROW
     for (int q = 0; q < Q; q++) {
-        __global const float *vq = vs + q * K * 16, *yq = ys + q * M * 16;
+        __global const float *vq = vs + q * 16, *yq = ys + q * 16;
         const float16 v0 = vload16(0, vq + kr0), v1 = vload16(0, vq + kr1), v2 = vload16(0, vq + kr2),
                       v3 = vload16(0, vq + kr3);
 #define CU_ACC(i)                                                                                                 \

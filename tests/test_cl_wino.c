@@ -179,6 +179,9 @@ int main(void)
          * wrapping), odd H; W = 64, H = 8: every run inside a row */
         {2, 8, 9, 70, 12, CU_ACT_RELU, NULL},
         {2, 16, 8, 64, 20, CU_ACT_NONE, "300000"},
+        /* dW sums over chunks of at least 32 panels (more than the 100000
+         * bytes allow): 800 tiles = 50 panels, chunks of 32 and 18 */
+        {2, 16, 40, 40, 17, CU_ACT_RELU, "100000"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         test_case(&cases[i]);

@@ -21,6 +21,10 @@
 #include <string.h>
 
 #define WINO_BYTES_DEFAULT ((size_t)4 << 20)
+/* The weight gradient's work-items each sum over the panels of a chunk,
+ * then reduce across lanes: with fewer than ~32 panels that reduction
+ * dominates (384 -> 128 at 16 x 16: 8 panels 1.4x the CPU time of 32). */
+#define DW_MIN_PANELS 32
 /* Where Winograd pays on a CPU (measured, docs/perf-winograd.md): both
  * channel counts at least WINO_MIN_C, and for the forward and the data
  * gradient also M x K >= WINO_MIN_MK: below (16 -> 16 at 128 x 128,
@@ -65,15 +69,15 @@ bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin, bool 
 /* Floats rounded up to 16 (64-byte lines between the workspace's parts). */
 static size_t line_up(size_t n) { return (n + 15) / 16 * 16; }
 
-/* Panels of 16 tiles per chunk, for kin + m channels of transformed tiles,
- * and the floats of workspace: the 16 x m x kin transformed weights (or
+/* Panels of 16 tiles per chunk (at least min_q), for kin + m channels of
+ * transformed tiles, and the floats of workspace: the 16 x m x kin transformed weights (or
  * weight gradient), then the two chunk slabs (V and P, or V and Y'). */
-static size_t chunk_panels(int kin, int m, size_t total, size_t *floats)
+static size_t chunk_panels(int kin, int m, size_t total, size_t min_q, size_t *floats)
 {
     const size_t per_panel = (size_t)256 * ((size_t)kin + (size_t)m);
     size_t q = wino_bytes() / sizeof(float) / per_panel, need = (total + 15) / 16;
-    if (q < 1)
-        q = 1;
+    if (q < min_q)
+        q = min_q;
     if (q > need)
         q = need;
     *floats = line_up((size_t)16 * m * kin) + q * per_panel + 512; /* + CU_WINO_SKEW per slab */
@@ -89,7 +93,7 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
     if (st || total == 0)
         return st;
     size_t all;
-    const size_t q = chunk_panels(c->kin, c->m, total, &all);
+    const size_t q = chunk_panels(c->kin, c->m, total, 1, &all);
     const size_t uf = line_up((size_t)16 * c->m * c->kin), vf = (size_t)256 * q * c->kin + 256;
     st = cu_cl_ops_fits(cb, all, c->what, err);
     cl_mem ws = NULL;
@@ -97,7 +101,7 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
         st = cu_cl_scratch(cb, all * sizeof(float), &ws, err);
     if (st)
         return st;
-    const int uo = 0, vo = (int)uf, po = (int)(uf + vf), T = (int)total;
+    const int uo = 0, vo = (int)uf, po = (int)(uf + vf), T = (int)total, panel_major = 0;
     st = CU_CL_RUN(cb, "cu_wino_weights", (size_t)c->m * c->kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(uo),
                    CU_KARG(c->wt), CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(c->flip));
     for (size_t t0 = 0; !st && t0 < total; t0 += 16 * q) {
@@ -105,7 +109,7 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
         const int Q = (int)(left < q ? left : q), first = (int)t0;
         st = CU_CL_RUN(cb, "cu_wino_input", (size_t)Q * c->kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(vo),
                        CU_KARG(c->x), CU_KARG(c->kin), CU_KARG(c->h), CU_KARG(c->w), CU_KARG(first), CU_KARG(T),
-                       CU_KARG(Q));
+                       CU_KARG(Q), CU_KARG(panel_major));
         if (!st)
             st = CU_CL_RUN(cb, "cu_wino_gemm", (size_t)(c->m + 7) / 8 * (size_t)Q * 16, CU_CL_WG_TILE, err,
                            CU_KARG(ws), CU_KARG(po), CU_KARG(ws), CU_KARG(uo), CU_KARG(ws), CU_KARG(vo),
@@ -127,18 +131,21 @@ enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_
     if (st || total == 0)
         return st;
     size_t all;
-    const size_t q = chunk_panels(kin, m, total, &all);
+    const size_t q = chunk_panels(kin, m, total, DW_MIN_PANELS, &all);
     const size_t df = line_up((size_t)16 * m * kin), vf = (size_t)256 * q * kin + 256;
     st = cu_cl_ops_fits(cb, all, what, err);
     cl_mem ws = NULL;
     if (!st)
         st = cu_cl_scratch(cb, all * sizeof(float), &ws, err);
-    const int dof = 0, vo = (int)df, yo = (int)(df + vf), T = (int)total;
+    /* channel-major V and Y' ([xi][channel][panel][16]): each work-item of
+     * cu_wino_dw_gemm streams its 4 + 4 channels along contiguous memory */
+    const int dof = 0, vo = (int)df, yo = (int)(df + vf), T = (int)total, kmajor = 1;
     for (size_t t0 = 0; !st && t0 < total; t0 += 16 * q) {
         const size_t left = (total - t0 + 15) / 16;
         const int Q = (int)(left < q ? left : q), first = (int)t0, acc = t0 > 0;
         st = CU_CL_RUN(cb, "cu_wino_input", (size_t)Q * kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(vo), CU_KARG(x),
-                       CU_KARG(kin), CU_KARG(h), CU_KARG(w), CU_KARG(first), CU_KARG(T), CU_KARG(Q));
+                       CU_KARG(kin), CU_KARG(h), CU_KARG(w), CU_KARG(first), CU_KARG(T), CU_KARG(Q),
+                       CU_KARG(kmajor));
         if (!st)
             st = CU_CL_RUN(cb, "cu_wino_dy", (size_t)Q * m, CU_CL_WG, err, CU_KARG(ws), CU_KARG(yo), CU_KARG(dy),
                            CU_KARG(m), CU_KARG(h), CU_KARG(w), CU_KARG(first), CU_KARG(T), CU_KARG(Q));
