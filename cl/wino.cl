@@ -24,11 +24,13 @@
  * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
 
 #define CU_WINO_TM 8 /* rows of P per work-item of cu_wino_gemm (CU_CL_WG_TILE work-groups) */
-/* V[xi] and P[xi] start CU_WINO_SKEW floats (one cache line) apart beyond
- * their size: without it the 16 slabs lie a multiple of 4 KiB apart, and
- * the transforms' 16 streams, one per xi, all fall into one set of the
- * CPU's caches (measured: 10x slower at 128 x 128). The host sizes the
- * workspace the same way (cl_ops_wino.c). */
+/* The 16 slabs U[xi], V[xi], P[xi] (and Y', D of the weight gradient)
+ * start CU_WINO_SKEW floats (one cache line) apart beyond their size:
+ * without it they lie a multiple of 4 KiB apart, and the transforms' 16
+ * streams, one per xi, all fall into one set of the CPU's caches
+ * (measured: 10x slower at 128 x 128; the weight transform of 256 x 256
+ * channels 2x slower). The host sizes the workspace the same way
+ * (cl_ops_wino.c). */
 #define CU_WINO_SKEW 16
 
 /* U[xi][m][k] = (G g G^T)[xi] for g the 3x3 kernel of output m, input k:
@@ -64,7 +66,7 @@ __kernel void cu_wino_weights(__global float *u, const int uo, __global const fl
         const float a = t[3 * r], b = t[3 * r + 1], d = t[3 * r + 2];
         const float v[4] = {a, 0.5f * (a + b + d), 0.5f * (a - b + d), d};
         for (int c = 0; c < 4; c++)
-            u[uo + ((r * 4 + c) * M + m) * K + k] = v[c];
+            u[uo + (r * 4 + c) * (M * K + CU_WINO_SKEW) + m * K + k] = v[c];
     }
 }
 
@@ -242,7 +244,7 @@ __kernel void cu_wino_gemm(__global float *p, const int po, __global const float
     if (g >= tiles * Q * 16)
         return;
     const int m0 = g % tiles * CU_WINO_TM, q = g / tiles % Q, xi = g / (tiles * Q);
-    __global const float *a = u + uo + xi * M * K;
+    __global const float *a = u + uo + xi * (M * K + CU_WINO_SKEW);
     /* rows past M read row M-1 (valid memory) and are not stored */
 #define CU_DECL(i)                                                                                                \
     __global const float *a##i = a + min(m0 + i, M - 1) * K;                                                     \
@@ -473,7 +475,7 @@ __kernel void cu_wino_dw_gemm(__global float *d, const int dof, __global const f
         CU_DW4(CU_ACC)
 #undef CU_ACC
     }
-    __global float *out = d + dof + xi * M * K;
+    __global float *out = d + dof + xi * (M * K + CU_WINO_SKEW);
 #define CU_PUT(i, j)                                                                                              \
     if (m0 + i < M && k0 + j < K) {                                                                               \
         const float r_ = lane_sum(s##i##j);                                                                       \
@@ -493,7 +495,7 @@ __kernel void cu_wino_dw_out(__global float *dw, __global const float *d, const 
         return;
     float e[16];
     for (int i = 0; i < 16; i++)
-        e[i] = d[dof + (i * M) * K + g];
+        e[i] = d[dof + i * (M * K + CU_WINO_SKEW) + g];
     float t[12]; /* G^T D: 3 x 4 */
     for (int c = 0; c < 4; c++) {
         const float a = e[c], b = e[4 + c], f = e[8 + c], h = e[12 + c];

@@ -80,7 +80,7 @@ static size_t chunk_panels(int kin, int m, size_t total, size_t min_q, size_t *f
         q = min_q;
     if (q > need)
         q = need;
-    *floats = line_up((size_t)16 * m * kin) + q * per_panel + 512; /* + CU_WINO_SKEW per slab */
+    *floats = line_up((size_t)16 * ((size_t)m * kin + 16)) + q * per_panel + 512; /* + CU_WINO_SKEW per slab */
     return q;
 }
 
@@ -94,7 +94,7 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
         return st;
     size_t all;
     const size_t q = chunk_panels(c->kin, c->m, total, 1, &all);
-    const size_t uf = line_up((size_t)16 * c->m * c->kin), vf = (size_t)256 * q * c->kin + 256;
+    const size_t uf = line_up((size_t)16 * ((size_t)c->m * c->kin + 16)), vf = (size_t)256 * q * c->kin + 256;
     st = cu_cl_ops_fits(cb, all, c->what, err);
     cl_mem ws = NULL;
     if (!st)
@@ -132,7 +132,7 @@ enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_
         return st;
     size_t all;
     const size_t q = chunk_panels(kin, m, total, DW_MIN_PANELS, &all);
-    const size_t df = line_up((size_t)16 * m * kin), vf = (size_t)256 * q * kin + 256;
+    const size_t df = line_up((size_t)16 * ((size_t)m * kin + 16)), vf = (size_t)256 * q * kin + 256;
     st = cu_cl_ops_fits(cb, all, what, err);
     cl_mem ws = NULL;
     if (!st)
