@@ -6,7 +6,11 @@
  * GEMM of the first layer, which the network never computes). Times are
  * wall-clock, each op or step followed by a device sync; warm-up runs are
  * excluded; each figure is the median of `steps` runs with its min and
- * max. Not here: data loading, the PyTorch peer (tools/bench-vs-peer). */
+ * max. With a device list (--devices) it also times data-parallel steps
+ * on all of them (replicas.h: `batch` images per device, gradients summed
+ * on the host) and reports the scaling efficiency against the list's first
+ * device alone. Not here: data loading, the PyTorch peer
+ * (tools/bench-vs-peer), MPI (tests/bench_comm). */
 #ifndef CLUNET_BENCH_H
 #define CLUNET_BENCH_H
 
@@ -23,6 +27,8 @@ struct cu_bench_opts {
     int warmup;                 /* untimed runs before them, >= 0 */
     int layers;                 /* time each convolution layer alone too */
     const char *data;           /* or NULL: also time loading this dataset at S x S */
+    const char *devices;        /* or NULL: a --devices list (replicas.h); the single-device figures
+                                 * are then those of its first device */
 };
 
 /* Median, min and max of a set of times, in seconds. */
@@ -54,6 +60,11 @@ struct cu_bench_result {
     int load_n;                /* --data: images loaded */
     int nlayers;
     struct cu_bench_layer layer[CU_BENCH_MAX_LAYERS];
+    /* --devices: k devices, each taking `batch` images of a step of k x batch */
+    int n_devices;             /* 0 without --devices */
+    struct cu_bench_time dp_step; /* one data-parallel step: k x batch images */
+    double dp_images_per_s;    /* k x batch / dp_step.med */
+    double efficiency;         /* dp_images_per_s / (k x batch / step.med of the first device) */
 };
 
 /* Runs the benchmark; r is filled on success. Fails with CU_EUSAGE on bad
