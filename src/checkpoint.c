@@ -68,6 +68,8 @@ static enum cu_status put_state(struct cu_st_writer *w, const struct cu_train_st
     st = st ? st : meta_f(w, "state.part_seconds", s->part_seconds, err);
     st = st ? st : meta_f(w, "state.best_loss", s->best_loss, err);
     st = st ? st : meta_i(w, "state.best_epoch", s->best_epoch, err);
+    if (!st && s->devices[0])
+        st = cu_st_writer_meta(w, "state.devices", s->devices, err);
     /* Facts for a reader of the file (not read back). */
     st = st ? st : meta_i(w, "epochs", s->epoch, err);
     if (!st && s->history.n > 0)
@@ -208,6 +210,8 @@ static enum cu_status get_state(const struct cu_st_file *f, struct cu_train_stat
     st = st ? st : get_f(f, "state.best_loss", &s->best_loss, err);
     st = st ? st : get_i(f, "state.best_epoch", 0, 1000000, &v, err);
     s->best_epoch = (int)v;
+    const char *devices = cu_st_file_meta(f, "state.devices"); /* optional: older checkpoints lack it */
+    snprintf(s->devices, sizeof s->devices, "%s", devices ? devices : "");
     const char *text;
     st = st ? st : get_s(f, "state.history", &text, err);
     st = st ? st : cu_history_parse(&s->history, text, cu_st_file_path(f), err);

@@ -26,6 +26,10 @@ struct cu_train_state {
     double part_loss, part_dice, part_images, part_seconds;
     double best_loss; /* lowest validation loss so far (+inf: none) */
     int best_epoch;
+    /* The devices that trained it (rank 0's, "" when unknown: a checkpoint
+     * of an older clunet): a resume on others is not bit-identical, and
+     * says so. A fact, not configuration: the resume chooses its own. */
+    char devices[512];
     struct cu_history history;
 };
 

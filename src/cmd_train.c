@@ -64,7 +64,10 @@ static void help(FILE *f)
             "  --resume RUN_DIR    continue from RUN_DIR/checkpoint.safetensors with the run's own\n"
             "                      configuration up to -e epochs in all (default: the run's own -e);\n"
             "                      only -e, --lr, --data (moved data), --device(s), -q, -v may be given;\n"
-            "                      the devices and the number of MPI processes may differ from the run's\n"
+            "                      the devices and the number of MPI processes may differ from the run's:\n"
+            "                      the device is chosen anew (give --device ref again to stay on ref);\n"
+            "                      only the run's own devices continue bit-identically (ref), and a\n"
+            "                      resume on others says so\n"
             "\n");
     fprintf(f,
             "device and output:\n"

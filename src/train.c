@@ -80,6 +80,47 @@ static void log_config(struct cu_trainer *tr, int resumed)
     say(tr, "network: %lld parameters", cu_unet_param_total(tr->net));
 }
 
+/* This process's devices in words, as the checkpoint records them: rank
+ * 0's replicas, with the process count under MPI (another count sums the
+ * gradients in another order, so it changes the floats too). */
+static void describe_devices(const struct cu_trainer *tr, char *buf, size_t size)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    if (tr->size > 1)
+        at = (size_t)snprintf(buf, size, "%d processes x ", tr->size);
+    for (int i = 0; i < cu_replicas_count(tr->reps) && at < size; i++) {
+        struct cu_caps caps;
+        struct cu_backend *be = cu_replicas_backend(tr->reps, i);
+        cu_backend_caps(be, &caps);
+        if (caps.kind == CU_BACKEND_REF)
+            at += (size_t)snprintf(buf + at, size - at, "%sref", i ? ", " : "");
+        else
+            at += (size_t)snprintf(buf + at, size - at, "%s%s (%s)", i ? ", " : "", caps.name, cu_backend_name(be));
+    }
+    for (char *p = buf; *p; p++) /* JSON metadata wants UTF-8; a name cut short may end mid-character */
+        if (*p < 0x20 || *p > 0x7e)
+            *p = '?';
+}
+
+/* Records the devices in the state (the next checkpoint's), and says when
+ * a resume runs on others than the run's: the default device is chosen
+ * anew at every start, so `--resume RUN` without --device may leave ref
+ * for an OpenCL device, whose float sums round differently; the result is
+ * then close to, but not bit-identical with, an uninterrupted run (as
+ * with another number of devices or processes: sums in another order). */
+static void note_devices(struct cu_trainer *tr, int resumed)
+{
+    char now[sizeof tr->st.devices];
+    describe_devices(tr, now, sizeof now);
+    if (resumed && tr->st.devices[0] && strcmp(now, tr->st.devices))
+        say(tr, "note: the run trained on %s, this resume runs on %s: the result may differ from an uninterrupted "
+                "run by float rounding (resume with the run's devices, --device/--devices, and number of processes "
+                "to continue it exactly)",
+            tr->st.devices, now);
+    memcpy(tr->st.devices, now, sizeof now);
+}
+
 static enum cu_status nan_stop(struct cu_trainer *tr, int epoch, const char *phase, int batch, double loss,
                                struct cu_err *err)
 {
@@ -426,6 +467,7 @@ static enum cu_status train_run(struct cu_trainer *tr, int *interrupted, struct 
     if (!resumed)
         say(tr, "clunet train: run folder %s", tr->dir);
     log_config(tr, resumed);
+    note_devices(tr, resumed);
     st = load_data(tr, err);
     if (!st && !resumed) { /* every rank holds every training mask: the same fg everywhere */
         double fg = foreground_fraction(&tr->data, tr->cfg.image_size);

@@ -5,6 +5,9 @@
  *    tensors (weights and Adam moments) bit-identical, same losses;
  *  - the same with a stop after batch 1 of epoch 2 (mid-epoch checkpoint,
  *    saved RNG state), through the library's stop_after_batches;
+ *  - the same with --val-split 0 and one step per epoch (batch 10);
+ *  - a resume on other devices than the run's (--devices ref,ref) notes
+ *    it in train.log, a resume on the run's own (ref) does not;
  *  - a NaN loss (a real one: --lr 1e30) stops with exit 2, names the epoch
  *    and batch, and leaves the last good checkpoint byte for byte;
  *  - SIGINT during training: exit 130 with a checkpoint, which resumes;
@@ -124,6 +127,10 @@ int main(int argc, char **argv)
     char *rb2[] = {(char *)exe, "--device", "ref", "train", "--resume", b, "-e", "2", "-q", NULL};
     TU_CHECK(run(rb2) == 0, "--resume to 2 epochs");
     check_same_run(a, b, "2 == 1 + resume 1");
+    char *logb = tf_read(b, "train.log", NULL);
+    TU_CHECK(logb && strstr(logb, "resuming") && !strstr(logb, "note: the run trained on"),
+             "a resume on the run's own device notes no change of device");
+    free(logb);
     char *rb3[] = {(char *)exe, "--device", "ref", "train", "--resume", b, "-e", "2", "-q", NULL};
     TU_CHECK(run(rb3) == 1, "--resume of a finished run without a larger -e is a usage error");
     char *rb4[] = {(char *)exe, "--device", "ref", "train", "--resume", b, "-e", "3", "-s", "32", NULL};
@@ -164,6 +171,30 @@ int main(int argc, char **argv)
     free(msg);
     free(before);
     free(after);
+
+    /* A resume on other devices than the run's says so in train.log: it
+     * is not bit-identical (here two ref replicas sum the gradient of two
+     * slices, another rounding; a resume that leaves out --device may land
+     * on an OpenCL device, which once passed for an inexact resume). */
+    char *rb5[] = {(char *)exe, "train", "--devices", "ref,ref", "--resume", b, "-e", "3", "-q", NULL};
+    rc = run(rb5);
+    logb = tf_read(b, "train.log", NULL);
+    TU_CHECK(rc == 0 && logb && strstr(logb, "note: the run trained on ref, this resume runs on ref, ref"),
+             "--resume on --devices ref,ref of a ref run notes the change of devices (exit %d)", rc);
+    free(logb);
+
+    /* No validation set and one step per epoch (the whole set in a batch,
+     * no augmentation): the path where the training loss picks best, and
+     * the output prior only at the start; still bit-identical. */
+    char f[4096], g[4096];
+    snprintf(f, sizeof f, "%s/f", tmp);
+    snprintf(g, sizeof g, "%s/g", tmp);
+#define FLAGS_NOVAL "-s", "16", "-c", "0.125", "--batch", "10", "--val-split", "0"
+    char *rf[] = {(char *)exe, "--device", "ref", "train", FLAGS_NOVAL, "-e", "2", "--data", data, "--out", f, "-q", NULL};
+    char *rg[] = {(char *)exe, "--device", "ref", "train", FLAGS_NOVAL, "-e", "1", "--data", data, "--out", g, "-q", NULL};
+    char *rg2[] = {(char *)exe, "--device", "ref", "train", "--resume", g, "-e", "2", "-q", NULL};
+    TU_CHECK(run(rf) == 0 && run(rg) == 0 && run(rg2) == 0, "--val-split 0 --batch 10: 2 epochs, 1 + resume 1");
+    check_same_run(f, g, "--val-split 0, 1 step per epoch: 2 == 1 + resume 1");
 
     /* SIGINT: start a long run, interrupt it once it is training. */
     char e[4096];
