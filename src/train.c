@@ -448,20 +448,6 @@ static void trainer_free(struct cu_trainer *tr)
     cu_text_free(&tr->log);
 }
 
-/* The fraction of foreground pixels in the training masks, for the output
- * layer's prior initialisation (unet.h). */
-static double foreground_fraction(const struct cu_train_data *d, int S)
-{
-    size_t ss = (size_t)S * (size_t)S;
-    double on = 0;
-    for (int k = 0; k < d->n_train; k++) {
-        const float *m = d->ds->masks + ss * (size_t)d->train_idx[k];
-        for (size_t i = 0; i < ss; i++)
-            on += m[i];
-    }
-    return d->n_train > 0 ? on / ((double)d->n_train * (double)ss) : 0.5;
-}
-
 static enum cu_status train_run(struct cu_trainer *tr, int *interrupted, struct cu_err *err)
 {
     const struct cu_train_opts *o = tr->o;
@@ -476,13 +462,8 @@ static enum cu_status train_run(struct cu_trainer *tr, int *interrupted, struct 
     log_config(tr, resumed);
     note_devices(tr, resumed);
     st = load_data(tr, err);
-    if (!st && !resumed) { /* every rank holds every training mask: the same fg everywhere */
-        double fg = foreground_fraction(&tr->data, tr->cfg.image_size);
-        for (int i = 0; !st && i < cu_replicas_count(tr->reps); i++)
-            st = cu_unet_init_output_prior(cu_replicas_net(tr->reps, i), fg, err);
-        if (!st)
-            say(tr, "foreground: %.1f %% of the training pixels; output bias starts at its log-odds", 100 * fg);
-        if (!st && tr->rank == 0)
+    if (!st && !resumed) {
+        if (tr->rank == 0)
             st = cu_run_dir_create(tr->dir, o->force, err);
         st = cu_comm_agree(tr->comm, st, err);
     }

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Truncating a unit normal at +-2 leaves this standard deviation; Keras
  * divides it out so the kept values have std sqrt(2/fan_in). */
@@ -70,6 +71,9 @@ enum cu_status cu_unet_init_he(struct cu_unet *net, uint64_t seed, struct cu_err
             uint64_t s = stream_state(seed, i);
             for (size_t j = 0; j < n; j++)
                 buf[j] = (float)(trunc_normal(&s) * sigma);
+            if (!strcmp(p->w->name, "head.out.weight")) /* opposite signs (unet.h) */
+                for (size_t j = 0; j < n; j++)
+                    buf[j] = j < n / 2 ? -fabsf(buf[j]) : fabsf(buf[j]);
             st = cu_tensor_upload(p->w, buf, err);
         }
         if (!st)
@@ -81,12 +85,3 @@ enum cu_status cu_unet_init_he(struct cu_unet *net, uint64_t seed, struct cu_err
     return st;
 }
 
-enum cu_status cu_unet_init_output_prior(struct cu_unet *net, double fg_fraction, struct cu_err *err)
-{
-    const struct cu_unet_param *p = cu_unet_param_find(net, "head.out.bias");
-    if (!p || cu_tensor_numel(p->w) != 1)
-        return cu_fail(err, CU_EUSAGE, "unet init: no single-channel output bias head.out.bias");
-    double f = !(fg_fraction >= 0.01) ? 0.01 : fg_fraction > 0.99 ? 0.99 : fg_fraction; /* NaN: 0.01 */
-    float b = (float)log(f / (1.0 - f));
-    return cu_tensor_upload(p->w, &b, err);
-}

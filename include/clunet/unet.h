@@ -86,18 +86,16 @@ long long cu_unet_param_total(const struct cu_unet *net);
  * while |z| > 2; w = z * sqrt(2 / fan_in) / 0.87962566103423978 (the std of
  * a unit normal truncated at 2), fan_in = Cin*k*k for conv weights and
  * Cout*2*2 for transposed ones (Keras's and PyTorch's convention). Values
- * are made on the host and uploaded, so every backend starts identical. */
+ * are made on the host and uploaded, so every backend starts identical.
+ * One deliberate difference from Keras: the output layer's (head.out, 1x1,
+ * 2 -> 1) two weights start with opposite signs, the first negative and the
+ * second positive (magnitudes as drawn). The layer before it is a 3x3 ReLU
+ * convolution to 2 channels; when both output weights start positive (one
+ * seed in four, 42 among them), the first gradients, which push every
+ * output towards background, silence both ReLU channels for good and only
+ * the output bias learns. With opposite signs one channel is always pushed
+ * up. */
 enum cu_status cu_unet_init_he(struct cu_unet *net, uint64_t seed, struct cu_err *err);
-
-/* Sets the bias of the output layer (head.out) to log(p / (1 - p)), p the
- * fraction of foreground pixels in the training masks clamped to
- * [0.01, 0.99], so that the first predictions start near the class prior
- * ("prior initialisation", Lin et al. 2017). Keras starts it at 0 (p = 0.5):
- * with 10-20 % foreground the first gradients then push every output down,
- * and when both weights of the 1x1 output layer start positive (about one
- * seed in four) that silences the 2-channel ReLU layer before it for good:
- * only the output bias learns. */
-enum cu_status cu_unet_init_output_prior(struct cu_unet *net, double fg_fraction, struct cu_err *err);
 
 /* Forward pass on x (n, input_channels, S, S), 1 <= n <= batch_cap. x is
  * borrowed until the next cu_unet_backward. *logits (n,1,S,S) belongs to
