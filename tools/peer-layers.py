@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""tools/peer-layers.py: the PyTorch peer's convolutions one by one, next to
+`clunet bench`'s per-layer table, to show which layers lose and by how much.
+
+For (S, c) at batch B it takes the peer's own U-Net (../shared/peer/
+unet_torch.py, imported, not changed), records each Conv2d's input shape
+with a forward hook, and times every layer alone with the peer's threads
+(UNET_THREADS, default 2):
+  forward   relu(conv2d(x, w, b)) under no_grad (clunet's layer forward:
+            convolution + bias + ReLU; the last 1x1 layer has no ReLU in
+            either, timed with it here: a negligible difference)
+  backward  aten.convolution_backward: dx (not for the first layer), dW, db
+            (clunet's cu_conv_backward; neither includes the ReLU backward)
+each the median of --steps runs after --warmup. It also times the peer's
+whole training step and inference (unet_torch.bench_one), so that the time
+outside the convolutions can be compared too.
+
+With --clunet BIN (or --clunet-json FILE, a `clunet bench --json` output
+with layers) it prints both side by side, clunet's time / peer's time per
+layer (> 1: clunet slower). --json prints one JSON object instead.
+
+    tools/peer-layers.py [--config S,c] [--batch 16] [--steps 3] [--warmup 1]
+                         [--clunet build/src/clunet | --clunet-json FILE]
+                         [--device cpu] [--json] [--markdown]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PEER = os.path.join(ROOT, "..", "shared", "peer")
+
+
+def conv_layers(unet_torch, S, c):
+    """(name, Cin, Cout, k, side) of each Conv2d in forward order, clunet's names."""
+    import torch
+    import torch.nn as nn
+    model = unet_torch.UNet(c)
+    seen = []
+    hooks = [m.register_forward_hook(lambda m, i, o: seen.append((m, i[0].shape)))
+             for m in model.modules() if isinstance(m, nn.Conv2d)]
+    with torch.no_grad():
+        model(torch.zeros(1, 3, S, S))
+    for h in hooks:
+        h.remove()
+    names = [f"enc{k}.conv{j}" for k in range(1, 5) for j in (1, 2)] + ["mid.conv1", "mid.conv2"]
+    names += [f"dec{k}.conv{j}" for k in range(4, 0, -1) for j in (1, 2)] + ["head.conv", "head.out"]
+    assert len(seen) == len(names), "the peer's network has another layer list"
+    return [(n, m.in_channels, m.out_channels, m.kernel_size[0], shape[2]) for n, (m, shape) in zip(names, seen)]
+
+
+def median_time(fn, steps, warmup):
+    for _ in range(warmup):
+        fn()
+    t = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        fn()
+        t.append(time.perf_counter() - t0)
+    return statistics.median(t)
+
+
+def time_layer(torch, B, cin, cout, k, side, first, steps, warmup):
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(B, cin, side, side, generator=g)
+    w = torch.rand(cout, cin, k, k, generator=g) * 0.1
+    b = torch.rand(cout, generator=g) * 0.1
+    dy = torch.rand(B, cout, side, side, generator=g)
+    p = k // 2
+
+    def fwd():
+        with torch.no_grad():
+            F.relu(F.conv2d(x, w, b, padding=p))
+
+    def bwd():
+        torch.ops.aten.convolution_backward(dy, x, w, [cout], [1, 1], [p, p], [1, 1], False, [0, 0], 1,
+                                            [not first, True, True])
+
+    return median_time(fwd, steps, warmup), median_time(bwd, steps, warmup)
+
+
+def peer_profile(S, c, B, steps, warmup):
+    sys.path.insert(0, PEER)
+    import unet_torch  # sets torch's threads (UNET_THREADS, default 2)
+    import torch
+    layers = []
+    for i, (name, cin, cout, k, side) in enumerate(conv_layers(unet_torch, S, c)):
+        tf, tb = time_layer(torch, B, cin, cout, k, side, i == 0, steps, warmup)
+        flop = 2.0 * B * cin * cout * k * k * side * side
+        layers.append(dict(name=name, cin=cin, cout=cout, k=k, side=side, forward_s=tf, backward_s=tb,
+                           forward_gflops=flop / tf * 1e-9, backward_gflops=(1 if i == 0 else 2) * flop / tb * 1e-9))
+    net = unet_torch.bench_one(S, c, steps, B)
+    return dict(S=S, c=c, batch=B, threads=torch.get_num_threads(), torch=torch.__version__, layers=layers,
+                train_step_s=net["train_step_s_median"], infer_s=net["infer_batch_s_median"],
+                conv_s=sum(l["forward_s"] + l["backward_s"] for l in layers))
+
+
+def side_by_side(cl, pe, markdown):
+    """Rows: layer, clunet fwd/bwd ms, peer fwd/bwd ms, ratios (clunet / peer)."""
+    cll = {l["name"]: l for l in cl["layers"]}
+    head = ["layer", "Cin", "Cout", "side", "fwd ms clunet", "peer", "ratio", "bwd ms clunet", "peer", "ratio",
+            "fwd+bwd lost ms"]
+    rows = []
+    tot = dict(cf=0.0, pf=0.0, cb=0.0, pb=0.0)
+    for p in pe["layers"]:
+        c = cll.get(p["name"])
+        if not c:
+            continue
+        cf, cb = c["forward"]["median_s"], c["backward"]["median_s"]
+        pf, pb = p["forward_s"], p["backward_s"]
+        tot["cf"] += cf; tot["pf"] += pf; tot["cb"] += cb; tot["pb"] += pb
+        rows.append([p["name"], p["cin"], p["cout"], p["side"], f"{1e3 * cf:.1f}", f"{1e3 * pf:.1f}",
+                     f"{cf / pf:.2f}", f"{1e3 * cb:.1f}", f"{1e3 * pb:.1f}", f"{cb / pb:.2f}",
+                     f"{1e3 * (cf + cb - pf - pb):+.1f}"])
+    rows.append(["all convs", "", "", "", f"{1e3 * tot['cf']:.1f}", f"{1e3 * tot['pf']:.1f}",
+                 f"{tot['cf'] / tot['pf']:.2f}", f"{1e3 * tot['cb']:.1f}", f"{1e3 * tot['pb']:.1f}",
+                 f"{tot['cb'] / tot['pb']:.2f}", f"{1e3 * (tot['cf'] + tot['cb'] - tot['pf'] - tot['pb']):+.1f}"])
+    cstep, pstep = cl["train_step"]["median_s"], pe["train_step_s"]
+    cconv, pconv = tot["cf"] + tot["cb"], tot["pf"] + tot["pb"]
+    summary = (f"training step: clunet {1e3 * cstep:.0f} ms, peer {1e3 * pstep:.0f} ms; convolutions timed alone "
+               f"(forward + backward): clunet {1e3 * cconv:.0f} ms, peer {1e3 * pconv:.0f} ms; the rest of the step "
+               f"(pooling, up-sampling, concat, ReLU backward, loss, optimiser, framework): clunet "
+               f"{1e3 * (cstep - cconv):.0f} ms, peer {1e3 * (pstep - pconv):.0f} ms")
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(str(v) for v in r) + " |" for r in rows]
+    else:
+        fmt = "{:<12} {:>4} {:>4} {:>4} | {:>13} {:>8} {:>5} | {:>13} {:>8} {:>5} | {:>15}"
+        lines = [fmt.format(*head)] + [fmt.format(*r) for r in rows]
+    return "\n".join(lines) + "\n\n" + summary + "\n"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", default="128,0.5", help="S,c")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--steps", type=int, default=3)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--clunet", help="clunet binary: run `clunet bench --json` with the same options")
+    p.add_argument("--clunet-json", help="a `clunet bench --json` output (with layers) to compare with")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--markdown", action="store_true", help="the side-by-side table in Markdown")
+    a = p.parse_args()
+    S, c = a.config.split(",")
+    S, c = int(S), float(c)
+    cl = None
+    if a.clunet_json:
+        with open(a.clunet_json) as fh:
+            cl = json.load(fh)
+    elif a.clunet:
+        cmd = [a.clunet, "bench", "--device", a.device, "-s", str(S), "-c", str(c), "--batch", str(a.batch),
+               "--steps", str(a.steps), "--warmup", str(a.warmup), "--no-gemm", "--no-startup", "--json"]
+        cl = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    pe = peer_profile(S, c, a.batch, a.steps, a.warmup)
+    if a.json:
+        print(json.dumps(dict(peer=pe, clunet=cl)))
+    elif cl:
+        print(side_by_side(cl, pe, a.markdown))
+    else:
+        for l in pe["layers"]:
+            print(f"{l['name']:<12} fwd {1e3 * l['forward_s']:8.2f} ms {l['forward_gflops']:6.1f} GFLOP/s   "
+                  f"bwd {1e3 * l['backward_s']:8.2f} ms {l['backward_gflops']:6.1f} GFLOP/s")
+        print(f"convolutions {1e3 * pe['conv_s']:.0f} ms; training step {1e3 * pe['train_step_s']:.0f} ms; "
+              f"inference {1e3 * pe['infer_s']:.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
