@@ -11,7 +11,9 @@ with a forward hook, and times every layer alone with the peer's threads
             either, timed with it here: a negligible difference)
   backward  aten.convolution_backward: dx (not for the first layer), dW, db
             (clunet's cu_conv_backward; neither includes the ReLU backward)
-each the median of --steps runs after --warmup. It also times the peer's
+each the median (--stat min: the minimum) of --steps runs after --warmup;
+on a shared machine the minimum, the least disturbed run, is the closer
+to a quiet machine's figure, for clunet's side too. It also times the peer's
 whole training step and inference (unet_torch.bench_one), so that the time
 outside the convolutions can be compared too.
 
@@ -21,7 +23,7 @@ layer (> 1: clunet slower). --json prints one JSON object instead.
 
     tools/peer-layers.py [--config S,c] [--batch 16] [--steps 3] [--warmup 1]
                          [--clunet build/src/clunet | --clunet-json FILE]
-                         [--device cpu] [--json] [--markdown]
+                         [--device cpu] [--stat median|min] [--json] [--markdown]
 """
 import argparse
 import json
@@ -53,6 +55,9 @@ def conv_layers(unet_torch, S, c):
     return [(n, m.in_channels, m.out_channels, m.kernel_size[0], shape[2]) for n, (m, shape) in zip(names, seen)]
 
 
+STAT = statistics.median  # or min (--stat)
+
+
 def median_time(fn, steps, warmup):
     for _ in range(warmup):
         fn()
@@ -61,7 +66,7 @@ def median_time(fn, steps, warmup):
         t0 = time.perf_counter()
         fn()
         t.append(time.perf_counter() - t0)
-    return statistics.median(t)
+    return STAT(t)
 
 
 def time_layer(torch, B, cin, cout, k, side, first, steps, warmup):
@@ -96,11 +101,11 @@ def peer_profile(S, c, B, steps, warmup):
                            forward_gflops=flop / tf * 1e-9, backward_gflops=(1 if i == 0 else 2) * flop / tb * 1e-9))
     net = unet_torch.bench_one(S, c, steps, B)
     return dict(S=S, c=c, batch=B, threads=torch.get_num_threads(), torch=torch.__version__, layers=layers,
-                train_step_s=net["train_step_s_median"], infer_s=net["infer_batch_s_median"],
+                train_step_s=STAT(net["train_step_s_all"]), infer_s=net["infer_batch_s_median"],
                 conv_s=sum(l["forward_s"] + l["backward_s"] for l in layers))
 
 
-def side_by_side(cl, pe, markdown):
+def side_by_side(cl, pe, markdown, key):
     """Rows: layer, clunet fwd/bwd ms, peer fwd/bwd ms, ratios (clunet / peer)."""
     cll = {l["name"]: l for l in cl["layers"]}
     head = ["layer", "Cin", "Cout", "side", "fwd ms clunet", "peer", "ratio", "bwd ms clunet", "peer", "ratio",
@@ -111,7 +116,7 @@ def side_by_side(cl, pe, markdown):
         c = cll.get(p["name"])
         if not c:
             continue
-        cf, cb = c["forward"]["median_s"], c["backward"]["median_s"]
+        cf, cb = c["forward"][key], c["backward"][key]
         pf, pb = p["forward_s"], p["backward_s"]
         tot["cf"] += cf; tot["pf"] += pf; tot["cb"] += cb; tot["pb"] += pb
         rows.append([p["name"], p["cin"], p["cout"], p["side"], f"{1e3 * cf:.1f}", f"{1e3 * pf:.1f}",
@@ -120,7 +125,7 @@ def side_by_side(cl, pe, markdown):
     rows.append(["all convs", "", "", "", f"{1e3 * tot['cf']:.1f}", f"{1e3 * tot['pf']:.1f}",
                  f"{tot['cf'] / tot['pf']:.2f}", f"{1e3 * tot['cb']:.1f}", f"{1e3 * tot['pb']:.1f}",
                  f"{tot['cb'] / tot['pb']:.2f}", f"{1e3 * (tot['cf'] + tot['cb'] - tot['pf'] - tot['pb']):+.1f}"])
-    cstep, pstep = cl["train_step"]["median_s"], pe["train_step_s"]
+    cstep, pstep = cl["train_step"][key], pe["train_step_s"]
     cconv, pconv = tot["cf"] + tot["cb"], tot["pf"] + tot["pb"]
     summary = (f"training step: clunet {1e3 * cstep:.0f} ms, peer {1e3 * pstep:.0f} ms; convolutions timed alone "
                f"(forward + backward): clunet {1e3 * cconv:.0f} ms, peer {1e3 * pconv:.0f} ms; the rest of the step "
@@ -144,11 +149,15 @@ def main():
     p.add_argument("--clunet", help="clunet binary: run `clunet bench --json` with the same options")
     p.add_argument("--clunet-json", help="a `clunet bench --json` output (with layers) to compare with")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--stat", choices=["median", "min"], default="median",
+                   help="per figure: the median of the runs, or the minimum (shared machines)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--markdown", action="store_true", help="the side-by-side table in Markdown")
     a = p.parse_args()
     S, c = a.config.split(",")
     S, c = int(S), float(c)
+    global STAT
+    STAT = min if a.stat == "min" else statistics.median
     cl = None
     if a.clunet_json:
         with open(a.clunet_json) as fh:
@@ -161,7 +170,7 @@ def main():
     if a.json:
         print(json.dumps(dict(peer=pe, clunet=cl)))
     elif cl:
-        print(side_by_side(cl, pe, a.markdown))
+        print(side_by_side(cl, pe, a.markdown, "min_s" if a.stat == "min" else "median_s"))
     else:
         for l in pe["layers"]:
             print(f"{l['name']:<12} fwd {1e3 * l['forward_s']:8.2f} ms {l['forward_gflops']:6.1f} GFLOP/s   "
