@@ -145,6 +145,10 @@ static void check_options(const char *device)
                  num(json_object_get(g, "clblast"), "backward_s") > 0,
              "%s: --gemm-all: panel and CLBlast timed, per layer too (rc %d)", device, rc);
     json_decref(root);
+    if (rc != 0) { /* say why: the same run with its stderr */
+        rc = run(args, 1, out, sizeof out);
+        printf("# rerun (rc %d): %.2000s\n", rc, out);
+    }
     snprintf(args, sizeof args, "bench --device %s -s 16 -c 0.125 --batch 1 --steps 1 --warmup 0 --no-startup",
              device);
     rc = run(args, 0, out, sizeof out);
