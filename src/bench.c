@@ -26,10 +26,14 @@
             return st_;                                                                                           \
     } while (0)
 
+/* The clock of every figure: wall-clock, or the process's CPU time
+ * (--cpu-time; all threads, the OpenCL runtime's workers included). */
+static clockid_t bench_clock = CLOCK_MONOTONIC;
+
 double cu_bench_now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(bench_clock, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -232,6 +236,7 @@ static enum cu_status time_net(struct cu_backend *be, const struct cu_bench_opts
 enum cu_status cu_bench_run(const struct cu_bench_opts *o, struct cu_bench_result *r, struct cu_err *err)
 {
     memset(r, 0, sizeof *r);
+    bench_clock = o->cpu_time ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC;
     TRY(cu_unet_config_check(&o->cfg, err));
     if (o->batch < 1 || o->steps < 1 || o->warmup < 0)
         return cu_fail(err, CU_EUSAGE, "bench: --batch and --steps must be >= 1, --warmup >= 0");

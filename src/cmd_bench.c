@@ -14,7 +14,8 @@ static void help(FILE *f)
     fprintf(f,
             "usage: clunet bench [--device SPEC] [-s S] [-c C] [--batch B] [--steps N]\n"
             "                    [--warmup W] [--upsample bilinear|transposed] [--no-layers]\n"
-            "                    [--no-gemm | --gemm-all] [--no-startup] [--data DIR] [--json]\n\n"
+            "                    [--no-gemm | --gemm-all] [--no-startup] [--cpu-time] [--data DIR]\n"
+            "                    [--json]\n\n"
             "Times the U-Net on a device with synthetic data: whole training steps\n"
             "(forward + loss + backward + Adam) and inference (forward + sigmoid) in ms\n"
             "and images/s, then each convolution layer alone, forward and backward, in ms\n"
@@ -48,6 +49,10 @@ static void help(FILE *f)
             "  --gemm-all     time both GEMMs (panel and CLBlast), not only the device's\n"
             "  --no-startup   skip the cold and warm start-up (two child processes; the\n"
             "                 cold one builds every kernel: seconds on PoCL)\n"
+            "  --cpu-time     every time in CPU-seconds of the process (all its threads,\n"
+            "                 the OpenCL runtime's included), not wall-clock: images/s and\n"
+            "                 GFLOP/s become per CPU-second, which other processes' load\n"
+            "                 changes less on a shared machine (a CPU device only)\n"
             "  --data DIR     also time loading DIR (a training layout) at SxS, as\n"
             "                 `clunet train --data DIR` does (2 threads)\n"
             "  --json         one JSON object instead of the table\n"
@@ -81,6 +86,8 @@ static int parse_args(int argc, char **argv, struct cu_bench_opts *o, int *json,
             o->gemm = CU_BENCH_GEMM_ALL;
         else if (!strcmp(a, "--no-startup"))
             o->startup = 0;
+        else if (!strcmp(a, "--cpu-time"))
+            o->cpu_time = 1;
         else if (!v)
             ok = 0;
         else if (!strcmp(a, "--data"))
@@ -109,7 +116,7 @@ static int parse_args(int argc, char **argv, struct cu_bench_opts *o, int *json,
         if (!ok)
             return cu_fail(err, CU_EUSAGE, "bench: %s needs a valid value%s%s", a, v ? ", not " : "", v ? v : "");
         if (strcmp(a, "--json") && strcmp(a, "--no-layers") && strcmp(a, "--no-gemm") && strcmp(a, "--gemm-all") &&
-            strcmp(a, "--no-startup"))
+            strcmp(a, "--no-startup") && strcmp(a, "--cpu-time"))
             i++;
     }
     return CU_OK;
@@ -169,8 +176,9 @@ static void print_table(const struct cu_bench_opts *o, const struct cu_bench_res
 {
     const int B = o->batch;
     printf("device: %s (%s%s%s)\n", r->device, r->backend, r->gemm[0] ? ", GEMM " : "", r->gemm);
-    printf("model: S=%d c=%g %s, batch %d; median of %d runs after %d warm-up (min-max)\n", o->cfg.image_size,
-           o->cfg.channel_rate, cu_upsample_name(o->cfg.upsample), B, o->steps, o->warmup);
+    printf("model: S=%d c=%g %s, batch %d; median of %d runs after %d warm-up (min-max)%s\n", o->cfg.image_size,
+           o->cfg.channel_rate, cu_upsample_name(o->cfg.upsample), B, o->steps, o->warmup,
+           o->cpu_time ? "; every time in CPU-seconds (--cpu-time)" : "");
     printf("start-up: open device %.3f s, first training step %.3f s\n", r->open_s, r->first_step_s);
     if (r->startup)
         printf("kernel start-up, fresh process, open to first kernel done: cold %.3f s (open %.3f s), "
@@ -280,6 +288,7 @@ static void print_json(const struct cu_bench_opts *o, const struct cu_bench_resu
                             json_pack("{s:f,s:f,s:f,s:f}", "cold_open_s", r->cold_open_s, "cold_first_kernel_s",
                                       r->cold_first_s, "warm_open_s", r->warm_open_s, "warm_first_kernel_s",
                                       r->warm_first_s));
+    json_object_set_new(root, "clock", json_string(o->cpu_time ? "cpu" : "wall"));
     if (o->data) {
         json_object_set_new(root, "load_images", json_integer(r->load_n));
         json_object_set_new(root, "load_s", json_real(r->load_s));

@@ -7,14 +7,16 @@
  * built only when meson finds OpenBLAS, never linked into clunet.
  *
  *   bench_openblas [-s S] [-c C] [--batch B] [--steps N] [--warmup W]
- *                  [--upsample bilinear|transposed] [--fold] [--json]
+ *                  [--upsample bilinear|transposed] [--fold] [--cpu-time] [--json]
  *
  * By default each GEMM is one image's, as clunet's ops call theirs (one per
  * image): its median over N timed calls x B is the layer's time. --fold
  * times one GEMM over the whole batch instead (N = B H W for forward and
  * dcol, K = B H W for dW: what a batched im2col would do; needs B times
- * the memory). OpenBLAS uses its default thread count (all CPUs, or
- * OPENBLAS_NUM_THREADS); the JSON says how many. */
+ * the memory). --cpu-time: times in CPU-seconds of the process (all
+ * threads) instead of wall-clock, as `clunet bench --cpu-time`. OpenBLAS
+ * uses its default thread count (all CPUs, or OPENBLAS_NUM_THREADS); the
+ * JSON says how many. */
 #include <cblas.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -30,10 +32,12 @@ struct opts {
     int batch, steps, warmup, fold, json;
 };
 
+static clockid_t bench_clock = CLOCK_MONOTONIC; /* --cpu-time: CLOCK_PROCESS_CPUTIME_ID */
+
 static double now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(bench_clock, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -98,6 +102,10 @@ static int parse(int argc, char **argv, struct opts *o)
             o->json = 1;
             continue;
         }
+        if (!strcmp(a, "--cpu-time")) {
+            bench_clock = CLOCK_PROCESS_CPUTIME_ID;
+            continue;
+        }
         if (!v)
             return 0;
         i++;
@@ -126,7 +134,7 @@ int main(int argc, char **argv)
     if (!parse(argc, argv, &o) || cu_unet_config_check(&o.cfg, &err)) {
         fprintf(stderr,
                 "usage: bench_openblas [-s S] [-c C] [--batch B] [--steps N] [--warmup W]\n"
-                "                      [--upsample bilinear|transposed] [--fold] [--json]\n%s%s",
+                "                      [--upsample bilinear|transposed] [--fold] [--cpu-time] [--json]\n%s%s",
                 err.msg, err.msg[0] ? "\n" : "");
         return 1;
     }
@@ -163,7 +171,8 @@ int main(int argc, char **argv)
                                                 "backward_gflops", l->bwd_flop / b * 1e-9));
     }
     if (o.json) {
-        json_t *root = json_pack("{s:s,s:i,s:i,s:f,s:i,s:b,s:i,s:i,s:f,s:f,s:f,s:f,s:o}", "openblas",
+        json_t *root = json_pack("{s:s,s:s,s:i,s:i,s:f,s:i,s:b,s:i,s:i,s:f,s:f,s:f,s:f,s:o}", "clock",
+                                 bench_clock == CLOCK_MONOTONIC ? "wall" : "cpu", "openblas",
                                  openblas_get_config(), "threads", openblas_get_num_threads(), "image_size",
                                  o.cfg.image_size, "channel_rate", o.cfg.channel_rate, "batch", o.batch, "fold",
                                  o.fold, "steps", o.steps, "warmup", o.warmup, "seconds", tf + tb, "gflops",

@@ -14,8 +14,15 @@ with a forward hook, and times every layer alone with the peer's threads
 each the median (--stat min: the minimum) of --steps runs after --warmup;
 on a shared machine the minimum, the least disturbed run, is the closer
 to a quiet machine's figure, for clunet's side too. It also times the peer's
-whole training step and inference (unet_torch.bench_one), so that the time
-outside the convolutions can be compared too.
+whole training step and inference as the peer's own `bench` does
+(unet_torch.bench_one: forward, BCE with logits, backward, Adam; then
+forward under no_grad in eval mode), so that the time outside the
+convolutions can be compared too; --net-only times only that.
+
+--cpu-time: every time in CPU-seconds of the process (time.process_time,
+all threads) instead of wall-clock, as `clunet bench --cpu-time`; on a
+shared machine, run with one thread (UNET_THREADS=1) so that no OpenMP
+thread spins while waiting for a descheduled one.
 
 With --clunet BIN (or --clunet-json FILE, a `clunet bench --json` output
 with layers) it prints both side by side, clunet's time / peer's time per
@@ -23,7 +30,8 @@ layer (> 1: clunet slower). --json prints one JSON object instead.
 
     tools/peer-layers.py [--config S,c] [--batch 16] [--steps 3] [--warmup 1]
                          [--clunet build/src/clunet | --clunet-json FILE]
-                         [--device cpu] [--stat median|min] [--json] [--markdown]
+                         [--device cpu] [--stat median|min] [--cpu-time] [--net-only]
+                         [--json] [--markdown]
 """
 import argparse
 import json
@@ -56,6 +64,7 @@ def conv_layers(unet_torch, S, c):
 
 
 STAT = statistics.median  # or min (--stat)
+CLOCK = time.perf_counter  # or time.process_time (--cpu-time)
 
 
 def median_time(fn, steps, warmup):
@@ -63,9 +72,9 @@ def median_time(fn, steps, warmup):
         fn()
     t = []
     for _ in range(steps):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         fn()
-        t.append(time.perf_counter() - t0)
+        t.append(CLOCK() - t0)
     return STAT(t)
 
 
@@ -89,20 +98,50 @@ def time_layer(torch, B, cin, cout, k, side, first, steps, warmup):
     return median_time(fwd, steps, warmup), median_time(bwd, steps, warmup)
 
 
-def peer_profile(S, c, B, steps, warmup):
+def peer_net(unet_torch, torch, S, c, B, steps, warmup):
+    """The peer's training step and inference, as unet_torch.bench_one times them, with CLOCK and STAT."""
+    import torch.nn.functional as F
+    torch.manual_seed(0)
+    model = unet_torch.UNet(c)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+    x = torch.rand(B, 3, S, S)
+    y = (torch.rand(B, 1, S, S) > 0.5).float()
+
+    def step():
+        loss = F.binary_cross_entropy_with_logits(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    def inf():
+        with torch.no_grad():
+            model(x)
+
+    model.train()
+    ts = median_time(step, steps, warmup)
+    model.eval()
+    ti = median_time(inf, steps, warmup)
+    return ts, ti
+
+
+def peer_profile(S, c, B, steps, warmup, net_only):
     sys.path.insert(0, PEER)
+    import resource
     import unet_torch  # sets torch's threads (UNET_THREADS, default 2)
     import torch
+    ts, ti = peer_net(unet_torch, torch, S, c, B, steps, warmup)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     layers = []
-    for i, (name, cin, cout, k, side) in enumerate(conv_layers(unet_torch, S, c)):
+    for i, (name, cin, cout, k, side) in enumerate([] if net_only else conv_layers(unet_torch, S, c)):
         tf, tb = time_layer(torch, B, cin, cout, k, side, i == 0, steps, warmup)
         flop = 2.0 * B * cin * cout * k * k * side * side
         layers.append(dict(name=name, cin=cin, cout=cout, k=k, side=side, forward_s=tf, backward_s=tb,
                            forward_gflops=flop / tf * 1e-9, backward_gflops=(1 if i == 0 else 2) * flop / tb * 1e-9))
-    net = unet_torch.bench_one(S, c, steps, B)
+    fl = unet_torch.forward_flops(c, S)
     return dict(S=S, c=c, batch=B, threads=torch.get_num_threads(), torch=torch.__version__, layers=layers,
-                train_step_s=STAT(net["train_step_s_all"]), infer_s=net["infer_batch_s_median"],
-                conv_s=sum(l["forward_s"] + l["backward_s"] for l in layers))
+                clock="cpu" if CLOCK is time.process_time else "wall", train_step_s=ts, infer_s=ti,
+                train_img_per_s=B / ts, infer_img_per_s=B / ti, train_gflops=3 * fl * B / ts * 1e-9,
+                peak_rss_mib=rss, conv_s=sum(l["forward_s"] + l["backward_s"] for l in layers))
 
 
 def side_by_side(cl, pe, markdown, key):
@@ -151,13 +190,16 @@ def main():
     p.add_argument("--device", default="cpu")
     p.add_argument("--stat", choices=["median", "min"], default="median",
                    help="per figure: the median of the runs, or the minimum (shared machines)")
+    p.add_argument("--cpu-time", action="store_true", help="CPU-seconds of the process, not wall-clock")
+    p.add_argument("--net-only", action="store_true", help="only the whole training step and inference")
     p.add_argument("--json", action="store_true")
     p.add_argument("--markdown", action="store_true", help="the side-by-side table in Markdown")
     a = p.parse_args()
     S, c = a.config.split(",")
     S, c = int(S), float(c)
-    global STAT
+    global STAT, CLOCK
     STAT = min if a.stat == "min" else statistics.median
+    CLOCK = time.process_time if a.cpu_time else time.perf_counter
     cl = None
     if a.clunet_json:
         with open(a.clunet_json) as fh:
@@ -165,9 +207,11 @@ def main():
     elif a.clunet:
         cmd = [a.clunet, "bench", "--device", a.device, "-s", str(S), "-c", str(c), "--batch", str(a.batch),
                "--steps", str(a.steps), "--warmup", str(a.warmup), "--no-gemm", "--no-startup", "--json"]
+        if a.cpu_time:
+            cmd.insert(-1, "--cpu-time")
         cl = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-    pe = peer_profile(S, c, a.batch, a.steps, a.warmup)
-    if a.json:
+    pe = peer_profile(S, c, a.batch, a.steps, a.warmup, a.net_only)
+    if a.json or a.net_only:
         print(json.dumps(dict(peer=pe, clunet=cl)))
     elif cl:
         print(side_by_side(cl, pe, a.markdown, "min_s" if a.stat == "min" else "median_s"))

@@ -29,6 +29,7 @@ struct cu_bench_opts {
     const char *data;           /* or NULL: also time loading this dataset at S x S */
     int gemm;                   /* CU_BENCH_GEMM_*: which GEMMs to time alone */
     int startup;                /* measure cold and warm start-up (child processes) */
+    int cpu_time;               /* times in CPU-seconds of the process, not wall-clock */
 };
 
 /* Which GEMM implementations `clunet bench` times alone (cl backend). */
