@@ -18,6 +18,7 @@
 #include "clunet/backend.h"
 #include "clunet/ops.h"
 #include "clunet/dataset.h"
+#include "clunet/replicas.h"
 
 #define TRY(x)                                                                                                    \
     do {                                                                                                          \
@@ -233,7 +234,68 @@ static enum cu_status time_net(struct cu_backend *be, const struct cu_bench_opts
     return st;
 }
 
+/* Data-parallel steps on the k devices of specs, batch images each: the
+ * whole step (threads, gradient download, host sum, upload, Adam), every
+ * device synced at its end. */
+static enum cu_status time_replicas(const struct cu_bench_opts *o, char *const *specs, int k,
+                                    struct cu_bench_result *r, double *t, struct cu_err *err)
+{
+    const int n = k * o->batch, S = o->cfg.image_size;
+    const size_t img = (size_t)o->cfg.input_channels * S * S, msk = (size_t)S * S;
+    float *x = malloc((size_t)n * img * sizeof *x), *y = malloc((size_t)n * msk * sizeof *y);
+    struct cu_replicas *reps = NULL;
+    enum cu_status st = x && y ? CU_OK : cu_fail(err, CU_EDEVICE, "bench: out of host memory");
+    if (!st) {
+        fill(x, (size_t)n * img, 4);
+        fill(y, (size_t)n * msk, 6);
+        for (size_t i = 0; i < (size_t)n * msk; i++)
+            y[i] = y[i] > 0.0f ? 1.0f : 0.0f;
+        st = cu_replicas_open(specs, k, NULL, &reps, err);
+    }
+    st = st ? st : cu_replicas_build(reps, &o->cfg, n, err);
+    st = st ? st : cu_replicas_init_he(reps, 42, err);
+    const struct cu_adam hp = CU_ADAM_DEFAULTS;
+    for (int i = -o->warmup - 1; !st && i < o->steps; i++) { /* one more warm-up: the first step's compiles */
+        double t0 = cu_bench_now(), out[2];
+        st = cu_replicas_train_step(reps, x, y, n, n, CU_LOSS_BCE, &hp, i + o->warmup + 2, out, err);
+        for (int d = 0; !st && d < k; d++)
+            st = cu_backend_sync(cu_replicas_backend(reps, d), err);
+        if (i >= 0)
+            t[i] = cu_bench_now() - t0;
+    }
+    if (!st) {
+        r->n_devices = k;
+        r->dp_step = cu_bench_stats(t, o->steps);
+        r->dp_images_per_s = n / r->dp_step.med;
+        r->efficiency = r->dp_images_per_s / (k * (o->batch / r->step.med));
+    }
+    cu_replicas_free(reps);
+    free(x);
+    free(y);
+    return st;
+}
+
+static enum cu_status bench_one(const struct cu_bench_opts *o, struct cu_bench_result *r, struct cu_err *err);
+
 enum cu_status cu_bench_run(const struct cu_bench_opts *o, struct cu_bench_result *r, struct cu_err *err)
+{
+    if (!o->devices)
+        return bench_one(o, r, err);
+    char **specs = NULL;
+    int k = 0;
+    TRY(cu_device_list_parse(o->devices, &specs, &k, err));
+    struct cu_bench_opts first = *o;
+    first.device = specs[0];
+    double *t = malloc((size_t)(o->steps > 0 ? o->steps : 1) * sizeof *t);
+    enum cu_status st = t ? bench_one(&first, r, err) : cu_fail(err, CU_EDEVICE, "bench: out of host memory");
+    st = st ? st : time_replicas(o, specs, k, r, t, err);
+    free(t);
+    cu_device_list_free(specs, k);
+    return st;
+}
+
+/* The figures of one device. */
+static enum cu_status bench_one(const struct cu_bench_opts *o, struct cu_bench_result *r, struct cu_err *err)
 {
     memset(r, 0, sizeof *r);
     bench_clock = o->cpu_time ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC;

@@ -4,11 +4,25 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clunet/comm.h"
+
+static struct cu_comm *the_comm;
+
+void cu_cli_set_comm(struct cu_comm *c) { the_comm = c; }
+
+struct cu_comm *cu_cli_comm(void) { return the_comm; }
+
 int cu_cli_report(const struct cu_err *err)
 {
     if (!err || err->status == CU_OK)
         return 0;
-    fprintf(stderr, "clunet: %s\n", err->msg);
+    int rank = cu_comm_rank(the_comm), failed = cu_comm_failed_rank(the_comm);
+    if (cu_comm_size(the_comm) > 1 && failed >= 0 && rank != 0)
+        return (int)err->status; /* rank 0 prints the agreed failure */
+    if (rank != 0 && failed < 0)
+        fprintf(stderr, "clunet: rank %d: %s\n", rank, err->msg); /* a failure of this rank alone */
+    else
+        fprintf(stderr, "clunet: %s\n", err->msg); /* rank 0's, or already "rank R: ..." */
     if (err->detail[0]) {
         size_t len = strlen(err->detail);
         fprintf(stderr, "%s%s", err->detail, err->detail[len - 1] == '\n' ? "" : "\n");

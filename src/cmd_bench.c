@@ -12,10 +12,10 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: clunet bench [--device SPEC] [-s S] [-c C] [--batch B] [--steps N]\n"
-            "                    [--warmup W] [--upsample bilinear|transposed] [--no-layers]\n"
-            "                    [--no-gemm | --gemm-all] [--no-startup] [--cpu-time] [--data DIR]\n"
-            "                    [--json]\n\n"
+            "usage: clunet bench [--device SPEC | --devices LIST] [-s S] [-c C] [--batch B]\n"
+            "                    [--steps N] [--warmup W] [--upsample bilinear|transposed]\n"
+            "                    [--no-layers] [--no-gemm | --gemm-all] [--no-startup] [--cpu-time]\n"
+            "                    [--data DIR] [--json]\n\n"
             "Times the U-Net on a device with synthetic data: whole training steps\n"
             "(forward + loss + backward + Adam) and inference (forward + sigmoid) in ms\n"
             "and images/s, then each convolution layer alone, forward and backward, in ms\n"
@@ -38,6 +38,14 @@ static void help(FILE *f)
             "M = 9 Cin, N = H W, K = Cout), each call synced, median x batch, and the\n"
             "convolutions' GFLOP/s as a share of it.\n\n"
             "  --device SPEC  as the global --device (also CLUNET_DEVICE)\n"
+            "  --devices LIST as clunet train --devices (0:0,0:1; cpu,cpu; all; gpu):\n"
+            "                 the single-device figures are the first device's; then whole\n"
+            "                 data-parallel training steps on all K devices, B images\n"
+            "                 each (K x B per step, gradients summed on the host),\n"
+            "                 their images/s, and the scaling efficiency = images/s\n"
+            "                 with K devices / (K x images/s of the first alone);\n"
+            "                 1.0 is perfect. A device listed twice shares its\n"
+            "                 hardware: expect about 1/K there.\n"
             "  -s S           image size, a multiple of 16 (128)\n"
             "  -c C           channel rate (0.5)\n"
             "  --batch B      images per step (16)\n"
@@ -94,6 +102,8 @@ static int parse_args(int argc, char **argv, struct cu_bench_opts *o, int *json,
             o->data = v;
         else if (!strcmp(a, "--device"))
             o->device = v;
+        else if (!strcmp(a, "--devices"))
+            o->devices = v;
         else if (!strcmp(a, "-s"))
             ok = parse_int(v, &o->cfg.image_size);
         else if (!strcmp(a, "-c")) {
@@ -195,6 +205,11 @@ static void print_table(const struct cu_bench_opts *o, const struct cu_bench_res
                o->cfg.image_size, r->load_s);
     printf("peak memory: host RSS %.1f MiB, device %.1f MiB\n", r->peak_rss_kib / 1024.0,
            (double)r->device_peak / 1048576.0);
+    if (r->n_devices)
+        printf("data parallel on %d devices (%s), %d images each: step %.1f ms (%.1f-%.1f)  %.2f images/s  "
+               "scaling efficiency %.2f (vs %d x %.2f images/s of the first alone)\n",
+               r->n_devices, o->devices, B, 1e3 * r->dp_step.med, 1e3 * r->dp_step.min, 1e3 * r->dp_step.max,
+               r->dp_images_per_s, r->efficiency, r->n_devices, ips(B, r->step.med));
     if (!o->layers) {
         if (r->ngemm)
             print_gemm(o, r);
@@ -289,6 +304,13 @@ static void print_json(const struct cu_bench_opts *o, const struct cu_bench_resu
                                       r->cold_first_s, "warm_open_s", r->warm_open_s, "warm_first_kernel_s",
                                       r->warm_first_s));
     json_object_set_new(root, "clock", json_string(o->cpu_time ? "cpu" : "wall"));
+    if (r->n_devices) {
+        json_object_set_new(root, "devices", json_string(o->devices));
+        json_object_set_new(root, "n_devices", json_integer(r->n_devices));
+        json_object_set_new(root, "dp_train_step", jtime(r->dp_step));
+        json_object_set_new(root, "dp_train_images_per_s", json_real(r->dp_images_per_s));
+        json_object_set_new(root, "scaling_efficiency", json_real(r->efficiency));
+    }
     if (o->data) {
         json_object_set_new(root, "load_images", json_integer(r->load_n));
         json_object_set_new(root, "load_s", json_real(r->load_s));

@@ -25,7 +25,7 @@ static void help(FILE *f)
 {
     fprintf(f,
             "usage: clunet train --data DIR --out RUN_DIR [options]\n"
-            "       clunet train --resume RUN_DIR [-e EPOCHS] [--lr LR] [--device SPEC]\n"
+            "       clunet train --resume RUN_DIR [-e EPOCHS] [--lr LR] [--device SPEC | --devices LIST]\n"
             "\n"
             "Trains the U-Net of the DSB2018 script (Adam, He-normal initialisation) on a folder of\n"
             "images and masks, and writes a run folder:\n"
@@ -63,12 +63,24 @@ static void help(FILE *f)
             "  --force             overwrite the run files of an existing RUN_DIR (others are kept)\n"
             "  --resume RUN_DIR    continue from RUN_DIR/checkpoint.safetensors with the run's own\n"
             "                      configuration up to -e epochs in all (default: the run's own -e);\n"
-            "                      only -e, --lr, --data (moved data), --device, -q, -v may be given\n"
-            "\n"
+            "                      only -e, --lr, --data (moved data), --device(s), -q, -v may be given;\n"
+            "                      the devices and the number of MPI processes may differ from the run's\n"
+            "\n");
+    fprintf(f,
             "device and output:\n"
             "  --device SPEC       ref, an OpenCL id (0:1), a name substring, gpu/cpu/accelerator\n"
             "                      (default: CLUNET_DEVICE, else the first GPU, else the first OpenCL\n"
             "                      device, else ref)\n"
+            "  --devices LIST      train on several devices at once (data parallel, one model replica\n"
+            "                      each): ids or specs separated by commas (0:0,0:1; ref,cpu; a device\n"
+            "                      may be listed twice), or all (every OpenCL device), gpu, cpu (every\n"
+            "                      device of that type). Each batch of --batch images is cut into\n"
+            "                      contiguous slices as equal as possible, one per device; the gradients\n"
+            "                      (each the mean over its slice, weighted by its share) are summed on\n"
+            "                      the host and every replica takes the same Adam step: with --loss bce\n"
+            "                      the same training as one device, up to float rounding; Dice is\n"
+            "                      computed per slice.\n"
+            "                      See docs/SCALING.md\n"
             "  -q                  quiet: print only errors\n"
             "  -v                  verbose: add per-phase timings to each epoch line\n"
             "  -h, --help          this help\n"
@@ -77,9 +89,17 @@ static void help(FILE *f)
             "images/s, ETA); otherwise one plain line per epoch. Ctrl-C finishes the current batch,\n"
             "writes the checkpoint and exits with 130; resume with --resume RUN_DIR.\n"
             "\n"
+            "The union masks of a DSB2018 folder are decoded once and kept in\n"
+            "$XDG_CACHE_HOME/clunet/masks (else ~/.cache/clunet/masks); later runs on the same\n"
+            "files read those instead (CLUNET_NO_MASK_CACHE=1: always read the masks).\n"
+            "\n"
             "exit codes: 0 done, 1 usage, 2 bad data or a NaN/infinite loss (the last good checkpoint\n"
             "is kept), 3 device error or out of device memory, 4 cannot write the run folder,\n"
-            "130 interrupted.\n");
+            "130 interrupted.\n"
+            "\n"
+            "Under MPI (mpirun -n N clunet train ..., when built with MPI) each process takes a slice of\n"
+            "every batch (--batch is the global batch, at least N) and of validation, gradients are summed\n"
+            "across processes, and rank 0 alone prints and writes RUN_DIR.\n");
 }
 
 struct parse {
@@ -179,6 +199,10 @@ static int parse_one(struct parse *p)
         snprintf(c->data_dir, sizeof c->data_dir, "%s", v);
         return 1;
     }
+    if (FLAG("--devices")) {
+        p->o.devices = v;
+        return 1;
+    }
     if (FLAG("--device")) {
         p->o.device = v;
         return 1;
@@ -239,31 +263,41 @@ int cu_cmd_train(int argc, char **argv)
         p.bad_on_resume = NULL;
         int r = parse_one(&p);
         if (r == 2) {
-            help(stdout);
+            if (cu_comm_rank(cu_cli_comm()) == 0) /* one help under mpirun */
+                help(stdout);
             return 0;
         }
         if (!r)
-            return cu_cli_report(&err);
+            break;
         if (p.bad_on_resume && !bad_on_resume)
             bad_on_resume = p.bad_on_resume;
     }
-    if (p.o.resume_dir && p.o.out_dir)
+    if (err.status)
+        ; /* a bad option: reported below */
+    else if (p.o.device && p.o.devices)
+        cu_fail(&err, CU_EUSAGE, "train: give either --device SPEC or --devices LIST, not both");
+    else if (p.o.resume_dir && p.o.out_dir)
         cu_fail(&err, CU_EUSAGE, "train: --resume continues the run in its own folder; drop --out");
     else if (p.o.resume_dir && bad_on_resume)
         cu_fail(&err, CU_EUSAGE,
                 "train: %s cannot change a resumed run (it keeps its own configuration; only -e, --lr, --data, "
-                "--device, -q, -v may be given)",
+                "--device, --devices, -q, -v may be given)",
                 bad_on_resume);
     if (!p.o.resume_dir && !p.o.data_override)
         cu_fail(&err, CU_EUSAGE,
                 "train: no training data: give --data DIR, a folder in the DSB2018 layout "
                 "(DIR/<id>/images/<id>.png and DIR/<id>/masks/*.png) or DIR/images/ + DIR/masks/; "
                 "to start without a download, make a synthetic one with `clunet synth --out DIR`");
-    if (err.status)
+    /* Under mpirun every rank parses the same line: agreeing makes rank 0
+     * print the one usage error, and keeps the ranks in step. */
+    p.o.comm = cu_cli_comm();
+    if (cu_comm_agree(p.o.comm, err.status, &err))
         return cu_cli_report(&err);
     if (!p.o.resume_dir)
         p.o.data_override = NULL;
-    p.o.tty = isatty(fileno(stdout));
+    /* Under mpirun stdout is the launcher's pseudo-terminal whatever the
+     * user's is: no live bar there, plain per-epoch lines. */
+    p.o.tty = isatty(fileno(stdout)) && cu_comm_size(p.o.comm) == 1;
 
     /* Ctrl-C: finish the batch, write the checkpoint, exit 130; a second
      * Ctrl-C (SA_RESETHAND) kills at once. */

@@ -10,6 +10,7 @@
  * Not here: finding the samples (dataset_scan.c), instance labels
  * (dataset_labels.c), splitting and augmentation (augment.c). */
 #include "dataset_impl.h"
+#include "mask_cache.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -36,27 +37,20 @@ void cu_dataset_free(struct cu_dataset *ds)
     free(ds);
 }
 
-static enum cu_status add_mask(const char *path, int h, int w, float *u, struct cu_err *err)
-{
-    return cu_png_or_mask(path, h, w, u, err);
-}
-
 enum cu_status cu_sample_union(const struct cu_sample *s, enum cu_layout l, int h, int w, float *u,
                                struct cu_err *err)
 {
-    memset(u, 0, sizeof *u * (size_t)h * (size_t)w);
-    if (l == CU_LAYOUT_PAIRS)
-        return add_mask(s->masks, h, w, u, err);
+    if (l == CU_LAYOUT_PAIRS) {
+        memset(u, 0, sizeof *u * (size_t)h * (size_t)w);
+        return cu_png_or_mask(s->masks, h, w, u, err);
+    }
     char **names = NULL;
     int n = 0;
     enum cu_status st = cu_dir_list(s->masks, CU_DIR_PNGS, &names, &n, err);
     if (!st && n == 0)
         st = cu_fail(err, CU_EINPUT, "%s: no mask files (*.png)", s->masks);
-    for (int k = 0; k < n && !st; k++) {
-        char *p = cu_path_join(s->masks, names[k]);
-        st = p ? add_mask(p, h, w, u, err) : cu_fail(err, CU_EINPUT, "%s: out of memory", s->masks);
-        free(p);
-    }
+    if (!st)
+        st = cu_mask_cache_union(s->masks, names, n, h, w, u, err);
     cu_names_free(names, n);
     return st;
 }

@@ -1,10 +1,12 @@
-/* main.c: the clunet command line: global flags and dispatch to the
+/* main.c: the clunet command line: global flags, joining the MPI process
+ * group when an MPI launcher started us (comm.h), and dispatch to the
  * sub-commands of cli.h. Nothing else lives here. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clunet/cli.h"
+#include "clunet/comm.h"
 
 struct command {
     const char *name;
@@ -37,11 +39,16 @@ static void usage(FILE *f)
                "                   write the binary cache ($XDG_CACHE_HOME/clunet, else\n"
                "                   ~/.cache/clunet); also CLUNET_NO_KERNEL_CACHE=1\n"
                "  -h, --help       this help\n"
+               "\nSeveral processes: `mpirun -n N clunet train ...` trains one model with N\n"
+               "processes (docs/SCALING.md); this build: %s.\n"
+               "Every other command runs on rank 0 alone; the other ranks exit 0 at once.\n"
                "\nexit codes: 0 ok, 1 usage, 2 bad input data or model file, 3 OpenCL/device error,\n"
-               "            4 cannot write output, 130 interrupted.\n");
+               "            4 cannot write output, 130 interrupted.\n",
+            strcmp(cu_comm_library(), "none") ? cu_comm_library() : "no MPI (meson setup -Dmpi=enabled)");
 }
 
-int main(int argc, char **argv)
+/* Runs the command line's command; main wraps it in the process group. */
+static int dispatch(int argc, char **argv, const struct cu_comm *comm)
 {
     int i = 1;
     /* Global flags before the command; --device is exported so that every
@@ -60,7 +67,8 @@ int main(int argc, char **argv)
             setenv("CLUNET_NO_KERNEL_CACHE", "1", 1);
             i++;
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
+            if (cu_comm_rank(comm) == 0)
+                usage(stdout);
             return 0;
         } else {
             fprintf(stderr, "clunet: unknown option %s (see clunet --help)\n", argv[i]);
@@ -71,9 +79,31 @@ int main(int argc, char **argv)
         usage(stderr);
         return 1;
     }
+    /* Only train works as a group; two ranks running any other command
+     * would race for the same output files. */
+    if (cu_comm_rank(comm) != 0 && strcmp(argv[i], "train"))
+        return 0;
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
         if (!strcmp(argv[i], commands[k].name))
             return commands[k].run(argc - i, argv + i);
     fprintf(stderr, "clunet: unknown command %s (see clunet --help)\n", argv[i]);
     return 1;
+}
+
+int main(int argc, char **argv)
+{
+    struct cu_comm *comm = NULL;
+    struct cu_err err = {0};
+    if (cu_comm_open(&argc, &argv, &comm, &err))
+        return cu_cli_report(&err);
+    cu_cli_set_comm(comm);
+    int rc = dispatch(argc, argv, comm);
+    /* A rank that failed alone (not through cu_comm_agree) may leave the
+     * others waiting in a collective: end them all. Usage errors and
+     * interrupts happen on every rank alike. */
+    if (rc && rc != CU_EUSAGE && rc != 130 && cu_comm_size(comm) > 1 && cu_comm_failed_rank(comm) < 0)
+        cu_comm_abort(comm, rc);
+    cu_cli_set_comm(NULL);
+    cu_comm_close(comm);
+    return rc;
 }

@@ -24,11 +24,25 @@ struct cu_train_data {
     const char *layout;
 };
 
+struct cu_comm;
+
 /* Loads cfg->data_dir at cfg->image_size and splits it: the last
  * val_split of the ids in sorted order, or of a shuffled order when
- * cfg->split_seed >= 0. progress: the loading bar's stream (NULL: quiet). */
-enum cu_status cu_train_data_load(const struct cu_train_config *cfg, FILE *progress, struct cu_train_data *d,
-                                  struct cu_err *err);
+ * cfg->split_seed >= 0. progress: the loading bar's stream (NULL: quiet).
+ * comm: the ranks of a training across processes (NULL: this process
+ * alone); each rank decodes its shard and every rank gets the whole
+ * dataset (cu_dataset_open_shared). */
+enum cu_status cu_train_data_load(const struct cu_train_config *cfg, struct cu_comm *comm, FILE *progress,
+                                  struct cu_train_data *d, struct cu_err *err);
+
+/* cu_dataset_open for a group of ranks (dataset_shard.c): rank r of p
+ * reads and decodes only samples i % p == r, then the group shares the
+ * decoded arrays, so that every rank holds what cu_dataset_open gives one
+ * process (same samples, same --skip-bad lines, same first error). Every
+ * rank must call it; failures are agreed (cu_comm_agree). Progress and
+ * "data:" lines only on rank 0. */
+enum cu_status cu_dataset_open_shared(const char *dir, const struct cu_dataset_opts *o, struct cu_comm *comm,
+                                      struct cu_dataset **out, struct cu_err *err);
 void cu_train_data_free(struct cu_train_data *d);
 
 /* Copies samples idx[0..n) into x (n,3,S,S) and y (n,1,S,S); with rng,

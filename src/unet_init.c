@@ -80,3 +80,13 @@ enum cu_status cu_unet_init_he(struct cu_unet *net, uint64_t seed, struct cu_err
     free(buf);
     return st;
 }
+
+enum cu_status cu_unet_init_output_prior(struct cu_unet *net, double fg_fraction, struct cu_err *err)
+{
+    const struct cu_unet_param *p = cu_unet_param_find(net, "head.out.bias");
+    if (!p || cu_tensor_numel(p->w) != 1)
+        return cu_fail(err, CU_EUSAGE, "unet init: no single-channel output bias head.out.bias");
+    double f = !(fg_fraction >= 0.01) ? 0.01 : fg_fraction > 0.99 ? 0.99 : fg_fraction; /* NaN: 0.01 */
+    float b = (float)log(f / (1.0 - f));
+    return cu_tensor_upload(p->w, &b, err);
+}

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cl/cl_internal.h"
@@ -59,21 +58,7 @@ static int run(const char *exe, char *out, size_t size)
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "CLUNET_CL_DIR='%s' XDG_CACHE_HOME='%s' '%s' --device cpu devices --open 2>&1", cldir,
              root, exe);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t n = fread(out, 1, size - 1, p);
-    out[n] = '\0';
-    int rc = pclose(p);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static int count_lines(const char *s)
-{
-    int n = 0;
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
+    return tu_run(cmd, out, size);
 }
 
 int main(int argc, char **argv)
@@ -129,7 +114,7 @@ int main(int argc, char **argv)
              "-cl-std=CL1.2 shown exactly when the device reports OpenCL C >= 1.2 (%d.%d)", major, minor);
     const char *log = strchr(line, '\n');
     TU_CHECK(log && strstr(log, "clunet_undeclared_name"), "the build log follows, naming the error");
-    TU_CHECK(count_lines(out) >= 2, "the log is below the one-line message (%d lines)", count_lines(out));
+    TU_CHECK(tu_count_lines(out) >= 2, "the log is below the one-line message (%d lines)", tu_count_lines(out));
 
     /* Fixed again: the cache never kept the broken build. */
     copy_cl(NULL);
@@ -140,7 +125,7 @@ int main(int argc, char **argv)
     snprintf(gone, sizeof gone, "%s/act.cl", cldir);
     remove(gone);
     rc = run(exe, out, sizeof out);
-    TU_CHECK(rc == 2 && strstr(out, "act.cl") && strstr(out, "CLUNET_CL_DIR") && count_lines(out) == 1,
+    TU_CHECK(rc == 2 && strstr(out, "act.cl") && strstr(out, "CLUNET_CL_DIR") && tu_count_lines(out) == 1,
              "a missing file: exit 2, one line naming it (%d): %s", rc, out);
 
     char cmd[256];

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cl/cl_internal.h"
@@ -23,13 +22,7 @@ static int run(const char *env, const char *args, int with_stderr, char *out, si
 {
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s '%s' %s %s", env, exe, args, with_stderr ? "2>&1" : "2>/dev/null");
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t n = fread(out, 1, size - 1, p);
-    out[n] = '\0';
-    int rc = pclose(p);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    return tu_run(cmd, out, size);
 }
 
 /* The first line of s, for a check's message. */
@@ -40,20 +33,12 @@ static const char *line1(const char *s)
     return buf;
 }
 
-static int count_lines(const char *s)
-{
-    int n = 0;
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
-}
-
 static void check_table(const struct cu_cl_device_info *devs, int n)
 {
     static char out[65536], alias[65536];
     int rc = run("", "devices", 0, out, sizeof out);
     TU_CHECK(rc == 0, "clunet devices exits 0 (%d)", rc);
-    TU_CHECK(count_lines(out) == n + 2, "header + %d device rows + ref row (%d lines)", n, count_lines(out));
+    TU_CHECK(tu_count_lines(out) == n + 2, "header + %d device rows + ref row (%d lines)", n, tu_count_lines(out));
     TU_CHECK(!strncmp(out, "id ", 3) && strstr(out, "platform") && strstr(out, "global mem") &&
                  strstr(out, "max alloc") && strstr(out, "local mem") && strstr(out, "OpenCL C") &&
                  strstr(out, "fp16") && strstr(out, "fp64") && strstr(out, "CUs") && strstr(out, "MHz"),
@@ -124,7 +109,7 @@ static void check_misc(void)
     TU_CHECK(rc == 0 && strstr(out, "--json") && strstr(out, "--list-devices") && strstr(out, "CLUNET_NO_KERNEL_CACHE"),
              "devices --help documents --json, the alias and the cache");
     rc = run("", "devices --bogus", 1, out, sizeof out);
-    TU_CHECK(rc == 1 && strstr(out, "--bogus") && count_lines(out) == 1, "a bad option: exit 1, one line: %s", line1(out));
+    TU_CHECK(rc == 1 && strstr(out, "--bogus") && tu_count_lines(out) == 1, "a bad option: exit 1, one line: %s", line1(out));
     rc = run("", "devices --open --device ref", 0, out, sizeof out);
     TU_CHECK(rc == 0 && strstr(out, "opened ref"), "devices --open --device ref opens ref");
     rc = run("", "devices --open --device 0:0", 0, out, sizeof out);
@@ -143,8 +128,8 @@ static void check_misc(void)
     snprintf(env, sizeof env, "OCL_ICD_VENDORS='%s'", dir);
     rc = run(env, "devices", 1, out, sizeof out);
     TU_CHECK(rc == 0, "no ICD: exit 0 (%d)", rc);
-    TU_CHECK(count_lines(out) == 3 && strstr(out, "no OpenCL platform") && strstr(out, "ICD"),
-             "no ICD: one line saying so, then the header and ref (%d lines)", count_lines(out));
+    TU_CHECK(tu_count_lines(out) == 3 && strstr(out, "no OpenCL platform") && strstr(out, "ICD"),
+             "no ICD: one line saying so, then the header and ref (%d lines)", tu_count_lines(out));
     const char *last = strstr(out, "\nref ");
     TU_CHECK(last != NULL, "no ICD: ref is still listed");
     rc = run(env, "devices --json", 0, out, sizeof out);
@@ -152,7 +137,7 @@ static void check_misc(void)
     TU_CHECK(rc == 0 && a && json_array_size(a) == 1, "no ICD: --json is [ref] on stdout");
     json_decref(a);
     rc = run(env, "--device gpu devices --open", 1, out, sizeof out);
-    TU_CHECK(rc == 1 && strstr(out, "no OpenCL platform") && count_lines(out) == 1,
+    TU_CHECK(rc == 1 && strstr(out, "no OpenCL platform") && tu_count_lines(out) == 1,
              "no ICD: --device gpu fails with exit 1 saying why: %s", line1(out));
     rc = run(env, "devices --open", 1, out, sizeof out);
     TU_CHECK(rc == 0 && strstr(out, "opened ref"), "no ICD: the default falls back to ref: %s", line1(out));

@@ -138,6 +138,29 @@ static void test_init(void)
     cu_unet_free(a), cu_unet_free(b);
 }
 
+/* The output prior: head.out.bias = log(p / (1 - p)), p clamped to
+ * [0.01, 0.99] (NaN counts as 0.01); nothing else changes. Tolerance: one
+ * float ulp of the value. */
+static void test_output_prior(void)
+{
+    struct cu_unet *a = build(16, 0.5, CU_UPSAMPLE_BILINEAR, 1);
+    struct cu_err err = {0};
+    tu_ok(cu_unet_init_he(a, 42, &err), &err, "init");
+    float *w0 = tu_download(cu_unet_param_find(a, "head.out.weight")->w);
+    const double fg[] = {0.2, 0.0, 1.0, NAN}, want[] = {log(0.25), log(0.01 / 0.99), log(0.99 / 0.01), log(0.01 / 0.99)};
+    for (int k = 0; k < 4; k++) {
+        tu_ok(cu_unet_init_output_prior(a, fg[k], &err), &err, "output prior");
+        float *b = tu_download(cu_unet_param_find(a, "head.out.bias")->w);
+        TU_CHECK(fabs(b[0] - want[k]) <= 1e-6 * fabs(want[k]), "output prior for %g: bias %.7f want %.7f", fg[k],
+                 b[0], want[k]);
+        free(b);
+    }
+    float *w1 = tu_download(cu_unet_param_find(a, "head.out.weight")->w);
+    TU_CHECK(memcmp(w0, w1, 2 * sizeof *w0) == 0, "output prior leaves the weights alone");
+    free(w0), free(w1);
+    cu_unet_free(a);
+}
+
 static float *random_batch(int n, int c, int S, uint64_t *rng, int binary)
 {
     float *x = malloc((size_t)n * c * S * S * sizeof *x);
@@ -366,6 +389,7 @@ int main(void)
     test_param_counts();
     test_names();
     test_init();
+    test_output_prior();
     test_train_step();
     test_batches();
     test_descent(CU_UPSAMPLE_BILINEAR);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int n_checks, n_failed;
@@ -148,4 +149,23 @@ void tu_rm_rf(const char *path)
     } else {
         unlink(path);
     }
+}
+
+int tu_run(const char *cmdline, char *out, size_t size)
+{
+    FILE *p = popen(cmdline, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    int rc = pclose(p);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+int tu_count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
 }

@@ -40,4 +40,11 @@ const char *tu_shared_path(const char *rel);
 /* Removes path and everything below it (no error if it is missing). */
 void tu_rm_rf(const char *path);
 
+/* Runs a shell command line, its output (what the line redirects to stdout)
+ * in out, NUL-terminated and cut at size - 1; returns the exit code, or -1
+ * when it could not run or died from a signal. */
+int tu_run(const char *cmdline, char *out, size_t size);
+/* Number of '\n' in s. */
+int tu_count_lines(const char *s);
+
 #endif

@@ -183,6 +183,5 @@ void tf_rmtree(const char *dir)
 {
     if (!dir || strlen(dir) < 8 || strstr(dir, "clunet-") == NULL)
         return; /* only folders tf_tmpdir made */
-    char *argv[] = {"/bin/rm", "-rf", (char *)dir, NULL};
-    tf_run(argv, NULL);
+    tu_rm_rf(dir);
 }

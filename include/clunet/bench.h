@@ -9,8 +9,12 @@
  * max. Also (cl backend): the device's GEMM alone on the network's own
  * GEMM shapes, the ceiling of an im2col convolution; cold and warm
  * start-up to the first kernel, each in a child process with its own
- * kernel caches. Not here: the PyTorch peer and OpenBLAS
- * (tools/bench-vs-peer, tests/bench_openblas.c). */
+ * kernel caches. With a device list (--devices) it also times
+ * data-parallel steps on all of them (replicas.h: `batch` images per
+ * device, gradients summed on the host) and reports the scaling
+ * efficiency against the list's first device alone. Not here: the
+ * PyTorch peer and OpenBLAS (tools/bench-vs-peer, tests/bench_openblas.c),
+ * MPI (tests/bench_comm). */
 #ifndef CLUNET_BENCH_H
 #define CLUNET_BENCH_H
 
@@ -30,6 +34,8 @@ struct cu_bench_opts {
     int gemm;                   /* CU_BENCH_GEMM_*: which GEMMs to time alone */
     int startup;                /* measure cold and warm start-up (child processes) */
     int cpu_time;               /* times in CPU-seconds of the process, not wall-clock */
+    const char *devices;        /* or NULL: a --devices list (replicas.h); the single-device figures
+                                 * are then those of its first device */
 };
 
 /* Which GEMM implementations `clunet bench` times alone (cl backend). */
@@ -82,6 +88,11 @@ struct cu_bench_result {
     int startup;               /* the four start-up times below were measured */
     double cold_open_s, cold_first_s; /* empty kernel caches: open; open to first kernel done */
     double warm_open_s, warm_first_s; /* the same in a second fresh process, caches filled */
+    /* --devices: k devices, each taking `batch` images of a step of k x batch */
+    int n_devices;             /* 0 without --devices */
+    struct cu_bench_time dp_step; /* one data-parallel step: k x batch images */
+    double dp_images_per_s;    /* k x batch / dp_step.med */
+    double efficiency;         /* dp_images_per_s / (k x batch / step.med of the first device) */
 };
 
 /* The convolution layers of the network for cfg, in forward order, with

@@ -8,8 +8,17 @@
 #include "clunet/status.h"
 
 /* Prints "clunet: <msg>" on stderr when err holds a failure; returns the
- * exit code for it (0 when none). */
+ * exit code for it (0 when none). In a group of several MPI ranks, after a
+ * failure that cu_comm_agree gave every rank only rank 0 prints it (one
+ * line, "rank R: ..." when rank R failed); a failure of rank R > 0 alone
+ * prints "clunet: rank R: <msg>" there. */
 int cu_cli_report(const struct cu_err *err);
+
+struct cu_comm;
+/* The process group main.c joined (comm.h); NULL = single process. The
+ * train command hands it to clunet_train. */
+void cu_cli_set_comm(struct cu_comm *c);
+struct cu_comm *cu_cli_comm(void);
 
 int cu_cmd_devices(int argc, char **argv);
 int cu_cmd_forward(int argc, char **argv);

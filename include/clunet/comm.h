@@ -28,6 +28,10 @@ struct cu_comm;
 enum cu_status cu_comm_open(int *argc, char ***argv, struct cu_comm **out, struct cu_err *err);
 /* Leaves the group (MPI_Finalize); NULL is fine. */
 void cu_comm_close(struct cu_comm *c);
+/* Ends every rank now with exit code `code` (MPI_Abort): for a rank that
+ * fails alone, outside cu_comm_agree, so that the others do not wait
+ * forever in a collective. Returns only for NULL (single process). */
+void cu_comm_abort(struct cu_comm *c, int code);
 
 int cu_comm_rank(const struct cu_comm *c);
 int cu_comm_size(const struct cu_comm *c);
@@ -41,6 +45,10 @@ enum cu_status cu_comm_bcast(struct cu_comm *c, void *buf, size_t bytes, struct 
  * failing rank; a rank that did not fail gets that rank's one-line message
  * in err (prefixed "rank R: "). */
 enum cu_status cu_comm_agree(struct cu_comm *c, enum cu_status st, struct cu_err *err);
+/* The rank whose failure the last cu_comm_agree returned to every rank, or
+ * -1 (it returned CU_OK, or none ran). Rank 0 then holds that message, so
+ * the other ranks need not print theirs (cu_cli_report). */
+int cu_comm_failed_rank(const struct cu_comm *c);
 
 /* What this build can do: "none" or e.g. "MPI (Open MPI v4.1.4)". */
 const char *cu_comm_library(void);

@@ -16,6 +16,15 @@
  * checkpoint, so that a resumed run (at an epoch end or after an interrupt
  * mid-epoch) repeats exactly what an uninterrupted one does.
  *
+ * Data parallelism (docs/SCALING.md): with --devices each global batch is
+ * split among replicas on several devices (replicas.h); across the
+ * processes of an MPI job (opts.comm) every rank draws the same shuffle and
+ * augmentation, takes its contiguous slice of each global batch (--batch
+ * is the global batch) and of each validation batch, and the gradients and
+ * loss sums are added across ranks. Only rank 0 writes the run folder and
+ * prints; the checkpoint holds global state only, so a run may resume with
+ * any number of ranks and devices (rank 0 reads it and broadcasts it).
+ *
  * Leaves out: argument parsing (cmd_train.c), signal handlers (the caller
  * owns them and passes a flag), printing errors (the caller prints err). */
 #ifndef CLUNET_TRAIN_H
@@ -25,6 +34,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "clunet/comm.h"
 #include "clunet/ops.h"
 #include "clunet/status.h"
 
@@ -59,6 +69,13 @@ struct cu_train_opts {
     const char *data_override; /* on resume: the data moved (NULL = the run's own) */
     int force;
     const char *device;     /* backend spec; NULL = CLUNET_DEVICE or the default */
+    /* --devices: a list of devices, one replica each (replicas.h); NULL =
+     * the one device above. Not saved: a resume may use other devices. */
+    const char *devices;
+    /* The process group (comm.h); NULL = a single process. Every rank calls
+     * clunet_train with the same options; rank 0 alone writes the run
+     * folder and prints. */
+    struct cu_comm *comm;
     int verbosity;          /* 0 -q, 1 normal, 2 -v (per-phase timings) */
     FILE *out;              /* progress and per-epoch lines (stdout) */
     int tty;                /* out is a terminal: a live one-line progress bar */

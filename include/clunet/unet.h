@@ -89,6 +89,16 @@ long long cu_unet_param_total(const struct cu_unet *net);
  * are made on the host and uploaded, so every backend starts identical. */
 enum cu_status cu_unet_init_he(struct cu_unet *net, uint64_t seed, struct cu_err *err);
 
+/* Sets the bias of the output layer (head.out) to log(p / (1 - p)), p the
+ * fraction of foreground pixels in the training masks clamped to
+ * [0.01, 0.99], so that the first predictions start near the class prior
+ * ("prior initialisation", Lin et al. 2017). Keras starts it at 0 (p = 0.5):
+ * with 10-20 % foreground the first gradients then push every output down,
+ * and when both weights of the 1x1 output layer start positive (about one
+ * seed in four) that silences the 2-channel ReLU layer before it for good:
+ * only the output bias learns. */
+enum cu_status cu_unet_init_output_prior(struct cu_unet *net, double fg_fraction, struct cu_err *err);
+
 /* Forward pass on x (n, input_channels, S, S), 1 <= n <= batch_cap. x is
  * borrowed until the next cu_unet_backward. *logits (n,1,S,S) belongs to
  * the net; its sigmoid is the mask probability (cu_unet_predict). */

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../cache_dir.h"
 #include "cl_sources.h"
 
 /* Bump when the host side changes what a cached binary means (options
@@ -92,44 +93,14 @@ static void note(struct cu_cl_backend *cb, const char *what, const char *path)
         cb->cache_note[0] = '\0';
 }
 
-/* mkdir -p, mode 0700 (the cache is per user). */
-static int make_dirs(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        int rc = mkdir(path, 0700);
-        *p = '/';
-        if (rc && errno != EEXIST)
-            return -1;
-    }
-    return mkdir(path, 0700) && errno != EEXIST ? -1 : 0;
-}
-
 /* Fills cb->cache_dir, creating it; "" (and a note) when impossible. */
 static void cache_dir_init(struct cu_cl_backend *cb)
 {
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    cb->cache_dir[0] = '\0';
-    int w;
-    if (xdg && xdg[0] == '/')
-        w = snprintf(cb->cache_dir, sizeof cb->cache_dir, "%s/clunet", xdg);
-    else if (home && *home)
-        w = snprintf(cb->cache_dir, sizeof cb->cache_dir, "%s/.cache/clunet", home);
-    else {
-        snprintf(cb->cache_note, sizeof cb->cache_note, "no kernel cache: neither XDG_CACHE_HOME nor HOME is set");
+    char why[160];
+    if (!cu_cache_dir(NULL, cb->cache_dir, sizeof cb->cache_dir, 40, why, sizeof why))
         return;
-    }
-    if (w < 0 || (size_t)w >= sizeof cb->cache_dir - 40) {
-        snprintf(cb->cache_note, sizeof cb->cache_note, "no kernel cache: cache folder path too long");
-        cb->cache_dir[0] = '\0';
-        return;
-    }
-    if (make_dirs(cb->cache_dir)) {
-        note(cb, "cannot create the kernel cache folder", cb->cache_dir);
-        cb->cache_dir[0] = '\0';
-    }
+    if (snprintf(cb->cache_note, sizeof cb->cache_note, "no kernel cache: %s", why) < 0)
+        cb->cache_note[0] = '\0';
 }
 
 static void entry_path(const struct cu_cl_backend *cb, uint64_t key, char *buf, size_t size)
