@@ -311,7 +311,7 @@ static enum cu_status bench_one(const struct cu_bench_opts *o, struct cu_bench_r
         r->load_n = ds->n;
         cu_dataset_free(ds);
     }
-    if (o->startup && !(o->device && !strcmp(o->device, "ref"))) /* before this process starts OpenCL */
+    if (o->startup && !(o->device && !strcmp(o->device, "ref")))
         TRY(cu_bench_startup_run(o->device, r, err));
     double *t = malloc((size_t)o->steps * sizeof *t);
     if (!t)

@@ -26,8 +26,8 @@ enum cu_status cu_bench_gemm_run(struct cu_backend *be, const struct cu_bench_op
                                  struct cu_err *err);
 
 /* bench_startup.c: cold and warm start-up of device spec, each measured in
- * a child process (fork) with its own, initially empty, kernel caches;
- * must run before this process touches OpenCL. */
+ * a fresh clunet process (fork + exec) sharing a new, initially empty,
+ * folder of kernel caches. */
 enum cu_status cu_bench_startup_run(const char *spec, struct cu_bench_result *r, struct cu_err *err);
 
 #endif

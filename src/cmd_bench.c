@@ -324,6 +324,8 @@ static void print_json(const struct cu_bench_opts *o, const struct cu_bench_resu
 
 int cu_cmd_bench(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "--startup-child")) /* src/bench_startup.c's child */
+        return cu_bench_startup_child(argv[2]);
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             help(stdout);

@@ -102,6 +102,12 @@ void cu_bench_layers(const struct cu_unet_config *cfg, int batch, struct cu_benc
  * the network's first layer needs no dx); returns their count. */
 int cu_bench_gemm_shapes(const struct cu_bench_layer *l, int first, struct cu_bench_gemm_shape out[3]);
 
+/* The child side of the cold/warm start-up measurement, run by
+ * cu_bench_run as `clunet bench --startup-child SPEC` (not for users):
+ * opens SPEC ("" = default), runs the first kernel, writes its report to
+ * stdout; returns the exit code. */
+int cu_bench_startup_child(const char *spec);
+
 /* Runs the benchmark; r is filled on success. Fails with CU_EUSAGE on bad
  * options, and as the backend does on device errors. */
 enum cu_status cu_bench_run(const struct cu_bench_opts *o, struct cu_bench_result *r, struct cu_err *err);
