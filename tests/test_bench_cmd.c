@@ -24,6 +24,12 @@ static int run(const char *args, int with_stderr, char *out, size_t size)
 
 static double num(json_t *o, const char *key) { return json_number_value(json_object_get(o, key)); }
 
+static int str_is(json_t *o, const char *key, const char *want)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v && !strcmp(v, want);
+}
+
 /* The JSON carries 6 significant digits: equal within 1e-5 relative. */
 static int near(double a, double b) { return fabs(a - b) <= 1e-5 * fabs(b); }
 
@@ -184,6 +190,18 @@ int main(int argc, char **argv)
         snprintf(args, sizeof args, "rm -rf '%s'", dir);
         TU_CHECK(system(args) == 0, "temp folder removed");
     }
+    /* --cpu-time: the JSON says which clock; the times stay positive. */
+    rc = run("bench --device ref -s 16 -c 0.125 --batch 1 --steps 1 --warmup 0 --no-layers --cpu-time --json", 0, out,
+             sizeof out);
+    json_t *ct = json_loads(out, 0, NULL);
+    TU_CHECK(rc == 0 && str_is(ct, "clock", "cpu") &&
+                 time_ok(json_object_get(ct, "train_step")),
+             "--cpu-time: clock \"cpu\", step time positive (rc %d)", rc);
+    json_decref(ct);
+    rc = run("bench --device ref -s 16 -c 0.125 --batch 1 --steps 1 --warmup 0 --no-layers --json", 0, out, sizeof out);
+    ct = json_loads(out, 0, NULL);
+    TU_CHECK(rc == 0 && str_is(ct, "clock", "wall"), "default clock \"wall\"");
+    json_decref(ct);
     rc = run("bench --help", 0, out, sizeof out);
     TU_CHECK(rc == 0 && strstr(out, "usage: clunet bench"), "--help exits 0");
     rc = run("bench --steps 0", 1, out, sizeof out);
