@@ -181,13 +181,20 @@ __kernel void cu_conv_bias_grad(__global float *db, __global const float *dy, co
         db[c] += part[0];
 }
 
+/* Shifting one lane in: y[0] into lane 0 (the rest move up), or into
+ * lane 15 (the rest move down). */
+#define CU_SHIFT_R (uint16)(16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
+#define CU_SHIFT_L (uint16)(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+
 /* Forward convolution as an implicit GEMM, for CPU devices (the panel GEMM
  * of gemm.cl with im2col fused into its loads). Each work-item computes 8
  * output channels x 16 output pixels of one row, in eight float16
  * accumulators; k runs over (ci, ky, kx) in nested loops (no division),
  * reading the 16 input pixels of each tap straight from x. Needs
  * W % 16 == 0 (a run never wraps a row); a run at the left or right border
- * loads lane by lane with zero padding.
+ * of a 3x3 layer loads its 16 aligned floats and shifts in the one float
+ * on each side (zero past the border): lane by lane, the border runs took
+ * most of the time of 16- and 32-wide layers. Other k: lane by lane.
  * One image: x at x + xo (C,H,W), weights at w + wo (Cout,C,k,k), y at
  * y + yo (Cout,H,W). mode 0: y = act(acc + b) (relu != 0: ReLU); mode 1:
  * y += acc (b unused) -- the data gradient, which is this same convolution
@@ -219,6 +226,20 @@ __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global con
                 continue;
             }
             __global const float *row = x + xo + (ci * H + iy) * W + ox0 - p;
+            if (!inner && k == 3) { /* a border run of a 3x3 layer: the aligned 16 and one float each side */
+                __global const float *mid = row + 1;
+                const float16 b1 = vload16(0, mid);
+                const float l = ox0 > 0 ? mid[-1] : 0.0f, rt = ox0 + 16 < W ? mid[16] : 0.0f;
+                const float16 b0 = shuffle2(b1, (float16)(l), CU_SHIFT_R), b2 = shuffle2(b1, (float16)(rt), CU_SHIFT_L);
+#define CU_MAD3(i)                                                                                                \
+    c##i = fma((float16)(w##i[r]), b0, c##i);                                                                     \
+    c##i = fma((float16)(w##i[r + 1]), b1, c##i);                                                                 \
+    c##i = fma((float16)(w##i[r + 2]), b2, c##i);
+                CU_ROWS(CU_MAD3)
+#undef CU_MAD3
+                r += 3;
+                continue;
+            }
             for (int kx = 0; kx < k; kx++, r++) {
                 float16 bv;
                 if (inner) {
@@ -231,7 +252,7 @@ __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global con
                     }
                     bv = vload16(0, v);
                 }
-#define CU_MAD(i) c##i = mad((float16)(w##i[r]), bv, c##i);
+#define CU_MAD(i) c##i = fma((float16)(w##i[r]), bv, c##i);
                 CU_ROWS(CU_MAD)
 #undef CU_MAD
             }

@@ -73,7 +73,7 @@ __kernel void cu_gemm_panel(const int M, const int N, const int K, const float a
     __global const float *b = bp + bpo + q * K * CU_GEMM_TN;
     for (int k = 0, ka = 0; k < K; k++, ka += sak) {
         const float16 bv = vload16(k, b);
-#define CU_MAD(i) c##i = mad((float16)(a##i[ka]), bv, c##i);
+#define CU_MAD(i) c##i = fma((float16)(a##i[ka]), bv, c##i);
         CU_GEMM_ROWS(CU_MAD)
 #undef CU_MAD
     }

@@ -68,6 +68,10 @@ static enum cu_status put_state(struct cu_st_writer *w, const struct cu_train_st
     st = st ? st : meta_f(w, "state.part_seconds", s->part_seconds, err);
     st = st ? st : meta_f(w, "state.best_loss", s->best_loss, err);
     st = st ? st : meta_i(w, "state.best_epoch", s->best_epoch, err);
+    if (!st && s->devices[0])
+        st = cu_st_writer_meta(w, "state.devices", s->devices, err);
+    if (!st && s->has_device_spec)
+        st = cu_st_writer_meta(w, "state.device_spec", s->device_spec, err);
     /* Facts for a reader of the file (not read back). */
     st = st ? st : meta_i(w, "epochs", s->epoch, err);
     if (!st && s->history.n > 0)
@@ -191,6 +195,24 @@ static enum cu_status get_config(const struct cu_st_file *f, struct cu_train_con
     return st;
 }
 
+/* state.device_spec, optional (older checkpoints lack it): "", or
+ * "--device SPEC" / "--devices LIST" with a non-empty value. */
+static enum cu_status get_device_spec(const struct cu_st_file *f, struct cu_train_state *s, struct cu_err *err)
+{
+    const char *spec = cu_st_file_meta(f, "state.device_spec");
+    if (!spec)
+        return CU_OK;
+    const char *v = !strncmp(spec, "--devices ", 10) ? spec + 10 : !strncmp(spec, "--device ", 9) ? spec + 9 : NULL;
+    if ((*spec && (!v || !*v)) || strlen(spec) >= sizeof s->device_spec)
+        return cu_fail(err, CU_EINPUT,
+                       "%s: metadata state.device_spec=\"%.200s\" is not \"--device SPEC\", \"--devices LIST\" or "
+                       "empty",
+                       cu_st_file_path(f), spec);
+    snprintf(s->device_spec, sizeof s->device_spec, "%s", spec);
+    s->has_device_spec = 1;
+    return CU_OK;
+}
+
 static enum cu_status get_state(const struct cu_st_file *f, struct cu_train_state *s, struct cu_err *err)
 {
     long long v = 0;
@@ -208,6 +230,9 @@ static enum cu_status get_state(const struct cu_st_file *f, struct cu_train_stat
     st = st ? st : get_f(f, "state.best_loss", &s->best_loss, err);
     st = st ? st : get_i(f, "state.best_epoch", 0, 1000000, &v, err);
     s->best_epoch = (int)v;
+    const char *devices = cu_st_file_meta(f, "state.devices"); /* optional: older checkpoints lack it */
+    snprintf(s->devices, sizeof s->devices, "%s", devices ? devices : "");
+    st = st ? st : get_device_spec(f, s, err);
     const char *text;
     st = st ? st : get_s(f, "state.history", &text, err);
     st = st ? st : cu_history_parse(&s->history, text, cu_st_file_path(f), err);

@@ -4,10 +4,11 @@
  * A model file with its Adam moments (model_file.h, CU_MODEL_ADAM: every
  * parameter under its name, "adam.m.<name>", "adam.v.<name>", the model
  * metadata) plus metadata of its own (strings): "checkpoint" = "1",
- * the training state (step, epoch, batch, rng, partial-epoch sums, best) and
- * the configuration under "train.*" keys, and the history CSV. Doubles are
- * written with 17 significant digits and the RNG state in hex, so every
- * value round-trips exactly. Leaves out: when to write (train.c). */
+ * the training state (step, epoch, batch, rng, partial-epoch sums, best,
+ * the devices and how they were chosen) and the configuration under
+ * "train.*" keys, and the history CSV. Doubles are written with 17
+ * significant digits and the RNG state in hex, so every value round-trips
+ * exactly. Leaves out: when to write (train.c). */
 #ifndef CLUNET_CHECKPOINT_H
 #define CLUNET_CHECKPOINT_H
 
@@ -26,6 +27,17 @@ struct cu_train_state {
     double part_loss, part_dice, part_images, part_seconds;
     double best_loss; /* lowest validation loss so far (+inf: none) */
     int best_epoch;
+    /* The devices that trained it (rank 0's, "" when unknown: a checkpoint
+     * of an older clunet): a resume on others is not bit-identical, and
+     * says so. A fact, not configuration: the resume chooses its own. */
+    char devices[512];
+    /* How the devices were chosen, as the user gave it: "--device SPEC"
+     * (the flag or CLUNET_DEVICE), "--devices LIST", or "" for the default
+     * choice; has_device_spec 0: not known (a checkpoint of an older
+     * clunet, or a spec that is not printable ASCII). A resume given no
+     * device of its own opens the same. */
+    char device_spec[1024];
+    int has_device_spec;
     struct cu_history history;
 };
 

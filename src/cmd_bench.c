@@ -67,7 +67,10 @@ static void help(FILE *f)
             "  --json         one JSON object instead of the table\n"
             "  -h, --help\n\n"
             "CLUNET_GEMM=clblast|panel forces the GEMM of the cl backend (default:\n"
-            "panel on CPU devices, CLBlast elsewhere).\n");
+            "panel on CPU devices, CLBlast elsewhere). On CPU devices 3x3 layers with\n"
+            "enough channels run as Winograd F(2x2,3x3); CLUNET_NO_WINOGRAD=1 turns\n"
+            "that off, CLUNET_NO_DW_DIRECT=1 the direct weight gradient of small\n"
+            "layers (docs/perf-winograd.md).\n");
 }
 
 static int parse_int(const char *s, int *out)

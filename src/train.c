@@ -60,6 +60,10 @@ static void log_config(struct cu_trainer *tr, int resumed)
         cu_loss_name(c->loss), cu_upsample_name((enum cu_upsample)c->upsample), c->augment ? ", --augment" : "",
         (unsigned long long)c->seed);
     int k = cu_replicas_count(tr->reps);
+    char from[sizeof tr->st.device_spec + 32] = ""; /* a resume on the run's own choice says so */
+    if (tr->devices_from_run)
+        snprintf(from, sizeof from, "; from the run (%s)",
+                 tr->st.device_spec[0] ? tr->st.device_spec : "its default device");
     for (int i = 0; i < k; i++) {
         struct cu_caps caps;
         struct cu_backend *be = cu_replicas_backend(tr->reps, i);
@@ -68,16 +72,60 @@ static void log_config(struct cu_trainer *tr, int resumed)
         if (k > 1)
             snprintf(who, sizeof who, " %d of %d", i + 1, k);
         if (caps.global_mem)
-            say(tr, "device%s: %s (%s backend, %.0f MiB)", who, caps.name, cu_backend_name(be),
-                (double)caps.global_mem / 1048576.0);
+            say(tr, "device%s: %s (%s backend, %.0f MiB)%s", who, caps.name, cu_backend_name(be),
+                (double)caps.global_mem / 1048576.0, from);
         else
-            say(tr, "device%s: %s (%s backend)", who, caps.name, cu_backend_name(be));
+            say(tr, "device%s: %s (%s backend)%s", who, caps.name, cu_backend_name(be), from);
     }
     if (k > 1 || tr->size > 1)
         say(tr, "data parallel: %d process%s x %d device%s; each batch of %d is split into slices of up to %d images "
                 "per device",
             tr->size, tr->size > 1 ? "es" : "", k, k > 1 ? "s" : "", c->batch, cu_replicas_cap(tr->reps));
     say(tr, "network: %lld parameters", cu_unet_param_total(tr->net));
+}
+
+/* This process's devices in words, as the checkpoint records them: rank
+ * 0's replicas, with the process count under MPI (another count sums the
+ * gradients in another order, so it changes the floats too). */
+static void describe_devices(const struct cu_trainer *tr, char *buf, size_t size)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    if (tr->size > 1)
+        at = (size_t)snprintf(buf, size, "%d processes x ", tr->size);
+    for (int i = 0; i < cu_replicas_count(tr->reps) && at < size; i++) {
+        struct cu_caps caps;
+        struct cu_backend *be = cu_replicas_backend(tr->reps, i);
+        cu_backend_caps(be, &caps);
+        if (caps.kind == CU_BACKEND_REF)
+            at += (size_t)snprintf(buf + at, size - at, "%sref", i ? ", " : "");
+        else
+            at += (size_t)snprintf(buf + at, size - at, "%s%s (%s)", i ? ", " : "", caps.name, cu_backend_name(be));
+    }
+    for (char *p = buf; *p; p++) /* JSON metadata wants UTF-8; a name cut short may end mid-character */
+        if (*p < 0x20 || *p > 0x7e)
+            *p = '?';
+}
+
+/* Records the devices in the state (the next checkpoint's), and says when
+ * a resume runs on others than the run's: by --device/--devices or
+ * CLUNET_DEVICE, or the run's own choice finding other devices (the
+ * default on another machine, an older checkpoint without
+ * state.device_spec). Other devices round float sums differently; the
+ * result is then close to, but not bit-identical with, an uninterrupted
+ * run (as with another number of devices or processes: sums in another
+ * order). */
+static void note_devices(struct cu_trainer *tr, int resumed)
+{
+    char now[sizeof tr->st.devices];
+    describe_devices(tr, now, sizeof now);
+    if (resumed && tr->st.devices[0] && strcmp(now, tr->st.devices))
+        say(tr, "note: the run trained on %s, this resume runs on %s: the result may differ from an uninterrupted "
+                "run by float rounding (the run's devices and number of processes continue it exactly%s)",
+            tr->st.devices, now, tr->run_spec_known && !tr->devices_from_run
+                       ? "; a resume without --device, --devices and CLUNET_DEVICE takes the run's own"
+                       : "");
+    memcpy(tr->st.devices, now, sizeof now);
 }
 
 static enum cu_status nan_stop(struct cu_trainer *tr, int epoch, const char *phase, int batch, double loss,
@@ -426,6 +474,7 @@ static enum cu_status train_run(struct cu_trainer *tr, int *interrupted, struct 
     if (!resumed)
         say(tr, "clunet train: run folder %s", tr->dir);
     log_config(tr, resumed);
+    note_devices(tr, resumed);
     st = load_data(tr, err);
     if (!st && !resumed) { /* every rank holds every training mask: the same fg everywhere */
         double fg = foreground_fraction(&tr->data, tr->cfg.image_size);

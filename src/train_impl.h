@@ -26,6 +26,10 @@ struct cu_trainer {
     struct cu_replicas *reps;
     struct cu_backend *be; /* replica 0's: the one named in logs */
     struct cu_caps caps;
+    /* A resume given no device of its own opened the run's (the
+     * checkpoint's state.device_spec), as the log says. */
+    int devices_from_run;
+    int run_spec_known; /* a resume of a checkpoint with state.device_spec */
     struct cu_unet *net;   /* replica 0's: the one saved */
     struct cu_train_data data;
     float *hx, *hy;        /* one global batch */

@@ -88,17 +88,63 @@ static enum cu_status check_memory(struct cu_trainer *tr, const struct cu_caps *
     return CU_OK;
 }
 
-/* The devices (--devices, else --device) and a network on each for this
- * rank's share of a global batch, and host buffers for a global batch. */
+/* Records how the devices were chosen, for the next checkpoint: "--device
+ * SPEC", "--devices LIST" or "" (the default). A spec that does not fit or
+ * is not printable ASCII (JSON metadata wants UTF-8) stays unrecorded: a
+ * resume then chooses anew, as for an older checkpoint. */
+static void record_spec(struct cu_train_state *s, const char *flag, const char *spec)
+{
+    int n = spec ? snprintf(s->device_spec, sizeof s->device_spec, "%s %s", flag, spec)
+                 : snprintf(s->device_spec, sizeof s->device_spec, "%s", "");
+    s->has_device_spec = n >= 0 && (size_t)n < sizeof s->device_spec;
+    for (const char *p = s->device_spec; s->has_device_spec && *p; p++)
+        s->has_device_spec = *p >= 0x20 && *p <= 0x7e;
+    if (!s->has_device_spec)
+        s->device_spec[0] = '\0';
+}
+
+/* Which devices to open: the user's (--devices, else --device, else
+ * CLUNET_DEVICE), else on a resume the run's own (state.device_spec, which
+ * every rank has from rank 0), else the default (*one and *list NULL).
+ * *one and *list point into buf or the options. */
+static void choose_devices(struct cu_trainer *tr, char *buf, size_t size, const char **one, const char **list)
+{
+    const char *env = getenv("CLUNET_DEVICE");
+    *list = tr->o->devices;
+    *one = *list ? NULL : tr->o->device ? tr->o->device : env && *env ? env : NULL;
+    tr->run_spec_known = tr->o->resume_dir && tr->st.has_device_spec;
+    if (!*one && !*list && tr->run_spec_known) {
+        tr->devices_from_run = 1;
+        snprintf(buf, size, "%s", tr->st.device_spec); /* checked when read: "", --device X, --devices X */
+        if (!strncmp(buf, "--devices ", 10))
+            *list = buf + 10;
+        else if (!strncmp(buf, "--device ", 9))
+            *one = buf + 9;
+    }
+    if (*list)
+        record_spec(&tr->st, "--devices", *list);
+    else
+        record_spec(&tr->st, "--device", *one);
+}
+
+/* The devices (choose_devices) and a network on each for this rank's share
+ * of a global batch, and host buffers for a global batch. */
 static enum cu_status build(struct cu_trainer *tr, struct cu_err *err)
 {
-    char **specs = NULL, *one[1] = {(char *)tr->o->device};
+    char saved[sizeof tr->st.device_spec];
+    const char *spec = NULL, *list = NULL;
+    choose_devices(tr, saved, sizeof saved, &spec, &list);
+    char **specs = NULL, *one[1] = {(char *)spec};
     int k = 1;
-    enum cu_status st = tr->o->devices ? cu_device_list_parse(tr->o->devices, &specs, &k, err) : CU_OK;
-    if (st)
-        return st;
-    st = cu_replicas_open(specs ? specs : one, k, tr->comm, &tr->reps, err);
+    enum cu_status st = list ? cu_device_list_parse(list, &specs, &k, err) : CU_OK;
+    st = st ? st : cu_replicas_open(specs ? specs : one, k, tr->comm, &tr->reps, err);
     cu_device_list_free(specs, k);
+    if (st && tr->devices_from_run) { /* the run's devices may be gone: say whose they were */
+        size_t len = strlen(err->msg);
+        snprintf(err->msg + len, sizeof err->msg - len,
+                 " (the run's %s; give --device or --devices to resume on others)",
+                 saved[0] ? saved : "default device");
+    }
     if (st)
         return st;
     int B = tr->cfg.batch, S = tr->cfg.image_size;

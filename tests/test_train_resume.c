@@ -5,6 +5,16 @@
  *    tensors (weights and Adam moments) bit-identical, same losses;
  *  - the same with a stop after batch 1 of epoch 2 (mid-epoch checkpoint,
  *    saved RNG state), through the library's stop_after_batches;
+ *  - the same with --val-split 0 and one step per epoch (batch 10);
+ *  - a resume given no device (no --device, --devices, CLUNET_DEVICE)
+ *    takes the run's own (--device ref, saved as state.device_spec) and
+ *    its train.log says so; that is how every resume above continues
+ *    bit-identically on ref;
+ *  - a resume on other devices than the run's (--devices ref,ref) notes
+ *    it in train.log, and the next checkpoint records the new choice; a
+ *    resume on the run's own (ref) notes nothing;
+ *  - a checkpoint without state.device_spec (an older clunet's) resumes
+ *    on the default device as before, not "from the run";
  *  - a NaN loss (a real one: --lr 1e30) stops with exit 2, names the epoch
  *    and batch, and leaves the last good checkpoint byte for byte;
  *  - SIGINT during training: exit 130 with a checkpoint, which resumes;
@@ -19,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clunet/safetensors.h"
 #include "clunet/train.h"
 #include "testutil.h"
 #include "train_fixture.h"
@@ -83,6 +94,59 @@ static void check_same_run(const char *a, const char *b, const char *what)
     free(lb);
 }
 
+/* The run's train.log from its last "resuming" line on (this resume's
+ * lines: the log keeps the run's earlier ones above). */
+static char *last_resume_log(const char *dir)
+{
+    char *log = tf_read(dir, "train.log", NULL), *at = log, *p;
+    while (at && (p = strstr(at + 1, "resuming")) != NULL)
+        at = p;
+    if (at && at != log)
+        memmove(log, at, strlen(at) + 1);
+    return log;
+}
+
+/* The checkpoint's state.device_spec (malloc'd), or NULL without one. */
+static char *saved_spec(const char *dir)
+{
+    char path[4200];
+    path_of(path, sizeof path, dir, "checkpoint.safetensors");
+    struct cu_err err = {0};
+    struct cu_st_file *f = NULL;
+    char *out = NULL;
+    if (cu_st_file_read(path, &f, &err) == CU_OK && cu_st_file_meta(f, "state.device_spec"))
+        out = strdup(cu_st_file_meta(f, "state.device_spec"));
+    cu_st_file_free(f);
+    return out;
+}
+
+/* Makes dir's checkpoint one of an older clunet: its state.device_spec
+ * entry is overwritten by blanks (the same header length, valid JSON). */
+static int forget_spec(const char *dir)
+{
+    long n = 0;
+    char *b = tf_read(dir, "checkpoint.safetensors", &n), path[4200];
+    char *k = b && n > 8 ? strstr(b + 8, "\"state.device_spec\"") : NULL;
+    char *v = k ? strchr(k + 19, '"') : NULL;      /* the value's opening quote */
+    char *e = v ? strchr(v + 1, '"') : NULL;       /* and its closing one */
+    if (!e) {
+        free(b);
+        return -1;
+    }
+    if (e[1] == ',')
+        e++;
+    else /* the last entry: blank the comma before it */
+        while (k > b + 8 && *--k != ',')
+            ;
+    memset(k, ' ', (size_t)(e - k + 1));
+    path_of(path, sizeof path, dir, "checkpoint.safetensors");
+    FILE *f = fopen(path, "wb");
+    int bad = !f || fwrite(b, 1, (size_t)n, f) != (size_t)n;
+    bad |= f && fclose(f) != 0;
+    free(b);
+    return bad ? -1 : 0;
+}
+
 static struct cu_train_opts lib_opts(const char *out, int epochs)
 {
     struct cu_train_opts o;
@@ -115,15 +179,29 @@ int main(int argc, char **argv)
     snprintf(c, sizeof c, "%s/c", tmp);
     snprintf(d, sizeof d, "%s/d", tmp);
     TU_CHECK(tf_make_dataset(data, 10, 24, 20, 11) == 0, "tiny dataset written");
+    /* A resume without --device must take the run's device, not one this
+     * environment names. */
+    unsetenv("CLUNET_DEVICE");
 
     /* A: 2 epochs straight. B: 1 epoch, then resume to 2. */
     char *ra[] = {(char *)exe, "--device", "ref", "train", FLAGS, "-e", "2", "--data", data, "--out", a, "-q", NULL};
     TU_CHECK(run(ra) == 0, "2 epochs in one go");
     char *rb[] = {(char *)exe, "--device", "ref", "train", FLAGS, "-e", "1", "--data", data, "--out", b, "-q", NULL};
     TU_CHECK(run(rb) == 0, "1 epoch");
-    char *rb2[] = {(char *)exe, "--device", "ref", "train", "--resume", b, "-e", "2", "-q", NULL};
-    TU_CHECK(run(rb2) == 0, "--resume to 2 epochs");
-    check_same_run(a, b, "2 == 1 + resume 1");
+    char *spec = saved_spec(b);
+    TU_CHECK(spec && !strcmp(spec, "--device ref"), "the checkpoint records state.device_spec \"--device ref\" (%s)",
+             spec ? spec : "none");
+    free(spec);
+    char *rb2[] = {(char *)exe, "train", "--resume", b, "-e", "2", "-q", NULL};
+    TU_CHECK(run(rb2) == 0, "--resume to 2 epochs, no --device");
+    check_same_run(a, b, "2 == 1 + resume 1 with the run's device");
+    char *logb = last_resume_log(b);
+    TU_CHECK(logb && strstr(logb, "\ndevice: ref (ref backend); from the run (--device ref)\n") &&
+                 !strstr(logb, "note: the run trained on"),
+             "train.log: the resume's device came from the run, no change of device noted");
+    if (logb && !strstr(logb, "from the run"))
+        printf("     %s", logb);
+    free(logb);
     char *rb3[] = {(char *)exe, "--device", "ref", "train", "--resume", b, "-e", "2", "-q", NULL};
     TU_CHECK(run(rb3) == 1, "--resume of a finished run without a larger -e is a usage error");
     char *rb4[] = {(char *)exe, "--device", "ref", "train", "--resume", b, "-e", "3", "-s", "32", NULL};
@@ -139,6 +217,7 @@ int main(int argc, char **argv)
              "stopped mid-epoch with a checkpoint and no final model");
     o = lib_opts(NULL, 2);
     o.resume_dir = c;
+    o.device = NULL; /* the run's (ref), through the library too */
     tu_ok(clunet_train(&o, &interrupted, &err), &err, "library resume of the mid-epoch checkpoint");
     TU_CHECK(interrupted == 0, "the resumed run finished");
     check_same_run(a, c, "2 == stop at epoch 2 batch 1 + resume");
@@ -165,6 +244,48 @@ int main(int argc, char **argv)
     free(before);
     free(after);
 
+    /* A resume on other devices than the run's says so in train.log: it
+     * is not bit-identical (here two ref replicas sum the gradient of two
+     * slices, another rounding; a resume that leaves out --device may land
+     * on an OpenCL device, which once passed for an inexact resume). */
+    char *rb5[] = {(char *)exe, "train", "--devices", "ref,ref", "--resume", b, "-e", "3", "-q", NULL};
+    rc = run(rb5);
+    logb = last_resume_log(b);
+    TU_CHECK(rc == 0 && logb && strstr(logb, "note: the run trained on ref, this resume runs on ref, ref") &&
+                 !strstr(logb, "from the run"),
+             "--resume on --devices ref,ref of a ref run notes the change of devices (exit %d)", rc);
+    free(logb);
+    spec = saved_spec(b);
+    TU_CHECK(spec && !strcmp(spec, "--devices ref,ref"), "then the checkpoint records \"--devices ref,ref\" (%s)",
+             spec ? spec : "none");
+    free(spec);
+    /* An older checkpoint (no state.device_spec): the device is chosen
+     * anew, the default one (ref only where there is no OpenCL device). */
+    TU_CHECK(forget_spec(b) == 0 && !(spec = saved_spec(b)), "state.device_spec blanked out of the checkpoint");
+    free(spec);
+    char *rb6[] = {(char *)exe, "train", "--resume", b, "-e", "4", "-q", NULL};
+    rc = run(rb6);
+    logb = last_resume_log(b);
+    int on_ref = logb && strstr(logb, "\ndevice: ref (ref backend)\n");
+    TU_CHECK(rc == 0 && logb && !strstr(logb, "from the run") &&
+                 (on_ref ? !strstr(logb, "note:") : strstr(logb, "note: the run trained on ref, ref") != NULL),
+             "a checkpoint without state.device_spec resumes on the default device (%s), noted (exit %d)",
+             on_ref ? "ref" : "OpenCL", rc);
+    free(logb);
+
+    /* No validation set and one step per epoch (the whole set in a batch,
+     * no augmentation): the path where the training loss picks best, and
+     * the output prior only at the start; still bit-identical. */
+    char f[4096], g[4096];
+    snprintf(f, sizeof f, "%s/f", tmp);
+    snprintf(g, sizeof g, "%s/g", tmp);
+#define FLAGS_NOVAL "-s", "16", "-c", "0.125", "--batch", "10", "--val-split", "0"
+    char *rf[] = {(char *)exe, "--device", "ref", "train", FLAGS_NOVAL, "-e", "2", "--data", data, "--out", f, "-q", NULL};
+    char *rg[] = {(char *)exe, "--device", "ref", "train", FLAGS_NOVAL, "-e", "1", "--data", data, "--out", g, "-q", NULL};
+    char *rg2[] = {(char *)exe, "train", "--resume", g, "-e", "2", "-q", NULL};
+    TU_CHECK(run(rf) == 0 && run(rg) == 0 && run(rg2) == 0, "--val-split 0 --batch 10: 2 epochs, 1 + resume 1");
+    check_same_run(f, g, "--val-split 0, 1 step per epoch: 2 == 1 + resume 1");
+
     /* SIGINT: start a long run, interrupt it once it is training. */
     char e[4096];
     snprintf(e, sizeof e, "%s/e", tmp);
@@ -189,7 +310,7 @@ int main(int argc, char **argv)
         done++;
     char ep[16];
     snprintf(ep, sizeof ep, "%d", done + 1);
-    char *rs2[] = {(char *)exe, "--device", "ref", "train", "--resume", e, "-e", ep, "-q", NULL};
+    char *rs2[] = {(char *)exe, "train", "--resume", e, "-e", ep, "-q", NULL};
     rc = run(rs2);
     TU_CHECK(rc == 0 && tf_exists(e, "model.safetensors"), "the interrupted run resumes to epoch %s (got %d)", ep,
              rc);

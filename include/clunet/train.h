@@ -68,9 +68,14 @@ struct cu_train_opts {
     int lr_set;             /* on resume: cfg.lr overrides the run's own */
     const char *data_override; /* on resume: the data moved (NULL = the run's own) */
     int force;
-    const char *device;     /* backend spec; NULL = CLUNET_DEVICE or the default */
+    /* The backend spec; NULL = CLUNET_DEVICE, else on a resume the run's
+     * choice (see devices), else the default. */
+    const char *device;
     /* --devices: a list of devices, one replica each (replicas.h); NULL =
-     * the one device above. Not saved: a resume may use other devices. */
+     * the one device above. The checkpoint records the choice as given
+     * (--devices, else --device or CLUNET_DEVICE, else the default): a
+     * resume with neither and no CLUNET_DEVICE opens the same again; one
+     * with other devices may, and says so in train.log. */
     const char *devices;
     /* The process group (comm.h); NULL = a single process. Every rank calls
      * clunet_train with the same options; rank 0 alone writes the run

@@ -114,4 +114,32 @@ enum cu_status cu_cl_adam(struct cu_backend *be, struct cu_tensor *p, const stru
                           struct cu_tensor *m, struct cu_tensor *v, const struct cu_adam *hp, long step,
                           struct cu_err *err);
 
+/* --- wino: cl_ops_wino.c (cl/wino.cl), 3x3 convolutions as Winograd
+ * F(2x2,3x3) on CPU devices. --- */
+/* Whether a 3x3 convolution with m outputs and kin inputs per GEMM (for
+ * the data gradient: the layer's Cin and Cout) runs as Winograd here;
+ * dw: for its weight gradient (m = Cout, kin = Cin). */
+bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin, bool dw);
+/* One Winograd convolution over a batch: y (n, m, h, w) from x (n, kin, h, w)
+ * and 3x3 weights wt: (m, kin, 3, 3), or with flip (kin, m, 3, 3) used
+ * transposed and turned by 180 degrees (the data gradient). mode 0:
+ * y = act(conv + b) (relu: ReLU); mode 1: y += conv (b unused). */
+struct cu_cl_wino {
+    cl_mem y, x, wt, b;
+    int n, kin, m, h, w;
+    int flip, relu, mode;
+    const char *what; /* the layer, for messages */
+};
+enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino *c, struct cu_err *err);
+/* dw (m, kin, 3, 3) += the weight gradient of that convolution from
+ * dy (n, m, h, w) and x (n, kin, h, w). */
+/* The same weight gradient computed directly (no Winograd, no im2col),
+ * for 3x3 layers with few output channels on CPU devices
+ * (cu_cl_dw_direct_use; CLUNET_NO_DW_DIRECT=1 turns it off). */
+bool cu_cl_dw_direct_use(const struct cu_cl_backend *cb, int k, int m, int kin);
+enum cu_status cu_cl_dw_direct(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, int n, int kin, int m, int h,
+                               int w, const char *what, struct cu_err *err);
+enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, int n, int kin, int m, int h,
+                             int w, const char *what, struct cu_err *err);
+
 #endif

@@ -172,6 +172,11 @@ enum cu_status cu_cl_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const 
                               struct cu_err *err)
 {
     struct cu_cl_backend *cb = cu_cl(be);
+    if (cu_cl_wino_use(cb, w->h, w->n, x->c, false)) {
+        const struct cu_cl_wino c = {cu_cl_mem(y), cu_cl_mem(x), cu_cl_mem(w), cu_cl_mem(b), x->n, x->c, w->n, x->h,
+                                     x->w, 0, act == CU_ACT_RELU, 0, y->name};
+        return cu_cl_wino_conv(cb, &c, err);
+    }
     if (cu_cl_gemm_panels(cb) && x->w % 16 == 0) /* k = 1 too: no GEMM packing */
         return fwd_implicit(cb, y, x, w, b, act, err);
     struct conv_dims d;
@@ -253,12 +258,28 @@ enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struc
     struct cu_cl_backend *cb = cu_cl(be);
     struct conv_dims d;
     cl_mem col = NULL;
-    enum cu_status st = conv_dims(cb, x, w, "conv backward", &d, &col, err);
-    if (!st && db)
-        st = cu_cl_ops_bias_grad(cb, cu_cl_mem(db), cu_cl_mem(dy), d.n, d.cout, d.hw, err);
-    if (st || (!dx && !dw))
-        return st;
     cl_mem mdx = dx ? cu_cl_mem(dx) : NULL, mdw = dw ? cu_cl_mem(dw) : NULL;
+    enum cu_status st = CU_OK;
+    if (mdx && cu_cl_wino_use(cb, w->h, x->c, w->n, false)) { /* first: it takes the scratch for itself */
+        const struct cu_cl_wino c = {mdx, cu_cl_mem(dy), cu_cl_mem(w), mdx, x->n, w->n, x->c, x->h, x->w, 1, 0, 1,
+                                     dx->name};
+        st = cu_cl_wino_conv(cb, &c, err);
+        mdx = NULL;
+    }
+    if (!st && mdw && cu_cl_wino_use(cb, w->h, w->n, x->c, true)) {
+        st = cu_cl_wino_dw(cb, mdw, cu_cl_mem(dy), cu_cl_mem(x), x->n, x->c, w->n, x->h, x->w, dw->name, err);
+        mdw = NULL;
+    }
+    if (!st && mdw && cu_cl_dw_direct_use(cb, w->h, w->n, x->c)) {
+        st = cu_cl_dw_direct(cb, mdw, cu_cl_mem(dy), cu_cl_mem(x), x->n, x->c, w->n, x->h, x->w, dw->name, err);
+        mdw = NULL;
+    }
+    if (!st && db)
+        st = cu_cl_ops_bias_grad(cb, cu_cl_mem(db), cu_cl_mem(dy), x->n, w->n, x->h * x->w, err);
+    if (!st && (mdx || mdw)) /* no im2col workspace when Winograd did both */
+        st = conv_dims(cb, x, w, "conv backward", &d, &col, err);
+    if (st || (!mdx && !mdw))
+        return st;
     if (mdx && implicit(cb, x, w)) { /* dx without col2im; the bands below only do dW */
         st = bwd_data_implicit(cb, &d, col, mdx, cu_cl_mem(dy), cu_cl_mem(w), err);
         mdx = NULL;

@@ -1,0 +1,607 @@
+/* wino.cl: the 3x3 'same' convolution (stride 1, pad 1) as Winograd
+ * F(2x2,3x3), for CPU devices (src/cl/cl_ops_wino.c drives it, docs/cl-ops.md):
+ * every 2x2 block of outputs ("tile") comes from a 4x4 block of inputs, and
+ * the 36 multiplications per tile and channel pair of the direct
+ * convolution become 16, one per element xi of the 4x4 transform domain:
+ *   U[xi] = G g G^T       weights, [16][M][K] (M outputs, K inputs)
+ *   V[xi] = B^T d B       input tiles, in the panel GEMM's layout
+ *                         [16][Q][K][16] (Q panels of 16 tiles)
+ *   P[xi] = U[xi] V[xi]   16 GEMMs (M x K times K x 16Q), [16][M][16Q]
+ *   y     = A^T P A       2x2 outputs per tile, + bias, ReLU; or y += (dx)
+ * with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
+ *      G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
+ *      A^T = [1 1 1 0; 0 1 -1 -1].
+ * Tiles run over the images of the batch, row by row: t = (n*TH + ty)*TW + tx
+ * with TH = ceil(H/2), TW = ceil(W/2), T = N*TH*TW of them, transformed and
+ * multiplied in chunks of 16Q tiles from t0 (the host bounds the workspace);
+ * inputs past the image edge read zeros, outputs past it are not stored
+ * (any H, W). The data gradient is this same convolution of dy with the
+ * weights transposed and flipped (flip != 0 in cu_wino_weights); the
+ * weight gradient has its own kernels below (cu_wino_dy, cu_wino_dw_gemm,
+ * cu_wino_dw_out), and so does the direct weight gradient of layers with
+ * few weights (cu_dw_direct). Not here: k != 3. The GEMM-type loops use
+ * fma(), not mad(): PoCL turned mad() into a multiply and an add.
+ * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
+
+#define CU_WINO_TM 8 /* rows of P per work-item of cu_wino_gemm (CU_CL_WG_TILE work-groups) */
+/* The 16 slabs U[xi], V[xi], P[xi] (and Y', D of the weight gradient)
+ * start CU_WINO_SKEW floats (one cache line) apart beyond their size:
+ * without it they lie a multiple of 4 KiB apart, and the transforms' 16
+ * streams, one per xi, all fall into one set of the CPU's caches
+ * (measured: 10x slower at 128 x 128; the weight transform of 256 x 256
+ * channels 2x slower). The host sizes the workspace the same way
+ * (cl_ops_wino.c). */
+#define CU_WINO_SKEW 16
+
+/* U[xi][m][k] = (G g G^T)[xi] for g the 3x3 kernel of output m, input k:
+ * flip = 0: g = w[m][k] (w: M x K x 3 x 3); flip = 1: g = w[k][m] turned by
+ * 180 degrees (w: K x M x 3 x 3, the forward weights of the layer whose
+ * data gradient this is). Range M*K = (k, m). */
+__kernel void cu_wino_weights(__global float *u, const int uo, __global const float *w, const int M, const int K,
+                              const int flip)
+{
+    const int g = get_global_id(0);
+    if (g >= M * K)
+        return;
+    const int k = g % K, m = g / K;
+    float f[9];
+    if (flip) {
+        __global const float *src = w + (k * M + m) * 9;
+        for (int i = 0; i < 9; i++)
+            f[i] = src[8 - i];
+    } else {
+        __global const float *src = w + (m * K + k) * 9;
+        for (int i = 0; i < 9; i++)
+            f[i] = src[i];
+    }
+    float t[12]; /* G g: 4 x 3 */
+    for (int c = 0; c < 3; c++) {
+        const float a = f[c], b = f[3 + c], d = f[6 + c];
+        t[c] = a;
+        t[3 + c] = 0.5f * (a + b + d);
+        t[6 + c] = 0.5f * (a - b + d);
+        t[9 + c] = d;
+    }
+    for (int r = 0; r < 4; r++) { /* (G g) G^T: 4 x 4 */
+        const float a = t[3 * r], b = t[3 * r + 1], d = t[3 * r + 2];
+        const float v[4] = {a, 0.5f * (a + b + d), 0.5f * (a - b + d), d};
+        for (int c = 0; c < 4; c++)
+            u[uo + (r * 4 + c) * (M * K + CU_WINO_SKEW) + m * K + k] = v[c];
+    }
+}
+
+#define CU_EVEN (uint16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+#define CU_ODD (uint16)(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
+/* interleaving two vectors: lanes 0-7 and 8-15 of each, alternately */
+/* shifting one lane in: from the right end (y[0] into lane 0), from the left */
+#define CU_RIGHT (uint16)(16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
+#define CU_LEFT (uint16)(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+/* the same within each half of 8 lanes, zero shifted in */
+#define CU_RIGHT8 (uint16)(16, 0, 1, 2, 3, 4, 5, 6, 16, 8, 9, 10, 11, 12, 13, 14)
+#define CU_LEFT8 (uint16)(1, 2, 3, 4, 5, 6, 7, 16, 9, 10, 11, 12, 13, 14, 15, 16)
+#define CU_LO (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
+#define CU_HI (uint16)(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
+
+/* One input row of 16 tiles side by side: lane j of c<i> is
+ * row[2 tx - 1 + 2j + i], i = 0..3, zero outside [0, W) and for rows
+ * outside the image. Needs 2 tx + 32 <= W: two 16-float loads split into
+ * even and odd lanes, plus the one float left of them and the one right
+ * (zero at the borders) shifted in. A macro, not a function: the 16
+ * vectors of a tile run must stay in registers. */
+#define CU_ROW_COLS(iy, c0, c1, c2, c3)                                                                           \
+    do {                                                                                                          \
+        if ((iy) >= 0 && (iy) < H) {                                                                              \
+            __global const float *row_ = plane + (iy) * W + 2 * tx;                                               \
+            const float16 r0_ = vload16(0, row_), r1_ = vload16(1, row_);                                         \
+            const float l_ = tx > 0 ? row_[-1] : 0.0f, r_ = 2 * tx + 32 < W ? row_[32] : 0.0f;                    \
+            c1 = shuffle2(r0_, r1_, CU_EVEN);                                                                     \
+            c2 = shuffle2(r0_, r1_, CU_ODD);                                                                      \
+            c0 = shuffle2(c2, (float16)(l_), CU_RIGHT);                                                           \
+            c3 = shuffle2(c1, (float16)(r_), CU_LEFT);                                                            \
+        } else {                                                                                                  \
+            c0 = c1 = c2 = c3 = (float16)(0.0f);                                                                  \
+        }                                                                                                         \
+    } while (0)
+
+/* Row i of (B^T d) B from row i of B^T d: four aligned 64-byte stores
+ * (V's lines start at multiples of 16 floats; vstore16 became three
+ * partial stores in PoCL's code). */
+#define CU_STORE_V(i, a, b, c, f)                                                                                 \
+    do {                                                                                                          \
+        *(__global float16 *)(dst + (4 * (i) + 0) * xi_stride) = (a) - (c);                                       \
+        *(__global float16 *)(dst + (4 * (i) + 1) * xi_stride) = (b) + (c);                                       \
+        *(__global float16 *)(dst + (4 * (i) + 2) * xi_stride) = (c) - (b);                                       \
+        *(__global float16 *)(dst + (4 * (i) + 3) * xi_stride) = (b) - (f);                                       \
+    } while (0)
+
+/* V of 16 tiles of one tile row, each lane a tile: the 4 x 4 inputs d as
+ * 16 vectors, B^T d B in 32 vector additions, each xi one 64-byte store. */
+static void input_run(__global float *dst, const int xi_stride, __global const float *plane, const int H,
+                      const int W, const int ty, const int tx)
+{
+    const int y0 = 2 * ty - 1;
+    float16 d00, d01, d02, d03, d10, d11, d12, d13, d20, d21, d22, d23, d30, d31, d32, d33;
+    CU_ROW_COLS(y0, d00, d01, d02, d03);
+    CU_ROW_COLS(y0 + 1, d10, d11, d12, d13);
+    CU_ROW_COLS(y0 + 2, d20, d21, d22, d23);
+    CU_ROW_COLS(y0 + 3, d30, d31, d32, d33);
+    /* B^T d: rows d0 - d2, d1 + d2, d2 - d1, d1 - d3 */
+    CU_STORE_V(0, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
+    CU_STORE_V(1, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
+    CU_STORE_V(2, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
+    CU_STORE_V(3, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
+}
+
+/* The same for images 16 wide (8 tiles a row): lanes 0-7 are the tiles of
+ * tile row ty, lanes 8-15 those of ty + 1, each input row one vector. */
+#define CU_ROW_COLS16(iy, c0, c1, c2, c3)                                                                         \
+    do {                                                                                                          \
+        const float16 r_ = (iy) >= 0 && (iy) < H ? vload16(0, plane + (iy) * 16) : (float16)(0.0f);              \
+        const float16 s_ = (iy) + 2 < H ? vload16(0, plane + ((iy) + 2) * 16) : (float16)(0.0f);                 \
+        c1 = shuffle2(r_, s_, CU_EVEN);                                                                           \
+        c2 = shuffle2(r_, s_, CU_ODD);                                                                            \
+        c0 = shuffle2(c2, (float16)(0.0f), CU_RIGHT8);                                                            \
+        c3 = shuffle2(c1, (float16)(0.0f), CU_LEFT8);                                                             \
+    } while (0)
+
+static void input_run16(__global float *dst, const int xi_stride, __global const float *plane, const int H,
+                        const int ty)
+{
+    const int y0 = 2 * ty - 1;
+    float16 d00, d01, d02, d03, d10, d11, d12, d13, d20, d21, d22, d23, d30, d31, d32, d33;
+    CU_ROW_COLS16(y0, d00, d01, d02, d03);
+    CU_ROW_COLS16(y0 + 1, d10, d11, d12, d13);
+    CU_ROW_COLS16(y0 + 2, d20, d21, d22, d23);
+    CU_ROW_COLS16(y0 + 3, d30, d31, d32, d33);
+    CU_STORE_V(0, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
+    CU_STORE_V(1, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
+    CU_STORE_V(2, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
+    CU_STORE_V(3, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
+}
+
+/* V[xi][q][k][j] = (B^T d B)[xi] of tile t = t0 + 16q + j, input channel
+ * k (kmajor: V[xi][k][q][j], for the weight gradient, whose work-items
+ * stream along q); zero for t >= T. x: the whole batch (N, K, H, W). A run of 16 tiles
+ * within one tile row (images at least 32 wide, the run not past an odd
+ * width's last column) goes through input_run, two tile rows of an image
+ * 16 wide through input_run16;
+ * runs that wrap rows or pass T, tile by tile. Range Q*K = (q, k): neighbouring work-items read
+ * one plane (channels fastest read planes a power of two apart, which share
+ * one cache set). */
+__kernel void cu_wino_input(__global float *v, const int vo, __global const float *x, const int K, const int H,
+                            const int W, const int t0, const int T, const int Q, const int kmajor)
+{
+    const int g = get_global_id(0);
+    if (g >= K * Q)
+        return;
+    const int q = g % Q, k = g / Q; /* panels fastest: a work-group reads along one plane */
+    const int TW = (W + 1) / 2, TH = (H + 1) / 2, per = TH * TW;
+    int t = t0 + q * 16, n = t / per, ty = t % per / TW, tx = t % TW;
+    __global float *dst = v + vo + (kmajor ? k * Q + q : q * K + k) * 16;
+    const int xi_stride = Q * K * 16 + CU_WINO_SKEW;
+    if (t + 16 <= T && tx + 16 <= TW && 2 * tx + 32 <= W) {
+        input_run(dst, xi_stride, x + (n * K + k) * H * W, H, W, ty, tx);
+        return;
+    }
+    if (W == 16 && t + 16 <= T && tx == 0 && ty + 1 < TH) {
+        input_run16(dst, xi_stride, x + (n * K + k) * H * W, H, ty);
+        return;
+    }
+    for (int j = 0; j < 16; j++, t++) {
+        float d[16];
+        if (t < T) {
+            __global const float *plane = x + (n * K + k) * H * W;
+            const int y0 = 2 * ty - 1, x0 = 2 * tx - 1;
+            if (y0 >= 0 && y0 + 3 < H && x0 >= 0 && x0 + 3 < W) {
+                for (int r = 0; r < 4; r++)
+                    for (int c = 0; c < 4; c++)
+                        d[r * 4 + c] = plane[(y0 + r) * W + x0 + c];
+            } else {
+                for (int r = 0; r < 4; r++)
+                    for (int c = 0; c < 4; c++) {
+                        const int iy = y0 + r, ix = x0 + c;
+                        d[r * 4 + c] = iy >= 0 && iy < H && ix >= 0 && ix < W ? plane[iy * W + ix] : 0.0f;
+                    }
+            }
+            if (++tx == TW) {
+                tx = 0;
+                if (++ty == TH) {
+                    ty = 0;
+                    n++;
+                }
+            }
+        } else {
+            for (int i = 0; i < 16; i++)
+                d[i] = 0.0f;
+        }
+        float e[16]; /* B^T d */
+        for (int c = 0; c < 4; c++) {
+            e[c] = d[c] - d[8 + c];
+            e[4 + c] = d[4 + c] + d[8 + c];
+            e[8 + c] = d[8 + c] - d[4 + c];
+            e[12 + c] = d[4 + c] - d[12 + c];
+        }
+        for (int r = 0; r < 4; r++) { /* (B^T d) B */
+            const float a = e[4 * r], b = e[4 * r + 1], c = e[4 * r + 2], f = e[4 * r + 3];
+            dst[(r * 4 + 0) * xi_stride + j] = a - c;
+            dst[(r * 4 + 1) * xi_stride + j] = b + c;
+            dst[(r * 4 + 2) * xi_stride + j] = c - b;
+            dst[(r * 4 + 3) * xi_stride + j] = b - f;
+        }
+    }
+}
+
+#define CU_WINO_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+
+/* P[xi] = U[xi] V[xi] for the 16 xi at once: each work-item an 8 x 16 tile
+ * of one P[xi] in eight float16 accumulators (the panel GEMM of gemm.cl),
+ * K deep. Range ceil(M/8)*Q*16 = (row tile, panel, xi), row tiles fastest
+ * so that neighbouring work-items share the V panel. */
+__kernel void cu_wino_gemm(__global float *p, const int po, __global const float *u, const int uo,
+                           __global const float *v, const int vo, const int M, const int K, const int Q)
+{
+    const int tiles = (M + CU_WINO_TM - 1) / CU_WINO_TM, g = get_global_id(0);
+    if (g >= tiles * Q * 16)
+        return;
+    const int m0 = g % tiles * CU_WINO_TM, q = g / tiles % Q, xi = g / (tiles * Q);
+    __global const float *a = u + uo + xi * (M * K + CU_WINO_SKEW);
+    /* rows past M read row M-1 (valid memory) and are not stored */
+#define CU_DECL(i)                                                                                                \
+    __global const float *a##i = a + min(m0 + i, M - 1) * K;                                                     \
+    float16 c##i = (float16)(0.0f);
+    CU_WINO_ROWS(CU_DECL)
+#undef CU_DECL
+    __global const float *b = v + vo + xi * (Q * K * 16 + CU_WINO_SKEW) + q * K * 16;
+    for (int k = 0; k < K; k++) {
+        const float16 bv = vload16(k, b);
+#define CU_MAD(i) c##i = fma((float16)(a##i[k]), bv, c##i);
+        CU_WINO_ROWS(CU_MAD)
+#undef CU_MAD
+    }
+#define CU_STORE(i)                                                                                               \
+    if (m0 + i < M)                                                                                               \
+        vstore16(c##i, 0, p + po + xi * (M * Q * 16 + CU_WINO_SKEW) + (m0 + i) * Q * 16 + q * 16);
+    CU_WINO_ROWS(CU_STORE)
+#undef CU_STORE
+}
+
+/* y = A^T P A for tiles t0 + 16q .. t0 + 16q + 15 (those < T) of output
+ * channel m: mode 0: y = act(. + b[m]) (relu != 0: ReLU), mode 1: y += .
+ * (b unused). y: the whole batch (N, M, H, W). 16 tiles of one tile row,
+ * all inside the image, are stored as two rows of 32 floats; the others
+ * tile by tile. Range M*Q = (q, m). */
+__kernel void cu_wino_output(__global float *y, __global const float *p, const int po, __global const float *b,
+                             const int M, const int H, const int W, const int t0, const int T, const int Q,
+                             const int relu, const int mode)
+{
+    const int g = get_global_id(0);
+    if (g >= M * Q)
+        return;
+    const int q = g % Q, m = g / Q;
+    __global const float *src = p + po + m * Q * 16 + q * 16;
+    const int xi_stride = M * Q * 16 + CU_WINO_SKEW;
+    float16 s[16];
+    for (int i = 0; i < 16; i++)
+        s[i] = vload16(0, src + i * xi_stride);
+    float16 e[8]; /* A^T P: 2 x 4 */
+    for (int c = 0; c < 4; c++) {
+        e[c] = s[c] + s[4 + c] + s[8 + c];
+        e[4 + c] = s[4 + c] - s[8 + c] - s[12 + c];
+    }
+    float16 o[4]; /* (A^T P) A: 2 x 2 */
+    for (int r = 0; r < 2; r++) {
+        o[2 * r] = e[4 * r] + e[4 * r + 1] + e[4 * r + 2];
+        o[2 * r + 1] = e[4 * r + 1] - e[4 * r + 2] - e[4 * r + 3];
+    }
+    if (mode == 0) {
+        const float16 bias = (float16)(b[m]);
+        for (int i = 0; i < 4; i++) {
+            o[i] += bias;
+            if (relu)
+                o[i] = select(o[i], (float16)(0.0f), o[i] < (float16)(0.0f)); /* a NaN stays NaN */
+        }
+    }
+    const int TW = (W + 1) / 2, TH = (H + 1) / 2, per = TH * TW;
+    int t = t0 + q * 16, n = t / per, ty = t % per / TW, tx = t % TW;
+    if (t + 16 <= T && 2 * tx + 32 <= W && 2 * ty + 2 <= H) { /* 2 x 32 outputs, all inside */
+        __global float *dst = y + ((n * M + m) * H + 2 * ty) * W + 2 * tx;
+        float16 r[4] = {shuffle2(o[0], o[1], CU_LO), shuffle2(o[0], o[1], CU_HI), shuffle2(o[2], o[3], CU_LO),
+                        shuffle2(o[2], o[3], CU_HI)};
+        for (int i = 0; i < 4; i++) {
+            __global float *at = dst + (i >> 1) * W + (i & 1) * 16;
+            if (mode == 1)
+                r[i] += vload16(0, at);
+            vstore16(r[i], 0, at);
+        }
+        return;
+    }
+    float out[4][16];
+    for (int i = 0; i < 4; i++)
+        vstore16(o[i], 0, out[i]);
+    for (int j = 0; j < 16 && t < T; j++, t++) {
+        __global float *dst = y + ((n * M + m) * H + 2 * ty) * W + 2 * tx;
+        const bool right = 2 * tx + 1 < W, down = 2 * ty + 1 < H;
+        if (mode == 0) {
+            dst[0] = out[0][j];
+            if (right)
+                dst[1] = out[1][j];
+            if (down)
+                dst[W] = out[2][j];
+            if (right && down)
+                dst[W + 1] = out[3][j];
+        } else {
+            dst[0] += out[0][j];
+            if (right)
+                dst[1] += out[1][j];
+            if (down)
+                dst[W] += out[2][j];
+            if (right && down)
+                dst[W + 1] += out[3][j];
+        }
+        if (++tx == TW) {
+            tx = 0;
+            if (++ty == TH) {
+                ty = 0;
+                n++;
+            }
+        }
+    }
+}
+
+/* The weight gradient (cl_ops_wino.c, cu_cl_wino_dw): with y = A^T (U . V) A
+ * per tile and U = G g G^T, dL/dU = sum over tiles of (A dY A^T) . V, and
+ * dL/dg = G^T (dL/dU) G. So:
+ *   Y'[xi] = A dY A^T     4x4 per 2x2 tile of dy, [16][M][Q][16] (like V, kmajor)
+ *   D[xi]  = Y'[xi] V[xi]^T   summed over the tiles: [16][M][K]
+ *   dw    += G^T D G
+ * with A = [1 0; 1 1; 1 -1; 0 -1] and G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0;
+ * 0 1/2 1/2 1]. Both factors of D keep the tiles as vector lanes, so the
+ * sum over tiles is a lane-wise multiply-add, reduced across lanes once. */
+
+/* Y'[xi][m][q][j] = (A dY A^T)[xi] of tile t = t0 + 16q + j, channel m of
+ * dy (N, M, H, W); zero for t >= T and outputs outside the image. Range
+ * Q*M = (q, m). */
+__kernel void cu_wino_dy(__global float *v, const int vo, __global const float *dy, const int M, const int H,
+                         const int W, const int t0, const int T, const int Q)
+{
+    const int g = get_global_id(0);
+    if (g >= M * Q)
+        return;
+    const int q = g % Q, m = g / Q;
+    const int TW = (W + 1) / 2, TH = (H + 1) / 2, per = TH * TW;
+    int t = t0 + q * 16, n = t / per, ty = t % per / TW, tx = t % TW;
+    float16 p, r, s, u; /* dY = [p r; s u] of the 16 tiles */
+    if (t + 16 <= T && 2 * tx + 32 <= W && 2 * ty + 2 <= H) {
+        __global const float *src = dy + ((n * M + m) * H + 2 * ty) * W + 2 * tx;
+        const float16 a = vload16(0, src), b = vload16(0, src + 16);
+        const float16 c = vload16(0, src + W), d = vload16(0, src + W + 16);
+        p = shuffle2(a, b, CU_EVEN);
+        r = shuffle2(a, b, CU_ODD);
+        s = shuffle2(c, d, CU_EVEN);
+        u = shuffle2(c, d, CU_ODD);
+    } else {
+        float f[4][16];
+        for (int j = 0; j < 16; j++, t++) {
+            float e[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+            if (t < T) {
+                __global const float *src = dy + ((n * M + m) * H + 2 * ty) * W + 2 * tx;
+                const bool right = 2 * tx + 1 < W, down = 2 * ty + 1 < H;
+                e[0] = src[0];
+                e[1] = right ? src[1] : 0.0f;
+                e[2] = down ? src[W] : 0.0f;
+                e[3] = right && down ? src[W + 1] : 0.0f;
+                if (++tx == TW) {
+                    tx = 0;
+                    if (++ty == TH) {
+                        ty = 0;
+                        n++;
+                    }
+                }
+            }
+            for (int i = 0; i < 4; i++)
+                f[i][j] = e[i];
+        }
+        p = vload16(0, f[0]);
+        r = vload16(0, f[1]);
+        s = vload16(0, f[2]);
+        u = vload16(0, f[3]);
+    }
+    __global float *dst = v + vo + (m * Q + q) * 16;
+    const int xi_stride = Q * M * 16 + CU_WINO_SKEW;
+    /* A dY: rows (p, r), (p + s, r + u), (p - s, r - u), (-s, -u); then
+     * each row (a, b) times A^T: (a, a + b, a - b, -b) */
+#define CU_DY_ROW(i, a, b)                                                                                        \
+    do {                                                                                                          \
+        const float16 a_ = (a), b_ = (b);                                                                         \
+        vstore16(a_, 0, dst + (4 * (i) + 0) * xi_stride);                                                         \
+        vstore16(a_ + b_, 0, dst + (4 * (i) + 1) * xi_stride);                                                    \
+        vstore16(a_ - b_, 0, dst + (4 * (i) + 2) * xi_stride);                                                    \
+        vstore16(-b_, 0, dst + (4 * (i) + 3) * xi_stride);                                                        \
+    } while (0)
+    CU_DY_ROW(0, p, r);
+    CU_DY_ROW(1, p + s, r + u);
+    CU_DY_ROW(2, p - s, r - u);
+    CU_DY_ROW(3, -s, -u);
+#undef CU_DY_ROW
+}
+
+static float lane_sum(const float16 v)
+{
+    const float8 a = v.lo + v.hi;
+    const float4 b = a.lo + a.hi;
+    const float2 c = b.lo + b.hi;
+    return c.x + c.y;
+}
+
+#define CU_DW4(X) X(0) X(1) X(2) X(3)
+
+/* D[xi][m][k] (+)= sum over the chunk's 16Q tiles of Y'[xi][m] V[xi][k]:
+ * each work-item a 4 x 4 block (m0.., k0..) in sixteen float16 lane-wise
+ * accumulators, four Y' and four V lines per panel; acc = 0: D = sum (the
+ * first chunk), else D += sum. Range ceil(K/4)*ceil(M/4)*16 = (k block,
+ * m block, xi). */
+__kernel void cu_wino_dw_gemm(__global float *d, const int dof, __global const float *v, const int vo,
+                              __global const float *yv, const int yvo, const int M, const int K, const int Q,
+                              const int acc)
+{
+    const int kb = (K + 3) / 4, mb = (M + 3) / 4, g = get_global_id(0);
+    if (g >= kb * mb * 16)
+        return;
+    const int k0 = g % kb * 4, m0 = g / kb % mb * 4, xi = g / (kb * mb);
+    __global const float *vs = v + vo + xi * (Q * K * 16 + CU_WINO_SKEW);
+    __global const float *ys = yv + yvo + xi * (Q * M * 16 + CU_WINO_SKEW);
+    /* rows past K or M read the last one (valid memory) and are not stored */
+#define CU_DECL_K(i) const int kr##i = min(k0 + i, K - 1) * Q * 16;
+#define CU_DECL_M(i) const int mr##i = min(m0 + i, M - 1) * Q * 16;
+    CU_DW4(CU_DECL_K)
+    CU_DW4(CU_DECL_M)
+#undef CU_DECL_K
+#undef CU_DECL_M
+#define CU_ACC_ROW(i) float16 s##i##0 = (float16)(0.0f), s##i##1 = s##i##0, s##i##2 = s##i##0, s##i##3 = s##i##0;
+    CU_DW4(CU_ACC_ROW)
+#undef CU_ACC_ROW
+    for (int q = 0; q < Q; q++) {
+        __global const float *vq = vs + q * 16, *yq = ys + q * 16;
+        const float16 v0 = vload16(0, vq + kr0), v1 = vload16(0, vq + kr1), v2 = vload16(0, vq + kr2),
+                      v3 = vload16(0, vq + kr3);
+#define CU_ACC(i)                                                                                                 \
+    {                                                                                                             \
+        const float16 y_ = vload16(0, yq + mr##i);                                                                \
+        s##i##0 = fma(y_, v0, s##i##0);                                                                           \
+        s##i##1 = fma(y_, v1, s##i##1);                                                                           \
+        s##i##2 = fma(y_, v2, s##i##2);                                                                           \
+        s##i##3 = fma(y_, v3, s##i##3);                                                                           \
+    }
+        CU_DW4(CU_ACC)
+#undef CU_ACC
+    }
+    __global float *out = d + dof + xi * (M * K + CU_WINO_SKEW);
+#define CU_PUT(i, j)                                                                                              \
+    if (m0 + i < M && k0 + j < K) {                                                                               \
+        const float r_ = lane_sum(s##i##j);                                                                       \
+        out[(m0 + i) * K + k0 + j] = acc ? out[(m0 + i) * K + k0 + j] + r_ : r_;                                   \
+    }
+#define CU_PUT_ROW(i) CU_PUT(i, 0) CU_PUT(i, 1) CU_PUT(i, 2) CU_PUT(i, 3)
+    CU_DW4(CU_PUT_ROW)
+#undef CU_PUT_ROW
+#undef CU_PUT
+}
+
+/* dw[m][k] += G^T D[.][m][k] G (3 x 3 from 4 x 4). Range M*K = (k, m). */
+__kernel void cu_wino_dw_out(__global float *dw, __global const float *d, const int dof, const int M, const int K)
+{
+    const int g = get_global_id(0);
+    if (g >= M * K)
+        return;
+    float e[16];
+    for (int i = 0; i < 16; i++)
+        e[i] = d[dof + i * (M * K + CU_WINO_SKEW) + g];
+    float t[12]; /* G^T D: 3 x 4 */
+    for (int c = 0; c < 4; c++) {
+        const float a = e[c], b = e[4 + c], f = e[8 + c], h = e[12 + c];
+        t[c] = a + 0.5f * (b + f);
+        t[4 + c] = 0.5f * (b - f);
+        t[8 + c] = 0.5f * (b + f) + h;
+    }
+    __global float *out = dw + g * 9;
+    for (int r = 0; r < 3; r++) { /* (G^T D) G */
+        const float a = t[4 * r], b = t[4 * r + 1], f = t[4 * r + 2], h = t[4 * r + 3];
+        out[3 * r] += a + 0.5f * (b + f);
+        out[3 * r + 1] += 0.5f * (b - f);
+        out[3 * r + 2] += 0.5f * (b + f) + h;
+    }
+}
+
+/* The weight gradient of a 3x3 layer with few channels (cl_ops_wino.c,
+ * cu_cl_dw_direct: Winograd's transforms cost more than they save there,
+ * and the im2col GEMM writes 9 Cin rows per pixel to use them once):
+ * part[c][m][k][t] = sum over the output rows [r0, r0 + R) of image n of
+ * dy[n][m][oy][ox] x[n][k][oy+ky-1][ox+kx-1], t = 3 ky + kx, for chunk
+ * c = (n, row block). Each work-item owns two output channels m0, m0 + 1
+ * and one input channel k: 18 float16 lane-wise sums over 16 pixels at a
+ * time, reduced once. Range ceil(M/2)*K*chunks = (m pair, k, chunk): the
+ * work-items of a chunk share its rows in cache. */
+#define CU_DWD_TAPS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8)
+__kernel void cu_dw_direct(__global float *part, __global const float *dy, __global const float *x, const int N,
+                           const int K, const int M, const int H, const int W, const int R)
+{
+    const int mp = (M + 1) / 2, blocks = (H + R - 1) / R, g = get_global_id(0);
+    if (g >= mp * K * N * blocks)
+        return;
+    const int m0 = g % mp * 2, k = g / mp % K, c = g / (mp * K), n = c / blocks, r0 = c % blocks * R;
+    const int m1 = min(m0 + 1, M - 1), r1 = min(r0 + R, H);
+    __global const float *xc = x + (n * K + k) * H * W;
+    __global const float *g0 = dy + (n * M + m0) * H * W, *g1 = dy + (n * M + m1) * H * W;
+#define CU_DECL(t) float16 a##t = (float16)(0.0f), b##t = (float16)(0.0f);
+    CU_DWD_TAPS(CU_DECL)
+#undef CU_DECL
+    for (int oy = r0; oy < r1; oy++) {
+        for (int ox0 = 0; ox0 < W; ox0 += 16) {
+            float16 d0, d1;
+            if (ox0 + 16 <= W) {
+                d0 = vload16(0, g0 + oy * W + ox0);
+                d1 = vload16(0, g1 + oy * W + ox0);
+            } else { /* past the right edge: dy lanes 0, so the x lanes do not matter */
+                float t0[16], t1[16];
+                for (int i = 0; i < 16; i++) {
+                    t0[i] = ox0 + i < W ? g0[oy * W + ox0 + i] : 0.0f;
+                    t1[i] = ox0 + i < W ? g1[oy * W + ox0 + i] : 0.0f;
+                }
+                d0 = vload16(0, t0);
+                d1 = vload16(0, t1);
+            }
+            const bool inner = ox0 >= 1 && ox0 + 17 <= W;
+#define CU_TAP(t, ky, kx)                                                                                         \
+    {                                                                                                             \
+        float16 xv;                                                                                               \
+        if (inner) {                                                                                              \
+            xv = vload16(0, row + ox0 + (kx) - 1);                                                                \
+        } else {                                                                                                  \
+            float s_[16];                                                                                         \
+            for (int i = 0; i < 16; i++) {                                                                        \
+                const int ix = ox0 + (kx) - 1 + i;                                                                \
+                s_[i] = ix >= 0 && ix < W ? row[ix] : 0.0f;                                                       \
+            }                                                                                                     \
+            xv = vload16(0, s_);                                                                                  \
+        }                                                                                                         \
+        a##t = fma(d0, xv, a##t);                                                                                 \
+        b##t = fma(d1, xv, b##t);                                                                                 \
+    }
+#define CU_ROW(ky, t0, t1, t2)                                                                                    \
+    {                                                                                                             \
+        const int iy = oy + (ky) - 1;                                                                             \
+        if (iy >= 0 && iy < H) {                                                                                  \
+            __global const float *row = xc + iy * W;                                                              \
+            CU_TAP(t0, ky, 0)                                                                                     \
+            CU_TAP(t1, ky, 1)                                                                                     \
+            CU_TAP(t2, ky, 2)                                                                                     \
+        }                                                                                                         \
+    }
+            CU_ROW(0, 0, 1, 2)
+            CU_ROW(1, 3, 4, 5)
+            CU_ROW(2, 6, 7, 8)
+#undef CU_ROW
+#undef CU_TAP
+        }
+    }
+    __global float *out = part + ((c * M + m0) * K + k) * 9;
+#define CU_PUT(t)                                                                                                 \
+    out[t] = lane_sum(a##t);                                                                                      \
+    if (m0 + 1 < M)                                                                                               \
+        out[K * 9 + t] = lane_sum(b##t);
+    CU_DWD_TAPS(CU_PUT)
+#undef CU_PUT
+}
+
+/* dw[i] += sum over the chunks c of part[c][i], in chunk order
+ * (deterministic). Range M*K*9. */
+__kernel void cu_dw_direct_sum(__global float *dw, __global const float *part, const int n, const int chunks)
+{
+    const int i = get_global_id(0);
+    if (i >= n)
+        return;
+    float s = 0.0f;
+    for (int c = 0; c < chunks; c++)
+        s += part[c * n + i];
+    dw[i] += s;
+}

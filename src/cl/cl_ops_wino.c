@@ -1,0 +1,201 @@
+/* cl_ops_wino.c: the 3x3 convolutions of CPU devices as Winograd
+ * F(2x2,3x3) (cl/wino.cl, docs/cl-ops.md): the forward (bias and ReLU in
+ * the output transform), the data gradient (the same convolution of dy
+ * with the weights transposed and flipped, adding into dx) and the weight
+ * gradient (from the transformed inputs and transformed dy). Four
+ * launches per chunk of tiles: weights (once), input transform, the 16
+ * GEMMs in one launch, output transform. The transformed tiles live in the
+ * backend's scratch buffer, at most CLUNET_WINO_BYTES (default 4 MiB) at a
+ * time: the batch is cut into chunks of tiles, not one huge buffer. Also
+ * here: the direct weight gradient of 3x3 layers with few weights
+ * (cu_dw_direct), where neither Winograd nor im2col pays.
+ * Chosen by cl_ops_conv.c (cu_cl_wino_use, cu_cl_dw_direct_use): CPU
+ * devices (where the panel GEMM runs), k = 3, and enough channels that the
+ * 2.25x fewer multiplications outweigh the transforms;
+ * CLUNET_NO_WINOGRAD=1 turns Winograd off, CLUNET_WINOGRAD=all uses it for
+ * every 3x3 layer (tests, A/B), CLUNET_NO_DW_DIRECT=1 turns the direct dW
+ * off. Not here: k != 3, GPUs (CLBlast). */
+#include "cl_ops.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define WINO_BYTES_DEFAULT ((size_t)4 << 20)
+/* The weight gradient's work-items each sum over the panels of a chunk,
+ * then reduce across lanes: with fewer than ~32 panels that reduction
+ * dominates (384 -> 128 at 16 x 16: 8 panels 1.4x the CPU time of 32). */
+#define DW_MIN_PANELS 32
+/* Where Winograd pays on a CPU (measured, docs/perf-winograd.md): both
+ * channel counts at least WINO_MIN_C, and for the forward and the data
+ * gradient also M x K >= WINO_MIN_MK: below (16 -> 16 at 128 x 128,
+ * 16 -> 32 at 64 x 64, 48 -> 16 at 128 x 128) the GEMMs are too shallow
+ * to outweigh writing and reading the transformed tiles: no faster than
+ * the implicit GEMM. The weight gradient wins from 16 x 16 on (~1.5x less
+ * CPU time than im2col + GEMM). */
+#define WINO_MIN_C 16
+#define WINO_MIN_MK 1024
+/* The direct weight gradient (cu_dw_direct) re-reads x once per pair of
+ * output channels and dy once per input channel: it beats im2col + GEMM
+ * only where there are few weights (head 16 -> 2: 5x less CPU time, the
+ * first layer 3 -> 16: 1.4x) and loses from 16 -> 16 on (1.3x more;
+ * measured, docs/perf-winograd.md). */
+#define DW_DIRECT_MAX_WEIGHTS 64 /* Cout x Cin */
+
+static size_t wino_bytes(void)
+{
+    const char *env = getenv("CLUNET_WINO_BYTES");
+    if (env && *env) {
+        char *end;
+        unsigned long long v = strtoull(env, &end, 10);
+        if (*end == '\0' && v > 0)
+            return (size_t)v;
+    }
+    return WINO_BYTES_DEFAULT;
+}
+
+bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin, bool dw)
+{
+    if (k != 3 || !cu_cl_gemm_panels(cb))
+        return false;
+    const char *off = getenv("CLUNET_NO_WINOGRAD");
+    if (off && *off && strcmp(off, "0"))
+        return false;
+    const char *all = getenv("CLUNET_WINOGRAD");
+    if (all && !strcmp(all, "all"))
+        return true;
+    return m >= WINO_MIN_C && kin >= WINO_MIN_C && (dw || m * kin >= WINO_MIN_MK);
+}
+
+/* Floats rounded up to 16 (64-byte lines between the workspace's parts). */
+static size_t line_up(size_t n) { return (n + 15) / 16 * 16; }
+
+/* Panels of 16 tiles per chunk (at least min_q), for kin + m channels of
+ * transformed tiles, and the floats of workspace: the 16 x m x kin transformed weights (or
+ * weight gradient), then the two chunk slabs (V and P, or V and Y'). */
+static size_t chunk_panels(int kin, int m, size_t total, size_t min_q, size_t *floats)
+{
+    const size_t per_panel = (size_t)256 * ((size_t)kin + (size_t)m);
+    size_t q = wino_bytes() / sizeof(float) / per_panel, need = (total + 15) / 16;
+    if (q < min_q)
+        q = min_q;
+    if (q > need)
+        q = need;
+    *floats = line_up((size_t)16 * ((size_t)m * kin + 16)) + q * per_panel + 512; /* + CU_WINO_SKEW per slab */
+    return q;
+}
+
+enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino *c, struct cu_err *err)
+{
+    const int th = (c->h + 1) / 2, tw = (c->w + 1) / 2;
+    const size_t total = (size_t)c->n * (size_t)th * (size_t)tw;
+    enum cu_status st = cu_cl_ops_fits(cb, (size_t)c->n * (size_t)(c->kin > c->m ? c->kin : c->m) * c->h * c->w,
+                                       c->what, err);
+    if (st || total == 0)
+        return st;
+    size_t all;
+    const size_t q = chunk_panels(c->kin, c->m, total, 1, &all);
+    const size_t uf = line_up((size_t)16 * ((size_t)c->m * c->kin + 16)), vf = (size_t)256 * q * c->kin + 256;
+    st = cu_cl_ops_fits(cb, all, c->what, err);
+    cl_mem ws = NULL;
+    if (!st)
+        st = cu_cl_scratch(cb, all * sizeof(float), &ws, err);
+    if (st)
+        return st;
+    const int uo = 0, vo = (int)uf, po = (int)(uf + vf), T = (int)total, panel_major = 0;
+    st = CU_CL_RUN(cb, "cu_wino_weights", (size_t)c->m * c->kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(uo),
+                   CU_KARG(c->wt), CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(c->flip));
+    for (size_t t0 = 0; !st && t0 < total; t0 += 16 * q) {
+        const size_t left = (total - t0 + 15) / 16;
+        const int Q = (int)(left < q ? left : q), first = (int)t0;
+        st = CU_CL_RUN(cb, "cu_wino_input", (size_t)Q * c->kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(vo),
+                       CU_KARG(c->x), CU_KARG(c->kin), CU_KARG(c->h), CU_KARG(c->w), CU_KARG(first), CU_KARG(T),
+                       CU_KARG(Q), CU_KARG(panel_major));
+        if (!st)
+            st = CU_CL_RUN(cb, "cu_wino_gemm", (size_t)(c->m + 7) / 8 * (size_t)Q * 16, CU_CL_WG_TILE, err,
+                           CU_KARG(ws), CU_KARG(po), CU_KARG(ws), CU_KARG(uo), CU_KARG(ws), CU_KARG(vo),
+                           CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(Q));
+        if (!st)
+            st = CU_CL_RUN(cb, "cu_wino_output", (size_t)Q * c->m, CU_CL_WG, err, CU_KARG(c->y), CU_KARG(ws),
+                           CU_KARG(po), CU_KARG(c->b), CU_KARG(c->m), CU_KARG(c->h), CU_KARG(c->w),
+                           CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(c->relu), CU_KARG(c->mode));
+    }
+    return st;
+}
+
+enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, int n, int kin, int m, int h,
+                             int w, const char *what, struct cu_err *err)
+{
+    const int th = (h + 1) / 2, tw = (w + 1) / 2;
+    const size_t total = (size_t)n * (size_t)th * (size_t)tw;
+    enum cu_status st = cu_cl_ops_fits(cb, (size_t)n * (size_t)(kin > m ? kin : m) * h * w, what, err);
+    if (st || total == 0)
+        return st;
+    size_t all;
+    const size_t q = chunk_panels(kin, m, total, DW_MIN_PANELS, &all);
+    const size_t df = line_up((size_t)16 * ((size_t)m * kin + 16)), vf = (size_t)256 * q * kin + 256;
+    st = cu_cl_ops_fits(cb, all, what, err);
+    cl_mem ws = NULL;
+    if (!st)
+        st = cu_cl_scratch(cb, all * sizeof(float), &ws, err);
+    /* channel-major V and Y' ([xi][channel][panel][16]): each work-item of
+     * cu_wino_dw_gemm streams its 4 + 4 channels along contiguous memory */
+    const int dof = 0, vo = (int)df, yo = (int)(df + vf), T = (int)total, kmajor = 1;
+    for (size_t t0 = 0; !st && t0 < total; t0 += 16 * q) {
+        const size_t left = (total - t0 + 15) / 16;
+        const int Q = (int)(left < q ? left : q), first = (int)t0, acc = t0 > 0;
+        st = CU_CL_RUN(cb, "cu_wino_input", (size_t)Q * kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(vo), CU_KARG(x),
+                       CU_KARG(kin), CU_KARG(h), CU_KARG(w), CU_KARG(first), CU_KARG(T), CU_KARG(Q),
+                       CU_KARG(kmajor));
+        if (!st)
+            st = CU_CL_RUN(cb, "cu_wino_dy", (size_t)Q * m, CU_CL_WG, err, CU_KARG(ws), CU_KARG(yo), CU_KARG(dy),
+                           CU_KARG(m), CU_KARG(h), CU_KARG(w), CU_KARG(first), CU_KARG(T), CU_KARG(Q));
+        if (!st)
+            st = CU_CL_RUN(cb, "cu_wino_dw_gemm", (size_t)(kin + 3) / 4 * (size_t)((m + 3) / 4) * 16, CU_CL_WG_TILE,
+                           err, CU_KARG(ws), CU_KARG(dof), CU_KARG(ws), CU_KARG(vo), CU_KARG(ws), CU_KARG(yo),
+                           CU_KARG(m), CU_KARG(kin), CU_KARG(Q), CU_KARG(acc));
+    }
+    if (!st)
+        st = CU_CL_RUN(cb, "cu_wino_dw_out", (size_t)m * kin, CU_CL_WG, err, CU_KARG(dw), CU_KARG(ws), CU_KARG(dof),
+                       CU_KARG(m), CU_KARG(kin));
+    return st;
+}
+
+/* Output rows per chunk of cu_dw_direct: about DW_CHUNK_PIXELS pixels, so
+ * that a chunk's rows of x and dy stay in the cache while its work-items
+ * read them, and there are enough chunks for every core. */
+#define DW_CHUNK_PIXELS 2048
+
+bool cu_cl_dw_direct_use(const struct cu_cl_backend *cb, int k, int m, int kin)
+{
+    if (k != 3 || !cu_cl_gemm_panels(cb) || cu_cl_wino_use(cb, k, m, kin, true))
+        return false;
+    const char *off = getenv("CLUNET_NO_DW_DIRECT");
+    if (off && *off && strcmp(off, "0"))
+        return false;
+    return m * kin <= DW_DIRECT_MAX_WEIGHTS;
+}
+
+enum cu_status cu_cl_dw_direct(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, int n, int kin, int m, int h,
+                               int w, const char *what, struct cu_err *err)
+{
+    if (n <= 0 || h <= 0 || w <= 0)
+        return CU_OK; /* an empty batch adds nothing */
+    int rows = DW_CHUNK_PIXELS / w;
+    rows = rows < 1 ? 1 : rows > h ? h : rows;
+    const int blocks = (h + rows - 1) / rows, chunks = n * blocks, nw = m * kin * 9;
+    const size_t floats = (size_t)chunks * (size_t)nw;
+    enum cu_status st = cu_cl_ops_fits(cb, (size_t)n * (size_t)(kin > m ? kin : m) * h * w, what, err);
+    if (!st)
+        st = cu_cl_ops_fits(cb, floats, what, err);
+    cl_mem ws = NULL;
+    if (!st)
+        st = cu_cl_scratch(cb, floats * sizeof(float), &ws, err);
+    if (!st)
+        st = CU_CL_RUN(cb, "cu_dw_direct", (size_t)(m + 1) / 2 * (size_t)kin * (size_t)chunks, CU_CL_WG_TILE, err,
+                       CU_KARG(ws), CU_KARG(dy), CU_KARG(x), CU_KARG(n), CU_KARG(kin), CU_KARG(m), CU_KARG(h),
+                       CU_KARG(w), CU_KARG(rows));
+    if (!st)
+        st = CU_CL_RUN(cb, "cu_dw_direct_sum", (size_t)nw, CU_CL_WG, err, CU_KARG(dw), CU_KARG(ws), CU_KARG(nw),
+                       CU_KARG(chunks));
+    return st;
+}
