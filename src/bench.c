@@ -2,7 +2,9 @@
  * device start-up, training steps and inference of the whole U-Net on
  * synthetic data, then every convolution layer alone on its own shapes.
  * Each timed call is followed by a device sync, so a figure is the time
- * the device took, not the time to enqueue. Printing is cmd_bench.c's. */
+ * the device took, not the time to enqueue. The GEMM section and the
+ * start-up children are in bench_gemm.c and bench_startup.c; printing is
+ * cmd_bench.c's. */
 #include "clunet/bench.h"
 
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_impl.h"
 #include "cl/cl_ops.h"
 #include "clunet/backend.h"
 #include "clunet/ops.h"
@@ -24,10 +27,14 @@
             return st_;                                                                                           \
     } while (0)
 
-static double now(void)
+/* The clock of every figure: wall-clock, or the process's CPU time
+ * (--cpu-time; all threads, the OpenCL runtime's workers included). */
+static clockid_t bench_clock = CLOCK_MONOTONIC;
+
+double cu_bench_now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(bench_clock, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -37,15 +44,13 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Median (mean of the middle two for even n), min, max; sorts t. */
-static struct cu_bench_time stats(double *t, int n)
+struct cu_bench_time cu_bench_stats(double *t, int n)
 {
     qsort(t, (size_t)n, sizeof *t, cmp_double);
     double med = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
     return (struct cu_bench_time){med, t[0], t[n - 1]};
 }
 
-/* Deterministic values in [-1, 1) (a benchmark needs no better). */
 static void fill(float *p, size_t n, uint32_t seed)
 {
     for (size_t i = 0; i < n; i++) {
@@ -54,7 +59,7 @@ static void fill(float *p, size_t n, uint32_t seed)
     }
 }
 
-static enum cu_status tensor_rand(struct cu_backend *be, struct cu_shape s, const char *name, uint32_t seed,
+enum cu_status cu_bench_tensor_rand(struct cu_backend *be, struct cu_shape s, const char *name, uint32_t seed,
                                   float scale, struct cu_tensor **out, struct cu_err *err)
 {
     TRY(cu_tensor_new(be, s, name, out, err));
@@ -86,8 +91,7 @@ static void add_layer(struct cu_bench_result *r, int batch, const char *name, in
     l->bwd_flop = (first ? 1.0 : 2.0) * l->fwd_flop; /* dW, and dx but for the first layer */
 }
 
-/* The convolutions of the network, in forward order (as src/unet.c). */
-static void list_layers(const struct cu_unet_config *cfg, int batch, struct cu_bench_result *r)
+void cu_bench_layers(const struct cu_unet_config *cfg, int batch, struct cu_bench_result *r)
 {
     int f[CU_UNET_LEVELS], s = cfg->image_size, cin = cfg->input_channels;
     char name[32];
@@ -126,11 +130,11 @@ static enum cu_status time_layer(struct cu_backend *be, const struct cu_bench_op
     struct cu_shape sw = up ? (struct cu_shape){l->cin, l->cout, 2, 2} : (struct cu_shape){l->cout, l->cin, l->k, l->k};
     struct cu_shape sb = {l->cout, 1, 1, 1};
     struct cu_tensor *x = NULL, *w = NULL, *b = NULL, *y = NULL, *dx = NULL, *dw = NULL, *db = NULL;
-    enum cu_status st = tensor_rand(be, sx, "x", 1, 1.0f, &x, err);
+    enum cu_status st = cu_bench_tensor_rand(be, sx, "x", 1, 1.0f, &x, err);
     if (!st)
-        st = tensor_rand(be, sw, "w", 2, 0.1f, &w, err);
+        st = cu_bench_tensor_rand(be, sw, "w", 2, 0.1f, &w, err);
     if (!st)
-        st = tensor_rand(be, sb, "b", 3, 0.1f, &b, err);
+        st = cu_bench_tensor_rand(be, sb, "b", 3, 0.1f, &b, err);
     if (!st)
         st = cu_tensor_new(be, sy, "y", &y, err);
     if (!st && !first)
@@ -141,7 +145,7 @@ static enum cu_status time_layer(struct cu_backend *be, const struct cu_bench_op
         st = cu_tensor_new(be, sb, "db", &db, err);
     for (int pass = 0; !st && pass < 2; pass++) {
         for (int i = -o->warmup; !st && i < o->steps; i++) {
-            double t0 = now();
+            double t0 = cu_bench_now();
             if (pass == 0)
                 st = up ? cu_tconv_forward(be, y, x, w, b, err) : cu_conv_forward(be, y, x, w, b, CU_ACT_RELU, err);
             else
@@ -150,10 +154,10 @@ static enum cu_status time_layer(struct cu_backend *be, const struct cu_bench_op
             if (!st)
                 st = cu_backend_sync(be, err);
             if (i >= 0)
-                t[i] = now() - t0;
+                t[i] = cu_bench_now() - t0;
         }
         if (!st)
-            (pass == 0 ? &l->fwd : &l->bwd)[0] = stats(t, o->steps);
+            (pass == 0 ? &l->fwd : &l->bwd)[0] = cu_bench_stats(t, o->steps);
     }
     struct cu_tensor *all[] = {x, w, b, y, dx, dw, db};
     for (int i = 0; i < 7; i++)
@@ -172,9 +176,9 @@ static enum cu_status time_net(struct cu_backend *be, const struct cu_bench_opts
     if (!st)
         st = cu_unet_init_he(net, 42, err);
     if (!st)
-        st = tensor_rand(be, (struct cu_shape){B, o->cfg.input_channels, S, S}, "x", 4, 0.5f, &x, err);
+        st = cu_bench_tensor_rand(be, (struct cu_shape){B, o->cfg.input_channels, S, S}, "x", 4, 0.5f, &x, err);
     if (!st)
-        st = tensor_rand(be, (struct cu_shape){B, 1, S, S}, "target", 5, 1.0f, &tg, err);
+        st = cu_bench_tensor_rand(be, (struct cu_shape){B, 1, S, S}, "target", 5, 1.0f, &tg, err);
     if (!st) { /* targets 0/1: the sign of uniform noise */
         size_t n = (size_t)B * S * S;
         float *h = malloc(n * sizeof *h);
@@ -194,19 +198,19 @@ static enum cu_status time_net(struct cu_backend *be, const struct cu_bench_opts
     long step = 1;
     float out[2];
     for (int i = -o->warmup - 1; !st && i < o->steps; i++) { /* i = -warmup-1: the first step, timed apart */
-        double t0 = now();
+        double t0 = cu_bench_now();
         st = cu_unet_train_step(net, x, tg, CU_LOSS_BCE, &hp, step++, out, err);
         if (!st)
             st = cu_backend_sync(be, err);
         if (i == -o->warmup - 1)
-            r->first_step_s = now() - t0;
+            r->first_step_s = cu_bench_now() - t0;
         if (i >= 0)
-            t[i] = now() - t0;
+            t[i] = cu_bench_now() - t0;
     }
     if (!st)
-        r->step = stats(t, o->steps);
+        r->step = cu_bench_stats(t, o->steps);
     for (int i = -o->warmup; !st && i < o->steps; i++) {
-        double t0 = now();
+        double t0 = cu_bench_now();
         struct cu_tensor *logits = NULL;
         st = cu_unet_forward(net, x, &logits, err);
         if (!st)
@@ -214,10 +218,10 @@ static enum cu_status time_net(struct cu_backend *be, const struct cu_bench_opts
         if (!st)
             st = cu_backend_sync(be, err);
         if (i >= 0)
-            t[i] = now() - t0;
+            t[i] = cu_bench_now() - t0;
     }
     if (!st)
-        r->infer = stats(t, o->steps);
+        r->infer = cu_bench_stats(t, o->steps);
     struct cu_backend_stats bs;
     cu_backend_stats(be, &bs);
     r->device_peak = bs.bytes_peak;
@@ -252,16 +256,16 @@ static enum cu_status time_replicas(const struct cu_bench_opts *o, char *const *
     st = st ? st : cu_replicas_init_he(reps, 42, err);
     const struct cu_adam hp = CU_ADAM_DEFAULTS;
     for (int i = -o->warmup - 1; !st && i < o->steps; i++) { /* one more warm-up: the first step's compiles */
-        double t0 = now(), out[2];
+        double t0 = cu_bench_now(), out[2];
         st = cu_replicas_train_step(reps, x, y, n, n, CU_LOSS_BCE, &hp, i + o->warmup + 2, out, err);
         for (int d = 0; !st && d < k; d++)
             st = cu_backend_sync(cu_replicas_backend(reps, d), err);
         if (i >= 0)
-            t[i] = now() - t0;
+            t[i] = cu_bench_now() - t0;
     }
     if (!st) {
         r->n_devices = k;
-        r->dp_step = stats(t, o->steps);
+        r->dp_step = cu_bench_stats(t, o->steps);
         r->dp_images_per_s = n / r->dp_step.med;
         r->efficiency = r->dp_images_per_s / (k * (o->batch / r->step.med));
     }
@@ -294,25 +298,28 @@ enum cu_status cu_bench_run(const struct cu_bench_opts *o, struct cu_bench_resul
 static enum cu_status bench_one(const struct cu_bench_opts *o, struct cu_bench_result *r, struct cu_err *err)
 {
     memset(r, 0, sizeof *r);
+    bench_clock = o->cpu_time ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC;
     TRY(cu_unet_config_check(&o->cfg, err));
     if (o->batch < 1 || o->steps < 1 || o->warmup < 0)
         return cu_fail(err, CU_EUSAGE, "bench: --batch and --steps must be >= 1, --warmup >= 0");
     if (o->data) { /* the trainer's loader, as `clunet train --data` runs it */
         struct cu_dataset_opts dopt = {.size = o->cfg.image_size, .need_masks = 1, .threads = 2};
         struct cu_dataset *ds = NULL;
-        double t0 = now();
+        double t0 = cu_bench_now();
         TRY(cu_dataset_open(o->data, &dopt, &ds, err));
-        r->load_s = now() - t0;
+        r->load_s = cu_bench_now() - t0;
         r->load_n = ds->n;
         cu_dataset_free(ds);
     }
+    if (o->startup && !(o->device && !strcmp(o->device, "ref")))
+        TRY(cu_bench_startup_run(o->device, r, err));
     double *t = malloc((size_t)o->steps * sizeof *t);
     if (!t)
         return cu_fail(err, CU_EDEVICE, "bench: out of host memory");
     struct cu_backend *be = NULL;
-    double t0 = now();
+    double t0 = cu_bench_now();
     enum cu_status st = cu_backend_open(o->device, &be, err);
-    r->open_s = now() - t0;
+    r->open_s = cu_bench_now() - t0;
     if (!st) {
         struct cu_caps caps;
         cu_backend_caps(be, &caps);
@@ -321,11 +328,13 @@ static enum cu_status bench_one(const struct cu_bench_opts *o, struct cu_bench_r
         if (cu_backend_kind(be) == CU_BACKEND_CL)
             snprintf(r->gemm, sizeof r->gemm, "%s", cu_cl_gemm_panels(cu_cl(be)) ? "panel" : "clblast");
         r->fwd_flop_img = cu_unet_forward_flops(&o->cfg);
-        list_layers(&o->cfg, o->batch, r);
+        cu_bench_layers(&o->cfg, o->batch, r);
         st = time_net(be, o, r, t, err);
     }
     for (int i = 0; !st && o->layers && i < r->nlayers; i++)
         st = time_layer(be, o, &r->layer[i], i == 0, t, err);
+    if (!st)
+        st = cu_bench_gemm_run(be, o, r, err);
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0)
         r->peak_rss_kib = ru.ru_maxrss;

@@ -12,8 +12,10 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: clunet bench [--device SPEC | --devices LIST] [-s S] [-c C] [--batch B] [--steps N]\n"
-            "                    [--warmup W] [--upsample bilinear|transposed] [--no-layers] [--json]\n\n"
+            "usage: clunet bench [--device SPEC | --devices LIST] [-s S] [-c C] [--batch B]\n"
+            "                    [--steps N] [--warmup W] [--upsample bilinear|transposed]\n"
+            "                    [--no-layers] [--no-gemm | --gemm-all] [--no-startup] [--cpu-time]\n"
+            "                    [--data DIR] [--json]\n\n"
             "Times the U-Net on a device with synthetic data: whole training steps\n"
             "(forward + loss + backward + Adam) and inference (forward + sigmoid) in ms\n"
             "and images/s, then each convolution layer alone, forward and backward, in ms\n"
@@ -25,6 +27,16 @@ static void help(FILE *f)
             "`clunet --no-kernel-cache bench` for a cold build), the first training\n"
             "step apart (first-use compiles), peak host memory (getrusage) and peak\n"
             "device memory (tensors + convolution/GEMM workspaces).\n\n"
+            "On an OpenCL device two more sections: kernel start-up, cold and warm: the\n"
+            "time from opening the device to the end of its first kernel, in a fresh\n"
+            "child process with empty kernel caches (clunet's, PoCL's, NVIDIA's, in a\n"
+            "temporary folder), then in a second one with the caches the first filled;\n"
+            "and the ceiling: the device's GEMM alone (the one the convolutions use:\n"
+            "the panel GEMM on CPU devices, CLBlast elsewhere) on every layer's im2col\n"
+            "GEMM shapes for one image (forward y = W col: M = Cout, N = H W,\n"
+            "K = 9 Cin; dW += dy col^T: M = Cout, N = 9 Cin, K = H W; dcol = W^T dy:\n"
+            "M = 9 Cin, N = H W, K = Cout), each call synced, median x batch, and the\n"
+            "convolutions' GFLOP/s as a share of it.\n\n"
             "  --device SPEC  as the global --device (also CLUNET_DEVICE)\n"
             "  --devices LIST as clunet train --devices (0:0,0:1; cpu,cpu; all; gpu):\n"
             "                 the single-device figures are the first device's; then whole\n"
@@ -41,6 +53,15 @@ static void help(FILE *f)
             "  --warmup W     untimed runs before them (2)\n"
             "  --upsample U   bilinear (default) or transposed\n"
             "  --no-layers    skip the per-layer timings\n"
+            "  --no-gemm      skip the GEMM ceiling\n"
+            "  --gemm-all     time both GEMMs (panel and CLBlast), not only the device's\n"
+            "  --no-startup   skip the cold and warm start-up (two child processes; the\n"
+            "                 cold one builds every kernel: seconds on PoCL)\n"
+            "  --cpu-time     every time in CPU-seconds of the process (all its threads,\n"
+            "                 the OpenCL runtime's included), not wall-clock: images/s and\n"
+            "                 GFLOP/s become per CPU-second, which other processes' load\n"
+            "                 changes less on a shared machine (a CPU device only); the\n"
+            "                 start-up stays wall-clock\n"
             "  --data DIR     also time loading DIR (a training layout) at SxS, as\n"
             "                 `clunet train --data DIR` does (2 threads)\n"
             "  --json         one JSON object instead of the table\n"
@@ -71,6 +92,14 @@ static int parse_args(int argc, char **argv, struct cu_bench_opts *o, int *json,
             *json = 1;
         else if (!strcmp(a, "--no-layers"))
             o->layers = 0;
+        else if (!strcmp(a, "--no-gemm"))
+            o->gemm = CU_BENCH_GEMM_NONE;
+        else if (!strcmp(a, "--gemm-all"))
+            o->gemm = CU_BENCH_GEMM_ALL;
+        else if (!strcmp(a, "--no-startup"))
+            o->startup = 0;
+        else if (!strcmp(a, "--cpu-time"))
+            o->cpu_time = 1;
         else if (!v)
             ok = 0;
         else if (!strcmp(a, "--data"))
@@ -100,7 +129,8 @@ static int parse_args(int argc, char **argv, struct cu_bench_opts *o, int *json,
             return cu_fail(err, CU_EUSAGE, "bench: unknown option %s (see clunet bench --help)", a);
         if (!ok)
             return cu_fail(err, CU_EUSAGE, "bench: %s needs a valid value%s%s", a, v ? ", not " : "", v ? v : "");
-        if (strcmp(a, "--json") && strcmp(a, "--no-layers"))
+        if (strcmp(a, "--json") && strcmp(a, "--no-layers") && strcmp(a, "--no-gemm") && strcmp(a, "--gemm-all") &&
+            strcmp(a, "--no-startup") && strcmp(a, "--cpu-time"))
             i++;
     }
     return CU_OK;
@@ -108,13 +138,66 @@ static int parse_args(int argc, char **argv, struct cu_bench_opts *o, int *json,
 
 static double ips(int batch, double s) { return s > 0 ? batch / s : 0; }
 
+/* Seconds and FLOPs of all layers, forward and backward: timed alone
+ * (gemm < 0) or the GEMMs of implementation gemm. */
+struct totals {
+    double tf, tb, ff, fb;
+};
+
+static struct totals totals(const struct cu_bench_result *r, int gemm)
+{
+    struct totals s = {0, 0, 0, 0};
+    for (int i = 0; i < r->nlayers; i++) {
+        const struct cu_bench_layer *l = &r->layer[i];
+        s.tf += gemm < 0 ? l->fwd.med : l->gemm_fwd_s[gemm];
+        s.tb += gemm < 0 ? l->bwd.med : l->gemm_bwd_s[gemm];
+        s.ff += l->fwd_flop;
+        s.fb += l->bwd_flop;
+    }
+    return s;
+}
+
+static double gflops(double flop, double s) { return s > 0 ? flop / s * 1e-9 : 0; }
+
+static void print_gemm(const struct cu_bench_opts *o, const struct cu_bench_result *r)
+{
+    printf("\nGEMM alone (the ceiling of an im2col convolution): the device's SGEMM on each layer's\n"
+           "GEMM shapes for one image, each call synced, median x batch %d; GFLOP/s\n", o->batch);
+    printf("%-12s", "layer");
+    for (int j = 0; j < r->ngemm; j++)
+        printf(" | %7s fwd %7s bwd", r->gemm_impl[j], r->gemm_impl[j]);
+    printf("\n");
+    for (int i = 0; i < r->nlayers; i++) {
+        const struct cu_bench_layer *l = &r->layer[i];
+        printf("%-12s", l->name);
+        for (int j = 0; j < r->ngemm; j++)
+            printf(" | %11.1f %11.1f", gflops(l->fwd_flop, l->gemm_fwd_s[j]), gflops(l->bwd_flop, l->gemm_bwd_s[j]));
+        printf("\n");
+    }
+    const struct totals c = totals(r, -1);
+    for (int j = 0; j < r->ngemm; j++) {
+        const struct totals g = totals(r, j);
+        printf("%s GEMM: %.1f ms for all layers, forward and backward: %.1f GFLOP/s (forward %.1f, backward %.1f)",
+               r->gemm_impl[j], 1e3 * (g.tf + g.tb), gflops(g.ff + g.fb, g.tf + g.tb), gflops(g.ff, g.tf),
+               gflops(g.fb, g.tb));
+        if (o->layers)
+            printf("; the convolutions reach %.0f %% of it", 100.0 * (g.tf + g.tb) / (c.tf + c.tb));
+        printf("\n");
+    }
+}
+
 static void print_table(const struct cu_bench_opts *o, const struct cu_bench_result *r)
 {
     const int B = o->batch;
     printf("device: %s (%s%s%s)\n", r->device, r->backend, r->gemm[0] ? ", GEMM " : "", r->gemm);
-    printf("model: S=%d c=%g %s, batch %d; median of %d runs after %d warm-up (min-max)\n", o->cfg.image_size,
-           o->cfg.channel_rate, cu_upsample_name(o->cfg.upsample), B, o->steps, o->warmup);
+    printf("model: S=%d c=%g %s, batch %d; median of %d runs after %d warm-up (min-max)%s\n", o->cfg.image_size,
+           o->cfg.channel_rate, cu_upsample_name(o->cfg.upsample), B, o->steps, o->warmup,
+           o->cpu_time ? "; every time in CPU-seconds (--cpu-time)" : "");
     printf("start-up: open device %.3f s, first training step %.3f s\n", r->open_s, r->first_step_s);
+    if (r->startup)
+        printf("kernel start-up, fresh process, open to first kernel done: cold %.3f s (open %.3f s), "
+               "warm %.3f s (open %.3f s)\n",
+               r->cold_first_s, r->cold_open_s, r->warm_first_s, r->warm_open_s);
     const double gf_step = 3.0 * r->fwd_flop_img * B * 1e-9, gf_inf = r->fwd_flop_img * B * 1e-9;
     printf("training step: %.1f ms (%.1f-%.1f)  %.2f images/s  %.1f GFLOP/s (3 x forward)\n", 1e3 * r->step.med,
            1e3 * r->step.min, 1e3 * r->step.max, ips(B, r->step.med), gf_step / r->step.med);
@@ -131,8 +214,11 @@ static void print_table(const struct cu_bench_opts *o, const struct cu_bench_res
                "scaling efficiency %.2f (vs %d x %.2f images/s of the first alone)\n",
                r->n_devices, o->devices, B, 1e3 * r->dp_step.med, 1e3 * r->dp_step.min, 1e3 * r->dp_step.max,
                r->dp_images_per_s, r->efficiency, r->n_devices, ips(B, r->step.med));
-    if (!o->layers)
+    if (!o->layers) {
+        if (r->ngemm)
+            print_gemm(o, r);
         return;
+    }
     printf("\n%-12s %5s %5s %2s %5s | %9s %8s %7s | %9s %8s %7s\n", "layer", "Cin", "Cout", "k", "side", "fwd ms",
            "(spread)", "GFLOP/s", "bwd ms", "(spread)", "GFLOP/s");
     double tf = 0, tb = 0, ff = 0, fb = 0;
@@ -151,6 +237,8 @@ static void print_table(const struct cu_bench_opts *o, const struct cu_bench_res
     printf("convolutions alone: %.1f ms of the %.1f ms training step (the rest: pooling, up-sampling, concat,\n"
            "ReLU backward, loss, Adam, and differences between timing layers alone and in the network)\n",
            1e3 * (tf + tb), 1e3 * r->step.med);
+    if (r->ngemm)
+        print_gemm(o, r);
 }
 
 static json_t *jtime(struct cu_bench_time t)
@@ -172,6 +260,22 @@ static void print_json(const struct cu_bench_opts *o, const struct cu_bench_resu
                                         l->fwd_flop / l->fwd.med * 1e-9, "backward_gflops",
                                         l->bwd_flop / l->bwd.med * 1e-9));
     }
+    for (int i = 0; r->ngemm && i < r->nlayers; i++) {
+        const struct cu_bench_layer *l = &r->layer[i];
+        json_t *g = json_object();
+        for (int j = 0; j < r->ngemm; j++)
+            json_object_set_new(g, r->gemm_impl[j],
+                                json_pack("{s:f,s:f,s:f,s:f}", "forward_s", l->gemm_fwd_s[j], "backward_s",
+                                          l->gemm_bwd_s[j], "forward_gflops", gflops(l->fwd_flop, l->gemm_fwd_s[j]),
+                                          "backward_gflops", gflops(l->bwd_flop, l->gemm_bwd_s[j])));
+        if (o->layers)
+            json_object_set_new(json_array_get(layers, (size_t)i), "gemm", g);
+        else
+            json_array_append_new(layers, json_pack("{s:s,s:i,s:i,s:i,s:i,s:f,s:f,s:o}", "name", l->name, "cin",
+                                                    l->cin, "cout", l->cout, "k", l->k, "side", l->side,
+                                                    "forward_gflop", l->fwd_flop * 1e-9, "backward_gflop",
+                                                    l->bwd_flop * 1e-9, "gemm", g));
+    }
     json_t *root = json_pack(
         "{s:s,s:s,s:s,s:i,s:f,s:s,s:i,s:i,s:i,s:f,s:f,s:f,s:o,s:f,s:f,s:o,s:f,s:f,s:I,s:I,s:o}", "device",
         r->device, "backend", r->backend, "gemm", r->gemm, "image_size", o->cfg.image_size, "channel_rate",
@@ -182,6 +286,28 @@ static void print_json(const struct cu_bench_opts *o, const struct cu_bench_resu
         "infer_images_per_s", ips(B, r->infer.med), "infer_gflops", r->fwd_flop_img * B * 1e-9 / r->infer.med,
         "peak_rss_bytes", (json_int_t)r->peak_rss_kib * 1024, "device_peak_bytes", (json_int_t)r->device_peak,
         "layers", layers);
+    const struct totals c = totals(r, -1);
+    if (o->layers) { /* all convolution layers alone, forward + backward */
+        json_object_set_new(root, "conv_s", json_real(c.tf + c.tb));
+        json_object_set_new(root, "conv_gflops", json_real(gflops(c.ff + c.fb, c.tf + c.tb)));
+    }
+    if (r->ngemm) {
+        json_t *ceil = json_array();
+        for (int j = 0; j < r->ngemm; j++) {
+            const struct totals g = totals(r, j);
+            json_array_append_new(ceil, json_pack("{s:s,s:f,s:f,s:f,s:f}", "impl", r->gemm_impl[j], "seconds",
+                                                  g.tf + g.tb, "gflops", gflops(g.ff + g.fb, g.tf + g.tb),
+                                                  "forward_gflops", gflops(g.ff, g.tf), "backward_gflops",
+                                                  gflops(g.fb, g.tb)));
+        }
+        json_object_set_new(root, "gemm_ceiling", ceil);
+    }
+    if (r->startup)
+        json_object_set_new(root, "startup",
+                            json_pack("{s:f,s:f,s:f,s:f}", "cold_open_s", r->cold_open_s, "cold_first_kernel_s",
+                                      r->cold_first_s, "warm_open_s", r->warm_open_s, "warm_first_kernel_s",
+                                      r->warm_first_s));
+    json_object_set_new(root, "clock", json_string(o->cpu_time ? "cpu" : "wall"));
     if (r->n_devices) {
         json_object_set_new(root, "devices", json_string(o->devices));
         json_object_set_new(root, "n_devices", json_integer(r->n_devices));
@@ -202,13 +328,15 @@ static void print_json(const struct cu_bench_opts *o, const struct cu_bench_resu
 
 int cu_cmd_bench(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "--startup-child")) /* src/bench_startup.c's child */
+        return cu_bench_startup_child(argv[2]);
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             help(stdout);
             return 0;
         }
     struct cu_bench_opts o = {.device = getenv("CLUNET_DEVICE"), .cfg = cu_unet_config_default(), .batch = 16,
-                              .steps = 5, .warmup = 2, .layers = 1};
+                              .steps = 5, .warmup = 2, .layers = 1, .gemm = CU_BENCH_GEMM_DEVICE, .startup = 1};
     int json = 0;
     struct cu_err err = {0};
     struct cu_bench_result *r = calloc(1, sizeof *r);

@@ -24,6 +24,12 @@ static int run(const char *args, int with_stderr, char *out, size_t size)
 
 static double num(json_t *o, const char *key) { return json_number_value(json_object_get(o, key)); }
 
+static int str_is(json_t *o, const char *key, const char *want)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v && !strcmp(v, want);
+}
+
 /* The JSON carries 6 significant digits: equal within 1e-5 relative. */
 static int near(double a, double b) { return fabs(a - b) <= 1e-5 * fabs(b); }
 
@@ -76,7 +82,77 @@ static void check_json(const char *device, const char *backend)
         times &= time_ok(json_object_get(json_array_get(layers, i), "forward")) &&
                  time_ok(json_object_get(json_array_get(layers, i), "backward"));
     TU_CHECK(times, "%s: every layer has forward and backward times", device);
+    TU_CHECK(num(root, "conv_s") > 0 && num(root, "conv_gflops") > 0, "%s: all convolutions: time and GFLOP/s",
+             device);
+    json_t *ceil = json_object_get(root, "gemm_ceiling"), *su = json_object_get(root, "startup");
+    if (strcmp(backend, "cl")) { /* ref: no device GEMM, no kernels to start */
+        TU_CHECK(!ceil && !su && !json_object_get(l0, "gemm"), "%s: no GEMM ceiling, no start-up", device);
+        json_decref(root);
+        return;
+    }
+    /* The GEMM ceiling: the device's own GEMM (the one its convolutions use), every layer timed. */
+    json_t *c0 = json_array_get(ceil, 0);
+    const char *impl = json_string_value(json_object_get(c0, "impl"));
+    TU_CHECK(json_array_size(ceil) == 1 && impl && !strcmp(impl, json_string_value(json_object_get(root, "gemm"))) &&
+                 num(c0, "seconds") > 0 && num(c0, "gflops") > 0 && num(c0, "forward_gflops") > 0 &&
+                 num(c0, "backward_gflops") > 0,
+             "%s: GEMM ceiling of the device's own GEMM (%s), times and GFLOP/s positive", device, impl ? impl : "?");
+    int gemm_ok = 1;
+    for (size_t i = 0; impl && i < json_array_size(layers); i++) {
+        json_t *g = json_object_get(json_object_get(json_array_get(layers, i), "gemm"), impl);
+        gemm_ok &= num(g, "forward_s") > 0 && num(g, "backward_s") > 0 && num(g, "forward_gflops") > 0;
+    }
+    TU_CHECK(gemm_ok, "%s: every layer has its GEMM times", device);
+    /* Start-up: both measured, the first kernel ending after the open (no timing asserted: cold is usually
+     * seconds and warm well under one, but a shared machine promises nothing). */
+    TU_CHECK(json_is_object(su) && num(su, "cold_open_s") > 0 && num(su, "cold_first_kernel_s") >= num(su, "cold_open_s") &&
+                 num(su, "warm_open_s") > 0 && num(su, "warm_first_kernel_s") >= num(su, "warm_open_s"),
+             "%s: start-up: cold %.3f s (open %.3f), warm %.3f s (open %.3f)", device, num(su, "cold_first_kernel_s"),
+             num(su, "cold_open_s"), num(su, "warm_first_kernel_s"), num(su, "warm_open_s"));
     json_decref(root);
+}
+
+/* --no-gemm, --no-startup leave their sections out; --gemm-all times both
+ * GEMMs (panel and CLBlast), whichever the device uses. */
+static void check_options(const char *device)
+{
+    static char out[1 << 16];
+    char args[256];
+    snprintf(args, sizeof args,
+             "bench --device %s -s 16 -c 0.125 --batch 1 --steps 1 --warmup 0 --no-layers --no-gemm --no-startup "
+             "--json",
+             device);
+    int rc = run(args, 0, out, sizeof out);
+    json_t *root = json_loads(out, 0, NULL);
+    TU_CHECK(rc == 0 && json_is_object(root) && !json_object_get(root, "gemm_ceiling") &&
+                 !json_object_get(root, "startup") && !json_object_get(root, "conv_gflops"),
+             "%s: --no-gemm --no-startup --no-layers: those sections absent (rc %d)", device, rc);
+    json_decref(root);
+    snprintf(args, sizeof args,
+             "bench --device %s -s 16 -c 0.125 --batch 1 --steps 1 --warmup 0 --no-layers --no-startup --gemm-all "
+             "--json",
+             device);
+    rc = run(args, 0, out, sizeof out);
+    root = json_loads(out, 0, NULL);
+    json_t *ceil = json_object_get(root, "gemm_ceiling");
+    const char *i0 = json_string_value(json_object_get(json_array_get(ceil, 0), "impl"));
+    const char *i1 = json_string_value(json_object_get(json_array_get(ceil, 1), "impl"));
+    json_t *g = json_object_get(json_array_get(json_object_get(root, "layers"), 19), "gemm");
+    TU_CHECK(rc == 0 && json_array_size(ceil) == 2 && i0 && i1 && strcmp(i0, i1) &&
+                 (!strcmp(i0, "panel") || !strcmp(i1, "panel")) && (!strcmp(i0, "clblast") || !strcmp(i1, "clblast")) &&
+                 num(json_object_get(g, "panel"), "backward_s") > 0 &&
+                 num(json_object_get(g, "clblast"), "backward_s") > 0,
+             "%s: --gemm-all: panel and CLBlast timed, per layer too (rc %d)", device, rc);
+    json_decref(root);
+    if (rc != 0) { /* say why: the same run with its stderr */
+        rc = run(args, 1, out, sizeof out);
+        printf("# rerun (rc %d): %.2000s\n", rc, out);
+    }
+    snprintf(args, sizeof args, "bench --device %s -s 16 -c 0.125 --batch 1 --steps 1 --warmup 0 --no-startup",
+             device);
+    rc = run(args, 0, out, sizeof out);
+    TU_CHECK(rc == 0 && strstr(out, "GEMM alone") && strstr(out, " GEMM: ") && strstr(out, "% of it"),
+             "%s: the table has the GEMM section (rc %d)", device, rc);
 }
 
 int main(int argc, char **argv)
@@ -88,6 +164,7 @@ int main(int argc, char **argv)
     exe = argv[1];
     const char *env = getenv("CLUNET_DEVICE");
     check_json(env && *env ? env : "cpu", "cl");
+    check_options(env && *env ? env : "cpu");
     check_json("ref", "ref");
     static char out[1 << 16];
     int rc = run("bench --device ref -s 16 -c 0.125 --batch 1 --steps 1 --warmup 0 --upsample transposed", 0, out,
@@ -113,6 +190,18 @@ int main(int argc, char **argv)
         snprintf(args, sizeof args, "rm -rf '%s'", dir);
         TU_CHECK(system(args) == 0, "temp folder removed");
     }
+    /* --cpu-time: the JSON says which clock; the times stay positive. */
+    rc = run("bench --device ref -s 16 -c 0.125 --batch 1 --steps 1 --warmup 0 --no-layers --cpu-time --json", 0, out,
+             sizeof out);
+    json_t *ct = json_loads(out, 0, NULL);
+    TU_CHECK(rc == 0 && str_is(ct, "clock", "cpu") &&
+                 time_ok(json_object_get(ct, "train_step")),
+             "--cpu-time: clock \"cpu\", step time positive (rc %d)", rc);
+    json_decref(ct);
+    rc = run("bench --device ref -s 16 -c 0.125 --batch 1 --steps 1 --warmup 0 --no-layers --json", 0, out, sizeof out);
+    ct = json_loads(out, 0, NULL);
+    TU_CHECK(rc == 0 && str_is(ct, "clock", "wall"), "default clock \"wall\"");
+    json_decref(ct);
     rc = run("bench --help", 0, out, sizeof out);
     TU_CHECK(rc == 0 && strstr(out, "usage: clunet bench"), "--help exits 0");
     rc = run("bench --steps 0", 1, out, sizeof out);

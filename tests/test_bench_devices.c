@@ -39,7 +39,9 @@ int main(int argc, char **argv)
         return fprintf(stderr, "usage: test_bench_devices CLUNET\n"), 1;
     exe = argv[1];
     static char out[1 << 16];
-    const char *args = "bench --devices cpu,cpu -s 32 -c 0.25 --batch 2 --steps 2 --warmup 0 --no-layers";
+    /* --no-startup --no-gemm: those sections are test_bench_cmd's; here only the devices */
+    const char *args =
+        "bench --devices cpu,cpu -s 32 -c 0.25 --batch 2 --steps 2 --warmup 0 --no-layers --no-startup --no-gemm";
     char cmd[512];
     snprintf(cmd, sizeof cmd, "%s --json", args);
     int rc = run(cmd, out, sizeof out);
