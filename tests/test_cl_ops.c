@@ -713,6 +713,9 @@ int main(int argc, char **argv)
         test_upsample((struct cu_shape){1, 7, 1, 4});
         test_upsample((struct cu_shape){3, 5, 4, 3});
         test_upsample((struct cu_shape){1, 1, 1, 1});
+        test_upsample((struct cu_shape){2, 3, 5, 8});   /* one full 8-column run */
+        test_upsample((struct cu_shape){3, 2, 3, 19});  /* two runs and a tail of 3 */
+        test_upsample((struct cu_shape){2, 2, 1, 16});  /* one row: both row clamps */
         test_concat((struct cu_shape){2, 3, 5, 7}, 5);
         test_concat((struct cu_shape){1, 7, 4, 3}, 1);
         test_concat((struct cu_shape){3, 32, 6, 5}, 16);
