@@ -5,16 +5,24 @@
  * the calls one step makes. A benchmark, not a test (`meson test
  * --benchmark elem_cpu`, or run it directly). CPU seconds of the process
  * (getrusage, all threads: PoCL's workers included), because the
- * development machine is shared. Leaves out the convolutions
+ * development machine is shared (wall ms beside it). Leaves out the convolutions
  * (bench_cl_conv_cpu) and the bias gradient (inside conv backward).
  *   bench_cl_elem_cpu [reps]     default 5 reps after one warm-up
  * Device: $CLUNET_DEVICE, else "cpu". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "clunet/ops.h"
 #include "testutil.h"
+
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static double cpu(void)
 {
@@ -115,13 +123,13 @@ int main(int argc, char **argv)
         }
     }
     double tot = 0.0;
-    printf("CPU ms per training step (all calls of one step), mean of %d after a warm-up\n", reps);
+    printf("CPU ms (and wall ms) per training step (all calls of one step), mean of %d after a warm-up\n", reps);
     for (int o = 0; o < NOPS; o++) {
-        double t = 0.0;
+        double t = 0.0, tw = 0.0;
         int ok = 1;
         for (int r = 0; ok && r <= reps; r++) {
             ok = tu_ok(cu_backend_sync(be, &err), &err, "sync");
-            const double c0 = cpu();
+            const double c0 = cpu(), w0 = wall();
             enum cu_status st = CU_OK;
             if (o == RELU_B)
                 for (int i = 0; !st && i < 10; i++) /* each encoder layer's output and its decoder twin */
@@ -143,11 +151,11 @@ int main(int argc, char **argv)
                 st = run(be, (enum op)o, o <= POOL_B ? pool : o <= UP_B ? up : cat, &err);
             ok = tu_ok(st, &err, names[o]) && tu_ok(cu_backend_sync(be, &err), &err, "sync");
             if (r > 0)
-                t += cpu() - c0;
+                t += cpu() - c0, tw += wall() - w0;
         }
         if (!ok)
             break;
-        printf("%-13s %8.2f ms\n", names[o], 1e3 * t / reps);
+        printf("%-13s %8.2f ms  (wall %.2f ms)\n", names[o], 1e3 * t / reps, 1e3 * tw / reps);
         tot += 1e3 * t / reps;
     }
     printf("all           %8.2f ms\n", tot);

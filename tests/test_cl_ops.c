@@ -719,6 +719,8 @@ int main(int argc, char **argv)
         test_concat((struct cu_shape){2, 3, 5, 7}, 5);
         test_concat((struct cu_shape){1, 7, 4, 3}, 1);
         test_concat((struct cu_shape){3, 32, 6, 5}, 16);
+        test_concat((struct cu_shape){2, 16, 4, 4}, 8); /* whole 16-float runs only */
+        test_concat((struct cu_shape){4, 1, 1, 3}, 2);  /* every block a short tail */
         test_loss((struct cu_shape){2, 1, 9, 7}, 0);
         test_loss((struct cu_shape){3, 1, 17, 13}, 1);
         test_loss((struct cu_shape){2, 1, 64, 48}, 0); /* > 64 work-groups' worth: strided stage 1 */
