@@ -709,6 +709,9 @@ int main(int argc, char **argv)
         test_pool((struct cu_shape){2, 3, 9, 7}, 0);
         test_pool((struct cu_shape){1, 5, 8, 10}, 1);
         test_pool((struct cu_shape){3, 7, 5, 6}, 1);
+        test_pool((struct cu_shape){2, 3, 6, 16}, 1);  /* one full 8-column run */
+        test_pool((struct cu_shape){2, 2, 5, 35}, 1);  /* two runs, a tail, odd H and W */
+        test_pool((struct cu_shape){3, 4, 16, 32}, 0);
         test_upsample((struct cu_shape){2, 3, 5, 6});
         test_upsample((struct cu_shape){1, 7, 1, 4});
         test_upsample((struct cu_shape){3, 5, 4, 3});
