@@ -726,7 +726,8 @@ int main(int argc, char **argv)
         test_concat((struct cu_shape){4, 1, 1, 3}, 2);  /* every block a short tail */
         test_loss((struct cu_shape){2, 1, 9, 7}, 0);
         test_loss((struct cu_shape){3, 1, 17, 13}, 1);
-        test_loss((struct cu_shape){2, 1, 64, 48}, 0); /* > 64 work-groups' worth: strided stage 1 */
+        test_loss((struct cu_shape){2, 1, 64, 48}, 0);
+        test_loss((struct cu_shape){3, 1, 129, 101}, 0); /* > 64 work-groups of 8-pixel runs: strided stage 1, tail 7 */
         test_adam((struct cu_shape){7, 5, 3, 3}, CU_ADAM_DEFAULTS, 1.0f);
         test_adam((struct cu_shape){1, 1, 1, 4099}, (struct cu_adam){1e-2f, 0.9f, 0.999f, 1e-3f}, 2e-3f);
     }
