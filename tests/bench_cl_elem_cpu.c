@@ -6,7 +6,7 @@
  * --benchmark elem_cpu`, or run it directly). CPU seconds of the process
  * (getrusage, all threads: PoCL's workers included), because the
  * development machine is shared (wall ms beside it). Leaves out the convolutions
- * (bench_cl_conv_cpu) and the bias gradient (inside conv backward).
+ * (bench_cl_conv_cpu).
  *   bench_cl_elem_cpu [reps]     default 5 reps after one warm-up
  * Device: $CLUNET_DEVICE, else "cpu". */
 #include <stdio.h>
@@ -32,9 +32,9 @@ static double cpu(void)
            1e-6 * (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
-enum op { POOL_F, POOL_B, UP_F, UP_B, CAT_F, CAT_B, RELU_B, ZERO, LOSS_F, LOSS_B, ADAM, NOPS };
+enum op { POOL_F, POOL_B, UP_F, UP_B, CAT_F, CAT_B, RELU_B, ZERO, BIAS_G, LOSS_F, LOSS_B, ADAM, NOPS };
 static const char *const names[NOPS] = {"maxpool fwd", "maxpool bwd", "upsample fwd", "upsample bwd",
-                                        "concat fwd",  "concat bwd",  "relu bwd",     "zero (grads)",
+                                        "concat fwd",  "concat bwd",  "relu bwd",     "zero (grads)", "bias grad",
                                         "loss fwd",    "loss bwd",    "adam"};
 
 #define N 16
@@ -88,7 +88,7 @@ int main(int argc, char **argv)
     /* Per level l = 0..3: pool (x, y, dx), up (x = the level below's output,
      * y), concat (a = skip, b = up, y). */
     struct cu_tensor *pool[16], *up[16], *cat[16], *act[10], *z, *tgt, *dz, *out;
-    struct cu_tensor *par[160];
+    struct cu_tensor *par[160], *bias[5], *wsq[5];
     int npar = 0;
     for (int l = 0; l < 4; l++) {
         const int c = lvl_c[l], s = lvl_s[l], cb = lvl_c[l + 1];
@@ -107,6 +107,8 @@ int main(int argc, char **argv)
     for (int l = 0; l < 5; l++) /* two ReLU outputs per level; the decoder's reuse them */
         act[2 * l] = rnd(be, N, lvl_c[l], lvl_s[l], lvl_s[l], &rng),
                 act[2 * l + 1] = rnd(be, N, lvl_c[l], lvl_s[l], lvl_s[l], &rng);
+    for (int l = 0; l < 5; l++) /* db and a c -> c weight (the call needs one) per level */
+        bias[l] = rnd(be, lvl_c[l], 1, 1, 1, &rng), wsq[l] = rnd(be, lvl_c[l], lvl_c[l], 3, 3, &rng);
     z = rnd(be, N, 1, 128, 128, &rng);
     tgt = tu_tensor(be, (struct cu_shape){N, 1, 128, 128}, "t", NULL);
     dz = rnd(be, N, 1, 128, 128, &rng);
@@ -139,6 +141,10 @@ int main(int argc, char **argv)
                 for (int i = 0; !st && i < 10; i++)
                     for (int k = 0; !st && k < 2; k++)
                         st = cu_tensor_zero(act[i], &err);
+            else if (o == BIAS_G)
+                for (int i = 0; !st && i < 10; i++) /* four 3x3 layers per level, two in the middle */
+                    for (int k = 0; !st && k < 2 - (i >= 8); k++)
+                        st = cu_conv_backward(be, NULL, NULL, bias[i / 2], act[i], act[i ^ 1], wsq[i / 2], &err);
             else if (o == LOSS_F)
                 st = cu_loss_forward(be, out, z, tgt, CU_LOSS_BCE, &err);
             else if (o == LOSS_B)
@@ -163,6 +169,8 @@ int main(int argc, char **argv)
         cu_tensor_free(pool[i]), cu_tensor_free(up[i]), cu_tensor_free(cat[i]);
     for (int i = 0; i < 10; i++)
         cu_tensor_free(act[i]);
+    for (int l = 0; l < 5; l++)
+        cu_tensor_free(bias[l]), cu_tensor_free(wsq[l]);
     for (int i = 0; i < npar; i++)
         cu_tensor_free(par[i]);
     cu_tensor_free(z), cu_tensor_free(tgt), cu_tensor_free(dz), cu_tensor_free(out);
