@@ -37,7 +37,7 @@ enum cu_status cu_cl_concat_bwd(struct cu_backend *be, struct cu_tensor *da, str
         return st;
     cl_mem mda = cu_cl_mem(da), mdb = cu_cl_mem(db), mdy = cu_cl_mem(dy);
     const int hw = dy->h * dy->w;
-    const size_t runs = (((size_t)da->c * hw + 15) / 16 + ((size_t)db->c * hw + 15) / 16) * (size_t)dy->n;
+    const size_t runs = (size_t)dy->c * (size_t)dy->n; /* a work-item per channel plane */
     return CU_CL_RUN(cb, "cu_concat_bwd", runs, CU_CL_WG, err, CU_KARG(mda), CU_KARG(mdb), CU_KARG(mdy),
                      CU_KARG(da->c), CU_KARG(db->c), CU_KARG(hw), CU_KARG(dy->n));
 }
