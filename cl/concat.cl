@@ -1,23 +1,26 @@
-/* concat.cl: channel concatenation y = [a, b] and its split (the backward,
- * which ADDS into both halves), NCHW. Work-items: a run of up to 16
- * pixels of one channel of one image; a 1-D range of ceil(HW/16)*(Ca+Cb)*N
- * with a fixed work-group size (PoCL compiles a kernel once per
- * work-group size); divisions once per run (on CPU OpenCL a division per
- * element costs more than the copy). OpenCL C 1.2, every index guarded. */
+/* concat.cl: channel concatenation y = [a, b] and its split (the
+ * backward, which ADDS into both halves), NCHW. A work-item moves one
+ * channel plane of one image (runs of 16 floats as vectors, the last
+ * HW % 16 one at a time); a 1-D range of (Ca+Cb)*N with a fixed work-group size (PoCL
+ * compiles a kernel once per work-group size); one division per plane
+ * (on CPU OpenCL a division per element, or per run of 16, costs more
+ * than the memory traffic).
+ * OpenCL C 1.2, every index guarded. */
 
-/* The channel plane c of image n: a's or b's. */
-#define CU_PLANE(a, b) (c < Ca ? (a) + (n * Ca + c) * HW : (b) + (n * Cb + c - Ca) * HW)
-
+/* y = [a, b] */
 __kernel void cu_concat_fwd(__global float *y, __global const float *a, __global const float *b, const int Ca,
                             const int Cb, const int HW, const int N)
 {
-    const int runs = (HW + 15) / 16, g = get_global_id(0);
-    if (g >= runs * (Ca + Cb) * N)
+    const int C = Ca + Cb, g = get_global_id(0);
+    if (g >= C * N)
         return;
-    const int p0 = g % runs * 16, c = g / runs % (Ca + Cb), n = g / (runs * (Ca + Cb));
-    __global const float *src = CU_PLANE(a, b);
-    __global float *dst = y + (n * (Ca + Cb) + c) * HW;
-    for (int p = p0; p < min(p0 + 16, HW); p++)
+    const int n = g / C, c = g - n * C;
+    __global const float *src = c < Ca ? a + (n * Ca + c) * HW : b + (n * Cb + c - Ca) * HW;
+    __global float *dst = y + g * HW;
+    int p = 0;
+    for (; p + 16 <= HW; p += 16)
+        vstore16(vload16(0, src + p), 0, dst + p);
+    for (; p < HW; p++)
         dst[p] = src[p];
 }
 
@@ -25,12 +28,15 @@ __kernel void cu_concat_fwd(__global float *y, __global const float *a, __global
 __kernel void cu_concat_bwd(__global float *da, __global float *db, __global const float *dy, const int Ca,
                             const int Cb, const int HW, const int N)
 {
-    const int runs = (HW + 15) / 16, g = get_global_id(0);
-    if (g >= runs * (Ca + Cb) * N)
+    const int C = Ca + Cb, g = get_global_id(0);
+    if (g >= C * N)
         return;
-    const int p0 = g % runs * 16, c = g / runs % (Ca + Cb), n = g / (runs * (Ca + Cb));
-    __global float *dst = CU_PLANE(da, db);
-    __global const float *src = dy + (n * (Ca + Cb) + c) * HW;
-    for (int p = p0; p < min(p0 + 16, HW); p++)
+    const int n = g / C, c = g - n * C;
+    __global float *dst = c < Ca ? da + (n * Ca + c) * HW : db + (n * Cb + c - Ca) * HW;
+    __global const float *src = dy + g * HW;
+    int p = 0;
+    for (; p + 16 <= HW; p += 16)
+        vstore16(vload16(0, dst + p) + vload16(0, src + p), 0, dst + p);
+    for (; p < HW; p++)
         dst[p] += src[p];
 }

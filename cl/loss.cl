@@ -17,6 +17,9 @@
 
 static float sigm(const float z) { return 1.0f / (1.0f + exp(-z)); }
 
+/* Scalar select needs an int condition of 0 / nonzero: (zi >= 0). */
+#define CU_GE(a, b) ((a) >= (b))
+
 static void kahan(float *s, float *c, const float v)
 {
     const float y = v - *c;
@@ -36,21 +39,56 @@ static void tree(__local float *part, const int l)
     barrier(CLK_LOCAL_MEM_FENCE);
 }
 
-/* part[g*4 + q] = partial sum q of work-group g; range (groups*CU_RED_WG). */
+static void kahan8(float8 *s, float8 *c, const float8 v)
+{
+    const float8 y = v - *c;
+    const float8 t = *s + y;
+    *c = (t - *s) - y;
+    *s = t;
+}
+
+/* The four terms of one pixel (or 8 lanes of pixels): the BCE term, t p,
+ * t, p, with e = exp(-|z|) shared by log1p and p = sigmoid(z) (1/(1+e)
+ * for z >= 0, e/(1+e) below: no overflow, one exp instead of two). */
+#define CU_LOSS_TERMS(T, zi, ti, sum, cmp, kah)                                                     \
+    do {                                                                                           \
+        const T e = exp(-fabs(zi)), p = select(e / (1.0f + e), 1.0f / (1.0f + e), cmp(zi, 0.0f)); \
+        kah(&sum[0], &c[0], fmax(zi, 0.0f) - zi * ti + log1p(e));                                  \
+        kah(&sum[1], &c[1], ti * p);                                                               \
+        kah(&sum[2], &c[2], ti);                                                                   \
+        kah(&sum[3], &c[3], p);                                                                    \
+    } while (0)
+
+/* part[g*4 + q] = partial sum q of work-group g; range (groups*CU_RED_WG).
+ * Work-items step through the input in runs of 8 pixels (float8 lanes,
+ * each lane its own Kahan sum; on PoCL 0.9 CPU-ms at 16x128x128 against
+ * 11 for one pixel at a time with two exp), then add
+ * their 8 lanes in a fixed tree; work-item 0 of group 0 also takes the
+ * last n % 8 pixels, one at a time. */
 __kernel void cu_loss_partial(__global float *part, const int po, __global const float *z,
                               __global const float *t, const int n)
 {
     __local float loc[4][CU_RED_WG];
     const int l = get_local_id(0), g = get_group_id(0);
-    const int stride = get_num_groups(0) * CU_RED_WG;
-    float s[4] = {0.0f, 0.0f, 0.0f, 0.0f}, c[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (int i = g * CU_RED_WG + l; i < n; i += stride) {
-        const float zi = z[i], ti = t[i], pi = sigm(zi);
-        kahan(&s[0], &c[0], fmax(zi, 0.0f) - zi * ti + log1p(exp(-fabs(zi))));
-        kahan(&s[1], &c[1], ti * pi);
-        kahan(&s[2], &c[2], ti);
-        kahan(&s[3], &c[3], pi);
+    const int stride = get_num_groups(0) * CU_RED_WG, nv = n / 8;
+    float8 s8[4] = {(float8)(0.0f), (float8)(0.0f), (float8)(0.0f), (float8)(0.0f)}, c8[4];
+    for (int q = 0; q < 4; q++)
+        c8[q] = (float8)(0.0f);
+    for (int i = g * CU_RED_WG + l; i < nv; i += stride) {
+        const float8 zi = vload8(i, z), ti = vload8(i, t);
+        float8 *c = c8;
+        CU_LOSS_TERMS(float8, zi, ti, s8, isgreaterequal, kahan8);
     }
+    float s[4], c[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int q = 0; q < 4; q++) {
+        const float8 v = s8[q];
+        s[q] = ((v.s0 + v.s1) + (v.s2 + v.s3)) + ((v.s4 + v.s5) + (v.s6 + v.s7));
+    }
+    if (g == 0 && l == 0)
+        for (int i = 8 * nv; i < n; i++) {
+            const float zi = z[i], ti = t[i];
+            CU_LOSS_TERMS(float, zi, ti, s, CU_GE, kahan);
+        }
     for (int q = 0; q < 4; q++) {
         loc[q][l] = s[q];
         tree(loc[q], l);

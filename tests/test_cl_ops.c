@@ -666,6 +666,9 @@ static void test_gemm_ops(const char *impl)
         {1, 32, 6, 48, 13, 3, CU_ACT_RELU, 1, 0},
         {2, 3, 4, 16, 5, 1, CU_ACT_NONE, 1, 0},
         {1, 3, 5, 32, 4, 5, CU_ACT_NONE, 1, 0},
+        /* H W = 1517 > 16 x 64: the bias gradient's work-items sum two
+         * 16-float runs per image and one a short tail */
+        {2, 3, 37, 41, 5, 1, CU_ACT_NONE, 1, 0},
     };
     for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++)
         test_conv(&convs[i]);
@@ -709,16 +712,25 @@ int main(int argc, char **argv)
         test_pool((struct cu_shape){2, 3, 9, 7}, 0);
         test_pool((struct cu_shape){1, 5, 8, 10}, 1);
         test_pool((struct cu_shape){3, 7, 5, 6}, 1);
+        test_pool((struct cu_shape){2, 3, 6, 16}, 1);  /* one full 8-column run */
+        test_pool((struct cu_shape){2, 2, 5, 35}, 1);  /* two runs, a tail, odd H and W */
+        test_pool((struct cu_shape){3, 4, 16, 32}, 0);
         test_upsample((struct cu_shape){2, 3, 5, 6});
         test_upsample((struct cu_shape){1, 7, 1, 4});
         test_upsample((struct cu_shape){3, 5, 4, 3});
         test_upsample((struct cu_shape){1, 1, 1, 1});
+        test_upsample((struct cu_shape){2, 3, 5, 8});   /* one full 8-column run */
+        test_upsample((struct cu_shape){3, 2, 3, 19});  /* two runs and a tail of 3 */
+        test_upsample((struct cu_shape){2, 2, 1, 16});  /* one row: both row clamps */
         test_concat((struct cu_shape){2, 3, 5, 7}, 5);
         test_concat((struct cu_shape){1, 7, 4, 3}, 1);
         test_concat((struct cu_shape){3, 32, 6, 5}, 16);
+        test_concat((struct cu_shape){2, 16, 4, 4}, 8); /* whole 16-float runs only */
+        test_concat((struct cu_shape){4, 1, 1, 3}, 2);  /* every block a short tail */
         test_loss((struct cu_shape){2, 1, 9, 7}, 0);
         test_loss((struct cu_shape){3, 1, 17, 13}, 1);
-        test_loss((struct cu_shape){2, 1, 64, 48}, 0); /* > 64 work-groups' worth: strided stage 1 */
+        test_loss((struct cu_shape){2, 1, 64, 48}, 0);
+        test_loss((struct cu_shape){3, 1, 129, 101}, 0); /* > 64 work-groups of 8-pixel runs: strided stage 1, tail 7 */
         test_adam((struct cu_shape){7, 5, 3, 3}, CU_ADAM_DEFAULTS, 1.0f);
         test_adam((struct cu_shape){1, 1, 1, 4099}, (struct cu_adam){1e-2f, 0.9f, 0.999f, 1e-3f}, 2e-3f);
     }

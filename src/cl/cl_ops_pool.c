@@ -11,7 +11,7 @@ enum cu_status cu_cl_maxpool_fwd(struct cu_backend *be, struct cu_tensor *y, con
         return st;
     cl_mem my = cu_cl_mem(y), mx = cu_cl_mem(x);
     const int nc = x->n * x->c;
-    const size_t runs = (size_t)(y->w + 15) / 16 * (size_t)y->h * (size_t)nc;
+    const size_t runs = (size_t)y->h * (size_t)nc; /* a work-item per output row */
     return CU_CL_RUN(cb, "cu_pool_max_fwd", runs, CU_CL_WG, err, CU_KARG(my), CU_KARG(mx), CU_KARG(x->h),
                      CU_KARG(x->w), CU_KARG(y->h), CU_KARG(y->w), CU_KARG(nc));
 }
@@ -25,7 +25,7 @@ enum cu_status cu_cl_maxpool_bwd(struct cu_backend *be, struct cu_tensor *dx, co
         return st;
     cl_mem mdx = cu_cl_mem(dx), mdy = cu_cl_mem(dy), mx = cu_cl_mem(x);
     const int nc = x->n * x->c;
-    const size_t runs = (size_t)(dy->w + 15) / 16 * (size_t)dy->h * (size_t)nc;
+    const size_t runs = (size_t)dy->h * (size_t)nc;
     return CU_CL_RUN(cb, "cu_pool_max_bwd", runs, CU_CL_WG, err, CU_KARG(mdx), CU_KARG(mdy), CU_KARG(mx),
                      CU_KARG(x->h), CU_KARG(x->w), CU_KARG(dy->h), CU_KARG(dy->w), CU_KARG(nc));
 }

@@ -12,7 +12,7 @@ enum cu_status cu_cl_upsample_fwd(struct cu_backend *be, struct cu_tensor *y, co
         return st;
     cl_mem my = cu_cl_mem(y), mx = cu_cl_mem(x);
     const int nc = x->n * x->c;
-    const size_t runs = (size_t)(y->w + 15) / 16 * (size_t)y->h * (size_t)nc;
+    const size_t runs = (size_t)y->h * (size_t)nc; /* a work-item per output row */
     return CU_CL_RUN(cb, "cu_upsample_fwd", runs, CU_CL_WG, err, CU_KARG(my), CU_KARG(mx), CU_KARG(x->h),
                      CU_KARG(x->w), CU_KARG(nc));
 }
@@ -26,7 +26,7 @@ enum cu_status cu_cl_upsample_bwd(struct cu_backend *be, struct cu_tensor *dx, c
         return st;
     cl_mem mdx = cu_cl_mem(dx), mdy = cu_cl_mem(dy);
     const int nc = dx->n * dx->c;
-    const size_t runs = (size_t)(dx->w + 15) / 16 * (size_t)dx->h * (size_t)nc;
+    const size_t runs = (size_t)dx->h * (size_t)nc; /* a work-item per input row */
     return CU_CL_RUN(cb, "cu_upsample_bwd", runs, CU_CL_WG, err, CU_KARG(mdx), CU_KARG(mdy), CU_KARG(dx->h),
                      CU_KARG(dx->w), CU_KARG(nc));
 }
