@@ -129,7 +129,7 @@ static enum cu_status col2im(struct cu_cl_backend *cb, const struct conv_dims *d
 }
 
 /* The implicit GEMM of conv.cl (CPU devices, W % 16 == 0): no im2col
- * matrix, bias and activation fused; one launch per image. */
+ * matrix, bias and activation fused; one launch for the whole batch. */
 static enum cu_status fwd_implicit(struct cu_cl_backend *cb, struct cu_tensor *y, const struct cu_tensor *x,
                                    const struct cu_tensor *w, const struct cu_tensor *b, enum cu_act act,
                                    struct cu_err *err)
@@ -138,14 +138,14 @@ static enum cu_status fwd_implicit(struct cu_cl_backend *cb, struct cu_tensor *y
     if (!st)
         st = cu_cl_ops_fits(cb, cu_tensor_numel(y), y->name, err);
     cl_mem my = cu_cl_mem(y), mx = cu_cl_mem(x), mw = cu_cl_mem(w), mb = cu_cl_mem(b);
-    const int relu = act == CU_ACT_RELU, mode = 0, wo = 0;
-    const size_t tiles = (size_t)(w->n + 7) / 8 * (size_t)(x->w / 16) * (size_t)x->h;
-    for (int i = 0; !st && i < x->n; i++) {
-        const int yo = i * y->c * y->h * y->w, xo = i * x->c * x->h * x->w;
+    const int relu = act == CU_ACT_RELU, mode = 0, wo = 0, yo = 0, xo = 0;
+    const size_t tiles = (size_t)(w->n + 7) / 8 * (size_t)(x->w / 16) * (size_t)x->h * (size_t)x->n;
+    if (!st)
+        st = cu_cl_ops_fits(cb, tiles, y->name, err);
+    if (!st)
         st = CU_CL_RUN(cb, "cu_conv_fwd_implicit", tiles, CU_CL_WG_TILE, err, CU_KARG(my), CU_KARG(yo), CU_KARG(mx),
                        CU_KARG(xo), CU_KARG(mw), CU_KARG(wo), CU_KARG(mb), CU_KARG(x->c), CU_KARG(x->h),
-                       CU_KARG(x->w), CU_KARG(w->n), CU_KARG(w->h), CU_KARG(relu), CU_KARG(mode));
-    }
+                       CU_KARG(x->w), CU_KARG(w->n), CU_KARG(w->h), CU_KARG(relu), CU_KARG(mode), CU_KARG(x->n));
     return st;
 }
 
@@ -157,13 +157,14 @@ static enum cu_status bwd_data_implicit(struct cu_cl_backend *cb, const struct c
     const int wto = (int)d->wt, relu = 0, mode = 1;
     enum cu_status st = CU_CL_RUN(cb, "cu_conv_flip", (size_t)d->cout * d->kk, CU_CL_WG, err, CU_KARG(scratch),
                                   CU_KARG(wto), CU_KARG(w), CU_KARG(d->cout), CU_KARG(d->cin), CU_KARG(d->k));
-    const size_t tiles = (size_t)(d->cin + 7) / 8 * (size_t)(d->w / 16) * (size_t)d->h;
-    for (int i = 0; !st && i < d->n; i++) {
-        const int xo = i * d->cin * d->hw, yo = i * d->cout * d->hw;
+    const int xo = 0, yo = 0;
+    const size_t tiles = (size_t)(d->cin + 7) / 8 * (size_t)(d->w / 16) * (size_t)d->h * (size_t)d->n;
+    if (!st)
+        st = cu_cl_ops_fits(cb, tiles, "conv data gradient", err);
+    if (!st)
         st = CU_CL_RUN(cb, "cu_conv_fwd_implicit", tiles, CU_CL_WG_TILE, err, CU_KARG(dx), CU_KARG(xo), CU_KARG(dy),
                        CU_KARG(yo), CU_KARG(scratch), CU_KARG(wto), CU_KARG(dy), CU_KARG(d->cout), CU_KARG(d->h),
-                       CU_KARG(d->w), CU_KARG(d->cin), CU_KARG(d->k), CU_KARG(relu), CU_KARG(mode));
-    }
+                       CU_KARG(d->w), CU_KARG(d->cin), CU_KARG(d->k), CU_KARG(relu), CU_KARG(mode), CU_KARG(d->n));
     return st;
 }
 
