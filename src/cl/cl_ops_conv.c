@@ -11,7 +11,8 @@
  * On CPU devices (the panel GEMM) with W % 16 == 0, forward is an implicit
  * GEMM with no im2col matrix and the bias+ReLU fused (conv.cl), and so is
  * dx: the same convolution applied to dy with the weights transposed and
- * flipped, adding into dx (no dcol, no col2im).
+ * flipped, adding into dx (no dcol, no col2im); k = 1 too (the weights
+ * only transposed). Both run as one launch over the whole batch.
  * The im2col matrix (then the GEMM's workspace, cu_cl_gemm_ws, and the
  * flipped weights) lives in the backend's scratch buffer, one band of
  * output rows at a time, the band as tall as CLUNET_CL_COL_BYTES (default
@@ -47,11 +48,13 @@ static size_t col_limit(const struct cu_cl_backend *cb)
     return lim;
 }
 
-/* Whether the data gradient of a k > 1 convolution runs as an implicit
- * GEMM (cu_conv_fwd_implicit on dy, CPU devices, W % 16 == 0). */
+/* Whether the data gradient runs as an implicit GEMM (cu_conv_fwd_implicit
+ * on dy, CPU devices, W % 16 == 0), k = 1 too: one launch for the batch
+ * instead of a GEMM per image. */
 static bool implicit(const struct cu_cl_backend *cb, const struct cu_tensor *x, const struct cu_tensor *w)
 {
-    return cu_cl_gemm_panels(cb) && x->w % 16 == 0 && w->h > 1;
+    (void)w;
+    return cu_cl_gemm_panels(cb) && x->w % 16 == 0;
 }
 
 /* The most GEMM workspace any product of this layer needs, nc columns per
@@ -86,9 +89,11 @@ static enum cu_status conv_dims(struct cu_cl_backend *cb, const struct cu_tensor
         st = cu_cl_ops_fits(cb, (size_t)d->n * d->cout * d->hw, op, err);
     if (st)
         return st;
-    if (d->k == 1) { /* no im2col; only the GEMM's workspace, if it needs one */
+    if (d->k == 1) { /* no im2col; the GEMM's workspace, if it needs one, then the transposed weights */
         size_t ws = gemm_ws(cb, d, d->hw);
         d->ws = 0;
+        d->wt = ws;
+        ws += implicit(cb, x, w) ? (size_t)d->cout * d->cin : 0;
         st = cu_cl_ops_fits(cb, ws, op, err);
         return st || !ws ? st : cu_cl_scratch(cb, ws * sizeof(float), col, err);
     }
