@@ -202,16 +202,23 @@ __kernel void cu_conv_bias_grad(__global float *db, __global const float *dy, co
  * y + yo (Cout,H,W). mode 0: y = act(acc + b) (relu != 0: ReLU); mode 1:
  * y += acc (b unused) -- the data gradient, which is this same convolution
  * of dy with the weights transposed and flipped (cu_conv_flip).
- * Range: ceil(Cout/8)*(W/16)*H = (channel tile, run, oy). */
+ * Range: ceil(Cout/8)*(W/16)*H*N = (channel tile, run, oy, image): all N
+ * images of the batch in one launch (image i at xo + i*C*H*W and
+ * yo + i*Cout*H*W), not one launch per image: on a CPU device every launch
+ * wakes and joins the device's threads, and 16 launches of a small layer
+ * leave them waiting more than working (docs/perf-threads.md). */
 __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global const float *x, const int xo,
                                    __global const float *w, const int wo, __global const float *b, const int C,
                                    const int H, const int W, const int Cout, const int k, const int relu,
-                                   const int mode)
+                                   const int mode, const int N)
 {
     const int tiles = (Cout + 7) / 8, runs = W / 16, g = get_global_id(0);
-    if (g >= tiles * runs * H)
+    if (g >= tiles * runs * H * N)
         return;
-    const int m0 = g % tiles * 8, ox0 = g / tiles % runs * 16, oy = g / (tiles * runs);
+    const int m0 = g % tiles * 8, ox0 = g / tiles % runs * 16, oy = g / (tiles * runs) % H;
+    const int img = g / (tiles * runs * H);
+    x += xo + img * C * H * W;
+    y += yo + img * Cout * H * W;
     const int p = k / 2, kk = C * k * k;
     const bool inner = ox0 - p >= 0 && ox0 + 15 + p < W;
 #define CU_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
@@ -228,7 +235,7 @@ __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global con
                 r += k;
                 continue;
             }
-            __global const float *row = x + xo + (ci * H + iy) * W + ox0 - p;
+            __global const float *row = x + (ci * H + iy) * W + ox0 - p;
             if (!inner && k == 3) { /* a border run of a 3x3 layer: the aligned 16 and one float each side */
                 __global const float *mid = row + 1;
                 const float16 b1 = vload16(0, mid);
@@ -263,7 +270,7 @@ __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global con
     }
 #define CU_STORE(i)                                                                                               \
     if (m0 + i < Cout) {                                                                                          \
-        __global float *out = y + yo + ((m0 + i) * H + oy) * W + ox0;                                             \
+        __global float *out = y + ((m0 + i) * H + oy) * W + ox0;                                                  \
         float16 v = c##i;                                                                                         \
         if (mode == 1) {                                                                                          \
             v += vload16(0, out);                                                                                 \

@@ -11,7 +11,8 @@
  * On CPU devices (the panel GEMM) with W % 16 == 0, forward is an implicit
  * GEMM with no im2col matrix and the bias+ReLU fused (conv.cl), and so is
  * dx: the same convolution applied to dy with the weights transposed and
- * flipped, adding into dx (no dcol, no col2im).
+ * flipped, adding into dx (no dcol, no col2im); k = 1 too (the weights
+ * only transposed). Both run as one launch over the whole batch.
  * The im2col matrix (then the GEMM's workspace, cu_cl_gemm_ws, and the
  * flipped weights) lives in the backend's scratch buffer, one band of
  * output rows at a time, the band as tall as CLUNET_CL_COL_BYTES (default
@@ -47,11 +48,13 @@ static size_t col_limit(const struct cu_cl_backend *cb)
     return lim;
 }
 
-/* Whether the data gradient of a k > 1 convolution runs as an implicit
- * GEMM (cu_conv_fwd_implicit on dy, CPU devices, W % 16 == 0). */
+/* Whether the data gradient runs as an implicit GEMM (cu_conv_fwd_implicit
+ * on dy, CPU devices, W % 16 == 0), k = 1 too: one launch for the batch
+ * instead of a GEMM per image. */
 static bool implicit(const struct cu_cl_backend *cb, const struct cu_tensor *x, const struct cu_tensor *w)
 {
-    return cu_cl_gemm_panels(cb) && x->w % 16 == 0 && w->h > 1;
+    (void)w;
+    return cu_cl_gemm_panels(cb) && x->w % 16 == 0;
 }
 
 /* The most GEMM workspace any product of this layer needs, nc columns per
@@ -86,9 +89,11 @@ static enum cu_status conv_dims(struct cu_cl_backend *cb, const struct cu_tensor
         st = cu_cl_ops_fits(cb, (size_t)d->n * d->cout * d->hw, op, err);
     if (st)
         return st;
-    if (d->k == 1) { /* no im2col; only the GEMM's workspace, if it needs one */
+    if (d->k == 1) { /* no im2col; the GEMM's workspace, if it needs one, then the transposed weights */
         size_t ws = gemm_ws(cb, d, d->hw);
         d->ws = 0;
+        d->wt = ws;
+        ws += implicit(cb, x, w) ? (size_t)d->cout * d->cin : 0;
         st = cu_cl_ops_fits(cb, ws, op, err);
         return st || !ws ? st : cu_cl_scratch(cb, ws * sizeof(float), col, err);
     }
@@ -129,7 +134,7 @@ static enum cu_status col2im(struct cu_cl_backend *cb, const struct conv_dims *d
 }
 
 /* The implicit GEMM of conv.cl (CPU devices, W % 16 == 0): no im2col
- * matrix, bias and activation fused; one launch per image. */
+ * matrix, bias and activation fused; one launch for the whole batch. */
 static enum cu_status fwd_implicit(struct cu_cl_backend *cb, struct cu_tensor *y, const struct cu_tensor *x,
                                    const struct cu_tensor *w, const struct cu_tensor *b, enum cu_act act,
                                    struct cu_err *err)
@@ -138,14 +143,14 @@ static enum cu_status fwd_implicit(struct cu_cl_backend *cb, struct cu_tensor *y
     if (!st)
         st = cu_cl_ops_fits(cb, cu_tensor_numel(y), y->name, err);
     cl_mem my = cu_cl_mem(y), mx = cu_cl_mem(x), mw = cu_cl_mem(w), mb = cu_cl_mem(b);
-    const int relu = act == CU_ACT_RELU, mode = 0, wo = 0;
-    const size_t tiles = (size_t)(w->n + 7) / 8 * (size_t)(x->w / 16) * (size_t)x->h;
-    for (int i = 0; !st && i < x->n; i++) {
-        const int yo = i * y->c * y->h * y->w, xo = i * x->c * x->h * x->w;
+    const int relu = act == CU_ACT_RELU, mode = 0, wo = 0, yo = 0, xo = 0;
+    const size_t tiles = (size_t)(w->n + 7) / 8 * (size_t)(x->w / 16) * (size_t)x->h * (size_t)x->n;
+    if (!st)
+        st = cu_cl_ops_fits(cb, tiles, y->name, err);
+    if (!st)
         st = CU_CL_RUN(cb, "cu_conv_fwd_implicit", tiles, CU_CL_WG_TILE, err, CU_KARG(my), CU_KARG(yo), CU_KARG(mx),
                        CU_KARG(xo), CU_KARG(mw), CU_KARG(wo), CU_KARG(mb), CU_KARG(x->c), CU_KARG(x->h),
-                       CU_KARG(x->w), CU_KARG(w->n), CU_KARG(w->h), CU_KARG(relu), CU_KARG(mode));
-    }
+                       CU_KARG(x->w), CU_KARG(w->n), CU_KARG(w->h), CU_KARG(relu), CU_KARG(mode), CU_KARG(x->n));
     return st;
 }
 
@@ -157,13 +162,14 @@ static enum cu_status bwd_data_implicit(struct cu_cl_backend *cb, const struct c
     const int wto = (int)d->wt, relu = 0, mode = 1;
     enum cu_status st = CU_CL_RUN(cb, "cu_conv_flip", (size_t)d->cout * d->kk, CU_CL_WG, err, CU_KARG(scratch),
                                   CU_KARG(wto), CU_KARG(w), CU_KARG(d->cout), CU_KARG(d->cin), CU_KARG(d->k));
-    const size_t tiles = (size_t)(d->cin + 7) / 8 * (size_t)(d->w / 16) * (size_t)d->h;
-    for (int i = 0; !st && i < d->n; i++) {
-        const int xo = i * d->cin * d->hw, yo = i * d->cout * d->hw;
+    const int xo = 0, yo = 0;
+    const size_t tiles = (size_t)(d->cin + 7) / 8 * (size_t)(d->w / 16) * (size_t)d->h * (size_t)d->n;
+    if (!st)
+        st = cu_cl_ops_fits(cb, tiles, "conv data gradient", err);
+    if (!st)
         st = CU_CL_RUN(cb, "cu_conv_fwd_implicit", tiles, CU_CL_WG_TILE, err, CU_KARG(dx), CU_KARG(xo), CU_KARG(dy),
                        CU_KARG(yo), CU_KARG(scratch), CU_KARG(wto), CU_KARG(dy), CU_KARG(d->cout), CU_KARG(d->h),
-                       CU_KARG(d->w), CU_KARG(d->cin), CU_KARG(d->k), CU_KARG(relu), CU_KARG(mode));
-    }
+                       CU_KARG(d->w), CU_KARG(d->cin), CU_KARG(d->k), CU_KARG(relu), CU_KARG(mode), CU_KARG(d->n));
     return st;
 }
 
