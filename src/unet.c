@@ -4,13 +4,20 @@
  * data except the two loss scalars in cu_unet_train_step.
  *
  * Levels k = 0..3 are the encoder/decoder levels at S>>k pixels with f[k]
- * channels, level 4 the bottleneck. Gradient buffers: one per activation,
- * except that the encoder's two convolutions of a level reuse the buffers
- * of the decoder's two of the same shape: the skip's gradient (enc conv2)
- * is first written by the concat split, after dec conv2's gradient was last
- * read; enc conv1's gradient is written after dec conv1's was last read.
- * Each gradient buffer is zeroed just before its first accumulation,
- * because every backward op adds (+=). */
+ * channels (u = the up-sampling's channels), level 4 the bottleneck.
+ * Gradients whose lifetimes in the backward pass do not overlap share
+ * storage: each level k owns three buffers (the views start at offset 0)
+ *   P (f+u channels): g_logits (level 0; dead before g_cat[0] is
+ *       written), g_cat[k], then in the encoder g_pool[k-1] (at S>>k)
+ *   Q (f):   g_dec[k][1], then from the concat split to the end the skip's
+ *       gradient g_enc[k][1] (it must survive: pooling's gradient is added
+ *       to it in the encoder)
+ *   R (u):   the activation up[k] (only read by the concat forward, never in
+ *       backward), then g_head (level 0; live together with g_logits and
+ *       g_dec[0][1] only), g_dec[k][0], g_up[k], and g_enc[k][0]
+ * and the bottleneck has g_mid[1] (reused for g_pool[3]) and g_mid[0].
+ * Every gradient view is zeroed just before its first accumulation, exactly
+ * where a separate buffer was, because every backward op adds (+=). */
 #include "clunet/unet.h"
 
 #include <math.h>
@@ -34,9 +41,11 @@ struct cu_unet {
     struct cu_tensor *g_enc[4][2], *g_pool[4], *g_mid[2], *g_up[4], *g_cat[4], *g_dec[4][2], *g_head,
         *g_logits;
     struct cu_tensor *scalars; /* (1,1,1,2): [loss, dice] */
-    /* every batch-sized tensor, for set_batch and free */
+    /* every batch-sized tensor, for set_batch and free; a view (is_view)
+     * borrows another tensor's storage and is freed with free() alone */
     int nt;
     struct cu_tensor *batched[MAX_TENSORS];
+    char is_view[MAX_TENSORS];
     const struct cu_tensor *x; /* input of the last forward (borrowed) */
 };
 
@@ -174,6 +183,30 @@ static enum cu_status add_conv(struct cu_unet *net, const char *layer, int cin, 
     return add_layer(net, layer, (struct cu_shape){cout, cin, k, k}, cout, idx, err);
 }
 
+/* A view (cap, c, s, s) named "d.<name>" on the first floats of base's
+ * storage: a gradient sharing a buffer (see the file comment). */
+static enum cu_status add_view(struct cu_unet *net, struct cu_tensor *base, const char *name, int c, int s,
+                               struct cu_tensor **out, struct cu_err *err)
+{
+    if (net->nt + 1 > MAX_TENSORS)
+        return cu_fail(err, CU_EUSAGE, "unet: too many activations");
+    if ((size_t)c * s * s > (size_t)base->c * base->h * base->w)
+        return cu_fail(err, CU_EUSAGE, "unet: gradient %s (%dx%dx%d) does not fit the buffer of %s", name, c, s, s,
+                       base->name);
+    struct cu_tensor *v = malloc(sizeof *v);
+    if (!v)
+        return cu_fail(err, CU_EDEVICE, "unet: out of host memory");
+    *v = *base;
+    v->n = v->cap_n = net->cap;
+    v->c = c;
+    v->h = v->w = s;
+    snprintf(v->name, sizeof v->name, "d.%.40s", name);
+    net->is_view[net->nt] = 1;
+    net->batched[net->nt++] = v;
+    *out = v;
+    return CU_OK;
+}
+
 /* A batch-sized activation (c, s, s) and, when g is non-NULL, its gradient. */
 static enum cu_status add_act(struct cu_unet *net, const char *name, int c, int s, struct cu_tensor **a,
                               struct cu_tensor **g, struct cu_err *err)
@@ -234,6 +267,34 @@ static enum cu_status build_params(struct cu_unet *net, struct cu_err *err)
     return st;
 }
 
+/* Decoder level k's activations and its buffers P, Q, R of the file
+ * comment: P is g_cat[k], Q is g_dec[k][1], R is up[k] (= g_up[k]). */
+static enum cu_status build_level(struct cu_unet *net, int k, int upc, struct cu_err *err)
+{
+    const int *f = net->f, s = net->cfg.image_size >> k;
+    char name[32];
+    snprintf(name, sizeof name, "dec%d.up", k + 1);
+    enum cu_status st = add_act(net, name, upc, s, &net->up[k], NULL, err);
+    net->g_up[k] = net->up[k]; /* one tensor: see the file comment */
+    snprintf(name, sizeof name, "dec%d.cat", k + 1);
+    if (!st)
+        st = add_act(net, name, f[k] + upc, s, &net->cat[k], &net->g_cat[k], err);
+    for (int j = 0; j < 2 && !st; j++) {
+        snprintf(name, sizeof name, "dec%d.conv%d", k + 1, j + 1);
+        st = add_act(net, name, f[k], s, &net->dec[k][j], j == 1 ? &net->g_dec[k][1] : NULL, err);
+    }
+    snprintf(name, sizeof name, "dec%d.conv1", k + 1);
+    if (!st)
+        st = add_view(net, net->up[k], name, f[k], s, &net->g_dec[k][0], err);
+    if (!st && k > 0) {
+        snprintf(name, sizeof name, "enc%d.pool", k);
+        st = add_view(net, net->g_cat[k], name, f[k - 1], s, &net->g_pool[k - 1], err);
+    }
+    net->g_enc[k][0] = net->g_dec[k][0]; /* shared: see the file comment */
+    net->g_enc[k][1] = net->g_dec[k][1];
+    return st;
+}
+
 static enum cu_status build_acts(struct cu_unet *net, struct cu_err *err)
 {
     const int *f = net->f, S = net->cfg.image_size;
@@ -249,29 +310,24 @@ static enum cu_status build_acts(struct cu_unet *net, struct cu_err *err)
             st = add_act(net, name, f[k], S >> k, &net->enc[k][1], NULL, err);
         snprintf(name, sizeof name, "enc%d.pool", k + 1);
         if (!st)
-            st = add_act(net, name, f[k], S >> (k + 1), &net->pool[k], &net->g_pool[k], err);
+            st = add_act(net, name, f[k], S >> (k + 1), &net->pool[k], NULL, err);
     }
     for (int j = 0; j < 2 && !st; j++) {
         snprintf(name, sizeof name, "mid.conv%d", j + 1);
         st = add_act(net, name, f[4], S >> 4, &net->mid[j], &net->g_mid[j], err);
     }
-    for (int k = 3; k >= 0 && !st; k--) {
-        snprintf(name, sizeof name, "dec%d.up", k + 1);
-        st = add_act(net, name, upc[k], S >> k, &net->up[k], &net->g_up[k], err);
-        snprintf(name, sizeof name, "dec%d.cat", k + 1);
-        if (!st)
-            st = add_act(net, name, f[k] + upc[k], S >> k, &net->cat[k], &net->g_cat[k], err);
-        for (int j = 0; j < 2 && !st; j++) {
-            snprintf(name, sizeof name, "dec%d.conv%d", k + 1, j + 1);
-            st = add_act(net, name, f[k], S >> k, &net->dec[k][j], &net->g_dec[k][j], err);
-        }
-        net->g_enc[k][0] = net->g_dec[k][0]; /* shared: see the file comment */
-        net->g_enc[k][1] = net->g_dec[k][1];
-    }
     if (!st)
-        st = add_act(net, "head.conv", 2, S, &net->head, &net->g_head, err);
+        st = add_view(net, net->g_mid[1], "enc4.pool", f[3], S >> 4, &net->g_pool[3], err);
+    for (int k = 3; k >= 0 && !st; k--)
+        st = build_level(net, k, upc[k], err);
     if (!st)
-        st = add_act(net, "logits", 1, S, &net->logits, &net->g_logits, err);
+        st = add_act(net, "head.conv", 2, S, &net->head, NULL, err);
+    if (!st)
+        st = add_act(net, "logits", 1, S, &net->logits, NULL, err);
+    if (!st)
+        st = add_view(net, net->g_cat[0], "logits", 1, S, &net->g_logits, err);
+    if (!st)
+        st = add_view(net, net->up[0], "head.conv", 2, S, &net->g_head, err);
     if (!st)
         st = new_tensor(net, (struct cu_shape){1, 1, 1, 2}, "loss", &net->scalars, err);
     return st;
@@ -313,8 +369,12 @@ void cu_unet_free(struct cu_unet *net)
         cu_tensor_free(net->params[i].m);
         cu_tensor_free(net->params[i].v);
     }
-    for (int i = 0; i < net->nt; i++)
-        cu_tensor_free(net->batched[i]);
+    for (int i = 0; i < net->nt; i++) {
+        if (net->is_view[i])
+            free(net->batched[i]);
+        else
+            cu_tensor_free(net->batched[i]);
+    }
     cu_tensor_free(net->scalars);
     free(net);
 }
