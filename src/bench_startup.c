@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "bench_impl.h"
+#include "remove_tree.h"
 #include "clunet/ops.h"
 
 /* A cold start compiles every kernel: tens of seconds on a loaded CPU, far
@@ -37,33 +38,6 @@ struct startup_msg {
     double open_s, first_s;
     char text[1024]; /* the error, when !ok (struct cu_err.msg; under PIPE_BUF in all) */
 };
-
-/* rm -rf path (no symlinks followed); best effort: a benchmark's temp folder. */
-static void remove_tree(const char *path)
-{
-    struct stat sb;
-    if (lstat(path, &sb))
-        return;
-    if (S_ISDIR(sb.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            size_t n = strlen(path) + strlen(e->d_name) + 2;
-            char *sub = malloc(n);
-            if (sub) {
-                snprintf(sub, n, "%s/%s", path, e->d_name);
-                remove_tree(sub);
-                free(sub);
-            }
-        }
-        if (d)
-            closedir(d);
-        rmdir(path);
-    } else
-        unlink(path);
-}
 
 /* The measurement: open, then the first kernel. */
 static void measure(const char *spec, struct startup_msg *m)
@@ -220,7 +194,7 @@ enum cu_status cu_bench_startup_run(const char *spec, struct cu_bench_result *r,
     enum cu_status st = run_child(spec, dir, &cold, err);
     if (!st)
         st = run_child(spec, dir, &warm, err);
-    remove_tree(dir);
+    cu_remove_tree(dir);
     if (st)
         return st;
     r->startup = 1;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clunet/image.h"
+#include "remove_tree.h"
 #include "clunet/progress.h"
 #include "clunet/synth.h"
 
@@ -34,29 +35,6 @@ static int make_dirs(const char *path)
     if (mkdir(buf, 0777) != 0 && errno != EEXIST)
         return -1;
     return 0;
-}
-
-/* Removes a folder tree this run created (no symlinks are followed: lstat). */
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        for (struct dirent *e; d && (e = readdir(d));) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            char sub[4096];
-            if (snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) < (int)sizeof sub)
-                remove_tree(sub);
-        }
-        if (d)
-            closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
 }
 
 /* One image folder: <root>/<id>/images/<id>.png and masks/m<k>.png. */
@@ -165,7 +143,7 @@ enum cu_status clunet_synth(const struct cu_synth_opts *o, struct cu_err *err)
     if (!st && rename(tmp, final) != 0)
         st = cu_fail(err, CU_EIO, "%s: cannot rename %s into place: %s", final, tmp, strerror(errno));
     if (st)
-        remove_tree(tmp);
+        cu_remove_tree(tmp);
     else
         cu_progress_done(&j.bar);
     return st;

@@ -75,24 +75,6 @@ static void same_losses(const char *what, const char *a, const char *b, int epoc
              "%s: %d and %d epochs, train/val losses within 1e-5 relative (worst %.2e)", what, na, nb, worst);
 }
 
-static struct cu_train_opts lib_opts(const char *data, const char *out, int epochs)
-{
-    struct cu_train_opts o;
-    memset(&o, 0, sizeof o);
-    cu_train_config_default(&o.cfg);
-    snprintf(o.cfg.data_dir, sizeof o.cfg.data_dir, "%s", data);
-    o.cfg.image_size = 16;
-    o.cfg.channel_rate = 0.125;
-    o.cfg.batch = 4;
-    o.cfg.augment = 1;
-    o.cfg.seed = 7;
-    o.cfg.epochs = epochs;
-    o.out_dir = out;
-    o.devices = "ref,ref";
-    o.verbosity = 0;
-    return o;
-}
-
 /* 2 epochs straight vs a stop after 4 batches (epoch 2, batch 1) and a
  * resume, both on ref,ref: two ref replicas are bit-identical, so the
  * resumed run must be too (the bar of test_train_resume on one device). */
@@ -103,13 +85,16 @@ static void check_resume(const char *data, const char *tmp)
     snprintf(b, sizeof b, "%s/lib-b", tmp);
     struct cu_err err = {0};
     int interrupted = 0;
-    struct cu_train_opts o = lib_opts(data, a, 2);
+    struct cu_train_opts o = tf_lib_opts(data, a, 2);
+    o.devices = "ref,ref";
     tu_ok(clunet_train(&o, &interrupted, &err), &err, "ref,ref: 2 epochs");
-    o = lib_opts(data, b, 2);
+    o = tf_lib_opts(data, b, 2);
+    o.devices = "ref,ref";
     o.stop_after_batches = 4;
     tu_ok(clunet_train(&o, &interrupted, &err), &err, "ref,ref: stop after 4 batches");
     TU_CHECK(interrupted == 1 && !tf_exists(b, "model.safetensors"), "ref,ref: stopped mid-epoch 2");
-    o = lib_opts(data, NULL, 2);
+    o = tf_lib_opts(data, NULL, 2);
+    o.devices = "ref,ref";
     o.resume_dir = b;
     tu_ok(clunet_train(&o, &interrupted, &err), &err, "ref,ref: resume");
     char pa[4300], pb[4300];

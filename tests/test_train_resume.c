@@ -147,24 +147,6 @@ static int forget_spec(const char *dir)
     return bad ? -1 : 0;
 }
 
-static struct cu_train_opts lib_opts(const char *out, int epochs)
-{
-    struct cu_train_opts o;
-    memset(&o, 0, sizeof o);
-    cu_train_config_default(&o.cfg);
-    snprintf(o.cfg.data_dir, sizeof o.cfg.data_dir, "%s", data);
-    o.cfg.image_size = 16;
-    o.cfg.channel_rate = 0.125;
-    o.cfg.batch = 4;
-    o.cfg.augment = 1;
-    o.cfg.seed = 7;
-    o.cfg.epochs = epochs;
-    o.out_dir = out;
-    o.device = "ref";
-    o.verbosity = 0;
-    return o;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -209,13 +191,15 @@ int main(int argc, char **argv)
 
     /* C: stop after 4 batches (epoch 2, batch 1), resume. */
     struct cu_err err = {0};
-    struct cu_train_opts o = lib_opts(c, 2);
+    struct cu_train_opts o = tf_lib_opts(data, c, 2);
+    o.device = "ref";
     o.stop_after_batches = 4;
     int interrupted = 0;
     tu_ok(clunet_train(&o, &interrupted, &err), &err, "library run stopping after 4 batches");
     TU_CHECK(interrupted == 1 && tf_exists(c, "checkpoint.safetensors") && !tf_exists(c, "model.safetensors"),
              "stopped mid-epoch with a checkpoint and no final model");
-    o = lib_opts(NULL, 2);
+    o = tf_lib_opts(data, NULL, 2);
+    o.device = "ref";
     o.resume_dir = c;
     o.device = NULL; /* the run's (ref), through the library too */
     tu_ok(clunet_train(&o, &interrupted, &err), &err, "library resume of the mid-epoch checkpoint");

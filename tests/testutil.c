@@ -1,6 +1,8 @@
 /* testutil.c: see testutil.h. */
 #include "testutil.h"
 
+#include "remove_tree.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -129,27 +131,7 @@ static const char *join(const char *env, const char *fallback, const char *rel)
 const char *tu_source_path(const char *rel) { return join("CLUNET_SOURCE_ROOT", ".", rel); }
 const char *tu_shared_path(const char *rel) { return join("CLUNET_SHARED", "../shared", rel); }
 
-void tu_rm_rf(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st))
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        for (struct dirent *e; d && (e = readdir(d));) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            char sub[1024];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            tu_rm_rf(sub);
-        }
-        if (d)
-            closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
+void tu_rm_rf(const char *path) { cu_remove_tree(path); }
 
 int tu_run(const char *cmdline, char *out, size_t size)
 {

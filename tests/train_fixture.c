@@ -185,3 +185,20 @@ void tf_rmtree(const char *dir)
         return; /* only folders tf_tmpdir made */
     tu_rm_rf(dir);
 }
+
+struct cu_train_opts tf_lib_opts(const char *data, const char *out, int epochs)
+{
+    struct cu_train_opts o;
+    memset(&o, 0, sizeof o);
+    cu_train_config_default(&o.cfg);
+    snprintf(o.cfg.data_dir, sizeof o.cfg.data_dir, "%s", data);
+    o.cfg.image_size = 16;
+    o.cfg.channel_rate = 0.125;
+    o.cfg.batch = 4;
+    o.cfg.augment = 1;
+    o.cfg.seed = 7;
+    o.cfg.epochs = epochs;
+    o.out_dir = out;
+    o.verbosity = 0;
+    return o;
+}

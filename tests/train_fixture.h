@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "clunet/train.h"
+
 /* Writes n images of h x w into dir/<id>/images/<id>.png with their disc
  * masks in dir/<id>/masks/; returns 0 on success. */
 int tf_make_dataset(const char *dir, int n, int h, int w, uint64_t seed);
@@ -27,6 +29,10 @@ char *tf_read(const char *dir, const char *name, long *len);
 /* 1 when both safetensors files hold the same tensor names with
  * bit-identical data; prints the first difference. */
 int tf_same_tensors(const char *a, const char *b);
+/* Library options of the small resume runs: data, S=16, c=0.125, batch 4,
+ * --augment, seed 7, the given run folder (NULL on resume) and epochs;
+ * quiet, no device chosen (the caller sets device or devices). */
+struct cu_train_opts tf_lib_opts(const char *data, const char *out, int epochs);
 /* Removes a folder tree made by a test. */
 void tf_rmtree(const char *dir);
 
