@@ -20,13 +20,6 @@
 #include "clunet/dataset.h"
 #include "clunet/replicas.h"
 
-#define TRY(x)                                                                                                    \
-    do {                                                                                                          \
-        enum cu_status st_ = (x);                                                                                 \
-        if (st_)                                                                                                  \
-            return st_;                                                                                           \
-    } while (0)
-
 /* The clock of every figure: wall-clock, or the process's CPU time
  * (--cpu-time; all threads, the OpenCL runtime's workers included). */
 static clockid_t bench_clock = CLOCK_MONOTONIC;
@@ -62,7 +55,7 @@ static void fill(float *p, size_t n, uint32_t seed)
 enum cu_status cu_bench_tensor_rand(struct cu_backend *be, struct cu_shape s, const char *name, uint32_t seed,
                                   float scale, struct cu_tensor **out, struct cu_err *err)
 {
-    TRY(cu_tensor_new(be, s, name, out, err));
+    CU_TRY(cu_tensor_new(be, s, name, out, err));
     size_t n = cu_shape_numel(s);
     float *h = malloc(n * sizeof *h);
     if (!h)
@@ -283,7 +276,7 @@ enum cu_status cu_bench_run(const struct cu_bench_opts *o, struct cu_bench_resul
         return bench_one(o, r, err);
     char **specs = NULL;
     int k = 0;
-    TRY(cu_device_list_parse(o->devices, &specs, &k, err));
+    CU_TRY(cu_device_list_parse(o->devices, &specs, &k, err));
     struct cu_bench_opts first = *o;
     first.device = specs[0];
     double *t = malloc((size_t)(o->steps > 0 ? o->steps : 1) * sizeof *t);
@@ -299,20 +292,20 @@ static enum cu_status bench_one(const struct cu_bench_opts *o, struct cu_bench_r
 {
     memset(r, 0, sizeof *r);
     bench_clock = o->cpu_time ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC;
-    TRY(cu_unet_config_check(&o->cfg, err));
+    CU_TRY(cu_unet_config_check(&o->cfg, err));
     if (o->batch < 1 || o->steps < 1 || o->warmup < 0)
         return cu_fail(err, CU_EUSAGE, "bench: --batch and --steps must be >= 1, --warmup >= 0");
     if (o->data) { /* the trainer's loader, as `clunet train --data` runs it */
         struct cu_dataset_opts dopt = {.size = o->cfg.image_size, .need_masks = 1, .threads = 2};
         struct cu_dataset *ds = NULL;
         double t0 = cu_bench_now();
-        TRY(cu_dataset_open(o->data, &dopt, &ds, err));
+        CU_TRY(cu_dataset_open(o->data, &dopt, &ds, err));
         r->load_s = cu_bench_now() - t0;
         r->load_n = ds->n;
         cu_dataset_free(ds);
     }
     if (o->startup && !(o->device && !strcmp(o->device, "ref")))
-        TRY(cu_bench_startup_run(o->device, r, err));
+        CU_TRY(cu_bench_startup_run(o->device, r, err));
     double *t = malloc((size_t)o->steps * sizeof *t);
     if (!t)
         return cu_fail(err, CU_EDEVICE, "bench: out of host memory");

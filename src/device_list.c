@@ -9,13 +9,6 @@
 #include "cl/cl_internal.h"
 #include "clunet/replicas.h"
 
-#define TRY(x)                                                                                                    \
-    do {                                                                                                          \
-        enum cu_status st_ = (x);                                                                                 \
-        if (st_)                                                                                                  \
-            return st_;                                                                                           \
-    } while (0)
-
 static enum cu_status add_spec(char **specs, int *k, const char *s, size_t len, struct cu_err *err)
 {
     if (*k >= CU_REPLICAS_MAX)
@@ -35,7 +28,7 @@ static enum cu_status add_type(char **specs, int *k, const char *type, struct cu
     struct cu_cl_device_info *devs = NULL;
     int n = 0, found = 0;
     const char *why = NULL;
-    TRY(cu_cl_devices(&devs, &n, &why, err));
+    CU_TRY(cu_cl_devices(&devs, &n, &why, err));
     enum cu_status st = CU_OK;
     for (int i = 0; !st && i < n; i++)
         if (!type || !strcmp(devs[i].type, type)) {

@@ -41,13 +41,6 @@ struct cu_replicas {
     struct replica rep[CU_REPLICAS_MAX];
 };
 
-#define TRY(x)                                                                                                    \
-    do {                                                                                                          \
-        enum cu_status st_ = (x);                                                                                 \
-        if (st_)                                                                                                  \
-            return st_;                                                                                           \
-    } while (0)
-
 /* ---- the group ---- */
 
 /* K = 1 in a single process: the step is cu_unet_train_step itself. */
@@ -86,9 +79,9 @@ enum cu_status cu_replicas_build(struct cu_replicas *r, const struct cu_unet_con
     const int S = cfg->image_size;
     for (int i = 0; i < r->k; i++) {
         struct replica *p = &r->rep[i];
-        TRY(cu_unet_new(p->be, cfg, r->cap, &p->net, err));
-        TRY(cu_tensor_new(p->be, (struct cu_shape){r->cap, cfg->input_channels, S, S}, "input", &p->x, err));
-        TRY(cu_tensor_new(p->be, (struct cu_shape){r->cap, 1, S, S}, "target", &p->t, err));
+        CU_TRY(cu_unet_new(p->be, cfg, r->cap, &p->net, err));
+        CU_TRY(cu_tensor_new(p->be, (struct cu_shape){r->cap, cfg->input_channels, S, S}, "input", &p->x, err));
+        CU_TRY(cu_tensor_new(p->be, (struct cu_shape){r->cap, 1, S, S}, "target", &p->t, err));
     }
     r->numel = (size_t)cu_unet_param_total(r->rep[0].net);
     if (fast(r))
@@ -128,7 +121,7 @@ int cu_replicas_cap(const struct cu_replicas *r) { return r->cap; }
 enum cu_status cu_replicas_init_he(struct cu_replicas *r, uint64_t seed, struct cu_err *err)
 {
     for (int i = 0; i < r->k; i++)
-        TRY(cu_unet_init_he(r->rep[i].net, seed, err));
+        CU_TRY(cu_unet_init_he(r->rep[i].net, seed, err));
     return CU_OK;
 }
 
@@ -181,9 +174,9 @@ static size_t mask_floats(const struct cu_replicas *r) { return (size_t)r->side 
 static enum cu_status upload_slice(struct replica *p, struct cu_err *err)
 {
     const struct cu_replicas *r = p->group;
-    TRY(cu_tensor_set_batch(p->x, p->n, err));
-    TRY(cu_tensor_set_batch(p->t, p->n, err));
-    TRY(cu_tensor_upload(p->x, r->x + (size_t)p->off * image_floats(r), err));
+    CU_TRY(cu_tensor_set_batch(p->x, p->n, err));
+    CU_TRY(cu_tensor_set_batch(p->t, p->n, err));
+    CU_TRY(cu_tensor_upload(p->x, r->x + (size_t)p->off * image_floats(r), err));
     return cu_tensor_upload(p->t, r->t + (size_t)p->off * mask_floats(r), err);
 }
 
@@ -196,14 +189,14 @@ static enum cu_status phase_gradient(struct replica *p)
     struct cu_tensor *scalars = NULL;
     if (!p->n)
         return CU_OK;
-    TRY(upload_slice(p, err));
-    TRY(cu_unet_forward(p->net, p->x, NULL, err));
-    TRY(cu_unet_loss(p->net, p->t, r->kind, &scalars, err));
-    TRY(cu_unet_backward(p->net, p->t, r->kind, err));
+    CU_TRY(upload_slice(p, err));
+    CU_TRY(cu_unet_forward(p->net, p->x, NULL, err));
+    CU_TRY(cu_unet_loss(p->net, p->t, r->kind, &scalars, err));
+    CU_TRY(cu_unet_backward(p->net, p->t, r->kind, err));
     size_t at = 0;
     for (int i = 0; i < cu_unet_n_params(p->net); i++) {
         const struct cu_tensor *g = cu_unet_param(p->net, i)->g;
-        TRY(cu_tensor_download(g, p->g + at, err));
+        CU_TRY(cu_tensor_download(g, p->g + at, err));
         at += cu_tensor_numel(g);
     }
     return cu_tensor_download(scalars, p->s, err);
@@ -217,7 +210,7 @@ static enum cu_status phase_apply(struct replica *p)
     size_t at = 0;
     for (int i = 0; i < cu_unet_n_params(p->net); i++) {
         struct cu_tensor *g = cu_unet_param(p->net, i)->g;
-        TRY(cu_tensor_upload(g, r->gsum + at, err));
+        CU_TRY(cu_tensor_upload(g, r->gsum + at, err));
         at += cu_tensor_numel(g);
     }
     return cu_unet_adam_step(p->net, r->hp, r->step, err);
@@ -260,8 +253,8 @@ static enum cu_status fast_step(struct cu_replicas *r, const float *x, const flo
     struct replica *p = &r->rep[0];
     float s[2];
     slice(r, x, t, n);
-    TRY(upload_slice(p, err));
-    TRY(cu_unet_train_step(p->net, p->x, p->t, kind, hp, step, s, err));
+    CU_TRY(upload_slice(p, err));
+    CU_TRY(cu_unet_train_step(p->net, p->x, p->t, kind, hp, step, s, err));
     out[0] = s[0];
     out[1] = s[1];
     return CU_OK;
@@ -281,7 +274,7 @@ enum cu_status cu_replicas_train_step(struct cu_replicas *r, const float *x, con
     r->hp = hp;
     r->step = step;
     enum cu_status st = run_all(r, phase_gradient, err);
-    TRY(cu_comm_agree(r->comm, st, err));
+    CU_TRY(cu_comm_agree(r->comm, st, err));
     weighted_sum(r, n_global);
     double sums[2] = {0, 0};
     for (int i = 0; i < r->k; i++)
@@ -289,8 +282,8 @@ enum cu_status cu_replicas_train_step(struct cu_replicas *r, const float *x, con
             sums[0] += (double)r->rep[i].s[0] * r->rep[i].n;
             sums[1] += (double)r->rep[i].s[1] * r->rep[i].n;
         }
-    TRY(cu_comm_sum_f32(r->comm, r->gsum, r->numel, err));
-    TRY(cu_comm_sum_f64(r->comm, sums, 2, err));
+    CU_TRY(cu_comm_sum_f32(r->comm, r->gsum, r->numel, err));
+    CU_TRY(cu_comm_sum_f64(r->comm, sums, 2, err));
     out[0] = sums[0] / n_global;
     out[1] = sums[1] / n_global;
     return cu_comm_agree(r->comm, run_all(r, phase_apply, err), err);
@@ -303,7 +296,7 @@ static enum cu_status phase_eval(struct replica *p)
     const struct cu_replicas *r = p->group;
     if (!p->n)
         return CU_OK;
-    TRY(upload_slice(p, &p->err));
+    CU_TRY(upload_slice(p, &p->err));
     return cu_unet_eval_step(p->net, p->x, p->t, r->kind, p->s, &p->err);
 }
 
@@ -314,7 +307,7 @@ enum cu_status cu_replicas_eval(struct cu_replicas *r, const float *x, const flo
         return cu_fail(err, CU_EUSAGE, "replicas: an evaluation of %d images (at most %d)", n, r->cap * r->k);
     slice(r, x, t, n);
     r->kind = kind;
-    TRY(run_all(r, phase_eval, err));
+    CU_TRY(run_all(r, phase_eval, err));
     for (int i = 0; i < r->k; i++)
         if (r->rep[i].n) {
             sums[0] += (double)r->rep[i].s[0] * r->rep[i].n;
@@ -337,7 +330,7 @@ static enum cu_status copy_part(struct cu_replicas *r, struct cu_unet *net, int 
     size_t at = 0;
     for (int i = 0; i < cu_unet_n_params(net); i++) {
         struct cu_tensor *t = part(net, i, which);
-        TRY(up ? cu_tensor_upload(t, r->gsum + at, err) : cu_tensor_download(t, r->gsum + at, err));
+        CU_TRY(up ? cu_tensor_upload(t, r->gsum + at, err) : cu_tensor_download(t, r->gsum + at, err));
         at += cu_tensor_numel(t);
     }
     return CU_OK;
@@ -350,11 +343,11 @@ enum cu_status cu_replicas_share(struct cu_replicas *r, struct cu_err *err)
     const int rank = cu_comm_rank(r->comm);
     for (int which = 0; which < 3; which++) {
         enum cu_status st = rank == 0 ? copy_part(r, r->rep[0].net, which, 0, err) : CU_OK;
-        TRY(cu_comm_agree(r->comm, st, err));
-        TRY(cu_comm_bcast(r->comm, r->gsum, r->numel * sizeof(float), err));
+        CU_TRY(cu_comm_agree(r->comm, st, err));
+        CU_TRY(cu_comm_bcast(r->comm, r->gsum, r->numel * sizeof(float), err));
         for (int i = rank == 0 ? 1 : 0; !st && i < r->k; i++)
             st = copy_part(r, r->rep[i].net, which, 1, err);
-        TRY(cu_comm_agree(r->comm, st, err));
+        CU_TRY(cu_comm_agree(r->comm, st, err));
     }
     return CU_OK;
 }

@@ -422,13 +422,6 @@ static enum cu_status set_batch(struct cu_unet *net, int n, struct cu_err *err)
     return CU_OK;
 }
 
-#define TRY(call)                                                                                                 \
-    do {                                                                                                          \
-        enum cu_status st_ = (call);                                                                              \
-        if (st_)                                                                                                  \
-            return st_;                                                                                           \
-    } while (0)
-
 static enum cu_status conv(struct cu_unet *net, struct cu_tensor *y, const struct cu_tensor *x, int layer,
                            enum cu_act act, struct cu_err *err)
 {
@@ -443,30 +436,30 @@ enum cu_status cu_unet_forward(struct cu_unet *net, const struct cu_tensor *x, s
         return cu_fail(err, CU_EUSAGE, "unet forward: input %s is %dx%dx%dx%d, expected Nx%dx%dx%d with N <= %d",
                        x->name, x->n, x->c, x->h, x->w, net->cfg.input_channels, S, S, net->cap);
     struct cu_backend *be = net->be;
-    TRY(set_batch(net, x->n, err));
+    CU_TRY(set_batch(net, x->n, err));
     net->x = x;
     const struct cu_tensor *in = x;
     for (int k = 0; k < 4; k++) {
-        TRY(conv(net, net->enc[k][0], in, net->enc_conv[k][0], CU_ACT_RELU, err));
-        TRY(conv(net, net->enc[k][1], net->enc[k][0], net->enc_conv[k][1], CU_ACT_RELU, err));
-        TRY(cu_maxpool_forward(be, net->pool[k], net->enc[k][1], err));
+        CU_TRY(conv(net, net->enc[k][0], in, net->enc_conv[k][0], CU_ACT_RELU, err));
+        CU_TRY(conv(net, net->enc[k][1], net->enc[k][0], net->enc_conv[k][1], CU_ACT_RELU, err));
+        CU_TRY(cu_maxpool_forward(be, net->pool[k], net->enc[k][1], err));
         in = net->pool[k];
     }
-    TRY(conv(net, net->mid[0], in, net->mid_conv[0], CU_ACT_RELU, err));
-    TRY(conv(net, net->mid[1], net->mid[0], net->mid_conv[1], CU_ACT_RELU, err));
+    CU_TRY(conv(net, net->mid[0], in, net->mid_conv[0], CU_ACT_RELU, err));
+    CU_TRY(conv(net, net->mid[1], net->mid[0], net->mid_conv[1], CU_ACT_RELU, err));
     in = net->mid[1];
     for (int k = 3; k >= 0; k--) {
         if (net->cfg.upsample == CU_UPSAMPLE_TRANSPOSED)
-            TRY(cu_tconv_forward(be, net->up[k], in, weight(net, net->dec_up[k]), bias(net, net->dec_up[k]), err));
+            CU_TRY(cu_tconv_forward(be, net->up[k], in, weight(net, net->dec_up[k]), bias(net, net->dec_up[k]), err));
         else
-            TRY(cu_upsample_forward(be, net->up[k], in, err));
-        TRY(cu_concat_forward(be, net->cat[k], net->enc[k][1], net->up[k], err));
-        TRY(conv(net, net->dec[k][0], net->cat[k], net->dec_conv[k][0], CU_ACT_RELU, err));
-        TRY(conv(net, net->dec[k][1], net->dec[k][0], net->dec_conv[k][1], CU_ACT_RELU, err));
+            CU_TRY(cu_upsample_forward(be, net->up[k], in, err));
+        CU_TRY(cu_concat_forward(be, net->cat[k], net->enc[k][1], net->up[k], err));
+        CU_TRY(conv(net, net->dec[k][0], net->cat[k], net->dec_conv[k][0], CU_ACT_RELU, err));
+        CU_TRY(conv(net, net->dec[k][1], net->dec[k][0], net->dec_conv[k][1], CU_ACT_RELU, err));
         in = net->dec[k][1];
     }
-    TRY(conv(net, net->head, in, net->head_conv, CU_ACT_RELU, err));
-    TRY(conv(net, net->logits, net->head, net->head_out, CU_ACT_NONE, err));
+    CU_TRY(conv(net, net->head, in, net->head_conv, CU_ACT_RELU, err));
+    CU_TRY(conv(net, net->logits, net->head, net->head_out, CU_ACT_NONE, err));
     if (logits)
         *logits = net->logits;
     return CU_OK;
@@ -477,7 +470,7 @@ enum cu_status cu_unet_loss(struct cu_unet *net, const struct cu_tensor *t, enum
 {
     if (!net->x)
         return cu_fail(err, CU_EUSAGE, "unet loss: no forward pass yet");
-    TRY(cu_loss_forward(net->be, net->scalars, net->logits, t, kind, err));
+    CU_TRY(cu_loss_forward(net->be, net->scalars, net->logits, t, kind, err));
     if (scalars)
         *scalars = net->scalars;
     return CU_OK;
@@ -494,9 +487,9 @@ static enum cu_status conv_back(struct cu_unet *net, struct cu_tensor *dx, struc
 {
     struct cu_backend *be = net->be;
     if (y)
-        TRY(cu_relu_backward(be, dy, y, err));
+        CU_TRY(cu_relu_backward(be, dy, y, err));
     if (dx)
-        TRY(cu_tensor_zero(dx, err));
+        CU_TRY(cu_tensor_zero(dx, err));
     return cu_conv_backward(be, dx, net->params[layer].g, net->params[layer + 1].g, dy, x, weight(net, layer), err);
 }
 
@@ -504,22 +497,22 @@ static enum cu_status decoder_back(struct cu_unet *net, struct cu_err *err)
 {
     struct cu_backend *be = net->be;
     for (int k = 0; k < 4; k++) {
-        TRY(conv_back(net, net->g_dec[k][0], net->g_dec[k][1], net->dec[k][0], net->dec[k][1],
+        CU_TRY(conv_back(net, net->g_dec[k][0], net->g_dec[k][1], net->dec[k][0], net->dec[k][1],
                       net->dec_conv[k][1], err));
-        TRY(conv_back(net, net->g_cat[k], net->g_dec[k][0], net->cat[k], net->dec[k][0], net->dec_conv[k][0],
+        CU_TRY(conv_back(net, net->g_cat[k], net->g_dec[k][0], net->cat[k], net->dec[k][0], net->dec_conv[k][0],
                       err));
-        TRY(cu_tensor_zero(net->g_enc[k][1], err));
-        TRY(cu_tensor_zero(net->g_up[k], err));
-        TRY(cu_concat_backward(be, net->g_enc[k][1], net->g_up[k], net->g_cat[k], err));
+        CU_TRY(cu_tensor_zero(net->g_enc[k][1], err));
+        CU_TRY(cu_tensor_zero(net->g_up[k], err));
+        CU_TRY(cu_concat_backward(be, net->g_enc[k][1], net->g_up[k], net->g_cat[k], err));
         struct cu_tensor *prev = k < 3 ? net->dec[k + 1][1] : net->mid[1];
         struct cu_tensor *g_prev = k < 3 ? net->g_dec[k + 1][1] : net->g_mid[1];
-        TRY(cu_tensor_zero(g_prev, err));
+        CU_TRY(cu_tensor_zero(g_prev, err));
         if (net->cfg.upsample == CU_UPSAMPLE_TRANSPOSED) {
             int u = net->dec_up[k];
-            TRY(cu_tconv_backward(be, g_prev, net->params[u].g, net->params[u + 1].g, net->g_up[k], prev,
+            CU_TRY(cu_tconv_backward(be, g_prev, net->params[u].g, net->params[u + 1].g, net->g_up[k], prev,
                                   weight(net, u), err));
         } else {
-            TRY(cu_upsample_backward(be, g_prev, net->g_up[k], err));
+            CU_TRY(cu_upsample_backward(be, g_prev, net->g_up[k], err));
         }
     }
     return CU_OK;
@@ -528,15 +521,15 @@ static enum cu_status decoder_back(struct cu_unet *net, struct cu_err *err)
 static enum cu_status encoder_back(struct cu_unet *net, struct cu_err *err)
 {
     struct cu_backend *be = net->be;
-    TRY(conv_back(net, net->g_mid[0], net->g_mid[1], net->mid[0], net->mid[1], net->mid_conv[1], err));
-    TRY(conv_back(net, net->g_pool[3], net->g_mid[0], net->pool[3], net->mid[0], net->mid_conv[0], err));
+    CU_TRY(conv_back(net, net->g_mid[0], net->g_mid[1], net->mid[0], net->mid[1], net->mid_conv[1], err));
+    CU_TRY(conv_back(net, net->g_pool[3], net->g_mid[0], net->pool[3], net->mid[0], net->mid_conv[0], err));
     for (int k = 3; k >= 0; k--) {
         /* the skip's gradient (from concat) plus pooling's */
-        TRY(cu_maxpool_backward(be, net->g_enc[k][1], net->g_pool[k], net->enc[k][1], err));
-        TRY(conv_back(net, net->g_enc[k][0], net->g_enc[k][1], net->enc[k][0], net->enc[k][1],
+        CU_TRY(cu_maxpool_backward(be, net->g_enc[k][1], net->g_pool[k], net->enc[k][1], err));
+        CU_TRY(conv_back(net, net->g_enc[k][0], net->g_enc[k][1], net->enc[k][0], net->enc[k][1],
                       net->enc_conv[k][1], err));
         const struct cu_tensor *in = k > 0 ? net->pool[k - 1] : net->x;
-        TRY(conv_back(net, k > 0 ? net->g_pool[k - 1] : NULL, net->g_enc[k][0], in, net->enc[k][0],
+        CU_TRY(conv_back(net, k > 0 ? net->g_pool[k - 1] : NULL, net->g_enc[k][0], in, net->enc[k][0],
                       net->enc_conv[k][0], err));
     }
     return CU_OK;
@@ -548,12 +541,12 @@ enum cu_status cu_unet_backward(struct cu_unet *net, const struct cu_tensor *t, 
     if (!net->x)
         return cu_fail(err, CU_EUSAGE, "unet backward: no forward pass to differentiate (none yet, or predict replaced the logits)");
     for (int i = 0; i < net->np; i++)
-        TRY(cu_tensor_zero(net->params[i].g, err));
-    TRY(cu_tensor_zero(net->g_logits, err));
-    TRY(cu_loss_backward(net->be, net->g_logits, net->logits, t, kind, err));
-    TRY(conv_back(net, net->g_head, net->g_logits, net->head, NULL, net->head_out, err));
-    TRY(conv_back(net, net->g_dec[0][1], net->g_head, net->dec[0][1], net->head, net->head_conv, err));
-    TRY(decoder_back(net, err));
+        CU_TRY(cu_tensor_zero(net->params[i].g, err));
+    CU_TRY(cu_tensor_zero(net->g_logits, err));
+    CU_TRY(cu_loss_backward(net->be, net->g_logits, net->logits, t, kind, err));
+    CU_TRY(conv_back(net, net->g_head, net->g_logits, net->head, NULL, net->head_out, err));
+    CU_TRY(conv_back(net, net->g_dec[0][1], net->g_head, net->dec[0][1], net->head, net->head_conv, err));
+    CU_TRY(decoder_back(net, err));
     return encoder_back(net, err);
 }
 
@@ -561,7 +554,7 @@ enum cu_status cu_unet_adam_step(struct cu_unet *net, const struct cu_adam *hp, 
 {
     for (int i = 0; i < net->np; i++) {
         struct cu_unet_param *p = &net->params[i];
-        TRY(cu_adam_update(net->be, p->w, p->g, p->m, p->v, hp, step, err));
+        CU_TRY(cu_adam_update(net->be, p->w, p->g, p->m, p->v, hp, step, err));
     }
     return CU_OK;
 }
@@ -571,10 +564,10 @@ enum cu_status cu_unet_train_step(struct cu_unet *net, const struct cu_tensor *x
                                   struct cu_err *err)
 {
     struct cu_tensor *scalars = NULL;
-    TRY(cu_unet_forward(net, x, NULL, err));
-    TRY(cu_unet_loss(net, t, kind, &scalars, err));
-    TRY(cu_unet_backward(net, t, kind, err));
-    TRY(cu_unet_adam_step(net, hp, step, err));
+    CU_TRY(cu_unet_forward(net, x, NULL, err));
+    CU_TRY(cu_unet_loss(net, t, kind, &scalars, err));
+    CU_TRY(cu_unet_backward(net, t, kind, err));
+    CU_TRY(cu_unet_adam_step(net, hp, step, err));
     return out ? cu_tensor_download(scalars, out, err) : CU_OK;
 }
 
@@ -582,16 +575,16 @@ enum cu_status cu_unet_eval_step(struct cu_unet *net, const struct cu_tensor *x,
                                  enum cu_loss kind, float out[2], struct cu_err *err)
 {
     struct cu_tensor *scalars = NULL;
-    TRY(cu_unet_forward(net, x, NULL, err));
-    TRY(cu_unet_loss(net, t, kind, &scalars, err));
+    CU_TRY(cu_unet_forward(net, x, NULL, err));
+    CU_TRY(cu_unet_loss(net, t, kind, &scalars, err));
     return cu_tensor_download(scalars, out, err);
 }
 
 enum cu_status cu_unet_predict(struct cu_unet *net, const struct cu_tensor *x, struct cu_tensor **prob,
                                struct cu_err *err)
 {
-    TRY(cu_unet_forward(net, x, NULL, err));
-    TRY(cu_sigmoid_forward(net->be, net->logits, net->logits, err));
+    CU_TRY(cu_unet_forward(net, x, NULL, err));
+    CU_TRY(cu_sigmoid_forward(net->be, net->logits, net->logits, err));
     net->x = NULL; /* no backward from here */
     *prob = net->logits;
     return CU_OK;

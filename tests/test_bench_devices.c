@@ -9,7 +9,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "testutil.h"
 
@@ -19,13 +18,7 @@ static int run(const char *args, char *out, size_t size)
 {
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", exe, args);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return -1;
-    size_t n = fread(out, 1, size - 1, p);
-    out[n] = '\0';
-    int rc = pclose(p);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    return tu_run(cmd, out, size);
 }
 
 static double num(json_t *o, const char *key) { return json_number_value(json_object_get(o, key)); }

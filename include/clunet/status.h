@@ -42,4 +42,13 @@ void cu_err_clear(struct cu_err *e);
  * failure and no detail yet: the detail belongs to the first message. */
 void cu_err_detail(struct cu_err *e, const char *text);
 
+/* Returns from the enclosing function with the status of call when it
+ * failed (the message is already in err). */
+#define CU_TRY(call)                                                                                              \
+    do {                                                                                                          \
+        enum cu_status cu_try_st_ = (call);                                                                       \
+        if (cu_try_st_)                                                                                           \
+            return cu_try_st_;                                                                                    \
+    } while (0)
+
 #endif
