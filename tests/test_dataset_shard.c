@@ -12,7 +12,7 @@
 
 #include "clunet/comm.h"
 #include "clunet/dataset.h"
-#include "train_data.h"
+#include "train/train_data.h"
 #include "train_fixture.h"
 #include "testutil.h"
 

@@ -1,7 +1,7 @@
 /* testutil.c: see testutil.h. */
 #include "testutil.h"
 
-#include "remove_tree.h"
+#include "io/remove_tree.h"
 
 #include <math.h>
 #include <stdarg.h>

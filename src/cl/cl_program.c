@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../cache_dir.h"
+#include "io/cache_dir.h"
 #include "cl_sources.h"
 
 /* Bump when the host side changes what a cached binary means (options

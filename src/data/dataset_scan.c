@@ -1,0 +1,360 @@
+/* dataset_scan.c: finding a dataset's layout and its samples (dataset.h),
+ * and the folder helpers of dataset_impl.h. Reads folder listings and file
+ * metadata only, never pixels (dataset.c does that).
+ *
+ * Not here: loading, labels, splitting. */
+#include "data/dataset_impl.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *cu_layout_name(enum cu_layout l)
+{
+    switch (l) {
+    case CU_LAYOUT_DSB_TRAIN: return "DSB2018 training layout (<id>/images/<id>.png + <id>/masks/*.png)";
+    case CU_LAYOUT_DSB_TEST: return "DSB2018 test layout (<id>/images/<id>.png, no masks)";
+    case CU_LAYOUT_PAIRS: return "images/ + masks/ layout";
+    case CU_LAYOUT_FLAT: return "folder of images (no masks)";
+    }
+    return "?";
+}
+
+int cu_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int cu_is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+char *cu_path_join(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    while (la > 1 && a[la - 1] == '/')
+        la--;
+    char *p = malloc(la + lb + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, a, la);
+    p[la] = '/';
+    memcpy(p + la + 1, b, lb + 1);
+    return p;
+}
+
+static int ends_png(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 4 && s[n - 4] == '.' && tolower((unsigned char)s[n - 3]) == 'p' &&
+           tolower((unsigned char)s[n - 2]) == 'n' && tolower((unsigned char)s[n - 1]) == 'g';
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void cu_names_free(char **names, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+enum cu_status cu_dir_list(const char *dir, enum cu_dir_want want, char ***names, int *n, struct cu_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return cu_fail(err, CU_EINPUT, "%s: %s", dir, strerror(errno));
+    char **v = NULL;
+    int k = 0, cap = 0;
+    enum cu_status st = CU_OK;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (want == CU_DIR_PNGS && !ends_png(e->d_name))
+            continue;
+        char *p = cu_path_join(dir, e->d_name);
+        int keep = p && (want == CU_DIR_SUBDIRS ? cu_is_dir(p) : cu_is_file(p));
+        free(p);
+        if (!keep)
+            continue;
+        if (k == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **nv = realloc(v, sizeof *v * (size_t)cap);
+            if (!nv) {
+                st = cu_fail(err, CU_EINPUT, "%s: out of memory listing the folder", dir);
+                break;
+            }
+            v = nv;
+        }
+        if (!(v[k] = strdup(e->d_name))) {
+            st = cu_fail(err, CU_EINPUT, "%s: out of memory listing the folder", dir);
+            break;
+        }
+        k++;
+    }
+    closedir(d);
+    if (st) {
+        cu_names_free(v, k);
+        return st;
+    }
+    if (k)
+        qsort(v, (size_t)k, sizeof *v, cmp_str);
+    *names = v, *n = k;
+    return CU_OK;
+}
+
+/* ---- building the sample list ---- */
+
+struct scan {
+    struct cu_dataset *ds;
+    int cap, bad_cap;
+    int skip_bad;
+};
+
+static enum cu_status add_sample(struct scan *s, const char *id, char *image, char *masks, struct cu_err *err)
+{
+    struct cu_dataset *ds = s->ds;
+    char *idc = strdup(id);
+    if (!idc || !image || (masks == NULL && ds->has_masks)) {
+        free(idc), free(image), free(masks);
+        return cu_fail(err, CU_EINPUT, "%s: out of memory", ds->dir);
+    }
+    if (ds->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 64;
+        struct cu_sample *v = realloc(ds->samples, sizeof *v * (size_t)s->cap);
+        if (!v) {
+            free(idc), free(image), free(masks);
+            return cu_fail(err, CU_EINPUT, "%s: out of memory", ds->dir);
+        }
+        ds->samples = v;
+    }
+    ds->samples[ds->n++] = (struct cu_sample){idc, image, masks};
+    return CU_OK;
+}
+
+/* A bad sample: an error, or (skip_bad) a line in ds->bad. */
+static enum cu_status bad_sample(struct scan *s, const char *line, struct cu_err *err)
+{
+    if (!s->skip_bad)
+        return cu_fail(err, CU_EINPUT, "%s", line);
+    struct cu_dataset *ds = s->ds;
+    if (ds->n_bad == s->bad_cap) {
+        s->bad_cap = s->bad_cap ? 2 * s->bad_cap : 16;
+        char **v = realloc(ds->bad, sizeof *v * (size_t)s->bad_cap);
+        if (!v)
+            return cu_fail(err, CU_EINPUT, "%s: out of memory", ds->dir);
+        ds->bad = v;
+    }
+    if (!(ds->bad[ds->n_bad] = strdup(line)))
+        return cu_fail(err, CU_EINPUT, "%s: out of memory", ds->dir);
+    ds->n_bad++;
+    return CU_OK;
+}
+
+/* DSB: DIR/<id>/images/<id>.png and, for training, DIR/<id>/masks/ with at
+ * least one PNG. */
+static enum cu_status scan_dsb(struct scan *s, char **ids, int n, struct cu_err *err)
+{
+    struct cu_dataset *ds = s->ds;
+    enum cu_status st = CU_OK;
+    char line[1200];
+    for (int i = 0; i < n && !st; i++) {
+        char rel[600];
+        snprintf(rel, sizeof rel, "%s/images/%s.png", ids[i], ids[i]);
+        char *image = cu_path_join(ds->dir, rel);
+        snprintf(rel, sizeof rel, "%s/images", ids[i]);
+        char *imdir = cu_path_join(ds->dir, rel);
+        if (!image || !imdir) {
+            free(image), free(imdir);
+            return cu_fail(err, CU_EINPUT, "%s: out of memory", ds->dir);
+        }
+        int has_images = cu_is_dir(imdir);
+        free(imdir);
+        if (!has_images) { /* not a sample folder: ignored, as a README or a zip would be */
+            free(image);
+            continue;
+        }
+        if (!cu_is_file(image)) {
+            snprintf(line, sizeof line, "%s: missing (each <id>/images/ holds <id>.png)", image);
+            free(image);
+            st = bad_sample(s, line, err);
+            continue;
+        }
+        char *masks = NULL;
+        if (ds->has_masks) {
+            snprintf(rel, sizeof rel, "%s/masks", ids[i]);
+            masks = cu_path_join(ds->dir, rel);
+            char **mn = NULL;
+            int nm = 0;
+            struct cu_err e2 = {0};
+            if (masks && !cu_is_dir(masks)) {
+                snprintf(line, sizeof line, "%s: missing (image %s has no masks folder)", masks, ids[i]);
+            } else if (masks && cu_dir_list(masks, CU_DIR_PNGS, &mn, &nm, &e2) == CU_OK && nm == 0) {
+                snprintf(line, sizeof line, "%s: no mask files (*.png)", masks);
+            } else if (e2.status) {
+                snprintf(line, sizeof line, "%s", e2.msg);
+            } else {
+                line[0] = '\0';
+            }
+            cu_names_free(mn, nm);
+            if (line[0]) {
+                free(image), free(masks);
+                st = bad_sample(s, line, err);
+                continue;
+            }
+        }
+        st = add_sample(s, ids[i], image, masks, err);
+    }
+    return st;
+}
+
+/* The stem of a .png name (malloc'd). */
+static char *stem(const char *name)
+{
+    size_t n = strlen(name);
+    char *s = malloc(n - 3);
+    if (s) {
+        memcpy(s, name, n - 4);
+        s[n - 4] = '\0';
+    }
+    return s;
+}
+
+/* Pairs (masks != NULL) or flat: images from imdir, masks by name. */
+static enum cu_status scan_files(struct scan *s, const char *imdir, const char *mdir, struct cu_err *err)
+{
+    char **names = NULL;
+    int n = 0;
+    enum cu_status st = cu_dir_list(imdir, CU_DIR_PNGS, &names, &n, err);
+    char line[1200];
+    for (int i = 0; i < n && !st; i++) {
+        char *id = stem(names[i]);
+        char *image = cu_path_join(imdir, names[i]);
+        char *mask = NULL;
+        if (id && mdir) {
+            const char *fmt[] = {"%s.png", "%s_mask.png", "%s_masks.png", "%s.PNG"};
+            for (int k = 0; k < 4 && !mask; k++) {
+                char name[600];
+                snprintf(name, sizeof name, fmt[k], id);
+                char *p = cu_path_join(mdir, k == 0 ? names[i] : name);
+                if (p && cu_is_file(p))
+                    mask = p;
+                else
+                    free(p);
+            }
+            if (!mask) {
+                snprintf(line, sizeof line, "%s/%s: missing (no mask for %s)", mdir, names[i], image ? image : "");
+                free(id), free(image);
+                st = bad_sample(s, line, err);
+                continue;
+            }
+        }
+        st = id ? add_sample(s, id, image, mask, err) : cu_fail(err, CU_EINPUT, "%s: out of memory", imdir);
+        free(id);
+    }
+    cu_names_free(names, n);
+    return st;
+}
+
+/* Chooses the layout of ds->dir (see dataset.h); may descend once into
+ * stage1_train/ or stage1_test/. */
+static enum cu_status detect(struct scan *s, int depth, struct cu_err *err)
+{
+    struct cu_dataset *ds = s->ds;
+    if (!cu_is_dir(ds->dir))
+        return cu_fail(err, CU_EINPUT, "%s: %s", ds->dir, cu_is_file(ds->dir) ? "not a folder" : strerror(ENOENT));
+    char *imdir = cu_path_join(ds->dir, "images"), *mdir = cu_path_join(ds->dir, "masks");
+    enum cu_status st = CU_OK;
+    if (!imdir || !mdir) {
+        st = cu_fail(err, CU_EINPUT, "%s: out of memory", ds->dir);
+        goto out;
+    }
+    if (cu_is_dir(imdir)) {
+        ds->has_masks = cu_is_dir(mdir);
+        ds->layout = ds->has_masks ? CU_LAYOUT_PAIRS : CU_LAYOUT_FLAT;
+        st = scan_files(s, imdir, ds->has_masks ? mdir : NULL, err);
+        goto out;
+    }
+    char **ids = NULL;
+    int n = 0, with_images = 0, with_masks = 0;
+    st = cu_dir_list(ds->dir, CU_DIR_SUBDIRS, &ids, &n, err);
+    for (int i = 0; i < n && !st; i++) {
+        char rel[600];
+        snprintf(rel, sizeof rel, "%s/images", ids[i]);
+        char *p = cu_path_join(ds->dir, rel);
+        with_images += p && cu_is_dir(p);
+        free(p);
+        snprintf(rel, sizeof rel, "%s/masks", ids[i]);
+        p = cu_path_join(ds->dir, rel);
+        with_masks += p && cu_is_dir(p);
+        free(p);
+    }
+    if (!st && with_images) {
+        ds->has_masks = with_masks > 0;
+        ds->layout = ds->has_masks ? CU_LAYOUT_DSB_TRAIN : CU_LAYOUT_DSB_TEST;
+        st = scan_dsb(s, ids, n, err);
+    } else if (!st && depth == 0) {
+        const char *sub[] = {"stage1_train", "stage1_test"};
+        int found = 0;
+        for (int k = 0; k < 2 && !found; k++) {
+            char *p = cu_path_join(ds->dir, sub[k]);
+            if (p && cu_is_dir(p)) {
+                free(ds->dir);
+                ds->dir = p;
+                found = 1;
+                st = detect(s, 1, err);
+            } else {
+                free(p);
+            }
+        }
+        if (!found) {
+            char **pngs = NULL;
+            int np = 0;
+            st = cu_dir_list(ds->dir, CU_DIR_PNGS, &pngs, &np, err);
+            cu_names_free(pngs, np);
+            if (!st && np) {
+                ds->layout = CU_LAYOUT_FLAT;
+                st = scan_files(s, ds->dir, NULL, err);
+            }
+        }
+    }
+    cu_names_free(ids, n);
+out:
+    free(imdir), free(mdir);
+    return st;
+}
+
+enum cu_status cu_dataset_scan(const char *dir, const struct cu_dataset_opts *o, struct cu_dataset **out,
+                               struct cu_err *err)
+{
+    struct cu_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds || !(ds->dir = strdup(dir))) {
+        free(ds);
+        return cu_fail(err, CU_EINPUT, "%s: out of memory", dir);
+    }
+    struct scan s = {.ds = ds, .skip_bad = o->skip_bad};
+    enum cu_status st = detect(&s, 0, err);
+    if (!st && ds->n == 0 && ds->n_bad == 0)
+        st = cu_fail(err, CU_EINPUT,
+                     "%s: no images found (expected <id>/images/<id>.png folders, images/ + masks/, or PNG files)",
+                     ds->dir);
+    else if (!st && ds->n == 0)
+        st = cu_fail(err, CU_EINPUT, "%s: no usable images (%d bad)", ds->dir, ds->n_bad);
+    else if (!st && o->need_masks && !ds->has_masks)
+        st = cu_fail(err, CU_EINPUT, "%s: %s: masks are needed here", ds->dir, cu_layout_name(ds->layout));
+    if (st) {
+        cu_dataset_free(ds);
+        return st;
+    }
+    *out = ds;
+    return CU_OK;
+}

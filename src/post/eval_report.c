@@ -1,0 +1,226 @@
+/* eval_report.c: per-image rows, their means, eval.csv and eval.json (see
+ * include/clunet/eval_report.h for the file layouts). JSON goes through
+ * jansson so that strings and numbers are always valid JSON. Also the
+ * printed table. Leaves out predicting and reading images. */
+#include "clunet/eval_report.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/atomic_file.h"
+
+struct cu_eval_report {
+    struct cu_eval_row *rows;
+    size_t n, cap;
+};
+
+enum cu_status cu_eval_image(struct cu_eval_row *row, const char *image, const uint8_t *pred_mask,
+                             const int32_t *pred, const int32_t *truth, int h, int w, struct cu_err *err)
+{
+    struct cu_eval_row r;
+    memset(&r, 0, sizeof r);
+    enum cu_status st = cu_dsb_score(&r.dsb, pred, truth, h, w, err);
+    if (st)
+        return st;
+    size_t n = (size_t)h * (size_t)w;
+    int64_t inter = 0, np = 0, nt = 0;
+    for (size_t i = 0; i < n; i++) {
+        int p = pred_mask ? pred_mask[i] != 0 : pred[i] > 0, t = truth[i] > 0;
+        np += p;
+        nt += t;
+        inter += p & t;
+    }
+    cu_fg_score_counts(&r.fg, inter, np, nt);
+    snprintf(r.image, sizeof r.image, "%s", image);
+    r.width = w;
+    r.height = h;
+    *row = r;
+    return CU_OK;
+}
+
+enum cu_status cu_eval_report_new(struct cu_eval_report **out, struct cu_err *err)
+{
+    struct cu_eval_report *r = calloc(1, sizeof *r);
+    if (!r)
+        return cu_fail(err, CU_EDEVICE, "eval: out of host memory");
+    *out = r;
+    return CU_OK;
+}
+
+void cu_eval_report_free(struct cu_eval_report *r)
+{
+    if (!r)
+        return;
+    free(r->rows);
+    free(r);
+}
+
+enum cu_status cu_eval_report_add(struct cu_eval_report *r, const struct cu_eval_row *row, struct cu_err *err)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 64;
+        struct cu_eval_row *rows = realloc(r->rows, cap * sizeof *rows);
+        if (!rows)
+            return cu_fail(err, CU_EDEVICE, "eval: out of host memory");
+        r->rows = rows;
+        r->cap = cap;
+    }
+    r->rows[r->n++] = *row;
+    return CU_OK;
+}
+
+size_t cu_eval_report_rows(const struct cu_eval_report *r)
+{
+    return r->n;
+}
+
+const struct cu_eval_row *cu_eval_report_row(const struct cu_eval_report *r, size_t i)
+{
+    return &r->rows[i];
+}
+
+void cu_eval_report_summary(const struct cu_eval_report *r, struct cu_eval_summary *s)
+{
+    memset(s, 0, sizeof *s);
+    s->images = (int)r->n;
+    for (size_t i = 0; i < r->n; i++) {
+        const struct cu_eval_row *row = &r->rows[i];
+        s->true_nuclei += row->dsb.n_true;
+        s->pred_nuclei += row->dsb.n_pred;
+        s->dice += row->fg.dice;
+        s->iou += row->fg.iou;
+        s->dsb_score += row->dsb.score;
+        for (int t = 0; t < CU_DSB_NT; t++)
+            s->precision[t] += row->dsb.precision[t];
+    }
+    if (!r->n)
+        return;
+    s->dice /= (double)r->n;
+    s->iou /= (double)r->n;
+    s->dsb_score /= (double)r->n;
+    for (int t = 0; t < CU_DSB_NT; t++)
+        s->precision[t] /= (double)r->n;
+}
+
+/* An image id as a CSV field: quoted (quotes doubled) when it holds a
+ * comma, quote or line break, as RFC 4180 says. */
+static void csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+enum cu_status cu_eval_report_write_csv(const struct cu_eval_report *r, const char *path, struct cu_err *err)
+{
+    struct cu_atomic a;
+    enum cu_status st = cu_atomic_begin(&a, path, err);
+    if (st)
+        return st;
+    fprintf(a.f, "image,width,height,true_nuclei,pred_nuclei,dice,iou,dsb_score");
+    for (int t = 0; t < CU_DSB_NT; t++)
+        fprintf(a.f, ",p%02d", 50 + 5 * t);
+    fprintf(a.f, "\n");
+    for (size_t i = 0; i < r->n; i++) {
+        const struct cu_eval_row *row = &r->rows[i];
+        csv_field(a.f, row->image);
+        fprintf(a.f, ",%d,%d,%d,%d,%.6f,%.6f,%.6f", row->width, row->height, row->dsb.n_true,
+                row->dsb.n_pred, row->fg.dice, row->fg.iou, row->dsb.score);
+        for (int t = 0; t < CU_DSB_NT; t++)
+            fprintf(a.f, ",%.6f", row->dsb.precision[t]);
+        fprintf(a.f, "\n");
+    }
+    return cu_atomic_commit(&a, err);
+}
+
+/* A mean, or null when there is no image. */
+static json_t *mean(const struct cu_eval_summary *s, double v)
+{
+    return s->images ? json_real(v) : json_null();
+}
+
+enum cu_status cu_eval_report_json(const struct cu_eval_report *r, char **out, struct cu_err *err)
+{
+    struct cu_eval_summary s;
+    cu_eval_report_summary(r, &s);
+    json_t *root = json_object(), *prec = json_object();
+    int bad = !root || !prec;
+    bad |= json_object_set_new(root, "images", json_integer(s.images)) != 0;
+    bad |= json_object_set_new(root, "dice", mean(&s, s.dice)) != 0;
+    bad |= json_object_set_new(root, "iou", mean(&s, s.iou)) != 0;
+    bad |= json_object_set_new(root, "dsb_score", mean(&s, s.dsb_score)) != 0;
+    for (int t = 0; t < CU_DSB_NT; t++) {
+        char key[8];
+        snprintf(key, sizeof key, "%.2f", cu_dsb_threshold(t));
+        bad |= json_object_set_new(prec, key, mean(&s, s.precision[t])) != 0;
+    }
+    bad |= json_object_set(root, "precision", prec) != 0;
+    bad |= json_object_set_new(root, "true_nuclei", json_integer(s.true_nuclei)) != 0;
+    bad |= json_object_set_new(root, "pred_nuclei", json_integer(s.pred_nuclei)) != 0;
+    char *text = bad ? NULL : json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(8));
+    json_decref(prec);
+    json_decref(root);
+    if (!text)
+        return cu_fail(err, CU_EDEVICE, "eval: out of host memory building the JSON summary");
+    /* jansson's memory is malloc'd by default: the caller frees with free(). */
+    *out = text;
+    return CU_OK;
+}
+
+enum cu_status cu_eval_report_write_json(const struct cu_eval_report *r, const char *path, struct cu_err *err)
+{
+    char *text = NULL;
+    enum cu_status st = cu_eval_report_json(r, &text, err);
+    if (st)
+        return cu_fail(err, CU_EIO, "%s: cannot build the summary", path);
+    struct cu_atomic a;
+    st = cu_atomic_begin(&a, path, err);
+    if (!st) {
+        fprintf(a.f, "%s\n", text);
+        st = cu_atomic_commit(&a, err);
+    }
+    free(text);
+    return st;
+}
+
+void cu_eval_report_print(const struct cu_eval_report *r, FILE *f, int per_image)
+{
+    struct cu_eval_summary s;
+    cu_eval_report_summary(r, &s);
+    if (per_image && r->n) {
+        fprintf(f, "%-32s %13s %7s %7s %7s\n", "image", "nuclei t/p", "dice", "iou", "dsb");
+        for (size_t i = 0; i < r->n; i++) {
+            const struct cu_eval_row *row = &r->rows[i];
+            char nuc[32];
+            snprintf(nuc, sizeof nuc, "%d/%d", row->dsb.n_true, row->dsb.n_pred);
+            fprintf(f, "%-32.32s %13s %7.4f %7.4f %7.4f\n", row->image, nuc, row->fg.dice, row->fg.iou,
+                    row->dsb.score);
+        }
+    }
+    if (!r->n) {
+        fprintf(f, "no image scored\n");
+        return;
+    }
+    char nuc[48];
+    snprintf(nuc, sizeof nuc, "%lld/%lld", (long long)s.true_nuclei, (long long)s.pred_nuclei);
+    char label[48];
+    snprintf(label, sizeof label, "mean of %d image%s", s.images, s.images == 1 ? "" : "s");
+    fprintf(f, "%-32s %13s %7.4f %7.4f %7.4f\n", label, nuc, s.dice, s.iou, s.dsb_score);
+    fprintf(f, "precision at IoU >");
+    for (int t = 0; t < CU_DSB_NT; t++)
+        fprintf(f, " %5.2f", cu_dsb_threshold(t));
+    fprintf(f, "\n                  ");
+    for (int t = 0; t < CU_DSB_NT; t++)
+        fprintf(f, " %5.3f", s.precision[t]);
+    fprintf(f, "\n");
+}

@@ -1,0 +1,220 @@
+/* eval.c: clunet_eval (eval.h): for each labelled image, the predicted
+ * nuclei (from the model, exactly as `clunet predict` makes them, or read
+ * from a folder of saved label images) against the true ones, scored with
+ * eval_report.c's cu_eval_image; then the table or JSON and the two files.
+ *
+ * Saved predictions: DIR/<id>_labels.png (what `predict --instances`
+ * writes) is used as is; else DIR/<id>.png, which is a label image when it
+ * holds more than one non-zero value, and a binary mask split into its
+ * 8-connected components otherwise. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clunet/dataset.h"
+#include "clunet/eval.h"
+#include "clunet/eval_report.h"
+#include "clunet/progress.h"
+#include "predict/predict_impl.h"
+
+/* uint32 labels -> int32 (metrics.h checks the range). */
+static enum cu_status to_int32(const struct cu_labels *lb, int32_t *out, const char *path, struct cu_err *err)
+{
+    size_t n = (size_t)lb->h * (size_t)lb->w;
+    for (size_t q = 0; q < n; q++) {
+        if (lb->v[q] > INT32_MAX)
+            return cu_fail(err, CU_EINPUT, "%s: label %u is too large", path, (unsigned)lb->v[q]);
+        out[q] = (int32_t)lb->v[q];
+    }
+    return CU_OK;
+}
+
+/* Reads the saved prediction of id into pred (h*w). */
+static enum cu_status read_pred(const char *dir, const char *id, int h, int w, int32_t *pred, struct cu_err *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s_labels.png", dir, id);
+    int binary_ok = 0;
+    if (access(path, F_OK) != 0) {
+        snprintf(path, sizeof path, "%s/%s.png", dir, id);
+        binary_ok = 1;
+    }
+    struct cu_labels lb = {0};
+    enum cu_status st = cu_png_read_labels(path, &lb, err);
+    if (st)
+        return st;
+    if (lb.h != h || lb.w != w)
+        st = cu_fail(err, CU_EINPUT, "%s: prediction is %dx%d, the image is %dx%d", path, lb.w, lb.h, w, h);
+    if (!st)
+        st = to_int32(&lb, pred, path, err);
+    cu_labels_free(&lb);
+    if (st || !binary_ok)
+        return st;
+    /* One non-zero value: a binary mask; split it into components. */
+    size_t n = (size_t)h * (size_t)w;
+    int32_t first = 0;
+    int binary = 1;
+    for (size_t q = 0; q < n && binary; q++)
+        if (pred[q]) {
+            if (!first)
+                first = pred[q];
+            binary = pred[q] == first;
+        }
+    if (!binary || !first)
+        return CU_OK;
+    uint8_t *mask = malloc(n);
+    if (!mask)
+        return cu_fail(err, CU_EINPUT, "%s: out of memory", path);
+    for (size_t q = 0; q < n; q++)
+        mask[q] = pred[q] != 0;
+    int count;
+    st = cu_label_components(pred, &count, mask, h, w, err);
+    free(mask);
+    return st;
+}
+
+static void print_table(FILE *f, const struct cu_eval_report *rep)
+{
+    struct cu_eval_summary s;
+    cu_eval_report_summary(rep, &s);
+    fprintf(f, "%-20s %11s %6s %6s %7s %7s %7s\n", "image", "size", "true", "pred", "dice", "iou", "dsb");
+    for (size_t i = 0; i < cu_eval_report_rows(rep); i++) {
+        const struct cu_eval_row *r = cu_eval_report_row(rep, i);
+        char size[32];
+        snprintf(size, sizeof size, "%dx%d", r->width, r->height);
+        fprintf(f, "%-20.20s %11s %6d %6d %7.4f %7.4f %7.4f\n", r->image, size, r->dsb.n_true, r->dsb.n_pred,
+                r->fg.dice, r->fg.iou, r->dsb.score);
+    }
+    fprintf(f, "%-20s %11s %6lld %6lld %7.4f %7.4f %7.4f\n", "mean", "", (long long)s.true_nuclei,
+            (long long)s.pred_nuclei, s.dice, s.iou, s.dsb_score);
+    fprintf(f, "precision at IoU >");
+    for (int t = 0; t < CU_DSB_NT; t++)
+        fprintf(f, " %.2f: %.3f%s", cu_dsb_threshold(t), s.precision[t], t + 1 < CU_DSB_NT ? "," : "\n");
+    fprintf(f, "%d images: Dice %.4f  IoU %.4f  DSB score %.4f\n", s.images, s.dice, s.iou, s.dsb_score);
+}
+
+/* The folder of path ("." when it has none), malloc'd. */
+static char *folder_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    size_t len = slash == path ? 1 : (size_t)(slash - path);
+    char *d = malloc(len + 1);
+    if (d)
+        memcpy(d, path, len), d[len] = '\0';
+    return d;
+}
+
+/* Scores sample i of ds into row. */
+static enum cu_status eval_one(const struct cu_eval_run *r, struct cu_predictor *p, const struct cu_dataset *ds,
+                               int i, struct cu_pred_image *pi, struct cu_eval_row *row, struct cu_err *err)
+{
+    const struct cu_sample *s = &ds->samples[i];
+    struct cu_labels truth = {0};
+    struct cu_image img = {0};
+    int32_t *t32 = NULL, *pred = NULL;
+    const uint8_t *mask = NULL;
+    int count;
+    enum cu_status st = cu_dataset_labels(ds, i, &truth, &count, err);
+    size_t n = st ? 0 : (size_t)truth.h * (size_t)truth.w;
+    if (!st && !(t32 = malloc(sizeof *t32 * n)))
+        st = cu_fail(err, CU_EINPUT, "%s: out of memory", s->image);
+    if (!st)
+        st = to_int32(&truth, t32, s->image, err);
+    if (!st && p) {
+        st = cu_png_read_rgb(s->image, &img, err);
+        if (!st && (img.h != truth.h || img.w != truth.w))
+            st = cu_fail(err, CU_EINPUT, "%s: image and masks differ in size", s->image);
+        if (!st)
+            st = cu_pred_image_run(p, &img, pi, err);
+        if (!st) {
+            pred = pi->labels;
+            for (size_t q = 0; q < n; q++) /* the mask predict writes: pixels of kept nuclei */
+                pi->mask[q] = pi->labels[q] > 0;
+            mask = pi->mask;
+        }
+    } else if (!st) {
+        if (!(pred = malloc(sizeof *pred * n)))
+            st = cu_fail(err, CU_EINPUT, "%s: out of memory", s->image);
+        if (!st)
+            st = read_pred(r->pred_dir, s->id, truth.h, truth.w, pred, err);
+    }
+    if (!st)
+        st = cu_eval_image(row, s->id, mask, pred, t32, truth.h, truth.w, err);
+    if (!p)
+        free(pred);
+    free(t32);
+    cu_image_free(&img);
+    cu_labels_free(&truth);
+    return st;
+}
+
+static enum cu_status check_run(const struct cu_eval_run *r, struct cu_err *err)
+{
+    if (!r->data)
+        return cu_fail(err, CU_EUSAGE, "eval: DATA is required");
+    if (!r->model == !r->pred_dir)
+        return cu_fail(err, CU_EUSAGE, "eval: give either MODEL or --pred DIR");
+    return CU_OK;
+}
+
+enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
+{
+    struct cu_dataset *ds = NULL;
+    struct cu_backend *be = NULL;
+    struct cu_predictor *p = NULL;
+    struct cu_eval_report *rep = NULL;
+    struct cu_pred_image pi = {0};
+    char *out_dir = NULL, path[4096];
+    struct cu_dataset_opts dopts = {.need_masks = 1};
+    enum cu_status st = check_run(r, err);
+    if (!st)
+        out_dir = r->out_dir ? strdup(r->out_dir) : r->model ? folder_of(r->model) : strdup(r->pred_dir);
+    if (!st && !out_dir)
+        st = cu_fail(err, CU_EUSAGE, "eval: out of memory");
+    if (!st)
+        st = cu_dataset_scan(r->data, &dopts, &ds, err);
+    if (!st)
+        st = cu_out_dir_prepare(out_dir, err);
+    if (!st)
+        st = cu_eval_report_new(&rep, err);
+    if (!st && r->model)
+        st = cu_backend_open(r->device, &be, err);
+    if (!st && r->model)
+        st = cu_predictor_new(be, r->model, &r->opts, &p, err);
+    struct cu_progress bar;
+    cu_progress_start(&bar, st ? NULL : r->progress, "eval", st ? 0 : ds->n);
+    for (int i = 0; !st && i < ds->n; i++) {
+        struct cu_eval_row row;
+        st = eval_one(r, p, ds, i, &pi, &row, err);
+        if (!st)
+            st = cu_eval_report_add(rep, &row, err);
+        cu_progress_update(&bar, i + 1, NULL);
+    }
+    if (!st)
+        cu_progress_done(&bar);
+    if (!st)
+        snprintf(path, sizeof path, "%s/eval.csv", out_dir), st = cu_eval_report_write_csv(rep, path, err);
+    if (!st)
+        snprintf(path, sizeof path, "%s/eval.json", out_dir), st = cu_eval_report_write_json(rep, path, err);
+    if (!st && r->report && r->json) {
+        char *js = NULL;
+        st = cu_eval_report_json(rep, &js, err);
+        if (!st)
+            fprintf(r->report, "%s\n", js);
+        free(js);
+    } else if (!st && r->report) {
+        print_table(r->report, rep);
+        fprintf(r->report, "wrote %s/eval.csv and %s/eval.json\n", out_dir, out_dir);
+    }
+    cu_pred_image_free(&pi);
+    cu_eval_report_free(rep);
+    cu_predictor_free(p);
+    cu_backend_free(be);
+    cu_dataset_free(ds);
+    free(out_dir);
+    return st;
+}

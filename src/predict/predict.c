@@ -1,0 +1,363 @@
+/* predict.c: the predictor of predict.h: a loaded network, its batch of
+ * S x S inputs, and the resize / tile / TTA arithmetic that turns an image
+ * of any size into a probability map of that size. Files, instances and the
+ * command are in predict_run.c.
+ *
+ * Both modes are one loop: a "canvas" (the image itself for tile mode, the
+ * image resized to S x S for resize mode) is covered by S x S tiles; each
+ * tile and each of its views fills one batch slot; a full batch runs
+ * through the network, and every output is turned back and added, times
+ * its window weight, into an accumulator of the canvas's size. Resize mode
+ * is the case of one tile with weight 1, so its map is exactly the
+ * network's output (or the mean of the 8 views). */
+#include "clunet/predict.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clunet/dataset.h"
+#include "clunet/model_file.h"
+#include "clunet/ops.h"
+#include "predict/predict_impl.h"
+
+struct cu_predictor {
+    struct cu_backend *be;
+    struct cu_unet *net;
+    struct cu_predict_opts o;
+    int S, cin, cap;
+    struct cu_tensor *x, *y; /* (cap, cin, S, S), (cap, 1, S, S) */
+    float *hx, *hy;          /* host copies of x and y */
+    int *slot_oy, *slot_ox, *slot_t; /* tile origin and view of each slot */
+    int nslot;
+    float *win;     /* S: sin^2(pi (i + 0.5) / S) */
+    float *ones;    /* S: 1 */
+    float *scratch; /* S*S */
+    float *canvas;  /* cin*S*S: the resized image (resize mode) */
+    float *acc, *wsum; /* canvas-sized accumulators, grown on demand */
+    size_t acc_cap;
+    /* the image being predicted (valid inside cu_predictor_prob) */
+    const float *src; /* (cin, ch, cw) */
+    int ch, cw;
+    const float *wy, *wx; /* window per axis (win, or ones for a single tile) */
+};
+
+const char *cu_predict_mode_name(enum cu_predict_mode m)
+{
+    return m == CU_PREDICT_RESIZE ? "resize" : m == CU_PREDICT_TILE ? "tile" : "auto";
+}
+
+int cu_predict_mode_parse(const char *s)
+{
+    if (!s)
+        return -1;
+    if (!strcmp(s, "auto"))
+        return CU_PREDICT_AUTO;
+    if (!strcmp(s, "resize"))
+        return CU_PREDICT_RESIZE;
+    if (!strcmp(s, "tile"))
+        return CU_PREDICT_TILE;
+    return -1;
+}
+
+void cu_predict_opts_default(struct cu_predict_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->mode = CU_PREDICT_RESIZE;
+    o->batch = 4;
+    cu_inst_opts_default(&o->inst);
+}
+
+const struct cu_unet_config *cu_predictor_config(const struct cu_predictor *p) { return cu_unet_config(p->net); }
+
+void cu_tta_invert(float *plane, int s, int t, float *scratch)
+{
+    /* cu_augment_apply gives fliplr(rot90(x, r)); so x = rot90(fliplr(y), 4 - r). */
+    if (t >= 4)
+        cu_augment_apply(plane, s, 4, scratch);
+    cu_augment_apply(plane, s, (4 - (t & 3)) & 3, scratch);
+}
+
+void cu_predictor_free(struct cu_predictor *p)
+{
+    if (!p)
+        return;
+    cu_tensor_free(p->x);
+    cu_tensor_free(p->y);
+    cu_unet_free(p->net);
+    free(p->hx), free(p->hy);
+    free(p->slot_oy), free(p->slot_ox), free(p->slot_t);
+    free(p->win), free(p->ones), free(p->scratch), free(p->canvas);
+    free(p->acc), free(p->wsum);
+    free(p);
+}
+
+static enum cu_status alloc_host(struct cu_predictor *p, struct cu_err *err)
+{
+    size_t ss = (size_t)p->S * (size_t)p->S, cap = (size_t)p->cap;
+    p->hx = malloc(sizeof(float) * cap * (size_t)p->cin * ss);
+    p->hy = malloc(sizeof(float) * cap * ss);
+    p->slot_oy = malloc(sizeof(int) * cap);
+    p->slot_ox = malloc(sizeof(int) * cap);
+    p->slot_t = malloc(sizeof(int) * cap);
+    p->win = malloc(sizeof(float) * (size_t)p->S);
+    p->ones = malloc(sizeof(float) * (size_t)p->S);
+    p->scratch = malloc(sizeof(float) * ss);
+    p->canvas = malloc(sizeof(float) * (size_t)p->cin * ss);
+    if (!p->hx || !p->hy || !p->slot_oy || !p->slot_ox || !p->slot_t || !p->win || !p->ones || !p->scratch ||
+        !p->canvas)
+        return cu_fail(err, CU_EDEVICE, "predict: out of host memory for S=%d, batch %d", p->S, p->cap);
+    const double pi = 3.14159265358979323846;
+    for (int i = 0; i < p->S; i++) {
+        double s = sin(pi * (i + 0.5) / p->S);
+        p->win[i] = (float)(s * s);
+        p->ones[i] = 1.0f;
+    }
+    return CU_OK;
+}
+
+enum cu_status cu_predictor_new(struct cu_backend *be, const char *model_path, const struct cu_predict_opts *o,
+                                struct cu_predictor **out, struct cu_err *err)
+{
+    if (o->batch < 1 || o->batch > 4096)
+        return cu_fail(err, CU_EUSAGE, "--batch %d must be between 1 and 4096", o->batch);
+    struct cu_predictor *p = calloc(1, sizeof *p);
+    if (!p)
+        return cu_fail(err, CU_EDEVICE, "predict: out of host memory");
+    p->be = be;
+    p->o = *o;
+    p->cap = o->batch;
+    enum cu_status st = cu_model_load(be, model_path, p->cap, 0, &p->net, NULL, err);
+    if (!st) {
+        const struct cu_unet_config *c = cu_unet_config(p->net);
+        p->S = c->image_size, p->cin = c->input_channels;
+        if (p->cin != 3)
+            st = cu_fail(err, CU_EINPUT, "%s: the model takes %d input channels; predict feeds RGB (3)", model_path,
+                         p->cin);
+    }
+    if (!st)
+        st = cu_tensor_new(be, (struct cu_shape){p->cap, p->cin, p->S, p->S}, "predict.input", &p->x, err);
+    if (!st)
+        st = cu_tensor_new(be, (struct cu_shape){p->cap, 1, p->S, p->S}, "predict.prob", &p->y, err);
+    if (!st)
+        st = alloc_host(p, err);
+    if (st) {
+        cu_predictor_free(p);
+        return st;
+    }
+    *out = p;
+    return CU_OK;
+}
+
+enum cu_predict_mode cu_predictor_mode_for(const struct cu_predictor *p, int h, int w)
+{
+    if (p->o.mode != CU_PREDICT_AUTO)
+        return p->o.mode;
+    return h > p->S || w > p->S ? CU_PREDICT_TILE : CU_PREDICT_RESIZE;
+}
+
+/* Tiles along an axis of length L: count and origin of tile i. A short axis
+ * gets one tile, centred (negative origin: mirrored padding on both sides);
+ * a long one tiles at stride <= S/2 with origins spread evenly from 0 to
+ * L - S. */
+static int tile_count(int L, int S)
+{
+    if (L <= S)
+        return 1;
+    int stride = S / 2;
+    return (L - S + stride - 1) / stride + 1;
+}
+
+static int tile_origin(int L, int S, int i)
+{
+    int n = tile_count(L, S);
+    if (n == 1)
+        return L <= S ? -((S - L) / 2) : 0;
+    return (int)(((long long)i * (L - S) + (n - 1) / 2) / (n - 1));
+}
+
+long cu_predictor_inputs_for(const struct cu_predictor *p, int h, int w)
+{
+    long views = p->o.tta ? 8 : 1;
+    if (cu_predictor_mode_for(p, h, w) == CU_PREDICT_RESIZE)
+        return views;
+    return (long)tile_count(h, p->S) * tile_count(w, p->S) * views;
+}
+
+/* numpy.pad 'reflect' index: q mirrored into [0, L) without repeating the
+ * edge pixel. */
+static int reflect(int q, int L)
+{
+    if (L == 1)
+        return 0;
+    int period = 2 * (L - 1);
+    int m = q % period;
+    if (m < 0)
+        m += period;
+    return m >= L ? period - m : m;
+}
+
+/* Fills batch slot k with the canvas tile at (oy, ox) in view t. */
+static void fill_slot(struct cu_predictor *p, int k, int oy, int ox, int t)
+{
+    const int S = p->S;
+    size_t ss = (size_t)S * (size_t)S;
+    for (int c = 0; c < p->cin; c++) {
+        float *dst = p->hx + ((size_t)k * (size_t)p->cin + (size_t)c) * ss;
+        const float *src = p->src + (size_t)c * (size_t)p->ch * (size_t)p->cw;
+        for (int i = 0; i < S; i++) {
+            const float *row = src + (size_t)reflect(oy + i, p->ch) * (size_t)p->cw;
+            float *d = dst + (size_t)i * (size_t)S;
+            if (ox >= 0 && ox + S <= p->cw)
+                memcpy(d, row + ox, sizeof *d * (size_t)S);
+            else
+                for (int j = 0; j < S; j++)
+                    d[j] = row[reflect(ox + j, p->cw)];
+        }
+        cu_augment_apply(dst, S, t, p->scratch);
+    }
+    p->slot_oy[k] = oy, p->slot_ox[k] = ox, p->slot_t[k] = t;
+}
+
+/* Runs the filled slots through the network and adds each output, turned
+ * back and weighted, into the accumulators. */
+static enum cu_status flush(struct cu_predictor *p, struct cu_err *err)
+{
+    int n = p->nslot;
+    if (n == 0)
+        return CU_OK;
+    p->nslot = 0;
+    struct cu_tensor *logits = NULL;
+    enum cu_status st = cu_tensor_set_batch(p->x, n, err);
+    if (!st)
+        st = cu_tensor_set_batch(p->y, n, err);
+    if (!st)
+        st = cu_tensor_upload(p->x, p->hx, err);
+    if (!st)
+        st = cu_unet_forward(p->net, p->x, &logits, err);
+    if (!st)
+        st = cu_sigmoid_forward(p->be, p->y, logits, err);
+    if (!st)
+        st = cu_tensor_download(p->y, p->hy, err);
+    if (st)
+        return st;
+    const int S = p->S;
+    for (int k = 0; k < n; k++) {
+        float *out = p->hy + (size_t)k * (size_t)S * (size_t)S;
+        cu_tta_invert(out, S, p->slot_t[k], p->scratch);
+        int oy = p->slot_oy[k], ox = p->slot_ox[k];
+        for (int i = 0; i < S; i++) {
+            int y = oy + i;
+            if (y < 0 || y >= p->ch)
+                continue;
+            for (int j = 0; j < S; j++) {
+                int x = ox + j;
+                if (x < 0 || x >= p->cw)
+                    continue;
+                float wgt = p->wy[i] * p->wx[j];
+                size_t q = (size_t)y * (size_t)p->cw + (size_t)x;
+                p->acc[q] += wgt * out[(size_t)i * (size_t)S + (size_t)j];
+                p->wsum[q] += wgt;
+            }
+        }
+    }
+    return CU_OK;
+}
+
+static enum cu_status grow_acc(struct cu_predictor *p, size_t n, struct cu_err *err)
+{
+    if (n > p->acc_cap) {
+        float *a = realloc(p->acc, sizeof *a * n);
+        if (a)
+            p->acc = a;
+        float *w = a ? realloc(p->wsum, sizeof *w * n) : NULL;
+        if (w)
+            p->wsum = w;
+        if (!a || !w)
+            return cu_fail(err, CU_EDEVICE, "predict: out of host memory for a %zu-pixel image", n);
+        p->acc_cap = n;
+    }
+    memset(p->acc, 0, sizeof *p->acc * n);
+    memset(p->wsum, 0, sizeof *p->wsum * n);
+    return CU_OK;
+}
+
+/* Predicts the canvas (p->src, ch x cw) into p->acc / p->wsum. */
+static enum cu_status predict_canvas(struct cu_predictor *p, struct cu_err *err)
+{
+    const int S = p->S, views = p->o.tta ? 8 : 1;
+    int ny = tile_count(p->ch, S), nx = tile_count(p->cw, S);
+    p->wy = ny > 1 ? p->win : p->ones;
+    p->wx = nx > 1 ? p->win : p->ones;
+    enum cu_status st = grow_acc(p, (size_t)p->ch * (size_t)p->cw, err);
+    p->nslot = 0;
+    for (int ty = 0; ty < ny && !st; ty++)
+        for (int tx = 0; tx < nx && !st; tx++)
+            for (int t = 0; t < views && !st; t++) {
+                fill_slot(p, p->nslot++, tile_origin(p->ch, S, ty), tile_origin(p->cw, S, tx), t);
+                if (p->nslot == p->cap)
+                    st = flush(p, err);
+            }
+    if (!st)
+        st = flush(p, err);
+    return st;
+}
+
+enum cu_status cu_predictor_prob(struct cu_predictor *p, const struct cu_image *img, float *prob,
+                                 struct cu_err *err)
+{
+    if (img->c != p->cin || img->h < 1 || img->w < 1)
+        return cu_fail(err, CU_EUSAGE, "predict: image is %dx%dx%d, the model takes %d channels", img->c, img->h,
+                       img->w, p->cin);
+    const int S = p->S;
+    size_t n = (size_t)img->h * (size_t)img->w;
+    enum cu_status st;
+    if (cu_predictor_mode_for(p, img->h, img->w) == CU_PREDICT_TILE) {
+        p->src = img->px, p->ch = img->h, p->cw = img->w;
+        st = predict_canvas(p, err);
+        for (size_t q = 0; q < n && !st; q++)
+            prob[q] = p->acc[q] / p->wsum[q];
+        return st;
+    }
+    st = cu_resize(img->px, p->cin, img->h, img->w, p->canvas, S, S, err);
+    if (st)
+        return st;
+    p->src = p->canvas, p->ch = S, p->cw = S;
+    st = predict_canvas(p, err);
+    if (st)
+        return st;
+    size_t ss = (size_t)S * (size_t)S;
+    for (size_t q = 0; q < ss; q++)
+        p->scratch[q] = p->acc[q] / p->wsum[q];
+    return cu_resize(p->scratch, 1, S, S, prob, img->h, img->w, err);
+}
+
+/* ---- one image with its nuclei (predict_impl.h) ---- */
+
+enum cu_status cu_pred_image_run(struct cu_predictor *p, const struct cu_image *img, struct cu_pred_image *pi,
+                                 struct cu_err *err)
+{
+    size_t n = (size_t)img->h * (size_t)img->w;
+    if (n > pi->cap) {
+        cu_pred_image_free(pi);
+        pi->prob = malloc(sizeof *pi->prob * n);
+        pi->labels = malloc(sizeof *pi->labels * n);
+        pi->mask = malloc(n);
+        if (!pi->prob || !pi->labels || !pi->mask) {
+            cu_pred_image_free(pi);
+            return cu_fail(err, CU_EDEVICE, "predict: out of host memory for a %dx%d image", img->w, img->h);
+        }
+        pi->cap = n;
+    }
+    pi->n = 0;
+    enum cu_status st = cu_predictor_prob(p, img, pi->prob, err);
+    if (!st)
+        st = cu_instances_from_prob(pi->labels, &pi->n, pi->mask, pi->prob, img->h, img->w, &p->o.inst, err);
+    return st;
+}
+
+void cu_pred_image_free(struct cu_pred_image *pi)
+{
+    free(pi->prob), free(pi->labels), free(pi->mask);
+    memset(pi, 0, sizeof *pi);
+}

@@ -1,0 +1,258 @@
+/* predict_run.c: `clunet predict` as a library call (clunet_predict):
+ * gathering the images of every input, checking the output folder before
+ * any work, predicting each image, and writing its files (mask,
+ * probabilities, labels, overlay) and the submission CSV. The predictor
+ * itself is predict.c; flags are cmd_predict.c's.
+ *
+ * Inputs: a PNG file (id = its name without .png), or a folder read by
+ * cu_dataset_scan (DSB2018 train/test <id>/images/<id>.png, images/ +
+ * masks/, or a flat folder of PNGs). Two inputs with the same id would
+ * write the same files, so that is refused before anything runs. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/atomic_file.h"
+#include "clunet/dataset.h"
+#include "clunet/overlay.h"
+#include "clunet/predict.h"
+#include "clunet/progress.h"
+#include "clunet/rle.h"
+#include "predict/predict_impl.h"
+
+void cu_item_list_free(struct cu_item *items, int n)
+{
+    for (int i = 0; items && i < n; i++)
+        free(items[i].id), free(items[i].path);
+    free(items);
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+    return strcmp(((const struct cu_item *)a)->id, ((const struct cu_item *)b)->id);
+}
+
+/* File name without folder and without a .png ending. */
+static char *id_of(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strlen(base);
+    if (len > 4 && !strcasecmp(base + len - 4, ".png"))
+        len -= 4;
+    char *id = malloc(len + 1);
+    if (id)
+        memcpy(id, base, len), id[len] = '\0';
+    return id;
+}
+
+static enum cu_status push(struct cu_item **items, int *n, int *cap, char *id, const char *path, struct cu_err *err)
+{
+    char *p = strdup(path);
+    if (*n == *cap) {
+        int nc = *cap ? 2 * *cap : 64;
+        struct cu_item *t = realloc(*items, sizeof *t * (size_t)nc);
+        if (t)
+            *items = t, *cap = nc;
+    }
+    if (!id || !p || *n == *cap) {
+        free(id), free(p);
+        return cu_fail(err, CU_EINPUT, "%s: out of memory", path);
+    }
+    (*items)[(*n)++] = (struct cu_item){id, p};
+    return CU_OK;
+}
+
+enum cu_status cu_item_list(const char *const *inputs, int n_inputs, struct cu_item **out, int *n_out,
+                            struct cu_err *err)
+{
+    struct cu_item *items = NULL;
+    int n = 0, cap = 0;
+    enum cu_status st = CU_OK;
+    for (int k = 0; k < n_inputs && !st; k++) {
+        struct stat sb;
+        if (stat(inputs[k], &sb) != 0) {
+            st = cu_fail(err, CU_EINPUT, "%s: %s", inputs[k], strerror(errno));
+        } else if (S_ISDIR(sb.st_mode)) {
+            struct cu_dataset *ds = NULL;
+            struct cu_dataset_opts o = {0};
+            st = cu_dataset_scan(inputs[k], &o, &ds, err);
+            for (int i = 0; !st && i < ds->n; i++)
+                st = push(&items, &n, &cap, strdup(ds->samples[i].id), ds->samples[i].image, err);
+            cu_dataset_free(ds);
+        } else {
+            st = push(&items, &n, &cap, id_of(inputs[k]), inputs[k], err);
+        }
+    }
+    if (!st && n == 0)
+        st = cu_fail(err, CU_EUSAGE, "no input images");
+    if (!st) {
+        qsort(items, (size_t)n, sizeof *items, cmp_item);
+        for (int i = 1; i < n && !st; i++)
+            if (!strcmp(items[i].id, items[i - 1].id))
+                st = cu_fail(err, CU_EUSAGE, "%s and %s have the same id %s (their outputs would collide)",
+                             items[i - 1].path, items[i].path, items[i].id);
+    }
+    if (st) {
+        cu_item_list_free(items, n);
+        return st;
+    }
+    *out = items;
+    *n_out = n;
+    return CU_OK;
+}
+
+enum cu_status cu_out_dir_prepare(const char *dir, struct cu_err *err)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return cu_fail(err, CU_EIO, "%s: cannot create the output folder: %s", dir, strerror(errno));
+    /* A probe file now, so that an unwritable folder fails before the work. */
+    size_t len = strlen(dir) + 32;
+    char *probe = malloc(len);
+    if (!probe)
+        return cu_fail(err, CU_EIO, "%s: out of memory", dir);
+    snprintf(probe, len, "%s/.clunet-probe-XXXXXX", dir);
+    int fd = mkstemp(probe);
+    enum cu_status st = CU_OK;
+    if (fd < 0)
+        st = cu_fail(err, CU_EIO, "%s: cannot write to the output folder: %s", dir, strerror(errno));
+    else
+        close(fd), unlink(probe);
+    free(probe);
+    return st;
+}
+
+/* The image as interleaved 8-bit RGB, for the overlay. */
+static void to_rgb8(const struct cu_image *img, uint8_t *rgb)
+{
+    size_t n = (size_t)img->h * (size_t)img->w;
+    for (size_t q = 0; q < n; q++)
+        for (int c = 0; c < 3; c++) {
+            float v = img->px[(size_t)(c < img->c ? c : 0) * n + q];
+            v = v < 0 ? 0 : v > 1 ? 1 : v;
+            rgb[q * 3 + (size_t)c] = (uint8_t)(v * 255.0f + 0.5f);
+        }
+}
+
+/* "<dir>/<id><suffix>" into buf. */
+static const char *out_path(char *buf, size_t size, const char *dir, const char *id, const char *suffix)
+{
+    snprintf(buf, size, "%s/%s%s", dir, id, suffix);
+    return buf;
+}
+
+/* Every output of one predicted image. */
+static enum cu_status write_outputs(const struct cu_predict_run *r, const char *id, const struct cu_image *img,
+                                    const struct cu_pred_image *pi, struct cu_err *err)
+{
+    int h = img->h, w = img->w;
+    size_t n = (size_t)h * (size_t)w;
+    char path[4096];
+    uint8_t *buf = malloc(n * 3);
+    if (!buf)
+        return cu_fail(err, CU_EIO, "%s: out of memory", id);
+    for (size_t q = 0; q < n; q++)
+        buf[q] = pi->labels[q] > 0 ? 255 : 0;
+    enum cu_status st = cu_png_write_gray8(out_path(path, sizeof path, r->out_dir, id, ".png"), buf, h, w, err);
+    if (!st && r->probabilities) {
+        for (size_t q = 0; q < n; q++) {
+            float v = pi->prob[q];
+            buf[q] = (uint8_t)((v > 0 ? v < 1 ? v : 1 : 0) * 255.0f + 0.5f);
+        }
+        st = cu_png_write_gray8(out_path(path, sizeof path, r->out_dir, id, "_prob.png"), buf, h, w, err);
+    }
+    if (!st && r->instances) {
+        if (pi->n > 65535) {
+            st = cu_fail(err, CU_EIO, "%s: %d nuclei do not fit a 16-bit label image", id, pi->n);
+        } else {
+            uint16_t *lab = malloc(sizeof *lab * n);
+            if (!lab)
+                st = cu_fail(err, CU_EIO, "%s: out of memory", id);
+            for (size_t q = 0; lab && q < n; q++)
+                lab[q] = (uint16_t)pi->labels[q];
+            if (lab)
+                st = cu_png_write_gray16(out_path(path, sizeof path, r->out_dir, id, "_labels.png"), lab, h, w, err);
+            free(lab);
+        }
+    }
+    if (!st && r->overlay) {
+        to_rgb8(img, buf);
+        st = cu_overlay_draw(buf, buf, pi->labels, h, w, h > 1024 || w > 1024 ? 2 : 1, err);
+        if (!st)
+            st = cu_png_write_rgb8(out_path(path, sizeof path, r->out_dir, id, "_overlay.png"), buf, h, w, err);
+    }
+    free(buf);
+    return st;
+}
+
+/* A temporary file beside the submission now, so that an unwritable place
+ * fails before the work. */
+static enum cu_status probe_submission(const char *path, struct cu_err *err)
+{
+    struct cu_atomic a;
+    enum cu_status st = cu_atomic_begin(&a, path, err);
+    if (!st)
+        cu_atomic_abort(&a);
+    return st;
+}
+
+enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err)
+{
+    struct cu_item *items = NULL;
+    int n = 0;
+    struct cu_backend *be = NULL;
+    struct cu_predictor *p = NULL;
+    struct cu_sub *sub = NULL;
+    struct cu_pred_image pi = {0};
+    long nuclei = 0;
+    enum cu_status st = r->out_dir ? CU_OK : cu_fail(err, CU_EUSAGE, "--out DIR is required");
+    if (!st)
+        st = cu_item_list(r->inputs, r->n_inputs, &items, &n, err);
+    if (!st)
+        st = cu_out_dir_prepare(r->out_dir, err);
+    if (!st && r->submission)
+        st = probe_submission(r->submission, err);
+    if (!st && r->submission)
+        st = cu_sub_new(&sub, err);
+    if (!st)
+        st = cu_backend_open(r->device, &be, err);
+    if (!st)
+        st = cu_predictor_new(be, r->model, &r->opts, &p, err);
+    struct cu_progress bar;
+    cu_progress_start(&bar, st ? NULL : r->progress, "predict", n);
+    for (int i = 0; i < n && !st; i++) {
+        struct cu_image img = {0};
+        st = cu_png_read_rgb(items[i].path, &img, err);
+        if (!st)
+            st = cu_pred_image_run(p, &img, &pi, err);
+        if (!st)
+            st = write_outputs(r, items[i].id, &img, &pi, err);
+        if (!st && sub)
+            st = cu_sub_add(sub, items[i].id, pi.labels, img.h, img.w, err);
+        nuclei += pi.n;
+        cu_image_free(&img);
+        cu_progress_update(&bar, i + 1, NULL);
+    }
+    double secs = cu_progress_elapsed(&bar);
+    if (!st)
+        cu_progress_done(&bar);
+    if (!st && sub)
+        st = cu_sub_write(sub, r->submission, err);
+    if (!st && r->report) {
+        const struct cu_unet_config *c = cu_predictor_config(p);
+        fprintf(r->report, "predicted %d image%s (%ld nuclei) with S=%d c=%g %s on %s in %.1f s: %.2f images/s; outputs in %s%s%s\n",
+                n, n == 1 ? "" : "s", nuclei, c->image_size, c->channel_rate, cu_upsample_name(c->upsample),
+                cu_backend_name(be), secs, secs > 0 ? n / secs : 0.0, r->out_dir, sub ? ", submission " : "",
+                sub ? r->submission : "");
+    }
+    cu_pred_image_free(&pi);
+    cu_sub_free(sub);
+    cu_predictor_free(p);
+    cu_backend_free(be);
+    cu_item_list_free(items, n);
+    return st;
+}
