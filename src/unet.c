@@ -41,6 +41,7 @@ struct cu_unet {
     struct cu_tensor *g_enc[4][2], *g_pool[4], *g_mid[2], *g_up[4], *g_cat[4], *g_dec[4][2], *g_head,
         *g_logits;
     struct cu_tensor *scalars; /* (1,1,1,2): [loss, dice] */
+    float loss_w[CU_LOSS_MAX_CHANNELS]; /* per output channel */
     /* every batch-sized tensor, for set_batch and free; a view (is_view)
      * borrows another tensor's storage and is freed with free() alone */
     int nt;
@@ -51,7 +52,16 @@ struct cu_unet {
 
 struct cu_unet_config cu_unet_config_default(void)
 {
-    return (struct cu_unet_config){128, 0.5, CU_UPSAMPLE_BILINEAR, 3};
+    return (struct cu_unet_config){128, 0.5, CU_UPSAMPLE_BILINEAR, 3, 1};
+}
+
+int cu_unet_outputs(const struct cu_unet_config *cfg) { return cfg->output_channels > 1 ? cfg->output_channels : 1; }
+
+int cu_unet_head_width(const struct cu_unet_config *cfg)
+{
+    int f[CU_UNET_LEVELS];
+    cu_unet_widths(cfg->channel_rate, f);
+    return cu_unet_outputs(cfg) == 1 ? 2 : f[0];
 }
 
 const char *cu_upsample_name(enum cu_upsample u) { return u == CU_UPSAMPLE_TRANSPOSED ? "transposed" : "bilinear"; }
@@ -88,6 +98,9 @@ enum cu_status cu_unet_config_check(const struct cu_unet_config *cfg, struct cu_
         return cu_fail(err, CU_EUSAGE, "unknown up-sampling mode %d", (int)cfg->upsample);
     if (cfg->input_channels < 1 || cfg->input_channels > 64)
         return cu_fail(err, CU_EUSAGE, "input channels %d must be between 1 and 64", cfg->input_channels);
+    if (cfg->output_channels < 0 || cfg->output_channels > CU_LOSS_MAX_CHANNELS)
+        return cu_fail(err, CU_EUSAGE, "output channels %d must be between 1 and %d", cfg->output_channels,
+                       CU_LOSS_MAX_CHANNELS);
     return CU_OK;
 }
 
@@ -115,7 +128,8 @@ long long cu_unet_param_count(const struct cu_unet_config *cfg)
             n += (long long)f[k + 1] * f[k] * 4 + f[k];
         n += conv_params(dec_in(f, cfg->upsample, k), f[k], 3) + conv_params(f[k], f[k], 3);
     }
-    return n + conv_params(f[0], 2, 3) + conv_params(2, 1, 1);
+    int h = cu_unet_head_width(cfg);
+    return n + conv_params(f[0], h, 3) + conv_params(h, cu_unet_outputs(cfg), 1);
 }
 
 static double conv_flops(int cin, int cout, int k, int s) { return 2.0 * cin * cout * k * k * (double)s * s; }
@@ -261,9 +275,10 @@ static enum cu_status build_params(struct cu_unet *net, struct cu_err *err)
             st = add_conv(net, name, f[k], f[k], 3, &net->dec_conv[k][1], err);
     }
     if (!st)
-        st = add_conv(net, "head.conv", f[0], 2, 3, &net->head_conv, err);
+        st = add_conv(net, "head.conv", f[0], cu_unet_head_width(&net->cfg), 3, &net->head_conv, err);
     if (!st)
-        st = add_conv(net, "head.out", 2, 1, 1, &net->head_out, err);
+        st = add_conv(net, "head.out", cu_unet_head_width(&net->cfg), cu_unet_outputs(&net->cfg), 1, &net->head_out,
+                      err);
     return st;
 }
 
@@ -320,14 +335,15 @@ static enum cu_status build_acts(struct cu_unet *net, struct cu_err *err)
         st = add_view(net, net->g_mid[1], "enc4.pool", f[3], S >> 4, &net->g_pool[3], err);
     for (int k = 3; k >= 0 && !st; k--)
         st = build_level(net, k, upc[k], err);
+    const int hw = cu_unet_head_width(&net->cfg), k = cu_unet_outputs(&net->cfg);
     if (!st)
-        st = add_act(net, "head.conv", 2, S, &net->head, NULL, err);
+        st = add_act(net, "head.conv", hw, S, &net->head, NULL, err);
     if (!st)
-        st = add_act(net, "logits", 1, S, &net->logits, NULL, err);
+        st = add_act(net, "logits", k, S, &net->logits, NULL, err);
     if (!st)
-        st = add_view(net, net->g_cat[0], "logits", 1, S, &net->g_logits, err);
+        st = add_view(net, net->g_cat[0], "logits", k, S, &net->g_logits, err);
     if (!st)
-        st = add_view(net, net->up[0], "head.conv", 2, S, &net->g_head, err);
+        st = add_view(net, net->up[0], "head.conv", hw, S, &net->g_head, err);
     if (!st)
         st = new_tensor(net, (struct cu_shape){1, 1, 1, 2}, "loss", &net->scalars, err);
     return st;
@@ -347,6 +363,8 @@ enum cu_status cu_unet_new(struct cu_backend *be, const struct cu_unet_config *c
     net->be = be;
     net->cfg = *cfg;
     net->cap = batch_cap;
+    for (int c = 0; c < CU_LOSS_MAX_CHANNELS; c++)
+        net->loss_w[c] = 1.0f;
     cu_unet_widths(cfg->channel_rate, net->f);
     st = build_params(net, err);
     if (!st)
@@ -403,6 +421,12 @@ long long cu_unet_param_total(const struct cu_unet *net)
     for (int i = 0; i < net->np; i++)
         n += (long long)cu_tensor_numel(net->params[i].w);
     return n;
+}
+
+void cu_unet_set_loss_weights(struct cu_unet *net, const float *w)
+{
+    for (int c = 0; c < CU_LOSS_MAX_CHANNELS; c++)
+        net->loss_w[c] = w && c < cu_unet_outputs(&net->cfg) ? w[c] : 1.0f;
 }
 
 /* ---- forward ---- */
@@ -470,7 +494,7 @@ enum cu_status cu_unet_loss(struct cu_unet *net, const struct cu_tensor *t, enum
 {
     if (!net->x)
         return cu_fail(err, CU_EUSAGE, "unet loss: no forward pass yet");
-    CU_TRY(cu_loss_forward(net->be, net->scalars, net->logits, t, kind, err));
+    CU_TRY(cu_loss_forward_w(net->be, net->scalars, net->logits, t, kind, net->loss_w, err));
     if (scalars)
         *scalars = net->scalars;
     return CU_OK;
@@ -543,7 +567,7 @@ enum cu_status cu_unet_backward(struct cu_unet *net, const struct cu_tensor *t, 
     for (int i = 0; i < net->np; i++)
         CU_TRY(cu_tensor_zero(net->params[i].g, err));
     CU_TRY(cu_tensor_zero(net->g_logits, err));
-    CU_TRY(cu_loss_backward(net->be, net->g_logits, net->logits, t, kind, err));
+    CU_TRY(cu_loss_backward_w(net->be, net->g_logits, net->logits, t, kind, net->loss_w, err));
     CU_TRY(conv_back(net, net->g_head, net->g_logits, net->head, NULL, net->head_out, err));
     CU_TRY(conv_back(net, net->g_dec[0][1], net->g_head, net->dec[0][1], net->head, net->head_conv, err));
     CU_TRY(decoder_back(net, err));

@@ -58,6 +58,15 @@ struct cu_train_config {
     int upsample;        /* --upsample: enum cu_upsample (unet.h) */
     int augment;         /* --augment: flips and 90-degree rotations */
     uint64_t seed;       /* --seed: weights, shuffles, augmentation */
+    /* The nuclei recipe's settings (docs/train.md); the defaults keep the
+     * original recipe: one output, whole images resized to S x S. */
+    int outputs;          /* --targets: 1 mask, 3 instance [body, contour, border] */
+    float channel_w[4];   /* --channel-weights: per output channel loss weights */
+    int crop;             /* --crop N: random N x N crops (S = N) at native size times scale */
+    double scale;         /* --scale F: images (and masks) rescaled by F before cropping */
+    int prep;             /* --grey, --normalize: CU_PREP_* (nuclei.h) */
+    int intensity;        /* --intensity-aug: random brightness, contrast, gamma */
+    double scale_jitter;  /* --scale-jitter J: crop scale drawn in [1/(1+J), 1+J] */
 };
 
 struct cu_train_opts {
@@ -93,6 +102,11 @@ struct cu_train_opts {
 
 /* Defaults of `clunet train` (the DSB2018 script's recipe). */
 void cu_train_config_default(struct cu_train_config *cfg);
+/* `--recipe nuclei`: three outputs (weights 1, 1, 2), 256 x 256 crops at
+ * native scale with jitter 0.25, grey + normalize, flips/rotations and
+ * intensity augmentation, -c 0.5, --batch 8, -e 30, bce+dice; flags after
+ * it on the command line override each. */
+void cu_train_config_recipe_nuclei(struct cu_train_config *cfg);
 /* CU_EUSAGE naming the bad field. */
 enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct cu_err *err);
 /* "bce", "dice", "bce+dice"; parse returns -1 for anything else. */

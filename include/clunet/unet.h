@@ -8,8 +8,10 @@
  *   dec4..dec1   up (transposed only: ConvTranspose 2x2 s2, f[k] -> f[k-1],
  *                bias, no activation; bilinear has no parameters), concat
  *                [skip, up], conv1, conv2: 3x3 ReLU, f[k-1] channels
- *   head.conv    3x3 ReLU to 2 channels
- *   head.out     1x1 to 1 channel: the logits; the mask is their sigmoid.
+ *   head.conv    3x3 ReLU to 2 channels (f[0] with K > 1 outputs)
+ *   head.out     1x1 to K channels (output_channels, 1 by default): the
+ *                logits; channel 0's sigmoid is the mask. K = 3 is the
+ *                nuclei recipe's [body, contour, touching border].
  * Parameter names are "<layer>.weight" / "<layer>.bias", e.g.
  * "enc1.conv1.weight", "dec2.up.bias", "head.out.weight". Conv weights are
  * (Cout, Cin, k, k), transposed-conv weights (Cin, Cout, 2, 2), biases
@@ -34,6 +36,7 @@ struct cu_unet_config {
     double channel_rate; /* c: widths int(32c)...; int(32c) >= 1 */
     enum cu_upsample upsample;
     int input_channels; /* 3 for RGB */
+    int output_channels; /* K: 0 or 1 = the one mask channel; up to 4 */
 };
 
 #define CU_UNET_LEVELS 5 /* four encoder levels and the bottleneck */
@@ -54,6 +57,11 @@ const char *cu_upsample_name(enum cu_upsample u);
 int cu_upsample_parse(const char *s);
 /* Channel widths f[0..4] = int(32c * 2^k), as Python's int() truncates. */
 void cu_unet_widths(double channel_rate, int f[CU_UNET_LEVELS]);
+/* K of cfg (output_channels, 0 read as 1) and head.conv's width for it:
+ * 2 for one output, f[0] for more (two ReLU channels cannot carry three
+ * maps). */
+int cu_unet_outputs(const struct cu_unet_config *cfg);
+int cu_unet_head_width(const struct cu_unet_config *cfg);
 /* Number of learned floats, by host arithmetic (needs no backend). */
 long long cu_unet_param_count(const struct cu_unet_config *cfg);
 /* Forward FLOPs of the convolutions for one image (2 per multiply-add). */
@@ -102,7 +110,10 @@ enum cu_status cu_unet_init_he(struct cu_unet *net, uint64_t seed, struct cu_err
  * the net; its sigmoid is the mask probability (cu_unet_predict). */
 enum cu_status cu_unet_forward(struct cu_unet *net, const struct cu_tensor *x, struct cu_tensor **logits,
                                struct cu_err *err);
-/* Loss and Dice of the last forward against target t (n,1,S,S) into the
+/* Per-output-channel weights of the training loss (ops.h's
+ * cu_loss_forward_w); NULL = ones (the default). k = output channels. */
+void cu_unet_set_loss_weights(struct cu_unet *net, const float *w);
+/* Loss and Dice of the last forward against target t (n,K,S,S) into the
  * net's scalars tensor (1,1,1,2) = [loss, dice], left on the device;
  * *scalars (may be NULL) receives it. */
 enum cu_status cu_unet_loss(struct cu_unet *net, const struct cu_tensor *t, enum cu_loss kind,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "clunet/cli.h"
+#include "clunet/nuclei.h"
 #include "clunet/train.h"
 #include "clunet/unet.h"
 
@@ -47,6 +48,30 @@ static void help(FILE *f)
             "  --skip-bad          leave out images or masks that cannot be read, listing them\n"
             "                      (default: stop at the first, naming the file)\n"
             "  --augment           random flips and 90-degree rotations of training images (default off)\n"
+            "\n");
+    fprintf(f,
+            "nuclei at their own scale (the nuclei recipe; each needs --crop):\n"
+            "  --recipe nuclei     the recipe: --crop 256 --targets instance --channel-weights 1,1,2\n"
+            "                      --scale-jitter 0.25 --grey --normalize --augment --intensity-aug\n"
+            "                      -c 0.5 --batch 8 -e 30 --loss bce+dice; flags given as well override\n"
+            "                      it wherever they stand on the line\n"
+            "  --crop N            train on random N x N crops (N a multiple of 16; sets -s N) of each\n"
+            "                      image at native resolution (times --scale), redrawn every epoch; an\n"
+            "                      image appears round(area / N^2) times per epoch (1 to 4); images\n"
+            "                      smaller than N are padded by reflection; validation on whole\n"
+            "                      images cut into N x N tiles. predict then tiles at that scale.\n"
+            "  --scale F           rescale images and masks by F before cropping (default 1)\n"
+            "  --scale-jitter J    each crop's window is N*s source pixels, s log-uniform in\n"
+            "                      [1/(1+J), 1+J] (default 0: off)\n"
+            "  --targets T         mask (one output: the union of the nuclei; default) | instance\n"
+            "                      (three outputs: nucleus body, its contour, the border where two\n"
+            "                      nuclei touch; predict seeds a watershed with body - contour - border)\n"
+            "  --channel-weights W per-output loss weights, comma-separated (default 1,1,1): the BCE\n"
+            "                      is the sum of each channel's mean times its weight; Dice is channel 0's\n"
+            "  --grey              greyscale input, inverted where the background is bright\n"
+            "                      (brightfield, stained tissue); predict does the same\n"
+            "  --normalize         per-image percentile stretch (1st..99.8th to 0..1); predict does the same\n"
+            "  --intensity-aug     random brightness (+-0.1), contrast (x0.75..1.33), gamma (0.7..1.43)\n"
             "\n"
             "model and training:\n"
             "  -s N                image size, a multiple of 16: 64, 128, 256, ... (default 128)\n"
@@ -160,6 +185,45 @@ static int to_double(struct parse *p, const char *flag, const char *s, double *o
     return 1;
 }
 
+/* "a,b,c": one to four non-negative weights; unlisted channels keep 1. */
+static int channel_weights(struct parse *p, const char *s, float w[4])
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", s);
+    int k = 0;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ","), k++) {
+        double v;
+        if (k >= 4 || !to_double(p, "--channel-weights", tok, &v) || !(v >= 0 && v <= 1000)) {
+            if (!p->err->status)
+                cu_fail(p->err, CU_EUSAGE, "train: --channel-weights %s: expected up to 4 weights in [0, 1000]", s);
+            return 0;
+        }
+        w[k] = (float)v;
+    }
+    if (k == 0)
+        return cu_fail(p->err, CU_EUSAGE, "train: --channel-weights %s: expected weights like 1,1,2", s), 0;
+    return 1;
+}
+
+/* `--recipe NAME` anywhere on the line, applied before the other flags so
+ * that they override it; 0 (err set) for an unknown name. */
+static int apply_recipe(int argc, char **argv, struct cu_train_config *c, struct cu_err *err)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], "--recipe"))
+            v = i + 1 < argc ? argv[i + 1] : "";
+        else if (!strncmp(argv[i], "--recipe=", 9))
+            v = argv[i] + 9;
+        if (!v)
+            continue;
+        if (strcmp(v, "nuclei"))
+            return cu_fail(err, CU_EUSAGE, "train: --recipe %s: the one recipe is nuclei", v), 0;
+        cu_train_config_recipe_nuclei(c);
+    }
+    return 1;
+}
+
 /* One flag at argv[i]; returns 0 on failure (err set), 2 for --help. */
 static int parse_one(struct parse *p)
 {
@@ -178,6 +242,16 @@ static int parse_one(struct parse *p)
     }
     if (!strcmp(a, "--augment")) {
         c->augment = 1;
+        p->bad_on_resume = a;
+        return 1;
+    }
+    if (!strcmp(a, "--grey") || !strcmp(a, "--normalize")) {
+        c->prep |= a[2] == 'g' ? CU_PREP_GREY : CU_PREP_NORMALIZE;
+        p->bad_on_resume = a;
+        return 1;
+    }
+    if (!strcmp(a, "--intensity-aug")) {
+        c->intensity = 1;
         p->bad_on_resume = a;
         return 1;
     }
@@ -233,6 +307,24 @@ static int parse_one(struct parse *p)
         return to_double(p, "--val-split", v, &c->val_split);
     if (FLAG("--split-seed"))
         return to_long(p, "--split-seed", v, 0, 0x7fffffffffffffffLL, &n) && ((c->split_seed = n), 1);
+    if (FLAG("--recipe"))
+        return 1; /* applied before the other flags (cu_cmd_train) */
+    if (FLAG("--crop")) {
+        c->crop = 1;
+        return to_long(p, "--crop", v, 16, 16384, &n) && ((c->image_size = (int)n), 1);
+    }
+    if (FLAG("--scale"))
+        return to_double(p, "--scale", v, &c->scale);
+    if (FLAG("--scale-jitter"))
+        return to_double(p, "--scale-jitter", v, &c->scale_jitter);
+    if (FLAG("--targets")) {
+        if (strcmp(v, "mask") && strcmp(v, "instance"))
+            return cu_fail(p->err, CU_EUSAGE, "train: --targets %s: expected mask or instance", v), 0;
+        c->outputs = v[0] == 'm' ? 1 : 3;
+        return 1;
+    }
+    if (FLAG("--channel-weights"))
+        return channel_weights(p, v, c->channel_w);
     if (FLAG("--seed"))
         return to_long(p, "--seed", v, 0, 0x7fffffffffffffffLL, &n) && ((c->seed = (uint64_t)n), 1);
     if (FLAG("--loss")) {
@@ -263,7 +355,8 @@ int cu_cmd_train(int argc, char **argv)
     p.o.verbosity = 1;
     p.o.out = stdout;
     const char *bad_on_resume = NULL;
-    for (p.i = 1; p.i < argc; p.i++) {
+    apply_recipe(argc, argv, &p.o.cfg, &err);
+    for (p.i = 1; p.i < argc && !err.status; p.i++) {
         p.bad_on_resume = NULL;
         int r = parse_one(&p);
         if (r == 2) {

@@ -45,6 +45,17 @@ static enum cu_status put_config(struct cu_st_writer *w, const struct cu_train_c
     st = st ? st : cu_st_writer_meta(w, "train.loss", cu_loss_name(c->loss), err);
     st = st ? st : cu_st_writer_meta(w, "train.upsample", cu_upsample_name((enum cu_upsample)c->upsample), err);
     st = st ? st : meta_i(w, "train.augment", c->augment, err);
+    st = st ? st : meta_i(w, "train.outputs", c->outputs, err);
+    for (int k = 0; k < 4 && !st; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "train.channel_w%d", k);
+        st = meta_f(w, key, c->channel_w[k], err);
+    }
+    st = st ? st : meta_i(w, "train.crop", c->crop, err);
+    st = st ? st : meta_f(w, "train.scale", c->scale, err);
+    st = st ? st : meta_i(w, "train.prep", c->prep, err);
+    st = st ? st : meta_i(w, "train.intensity", c->intensity, err);
+    st = st ? st : meta_f(w, "train.scale_jitter", c->scale_jitter, err);
     if (!st) {
         char buf[32];
         snprintf(buf, sizeof buf, "%" PRIu64, c->seed);
@@ -191,6 +202,26 @@ static enum cu_status get_config(const struct cu_st_file *f, struct cu_train_con
         st = cu_fail(err, CU_EINPUT, "%s: unknown up-sampling \"%s\"", cu_st_file_path(f), s);
     st = st ? st : get_i(f, "train.augment", 0, 1, &v, err);
     c->augment = (int)v;
+    /* the nuclei recipe's fields: absent from older checkpoints (defaults) */
+    if (!st && cu_st_file_meta(f, "train.outputs")) {
+        st = get_i(f, "train.outputs", 1, 4, &v, err);
+        c->outputs = (int)v;
+        for (int k = 0; k < 4 && !st; k++) {
+            char key[32];
+            double d = 1;
+            snprintf(key, sizeof key, "train.channel_w%d", k);
+            st = get_f(f, key, &d, err);
+            c->channel_w[k] = (float)d;
+        }
+        st = st ? st : get_i(f, "train.crop", 0, 1, &v, err);
+        c->crop = (int)v;
+        st = st ? st : get_f(f, "train.scale", &c->scale, err);
+        st = st ? st : get_i(f, "train.prep", 0, 3, &v, err);
+        c->prep = (int)v;
+        st = st ? st : get_i(f, "train.intensity", 0, 1, &v, err);
+        c->intensity = (int)v;
+        st = st ? st : get_f(f, "train.scale_jitter", &c->scale_jitter, err);
+    }
     st = st ? st : get_u64(f, "train.seed", 10, &c->seed, err);
     return st;
 }

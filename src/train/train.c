@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "clunet/model_file.h"
+#include "clunet/nuclei.h"
 #include "clunet/progress.h"
 #include "io/history.h"
 #include "io/run_dir.h"
@@ -59,6 +60,14 @@ static void log_config(struct cu_trainer *tr, int resumed)
         c->data_dir, c->image_size, c->channel_rate, c->epochs, c->batch, c->val_split, c->split_seed, c->lr,
         cu_loss_name(c->loss), cu_upsample_name((enum cu_upsample)c->upsample), c->augment ? ", --augment" : "",
         (unsigned long long)c->seed);
+    if (c->crop) {
+        char prep[40];
+        cu_prep_name(c->prep, prep, sizeof prep);
+        say(tr, "configuration: --crop %d, --scale %g, --scale-jitter %g, --targets %s, --channel-weights %g,%g,%g, "
+                "prep \"%s\"%s",
+            c->image_size, c->scale, c->scale_jitter, c->outputs == 3 ? "instance" : "mask", (double)c->channel_w[0],
+            (double)c->channel_w[1], (double)c->channel_w[2], prep, c->intensity ? ", --intensity-aug" : "");
+    }
     int k = cu_replicas_count(tr->reps);
     char from[sizeof tr->st.device_spec + 32] = ""; /* a resume on the run's own choice says so */
     if (tr->devices_from_run)
@@ -149,7 +158,7 @@ static enum cu_status nan_stop(struct cu_trainer *tr, int epoch, const char *pha
 static enum cu_status validate(struct cu_trainer *tr, int epoch, double *loss, double *dice, struct cu_err *err)
 {
     *loss = *dice = NAN;
-    int nv = tr->data.n_val, B = tr->cfg.batch;
+    int nv = tr->data.n_val_items, B = tr->cfg.batch;
     if (!nv)
         return CU_OK;
     double sums[2] = {0, 0};
@@ -158,7 +167,7 @@ static enum cu_status validate(struct cu_trainer *tr, int epoch, double *loss, d
         int n = nv - b < B ? nv - b : B, off, len;
         double bs[2] = {0, 0};
         cu_split(n, tr->size, tr->rank, &off, &len);
-        cu_train_data_gather(&tr->data, tr->data.val_idx + b + off, len, NULL, tr->hx, tr->hy);
+        cu_train_data_gather_val(&tr->data, b + off, len, tr->hx, tr->hy);
         st = cu_replicas_eval(tr->reps, tr->hx, tr->hy, len, tr->cfg.loss, bs, err);
         if (st)
             st = cu_train_memory_hint(err);
@@ -207,15 +216,19 @@ static enum cu_status save_model(struct cu_trainer *tr, const char *name, int ep
 {
     if (tr->rank)
         return CU_OK;
-    char ep[32], vl[64], vd[64], lr[64], seed[32];
+    char ep[32], vl[64], vd[64], lr[64], seed[32], scale[40], prep[40];
     snprintf(ep, sizeof ep, "%d", epoch);
     snprintf(vl, sizeof vl, "%.9g", val_loss);
     snprintf(vd, sizeof vd, "%.9g", val_dice);
     snprintf(lr, sizeof lr, "%.17g", tr->cfg.lr);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)tr->cfg.seed);
+    snprintf(scale, sizeof scale, "%.17g", tr->cfg.scale);
+    cu_prep_name(tr->cfg.prep, prep, sizeof prep);
+    /* train_mode/scale/prep tell predict how to feed the model (predict.h) */
     const struct cu_meta_kv facts[] = {
         {"epochs", ep}, {"val_loss", vl}, {"val_dice", vd}, {"loss", cu_loss_name(tr->cfg.loss)},
-        {"lr", lr},     {"seed", seed},   {"data", tr->cfg.data_dir},
+        {"lr", lr},     {"seed", seed},   {"data", tr->cfg.data_dir}, {"train_mode", tr->cfg.crop ? "crop" : "resize"},
+        {"scale", scale}, {"prep", prep},
     };
     double t0 = cu_now();
     enum cu_status st = cu_model_save(cu_train_path(tr, name), tr->net, 0, facts, (int)(sizeof facts / sizeof facts[0]),
@@ -315,9 +328,9 @@ static enum cu_status end_epoch(struct cu_trainer *tr, int epoch, double seconds
 static enum cu_status run_epoch(struct cu_trainer *tr, int epoch, int *stopped, struct cu_err *err)
 {
     struct cu_train_state *s = &tr->st;
-    int nt = tr->data.n_train, B = tr->cfg.batch, nb = (nt + B - 1) / B;
+    int nt = tr->data.n_items, B = tr->cfg.batch, nb = (nt + B - 1) / B;
     uint64_t rng = cu_train_rng_for_epoch(tr->cfg.seed, epoch);
-    memcpy(tr->perm, tr->data.train_idx, (size_t)nt * sizeof(int));
+    memcpy(tr->perm, tr->data.items, (size_t)nt * sizeof(int));
     cu_train_shuffle(&rng, tr->perm, nt);
     int first = 0;
     double seconds_before = 0;
@@ -336,12 +349,12 @@ static enum cu_status run_epoch(struct cu_trainer *tr, int epoch, int *stopped, 
     cu_progress_start(&bar, tr->out && tr->o->tty ? tr->out : NULL, label, nb);
     cu_progress_update(&bar, first, NULL);
     const size_t img = (size_t)3 * tr->cfg.image_size * tr->cfg.image_size;
-    const size_t msk = (size_t)tr->cfg.image_size * tr->cfg.image_size;
+    const size_t msk = (size_t)tr->data.K * tr->cfg.image_size * tr->cfg.image_size;
     for (int b = first; b < nb; b++) {
         int n = nt - b * B < B ? nt - b * B : B, off, len;
         double t0 = cu_now();
         /* every rank draws the whole batch (the same stream), then takes its slice */
-        cu_train_data_gather(&tr->data, tr->perm + b * B, n, tr->cfg.augment ? &rng : NULL, tr->hx, tr->hy);
+        cu_train_data_gather(&tr->data, tr->perm + b * B, n, &rng, tr->hx, tr->hy);
         cu_split(n, tr->size, tr->rank, &off, &len);
         double t1 = cu_now();
         double out[2];
@@ -424,7 +437,7 @@ static enum cu_status load_data(struct cu_trainer *tr, struct cu_err *err)
     if (!st && tr->data.n_train < 1)
         st = cu_fail(err, CU_EINPUT, "%s: no training images left after the validation split of %g (%d images)",
                      tr->cfg.data_dir, tr->cfg.val_split, tr->data.n);
-    if (!st && !(tr->perm = malloc((size_t)tr->data.n_train * sizeof(int))))
+    if (!st && !(tr->perm = malloc((size_t)(tr->data.n_items > 0 ? tr->data.n_items : 1) * sizeof(int))))
         st = cu_fail(err, CU_EIO, "out of host memory");
     st = cu_comm_agree(tr->comm, st, err);
     st = st ? st : same_data(tr, err);
@@ -432,6 +445,9 @@ static enum cu_status load_data(struct cu_trainer *tr, struct cu_err *err)
         return st;
     say(tr, "data: %s (%s): %d images, %d for training, %d for validation, loaded in %.1f s", tr->cfg.data_dir,
         tr->data.layout, tr->data.n, tr->data.n_train, tr->data.n_val, cu_now() - t0);
+    if (tr->cfg.crop)
+        say(tr, "data: %d random %dx%d crops per epoch (images repeated by area), validation in %d tiles",
+            tr->data.n_items, tr->cfg.image_size, tr->cfg.image_size, tr->data.n_val_items);
     for (int i = 0; i < tr->data.ds->n_bad; i++) /* --skip-bad: never silently */
         say(tr, "data: skipped (--skip-bad): %s", tr->data.ds->bad[i]);
     return CU_OK;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clunet/nuclei.h"
 #include "clunet/unet.h"
 
 void cu_train_config_default(struct cu_train_config *cfg)
@@ -23,6 +24,27 @@ void cu_train_config_default(struct cu_train_config *cfg)
     cfg->upsample = CU_UPSAMPLE_BILINEAR;
     cfg->augment = 0;
     cfg->seed = 1; /* seed 42 stalls the original head at S=128 c=0.5 (docs/train.md) */
+    cfg->outputs = 1;
+    for (int c = 0; c < 4; c++)
+        cfg->channel_w[c] = 1.0f;
+    cfg->scale = 1.0;
+}
+
+void cu_train_config_recipe_nuclei(struct cu_train_config *cfg)
+{
+    cfg->outputs = 3;
+    cfg->channel_w[0] = 1.0f, cfg->channel_w[1] = 1.0f, cfg->channel_w[2] = 2.0f;
+    cfg->crop = 1;
+    cfg->image_size = 256;
+    cfg->scale = 1.0;
+    cfg->scale_jitter = 0.25;
+    cfg->prep = CU_PREP_GREY | CU_PREP_NORMALIZE;
+    cfg->augment = 1;
+    cfg->intensity = 1;
+    cfg->channel_rate = 0.5;
+    cfg->batch = 8;
+    cfg->epochs = 30;
+    cfg->loss = CU_LOSS_BCE_DICE;
 }
 
 const char *cu_loss_name(enum cu_loss l)
@@ -49,7 +71,8 @@ int cu_loss_parse(const char *s)
 
 enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct cu_err *err)
 {
-    struct cu_unet_config ucfg = {cfg->image_size, cfg->channel_rate, (enum cu_upsample)cfg->upsample, 3};
+    struct cu_unet_config ucfg = {cfg->image_size, cfg->channel_rate, (enum cu_upsample)cfg->upsample, 3,
+                                  cfg->outputs};
     enum cu_status st = cu_unet_config_check(&ucfg, err);
     if (st)
         return st;
@@ -63,6 +86,20 @@ enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct c
         return cu_fail(err, CU_EUSAGE, "learning rate (--lr) %g must be a positive number", cfg->lr);
     if (cfg->loss != CU_LOSS_BCE && cfg->loss != CU_LOSS_DICE && cfg->loss != CU_LOSS_BCE_DICE)
         return cu_fail(err, CU_EUSAGE, "unknown loss %d", (int)cfg->loss);
+    if (cfg->outputs != 1 && cfg->outputs != 3)
+        return cu_fail(err, CU_EUSAGE, "outputs %d: --targets gives 1 (mask) or 3 (instance)", cfg->outputs);
+    for (int c = 0; c < 4; c++)
+        if (!(cfg->channel_w[c] >= 0 && cfg->channel_w[c] <= 1000))
+            return cu_fail(err, CU_EUSAGE, "--channel-weights: weight %g must be in [0, 1000]", (double)cfg->channel_w[c]);
+    if (!(cfg->scale >= 0.05 && cfg->scale <= 20))
+        return cu_fail(err, CU_EUSAGE, "--scale %g must be between 0.05 and 20", cfg->scale);
+    if (!(cfg->scale_jitter >= 0 && cfg->scale_jitter <= 1))
+        return cu_fail(err, CU_EUSAGE, "--scale-jitter %g must be between 0 and 1", cfg->scale_jitter);
+    if (!cfg->crop && (cfg->scale != 1.0 || cfg->scale_jitter > 0 || cfg->outputs != 1 || cfg->prep ||
+                       cfg->intensity))
+        return cu_fail(err, CU_EUSAGE,
+                       "--scale, --scale-jitter, --targets instance, --grey, --normalize and --intensity-aug train on "
+                       "crops: add --crop N");
     if (!cfg->data_dir[0])
         return cu_fail(err, CU_EUSAGE,
                        "no training data: give --data DIR, a folder in the DSB2018 layout "
