@@ -23,11 +23,20 @@ static void help(FILE *f)
             "Per image and as the mean over images: Dice and IoU of the foreground, and the\n"
             "DSB2018 score: for t = 0.50, 0.55, ..., 0.95 a predicted nucleus matches a true one\n"
             "when IoU > t, precision(t) = TP / (TP + FP + FN); the image's score is the mean\n"
-            "over t. An image with no true and no predicted nucleus scores 1.\n\n"
+            "over t. An image with no true and no predicted nucleus scores 1.\n"
+            "The same per group of images (by size WxH, or --groups FILE), and where it fails,\n"
+            "per image, group and in total: missed nuclei (true, matched by no prediction at\n"
+            "IoU > 0.5 and in no merge), false ones (predicted, matching no true nucleus at\n"
+            "IoU > 0.5 and in no split), merged (a prediction holding >= 50%% of the pixels of\n"
+            "each of >= 2 true nuclei) and split (a true nucleus holding >= 50%% of the pixels\n"
+            "of each of >= 2 predictions).\n\n"
             "  --pred DIR        score saved predictions instead of a model\n"
             "  --out DIR         where eval.csv (one row per image) and eval.json (images, dice,\n"
-            "                    iou, dsb_score, precision at each threshold) go (default: the\n"
+            "                    iou, dsb_score, precision at each threshold, errors, groups,\n"
+            "                    per_image) go (default: the\n"
             "                    model's folder, e.g. its run folder; with --pred, DIR itself)\n"
+            "  --groups FILE     group images by FILE (one \"image_id,group\" line per image; a\n"
+            "                    first line \"image,group\" is a header) instead of by size\n"
             "  --json            print the eval.json summary on stdout instead of the table\n"
             "  -q                no progress bar and no table (--json still prints)\n"
             "  -h, --help        this help\n\n"
@@ -53,13 +62,17 @@ int cu_cmd_eval(int argc, char **argv)
             return 0;
         } else if (cu_predict_flag(argc, argv, &i, &r.opts, &r.device, &err) != 0) {
             continue;
-        } else if (!strcmp(a, "--pred") || !strcmp(a, "--out")) {
+        } else if (!strcmp(a, "--pred") || !strcmp(a, "--out") || !strcmp(a, "--groups")) {
             if (i + 1 >= argc)
                 cu_fail(&err, CU_EUSAGE, "%s needs a value", a);
             else if (!strcmp(a, "--pred"))
                 r.pred_dir = argv[++i];
+            else if (!strcmp(a, "--groups"))
+                r.groups = argv[++i];
             else
                 r.out_dir = argv[++i];
+        } else if (!strncmp(a, "--groups=", 9)) {
+            r.groups = a + 9;
         } else if (!strncmp(a, "--pred=", 7)) {
             r.pred_dir = a + 7;
         } else if (!strncmp(a, "--out=", 6)) {
