@@ -9,26 +9,25 @@
  *
  * Groups: every row carries a group name (`clunet eval` uses the image
  * size "WxH", or the user's grouping file); each group gets the same
- * summary over its own images. Errors (metrics.h's cu_error_counts:
- * missed, false, merged and split nuclei) are counted per image and
- * summed per group and overall.
+ * summary over its own images. Nuclei fates (fates.h: matched, missed,
+ * false, merged, split, as the eval definitions count them) are counted per
+ * image and summed per group and overall.
  *
  * eval.csv: header
  *   image,width,height,true_nuclei,pred_nuclei,dice,iou,dsb_score,p50,p55,...,p95,
- *   group,missed,false_pred,merged,merged_true,split,split_pred
+ *   group,matched,missed,false,merged,split
  * one row per image in the order added; numbers with 6 decimals; an id
  * or group with a comma or quote is quoted as RFC 4180 says.
  * eval.json: {"images": N, "dice": ., "iou": ., "dsb_score": .,
  *   "precision": {"0.50": ., "0.55": ., ..., "0.95": .},
  *   "true_nuclei": total, "pred_nuclei": total,
- *   "errors": {"missed": ., "false_pred": ., "merged": ., "merged_true": .,
- *              "split": ., "split_pred": .},
+ *   "fates": {"matched": ., "missed": ., "false": ., "merged": ., "split": .},
  *   "grouping": "size" or the grouping file's path,
  *   "groups": [{"group": name, "images", "dice", "iou", "dsb_score",
- *               "precision", "true_nuclei", "pred_nuclei", "errors"}, ...]
+ *               "precision", "true_nuclei", "pred_nuclei", "fates"}, ...]
  *             (sorted by name; the same fields as the whole),
  *   "per_image": [{"image", "group", "width", "height", "true_nuclei",
- *                  "pred_nuclei", "dice", "iou", "dsb_score", "errors"}, ...]}
+ *                  "pred_nuclei", "dice", "iou", "dsb_score", "fates"}, ...]}
  * With no image, the means are null. Both files are written atomically. */
 #ifndef CLUNET_EVAL_REPORT_H
 #define CLUNET_EVAL_REPORT_H
@@ -37,6 +36,7 @@
 #include <stdio.h>
 #include <stdint.h>
 
+#include "clunet/fates.h"
 #include "clunet/metrics.h"
 #include "clunet/status.h"
 
@@ -45,7 +45,7 @@ struct cu_eval_row {
     int width, height;
     struct cu_fg_score fg;       /* foreground Dice, IoU */
     struct cu_dsb_score dsb;     /* nuclei counts, precisions, score */
-    struct cu_error_counts errs; /* missed, false, merged, split */
+    struct cu_fate_counts fates; /* matched, missed, false, merged, split (fates.h) */
     char group[64];              /* the row's group ("WxH" by default) */
 };
 
@@ -54,7 +54,7 @@ struct cu_eval_summary {
     int64_t true_nuclei, pred_nuclei;
     double dice, iou, dsb_score;     /* means over images */
     double precision[CU_DSB_NT];     /* mean precision at each threshold */
-    struct cu_error_counts errs;     /* totals */
+    struct cu_fate_counts fates;     /* totals */
 };
 
 /* The summary of the rows of one group. */

@@ -73,28 +73,4 @@ struct cu_dsb_score {
 enum cu_status cu_dsb_score(struct cu_dsb_score *out, const int32_t *pred, const int32_t *truth, int h, int w,
                             struct cu_err *err);
 
-/* Where a segmentation goes wrong, per image (P = a predicted nucleus,
- * T = a true one, |.| pixel counts):
- *   merged       predictions P that merge: >= 2 true nuclei each have
- *                >= 50 % of their pixels inside P;
- *   merged_true  the true nuclei inside those merges;
- *   split        true nuclei T that are split: >= 2 predictions each have
- *                >= 50 % of their own pixels inside T;
- *   split_pred   the predictions that are those pieces;
- *   missed       true nuclei matched by no prediction at IoU > 0.5, in no
- *                merge and not split;
- *   false_pred   predictions matching no true nucleus at IoU > 0.5, no
- *                piece of a split and not merging.
- * (The last clauses keep one nucleus from counting under two errors: a
- * merging prediction is "merged", not also "false"; a split true nucleus
- * is "split", not also "missed".)
- * ">= 50 %" is 2 |P and T| >= |T| (or |P|) in integers; IoU > 0.5 as
- * cu_dsb_score's first threshold. */
-struct cu_error_counts {
-    int missed, false_pred, merged, merged_true, split, split_pred;
-};
-
-enum cu_status cu_error_counts(struct cu_error_counts *out, const int32_t *pred, const int32_t *truth, int h, int w,
-                               struct cu_err *err);
-
 #endif

@@ -23,10 +23,13 @@ enum cu_status cu_eval_image(struct cu_eval_row *row, const char *image, const u
     struct cu_eval_row r;
     memset(&r, 0, sizeof r);
     enum cu_status st = cu_dsb_score(&r.dsb, pred, truth, h, w, err);
+    struct cu_fates f;
     if (!st)
-        st = cu_error_counts(&r.errs, pred, truth, h, w, err);
+        st = cu_fates_compute(&f, pred, truth, h, w, err);
     if (st)
         return st;
+    r.fates = f.counts;
+    cu_fates_free(&f);
     snprintf(r.group, sizeof r.group, "%dx%d", w, h);
     size_t n = (size_t)h * (size_t)w;
     int64_t inter = 0, np = 0, nt = 0;
@@ -91,12 +94,6 @@ void cu_eval_report_set_grouping(struct cu_eval_report *r, const char *grouping)
     snprintf(r->grouping, sizeof r->grouping, "%s", grouping);
 }
 
-static void add_errors(struct cu_error_counts *a, const struct cu_error_counts *b)
-{
-    a->missed += b->missed, a->false_pred += b->false_pred, a->merged += b->merged;
-    a->merged_true += b->merged_true, a->split += b->split, a->split_pred += b->split_pred;
-}
-
 /* The summary of the rows of group (NULL: all rows). */
 static void summarise(const struct cu_eval_report *r, const char *group, struct cu_eval_summary *s)
 {
@@ -106,7 +103,7 @@ static void summarise(const struct cu_eval_report *r, const char *group, struct 
         if (group && strcmp(row->group, group))
             continue;
         s->images++;
-        add_errors(&s->errs, &row->errs);
+        cu_fate_counts_add(&s->fates, &row->fates);
         s->true_nuclei += row->dsb.n_true;
         s->pred_nuclei += row->dsb.n_pred;
         s->dice += row->fg.dice;
@@ -179,7 +176,7 @@ enum cu_status cu_eval_report_write_csv(const struct cu_eval_report *r, const ch
     fprintf(a.f, "image,width,height,true_nuclei,pred_nuclei,dice,iou,dsb_score");
     for (int t = 0; t < CU_DSB_NT; t++)
         fprintf(a.f, ",p%02d", 50 + 5 * t);
-    fprintf(a.f, ",group,missed,false_pred,merged,merged_true,split,split_pred\n");
+    fprintf(a.f, ",group,matched,missed,false,merged,split\n");
     for (size_t i = 0; i < r->n; i++) {
         const struct cu_eval_row *row = &r->rows[i];
         csv_field(a.f, row->image);
@@ -189,9 +186,9 @@ enum cu_status cu_eval_report_write_csv(const struct cu_eval_report *r, const ch
             fprintf(a.f, ",%.6f", row->dsb.precision[t]);
         fputc(',', a.f);
         csv_field(a.f, row->group);
-        const struct cu_error_counts *e = &row->errs;
-        fprintf(a.f, ",%d,%d,%d,%d,%d,%d\n", e->missed, e->false_pred, e->merged, e->merged_true, e->split,
-                e->split_pred);
+        const struct cu_fate_counts *e = &row->fates;
+        fprintf(a.f, ",%lld,%lld,%lld,%lld,%lld\n", (long long)e->matched, (long long)e->missed,
+                (long long)e->false_pos, (long long)e->merged, (long long)e->split);
     }
     return cu_atomic_commit(&a, err);
 }
@@ -202,10 +199,11 @@ static json_t *mean(const struct cu_eval_summary *s, double v)
     return s->images ? json_real(v) : json_null();
 }
 
-static json_t *errors_json(const struct cu_error_counts *e)
+static json_t *fates_json(const struct cu_fate_counts *e)
 {
-    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "missed", e->missed, "false_pred", e->false_pred, "merged",
-                     e->merged, "merged_true", e->merged_true, "split", e->split, "split_pred", e->split_pred);
+    return json_pack("{s:I, s:I, s:I, s:I, s:I}", "matched", (json_int_t)e->matched, "missed", (json_int_t)e->missed,
+                     "false", (json_int_t)e->false_pos, "merged", (json_int_t)e->merged, "split",
+                     (json_int_t)e->split);
 }
 
 /* The summary fields of s into obj; nonzero on failure. */
@@ -225,7 +223,7 @@ static int summary_json(json_t *obj, const struct cu_eval_summary *s)
     bad |= json_object_set_new(obj, "precision", prec) != 0;
     bad |= json_object_set_new(obj, "true_nuclei", json_integer(s->true_nuclei)) != 0;
     bad |= json_object_set_new(obj, "pred_nuclei", json_integer(s->pred_nuclei)) != 0;
-    bad |= json_object_set_new(obj, "errors", errors_json(&s->errs)) != 0;
+    bad |= json_object_set_new(obj, "fates", fates_json(&s->fates)) != 0;
     return bad;
 }
 
@@ -234,7 +232,7 @@ static json_t *row_json(const struct cu_eval_row *row)
     json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:f, s:f, s:f}", "image", row->image, "group", row->group,
                           "width", row->width, "height", row->height, "true_nuclei", row->dsb.n_true, "pred_nuclei",
                           row->dsb.n_pred, "dice", row->fg.dice, "iou", row->fg.iou, "dsb_score", row->dsb.score);
-    if (o && json_object_set_new(o, "errors", errors_json(&row->errs))) {
+    if (o && json_object_set_new(o, "fates", fates_json(&row->fates))) {
         json_decref(o);
         o = NULL;
     }

@@ -17,6 +17,7 @@
 #include "clunet/eval.h"
 #include "clunet/eval_report.h"
 #include "clunet/progress.h"
+#include "predict/eval_html.h"
 #include "predict/predict_impl.h"
 
 /* uint32 labels -> int32 (metrics.h checks the range). */
@@ -42,7 +43,7 @@ static enum cu_status read_pred(const char *dir, const char *id, int h, int w, i
         binary_ok = 1;
     }
     struct cu_labels lb = {0};
-    enum cu_status st = cu_png_read_labels(path, &lb, err);
+    enum cu_status st = cu_image_read_labels(path, &lb, err);
     if (st)
         return st;
     if (lb.h != h || lb.w != w)
@@ -77,9 +78,10 @@ static enum cu_status read_pred(const char *dir, const char *id, int h, int w, i
 
 /* missed, false, merged (merging predictions) and split (split true
  * nuclei) as table columns */
-static void print_errors(FILE *f, const struct cu_error_counts *e)
+static void print_errors(FILE *f, const struct cu_fate_counts *e)
 {
-    fprintf(f, " %6d %6d %6d %6d\n", e->missed, e->false_pred, e->merged, e->split);
+    fprintf(f, " %6lld %6lld %6lld %6lld\n", (long long)e->missed, (long long)e->false_pos, (long long)e->merged,
+            (long long)e->split);
 }
 
 static enum cu_status print_table(FILE *f, const struct cu_eval_report *rep, const char *grouping,
@@ -95,11 +97,11 @@ static enum cu_status print_table(FILE *f, const struct cu_eval_report *rep, con
         snprintf(size, sizeof size, "%dx%d", r->width, r->height);
         fprintf(f, "%-20.20s %11s %6d %6d %7.4f %7.4f %7.4f", r->image, size, r->dsb.n_true, r->dsb.n_pred,
                 r->fg.dice, r->fg.iou, r->dsb.score);
-        print_errors(f, &r->errs);
+        print_errors(f, &r->fates);
     }
     fprintf(f, "%-20s %11s %6lld %6lld %7.4f %7.4f %7.4f", "mean", "", (long long)s.true_nuclei,
             (long long)s.pred_nuclei, s.dice, s.iou, s.dsb_score);
-    print_errors(f, &s.errs);
+    print_errors(f, &s.fates);
     struct cu_eval_group *g = NULL;
     size_t ng = 0;
     enum cu_status st = cu_eval_report_groups(rep, &g, &ng, err);
@@ -111,18 +113,31 @@ static enum cu_status print_table(FILE *f, const struct cu_eval_report *rep, con
         const struct cu_eval_summary *q = &g[j].s;
         fprintf(f, "%-20.20s %11d %6lld %6lld %7.4f %7.4f %7.4f", g[j].name, q->images, (long long)q->true_nuclei,
                 (long long)q->pred_nuclei, q->dice, q->iou, q->dsb_score);
-        print_errors(f, &q->errs);
+        print_errors(f, &q->fates);
     }
     free(g);
-    fprintf(f, "(missed: true nuclei found by no prediction at IoU > 0.5 nor merged; false: predictions matching no\n"
-               " true nucleus nor part of a split; merged: predictions holding >= half of each of >= 2 true nuclei\n"
-               " (%d true nuclei in them); split: true nuclei holding >= half of each of >= 2 predictions (%d pieces))\n",
-            s.errs.merged_true, s.errs.split_pred);
+    fprintf(f, "(missed: true nuclei matched by no prediction at IoU > 0.5 and in no merge; false: predictions\n"
+               " matching no true nucleus at IoU > 0.5 and in no split; merged: predictions holding >= 50%% of the\n"
+               " pixels of each of >= 2 true nuclei; split: true nuclei holding >= 50%% of the pixels of each of\n"
+               " >= 2 predictions. A split nucleus also counts as missed, a merging prediction as false.)\n");
     fprintf(f, "precision at IoU >");
     for (int t = 0; t < CU_DSB_NT; t++)
         fprintf(f, " %.2f: %.3f%s", cu_dsb_threshold(t), s.precision[t], t + 1 < CU_DSB_NT ? "," : "\n");
     fprintf(f, "%d images: Dice %.4f  IoU %.4f  DSB score %.4f\n", s.images, s.dice, s.iou, s.dsb_score);
     return CU_OK;
+}
+
+/* The folder of path ("." when it has none), malloc'd. */
+static char *folder_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    size_t len = slash == path ? 1 : (size_t)(slash - path);
+    char *d = malloc(len + 1);
+    if (d)
+        memcpy(d, path, len), d[len] = '\0';
+    return d;
 }
 
 /* The grouping file: one "image_id,group" line per image (a first line
@@ -208,22 +223,11 @@ static enum cu_status grouping_apply(const struct grouping *g, const char *path,
     return cu_fail(err, CU_EINPUT, "%s: image %s is in no group", path, row->image);
 }
 
-/* The folder of path ("." when it has none), malloc'd. */
-static char *folder_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    size_t len = slash == path ? 1 : (size_t)(slash - path);
-    char *d = malloc(len + 1);
-    if (d)
-        memcpy(d, path, len), d[len] = '\0';
-    return d;
-}
-
-/* Scores sample i of ds into row. */
+/* Scores sample i of ds into row; with html, adds it to the report (the
+ * image is read for that when the predictions come from a folder). */
 static enum cu_status eval_one(const struct cu_eval_run *r, struct cu_predictor *p, const struct cu_dataset *ds,
-                               int i, struct cu_pred_image *pi, struct cu_eval_row *row, struct cu_err *err)
+                               int i, struct cu_pred_image *pi, struct cu_eval_row *row, struct cu_eval_html *html,
+                               const struct grouping *grp, struct cu_err *err)
 {
     const struct cu_sample *s = &ds->samples[i];
     struct cu_labels truth = {0};
@@ -238,7 +242,7 @@ static enum cu_status eval_one(const struct cu_eval_run *r, struct cu_predictor 
     if (!st)
         st = to_int32(&truth, t32, s->image, err);
     if (!st && p) {
-        st = cu_png_read_rgb(s->image, &img, err);
+        st = cu_image_read_rgb(s->image, NULL, &img, err);
         if (!st && (img.h != truth.h || img.w != truth.w))
             st = cu_fail(err, CU_EINPUT, "%s: image and masks differ in size", s->image);
         if (!st)
@@ -257,6 +261,14 @@ static enum cu_status eval_one(const struct cu_eval_run *r, struct cu_predictor 
     }
     if (!st)
         st = cu_eval_image(row, s->id, mask, pred, t32, truth.h, truth.w, err);
+    if (!st && grp)
+        st = grouping_apply(grp, r->groups, row, err);
+    if (!st && html && !p)
+        st = cu_image_read_rgb(s->image, NULL, &img, err);
+    if (!st && html && (img.h != truth.h || img.w != truth.w))
+        st = cu_fail(err, CU_EINPUT, "%s: image and masks differ in size", s->image);
+    if (!st && html)
+        st = cu_eval_html_add(html, row, &img, pred, t32, err);
     if (!p)
         free(pred);
     free(t32);
@@ -281,6 +293,7 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     struct cu_predictor *p = NULL;
     struct cu_eval_report *rep = NULL;
     struct cu_pred_image pi = {0};
+    struct cu_eval_html html = {0};
     char *out_dir = NULL, path[4096];
     struct cu_dataset_opts dopts = {.need_masks = 1};
     struct grouping grp = {0};
@@ -299,6 +312,8 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
         st = cu_eval_report_new(&rep, err);
     if (!st && r->groups)
         cu_eval_report_set_grouping(rep, r->groups);
+    if (!st && r->report_dir)
+        st = cu_eval_html_begin(&html, r->report_dir, err);
     if (!st && r->model)
         st = cu_backend_open(r->device, &be, err);
     if (!st && r->model)
@@ -307,9 +322,7 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     cu_progress_start(&bar, st ? NULL : r->progress, "eval", st ? 0 : ds->n);
     for (int i = 0; !st && i < ds->n; i++) {
         struct cu_eval_row row;
-        st = eval_one(r, p, ds, i, &pi, &row, err);
-        if (!st && r->groups)
-            st = grouping_apply(&grp, r->groups, &row, err);
+        st = eval_one(r, p, ds, i, &pi, &row, r->report_dir ? &html : NULL, r->groups ? &grp : NULL, err);
         if (!st)
             st = cu_eval_report_add(rep, &row, err);
         cu_progress_update(&bar, i + 1, NULL);
@@ -320,6 +333,11 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
         snprintf(path, sizeof path, "%s/eval.csv", out_dir), st = cu_eval_report_write_csv(rep, path, err);
     if (!st)
         snprintf(path, sizeof path, "%s/eval.json", out_dir), st = cu_eval_report_write_json(rep, path, err);
+    if (!st && r->report_dir) {
+        struct cu_eval_summary sum;
+        cu_eval_report_summary(rep, &sum);
+        st = cu_eval_html_finish(&html, r->model, r->pred_dir, r->data, &sum, err);
+    }
     if (!st && r->report && r->json) {
         char *js = NULL;
         st = cu_eval_report_json(rep, &js, err);
@@ -330,9 +348,12 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
         st = print_table(r->report, rep, r->groups, err);
         if (!st)
             fprintf(r->report, "wrote %s/eval.csv and %s/eval.json\n", out_dir, out_dir);
+        if (!st && r->report_dir)
+            fprintf(r->report, "report: %s/index.html\n", r->report_dir);
     }
     grouping_free(&grp);
     cu_pred_image_free(&pi);
+    cu_eval_html_free(&html);
     cu_eval_report_free(rep);
     cu_predictor_free(p);
     cu_backend_free(be);
