@@ -80,6 +80,9 @@ long cu_predictor_inputs_for(const struct cu_predictor *p, int h, int w);
 enum cu_status cu_predictor_prob(struct cu_predictor *p, const struct cu_image *img, float *prob,
                                  struct cu_err *err);
 
+/* "mode tile (the model's), prep grey,normalize, scale 1, trained on
+ * crops, 3 outputs (...)": how images are fed, for reports. */
+void cu_predictor_describe(const struct cu_predictor *p, char *buf, size_t size);
 /* The model's output channels K, and all K maps: maps (K, h, w). */
 int cu_predictor_outputs(const struct cu_predictor *p);
 enum cu_status cu_predictor_maps(struct cu_predictor *p, const struct cu_image *img, float *maps,

@@ -366,6 +366,17 @@ static void normalise(const struct cu_predictor *p, float *maps)
 
 int cu_predictor_outputs(const struct cu_predictor *p) { return p->K; }
 
+void cu_predictor_describe(const struct cu_predictor *p, char *buf, size_t size)
+{
+    char prep[40];
+    cu_prep_name(p->prep, prep, sizeof prep);
+    const char *mode = p->o.mode == CU_PREDICT_MODEL ? (p->crop_trained ? "tile" : "resize")
+                                                     : cu_predict_mode_name(p->o.mode);
+    snprintf(buf, size, "mode %s%s%s%s, scale %g, %s%d output%s", mode,
+             p->o.mode == CU_PREDICT_MODEL ? " (the model's)" : "", prep[0] ? ", prep " : "", prep, p->scale,
+             p->crop_trained ? "trained on crops, " : "", p->K, p->K == 1 ? "" : "s (body, contour, border)");
+}
+
 enum cu_status cu_predictor_maps(struct cu_predictor *p, const struct cu_image *img, float *maps,
                                  struct cu_err *err)
 {
