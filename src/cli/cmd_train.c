@@ -2,13 +2,14 @@
  * call to clunet_train (train.h). Exit codes: 0 done, 1 usage, 2 bad data
  * or a NaN/Inf loss, 3 device trouble or out of memory, 4 cannot write the
  * run folder, 130 interrupted (checkpoint written). */
-#include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/args.h"
 #include "clunet/cli.h"
 #include "clunet/train.h"
 #include "clunet/unet.h"
@@ -85,7 +86,7 @@ static void help(FILE *f)
             "                      the same training as one device, up to float rounding; Dice is\n"
             "                      computed per slice.\n"
             "                      See docs/SCALING.md\n"
-            "  -q                  quiet: print only errors\n"
+            "  -q, --quiet         print only errors\n"
             "  -v                  verbose: add per-phase timings to each epoch line\n"
             "  -h, --help          this help\n"
             "\n"
@@ -106,202 +107,139 @@ static void help(FILE *f)
             "across processes, and rank 0 alone prints and writes RUN_DIR.\n");
 }
 
-struct parse {
-    struct cu_train_opts o;
-    const char *bad_on_resume; /* a flag resume does not take */
-    int i, argc;
-    char **argv;
-    struct cu_err *err;
+enum {
+    O_BATCH = CU_ARG_LONG, O_LR, O_VAL_SPLIT, O_SPLIT_SEED, O_SEED, O_LOSS, O_UPSAMPLE, O_AUGMENT, O_FORCE,
+    O_SKIP_BAD, O_DATA, O_DEVICES, O_DEVICE, O_OUT, O_RESUME,
 };
 
-/* The value of flag argv[i] ("--x V" or "--x=V"); NULL after a failure. */
-static const char *value(struct parse *p, const char *flag)
-{
-    const char *a = p->argv[p->i];
-    size_t n = strlen(flag);
-    if (a[n] == '=')
-        return a + n + 1;
-    if (p->i + 1 >= p->argc) {
-        cu_fail(p->err, CU_EUSAGE, "train: %s needs a value (see clunet train --help)", flag);
-        return NULL;
-    }
-    return p->argv[++p->i];
-}
+static const struct cu_opt opts[] = {
+    {NULL, 's', 1},
+    {NULL, 'c', 1},
+    {NULL, 'e', 1},
+    {"batch", O_BATCH, 1},
+    {"lr", O_LR, 1},
+    {"val-split", O_VAL_SPLIT, 1},
+    {"split-seed", O_SPLIT_SEED, 1},
+    {"seed", O_SEED, 1},
+    {"loss", O_LOSS, 1},
+    {"upsample", O_UPSAMPLE, 1},
+    {"augment", O_AUGMENT, 0},
+    {"force", O_FORCE, 0},
+    {"skip-bad", O_SKIP_BAD, 0},
+    {"data", O_DATA, 1},
+    {"devices", O_DEVICES, 1},
+    {"device", O_DEVICE, 1},
+    {"out", O_OUT, 1},
+    {"resume", O_RESUME, 1},
+    {"quiet", 'q', 0},
+    {NULL, 'v', 0},
+    {"help", 'h', 0},
+    {NULL, 0, 0},
+};
 
-static int is_flag(const char *arg, const char *flag)
+/* Applies option key (its value in a); 0 or -1 (err set). Sets
+ * *fixes_config for a flag that fixes the run's configuration, which a
+ * resumed run keeps. */
+static int apply(struct cu_args *a, int key, struct cu_train_opts *o, int *fixes_config)
 {
-    size_t n = strlen(flag);
-    return !strncmp(arg, flag, n) && (arg[n] == '\0' || arg[n] == '=');
-}
-
-static int to_long(struct parse *p, const char *flag, const char *s, long long lo, long long hi, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi) {
-        cu_fail(p->err, CU_EUSAGE, "train: %s %s: expected an integer in %lld..%lld", flag, s, lo, hi);
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
-static int to_double(struct parse *p, const char *flag, const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno) {
-        cu_fail(p->err, CU_EUSAGE, "train: %s %s: expected a number", flag, s);
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
-/* One flag at argv[i]; returns 0 on failure (err set), 2 for --help. */
-static int parse_one(struct parse *p)
-{
-    struct cu_train_config *c = &p->o.cfg;
-    const char *a = p->argv[p->i], *v;
+    struct cu_train_config *c = &o->cfg;
     long long n;
-    if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-        return 2;
-    if (!strcmp(a, "-q")) {
-        p->o.verbosity = 0;
-        return 1;
-    }
-    if (!strcmp(a, "-v")) {
-        p->o.verbosity = 2;
-        return 1;
-    }
-    if (!strcmp(a, "--augment")) {
-        c->augment = 1;
-        p->bad_on_resume = a;
-        return 1;
-    }
-    if (!strcmp(a, "--force")) {
-        p->o.force = 1;
-        return 1;
-    }
-    if (!strcmp(a, "--skip-bad")) {
-        c->skip_bad = 1;
-        return 1;
-    }
-#define FLAG(name) (is_flag(a, name) && (v = value(p, name)) != NULL)
-    if (FLAG("-e")) {
-        p->o.epochs_set = 1;
-        return to_long(p, "-e", v, 1, 1000000, &n) && ((c->epochs = (int)n), 1);
-    }
-    if (FLAG("--lr")) {
-        p->o.lr_set = 1;
-        return to_double(p, "--lr", v, &c->lr);
-    }
-    if (FLAG("--data")) {
-        p->o.data_override = v;
-        snprintf(c->data_dir, sizeof c->data_dir, "%s", v);
-        return 1;
-    }
-    if (FLAG("--devices")) {
-        p->o.devices = v;
-        return 1;
-    }
-    if (FLAG("--device")) {
-        p->o.device = v;
-        return 1;
-    }
-    if (FLAG("--out")) {
-        p->o.out_dir = v;
-        return 1;
-    }
-    if (FLAG("--resume")) {
-        p->o.resume_dir = v;
-        return 1;
-    }
-    if (p->err->status)
+    int v;
+    *fixes_config = 0;
+    switch (key) {
+    case 'q': o->verbosity = 0; return 0;
+    case 'v': o->verbosity = 2; return 0;
+    case O_FORCE: o->force = 1; return 0;
+    case O_SKIP_BAD: c->skip_bad = 1; return 0;
+    case 'e': o->epochs_set = 1; return cu_arg_int(a, 1, 1000000, &c->epochs);
+    case O_LR: o->lr_set = 1; return cu_arg_double(a, 0, INFINITY, 1, 1, &c->lr);
+    case O_DATA:
+        o->data_override = a->val;
+        snprintf(c->data_dir, sizeof c->data_dir, "%s", a->val);
         return 0;
+    case O_DEVICES: o->devices = a->val; return 0;
+    case O_DEVICE: o->device = a->val; return 0;
+    case O_OUT: o->out_dir = a->val; return 0;
+    case O_RESUME: o->resume_dir = a->val; return 0;
+    case CU_ARG_POS: return cu_arg_extra(a);
+    }
     /* The rest fix the run's configuration: not accepted with --resume. */
-    p->bad_on_resume = a;
-    if (FLAG("-s"))
-        return to_long(p, "-s", v, 16, 16384, &n) && ((c->image_size = (int)n), 1);
-    if (FLAG("-c"))
-        return to_double(p, "-c", v, &c->channel_rate);
-    if (FLAG("--batch"))
-        return to_long(p, "--batch", v, 1, 65536, &n) && ((c->batch = (int)n), 1);
-    if (FLAG("--val-split"))
-        return to_double(p, "--val-split", v, &c->val_split);
-    if (FLAG("--split-seed"))
-        return to_long(p, "--split-seed", v, 0, 0x7fffffffffffffffLL, &n) && ((c->split_seed = n), 1);
-    if (FLAG("--seed"))
-        return to_long(p, "--seed", v, 0, 0x7fffffffffffffffLL, &n) && ((c->seed = (uint64_t)n), 1);
-    if (FLAG("--loss")) {
-        int l = cu_loss_parse(v);
-        if (l < 0)
-            return cu_fail(p->err, CU_EUSAGE, "train: --loss %s: expected bce, dice or bce+dice", v), 0;
-        c->loss = (enum cu_loss)l;
-        return 1;
+    *fixes_config = 1;
+    switch (key) {
+    case O_AUGMENT: c->augment = 1; return 0;
+    case 's': return cu_arg_int(a, 16, 16384, &c->image_size);
+    case 'c': return cu_arg_double(a, 0, 64, 1, 0, &c->channel_rate);
+    case O_BATCH: return cu_arg_int(a, 1, 65536, &c->batch);
+    case O_VAL_SPLIT: return cu_arg_double(a, 0, 1, 0, 1, &c->val_split);
+    case O_SPLIT_SEED: return cu_arg_ll(a, 0, INT64_MAX, &c->split_seed);
+    case O_SEED:
+        if (cu_arg_ll(a, 0, INT64_MAX, &n))
+            return -1;
+        c->seed = (uint64_t)n;
+        return 0;
+    case O_LOSS:
+        if ((v = cu_loss_parse(a->val)) < 0)
+            return cu_arg_bad(a, "bce, dice or bce+dice");
+        c->loss = (enum cu_loss)v;
+        return 0;
+    case O_UPSAMPLE:
+        if ((v = cu_upsample_parse(a->val)) < 0)
+            return cu_arg_bad(a, "bilinear or transposed");
+        c->upsample = v;
+        return 0;
     }
-    if (FLAG("--upsample")) {
-        int u = cu_upsample_parse(v);
-        if (u < 0)
-            return cu_fail(p->err, CU_EUSAGE, "train: --upsample %s: expected bilinear or transposed", v), 0;
-        c->upsample = u;
-        return 1;
-    }
-#undef FLAG
-    if (!p->err->status)
-        cu_fail(p->err, CU_EUSAGE, "train: unknown option %s (see clunet train --help)", a);
     return 0;
 }
 
 int cu_cmd_train(int argc, char **argv)
 {
     struct cu_err err = {0};
-    struct parse p = {.argc = argc, .argv = argv, .err = &err};
-    cu_train_config_default(&p.o.cfg);
-    p.o.verbosity = 1;
-    p.o.out = stdout;
-    const char *bad_on_resume = NULL;
-    for (p.i = 1; p.i < argc; p.i++) {
-        p.bad_on_resume = NULL;
-        int r = parse_one(&p);
-        if (r == 2) {
+    struct cu_train_opts o;
+    memset(&o, 0, sizeof o);
+    cu_train_config_default(&o.cfg);
+    o.verbosity = cu_cli_quiet() ? 0 : 1;
+    o.out = stdout;
+    char bad_on_resume[64] = "";
+    struct cu_args a;
+    cu_args_init(&a, "train", argc, argv, opts, &err);
+    int key, fixes = 0;
+    while ((key = cu_args_next(&a)) > 0) {
+        if (key == 'h') {
             if (cu_comm_rank(cu_cli_comm()) == 0) /* one help under mpirun */
                 help(stdout);
             return 0;
         }
-        if (!r)
+        if (apply(&a, key, &o, &fixes))
             break;
-        if (p.bad_on_resume && !bad_on_resume)
-            bad_on_resume = p.bad_on_resume;
+        if (fixes && !bad_on_resume[0])
+            snprintf(bad_on_resume, sizeof bad_on_resume, "%s", a.flag);
     }
     if (err.status)
         ; /* a bad option: reported below */
-    else if (p.o.device && p.o.devices)
+    else if (o.device && o.devices)
         cu_fail(&err, CU_EUSAGE, "train: give either --device SPEC or --devices LIST, not both");
-    else if (p.o.resume_dir && p.o.out_dir)
+    else if (o.resume_dir && o.out_dir)
         cu_fail(&err, CU_EUSAGE, "train: --resume continues the run in its own folder; drop --out");
-    else if (p.o.resume_dir && bad_on_resume)
+    else if (o.resume_dir && bad_on_resume[0])
         cu_fail(&err, CU_EUSAGE,
                 "train: %s cannot change a resumed run (it keeps its own configuration; only -e, --lr, --data, "
                 "--device, --devices, -q, -v may be given)",
                 bad_on_resume);
-    if (!p.o.resume_dir && !p.o.data_override)
+    if (!o.resume_dir && !o.data_override)
         cu_fail(&err, CU_EUSAGE,
                 "train: no training data: give --data DIR, a folder in the DSB2018 layout "
                 "(DIR/<id>/images/<id>.png and DIR/<id>/masks/*.png) or DIR/images/ + DIR/masks/; "
                 "to start without a download, make a synthetic one with `clunet synth --out DIR`");
     /* Under mpirun every rank parses the same line: agreeing makes rank 0
      * print the one usage error, and keeps the ranks in step. */
-    p.o.comm = cu_cli_comm();
-    if (cu_comm_agree(p.o.comm, err.status, &err))
+    o.comm = cu_cli_comm();
+    if (cu_comm_agree(o.comm, err.status, &err))
         return cu_cli_report(&err);
-    if (!p.o.resume_dir)
-        p.o.data_override = NULL;
+    if (!o.resume_dir)
+        o.data_override = NULL;
     /* Under mpirun stdout is the launcher's pseudo-terminal whatever the
      * user's is: no live bar there, plain per-epoch lines. */
-    p.o.tty = isatty(fileno(stdout)) && cu_comm_size(p.o.comm) == 1;
+    o.tty = isatty(fileno(stdout)) && cu_comm_size(o.comm) == 1;
 
     /* Ctrl-C: finish the batch, write the checkpoint, exit 130; a second
      * Ctrl-C (SA_RESETHAND) kills at once. */
@@ -311,10 +249,10 @@ int cu_cmd_train(int argc, char **argv)
     sa.sa_flags = SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old);
-    p.o.stop = &stop_flag;
+    o.stop = &stop_flag;
 
     int interrupted = 0;
-    clunet_train(&p.o, &interrupted, &err);
+    clunet_train(&o, &interrupted, &err);
     sigaction(SIGINT, &old, NULL);
     if (err.status)
         return cu_cli_report(&err);
