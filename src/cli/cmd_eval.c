@@ -29,6 +29,11 @@ static void help(FILE *f)
             "                    iou, dsb_score, precision at each threshold) go (default: the\n"
             "                    model's folder, e.g. its run folder; with --pred, DIR itself)\n"
             "  --json            print the eval.json summary on stdout instead of the table\n"
+            "  --report DIR      also write DIR/index.html, a page to look at: the scores, the\n"
+            "                    precision at each IoU threshold, a table per image-size group\n"
+            "                    and one row per image (worst first, sortable) with the image\n"
+            "                    and an overlay colouring each nucleus by its fate (matched,\n"
+            "                    missed, false, merged, split); pictures go to DIR/img/\n"
             "  -q, --quiet       no progress bar and no table (--json still prints)\n"
             "  -h, --help        this help\n\n"
             "%s\n"
@@ -39,9 +44,9 @@ static void help(FILE *f)
 
 int cu_cmd_eval(int argc, char **argv)
 {
-    enum { O_PRED = CU_ARG_LONG, O_OUT, O_JSON };
+    enum { O_PRED = CU_ARG_LONG, O_OUT, O_REPORT, O_JSON };
     static const struct cu_opt opts[] = {
-        CU_PREDICT_OPTS, {"pred", O_PRED, 1}, {"out", O_OUT, 1}, {"json", O_JSON, 0},
+        CU_PREDICT_OPTS, {"pred", O_PRED, 1}, {"out", O_OUT, 1}, {"report", O_REPORT, 1}, {"json", O_JSON, 0},
         {"quiet", 'q', 0}, {"help", 'h', 0},  {NULL, 0, 0},
     };
     struct cu_err err = {0};
@@ -64,6 +69,7 @@ int cu_cmd_eval(int argc, char **argv)
         case 'q': quiet = 1; break;
         case O_PRED: r.pred_dir = a.val; break;
         case O_OUT: r.out_dir = a.val; break;
+        case O_REPORT: r.report_dir = a.val; break;
         case O_JSON: r.json = 1; break;
         case CU_ARG_POS:
             if (npos < 2)
