@@ -12,6 +12,7 @@
 #include "cli/args.h"
 #include "clunet/cli.h"
 #include "clunet/train.h"
+#include "clunet/train_fields.h"
 #include "clunet/unet.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -21,6 +22,9 @@ static void on_sigint(int sig)
     (void)sig;
     stop_flag = 1;
 }
+
+static void field_help(FILE *f, enum cu_field_section section, const char *heading);
+static void resume_flags(char *buf, size_t size);
 
 static void help(FILE *f)
 {
@@ -37,40 +41,25 @@ static void help(FILE *f)
             "  history.csv             epoch,train_loss,train_dice,val_loss,val_dice,seconds,images_per_second\n"
             "  history.svg             loss and Dice curves (open it in a browser)\n"
             "  train.log               configuration, device, one line per epoch\n"
-            "\n"
-            "data:\n"
-            "  --data DIR          DSB2018 layout (DIR/<id>/images/<id>.png, DIR/<id>/masks/*.png),\n"
-            "                      or DIR/images/ + DIR/masks/ with matching names. No data yet?\n"
-            "                      `clunet synth --out DIR` writes a synthetic set in that layout.\n"
-            "  --val-split F       fraction held out for validation (default 0.1: the last 10%% of\n"
-            "                      the ids in sorted order, as Keras's validation_split)\n"
-            "  --split-seed N      shuffle the ids with seed N before splitting (default: no shuffle)\n"
-            "  --skip-bad          leave out images or masks that cannot be read, listing them\n"
-            "                      (default: stop at the first, naming the file)\n"
-            "  --augment           random flips and 90-degree rotations of training images (default off)\n"
-            "\n"
-            "model and training:\n"
-            "  -s N                image size, a multiple of 16: 64, 128, 256, ... (default 128)\n"
-            "  -c R                channel rate: widths 32R, 64R, ... 512R; 0.5, 1, 2 (default 0.5)\n"
-            "  -e N                epochs in all (default 25)\n"
-            "  --batch N           mini-batch size; the last partial batch is kept (default 16)\n"
-            "  --lr LR             Adam learning rate (default 0.001; beta 0.9/0.999, eps 1e-7)\n"
-            "  --loss L            bce | dice | bce+dice (default bce)\n"
-            "  --upsample U        bilinear | transposed (default bilinear, as the original)\n"
-            "  --seed N            seed of the weights, shuffles and augmentation (default 1)\n"
-            "\n"
+            "\n");
+    field_help(f, CU_FIELD_SEC_DATA, "data:");
+    field_help(f, CU_FIELD_SEC_MODEL, "model and training:");
+    char resumable[256];
+    resume_flags(resumable, sizeof resumable);
+    fprintf(f,
             "run folder:\n"
             "  --out RUN_DIR       the run folder to create; an existing one is refused\n"
             "  --force             overwrite the run files of an existing RUN_DIR (others are kept)\n"
             "  --resume RUN_DIR    continue from RUN_DIR/checkpoint.safetensors with the run's own\n"
             "                      configuration up to -e epochs in all (default: the run's own -e);\n"
-            "                      only -e, --lr, --data (moved data), --device(s), -q, -v may be given;\n"
+            "                      only %s, --device(s), -q, -v may be given;\n"
             "                      without --device, --devices or CLUNET_DEVICE it runs on the devices\n"
             "                      the run chose (its --device or --devices as given, else the default)\n"
             "                      and train.log says \"from the run\"; the devices and the number of MPI\n"
             "                      processes may differ from the run's, but only the run's own continue\n"
             "                      bit-identically (ref), and a resume on others says so\n"
-            "\n");
+            "\n",
+            resumable);
     fprintf(f,
             "device and output:\n"
             "  --device SPEC       ref, an OpenCL id (0:1), a name substring, gpu/cpu/accelerator\n"
@@ -107,86 +96,103 @@ static void help(FILE *f)
             "across processes, and rank 0 alone prints and writes RUN_DIR.\n");
 }
 
-enum {
-    O_BATCH = CU_ARG_LONG, O_LR, O_VAL_SPLIT, O_SPLIT_SEED, O_SEED, O_LOSS, O_UPSAMPLE, O_AUGMENT, O_FORCE,
-    O_SKIP_BAD, O_DATA, O_DEVICES, O_DEVICE, O_OUT, O_RESUME,
-};
+/* The flags of the configuration table (train_fields.h) under their
+ * section's heading: "  FLAG ARG  help (default D)". */
+static void field_help(FILE *f, enum cu_field_section section, const char *heading)
+{
+    fprintf(f, "%s\n", heading);
+    for (int i = 0; i < cu_train_nfields; i++) {
+        const struct cu_train_field *fd = &cu_train_fields[i];
+        if (fd->section != section)
+            continue;
+        char head[64];
+        snprintf(head, sizeof head, "%s%s%s", fd->flag, fd->arg ? " " : "", fd->arg ? fd->arg : "");
+        fprintf(f, "  %-20s", head);
+        for (const char *line = fd->help; *line;) {
+            size_t len = strcspn(line, "\n");
+            fprintf(f, "%s%.*s", line == fd->help ? "" : "                      ", (int)len, line);
+            line += len;
+            if (*line)
+                fprintf(f, "\n"), line++;
+        }
+        if (fd->def && fd->type != CU_FIELD_BOOL)
+            fprintf(f, " (default %s)", fd->def);
+        fprintf(f, "\n");
+    }
+    fprintf(f, "\n");
+}
 
-static const struct cu_opt opts[] = {
-    {NULL, 's', 1},
-    {NULL, 'c', 1},
-    {NULL, 'e', 1},
-    {"batch", O_BATCH, 1},
-    {"lr", O_LR, 1},
-    {"val-split", O_VAL_SPLIT, 1},
-    {"split-seed", O_SPLIT_SEED, 1},
-    {"seed", O_SEED, 1},
-    {"loss", O_LOSS, 1},
-    {"upsample", O_UPSAMPLE, 1},
-    {"augment", O_AUGMENT, 0},
-    {"force", O_FORCE, 0},
-    {"skip-bad", O_SKIP_BAD, 0},
-    {"data", O_DATA, 1},
-    {"devices", O_DEVICES, 1},
-    {"device", O_DEVICE, 1},
-    {"out", O_OUT, 1},
-    {"resume", O_RESUME, 1},
-    {"quiet", 'q', 0},
-    {NULL, 'v', 0},
-    {"help", 'h', 0},
-    {NULL, 0, 0},
-};
+/* "-e, --lr, --data, --skip-bad": the table's flags a resume takes. */
+static void resume_flags(char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < cu_train_nfields && used < size; i++)
+        if (cu_train_fields[i].on_resume) {
+            int n = snprintf(buf + used, size - used, "%s%s", used ? ", " : "", cu_train_fields[i].flag);
+            used += n > 0 ? (size_t)n : 0;
+        }
+}
 
-/* Applies option key (its value in a); 0 or -1 (err set). Sets
- * *fixes_config for a flag that fixes the run's configuration, which a
- * resumed run keeps. */
+enum { O_FORCE = CU_ARG_LONG, O_DEVICES, O_DEVICE, O_OUT, O_RESUME, O_FIELD };
+
+/* The option table: the configuration's fields (key O_FIELD + index, or
+ * the letter of a short flag), then the flags of the run itself. */
+static int build_opts(struct cu_opt *opts, int cap)
+{
+    static const struct cu_opt own[] = {
+        {"force", O_FORCE, 0}, {"devices", O_DEVICES, 1}, {"device", O_DEVICE, 1}, {"out", O_OUT, 1},
+        {"resume", O_RESUME, 1}, {"quiet", 'q', 0},       {NULL, 'v', 0},          {"help", 'h', 0},
+    };
+    int n = 0;
+    for (int i = 0; i < cu_train_nfields && n < cap - 1; i++) {
+        const struct cu_train_field *f = &cu_train_fields[i];
+        int is_short = f->flag[1] != '-';
+        opts[n++] = (struct cu_opt){is_short ? NULL : f->flag + 2, is_short ? f->flag[1] : O_FIELD + i,
+                                    f->type != CU_FIELD_BOOL};
+    }
+    for (size_t i = 0; i < sizeof own / sizeof own[0] && n < cap - 1; i++)
+        opts[n++] = own[i];
+    opts[n] = (struct cu_opt){NULL, 0, 0};
+    return n;
+}
+
+/* The configuration field of option key, or NULL. */
+static const struct cu_train_field *field_of(int key)
+{
+    if (key >= O_FIELD && key < O_FIELD + cu_train_nfields)
+        return &cu_train_fields[key - O_FIELD];
+    for (int i = 0; i < cu_train_nfields; i++)
+        if (cu_train_fields[i].flag[1] == key && !cu_train_fields[i].flag[2])
+            return &cu_train_fields[i];
+    return NULL;
+}
+
+/* Applies option key (its value in a); 0 or -1 (err set). *fixes_config
+ * is set for a field a resumed run keeps from its checkpoint. */
 static int apply(struct cu_args *a, int key, struct cu_train_opts *o, int *fixes_config)
 {
-    struct cu_train_config *c = &o->cfg;
-    long long n;
-    int v;
     *fixes_config = 0;
+    const struct cu_train_field *f = field_of(key);
+    if (f) {
+        char range[128];
+        if (cu_train_field_set(f, &o->cfg, f->type == CU_FIELD_BOOL ? "1" : a->val)) {
+            cu_train_field_range(f, range, sizeof range);
+            return cu_arg_bad(a, range);
+        }
+        o->given |= 1ull << (f - cu_train_fields);
+        *fixes_config = !f->on_resume;
+        return 0;
+    }
     switch (key) {
     case 'q': o->verbosity = 0; return 0;
     case 'v': o->verbosity = 2; return 0;
     case O_FORCE: o->force = 1; return 0;
-    case O_SKIP_BAD: c->skip_bad = 1; return 0;
-    case 'e': o->epochs_set = 1; return cu_arg_int(a, 1, 1000000, &c->epochs);
-    case O_LR: o->lr_set = 1; return cu_arg_double(a, 0, INFINITY, 1, 1, &c->lr);
-    case O_DATA:
-        o->data_override = a->val;
-        snprintf(c->data_dir, sizeof c->data_dir, "%s", a->val);
-        return 0;
     case O_DEVICES: o->devices = a->val; return 0;
     case O_DEVICE: o->device = a->val; return 0;
     case O_OUT: o->out_dir = a->val; return 0;
     case O_RESUME: o->resume_dir = a->val; return 0;
     case CU_ARG_POS: return cu_arg_extra(a);
-    }
-    /* The rest fix the run's configuration: not accepted with --resume. */
-    *fixes_config = 1;
-    switch (key) {
-    case O_AUGMENT: c->augment = 1; return 0;
-    case 's': return cu_arg_int(a, 16, 16384, &c->image_size);
-    case 'c': return cu_arg_double(a, 0, 64, 1, 0, &c->channel_rate);
-    case O_BATCH: return cu_arg_int(a, 1, 65536, &c->batch);
-    case O_VAL_SPLIT: return cu_arg_double(a, 0, 1, 0, 1, &c->val_split);
-    case O_SPLIT_SEED: return cu_arg_ll(a, 0, INT64_MAX, &c->split_seed);
-    case O_SEED:
-        if (cu_arg_ll(a, 0, INT64_MAX, &n))
-            return -1;
-        c->seed = (uint64_t)n;
-        return 0;
-    case O_LOSS:
-        if ((v = cu_loss_parse(a->val)) < 0)
-            return cu_arg_bad(a, "bce, dice or bce+dice");
-        c->loss = (enum cu_loss)v;
-        return 0;
-    case O_UPSAMPLE:
-        if ((v = cu_upsample_parse(a->val)) < 0)
-            return cu_arg_bad(a, "bilinear or transposed");
-        c->upsample = v;
-        return 0;
     }
     return 0;
 }
@@ -201,6 +207,8 @@ int cu_cmd_train(int argc, char **argv)
     o.out = stdout;
     char bad_on_resume[64] = "";
     struct cu_args a;
+    struct cu_opt opts[CU_ARGS_MAX];
+    build_opts(opts, CU_ARGS_MAX);
     cu_args_init(&a, "train", argc, argv, opts, &err);
     int key, fixes = 0;
     while ((key = cu_args_next(&a)) > 0) {
@@ -220,12 +228,15 @@ int cu_cmd_train(int argc, char **argv)
         cu_fail(&err, CU_EUSAGE, "train: give either --device SPEC or --devices LIST, not both");
     else if (o.resume_dir && o.out_dir)
         cu_fail(&err, CU_EUSAGE, "train: --resume continues the run in its own folder; drop --out");
-    else if (o.resume_dir && bad_on_resume[0])
+    else if (o.resume_dir && bad_on_resume[0]) {
+        char resumable[256];
+        resume_flags(resumable, sizeof resumable);
         cu_fail(&err, CU_EUSAGE,
-                "train: %s cannot change a resumed run (it keeps its own configuration; only -e, --lr, --data, "
+                "train: %s cannot change a resumed run (it keeps its own configuration; only %s, "
                 "--device, --devices, -q, -v may be given)",
-                bad_on_resume);
-    if (!o.resume_dir && !o.data_override)
+                bad_on_resume, resumable);
+    }
+    if (!o.resume_dir && !o.cfg.data_dir[0])
         cu_fail(&err, CU_EUSAGE,
                 "train: no training data: give --data DIR, a folder in the DSB2018 layout "
                 "(DIR/<id>/images/<id>.png and DIR/<id>/masks/*.png) or DIR/images/ + DIR/masks/; "
@@ -235,8 +246,6 @@ int cu_cmd_train(int argc, char **argv)
     o.comm = cu_cli_comm();
     if (cu_comm_agree(o.comm, err.status, &err))
         return cu_cli_report(&err);
-    if (!o.resume_dir)
-        o.data_override = NULL;
     /* Under mpirun stdout is the launcher's pseudo-terminal whatever the
      * user's is: no live bar there, plain per-epoch lines. */
     o.tty = isatty(fileno(stdout)) && cu_comm_size(o.comm) == 1;
