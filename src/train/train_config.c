@@ -242,7 +242,7 @@ enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct c
         return cu_fail(err, CU_EUSAGE, "%s %s: expected %s", f->flag, text, range);
     }
     /* What the network needs besides (-s a multiple of 16, -c widths). */
-    struct cu_unet_config ucfg = {cfg->image_size, cfg->channel_rate, (enum cu_upsample)cfg->upsample, 3};
+    struct cu_unet_config ucfg = {cfg->image_size, cfg->channel_rate, (enum cu_upsample)cfg->upsample, 3, 1};
     enum cu_status st = cu_unet_config_check(&ucfg, err);
     if (st)
         return st;
