@@ -60,22 +60,34 @@ struct cu_train_config {
     uint64_t seed;       /* --seed: weights, shuffles, augmentation */
     /* The nuclei recipe's settings (docs/train.md); the defaults keep the
      * original recipe: one output, whole images resized to S x S. */
-    int outputs;          /* --targets: 1 mask, 3 instance [body, contour, border] */
-    float channel_w[4];   /* --channel-weights: per output channel loss weights */
-    int crop;             /* --crop N: random N x N crops (S = N) at native size times scale */
+    int crop;             /* --crop N: random N x N crops at native size times scale; 0 = off
+                           * (the trainer then uses S = N) */
     double scale;         /* --scale F: images (and masks) rescaled by F before cropping */
-    int prep;             /* --grey, --normalize: CU_PREP_* (nuclei.h) */
-    int intensity;        /* --intensity-aug: random brightness, contrast, gamma */
     double scale_jitter;  /* --scale-jitter J: crop scale drawn in [1/(1+J), 1+J] */
+    int targets;          /* --targets: 0 mask (1 output), 1 instance (3: body, contour, border) */
+    char channel_weights[64]; /* --channel-weights: "w0,w1,..." per output channel loss weights */
+    int grey;             /* --grey: greyscale, bright backgrounds inverted (nuclei.h) */
+    int normalize;        /* --normalize: per-image percentile stretch (nuclei.h) */
+    int intensity;        /* --intensity-aug: random brightness, contrast, gamma */
 };
+
+/* What the nuclei fields of c amount to: output channels (1 or 3), the
+ * preprocessing flags (CU_PREP_*), the network's S (crop, or -s), and the
+ * channel weights (ones for channels not listed; 0, or -1 for text that is
+ * not up to 4 numbers in [0, 1000]). */
+int cu_train_outputs(const struct cu_train_config *c);
+int cu_train_prep(const struct cu_train_config *c);
+int cu_train_side(const struct cu_train_config *c);
+int cu_train_channel_weights(const struct cu_train_config *c, float w[4]);
 
 struct cu_train_opts {
     struct cu_train_config cfg;
     const char *out_dir;    /* a new run folder (refused if it exists unless force) */
     const char *resume_dir; /* or NULL; then cfg comes from its checkpoint, except: */
-    int epochs_set;         /* on resume: cfg.epochs overrides the run's own */
-    int lr_set;             /* on resume: cfg.lr overrides the run's own */
-    const char *data_override; /* on resume: the data moved (NULL = the run's own) */
+    /* Bit i: field i of the configuration table (train_fields.h) was
+     * given; on resume a given field the table marks on_resume (-e, --lr,
+     * --data: the data moved, --skip-bad) overrides the run's own. */
+    unsigned long long given;
     int force;
     /* The backend spec; NULL = CLUNET_DEVICE, else on a resume the run's
      * choice (see devices), else the default. */
@@ -104,8 +116,8 @@ struct cu_train_opts {
 void cu_train_config_default(struct cu_train_config *cfg);
 /* `--recipe nuclei`: three outputs (weights 1, 1, 2), 256 x 256 crops at
  * native scale with jitter 0.25, grey + normalize, flips/rotations and
- * intensity augmentation, -c 0.5, --batch 8, -e 30, bce+dice; flags after
- * it on the command line override each. */
+ * intensity augmentation, -c 0.5, --batch 8, -e 30, bce+dice; flags given
+ * with it override each (cmd_train.c applies it first). */
 void cu_train_config_recipe_nuclei(struct cu_train_config *cfg);
 /* CU_EUSAGE naming the bad field. */
 enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct cu_err *err);

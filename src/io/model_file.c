@@ -65,9 +65,9 @@ enum cu_status cu_model_fill(struct cu_st_writer *w, const struct cu_unet *net, 
         if (st)
             return st;
     }
-    if (cu_unet_outputs(cfg) > 1) {
+    if (cu_unet_output_channels(cfg) > 1) {
         char outc[32];
-        snprintf(outc, sizeof outc, "%d", cu_unet_outputs(cfg));
+        snprintf(outc, sizeof outc, "%d", cu_unet_output_channels(cfg));
         enum cu_status st = cu_st_writer_meta(w, "output_channels", outc, err);
         if (st)
             return st;
@@ -203,12 +203,12 @@ enum cu_status cu_model_load_into(struct cu_unet *net, const struct cu_st_file *
         return st;
     if (cfg.image_size != have->image_size || cfg.channel_rate != have->channel_rate ||
         cfg.upsample != have->upsample || cfg.input_channels != have->input_channels ||
-        cu_unet_outputs(&cfg) != cu_unet_outputs(have))
+        cu_unet_output_channels(&cfg) != cu_unet_output_channels(have))
         return cu_fail(err, CU_EINPUT,
                        "%s: model is S=%d c=%g %s with %d input and %d output channels, not S=%d c=%g %s with %d and %d",
                        cu_st_file_path(f), cfg.image_size, cfg.channel_rate, cu_upsample_name(cfg.upsample),
-                       cfg.input_channels, cu_unet_outputs(&cfg), have->image_size, have->channel_rate,
-                       cu_upsample_name(have->upsample), have->input_channels, cu_unet_outputs(have));
+                       cfg.input_channels, cu_unet_output_channels(&cfg), have->image_size, have->channel_rate,
+                       cu_upsample_name(have->upsample), have->input_channels, cu_unet_output_channels(have));
     st = check_known(net, f, err);
     for (int i = 0; i < cu_unet_n_params(net) && !st; i++) {
         const struct cu_unet_param *p = cu_unet_param(net, i);

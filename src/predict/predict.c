@@ -164,7 +164,7 @@ enum cu_status cu_predictor_new(struct cu_backend *be, const char *model_path, c
     cu_st_file_free(f);
     if (!st) {
         const struct cu_unet_config *c = cu_unet_config(p->net);
-        p->S = c->image_size, p->cin = c->input_channels, p->K = cu_unet_outputs(c);
+        p->S = c->image_size, p->cin = c->input_channels, p->K = cu_unet_output_channels(c);
         if (p->cin != 3)
             st = cu_fail(err, CU_EINPUT, "%s: the model takes %d input channels; predict feeds RGB (3)", model_path,
                          p->cin);

@@ -76,10 +76,10 @@ static enum cu_status load_one(const struct cu_train_config *cfg, struct cu_trai
             goto out;
         }
     }
-    cu_prep_image(im.px, h, w, cfg->prep);
+    cu_prep_image(im.px, h, w, cu_train_prep(cfg));
     struct cu_crop_image *ci = &d->img[i];
     size_t n = (size_t)h * (size_t)w;
-    ci->planes = cfg->prep & CU_PREP_GREY ? 1 : 3;
+    ci->planes = cfg->grey ? 1 : 3;
     ci->px = malloc(sizeof *ci->px * n * (size_t)ci->planes);
     ci->bits = malloc(n);
     if (!ci->px || !ci->bits) {

@@ -29,6 +29,7 @@
 #include "clunet/model_file.h"
 #include "clunet/nuclei.h"
 #include "clunet/progress.h"
+#include "clunet/train_fields.h"
 #include "io/history.h"
 #include "io/run_dir.h"
 
@@ -55,19 +56,9 @@ static void log_config(struct cu_trainer *tr, int resumed)
     if (resumed)
         say(tr, "resuming %s at epoch %d%s (step %ld), up to %d epochs", tr->dir, tr->st.epoch + 1,
             tr->st.batch ? " mid-epoch" : "", tr->st.step, c->epochs);
-    say(tr, "configuration: data %s, -s %d, -c %g, -e %d, --batch %d, --val-split %g, --split-seed %lld, --lr %g, "
-            "--loss %s, --upsample %s%s, --seed %llu",
-        c->data_dir, c->image_size, c->channel_rate, c->epochs, c->batch, c->val_split, c->split_seed, c->lr,
-        cu_loss_name(c->loss), cu_upsample_name((enum cu_upsample)c->upsample), c->augment ? ", --augment" : "",
-        (unsigned long long)c->seed);
-    if (c->crop) {
-        char prep[40];
-        cu_prep_name(c->prep, prep, sizeof prep);
-        say(tr, "configuration: --crop %d, --scale %g, --scale-jitter %g, --targets %s, --channel-weights %g,%g,%g, "
-                "prep \"%s\"%s",
-            c->image_size, c->scale, c->scale_jitter, c->outputs == 3 ? "instance" : "mask", (double)c->channel_w[0],
-            (double)c->channel_w[1], (double)c->channel_w[2], prep, c->intensity ? ", --intensity-aug" : "");
-    }
+    char line[2048];
+    cu_train_config_line(c, line, sizeof line);
+    say(tr, "configuration: %s", line);
     int k = cu_replicas_count(tr->reps);
     char from[sizeof tr->st.device_spec + 32] = ""; /* a resume on the run's own choice says so */
     if (tr->devices_from_run)
@@ -223,7 +214,7 @@ static enum cu_status save_model(struct cu_trainer *tr, const char *name, int ep
     snprintf(lr, sizeof lr, "%.17g", tr->cfg.lr);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)tr->cfg.seed);
     snprintf(scale, sizeof scale, "%.17g", tr->cfg.scale);
-    cu_prep_name(tr->cfg.prep, prep, sizeof prep);
+    cu_prep_name(cu_train_prep(&tr->cfg), prep, sizeof prep);
     /* train_mode/scale/prep tell predict how to feed the model (predict.h) */
     const struct cu_meta_kv facts[] = {
         {"epochs", ep}, {"val_loss", vl}, {"val_dice", vd}, {"loss", cu_loss_name(tr->cfg.loss)},

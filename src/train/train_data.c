@@ -10,7 +10,7 @@ enum cu_status cu_train_data_load(const struct cu_train_config *cfg, struct cu_c
     struct cu_dataset_opts o = {.size = cfg->image_size, .need_masks = 1, .skip_bad = cfg->skip_bad, .threads = 2,
                                 .progress = progress};
     d->S = cfg->image_size;
-    d->K = cfg->outputs > 1 ? cfg->outputs : 1;
+    d->K = cu_train_outputs(cfg);
     d->augment = cfg->augment;
     d->crop = cfg->crop;
     d->intensity = cfg->intensity;
