@@ -343,6 +343,24 @@ enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct c
     return CU_OK;
 }
 
+/* train.log's label of field f: the data folder by its name, the rest by
+ * their flags. */
+static const char *label(const struct cu_train_field *f)
+{
+    return f->offset == offsetof(struct cu_train_config, data_dir) ? f->name : f->flag;
+}
+
+/* An optional field (the nuclei recipe's) at its default: left out of
+ * train.log's line, so the original recipe's line reads as it always did. */
+static int at_default(const struct cu_train_field *f, const struct cu_train_config *c)
+{
+    struct cu_train_config def;
+    if (!f->optional)
+        return 0;
+    cu_train_config_default(&def);
+    return cu_train_field_equal(f, c, &def);
+}
+
 void cu_train_config_line(const struct cu_train_config *c, char *buf, size_t size)
 {
     size_t used = 0;
@@ -350,13 +368,12 @@ void cu_train_config_line(const struct cu_train_config *c, char *buf, size_t siz
     for (int i = 0; i < cu_train_nfields && used < size; i++) {
         const struct cu_train_field *f = &cu_train_fields[i];
         char text[1100];
-        if (!f->saved || (f->type == CU_FIELD_BOOL && !*(const int *)cat(f, c)))
+        if (!f->saved || (f->type == CU_FIELD_BOOL && !*(const int *)cat(f, c)) || at_default(f, c))
             continue;
         cu_train_field_text(f, c, 0, text, sizeof text);
         const char *sep = used ? ", " : "";
-        int n = f->type == CU_FIELD_BOOL   ? snprintf(buf + used, size - used, "%s%s", sep, f->flag)
-                : f->type == CU_FIELD_TEXT ? snprintf(buf + used, size - used, "%s%s %s", sep, f->name, text)
-                                           : snprintf(buf + used, size - used, "%s%s %s", sep, f->flag, text);
+        int n = f->type == CU_FIELD_BOOL ? snprintf(buf + used, size - used, "%s%s", sep, f->flag)
+                                         : snprintf(buf + used, size - used, "%s%s %s", sep, label(f), text);
         used += n > 0 ? (size_t)n : 0;
     }
 }
@@ -383,7 +400,7 @@ enum cu_status cu_train_config_parse_line(const char *line, struct cu_train_conf
         const struct cu_train_field *f = NULL;
         for (int i = 0; i < cu_train_nfields && !f; i++) {
             const struct cu_train_field *g = &cu_train_fields[i];
-            if (g->saved && !strcmp(part, g->type == CU_FIELD_TEXT ? g->name : g->flag))
+            if (g->saved && !strcmp(part, label(g)))
                 f = g;
         }
         if (!f || (f->type == CU_FIELD_BOOL) != !val || cu_train_field_set(f, c, val ? val : "1"))
