@@ -50,7 +50,8 @@ void cu_labels_free(struct cu_labels *lb);
 /* ---- reading: one reader for every image file ----
  *
  * cu_image_read picks the decoder by the file's first bytes (its magic
- * number), never by its name: PNG ("\x89PNG"). It returns the samples as
+ * number), never by its name: PNG ("\x89PNG"), TIFF ("II*" / "MM*", also
+ * BigTIFF) or JPEG (FF D8 FF). It returns the samples as
  * stored, unscaled (struct cu_raw_image); turning them into the network's
  * input (cu_raw_to_rgb), labels (cu_raw_to_labels) or a mask
  * (cu_raw_or_mask) is a separate step. Alpha channels are dropped by the
@@ -58,16 +59,16 @@ void cu_labels_free(struct cu_labels *lb);
  * palette. A file's "pages" are the images it holds (for a stack: its z or
  * t positions); every page has the same size and channels. */
 
-enum cu_image_format { CU_FMT_PNG = 1 };
+enum cu_image_format { CU_FMT_PNG = 1, CU_FMT_TIFF, CU_FMT_JPEG };
 enum cu_sample_kind { CU_SAMPLE_UINT, CU_SAMPLE_INT, CU_SAMPLE_FLOAT };
 
 struct cu_raw_image {
     enum cu_image_format format;
     int w, h;
     int channels;  /* samples per pixel (alpha dropped) */
-    int pages;     /* images in the file (1 for PNG) */
+    int pages;     /* images in the file (1 for PNG and JPEG; TIFF: see tiff_read.c) */
     int page;      /* the page held in data (0-based) */
-    int bits;      /* significant bits per sample: 1, 2, 4, 8 or 16 (PNG) */
+    int bits;      /* bits per sample: 1, 2, 4, 8, 16 or 32 (JPEG: 8) */
     int bytes;     /* bytes per stored sample in data: 1, 2 or 4 */
     enum cu_sample_kind kind;
     double um_x, um_y;        /* pixel size in micrometres; 0 when the file does not say */
