@@ -29,6 +29,7 @@ void cu_dataset_free(struct cu_dataset *ds)
     }
     free(ds->samples);
     cu_names_free(ds->bad, ds->n_bad);
+    cu_names_free(ds->skipped, ds->n_skipped);
     free(ds->images);
     free(ds->masks);
     free(ds->height);
@@ -46,9 +47,9 @@ enum cu_status cu_sample_union(const struct cu_sample *s, enum cu_layout l, int 
     }
     char **names = NULL;
     int n = 0;
-    enum cu_status st = cu_dir_list(s->masks, CU_DIR_PNGS, &names, &n, err);
+    enum cu_status st = cu_dir_list(s->masks, CU_DIR_IMAGES, &names, &n, err);
     if (!st && n == 0)
-        st = cu_fail(err, CU_EINPUT, "%s: no mask files (*.png)", s->masks);
+        st = cu_fail(err, CU_EINPUT, "%s: no mask files (PNG, TIFF or JPEG)", s->masks);
     if (!st)
         st = cu_mask_cache_union(s->masks, names, n, h, w, u, err);
     cu_names_free(names, n);
@@ -226,6 +227,7 @@ enum cu_status cu_dataset_open(const char *dir, const struct cu_dataset_opts *o,
     if (o->progress)
         fprintf(o->progress, "data: %s: %s, %d images%s\n", ds->dir, cu_layout_name(ds->layout), ds->n,
                 ds->n_bad ? " (some bad ones skipped, listed below)" : "");
+    cu_dataset_print_skipped(ds, o->progress);
     st = cu_dataset_load(ds, o, err);
     if (!st && o->progress && ds->n_bad) {
         fprintf(o->progress, "data: skipped %d bad image%s (--skip-bad):\n", ds->n_bad, ds->n_bad > 1 ? "s" : "");

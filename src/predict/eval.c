@@ -3,10 +3,10 @@
  * from a folder of saved label images) against the true ones, scored with
  * eval_report.c's cu_eval_image; then the table or JSON and the two files.
  *
- * Saved predictions: DIR/<id>_labels.png (what `predict --instances`
- * writes) is used as is; else DIR/<id>.png, which is a label image when it
- * holds more than one non-zero value, and a binary mask split into its
- * 8-connected components otherwise. */
+ * Saved predictions: DIR/<id>_labels.png or .tif (what `predict
+ * --instances` writes) is used as is; else DIR/<id>.png or .tif, which is a
+ * label image when it holds more than one non-zero value, and a binary mask
+ * split into its 8-connected components otherwise. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,16 +31,21 @@ static enum cu_status to_int32(const struct cu_labels *lb, int32_t *out, const c
     return CU_OK;
 }
 
-/* Reads the saved prediction of id into pred (h*w). */
+/* Reads the saved prediction of id into pred (h*w): the first of
+ * <id>_labels.png, <id>_labels.tif, <id>.png, <id>.tif that exists. */
 static enum cu_status read_pred(const char *dir, const char *id, int h, int w, int32_t *pred, struct cu_err *err)
 {
+    static const char *const suffix[] = {"_labels.png", "_labels.tif", ".png", ".tif"};
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s_labels.png", dir, id);
-    int binary_ok = 0;
-    if (access(path, F_OK) != 0) {
-        snprintf(path, sizeof path, "%s/%s.png", dir, id);
-        binary_ok = 1;
+    int k = 0;
+    for (; k < 4; k++) {
+        snprintf(path, sizeof path, "%s/%s%s", dir, id, suffix[k]);
+        if (access(path, F_OK) == 0)
+            break;
     }
+    if (k == 4) /* name the file predict writes by default */
+        snprintf(path, sizeof path, "%s/%s.png", dir, id);
+    int binary_ok = k >= 2;
     struct cu_labels lb = {0};
     enum cu_status st = cu_image_read_labels(path, &lb, err);
     if (st)

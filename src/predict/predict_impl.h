@@ -6,6 +6,7 @@
 #define CLUNET_PREDICT_IMPL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "clunet/predict.h"
@@ -15,8 +16,9 @@ struct cu_item {
 };
 
 /* Every image of the inputs (files or folders), sorted by id; ids must be
- * unique. */
-enum cu_status cu_item_list(const char *const *inputs, int n_inputs, struct cu_item **out, int *n_out,
+ * unique. Files in the folders that are not images are named in one line
+ * on note (when not NULL). */
+enum cu_status cu_item_list(const char *const *inputs, int n_inputs, FILE *note, struct cu_item **out, int *n_out,
                             struct cu_err *err);
 void cu_item_list_free(struct cu_item *items, int n);
 

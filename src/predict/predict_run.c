@@ -4,9 +4,9 @@
  * probabilities, labels, overlay) and the submission CSV. The predictor
  * itself is predict.c; flags are cmd_predict.c's.
  *
- * Inputs: a PNG file (id = its name without .png), or a folder read by
- * cu_dataset_scan (DSB2018 train/test <id>/images/<id>.png, images/ +
- * masks/, or a flat folder of PNGs). Two inputs with the same id would
+ * Inputs: an image file (id = its name without its extension), or a folder
+ * read by cu_dataset_scan (DSB2018 train/test <id>/images/<id>.png, images/
+ * + masks/, or a flat folder of images). Two inputs with the same id would
  * write the same files, so that is refused before anything runs. */
 #include <errno.h>
 #include <stdint.h>
@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "data/dataset_impl.h"
 #include "io/atomic_file.h"
 #include "clunet/dataset.h"
 #include "clunet/overlay.h"
@@ -36,14 +37,15 @@ static int cmp_item(const void *a, const void *b)
     return strcmp(((const struct cu_item *)a)->id, ((const struct cu_item *)b)->id);
 }
 
-/* File name without folder and without a .png ending. */
+/* File name without folder and without its image extension (.png, .tif,
+ * .tiff, .jpg, .jpeg). */
 static char *id_of(const char *path)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     size_t len = strlen(base);
-    if (len > 4 && !strcasecmp(base + len - 4, ".png"))
-        len -= 4;
+    if (cu_is_image_name(base))
+        len = (size_t)(strrchr(base, '.') - base);
     char *id = malloc(len + 1);
     if (id)
         memcpy(id, base, len), id[len] = '\0';
@@ -67,7 +69,7 @@ static enum cu_status push(struct cu_item **items, int *n, int *cap, char *id, c
     return CU_OK;
 }
 
-enum cu_status cu_item_list(const char *const *inputs, int n_inputs, struct cu_item **out, int *n_out,
+enum cu_status cu_item_list(const char *const *inputs, int n_inputs, FILE *note, struct cu_item **out, int *n_out,
                             struct cu_err *err)
 {
     struct cu_item *items = NULL;
@@ -81,6 +83,8 @@ enum cu_status cu_item_list(const char *const *inputs, int n_inputs, struct cu_i
             struct cu_dataset *ds = NULL;
             struct cu_dataset_opts o = {0};
             st = cu_dataset_scan(inputs[k], &o, &ds, err);
+            if (!st)
+                cu_dataset_print_skipped(ds, note);
             for (int i = 0; !st && i < ds->n; i++)
                 st = push(&items, &n, &cap, strdup(ds->samples[i].id), ds->samples[i].image, err);
             cu_dataset_free(ds);
@@ -211,7 +215,7 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
     long nuclei = 0;
     enum cu_status st = r->out_dir ? CU_OK : cu_fail(err, CU_EUSAGE, "--out DIR is required");
     if (!st)
-        st = cu_item_list(r->inputs, r->n_inputs, &items, &n, err);
+        st = cu_item_list(r->inputs, r->n_inputs, r->progress, &items, &n, err);
     if (!st)
         st = cu_out_dir_prepare(r->out_dir, err);
     if (!st && r->submission)
