@@ -154,6 +154,98 @@ static void check_fixture(const struct fixture *fx)
     free(want.data);
 }
 
+/* Percentile stretch against numpy (np.percentile, linear interpolation,
+ * then clip((v - lo) / (hi - lo), 0, 1) in float64, cast to float32): the
+ * same arithmetic in double here, so 1 float32 ulp (6e-8) is allowed. */
+static void normalisation(void)
+{
+    static const struct {
+        const char *file, *norm, *want;
+    } cases[] = {
+        {"u16_gray_lzw.tif", "auto", "u16_gray_lzw_norm_1_99.8.npy"},
+        {"f32_gray.tif", "auto", "f32_gray_norm_1_99.8.npy"},
+        {"i16_gray.tif", "1,99.8", "i16_gray_norm_1_99.8.npy"},
+        {"u8_gray.tif", "2,98", "u8_gray_norm_2_98.npy"},
+        {"u32_gray_deflate.tif", "0.5,99.5", "u32_gray_deflate_norm_0.5_99.5.npy"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct npy want = {0};
+        char npath[4096];
+        snprintf(npath, sizeof npath, "%s", fixture_path(cases[c].want));
+        if (!TU_CHECK(npy_read(npath, &want) == 0, "%s: read", npath))
+            continue;
+        struct cu_input_opts o = {0};
+        TU_CHECK(cu_norm_parse(cases[c].norm, &o) == 0, "parse %s", cases[c].norm);
+        struct cu_err err = {0};
+        struct cu_image im = {0};
+        if (tu_ok(cu_image_read_rgb(fixture_path(cases[c].file), &o, &im, &err), &err, cases[c].file)) {
+            size_t n = (size_t)im.h * (size_t)im.w;
+            double worst = 0;
+            for (size_t q = 0; q < n; q++) {
+                double d = fabs(im.px[q] - npy_at(&want, q));
+                worst = d > worst ? d : worst;
+                worst = im.px[q] != im.px[n + q] || im.px[q] != im.px[2 * n + q] ? 1 : worst;
+            }
+            TU_CHECK(worst <= 6e-8, "%s --normalize %s: max |clunet - numpy| = %g", cases[c].file, cases[c].norm,
+                     worst);
+            cu_image_free(&im);
+        }
+        free(want.data);
+    }
+    /* 8-bit stays v / 255 by default; none scales 16-bit by 65535. */
+    struct cu_err err = {0};
+    struct cu_image im = {0};
+    struct cu_raw_image r;
+    if (tu_ok(cu_image_read(fixture_path("u8_gray.tif"), 0, &r, &err), &err, "u8") &&
+        tu_ok(cu_raw_to_rgb(&r, NULL, "u8", &im, &err), &err, "u8 auto")) {
+        int bad = 0;
+        for (size_t q = 0; q < (size_t)r.w * (size_t)r.h; q++)
+            bad |= im.px[q] != (float)cu_raw_at(&r, q) / 255.0f;
+        TU_CHECK(!bad, "8-bit auto: v / 255");
+        cu_image_free(&im);
+        cu_raw_free(&r);
+    }
+    struct cu_input_opts none = {.norm = CU_NORM_NONE};
+    if (tu_ok(cu_image_read(fixture_path("u16_gray_lzw.tif"), 0, &r, &err), &err, "u16") &&
+        tu_ok(cu_raw_to_rgb(&r, &none, "u16", &im, &err), &err, "u16 none")) {
+        int bad = 0;
+        for (size_t q = 0; q < (size_t)r.w * (size_t)r.h; q++)
+            bad |= im.px[q] != (float)cu_raw_at(&r, q) / 65535.0f;
+        TU_CHECK(!bad, "16-bit --normalize none: v / 65535");
+        cu_image_free(&im);
+        cu_raw_free(&r);
+    }
+    /* Multi-channel: --channel picks the plane; without it, refused. */
+    struct cu_input_opts ch = {.channel = 3};
+    if (tu_ok(cu_image_read(fixture_path("u16_c4_planar.tif"), 0, &r, &err), &err, "c4")) {
+        TU_CHECK(cu_raw_to_rgb(&r, NULL, "c4.tif", &im, &err) == CU_EINPUT && strstr(err.msg, "--channel"),
+                 "4 channels without --channel: %s", err.msg);
+        cu_err_clear(&err);
+        struct cu_raw_image one = r;
+        one.channels = 1;
+        one.data = (uint16_t *)r.data + 2 * (size_t)r.w * (size_t)r.h;
+        struct cu_image want = {0};
+        if (tu_ok(cu_raw_to_rgb(&r, &ch, "c4", &im, &err), &err, "c4 --channel 3") &&
+            tu_ok(cu_raw_to_rgb(&one, NULL, "plane 3", &want, &err), &err, "plane 3")) {
+            TU_CHECK(!memcmp(im.px, want.px, sizeof(float) * 3 * (size_t)r.w * (size_t)r.h),
+                     "--channel 3 = plane 3 alone, normalised the same");
+        }
+        cu_image_free(&im);
+        cu_image_free(&want);
+        cu_raw_free(&r);
+    }
+    const char *badn[] = {"", "1", "5,1", "1,101", "-1,50", "1,99.8x", "auto,1"};
+    for (size_t i = 0; i < sizeof badn / sizeof badn[0]; i++) {
+        struct cu_input_opts o = {0};
+        TU_CHECK(cu_norm_parse(badn[i], &o) == -1, "--normalize '%s' refused", badn[i]);
+    }
+    char name[64];
+    struct cu_input_opts o = {0};
+    cu_norm_parse("1,99.8", &o);
+    cu_norm_name(&o, name, sizeof name);
+    TU_CHECK(!strcmp(name, "1,99.8"), "name of 1,99.8: %s", name);
+}
+
 /* Damaged files: one line naming the file, CU_EINPUT. */
 static void damaged(void)
 {
@@ -174,6 +266,7 @@ int main(void)
 {
     for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++)
         check_fixture(&fixtures[i]);
+    normalisation();
     damaged();
     return tu_finish();
 }

@@ -102,6 +102,14 @@ def main():
         im.save(path, quality=90, **kw)
         a = np.asarray(Image.open(path))
         save(name, (a[None] if a.ndim == 2 else a.transpose(2, 0, 1))[None])
+    # Percentile stretch (numpy's np.percentile, linear interpolation), per
+    # plane, clipped: what cu_raw_to_rgb gives for channel 1 of these files.
+    for name, lo, hi in [("u16_gray_lzw", 1, 99.8), ("f32_gray", 1, 99.8), ("i16_gray", 1, 99.8),
+                         ("u8_gray", 2, 98), ("u32_gray_deflate", 0.5, 99.5)]:
+        a = np.load(os.path.join(OUT, name + ".npy"))[0, 0].astype(np.float64)
+        plo, phi = np.percentile(a, [lo, hi])
+        want = np.clip((a - plo) / (phi - plo), 0, 1).astype(np.float32)
+        save("%s_norm_%g_%g" % (name, lo, hi), want[None, None])
     # Damaged files: a TIFF cut inside its pixel data (tifffile puts the IFD
     # first, so the header still reads) and an IFD offset past the end.
     raw = open(os.path.join(OUT, "u16_c4_planar.tif"), "rb").read()

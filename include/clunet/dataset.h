@@ -62,6 +62,7 @@ struct cu_dataset {
     /* with skip_bad: one "path: what is wrong" line per sample left out */
     int n_bad;
     char **bad;
+    struct cu_input_opts input; /* as loaded (cu_dataset_load) */
     /* files in the image and mask folders that are not images (by name) */
     int n_skipped;
     char **skipped;
@@ -72,6 +73,7 @@ struct cu_dataset_opts {
     int need_masks;    /* refuse layouts without masks (training, eval) */
     int skip_bad;      /* leave bad samples out, listing them in bad[] */
     int threads;       /* loader threads; <= 0 means 2 */
+    struct cu_input_opts input; /* how images become network input (image.h) */
     FILE *progress;    /* progress bar stream (stderr), or NULL */
 };
 

@@ -35,6 +35,7 @@
 #include <stdio.h>
 
 #include "clunet/comm.h"
+#include "clunet/image.h"
 #include "clunet/ops.h"
 #include "clunet/status.h"
 
@@ -58,6 +59,7 @@ struct cu_train_config {
     int upsample;        /* --upsample: enum cu_upsample (unet.h) */
     int augment;         /* --augment: flips and 90-degree rotations */
     uint64_t seed;       /* --seed: weights, shuffles, augmentation */
+    struct cu_input_opts input; /* --channel, --normalize, --page (image.h) */
 };
 
 struct cu_train_opts {

@@ -32,7 +32,17 @@ const char cu_predict_flags_help[] =
     "  --min-size N      remove nuclei of fewer than N pixels (default 10; 0 keeps all)\n"
     "  --device SPEC     ref, an OpenCL id (0:1), a name substring, gpu/cpu (default:\n"
     "                    CLUNET_DEVICE, else the first GPU, else the first OpenCL device,\n"
-    "                    else ref)\n";
+    "                    else ref)\n"
+    "input (PNG, TIFF or JPEG, chosen by the file's first bytes; README: input formats):\n"
+    "  --channel N       use channel N (1-based) of multi-channel images, e.g. the nuclear\n"
+    "                    stain (default: the model's; grey and RGB as they are)\n"
+    "  --normalize LO,HI stretch percentiles LO..HI of each image to 0..1 (8-bit too);\n"
+    "                    none: by the sample type's range; auto: 8-bit / 255, 16/32-bit\n"
+    "                    and float by percentiles 1,99.8 (default: the model's, else auto)\n"
+    "  --page N          use page N (1-based) of multi-page TIFFs (default: predict writes\n"
+    "                    every z/t page as <id>_p<N>; eval uses page 1)\n"
+    "  --skip-bad        leave out images that cannot be read, listing them at the end\n"
+    "                    (default: stop at the first, naming the file)\n";
 
 /* The value of flag at argv[*i] ("--flag V" or "--flag=V"), or NULL when
  * argv[*i] is not that flag. *missing is set when the value is absent. */
@@ -66,10 +76,13 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 int cu_predict_flag(int argc, char **argv, int *i, struct cu_predict_opts *o, const char **device,
                     struct cu_err *err)
 {
-    static const char *valued[] = {"--mode", "--batch", "--threshold", "--split-h", "--min-size", "--device"};
+    static const char *valued[] = {"--mode",     "--batch",  "--threshold", "--split-h", "--min-size",
+                                   "--device",   "--channel", "--normalize", "--page"};
     const char *a = argv[*i];
     if (!strcmp(a, "--tta"))
         return o->tta = 1;
+    if (!strcmp(a, "--skip-bad"))
+        return o->skip_bad = 1;
     if (!strcmp(a, "--no-split")) {
         o->inst.watershed = 0;
         return 1;
@@ -101,13 +114,24 @@ int cu_predict_flag(int argc, char **argv, int *i, struct cu_predict_opts *o, co
         } else if (k == 4) {
             bad = parse_double(v, 0, 1e9, &d) || d != (int)d;
             o->inst.min_size = (int)d;
-        } else {
+        } else if (k == 5) {
             *device = v;
+        } else if (k == 6 || k == 8) {
+            bad = parse_double(v, 1, k == 6 ? 65536 : 1 << 24, &d) || d != (int)d;
+            if (k == 6)
+                o->input.channel = (int)d, o->channel_set = 1;
+            else
+                o->input.page = (int)d - 1, o->page_set = 1;
+        } else {
+            bad = cu_norm_parse(v, &o->input) != 0;
+            o->norm_set = 1;
         }
         if (bad) {
             cu_fail(err, CU_EUSAGE, "%s %s: %s", valued[k], v,
                     k == 0   ? "expected auto, resize or tile"
                     : k == 2 ? "expected a number between 0 and 1"
+                    : k == 6 || k == 8 ? "expected a whole number from 1"
+                    : k == 7 ? "expected auto, none or LO,HI percentiles (0 <= LO < HI <= 100)"
                              : "expected a non-negative number in range");
             return -1;
         }

@@ -47,6 +47,13 @@ static void help(FILE *f)
             "  --skip-bad          leave out images or masks that cannot be read, listing them\n"
             "                      (default: stop at the first, naming the file)\n"
             "  --augment           random flips and 90-degree rotations of training images (default off)\n"
+            "  --channel N         use channel N (1-based) of multi-channel images, e.g. the nuclear\n"
+            "                      stain (default: grey and RGB as they are; others need --channel)\n"
+            "  --normalize LO,HI   stretch percentiles LO..HI of every image to 0..1 (8-bit too);\n"
+            "                      none: scale by the sample type's range; default auto: 8-bit and\n"
+            "                      lower / 255, 16/32-bit and float by percentiles 1,99.8\n"
+            "  --page N            use page N (1-based) of multi-page TIFFs (default 1)\n"
+            "                      The model records --channel and --normalize; predict repeats them.\n"
             "\n"
             "model and training:\n"
             "  -s N                image size, a multiple of 16: 64, 128, 256, ... (default 128)\n"
@@ -233,6 +240,17 @@ static int parse_one(struct parse *p)
         return to_double(p, "--val-split", v, &c->val_split);
     if (FLAG("--split-seed"))
         return to_long(p, "--split-seed", v, 0, 0x7fffffffffffffffLL, &n) && ((c->split_seed = n), 1);
+    if (FLAG("--channel"))
+        return to_long(p, "--channel", v, 1, 65536, &n) && ((c->input.channel = (int)n), 1);
+    if (FLAG("--page"))
+        return to_long(p, "--page", v, 1, 1 << 24, &n) && ((c->input.page = (int)n - 1), 1);
+    if (FLAG("--normalize")) {
+        if (cu_norm_parse(v, &c->input) == 0)
+            return 1;
+        cu_fail(p->err, CU_EUSAGE, "train: --normalize %s: expected auto, none or LO,HI percentiles (0 <= LO < HI <= 100)",
+                v);
+        return 0;
+    }
     if (FLAG("--seed"))
         return to_long(p, "--seed", v, 0, 0x7fffffffffffffffLL, &n) && ((c->seed = (uint64_t)n), 1);
     if (FLAG("--loss")) {

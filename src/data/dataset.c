@@ -81,7 +81,7 @@ static enum cu_status load_one(struct cu_dataset *ds, int i, struct cu_err *err)
     const struct cu_sample *s = &ds->samples[i];
     size_t ss = (size_t)ds->size * (size_t)ds->size;
     struct cu_image im = {0}, u = {0};
-    enum cu_status st = cu_image_read_rgb(s->image, NULL, &im, err);
+    enum cu_status st = cu_image_read_rgb(s->image, &ds->input, &im, err);
     if (!st)
         st = cu_resize(im.px, 3, im.h, im.w, ds->images + 3 * ss * (size_t)i, ds->size, ds->size, err);
     if (!st) {
@@ -175,6 +175,7 @@ enum cu_status cu_dataset_load(struct cu_dataset *ds, const struct cu_dataset_op
     size_t ss = (size_t)o->size * (size_t)o->size, n = (size_t)ds->n;
     free(ds->images), free(ds->masks), free(ds->height), free(ds->width);
     ds->size = o->size;
+    ds->input = o->input;
     ds->images = malloc(sizeof(float) * 3 * ss * n);
     ds->masks = ds->has_masks ? malloc(sizeof(float) * ss * n) : NULL;
     ds->height = calloc(n, sizeof(int));

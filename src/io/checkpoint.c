@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clunet/image.h"
 #include "clunet/model_file.h"
 #include "clunet/safetensors.h"
 
@@ -30,6 +31,17 @@ static enum cu_status meta_i(struct cu_st_writer *w, const char *key, long long 
     return cu_st_writer_meta(w, key, buf, err);
 }
 
+/* How images become input: train.input_channel, train.normalize and
+ * train.page (absent in older checkpoints: the defaults). */
+static enum cu_status put_input(struct cu_st_writer *w, const struct cu_input_opts *in, struct cu_err *err)
+{
+    char norm[64];
+    cu_norm_name(in, norm, sizeof norm);
+    enum cu_status st = meta_i(w, "train.input_channel", in->channel, err);
+    st = st ? st : cu_st_writer_meta(w, "train.normalize", norm, err);
+    return st ? st : meta_i(w, "train.page", in->page, err);
+}
+
 static enum cu_status put_config(struct cu_st_writer *w, const struct cu_train_config *c, struct cu_err *err)
 {
     enum cu_status st = CU_OK;
@@ -45,6 +57,7 @@ static enum cu_status put_config(struct cu_st_writer *w, const struct cu_train_c
     st = st ? st : cu_st_writer_meta(w, "train.loss", cu_loss_name(c->loss), err);
     st = st ? st : cu_st_writer_meta(w, "train.upsample", cu_upsample_name((enum cu_upsample)c->upsample), err);
     st = st ? st : meta_i(w, "train.augment", c->augment, err);
+    st = st ? st : put_input(w, &c->input, err);
     if (!st) {
         char buf[32];
         snprintf(buf, sizeof buf, "%" PRIu64, c->seed);
@@ -162,6 +175,25 @@ static enum cu_status get_u64(const struct cu_st_file *f, const char *key, int b
     return CU_OK;
 }
 
+static enum cu_status get_input(const struct cu_st_file *f, struct cu_input_opts *in, struct cu_err *err)
+{
+    memset(in, 0, sizeof *in);
+    long long v = 0;
+    enum cu_status st = CU_OK;
+    if (cu_st_file_meta(f, "train.input_channel"))
+        st = get_i(f, "train.input_channel", 0, 65536, &v, err);
+    in->channel = (int)v;
+    v = 0;
+    if (!st && cu_st_file_meta(f, "train.page"))
+        st = get_i(f, "train.page", 0, 1 << 24, &v, err);
+    in->page = (int)v;
+    const char *norm = cu_st_file_meta(f, "train.normalize");
+    if (!st && norm && cu_norm_parse(norm, in))
+        st = cu_fail(err, CU_EINPUT, "%s: metadata train.normalize=\"%.100s\" is not auto, none or LO,HI",
+                     cu_st_file_path(f), norm);
+    return st;
+}
+
 static enum cu_status get_config(const struct cu_st_file *f, struct cu_train_config *c, struct cu_err *err)
 {
     const char *s;
@@ -192,6 +224,7 @@ static enum cu_status get_config(const struct cu_st_file *f, struct cu_train_con
     st = st ? st : get_i(f, "train.augment", 0, 1, &v, err);
     c->augment = (int)v;
     st = st ? st : get_u64(f, "train.seed", 10, &c->seed, err);
+    st = st ? st : get_input(f, &c->input, err);
     return st;
 }
 

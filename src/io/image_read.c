@@ -74,7 +74,7 @@ enum cu_status cu_image_read_rgb(const char *path, const struct cu_input_opts *o
                                  struct cu_err *err)
 {
     struct cu_raw_image r;
-    CU_TRY(cu_image_read(path, 0, &r, err));
+    CU_TRY(cu_image_read(path, o ? o->page : 0, &r, err));
     enum cu_status st = cu_raw_to_rgb(&r, o, path, out, err);
     cu_raw_free(&r);
     return st;

@@ -130,7 +130,9 @@ static enum cu_status eval_one(const struct cu_eval_run *r, struct cu_predictor 
     if (!st)
         st = to_int32(&truth, t32, s->image, err);
     if (!st && p) {
-        st = cu_image_read_rgb(s->image, NULL, &img, err);
+        struct cu_input_opts in;
+        cu_predictor_input(p, &in);
+        st = cu_image_read_rgb(s->image, &in, &img, err);
         if (!st && (img.h != truth.h || img.w != truth.w))
             st = cu_fail(err, CU_EINPUT, "%s: image and masks differ in size", s->image);
         if (!st)
@@ -174,7 +176,8 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     struct cu_eval_report *rep = NULL;
     struct cu_pred_image pi = {0};
     char *out_dir = NULL, path[4096];
-    struct cu_dataset_opts dopts = {.need_masks = 1};
+    struct cu_dataset_opts dopts = {.need_masks = 1, .skip_bad = r->opts.skip_bad};
+    struct cu_skipped skipped = {0};
     enum cu_status st = check_run(r, err);
     if (!st)
         out_dir = r->out_dir ? strdup(r->out_dir) : r->model ? folder_of(r->model) : strdup(r->pred_dir);
@@ -182,6 +185,13 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
         st = cu_fail(err, CU_EUSAGE, "eval: out of memory");
     if (!st)
         st = cu_dataset_scan(r->data, &dopts, &ds, err);
+    if (!st)
+        cu_dataset_print_skipped(ds, r->progress);
+    for (int i = 0; !st && i < ds->n_bad; i++) { /* samples the scan left out (--skip-bad) */
+        struct cu_err line = {0};
+        cu_fail(&line, CU_EINPUT, "%s", ds->bad[i]);
+        st = cu_skipped_add(&skipped, &line) ? cu_fail(err, CU_EINPUT, "eval: out of memory") : CU_OK;
+    }
     if (!st)
         st = cu_out_dir_prepare(out_dir, err);
     if (!st)
@@ -195,12 +205,21 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     for (int i = 0; !st && i < ds->n; i++) {
         struct cu_eval_row row;
         st = eval_one(r, p, ds, i, &pi, &row, err);
+        if (st == CU_EINPUT && r->opts.skip_bad) { /* listed at the end, scored without it */
+            st = cu_skipped_add(&skipped, err);
+            cu_progress_update(&bar, i + 1, NULL);
+            continue;
+        }
         if (!st)
             st = cu_eval_report_add(rep, &row, err);
         cu_progress_update(&bar, i + 1, NULL);
     }
     if (!st)
         cu_progress_done(&bar);
+    if (!st)
+        cu_skipped_print(&skipped, r->progress);
+    if (!st && cu_eval_report_rows(rep) == 0)
+        st = cu_fail(err, CU_EINPUT, "%s: no image could be scored (%d bad)", r->data, skipped.n);
     if (!st)
         snprintf(path, sizeof path, "%s/eval.csv", out_dir), st = cu_eval_report_write_csv(rep, path, err);
     if (!st)
@@ -220,6 +239,7 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     cu_predictor_free(p);
     cu_backend_free(be);
     cu_dataset_free(ds);
+    cu_skipped_free(&skipped);
     free(out_dir);
     return st;
 }

@@ -59,6 +59,12 @@ static void log_config(struct cu_trainer *tr, int resumed)
         c->data_dir, c->image_size, c->channel_rate, c->epochs, c->batch, c->val_split, c->split_seed, c->lr,
         cu_loss_name(c->loss), cu_upsample_name((enum cu_upsample)c->upsample), c->augment ? ", --augment" : "",
         (unsigned long long)c->seed);
+    if (c->input.channel || c->input.norm != CU_NORM_AUTO || c->input.page) {
+        char norm[64];
+        cu_norm_name(&c->input, norm, sizeof norm);
+        say(tr, "input: --channel %d (0: by channel count), --normalize %s, --page %d", c->input.channel, norm,
+            c->input.page + 1);
+    }
     int k = cu_replicas_count(tr->reps);
     char from[sizeof tr->st.device_spec + 32] = ""; /* a resume on the run's own choice says so */
     if (tr->devices_from_run)
@@ -213,9 +219,15 @@ static enum cu_status save_model(struct cu_trainer *tr, const char *name, int ep
     snprintf(vd, sizeof vd, "%.9g", val_dice);
     snprintf(lr, sizeof lr, "%.17g", tr->cfg.lr);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)tr->cfg.seed);
+    char ch[32], norm[64];
+    snprintf(ch, sizeof ch, "%d", tr->cfg.input.channel);
+    cu_norm_name(&tr->cfg.input, norm, sizeof norm);
+    /* input_channel and normalize: how training made the network's input,
+     * which predict and eval repeat unless told otherwise. */
     const struct cu_meta_kv facts[] = {
         {"epochs", ep}, {"val_loss", vl}, {"val_dice", vd}, {"loss", cu_loss_name(tr->cfg.loss)},
-        {"lr", lr},     {"seed", seed},   {"data", tr->cfg.data_dir},
+        {"lr", lr},     {"seed", seed},   {"data", tr->cfg.data_dir}, {"input_channel", ch},
+        {"normalize", norm},
     };
     double t0 = cu_now();
     enum cu_status st = cu_model_save(cu_train_path(tr, name), tr->net, 0, facts, (int)(sizeof facts / sizeof facts[0]),
