@@ -144,11 +144,12 @@ static void help(FILE *f)
 {
     fprintf(f,
             "usage: clunet predict MODEL INPUT... --out DIR [options]\n\n"
-            "Segments nuclei in images of any size and PNG flavour with a trained model and\n"
+            "Segments nuclei in images of any size (PNG, TIFF or JPEG) with a trained model and\n"
             "writes the results at each image's original size. MODEL is a clunet model file\n"
             "(model.safetensors or best.safetensors of a run folder); it supplies the image\n"
-            "size S, the channel rate and the up-sampling mode. INPUT: PNG files, folders of\n"
-            "PNGs, or DSB2018 folders (<id>/images/<id>.png, test or train layout).\n\n"
+            "size S, the channel rate and the up-sampling mode. INPUT: image files, folders of\n"
+            "images, or DSB2018 folders (<id>/images/<id>.png, test or train layout). A TIFF\n"
+            "stack gives <id>_p1, <id>_p2, ... (one per z/t page; --page N for one).\n\n"
             "outputs, per image <id> (each file written atomically):\n"
             "  --out DIR         output folder, created if missing (required)\n"
             "                    <id>.png: binary mask, 0/255, the pixels of the nuclei found\n"
