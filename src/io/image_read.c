@@ -37,7 +37,7 @@ enum cu_status cu_image_format_of(const char *path, enum cu_image_format *fmt, s
 static enum cu_status decode(const char *path, int page, int header_only, struct cu_raw_image *out,
                              struct cu_err *err)
 {
-    enum cu_image_format fmt;
+    enum cu_image_format fmt = CU_FMT_PNG;
     CU_TRY(cu_image_format_of(path, &fmt, err));
     if (fmt == CU_FMT_TIFF)
         return cu_tiff_decode(path, page, header_only, out, err);
@@ -91,7 +91,7 @@ enum cu_status cu_image_read_labels(const char *path, struct cu_labels *out, str
 
 enum cu_status cu_image_or_mask(const char *path, int h, int w, float *u, struct cu_err *err)
 {
-    enum cu_image_format fmt;
+    enum cu_image_format fmt = CU_FMT_PNG;
     CU_TRY(cu_image_format_of(path, &fmt, err));
     if (fmt == CU_FMT_PNG)
         return cu_png_or_mask(path, h, w, u, err);

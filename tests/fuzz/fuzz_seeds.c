@@ -247,8 +247,9 @@ static int seeds_fixtures(const char *dir, const char *const *exts, int n_exts)
         if (f)
             fclose(f);
         n += len && put_file(dir, e->d_name, buf, len) == 0;
-        snprintf(p, sizeof p, "%s.cut", e->d_name); /* a near miss: the first half */
-        n += len && put_file(dir, p, buf, len / 2) == 0;
+        char cut[300]; /* a near miss: the first half */
+        snprintf(cut, sizeof cut, "%.250s.cut", e->d_name);
+        n += len && put_file(dir, cut, buf, len / 2) == 0;
     }
     closedir(d);
     return n;
