@@ -5,6 +5,8 @@
 #ifndef CLUNET_CLI_H
 #define CLUNET_CLI_H
 
+#include <stdio.h>
+
 #include "clunet/status.h"
 
 /* Prints "clunet: <msg>" on stderr when err holds a failure; returns the
@@ -14,11 +16,19 @@
  * prints "clunet: rank R: <msg>" there. */
 int cu_cli_report(const struct cu_err *err);
 
+/* The exit-code table (status.h) as every --help prints it. */
+void cu_cli_exit_codes(FILE *f);
+
 struct cu_comm;
 /* The process group main.c joined (comm.h); NULL = single process. The
  * train command hands it to clunet_train. */
 void cu_cli_set_comm(struct cu_comm *c);
 struct cu_comm *cu_cli_comm(void);
+
+/* The global -q/--quiet (clunet -q COMMAND): every command starts quiet,
+ * as with its own -q. */
+void cu_cli_set_quiet(int q);
+int cu_cli_quiet(void);
 
 int cu_cmd_devices(int argc, char **argv);
 int cu_cmd_forward(int argc, char **argv);

@@ -41,7 +41,7 @@
 
 /* Exit code of an interrupted training (128 + SIGINT), returned by
  * clunet_train as a plain int through *interrupted, not as a cu_status. */
-#define CU_TRAIN_INTERRUPTED 130
+#define CU_TRAIN_INTERRUPTED CU_EXIT_SIGINT
 
 /* The configuration of a run. Everything from `image_size` to `augment` is
  * saved in the checkpoint and comes back from it on --resume. */
@@ -59,16 +59,21 @@ struct cu_train_config {
     int upsample;        /* --upsample: enum cu_upsample (unet.h) */
     int augment;         /* --augment: flips and 90-degree rotations */
     uint64_t seed;       /* --seed: weights, shuffles, augmentation */
-    struct cu_input_opts input; /* --channel, --normalize, --page (image.h) */
+    /* How images become input (image.h: struct cu_input_opts; see
+     * cu_train_input): */
+    int input_channel;   /* --channel: 1-based, 0 = by channel count */
+    char normalize[32];  /* --normalize: auto, none or LO,HI */
+    int page;            /* --page: 1-based page of multi-page files */
 };
 
 struct cu_train_opts {
     struct cu_train_config cfg;
     const char *out_dir;    /* a new run folder (refused if it exists unless force) */
     const char *resume_dir; /* or NULL; then cfg comes from its checkpoint, except: */
-    int epochs_set;         /* on resume: cfg.epochs overrides the run's own */
-    int lr_set;             /* on resume: cfg.lr overrides the run's own */
-    const char *data_override; /* on resume: the data moved (NULL = the run's own) */
+    /* Bit i: field i of the configuration table (train_fields.h) was
+     * given; on resume a given field the table marks on_resume (-e, --lr,
+     * --data: the data moved, --skip-bad) overrides the run's own. */
+    unsigned long long given;
     int force;
     /* The backend spec; NULL = CLUNET_DEVICE, else on a resume the run's
      * choice (see devices), else the default. */
@@ -97,6 +102,9 @@ struct cu_train_opts {
 void cu_train_config_default(struct cu_train_config *cfg);
 /* CU_EUSAGE naming the bad field. */
 enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct cu_err *err);
+/* The input options the configuration's --channel, --normalize and --page
+ * give (the normalize text is checked by cu_train_config_check). */
+void cu_train_input(const struct cu_train_config *cfg, struct cu_input_opts *in);
 /* "bce", "dice", "bce+dice"; parse returns -1 for anything else. */
 const char *cu_loss_name(enum cu_loss l);
 int cu_loss_parse(const char *s);

@@ -173,7 +173,7 @@ enum cu_status cu_raw_to_rgb(const struct cu_raw_image *r, const struct cu_input
     size_t n = (size_t)r->h * (size_t)r->w;
     int pal = r->palette && !(o && o->channel > 0);
     double *v = malloc(sizeof *v * n);
-    enum cu_status st = v ? CU_OK : cu_fail(err, CU_EINPUT, "%s: out of memory", path);
+    enum cu_status st = v ? CU_OK : cu_fail(err, CU_EDEVICE, "%s: out of memory", path);
     for (int k = 0; k < 3 && !st; k++) {
         float *dst = im.px + n * (size_t)k;
         if (k > 0 && plane[k] == plane[k - 1] && !pal) { /* a replicated plane */
@@ -192,7 +192,7 @@ enum cu_status cu_raw_to_rgb(const struct cu_raw_image *r, const struct cu_input
             v[q] = s;
         }
         if (convert_plane(r, o, pal, v, n, dst))
-            st = cu_fail(err, CU_EINPUT, "%s: out of memory", path);
+            st = cu_fail(err, CU_EDEVICE, "%s: out of memory", path);
     }
     free(v);
     if (st) {
@@ -258,7 +258,7 @@ enum cu_status cu_raw_to_labels(const struct cu_raw_image *r, const char *path, 
     size_t n = (size_t)r->h * (size_t)r->w;
     uint32_t *v = malloc(sizeof *v * (n ? n : 1));
     if (!v)
-        return cu_fail(err, CU_EINPUT, "%s: out of memory for %dx%d labels", path, r->w, r->h);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory for %dx%d labels", path, r->w, r->h);
     for (size_t q = 0; q < n; q++) {
         double s = cu_raw_at(r, q);
         if (r->channels == 3) { /* colour labels are compared at 8 bit */

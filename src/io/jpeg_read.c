@@ -96,7 +96,7 @@ enum cu_status cu_jpeg_decode(const char *path, int header_only, struct cu_raw_i
     struct cu_raw_image *im = calloc(1, sizeof *im);
     if (!j || !im) {
         free(j), free(im);
-        return cu_fail(err, CU_EINPUT, "%s: out of memory", path);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", path);
     }
     enum cu_status st = CU_OK;
     j->f = fopen(path, "rb");

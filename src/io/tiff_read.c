@@ -157,7 +157,7 @@ static enum cu_status read_pixels(struct tctx *t, const struct ifd *d, struct cu
         return fail(t, err, "bad strip or tile size");
     uint8_t *buf = malloc((size_t)bsize);
     if (!buf)
-        return cu_fail(err, CU_EINPUT, "%s: out of memory", t->path);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", t->path);
     size_t plane = (size_t)d->w * (size_t)d->h;
     enum cu_status st = CU_OK;
     int nplanes = sep ? d->keep : 1;
@@ -202,7 +202,7 @@ static enum cu_status copy_palette(struct tctx *t, const struct ifd *d, struct c
     int n = 1 << d->bps;
     out->palette = malloc((size_t)n * 3);
     if (!out->palette)
-        return cu_fail(err, CU_EINPUT, "%s: out of memory", t->path);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", t->path);
     for (int i = 0; i < n; i++)
         out->palette[3 * i] = (uint8_t)(r[i] >> 8), out->palette[3 * i + 1] = (uint8_t)(g[i] >> 8),
         out->palette[3 * i + 2] = (uint8_t)(b[i] >> 8);
@@ -229,7 +229,7 @@ static enum cu_status open_tiff(struct tctx *t, const char *path, struct cu_err 
     t->path = path;
     TIFFOpenOptions *o = TIFFOpenOptionsAlloc();
     if (!o)
-        return cu_fail(err, CU_EINPUT, "%s: out of memory", path);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", path);
     TIFFOpenOptionsSetErrorHandlerExtR(o, on_error, t);
     TIFFOpenOptionsSetWarningHandlerExtR(o, on_warning, t);
     /* A single allocation over 1 GiB is a corrupt header, not an image. */
@@ -302,7 +302,7 @@ enum cu_status cu_tiff_decode(const char *path, int page, int header_only, struc
             if (d.photo == PHOTOMETRIC_PALETTE && c_ifd == 1)
                 st = copy_palette(&t, &d, &im, err);
             if (!st && !header_only && !(im.data = malloc((size_t)im.w * (size_t)im.h * (size_t)im.channels * (size_t)im.bytes)))
-                st = cu_fail(err, CU_EINPUT, "%s: out of memory for %dx%d pixels", path, im.w, im.h);
+                st = cu_fail(err, CU_EDEVICE, "%s: out of memory for %dx%d pixels", path, im.w, im.h);
         }
         if (!st && header_only)
             break;

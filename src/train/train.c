@@ -28,6 +28,7 @@
 
 #include "clunet/model_file.h"
 #include "clunet/progress.h"
+#include "clunet/train_fields.h"
 #include "io/history.h"
 #include "io/run_dir.h"
 
@@ -54,17 +55,9 @@ static void log_config(struct cu_trainer *tr, int resumed)
     if (resumed)
         say(tr, "resuming %s at epoch %d%s (step %ld), up to %d epochs", tr->dir, tr->st.epoch + 1,
             tr->st.batch ? " mid-epoch" : "", tr->st.step, c->epochs);
-    say(tr, "configuration: data %s, -s %d, -c %g, -e %d, --batch %d, --val-split %g, --split-seed %lld, --lr %g, "
-            "--loss %s, --upsample %s%s, --seed %llu",
-        c->data_dir, c->image_size, c->channel_rate, c->epochs, c->batch, c->val_split, c->split_seed, c->lr,
-        cu_loss_name(c->loss), cu_upsample_name((enum cu_upsample)c->upsample), c->augment ? ", --augment" : "",
-        (unsigned long long)c->seed);
-    if (c->input.channel || c->input.norm != CU_NORM_AUTO || c->input.page) {
-        char norm[64];
-        cu_norm_name(&c->input, norm, sizeof norm);
-        say(tr, "input: --channel %d (0: by channel count), --normalize %s, --page %d", c->input.channel, norm,
-            c->input.page + 1);
-    }
+    char line[2048];
+    cu_train_config_line(c, line, sizeof line);
+    say(tr, "configuration: %s", line);
     int k = cu_replicas_count(tr->reps);
     char from[sizeof tr->st.device_spec + 32] = ""; /* a resume on the run's own choice says so */
     if (tr->devices_from_run)
@@ -220,8 +213,10 @@ static enum cu_status save_model(struct cu_trainer *tr, const char *name, int ep
     snprintf(lr, sizeof lr, "%.17g", tr->cfg.lr);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)tr->cfg.seed);
     char ch[32], norm[64];
-    snprintf(ch, sizeof ch, "%d", tr->cfg.input.channel);
-    cu_norm_name(&tr->cfg.input, norm, sizeof norm);
+    struct cu_input_opts in;
+    cu_train_input(&tr->cfg, &in);
+    snprintf(ch, sizeof ch, "%d", in.channel);
+    cu_norm_name(&in, norm, sizeof norm);
     /* input_channel and normalize: how training made the network's input,
      * which predict and eval repeat unless told otherwise. */
     const struct cu_meta_kv facts[] = {
@@ -439,7 +434,7 @@ static enum cu_status load_data(struct cu_trainer *tr, struct cu_err *err)
         st = cu_fail(err, CU_EINPUT, "%s: no training images left after the validation split of %g (%d images)",
                      tr->cfg.data_dir, tr->cfg.val_split, tr->data.n);
     if (!st && !(tr->perm = malloc((size_t)tr->data.n_train * sizeof(int))))
-        st = cu_fail(err, CU_EIO, "out of host memory");
+        st = cu_fail(err, CU_EDEVICE, "out of host memory");
     st = cu_comm_agree(tr->comm, st, err);
     st = st ? st : same_data(tr, err);
     if (st)
