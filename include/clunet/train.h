@@ -63,7 +63,6 @@ struct cu_train_config {
      * cu_train_input): */
     int input_channel;   /* --channel: 1-based, 0 = by channel count */
     char normalize[32];  /* --normalize: auto, none or LO,HI */
-    int page;            /* --page: 1-based page of multi-page files */
 };
 
 struct cu_train_opts {
@@ -102,8 +101,8 @@ struct cu_train_opts {
 void cu_train_config_default(struct cu_train_config *cfg);
 /* CU_EUSAGE naming the bad field. */
 enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct cu_err *err);
-/* The input options the configuration's --channel, --normalize and --page
- * give (the normalize text is checked by cu_train_config_check). */
+/* The input options the configuration's --channel and --normalize give
+ * (training reads the first page of a multi-page file). */
 void cu_train_input(const struct cu_train_config *cfg, struct cu_input_opts *in);
 /* "bce", "dice", "bce+dice"; parse returns -1 for anything else. */
 const char *cu_loss_name(enum cu_loss l);

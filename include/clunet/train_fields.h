@@ -41,7 +41,8 @@ struct cu_train_field {
     enum cu_field_section section;
     int saved;     /* in the checkpoint and the train.log line */
     int on_resume; /* may be given with --resume, overriding the run's own */
-    int optional;  /* may be missing from older checkpoints: the default then */
+    int optional;  /* may be missing from older checkpoints (the default then);
+                    * in the train.log line only when not the default */
     int (*valid)(const char *word); /* CU_FIELD_WORD: 1 when word is a value */
     const char *range;              /* CU_FIELD_WORD: what it takes, for messages */
     const char *help; /* lines separated by '\n', without the default */

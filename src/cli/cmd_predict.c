@@ -39,7 +39,7 @@ const char cu_predict_flags_help[] =
     "                    none: by the sample type's range; auto: 8-bit / 255, 16/32-bit\n"
     "                    and float by percentiles 1,99.8 (default: the model's, else auto)\n"
     "  --page N          use page N (1-based) of multi-page TIFFs (default: predict writes\n"
-    "                    every z/t page as <id>_p<N>; eval uses page 1)\n"
+    "                    every z/t page as <id>_p<N>; eval: page 1; train reads page 1)\n"
     "  --skip-bad        leave out images that cannot be read, listing them at the end\n"
     "                    (default: stop at the first, naming the file)\n";
 

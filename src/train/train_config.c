@@ -78,9 +78,6 @@ const struct cu_train_field cu_train_fields[] = {
              "none: scale by the sample type's range; auto: 8-bit and lower / 255,\n"
              "16/32-bit and float by percentiles 1,99.8. The model records\n"
              "--channel and --normalize; predict and eval repeat them"},
-    {.name = "page", .flag = "--page", .arg = "N", .type = CU_FIELD_INT, AT(page), .imin = 1, .imax = 1 << 24,
-     .def = "1", .section = CU_FIELD_SEC_DATA, .saved = 1, .optional = 1,
-     .help = "use page N (1-based) of multi-page TIFFs"},
     {.name = "skip_bad", .flag = "--skip-bad", .type = CU_FIELD_BOOL, AT(skip_bad), .def = "0",
      .section = CU_FIELD_SEC_DATA, .on_resume = 1,
      .help = "leave out images or masks that cannot be read, listing them\n"
@@ -259,8 +256,7 @@ void cu_train_input(const struct cu_train_config *cfg, struct cu_input_opts *in)
 {
     memset(in, 0, sizeof *in);
     cu_norm_parse(cfg->normalize, in);
-    in->channel = cfg->input_channel;
-    in->page = cfg->page - 1;
+    in->channel = cfg->input_channel; /* page 0: training reads the first page of a stack */
 }
 
 enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct cu_err *err)
@@ -298,6 +294,12 @@ void cu_train_config_line(const struct cu_train_config *c, char *buf, size_t siz
         char text[1100];
         if (!f->saved || (f->type == CU_FIELD_BOOL && !*(const int *)cat(f, c)))
             continue;
+        if (f->optional && f->def) { /* newer fields only when set: the line of older runs is unchanged */
+            struct cu_train_config d;
+            cu_train_config_default(&d);
+            if (cu_train_field_equal(f, c, &d))
+                continue;
+        }
         cu_train_field_text(f, c, 0, text, sizeof text);
         const char *sep = used ? ", " : "";
         int n = f->type == CU_FIELD_BOOL   ? snprintf(buf + used, size - used, "%s%s", sep, f->flag)
