@@ -22,7 +22,7 @@ int main(int argc, char **argv)
     struct cu_err err = {0};
     struct cu_backend *be = NULL;
     struct cu_unet *net = NULL;
-    struct cu_unet_config cfg = {S, 0.25, (enum cu_upsample)cu_upsample_parse(argv[1]), 3};
+    struct cu_unet_config cfg = {S, 0.25, (enum cu_upsample)cu_upsample_parse(argv[1]), 3, 0};
     uint64_t rng = 0x5eed0f0a11ULL;
     char path[4096];
     if (cu_backend_open("ref", &be, &err) || cu_unet_new(be, &cfg, 2, &net, &err) || cu_unet_init_he(net, 3, &err)) {

@@ -121,32 +121,6 @@ static const struct cu_tensor *param(struct graph *G, const char *name)
     return G->st ? NULL : t;
 }
 
-/* Conv (k x k, stride 1, same padding) of x with layer's parameters, then
- * Relu when relu; writes the output's name into out. */
-static void conv(struct graph *G, const char *x, const char *layer, int relu, char *out, size_t len)
-{
-    char w[48], b[48];
-    snprintf(w, sizeof w, "%s.weight", layer);
-    snprintf(b, sizeof b, "%s.bias", layer);
-    const struct cu_tensor *t = param(G, w);
-    if (!t || !param(G, b))
-        return;
-    const char *in[] = {x, w, b, NULL};
-    struct cu_pb n = node("Conv", in, layer);
-    int64_t k[2] = {t->h, t->w}, p = t->h / 2, pads[4] = {p, p, p, p}, one[2] = {1, 1};
-    attr_ints(&n, "kernel_shape", k, 2);
-    attr_ints(&n, "pads", pads, 4);
-    attr_ints(&n, "strides", one, 2);
-    cu_pb_msg(&G->g, 1, &n);
-    snprintf(out, len, "%s", layer);
-    if (relu) {
-        const char *rin[] = {layer, NULL};
-        snprintf(out, len, "%s.relu", layer);
-        struct cu_pb r = node("Relu", rin, out);
-        cu_pb_msg(&G->g, 1, &r);
-    }
-}
-
 /* The value info of a float tensor (dynamic N, fixed C, S, S). */
 static void value_info(struct cu_pb *g, int field, const char *name, int c, int s)
 {
@@ -167,75 +141,141 @@ static void value_info(struct cu_pb *g, int field, const char *name, int c, int 
     cu_pb_msg(g, field, &vi);
 }
 
-/* The whole network, level by level, as DESIGN.md section 4 and unet.h
- * lay it out. */
+#define NAME 32
+
+/* What the layers computed so far are called in the graph. */
+struct names {
+    const struct cu_unet_layer *l;
+    int n;                             /* layers emitted */
+    char out[CU_UNET_MAX_LAYERS][NAME]; /* each one's output (after its activation) */
+};
+
+static const char *output_of(const struct names *t, const char *layer)
+{
+    for (int i = 0; i < t->n; i++)
+        if (!strcmp(t->l[i].name, layer))
+            return t->out[i];
+    return NULL;
+}
+
+/* The most recent output at level (S >> level pixels a side). */
+static const char *last_at(const struct names *t, int level)
+{
+    for (int i = t->n - 1; i >= 0; i--)
+        if (t->l[i].level == level)
+            return t->out[i];
+    return NULL;
+}
+
+/* The graph name of a layer's input (the table's "input", "encK.pool",
+ * "decK.cat" or a layer's name), emitting the pooling, up-sampling and
+ * concatenation nodes that make it; NULL after a failure. */
+static const char *input_of(struct graph *G, struct names *t, const struct cu_unet_layer *l, char *buf)
+{
+    const struct cu_unet_config *cfg = cu_unet_config(G->net);
+    const char *in = l->input, *dot = strrchr(in, '.');
+    int k = 0;
+    if (!strcmp(in, "input"))
+        return "image";
+    if (dot && !strcmp(dot, ".pool") && sscanf(in, "enc%d", &k) == 1) {
+        char src[NAME];
+        snprintf(src, sizeof src, "enc%d.conv2", k);
+        const char *x = output_of(t, src);
+        if (x) {
+            const char *ins[] = {x, NULL};
+            struct cu_pb n = node("MaxPool", ins, in);
+            int64_t two[2] = {2, 2};
+            attr_ints(&n, "kernel_shape", two, 2);
+            attr_ints(&n, "strides", two, 2);
+            cu_pb_msg(&G->g, 1, &n);
+            return strcpy(buf, in);
+        }
+    } else if (dot && !strcmp(dot, ".cat") && sscanf(in, "dec%d", &k) == 1) {
+        /* [skip, up]: encoder level k's output, then the level below it
+         * up-sampled (by dec<k>.up, emitted before, when transposed) */
+        char skip[NAME], up[NAME];
+        snprintf(skip, sizeof skip, "enc%d.conv2", k);
+        snprintf(up, sizeof up, "dec%d.up", k);
+        const char *s = output_of(t, skip), *u = output_of(t, up);
+        if (s && !u && cfg->upsample == CU_UPSAMPLE_BILINEAR && (u = last_at(t, l->level + 1))) {
+            const char *ins[] = {u, "", "upsample.scales", NULL};
+            struct cu_pb n = node("Resize", ins, up);
+            attr_str(&n, "mode", "linear");
+            attr_str(&n, "coordinate_transformation_mode", "half_pixel");
+            cu_pb_msg(&G->g, 1, &n);
+            u = up;
+        }
+        if (s && u) {
+            const char *ins[] = {s, u, NULL};
+            struct cu_pb n = node("Concat", ins, in);
+            attr_int(&n, "axis", 1);
+            cu_pb_msg(&G->g, 1, &n);
+            return strcpy(buf, in);
+        }
+    } else if (output_of(t, in)) {
+        return output_of(t, in);
+    }
+    G->st = cu_fail(G->err, CU_EUSAGE, "onnx: layer %s takes %s, which the exporter cannot make", l->name, in);
+    return NULL;
+}
+
+/* One learned layer: Conv (k x k, stride 1, same padding) or
+ * ConvTranspose (2x2, stride 2), then Relu when the table says so; its
+ * output's name goes into out. */
+static void layer(struct graph *G, const struct cu_unet_layer *l, const char *x, char *out)
+{
+    char w[NAME], b[NAME];
+    snprintf(w, sizeof w, "%s.weight", l->name);
+    snprintf(b, sizeof b, "%s.bias", l->name);
+    if (!param(G, w) || !param(G, b))
+        return;
+    const char *in[] = {x, w, b, NULL};
+    int tconv = l->kind == CU_LAYER_TCONV;
+    struct cu_pb n = node(tconv ? "ConvTranspose" : "Conv", in, l->name);
+    int64_t k[2] = {l->k, l->k}, p = tconv ? 0 : l->k / 2, pads[4] = {p, p, p, p}, s = tconv ? 2 : 1,
+            strides[2] = {s, s};
+    attr_ints(&n, "kernel_shape", k, 2);
+    if (!tconv)
+        attr_ints(&n, "pads", pads, 4);
+    attr_ints(&n, "strides", strides, 2);
+    cu_pb_msg(&G->g, 1, &n);
+    snprintf(out, NAME, "%s", l->name);
+    if (l->act == CU_ACT_RELU) {
+        const char *rin[] = {l->name, NULL};
+        snprintf(out, NAME, "%s.relu", l->name);
+        struct cu_pb r = node("Relu", rin, out);
+        cu_pb_msg(&G->g, 1, &r);
+    }
+}
+
+/* The network as the layer table (unet.h, cu_unet_layers) describes it:
+ * each learned layer after the nodes that make its input; then the sigmoid
+ * of the last layer, as cu_unet_predict does. */
 static void build(struct graph *G)
 {
     const struct cu_unet_config *cfg = cu_unet_config(G->net);
-    char x[64] = "image", skip[5][64], name[48];
-    for (int k = 1; k <= 4 && !G->st; k++) {
-        snprintf(name, sizeof name, "enc%d.conv1", k);
-        conv(G, x, name, 1, x, sizeof x);
-        snprintf(name, sizeof name, "enc%d.conv2", k);
-        conv(G, x, name, 1, skip[k], sizeof skip[k]);
-        const char *in[] = {skip[k], NULL};
-        snprintf(x, sizeof x, "enc%d.pool", k);
-        struct cu_pb n = node("MaxPool", in, x);
-        int64_t two[2] = {2, 2};
-        attr_ints(&n, "kernel_shape", two, 2);
-        attr_ints(&n, "strides", two, 2);
-        cu_pb_msg(&G->g, 1, &n);
-    }
-    conv(G, x, "mid.conv1", 1, x, sizeof x);
-    conv(G, x, "mid.conv2", 1, x, sizeof x);
+    struct cu_unet_layer l[CU_UNET_MAX_LAYERS];
+    struct names t = {.l = l};
+    int n = cu_unet_layers(cfg, l);
     if (cfg->upsample == CU_UPSAMPLE_BILINEAR) {
         float scales[4] = {1, 1, 2, 2};
         int64_t four = 4;
         initializer(G, "upsample.scales", &four, 1, scales, 4);
     }
-    for (int k = 4; k >= 1 && !G->st; k--) {
-        char up[16], cat[16];
-        snprintf(up, sizeof up, "dec%d.up", k);
-        if (cfg->upsample == CU_UPSAMPLE_BILINEAR) {
-            const char *in[] = {x, "", "upsample.scales", NULL};
-            struct cu_pb n = node("Resize", in, up);
-            attr_str(&n, "mode", "linear");
-            attr_str(&n, "coordinate_transformation_mode", "half_pixel");
-            cu_pb_msg(&G->g, 1, &n);
-        } else {
-            char w[32], b[32];
-            snprintf(w, sizeof w, "%s.weight", up);
-            snprintf(b, sizeof b, "%s.bias", up);
-            const struct cu_tensor *t = param(G, w);
-            if (!t || !param(G, b))
-                return;
-            const char *in[] = {x, w, b, NULL};
-            struct cu_pb n = node("ConvTranspose", in, up);
-            int64_t ks[2] = {t->h, t->w}, two[2] = {2, 2};
-            attr_ints(&n, "kernel_shape", ks, 2);
-            attr_ints(&n, "strides", two, 2);
-            cu_pb_msg(&G->g, 1, &n);
-        }
-        const char *in[] = {skip[k], up, NULL};
-        snprintf(cat, sizeof cat, "dec%d.concat", k);
-        struct cu_pb n = node("Concat", in, cat);
-        attr_int(&n, "axis", 1);
-        cu_pb_msg(&G->g, 1, &n);
-        snprintf(name, sizeof name, "dec%d.conv1", k);
-        conv(G, cat, name, 1, x, sizeof x);
-        snprintf(name, sizeof name, "dec%d.conv2", k);
-        conv(G, x, name, 1, x, sizeof x);
+    for (int i = 0; i < n && !G->st; i++) {
+        char buf[NAME];
+        const char *x = input_of(G, &t, &l[i], buf);
+        if (x)
+            layer(G, &l[i], x, t.out[i]);
+        t.n++;
     }
-    conv(G, x, "head.conv", 1, x, sizeof x);
-    conv(G, x, "head.out", 0, x, sizeof x);
     if (G->st)
         return;
-    const char *in[] = {x, NULL};
-    struct cu_pb n = node("Sigmoid", in, "probability");
-    cu_pb_msg(&G->g, 1, &n);
-    const struct cu_unet_param *out = cu_unet_param_find(G->net, "head.out.weight");
+    const char *in[] = {t.out[n - 1], NULL};
+    struct cu_pb s = node("Sigmoid", in, "probability");
+    cu_pb_msg(&G->g, 1, &s);
     value_info(&G->g, 11, "image", cfg->input_channels, cfg->image_size);
-    value_info(&G->g, 12, "probability", out->w->n, cfg->image_size);
+    value_info(&G->g, 12, "probability", l[n - 1].cout, cfg->image_size);
 }
 
 static void meta(struct cu_pb *m, const char *key, const char *value)
@@ -270,7 +310,7 @@ enum cu_status cu_onnx_export(const struct cu_unet *net, const char *path, int o
     cu_pb_str(&m, 6, "clunet U-Net for cell-nucleus segmentation (DSB2018): image (N, C, S, S) RGB in [0, 1] -> "
                      "probability (N, K, S, S)");
     cu_pb_msg(&m, 7, &G.g);
-    char size[32], rate[40], inch[32];
+    char size[32], rate[40], inch[32], outch[32];
     snprintf(size, sizeof size, "%d", cfg->image_size);
     snprintf(rate, sizeof rate, "%.17g", cfg->channel_rate);
     for (int p = 1; p <= 17; p++) { /* the shortest form that reads back */
@@ -279,11 +319,13 @@ enum cu_status cu_onnx_export(const struct cu_unet *net, const char *path, int o
             break;
     }
     snprintf(inch, sizeof inch, "%d", cfg->input_channels);
+    snprintf(outch, sizeof outch, "%d", cu_unet_output_channels(cfg));
     meta(&m, "clunet_version", CLUNET_VERSION);
     meta(&m, "image_size", size);
     meta(&m, "channel_rate", rate);
     meta(&m, "upsample", cu_upsample_name(cfg->upsample));
     meta(&m, "input_channels", inch);
+    meta(&m, "output_channels", outch);
     meta(&m, "normalisation", "RGB samples / 255 (16-bit: / 65535), float32 in [0, 1], NCHW; images resized to "
                               "image_size x image_size as scikit-image's resize does");
     meta(&m, "output", "sigmoid probabilities; channel 0 is the nucleus mask (threshold 0.5)");
