@@ -1,10 +1,10 @@
 /* cmd_export.c: `clunet export`, the command line of onnx_export.h. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/args.h"
 #include "clunet/cli.h"
 #include "clunet/onnx_export.h"
 
@@ -24,6 +24,7 @@ static void help(FILE *f)
             "  --onnx FILE   the ONNX file to write (atomically)\n"
             "  --opset N     ONNX operator set, %d..%d (default %d, which runtimes from 2020 on load)\n"
             "  --force       replace FILE if it exists\n"
+            "  -q, --quiet   no summary line\n"
             "  -h, --help    this help\n\n"
             "exit codes: 0 done, 1 usage, 2 bad model file, 3 out of memory, 4 cannot write FILE.\n",
             CU_ONNX_IR_VERSION, CU_ONNX_OPSET_MIN, CU_ONNX_OPSET_MAX, CU_ONNX_OPSET_MIN);
@@ -46,43 +47,39 @@ static int facts(const struct cu_st_file *f, const char *model, struct cu_meta_k
 
 int cu_cmd_export(int argc, char **argv)
 {
+    enum { O_ONNX = CU_ARG_LONG, O_OPSET, O_FORCE };
+    static const struct cu_opt opts[] = {
+        {"onnx", O_ONNX, 1}, {"opset", O_OPSET, 1}, {"force", O_FORCE, 0},
+        {"quiet", 'q', 0},   {"help", 'h', 0},      {NULL, 0, 0},
+    };
     struct cu_err err = {0};
+    struct cu_args a;
     const char *model = NULL, *out = NULL;
-    int opset = CU_ONNX_OPSET_MIN, force = 0;
-    for (int i = 1; i < argc && !err.status; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            help(stdout);
-            return 0;
-        } else if (!strcmp(a, "--force")) {
-            force = 1;
-        } else if (!strcmp(a, "--onnx") || !strcmp(a, "--opset")) {
-            if (!v) {
-                cu_fail(&err, CU_EUSAGE, "export: %s needs a value (see clunet export --help)", a);
-            } else if (!strcmp(a, "--onnx")) {
-                out = v;
-            } else {
-                char *end;
-                errno = 0;
-                long o = strtol(v, &end, 10);
-                if (errno || end == v || *end || o < CU_ONNX_OPSET_MIN || o > CU_ONNX_OPSET_MAX)
-                    cu_fail(&err, CU_EUSAGE, "export: --opset %s: expected %d..%d", v, CU_ONNX_OPSET_MIN,
-                            CU_ONNX_OPSET_MAX);
-                opset = (int)o;
-            }
-            i++;
-        } else if (!strncmp(a, "--onnx=", 7)) {
-            out = a + 7;
-        } else if (a[0] == '-' && a[1]) {
-            cu_fail(&err, CU_EUSAGE, "export: unknown option %s (see clunet export --help)", a);
-        } else if (!model) {
-            model = a;
-        } else {
-            cu_fail(&err, CU_EUSAGE, "export: one model at a time (see clunet export --help)");
+    int opset = CU_ONNX_OPSET_MIN, force = 0, quiet = cu_cli_quiet(), key;
+    cu_args_init(&a, "export", argc, argv, opts, &err);
+    while ((key = cu_args_next(&a)) > 0) {
+        int bad = 0;
+        switch (key) {
+        case 'h': help(stdout); return 0;
+        case 'q': quiet = 1; break;
+        case O_ONNX: out = a.val; break;
+        case O_OPSET: bad = cu_arg_int(&a, CU_ONNX_OPSET_MIN, CU_ONNX_OPSET_MAX, &opset); break;
+        case O_FORCE: force = 1; break;
+        case CU_ARG_POS:
+            if (!model)
+                model = a.val;
+            else
+                bad = cu_arg_extra(&a);
+            break;
+        default: bad = cu_arg_extra(&a); break;
         }
+        if (bad)
+            return cu_cli_report(&err);
     }
-    if (!err.status && (!model || !out))
-        cu_fail(&err, CU_EUSAGE, "usage: clunet export MODEL --onnx OUT.onnx (see --help)");
+    if (key < 0)
+        return cu_cli_report(&err);
+    if (!model || !out)
+        cu_fail(&err, CU_EUSAGE, "export: usage: clunet export MODEL --onnx OUT.onnx (see --help)");
     if (!err.status && !force && access(out, F_OK) == 0)
         cu_fail(&err, CU_EUSAGE, "%s exists (--force replaces it)", out);
     struct cu_backend *be = NULL;
@@ -91,7 +88,7 @@ int cu_cmd_export(int argc, char **argv)
     if (!err.status && !cu_backend_open("ref", &be, &err) && !cu_model_load(be, model, 1, 0, &net, &file, &err)) {
         struct cu_meta_kv kv[8];
         int n = facts(file, model, kv);
-        if (!cu_onnx_export(net, out, opset, kv, n, &err)) {
+        if (!cu_onnx_export(net, out, opset, kv, n, &err) && !quiet) {
             const struct cu_unet_config *c = cu_unet_config(net);
             printf("%s -> %s: ONNX IR %d, opset %d, input image (N, %d, %d, %d), %s up-sampling\n", model, out,
                    CU_ONNX_IR_VERSION, opset, c->input_channels, c->image_size, c->image_size,

@@ -17,12 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clunet/version.h"
 #include "io/atomic_file.h"
 #include "io/pb_write.h"
-
-#ifndef CLUNET_VERSION
-#define CLUNET_VERSION "unknown"
-#endif
 
 struct graph {
     struct cu_pb g; /* GraphProto being built */
@@ -303,7 +300,7 @@ enum cu_status cu_onnx_export(const struct cu_unet *net, const char *path, int o
     struct cu_pb m = {0}, ops = {0};
     cu_pb_int(&m, 1, CU_ONNX_IR_VERSION);
     cu_pb_str(&m, 2, "clunet");
-    cu_pb_str(&m, 3, CLUNET_VERSION);
+    cu_pb_str(&m, 3, cu_version);
     cu_pb_str(&ops, 1, "");
     cu_pb_int(&ops, 2, opset);
     cu_pb_msg(&m, 8, &ops);
@@ -320,7 +317,8 @@ enum cu_status cu_onnx_export(const struct cu_unet *net, const char *path, int o
     }
     snprintf(inch, sizeof inch, "%d", cfg->input_channels);
     snprintf(outch, sizeof outch, "%d", cu_unet_output_channels(cfg));
-    meta(&m, "clunet_version", CLUNET_VERSION);
+    meta(&m, "clunet_version", cu_version);
+    meta(&m, "clunet_git", cu_git_describe);
     meta(&m, "image_size", size);
     meta(&m, "channel_rate", rate);
     meta(&m, "upsample", cu_upsample_name(cfg->upsample));
