@@ -16,10 +16,9 @@
 #include <string.h>
 
 #include "clunet/model_file.h"
+#include "clunet/util.h"
 #include "io/keras_arch.h"
 #include "io/zip_read.h"
-
-#define MAX_FILE ((size_t)4 << 30)
 
 struct source {
     const char *path;
@@ -30,40 +29,6 @@ struct source {
     size_t config_len;
     char keras_version[64];
 };
-
-static enum cu_status read_all(const char *path, unsigned char **buf, size_t *len, struct cu_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cu_fail(err, CU_EINPUT, "%s: cannot open", path);
-    unsigned char *b = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 1 << 20;
-            unsigned char *nb = ncap <= MAX_FILE ? realloc(b, ncap) : NULL;
-            if (!nb) {
-                free(b);
-                fclose(f);
-                return cu_fail(err, ncap > MAX_FILE ? CU_EINPUT : CU_EDEVICE, "%s: %s", path,
-                               ncap > MAX_FILE ? "larger than 4 GiB" : "out of host memory reading it");
-            }
-            b = nb, cap = ncap;
-        }
-        size_t got = fread(b + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(b);
-        return cu_fail(err, CU_EINPUT, "%s: read error", path);
-    }
-    *buf = b, *len = n;
-    return CU_OK;
-}
 
 static hid_t open_image(const unsigned char *buf, size_t len)
 {
@@ -324,9 +289,10 @@ static enum cu_status convert(const struct source *src, const struct cu_keras_ar
 static enum cu_status import(struct source *src, const char *out_path, int image_size, struct cu_unet_config *cfg,
                              struct cu_err *err)
 {
-    unsigned char *buf = NULL;
+    char *data = NULL;
     size_t len = 0;
-    CU_TRY(read_all(src->path, &buf, &len, err));
+    CU_TRY(cu_read_file(src->path, &data, &len, err));
+    unsigned char *buf = (unsigned char *)data;
     static const unsigned char h5_magic[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
     enum cu_status st;
     if (len >= 8 && !memcmp(buf, h5_magic, 8))

@@ -336,6 +336,7 @@ enum cu_status cu_onnx_export(const struct cu_unet *net, const char *path, int o
         struct cu_atomic a;
         st = cu_atomic_begin(&a, path, err);
         if (!st) {
+            a.durable = 1; /* a model file (atomic_file.h's rule) */
             fwrite(m.p, 1, m.n, a.f);
             st = cu_atomic_commit(&a, err);
         }
