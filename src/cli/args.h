@@ -62,6 +62,11 @@ int cu_arg_ll(struct cu_args *a, long long lo, long long hi, long long *out);
 int cu_arg_u64(struct cu_args *a, uint64_t *out);
 /* lo_open / hi_open exclude that end: (0, 1] is lo_open = 1. */
 int cu_arg_double(struct cu_args *a, double lo, double hi, int lo_open, int hi_open, double *out);
+struct cu_train_field;
+struct cu_train_config;
+/* The value of a training-configuration field (train_fields.h: its type
+ * and range, as `clunet train` reads it) into c; a plain flag sets 1. */
+int cu_arg_train_field(struct cu_args *a, const struct cu_train_field *f, struct cu_train_config *c);
 /* "<cmd>: unexpected argument <val> (see clunet <cmd> --help)", for a
  * positional argument the command does not take; returns -1. */
 int cu_arg_extra(struct cu_args *a);
