@@ -81,6 +81,24 @@ static void parser_forms(void)
     expect_error(ARGV("--fla"), "cmd: unknown option --fla (see clunet cmd --help)", "no abbreviations");
 }
 
+/* The top level stops at its command: next is the command's index. */
+static void stop_at_command(void)
+{
+    char **lines[] = {ARGV("-q", "train", "-s", "64"), ARGV("-q", "--", "train", "-s", "64")};
+    for (int k = 0; k < 2; k++) {
+        int argc = 0;
+        while (lines[k][argc])
+            argc++;
+        struct cu_err err = {0};
+        struct cu_args a;
+        cu_args_init(&a, NULL, argc, lines[k], opts, &err);
+        a.stop_at_pos = 1;
+        int q = cu_args_next(&a), pos = cu_args_next(&a), cmd = a.next, end = cu_args_next(&a);
+        TU_CHECK(q == 'q' && pos == CU_ARG_POS && cmd == 2 + k && !strcmp(lines[k][cmd], "train") && end == 0,
+                 "stops at the command%s (index %d)", k ? " after --" : "", cmd);
+    }
+}
+
 static void value_parsers(void)
 {
     struct cu_err err = {0};
@@ -231,6 +249,7 @@ int main(int argc, char **argv)
         return fprintf(stderr, "usage: test_cli_args CLUNET\n"), 1;
     exe = argv[1];
     parser_forms();
+    stop_at_command();
     value_parsers();
     commands();
     return tu_finish();

@@ -79,7 +79,11 @@ int cu_args_next(struct cu_args *a)
     if (a->after_dashes) { /* everything after "--" is positional */
         if (a->next >= a->argc)
             return 0;
-        a->val = a->argv[a->next++];
+        a->val = a->argv[a->next];
+        if (a->stop_at_pos)
+            a->argc = a->next; /* stop here: next stays its index */
+        else
+            a->next++;
         return CU_ARG_POS;
     }
     /* Refuse an abbreviation or unknown long name before getopt_long

@@ -40,7 +40,8 @@ struct cu_args {
     /* After cu_args_next returned a key: */
     const char *val;   /* the option's value, or the positional argument */
     char flag[64];     /* the flag as written: "--out", "-s" */
-    int next;          /* argv index of the first argument not yet read */
+    int next;          /* argv index of the first argument not yet read; after
+                        * stop_at_pos stopped, the positional's own index */
     /* internal */
     const struct cu_opt *opts;
     int nopts, after_dashes;
