@@ -226,12 +226,16 @@ static void commands(void)
     }
     TU_CHECK(all && strstr(out, "143  terminated") && strstr(out, "130  interrupted"),
              "clunet --help lists every exit code, 130 and 143 included");
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+    static const char *const all_cmds[] = {"train", "synth", "predict", "eval", "bench", "devices", "import", "export"};
+    for (size_t i = 0; i < sizeof all_cmds / sizeof all_cmds[0]; i++) {
         char args[64];
-        snprintf(args, sizeof args, "%s --help", cmds[i]);
+        snprintf(args, sizeof args, "%s --help", all_cmds[i]);
         rc = run(args, out, sizeof out);
         TU_CHECK(rc == 0 && strstr(out, "exit codes:\n  0    done") && strstr(out, "143  terminated"),
                  "%s: the exit-code table", args);
+        snprintf(args, sizeof args, "%s -q --quiet --frob", all_cmds[i]);
+        rc = run(args, out, sizeof out);
+        TU_CHECK(rc == 1 && strstr(out, "unknown option --frob"), "%s: -q and --quiet accepted: %s", args, out);
     }
     rc = run("bench -s 16384 --batch 65536 --steps 1 --warmup 0 --no-layers --no-gemm --no-startup", out,
              sizeof out);
