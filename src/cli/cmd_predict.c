@@ -134,7 +134,27 @@ static void help(FILE *f)
             "                    in its own colour\n"
             "  --submission FILE the Kaggle DSB2018 CSV (ImageId,EncodedPixels; one row per\n"
             "                    nucleus, 1-based run-length pairs, pixels numbered top to\n"
-            "                    bottom then left to right; an empty row for an image with none)\n\n"
+            "                    bottom then left to right; an empty row for an image with none)\n"
+            "  --labels-format F png (default): 16-bit PNG, or tif: 32-bit unsigned TIFF; an\n"
+            "                    image with more than 65,535 nuclei gets the TIFF either way\n"
+            "                    (with a note on stderr). Implies --instances\n"
+            "  --prob-format F   png (default, 8-bit), tif (float32 TIFF, 0..1) or png,tif\n"
+            "                    (both). Implies --probabilities\n\n"
+            "exports for Fiji/ImageJ, QuPath, CellProfiler and spreadsheets, per image <id>:\n"
+            "  --measure         <id>_nuclei.csv: one row per nucleus: label, area, centroid,\n"
+            "                    bounding box, equivalent diameter, perimeter, eccentricity,\n"
+            "                    solidity, convex area, mean/min/max intensity per channel\n"
+            "                    (of the image as read, 0..1), mean probability; defined as\n"
+            "                    scikit-image's regionprops (README); and nuclei_summary.csv\n"
+            "                    with one row per image (count, area fraction, mean area, ...)\n"
+            "  --rois            <id>_rois.zip: an ImageJ ROI set, one polygon per nucleus\n"
+            "                    (its outline along pixel edges) named by its label; opens in\n"
+            "                    Fiji's ROI Manager\n"
+            "  --geojson         <id>.geojson: a FeatureCollection of Polygon detections as\n"
+            "                    QuPath imports them (objectType detection, name = label,\n"
+            "                    the measurements as properties)\n"
+            "  --pixel-size UM   micrometres per pixel: adds um/um^2 columns to the tables and\n"
+            "                    the GeoJSON measurements (default: none)\n\n"
             "%s"
             "  -q                no progress bar or summary line\n"
             "  -h, --help        this help\n\n"
@@ -154,7 +174,7 @@ int cu_cmd_predict(int argc, char **argv)
     struct cu_predict_run r = {0};
     cu_predict_opts_default(&r.opts);
     r.device = getenv("CLUNET_DEVICE");
-    r.progress = stderr, r.report = stdout;
+    r.progress = stderr, r.report = stdout, r.notes = stderr;
     const char **pos = calloc((size_t)argc, sizeof *pos);
     int npos = 0;
     if (!pos)
@@ -172,6 +192,20 @@ int cu_cmd_predict(int argc, char **argv)
             r.out_dir = v;
         } else if ((v = flag_value(argc, argv, &i, "--submission", &missing))) {
             r.submission = v;
+        } else if ((v = flag_value(argc, argv, &i, "--labels-format", &missing))) {
+            if (strcmp(v, "png") && strcmp(v, "tif"))
+                cu_fail(&err, CU_EUSAGE, "--labels-format %s: expected png or tif", v);
+            r.labels_tif = !strcmp(v, "tif");
+            r.instances = 1;
+        } else if ((v = flag_value(argc, argv, &i, "--prob-format", &missing))) {
+            r.prob_png = !strcmp(v, "png") || !strcmp(v, "png,tif") || !strcmp(v, "tif,png");
+            r.prob_tif = !strcmp(v, "tif") || !strcmp(v, "png,tif") || !strcmp(v, "tif,png");
+            if (!r.prob_png && !r.prob_tif)
+                cu_fail(&err, CU_EUSAGE, "--prob-format %s: expected png, tif or png,tif", v);
+            r.probabilities = 1;
+        } else if ((v = flag_value(argc, argv, &i, "--pixel-size", &missing))) {
+            if (parse_double(v, 1e-9, 1e9, &r.pixel_size_um))
+                cu_fail(&err, CU_EUSAGE, "--pixel-size %s: expected a positive number of micrometres", v);
         } else if (missing) {
             cu_fail(&err, CU_EUSAGE, "%s needs a value", argv[i]);
         } else if (!strcmp(argv[i], "--probabilities")) {
@@ -180,6 +214,12 @@ int cu_cmd_predict(int argc, char **argv)
             r.instances = 1;
         } else if (!strcmp(argv[i], "--overlay")) {
             r.overlay = 1;
+        } else if (!strcmp(argv[i], "--measure")) {
+            r.measure = 1;
+        } else if (!strcmp(argv[i], "--rois")) {
+            r.rois = 1;
+        } else if (!strcmp(argv[i], "--geojson")) {
+            r.geojson = 1;
         } else if (!strcmp(argv[i], "-q")) {
             r.progress = NULL, r.report = NULL;
         } else if (argv[i][0] == '-' && argv[i][1]) {
