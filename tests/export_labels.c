@@ -26,7 +26,7 @@ int main(int argc, char **argv)
     struct cu_outlines o = {0};
     struct cu_measure_table t = {0};
     char path[4096];
-    enum cu_status st = cu_png_read_labels(argv[1], &lb, &err);
+    enum cu_status st = cu_image_read_labels(argv[1], &lb, &err);
     size_t n = (size_t)lb.h * (size_t)lb.w;
     int32_t *lab = st ? NULL : malloc(sizeof *lab * n + 1);
     float *prob = st ? NULL : malloc(sizeof *prob * n + 1);

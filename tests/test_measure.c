@@ -129,11 +129,11 @@ static int read_case(const char *name, struct cu_labels *lb, struct cu_image *im
     char path[512];
     struct cu_err err = {0};
     snprintf(path, sizeof path, "datasets/measure/%s_labels.png", name);
-    int ok = tu_ok(cu_png_read_labels(tu_source_path(path), lb, &err), &err, path);
+    int ok = tu_ok(cu_image_read_labels(tu_source_path(path), lb, &err), &err, path);
     snprintf(path, sizeof path, "datasets/measure/%s_image.png", name);
-    ok = ok && tu_ok(cu_png_read_rgb(tu_source_path(path), img, &err), &err, path);
+    ok = ok && tu_ok(cu_image_read_rgb(tu_source_path(path), NULL, img, &err), &err, path);
     snprintf(path, sizeof path, "datasets/measure/%s_prob.png", name);
-    ok = ok && tu_ok(cu_png_read_rgb(tu_source_path(path), prob, &err), &err, path);
+    ok = ok && tu_ok(cu_image_read_rgb(tu_source_path(path), NULL, prob, &err), &err, path);
     return ok;
 }
 

@@ -13,6 +13,7 @@
 #include "clunet/replicas.h"
 #include "clunet/train.h"
 #include "train/train_data.h"
+#include "train/train_html.h"
 #include "train/train_report.h"
 
 struct cu_trainer {
@@ -39,6 +40,7 @@ struct cu_trainer {
     long batches;    /* taken by this process (stop_after_batches) */
     double t_data, t_step, t_val, t_save; /* this epoch's phases, for -v */
     int have_checkpoint, ckpt_epoch, ckpt_mid_epoch;
+    struct cu_train_html html; /* report.html's overlays */
 };
 
 /* dir/name in tr->path (overwritten by the next call). */
