@@ -26,7 +26,7 @@ struct cu_outlines {
 };
 
 /* Outlines every label > 0 of lab (h, w, row major). Fails only on
- * allocation (CU_EIO). */
+ * allocation (CU_EDEVICE, out of host memory). */
 enum cu_status cu_outlines_trace(const int32_t *lab, int h, int w, struct cu_outlines *out, struct cu_err *err);
 void cu_outlines_free(struct cu_outlines *o);
 

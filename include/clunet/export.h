@@ -3,7 +3,8 @@
  * ImageJ/Fiji ROI set (zip of .roi files), a QuPath GeoJSON, and TIFFs of
  * 32-bit labels and float32 probabilities. Every writer is atomic (a
  * temporary name in the same folder, renamed into place; nothing is left
- * behind on failure); write errors are CU_EIO naming the file.
+ * behind on failure); write errors are CU_EIO naming the file, out of host
+ * memory CU_EDEVICE.
  *
  * um_per_px: the pixel size in micrometres, 0 when unknown; when known, the
  * tables and the GeoJSON measurements gain micrometre columns. The column

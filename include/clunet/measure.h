@@ -48,7 +48,7 @@ struct cu_measure_table {
 /* Measures every label > 0 of labels (h, w, row major). img: nc planes of
  * h*w floats (CHW; nc may be 0 and img NULL); prob: h*w or NULL (mean_prob
  * is then 0). Negative labels are treated as background. Fails only on
- * allocation (CU_EIO, out of host memory). */
+ * allocation (CU_EDEVICE, out of host memory). */
 enum cu_status cu_measure(const int32_t *labels, int h, int w, const float *img, int nc, const float *prob,
                           struct cu_measure_table *out, struct cu_err *err);
 void cu_measure_free(struct cu_measure_table *t);

@@ -82,7 +82,7 @@ struct cu_summary {
 enum cu_status cu_summary_new(struct cu_summary **out, struct cu_err *err)
 {
     *out = calloc(1, sizeof **out);
-    return *out ? CU_OK : cu_fail(err, CU_EIO, "nuclei_summary.csv: out of host memory");
+    return *out ? CU_OK : cu_fail(err, CU_EDEVICE, "nuclei_summary.csv: out of host memory");
 }
 
 void cu_summary_free(struct cu_summary *s)
@@ -107,14 +107,14 @@ enum cu_status cu_summary_add(struct cu_summary *s, const char *id, int h, int w
         int nc = s->cap ? 2 * s->cap : 64;
         struct row *r = realloc(s->rows, sizeof *r * (size_t)nc);
         if (!r)
-            return cu_fail(err, CU_EIO, "nuclei_summary.csv: out of host memory");
+            return cu_fail(err, CU_EDEVICE, "nuclei_summary.csv: out of host memory");
         s->rows = r, s->cap = nc;
     }
     struct row r = {.id = strdup(id), .h = h, .w = w, .n = t->n, .um = um};
     long *areas = malloc(sizeof *areas * ((size_t)t->n + 1));
     if (!r.id || !areas) {
         free(r.id), free(areas);
-        return cu_fail(err, CU_EIO, "nuclei_summary.csv: out of host memory");
+        return cu_fail(err, CU_EDEVICE, "nuclei_summary.csv: out of host memory");
     }
     double sum = 0;
     for (int i = 0; i < t->n; i++) {

@@ -90,7 +90,7 @@ enum cu_status cu_roi_zip_write(const char *path, const struct cu_outlines *o, s
         snprintf(name, sizeof name, "%ld", (long)o->label[i]);
         snprintf(entry, sizeof entry, "%s.roi", name);
         size_t len = encode(o->xy + 2 * o->start[i], o->start[i + 1] - o->start[i], name, &buf, &cap);
-        st = len ? cu_zip_add(&z, entry, buf, len, err) : cu_fail(err, CU_EIO, "%s: out of host memory", path);
+        st = len ? cu_zip_add(&z, entry, buf, len, err) : cu_fail(err, CU_EDEVICE, "%s: out of host memory", path);
     }
     free(buf);
     if (st) {

@@ -65,7 +65,7 @@ enum cu_status cu_zip_add(struct cu_zip *z, const char *name, const void *data, 
         size_t nc = 2 * z->cd_cap + 46 + nl + 4096;
         uint8_t *t = realloc(z->cd, nc);
         if (!t)
-            return cu_fail(err, CU_EIO, "%s: out of host memory", z->a.path);
+            return cu_fail(err, CU_EDEVICE, "%s: out of host memory", z->a.path);
         z->cd = t, z->cd_cap = nc;
     }
     uint8_t *c = z->cd + z->cd_len;

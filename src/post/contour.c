@@ -84,7 +84,7 @@ enum cu_status cu_outlines_trace(const int32_t *lab, int h, int w, struct cu_out
     /* first pixel of every label, raster order */
     long *first = malloc(sizeof *first * ((size_t)maxl + 1));
     if (!first)
-        return cu_fail(err, CU_EIO, "outlines: out of host memory");
+        return cu_fail(err, CU_EDEVICE, "outlines: out of host memory");
     for (int32_t l = 0; l <= maxl; l++)
         first[l] = -1;
     int n = 0;
@@ -106,7 +106,7 @@ enum cu_status cu_outlines_trace(const int32_t *lab, int h, int w, struct cu_out
     free(first);
     if (bad) {
         cu_outlines_free(out);
-        return cu_fail(err, CU_EIO, "outlines: out of host memory");
+        return cu_fail(err, CU_EDEVICE, "outlines: out of host memory");
     }
     out->start[out->n] = nv;
     return CU_OK;

@@ -92,7 +92,7 @@ static void accumulate(struct cu_nucleus *u, int x, int y, size_t q, size_t plan
 
 static enum cu_status oom(struct cu_err *err)
 {
-    return cu_fail(err, CU_EIO, "measurements: out of host memory");
+    return cu_fail(err, CU_EDEVICE, "measurements: out of host memory");
 }
 
 enum cu_status cu_measure(const int32_t *lab, int h, int w, const float *img, int nc, const float *prob,
