@@ -11,8 +11,11 @@
  *   CU_PREP_NORMALIZE  per plane, the 1st and 99.8th percentiles (of a
  *                      4096-bin histogram) stretched to 0 and 1, clipped;
  *                      a plane whose percentiles coincide is left alone.
- * Model files record the flags (metadata "prep": "grey,normalize", "" for
- * none), so predict applies what training applied.
+ *                      Training no longer sets it (`--normalize` is the
+ *                      image reader's, image.h); predict still applies it
+ *                      for models whose metadata names it.
+ * Model files record the flags (metadata "prep": "grey", "grey,normalize",
+ * "" for none), so predict applies what training applied.
  *
  * Targets (cu_targets_from_labels): from an instance label image (0 =
  * background), one byte per pixel with

@@ -35,12 +35,13 @@
 #include <stdio.h>
 
 #include "clunet/comm.h"
+#include "clunet/image.h"
 #include "clunet/ops.h"
 #include "clunet/status.h"
 
 /* Exit code of an interrupted training (128 + SIGINT), returned by
  * clunet_train as a plain int through *interrupted, not as a cu_status. */
-#define CU_TRAIN_INTERRUPTED 130
+#define CU_TRAIN_INTERRUPTED CU_EXIT_SIGINT
 
 /* The configuration of a run. Everything from `image_size` to `augment` is
  * saved in the checkpoint and comes back from it on --resume. */
@@ -58,6 +59,10 @@ struct cu_train_config {
     int upsample;        /* --upsample: enum cu_upsample (unet.h) */
     int augment;         /* --augment: flips and 90-degree rotations */
     uint64_t seed;       /* --seed: weights, shuffles, augmentation */
+    /* How images become input (image.h: struct cu_input_opts; see
+     * cu_train_input): */
+    int input_channel;   /* --channel: 1-based, 0 = by channel count */
+    char normalize[32];  /* --normalize: auto, none or LO,HI */
     /* The nuclei recipe's settings (docs/train.md); the defaults keep the
      * original recipe: one output, whole images resized to S x S. */
     int crop;             /* --crop N: random N x N crops at native size times scale; 0 = off
@@ -67,7 +72,6 @@ struct cu_train_config {
     int targets;          /* --targets: 0 mask (1 output), 1 instance (3: body, contour, border) */
     char channel_weights[64]; /* --channel-weights: "w0,w1,..." per output channel loss weights */
     int grey;             /* --grey: greyscale, bright backgrounds inverted (nuclei.h) */
-    int normalize;        /* --normalize: per-image percentile stretch (nuclei.h) */
     int intensity;        /* --intensity-aug: random brightness, contrast, gamma */
 };
 
@@ -121,6 +125,9 @@ void cu_train_config_default(struct cu_train_config *cfg);
 void cu_train_config_recipe_nuclei(struct cu_train_config *cfg);
 /* CU_EUSAGE naming the bad field. */
 enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct cu_err *err);
+/* The input options the configuration's --channel and --normalize give
+ * (training reads the first page of a multi-page file). */
+void cu_train_input(const struct cu_train_config *cfg, struct cu_input_opts *in);
 /* "bce", "dice", "bce+dice"; parse returns -1 for anything else. */
 const char *cu_loss_name(enum cu_loss l);
 int cu_loss_parse(const char *s);

@@ -15,9 +15,9 @@ static void help(FILE *f)
             "       clunet eval --pred DIR DATA [options]\n\n"
             "Scores nuclei segmentation on a labelled folder DATA (DSB2018 train layout\n"
             "<id>/images/<id>.png + <id>/masks/*.png, one mask per nucleus; or images/ + masks/\n"
-            "with label images). With MODEL the nuclei are predicted exactly as `clunet predict`\n"
+            "with label images; PNG, TIFF or JPEG). With MODEL the nuclei are predicted exactly as `clunet predict`\n"
             "would with the same options; with --pred DIR they are read from DIR/<id>_labels.png\n"
-            "(as written by predict --instances) or else DIR/<id>.png (a label image, or a\n"
+            "or .tif (as written by predict --instances) or else DIR/<id>.png or .tif (a label image, or a\n"
             "binary mask split into 8-connected components). A missing or wrongly sized\n"
             "prediction is an error, never skipped.\n\n"
             "Per image and as the mean over images: Dice and IoU of the foreground, and the\n"
@@ -45,10 +45,9 @@ static void help(FILE *f)
             "                    missed, false, merged, split); pictures go to DIR/img/\n"
             "  -q, --quiet       no progress bar and no table (--json still prints)\n"
             "  -h, --help        this help\n\n"
-            "%s\n"
-            "exit codes: 0 done, 1 usage, 2 bad data, prediction or model file, 3 device error,\n"
-            "4 cannot write eval.csv/eval.json.\n",
+            "%s\n",
             cu_predict_flags_help);
+    cu_cli_exit_codes(f);
 }
 
 int cu_cmd_eval(int argc, char **argv)

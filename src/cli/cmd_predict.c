@@ -35,7 +35,17 @@ const char cu_predict_flags_help[] =
     "  --min-size N      remove nuclei of fewer than N pixels (default 10; 0 keeps all)\n"
     "  --device SPEC     ref, an OpenCL id (0:1), a name substring, gpu/cpu (default:\n"
     "                    CLUNET_DEVICE, else the first GPU, else the first OpenCL device,\n"
-    "                    else ref)\n";
+    "                    else ref)\n"
+    "input (PNG, TIFF or JPEG, chosen by the file's first bytes; README: input formats):\n"
+    "  --channel N       use channel N (1-based) of multi-channel images, e.g. the nuclear\n"
+    "                    stain (default: the model's; grey and RGB as they are)\n"
+    "  --normalize LO,HI stretch percentiles LO..HI of each image to 0..1 (8-bit too);\n"
+    "                    none: by the sample type's range; auto: 8-bit / 255, 16/32-bit\n"
+    "                    and float by percentiles 1,99.8 (default: the model's, else auto)\n"
+    "  --page N          use page N (1-based) of multi-page TIFFs (default: predict writes\n"
+    "                    every z/t page as <id>_p<N>; eval: page 1; train reads page 1)\n"
+    "  --skip-bad        leave out images that cannot be read, listing them at the end\n"
+    "                    (default: stop at the first, naming the file)\n";
 
 int cu_predict_flag(struct cu_args *a, int key, struct cu_predict_opts *o, const char **device)
 {
@@ -63,6 +73,20 @@ int cu_predict_flag(struct cu_args *a, int key, struct cu_predict_opts *o, const
             return -1;
         o->inst.h = (float)d;
         return 1;
+    case CU_PF_CHANNEL:
+        o->channel_set = 1;
+        return cu_arg_int(a, 1, 65536, &o->input.channel) ? -1 : 1;
+    case CU_PF_PAGE:
+        o->page_set = 1;
+        if (cu_arg_int(a, 1, 1 << 24, &o->input.page))
+            return -1;
+        o->input.page--;
+        return 1;
+    case CU_PF_NORMALIZE:
+        o->norm_set = 1;
+        return cu_norm_parse(a->val, &o->input) ? cu_arg_bad(a, "auto, none or LO,HI percentiles (0 <= LO < HI <= 100)")
+                                                : 1;
+    case CU_PF_SKIP_BAD: o->skip_bad = 1; return 1;
     default: return 0;
     }
 }
@@ -71,11 +95,12 @@ static void help(FILE *f)
 {
     fprintf(f,
             "usage: clunet predict MODEL INPUT... --out DIR [options]\n\n"
-            "Segments nuclei in images of any size and PNG flavour with a trained model and\n"
+            "Segments nuclei in images of any size (PNG, TIFF or JPEG) with a trained model and\n"
             "writes the results at each image's original size. MODEL is a clunet model file\n"
             "(model.safetensors or best.safetensors of a run folder); it supplies the image\n"
-            "size S, the channel rate and the up-sampling mode. INPUT: PNG files, folders of\n"
-            "PNGs, or DSB2018 folders (<id>/images/<id>.png, test or train layout).\n\n"
+            "size S, the channel rate and the up-sampling mode. INPUT: image files, folders of\n"
+            "images, or DSB2018 folders (<id>/images/<id>.png, test or train layout). A TIFF\n"
+            "stack gives <id>_p1, <id>_p2, ... (one per z/t page; --page N for one).\n\n"
             "outputs, per image <id> (each file written atomically):\n"
             "  --out DIR         output folder, created if missing (required)\n"
             "                    <id>.png: binary mask, 0/255, the pixels of the nuclei found\n"
@@ -85,7 +110,27 @@ static void help(FILE *f)
             "                    in its own colour\n"
             "  --submission FILE the Kaggle DSB2018 CSV (ImageId,EncodedPixels; one row per\n"
             "                    nucleus, 1-based run-length pairs, pixels numbered top to\n"
-            "                    bottom then left to right; an empty row for an image with none)\n\n"
+            "                    bottom then left to right; an empty row for an image with none)\n"
+            "  --labels-format F png (default): 16-bit PNG, or tif: 32-bit unsigned TIFF; an\n"
+            "                    image with more than 65,535 nuclei gets the TIFF either way\n"
+            "                    (with a note on stderr). Implies --instances\n"
+            "  --prob-format F   png (default, 8-bit), tif (float32 TIFF, 0..1) or png,tif\n"
+            "                    (both). Implies --probabilities\n\n"
+            "exports for Fiji/ImageJ, QuPath, CellProfiler and spreadsheets, per image <id>:\n"
+            "  --measure         <id>_nuclei.csv: one row per nucleus: label, area, centroid,\n"
+            "                    bounding box, equivalent diameter, perimeter, eccentricity,\n"
+            "                    solidity, convex area, mean/min/max intensity per channel\n"
+            "                    (of the image as read, 0..1), mean probability; defined as\n"
+            "                    scikit-image's regionprops (README); and nuclei_summary.csv\n"
+            "                    with one row per image (count, area fraction, mean area, ...)\n"
+            "  --rois            <id>_rois.zip: an ImageJ ROI set, one polygon per nucleus\n"
+            "                    (its outline along pixel edges) named by its label; opens in\n"
+            "                    Fiji's ROI Manager\n"
+            "  --geojson         <id>.geojson: a FeatureCollection of Polygon detections as\n"
+            "                    QuPath imports them (objectType detection, name = label,\n"
+            "                    the measurements as properties)\n"
+            "  --pixel-size UM   micrometres per pixel: adds um/um^2 columns to the tables and\n"
+            "                    the GeoJSON measurements (default: none)\n\n"
             "%s"
             "  -q, --quiet       no progress bar or summary line\n"
             "  -h, --help        this help\n\n"
@@ -93,15 +138,15 @@ static void help(FILE *f)
             "exact Euclidean distance transform separates touching nuclei (markers: h-maxima,\n"
             "--split-h); nuclei smaller than --min-size are dropped; nuclei never overlap.\n"
             "A progress bar runs over the images (stderr); at the end one line gives the count,\n"
-            "time and images/s (stdout).\n\n"
-            "exit codes: 0 done, 1 usage, 2 bad image or model file (corrupt, truncated, not a\n"
-            "clunet model), 3 device error, 4 cannot write an output (nothing half-written).\n",
+            "time and images/s (stdout).\n\n",
             cu_predict_flags_help);
+    cu_cli_exit_codes(f);
 }
 
 int cu_cmd_predict(int argc, char **argv)
 {
-    enum { O_OUT = CU_ARG_LONG, O_SUBMISSION, O_PROB, O_INSTANCES, O_OVERLAY };
+    enum { O_OUT = CU_ARG_LONG, O_SUBMISSION, O_PROB, O_INSTANCES, O_OVERLAY, O_LABELS_FORMAT, O_PROB_FORMAT,
+           O_MEASURE, O_ROIS, O_GEOJSON, O_PIXEL_SIZE };
     static const struct cu_opt opts[] = {
         CU_PREDICT_OPTS,
         {"out", O_OUT, 1},
@@ -109,6 +154,12 @@ int cu_cmd_predict(int argc, char **argv)
         {"probabilities", O_PROB, 0},
         {"instances", O_INSTANCES, 0},
         {"overlay", O_OVERLAY, 0},
+        {"labels-format", O_LABELS_FORMAT, 1},
+        {"prob-format", O_PROB_FORMAT, 1},
+        {"measure", O_MEASURE, 0},
+        {"rois", O_ROIS, 0},
+        {"geojson", O_GEOJSON, 0},
+        {"pixel-size", O_PIXEL_SIZE, 1},
         {"quiet", 'q', 0},
         {"help", 'h', 0},
         {NULL, 0, 0},
@@ -117,7 +168,7 @@ int cu_cmd_predict(int argc, char **argv)
     struct cu_predict_run r = {0};
     cu_predict_opts_default(&r.opts);
     r.device = getenv("CLUNET_DEVICE");
-    r.progress = stderr, r.report = stdout;
+    r.progress = stderr, r.report = stdout, r.notes = stderr;
     if (cu_cli_quiet())
         r.progress = NULL, r.report = NULL;
     const char **pos = calloc((size_t)argc, sizeof *pos);
@@ -144,8 +195,29 @@ int cu_cmd_predict(int argc, char **argv)
         case O_PROB: r.probabilities = 1; break;
         case O_INSTANCES: r.instances = 1; break;
         case O_OVERLAY: r.overlay = 1; break;
+        case O_MEASURE: r.measure = 1; break;
+        case O_ROIS: r.rois = 1; break;
+        case O_GEOJSON: r.geojson = 1; break;
+        case O_LABELS_FORMAT:
+            if (strcmp(a.val, "png") && strcmp(a.val, "tif")) {
+                cu_arg_bad(&a, "png or tif");
+                break;
+            }
+            r.labels_tif = !strcmp(a.val, "tif");
+            r.instances = 1;
+            break;
+        case O_PROB_FORMAT:
+            r.prob_png = !strcmp(a.val, "png") || !strcmp(a.val, "png,tif") || !strcmp(a.val, "tif,png");
+            r.prob_tif = !strcmp(a.val, "tif") || !strcmp(a.val, "png,tif") || !strcmp(a.val, "tif,png");
+            if (!r.prob_png && !r.prob_tif)
+                cu_arg_bad(&a, "png, tif or png,tif");
+            r.probabilities = 1;
+            break;
+        case O_PIXEL_SIZE: cu_arg_double(&a, 0, 1e9, 1, 0, &r.pixel_size_um); break;
         case CU_ARG_POS: pos[npos++] = a.val; break;
         }
+        if (err.status)
+            break;
     }
     if (!err.status && npos < 2)
         cu_fail(&err, CU_EUSAGE, "usage: clunet predict MODEL INPUT... --out DIR (see clunet predict --help)");

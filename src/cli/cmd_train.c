@@ -1,7 +1,6 @@
 /* cmd_train.c: `clunet train`: flags, --help, the SIGINT handler, and the
- * call to clunet_train (train.h). Exit codes: 0 done, 1 usage, 2 bad data
- * or a NaN/Inf loss, 3 device trouble or out of memory, 4 cannot write the
- * run folder, 130 interrupted (checkpoint written). */
+ * call to clunet_train (train.h). Exit codes: status.h's table; 130 after
+ * Ctrl-C (checkpoint written). */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,7 +45,7 @@ static void help(FILE *f)
     field_help(f, CU_FIELD_SEC_MODEL, "model and training:");
     fprintf(f, "nuclei at their own scale (each needs --crop):\n"
                "  --recipe nuclei     the nuclei recipe: --crop 256 --targets instance --channel-weights 1,1,2\n"
-               "                      --scale-jitter 0.25 --grey --normalize --augment --intensity-aug\n"
+               "                      --scale-jitter 0.25 --grey --normalize 1,99.8 --augment --intensity-aug\n"
                "                      -c 0.5 --batch 8 -e 30 --loss bce+dice; other flags given as well\n"
                "                      override it wherever they stand on the line\n");
     field_help(f, CU_FIELD_SEC_NUCLEI, "");
@@ -93,13 +92,10 @@ static void help(FILE *f)
             "$XDG_CACHE_HOME/clunet/masks (else ~/.cache/clunet/masks); later runs on the same\n"
             "files read those instead (CLUNET_NO_MASK_CACHE=1: always read the masks).\n"
             "\n"
-            "exit codes: 0 done, 1 usage, 2 bad data or a NaN/infinite loss (the last good checkpoint\n"
-            "is kept), 3 device error or out of device memory, 4 cannot write the run folder,\n"
-            "130 interrupted.\n"
-            "\n"
             "Under MPI (mpirun -n N clunet train ..., when built with MPI) each process takes a slice of\n"
             "every batch (--batch is the global batch, at least N) and of validation, gradients are summed\n"
-            "across processes, and rank 0 alone prints and writes RUN_DIR.\n");
+            "across processes, and rank 0 alone prints and writes RUN_DIR.\n\n");
+    cu_cli_exit_codes(f);
 }
 
 /* The flags of the configuration table (train_fields.h) under their
@@ -183,11 +179,8 @@ static int apply(struct cu_args *a, int key, struct cu_train_opts *o, int *fixes
     *fixes_config = 0;
     const struct cu_train_field *f = field_of(key);
     if (f) {
-        char range[128];
-        if (cu_train_field_set(f, &o->cfg, f->type == CU_FIELD_BOOL ? "1" : a->val)) {
-            cu_train_field_range(f, range, sizeof range);
-            return cu_arg_bad(a, range);
-        }
+        if (cu_arg_train_field(a, f, &o->cfg))
+            return -1;
         o->given |= 1ull << (f - cu_train_fields);
         *fixes_config = !f->on_resume;
         return 0;

@@ -77,13 +77,13 @@ static enum cu_status put_state(struct cu_st_writer *w, const struct cu_train_st
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f)
-        return cu_fail(err, CU_EIO, "checkpoint: out of memory");
+        return cu_fail(err, CU_EDEVICE, "checkpoint: out of memory");
     int bad = cu_history_write_csv(f, &s->history);
     bad |= fclose(f) != 0;
     if (!bad)
         st = cu_st_writer_meta(w, "state.history", text, err);
     free(text);
-    return bad ? cu_fail(err, CU_EIO, "checkpoint: out of memory") : st;
+    return bad ? cu_fail(err, CU_EDEVICE, "checkpoint: out of memory") : st;
 }
 
 enum cu_status cu_checkpoint_save(const char *path, const struct cu_unet *net, const struct cu_train_config *cfg,
@@ -171,7 +171,7 @@ static enum cu_status get_config(const struct cu_st_file *f, struct cu_train_con
             continue;
         snprintf(key, sizeof key, "train.%s", fd->name);
         if (fd->optional && !cu_st_file_meta(f, key))
-            continue; /* an older checkpoint: the default stays */
+            continue; /* a field newer than the checkpoint: its default (cu_checkpoint_read's caller set it) */
         st = get_s(f, key, &s, err);
         if (!st && cu_train_field_set(fd, c, s)) {
             cu_train_field_range(fd, range, sizeof range);

@@ -56,7 +56,9 @@ static enum cu_status load_one(const struct cu_train_config *cfg, struct cu_trai
     struct cu_labels lb = {0};
     int count = 0;
     uint32_t *lab = NULL;
-    enum cu_status st = cu_image_read_rgb(d->ds->samples[i].image, NULL, &im, err);
+    struct cu_input_opts in;
+    cu_train_input(cfg, &in); /* --channel, --normalize: as every training image is read */
+    enum cu_status st = cu_image_read_rgb(d->ds->samples[i].image, &in, &im, err);
     st = st ? st : cu_dataset_labels(d->ds, i, &lb, &count, err);
     if (st)
         goto out;

@@ -213,13 +213,20 @@ static enum cu_status save_model(struct cu_trainer *tr, const char *name, int ep
     snprintf(vd, sizeof vd, "%.9g", val_dice);
     snprintf(lr, sizeof lr, "%.17g", tr->cfg.lr);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)tr->cfg.seed);
+    char ch[32], norm[64];
+    struct cu_input_opts in;
+    cu_train_input(&tr->cfg, &in);
+    snprintf(ch, sizeof ch, "%d", in.channel);
+    cu_norm_name(&in, norm, sizeof norm);
     snprintf(scale, sizeof scale, "%.17g", tr->cfg.scale);
     cu_prep_name(cu_train_prep(&tr->cfg), prep, sizeof prep);
-    /* train_mode/scale/prep tell predict how to feed the model (predict.h) */
+    /* input_channel and normalize: how training made the network's input,
+     * which predict and eval repeat unless told otherwise; train_mode,
+     * scale and prep: how predict feeds a crop-trained model (predict.h) */
     const struct cu_meta_kv facts[] = {
         {"epochs", ep}, {"val_loss", vl}, {"val_dice", vd}, {"loss", cu_loss_name(tr->cfg.loss)},
-        {"lr", lr},     {"seed", seed},   {"data", tr->cfg.data_dir}, {"train_mode", tr->cfg.crop ? "crop" : "resize"},
-        {"scale", scale}, {"prep", prep},
+        {"lr", lr},     {"seed", seed},   {"data", tr->cfg.data_dir}, {"input_channel", ch},
+        {"normalize", norm}, {"train_mode", tr->cfg.crop ? "crop" : "resize"}, {"scale", scale}, {"prep", prep},
     };
     double t0 = cu_now();
     enum cu_status st = cu_model_save(cu_train_path(tr, name), tr->net, 0, facts, (int)(sizeof facts / sizeof facts[0]),
@@ -431,7 +438,7 @@ static enum cu_status load_data(struct cu_trainer *tr, struct cu_err *err)
         st = cu_fail(err, CU_EINPUT, "%s: no training images left after the validation split of %g (%d images)",
                      tr->cfg.data_dir, tr->cfg.val_split, tr->data.n);
     if (!st && !(tr->perm = malloc((size_t)(tr->data.n_items > 0 ? tr->data.n_items : 1) * sizeof(int))))
-        st = cu_fail(err, CU_EIO, "out of host memory");
+        st = cu_fail(err, CU_EDEVICE, "out of host memory");
     st = cu_comm_agree(tr->comm, st, err);
     st = st ? st : same_data(tr, err);
     if (st)

@@ -13,7 +13,7 @@
 
 #include "clunet/nuclei.h"
 #include "clunet/unet.h"
-#include "util/num.h"
+#include "clunet/util.h"
 
 _Static_assert(sizeof(enum cu_loss) == sizeof(int), "loss is read and written as an int");
 
@@ -24,6 +24,12 @@ static const char *const target_names[] = {"mask", "instance", NULL};           
 #define AT(member) offsetof(struct cu_train_config, member), sizeof(((struct cu_train_config *)0)->member)
 
 /* The order is train.log's and the checkpoint's; --help groups by section. */
+static int valid_norm(const char *word)
+{
+    struct cu_input_opts o = {0};
+    return cu_norm_parse(word, &o) == 0;
+}
+
 const struct cu_train_field cu_train_fields[] = {
     {.name = "data", .flag = "--data", .arg = "DIR", .type = CU_FIELD_TEXT, AT(data_dir), .def = NULL,
      .section = CU_FIELD_SEC_DATA, .saved = 1, .on_resume = 1,
@@ -63,6 +69,17 @@ const struct cu_train_field cu_train_fields[] = {
      .help = "random flips and 90-degree rotations of training images"},
     {.name = "seed", .flag = "--seed", .arg = "N", .type = CU_FIELD_U64, AT(seed), .def = "1",
      .section = CU_FIELD_SEC_MODEL, .saved = 1, .help = "seed of the weights, shuffles and augmentation"},
+    {.name = "input_channel", .flag = "--channel", .arg = "N", .type = CU_FIELD_INT, AT(input_channel), .imin = 0,
+     .imax = 65536, .def = "0", .section = CU_FIELD_SEC_DATA, .saved = 1, .optional = 1,
+     .help = "use channel N (1-based) of multi-channel images, e.g. the nuclear\n"
+             "stain; 0: grey and RGB as they are, other channel counts refused"},
+    {.name = "normalize", .flag = "--normalize", .arg = "LO,HI", .type = CU_FIELD_WORD, AT(normalize),
+     .def = "auto", .section = CU_FIELD_SEC_DATA, .saved = 1, .optional = 1, .valid = valid_norm,
+     .range = "auto, none or LO,HI percentiles (0 <= LO < HI <= 100)",
+     .help = "stretch percentiles LO..HI of every image to 0..1 (8-bit too);\n"
+             "none: scale by the sample type's range; auto: 8-bit and lower / 255,\n"
+             "16/32-bit and float by percentiles 1,99.8. The model records\n"
+             "--channel and --normalize; predict and eval repeat them"},
     {.name = "skip_bad", .flag = "--skip-bad", .type = CU_FIELD_BOOL, AT(skip_bad), .def = "0",
      .section = CU_FIELD_SEC_DATA, .on_resume = 1,
      .help = "leave out images or masks that cannot be read, listing them\n"
@@ -95,9 +112,6 @@ const struct cu_train_field cu_train_fields[] = {
      .saved = 1, .optional = 1,
      .help = "greyscale input, inverted where the background is bright\n"
              "(brightfield, stained tissue); predict does the same"},
-    {.name = "normalize", .flag = "--normalize", .type = CU_FIELD_BOOL, AT(normalize), .def = "0",
-     .section = CU_FIELD_SEC_NUCLEI, .saved = 1, .optional = 1,
-     .help = "per-image percentile stretch (1st..99.8th to 0..1); predict does the same"},
     {.name = "intensity", .flag = "--intensity-aug", .type = CU_FIELD_BOOL, AT(intensity), .def = "0",
      .section = CU_FIELD_SEC_NUCLEI, .saved = 1, .optional = 1,
      .help = "random brightness (+-0.1), contrast (x0.75..1.33), gamma (0.7..1.43)"},
@@ -147,6 +161,11 @@ int cu_train_field_set(const struct cu_train_field *f, struct cu_train_config *c
             return -1;
         memcpy(at(f, c), text, strlen(text) + 1);
         return 0;
+    case CU_FIELD_WORD:
+        if (!text || strlen(text) >= f->size || !f->valid(text))
+            return -1;
+        memcpy(at(f, c), text, strlen(text) + 1);
+        return 0;
     case CU_FIELD_CHOICE:
         for (int i = 0; text && f->choices[i]; i++)
             if (!strcmp(text, f->choices[i])) {
@@ -184,7 +203,8 @@ void cu_train_field_text(const struct cu_train_field *f, const struct cu_train_c
         else
             shortest(*(const double *)p, buf, size);
         return;
-    case CU_FIELD_TEXT: snprintf(buf, size, "%s", (const char *)p); return;
+    case CU_FIELD_TEXT:
+    case CU_FIELD_WORD: snprintf(buf, size, "%s", (const char *)p); return;
     case CU_FIELD_CHOICE:
         i = *(const int *)p;
         for (int k = 0; f->choices[k]; k++)
@@ -210,6 +230,7 @@ void cu_train_field_range(const struct cu_train_field *f, char *buf, size_t size
         return;
     case CU_FIELD_BOOL: snprintf(buf, size, "0 or 1"); return;
     case CU_FIELD_TEXT: snprintf(buf, size, "a path of fewer than %zu bytes", f->size); return;
+    case CU_FIELD_WORD: snprintf(buf, size, "%s", f->range); return;
     case CU_FIELD_CHOICE:
         buf[0] = '\0';
         for (int k = 0; f->choices[k] && used < size; k++) {
@@ -232,7 +253,7 @@ const struct cu_train_field *cu_train_field_by_flag(const char *flag)
 int cu_train_field_equal(const struct cu_train_field *f, const struct cu_train_config *a,
                          const struct cu_train_config *b)
 {
-    if (f->type == CU_FIELD_TEXT)
+    if (f->type == CU_FIELD_TEXT || f->type == CU_FIELD_WORD)
         return !strcmp(cat(f, a), cat(f, b));
     return !memcmp(cat(f, a), cat(f, b), f->size);
 }
@@ -255,7 +276,7 @@ int cu_train_outputs(const struct cu_train_config *c) { return c->targets ? 3 : 
 
 int cu_train_prep(const struct cu_train_config *c)
 {
-    return (c->grey ? CU_PREP_GREY : 0) | (c->normalize ? CU_PREP_NORMALIZE : 0);
+    return c->grey ? CU_PREP_GREY : 0; /* normalisation is --normalize's, at reading (image.h) */
 }
 
 int cu_train_side(const struct cu_train_config *c) { return c->crop ? c->crop : c->image_size; }
@@ -285,7 +306,8 @@ void cu_train_config_recipe_nuclei(struct cu_train_config *cfg)
     cfg->scale_jitter = 0.25;
     cfg->targets = 1;
     snprintf(cfg->channel_weights, sizeof cfg->channel_weights, "1,1,2");
-    cfg->grey = cfg->normalize = 1;
+    cfg->grey = 1;
+    snprintf(cfg->normalize, sizeof cfg->normalize, "1,99.8");
     cfg->augment = 1;
     cfg->intensity = 1;
     cfg->channel_rate = 0.5;
@@ -305,6 +327,13 @@ int cu_loss_parse(const char *s)
         if (!strcmp(s, loss_names[i]))
             return i;
     return -1;
+}
+
+void cu_train_input(const struct cu_train_config *cfg, struct cu_input_opts *in)
+{
+    memset(in, 0, sizeof *in);
+    cu_norm_parse(cfg->normalize, in);
+    in->channel = cfg->input_channel; /* page 0: training reads the first page of a stack */
 }
 
 enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct cu_err *err)
@@ -330,11 +359,10 @@ enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct c
     if (cu_train_channel_weights(cfg, w))
         return cu_fail(err, CU_EUSAGE, "--channel-weights %s: expected up to 4 weights in [0, 1000], like 1,1,2",
                        cfg->channel_weights);
-    if (!cfg->crop && (cfg->scale != 1.0 || cfg->scale_jitter > 0 || cfg->targets || cfg->grey || cfg->normalize ||
-                       cfg->intensity))
+    if (!cfg->crop && (cfg->scale != 1.0 || cfg->scale_jitter > 0 || cfg->targets || cfg->grey || cfg->intensity))
         return cu_fail(err, CU_EUSAGE,
-                       "--scale, --scale-jitter, --targets instance, --grey, --normalize and --intensity-aug train on "
-                       "crops: add --crop N");
+                       "--scale, --scale-jitter, --targets instance, --grey and --intensity-aug train on crops: add "
+                       "--crop N");
     if (!cfg->data_dir[0])
         return cu_fail(err, CU_EUSAGE,
                        "no training data: give --data DIR, a folder in the DSB2018 layout "
@@ -370,6 +398,12 @@ void cu_train_config_line(const struct cu_train_config *c, char *buf, size_t siz
         char text[1100];
         if (!f->saved || (f->type == CU_FIELD_BOOL && !*(const int *)cat(f, c)) || at_default(f, c))
             continue;
+        if (f->optional && f->def) { /* newer fields only when set: the line of older runs is unchanged */
+            struct cu_train_config d;
+            cu_train_config_default(&d);
+            if (cu_train_field_equal(f, c, &d))
+                continue;
+        }
         cu_train_field_text(f, c, 0, text, sizeof text);
         const char *sep = used ? ", " : "";
         int n = f->type == CU_FIELD_BOOL ? snprintf(buf + used, size - used, "%s%s", sep, f->flag)
