@@ -29,6 +29,8 @@ For every label image L and its exports:
     labels, with the intensities of the input file (8-bit RGB / 255, three
     channels; a 16-bit gray PNG / 65535, one channel, whose pHYs chunk
     gives the micrometre columns), tolerances as test_measure.c's.
+3. More nuclei than a 16-bit PNG holds (68,644): predict writes a 32-bit
+   label TIFF instead and says so; the ROI set needs zip64 end records.
 Exact comparisons elsewhere: everything compared is an integer or a
 float32 value that round-trips exactly.
 """
@@ -39,13 +41,14 @@ import struct
 import subprocess
 import sys
 import tempfile
+import zipfile
 import zlib
 
 import numpy as np
 import roifile
 import tifffile
 from scipy import ndimage
-from skimage.io import imread
+from skimage.io import imread, imsave
 from skimage.measure import points_in_poly, regionprops
 
 FAILS = []
@@ -181,6 +184,23 @@ def check_table(what, L, rows, intensity, names, prob, um):
     check(um or "area_um2" not in rows[0], f"{what}: micrometre columns only with a pixel size")
 
 
+def wide(export_labels, tmp):
+    """ImageJ stores ROI coordinates as 16-bit offsets; beyond 32,767 the
+    ROI also carries float coordinates, which roifile returns."""
+    L = np.zeros((4, 40000), np.uint16)
+    L[1:3, 32760:32780] = 1  # straddles 32,767
+    L[0:4, 39990:40000] = 2  # at the far edge
+    L[1, 5:9] = 3
+    png = os.path.join(tmp, "wide_labels.png")
+    imsave(png, L, check_contrast=False)
+    subprocess.run([export_labels, png, tmp, "wide"], check=True)
+    rois = roifile.roiread(os.path.join(tmp, "wide_rois.zip"))
+    want = {1: [[32760, 1], [32780, 1], [32780, 3], [32760, 3]], 2: [[39990, 0], [40000, 0], [40000, 4], [39990, 4]],
+            3: [[5, 1], [9, 1], [9, 2], [5, 2]]}
+    got = {int(r.name): np.asarray(r.coordinates()).tolist() for r in rois}
+    check(got == want, f"ROIs beyond x = 32,767 read back at their place ({got})")
+
+
 def predicted(clunet, export_labels, root, tmp):
     model = os.path.join(tmp, "model.safetensors")
     subprocess.run([export_labels, "--model", model], check=True)
@@ -231,11 +251,48 @@ def predicted(clunet, export_labels, root, tmp):
     check(total >= 5, f"predict found nuclei to export ({total})")
 
 
+def many(clunet, export_labels, tmp):
+    """More nuclei than a 16-bit PNG holds: a 784x784 image whose every
+    third pixel in both directions is bright (262^2 = 68,644 one-pixel
+    nuclei) through the identity model (export_labels --identity)."""
+    model = os.path.join(tmp, "identity.safetensors")
+    subprocess.run([export_labels, "--identity", model, "784"], check=True)
+    dots = np.zeros((784, 784), np.uint8)
+    dots[::3, ::3] = 255
+    imsave(os.path.join(tmp, "dots.png"), dots, check_contrast=False)
+    out = os.path.join(tmp, "many")
+    p = subprocess.run([clunet, "--device", "ref", "predict", model, os.path.join(tmp, "dots.png"), "--out", out,
+                        "-q", "--min-size", "0", "--instances", "--rois"], capture_output=True, text=True)
+    check(p.returncode == 0 and "68644 nuclei do not fit a 16-bit PNG; wrote dots_labels.tif" in p.stderr,
+          f"68,644 nuclei: exit 0 and a note that the labels went to a TIFF ({p.returncode}: {p.stderr.strip()})")
+    check(sorted(os.listdir(out)) == ["dots.png", "dots_labels.tif", "dots_rois.zip"],
+          f"68,644 nuclei: mask, label TIFF and ROI set, no PNG labels ({sorted(os.listdir(out))})")
+    L = tifffile.imread(os.path.join(out, "dots_labels.tif"))
+    ys, xs = np.nonzero(L)
+    check(L.dtype == np.uint32 and np.array_equal(L > 0, dots > 0) and
+          np.array_equal(np.sort(L[ys, xs]), np.arange(1, 68645)),
+          "68,644 nuclei: the 32-bit label TIFF gives each bright pixel its own label")
+    with zipfile.ZipFile(os.path.join(out, "dots_rois.zip")) as z:
+        names = z.namelist()
+        check(names == [f"{k}.roi" for k in range(1, 68645)] and z.testzip() is None,
+              "68,644 nuclei: the ROI zip (zip64 end records) lists every label, CRCs right")
+        where = {int(L[y, x]): (int(x), int(y)) for y, x in zip(ys, xs)}
+        bad = []
+        for k in range(1, 68645, 997):
+            r = roifile.ImagejRoi.frombytes(z.read(f"{k}.roi"))
+            x, y = where[k]
+            if r.name != str(k) or r.coordinates().tolist() != [[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1]]:
+                bad.append(k)
+        check(not bad, f"68,644 nuclei: every 997th ROI is its pixel's square (wrong: {bad[:5]})")
+
+
 def main():
     clunet, export_labels, root = sys.argv[1:4]
     with tempfile.TemporaryDirectory(prefix="clunet-exports-") as tmp:
         fixtures(export_labels, root, tmp)
+        wide(export_labels, tmp)
         predicted(clunet, export_labels, root, tmp)
+        many(clunet, export_labels, tmp)
     print(f"{len(FAILS)} failed")
     return 1 if FAILS else 0
 
