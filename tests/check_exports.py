@@ -28,7 +28,9 @@ For every label image L and its exports:
   nuclei CSV (predict): every column equal to regionprops on the predicted
     labels, with the intensities of the input file (8-bit RGB / 255, three
     channels; a 16-bit gray PNG / 65535, one channel, whose pHYs chunk
-    gives the micrometre columns), tolerances as test_measure.c's.
+    gives the micrometre columns, unless it is a print resolution of 72
+    dpi; a 2-channel 16-bit ImageJ TIFF, predicted from channel 1, measured
+    on both channels at the TIFF's 0.5 um), tolerances as test_measure.c's.
 3. More nuclei than a 16-bit PNG holds (68,644): predict writes a 32-bit
    label TIFF instead and says so; the ROI set needs zip64 end records.
 Exact comparisons elsewhere: everything compared is an integer or a
@@ -210,8 +212,10 @@ def predicted(clunet, export_labels, root, tmp):
     rgb = imread(images[1])
     gray = (rgb[..., 0].astype(np.uint16) * 200 + rgb[..., 1]).astype(np.uint16)
     png16_with_phys(os.path.join(tmp, "gray16.png"), gray, 4000000)
-    images.append(os.path.join(tmp, "gray16.png"))
-    ids = [n + "_image" for n in names] + ["gray16"]
+    # the same at 72 dpi (2835 per metre: 353 um), a print resolution, not a pixel size
+    png16_with_phys(os.path.join(tmp, "gray72dpi.png"), gray, 2835)
+    images += [os.path.join(tmp, "gray16.png"), os.path.join(tmp, "gray72dpi.png")]
+    ids = [n + "_image" for n in names] + ["gray16", "gray72dpi"]
     first = os.path.join(tmp, "p1")
     subprocess.run([clunet, "--device", "ref", "predict", model, *images, "--out", first, "-q",
                     "--prob-format", "tif"], check=True)
@@ -236,7 +240,7 @@ def predicted(clunet, export_labels, root, tmp):
         src = imread(path)
         if src.dtype == np.uint16:  # the file's samples / 65535, one channel, its pixel size
             check_table(what, L, rows, (src.astype(np.float32) / np.float32(65535)).astype(np.float64), [""],
-                        pf.astype(np.float64), 0.25)
+                        pf.astype(np.float64), 0.25 if i == "gray16" else 0)
         else:  # 8-bit RGB: / 255, three channels, no pixel size
             check_table(what, L, rows, (src.astype(np.float32) / np.float32(255)).astype(np.float64),
                         ["_ch1", "_ch2", "_ch3"], pf.astype(np.float64), 0)
@@ -244,10 +248,29 @@ def predicted(clunet, export_labels, root, tmp):
         # the PNG stores round(p * 255): within half a step, plus float32 rounding
         check(pf.dtype == np.float32 and np.max(np.abs(pf * 255.0 - p8)) <= 0.5 + 1e-4,
               f"{what}: float32 probability TIFF matches the 8-bit PNG")
+    # a 2-channel 16-bit ImageJ TIFF at 0.5 um per pixel, the network fed channel 1: every channel measured
+    rgb = imread(os.path.join(root, "datasets", "measure", "ellipses_image.png"))
+    two = np.stack([rgb[..., 0].astype(np.uint16) * 200 + 7, rgb[..., 1].astype(np.uint16) * 100]).astype(np.uint16)
+    tifffile.imwrite(os.path.join(tmp, "two.tif"), two, imagej=True, resolution=(2.0, 2.0),
+                     metadata={"axes": "CYX", "unit": "um"})
+    out2 = os.path.join(tmp, "p3")
+    subprocess.run([clunet, "--device", "ref", "predict", model, os.path.join(tmp, "two.tif"), "--out", out2, "-q",
+                    "--channel", "1", "--threshold", repr(t), "--min-size", "3", "--measure", "--rois", "--geojson",
+                    "--labels-format", "tif", "--prob-format", "tif"], check=True)
+    L = tifffile.imread(os.path.join(out2, "two_labels.tif")).astype(np.int64)
+    total += L.max()
+    with open(os.path.join(out2, "two_nuclei.csv")) as f:
+        rows = list(csv.DictReader(f))
+    check_table("predict two.tif --channel 1", L, rows,
+                (np.moveaxis(two, 0, -1).astype(np.float32) / np.float32(65535)).astype(np.float64), ["_ch1", "_ch2"],
+                tifffile.imread(os.path.join(out2, "two_prob.tif")).astype(np.float64), 0.5)
+    check_rois("predict two.tif", L, os.path.join(out2, "two_rois.zip"))
+    check_geojson("predict two.tif", L, os.path.join(out2, "two.geojson"))
     with open(os.path.join(out, "nuclei_summary.csv")) as f:
         rows = list(csv.DictReader(f))
-    check([r["image"] for r in rows] == sorted(ids) and rows[sorted(ids).index("gray16")]["pixel_size_um"] == "0.25",
-          "nuclei_summary.csv: one row per image, the file's pixel size")
+    check([r["image"] for r in rows] == sorted(ids) and rows[sorted(ids).index("gray16")]["pixel_size_um"] == "0.25"
+          and rows[sorted(ids).index("gray72dpi")]["pixel_size_um"] == "",
+          "nuclei_summary.csv: one row per image, the file's pixel size (none at 72 dpi)")
     check(total >= 5, f"predict found nuclei to export ({total})")
 
 

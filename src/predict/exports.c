@@ -7,12 +7,18 @@
  * CellProfiler does (unsigned n-bit: value / (2^n - 1); signed: value /
  * (2^(n-1) - 1); float: as stored). A palette image is measured on its
  * colours (the network's input: 3 planes, or 1 when they are equal). The
- * pixel size is --pixel-size, else the file's (when square), else none. */
+ * pixel size is --pixel-size, else the file's when square and under
+ * CU_PRINT_UM, else none. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "clunet/export.h"
 #include "predict/predict_impl.h"
+
+/* A file's pixel size of this many micrometres or more is a print
+ * resolution (72-300 dpi: 353-85 um), which PNG and JPEG writers fill in,
+ * not a microscope's (0.05-20 um). */
+#define CU_PRINT_UM 50.0
 
 /* Channels of img to measure: 1 when every plane equals the first. */
 static int distinct_channels(const struct cu_image *img)
@@ -56,7 +62,7 @@ enum cu_status cu_predict_exports(const struct cu_predict_run *r, const char *id
     if (!r->measure && !r->rois && !r->geojson)
         return CU_OK;
     double um = r->pixel_size_um;
-    if (um <= 0 && raw && raw->um_x > 0 && raw->um_x == raw->um_y)
+    if (um <= 0 && raw && raw->um_x > 0 && raw->um_x == raw->um_y && raw->um_x < CU_PRINT_UM)
         um = raw->um_x;
     struct cu_measure_table t = {0};
     struct cu_outlines o = {0};
