@@ -166,7 +166,7 @@ int cu_cmd_predict(int argc, char **argv)
     struct cu_err err = {0};
     struct cu_predict_run r = {0};
     cu_predict_opts_default(&r.opts);
-    r.device = getenv("CLUNET_DEVICE");
+    r.device = cu_cli_device();
     r.progress = stderr, r.report = stdout, r.notes = stderr;
     if (cu_cli_quiet())
         r.progress = NULL, r.report = NULL;
