@@ -25,7 +25,7 @@ static void help(FILE *f)
             "  --opset N     ONNX operator set, %d..%d (default %d, which runtimes from 2020 on load)\n"
             "  --force       replace FILE if it exists\n"
             "  -q, --quiet   no summary line\n"
-            "  -h, --help    this help\n",
+            "  -h, --help    this help\n\n",
             CU_ONNX_IR_VERSION, CU_ONNX_OPSET_MIN, CU_ONNX_OPSET_MAX, CU_ONNX_OPSET_MIN);
     cu_cli_exit_codes(f);
 }

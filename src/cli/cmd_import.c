@@ -27,7 +27,7 @@ static void help(FILE *f)
             "  --force       replace FILE if it exists\n"
             "  -q, --quiet   no summary line\n"
             "  -h, --help    this help\n\n"
-            "A file that is not a Keras model of the DSB2018 U-Net, or is damaged, exits 2.\n");
+            "A file that is not a Keras model of the DSB2018 U-Net, or is damaged, exits 2.\n\n");
     cu_cli_exit_codes(f);
 }
 
