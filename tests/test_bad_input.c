@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "bad_input_util.h"
 #include "testutil.h"
 #include "train_fixture.h"
 
@@ -40,44 +41,9 @@ static void copy_file(const char *from, const char *to)
     free(d);
 }
 
-/* Runs clunet with args (NULL-terminated, without argv[0]), then checks
- * the exit code and the one-line message, and prints the table line. */
 static void expect(int code, const char *what, const char *must, char **args)
 {
-    char *argv[40];
-    int k = 0;
-    argv[k++] = (char *)exe;
-    for (int i = 0; args[i] && k < 39; i++)
-        argv[k++] = args[i];
-    argv[k] = NULL;
-    int rc = tf_run(argv, logp);
-    long n = 0;
-    char *out = tf_read("", logp, &n);
-    char line[2048] = "";
-    int lines = 0;
-    for (char *p = out; p && *p; lines++) {
-        char *e = strchr(p, '\n');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (!lines)
-            snprintf(line, sizeof line, "%.*s", (int)len, p);
-        p = e ? e + 1 : p + len;
-    }
-    int one = lines == 1 && !strncmp(line, "clunet: ", 8);
-    TU_CHECK(rc == code && one && (!must || strstr(line, must)), "%s: exit %d (want %d), \"%s\"%s", what, rc, code,
-             line, one ? "" : " (not one clunet: line)");
-    char shown[2048];
-    size_t o = 0, tl = strlen(tmp);
-    for (const char *p = line; *p && o + 6 < sizeof shown;) {
-        if (!strncmp(p, tmp, tl)) {
-            o += (size_t)snprintf(shown + o, sizeof shown - o, "<tmp>");
-            p += tl;
-        } else {
-            shown[o++] = *p++;
-        }
-    }
-    shown[o] = 0;
-    printf("bad-input: %d | %s | %s\n", rc, what, shown);
-    free(out);
+    bi_expect(code, what, must, args);
 }
 
 #define TRAIN "--device", "ref", "train", "-s", "16", "-c", "0.125", "-e", "1", "--batch", "2", "-q"
@@ -330,6 +296,7 @@ int main(int argc, char **argv)
     snprintf(tmp, sizeof tmp, "%s", t);
     free(t);
     snprintf(logp, sizeof logp, "%s/log.txt", tmp);
+    bi_init(exe, tmp, logp);
     char data[1100];
     snprintf(data, sizeof data, "%s/data", tmp);
     TU_CHECK(tf_make_dataset(data, 4, 24, 20, 9) == 0, "good dataset written");

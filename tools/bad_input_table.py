@@ -8,6 +8,9 @@ no line was found (the tests did not run)."""
 import json
 import sys
 
+# the tests that print bad-input lines, in table order
+ORDER = {"bad_input": 0, "no_data_loss": 1, "faults": 2}
+
 EXIT = {1: "usage", 2: "bad input data or model file", 3: "device", 4: "cannot write output"}
 
 HEAD = """# Bad input: what clunet says, and its exit code
@@ -54,7 +57,7 @@ def main():
             if not rec.strip():
                 continue
             test = json.loads(rec)
-            if test["name"] not in ("bad_input", "faults"):
+            if test["name"] not in ORDER:
                 continue
             for line in test.get("stdout", "").splitlines():
                 if line.startswith("bad-input: "):
@@ -63,8 +66,7 @@ def main():
     if not rows:
         print(f"{build}: no bad-input lines; run meson test -C {build} bad_input faults", file=sys.stderr)
         return 1
-    order = {"bad_input": 0, "faults": 1}
-    rows.sort(key=lambda r: (order[r[0]], r[1]))
+    rows.sort(key=lambda r: (ORDER[r[0]], r[1]))
     with open(out, "w") as f:
         f.write(HEAD)
         for _, code, what, said in rows:

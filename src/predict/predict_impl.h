@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "clunet/predict.h"
 
@@ -15,14 +16,29 @@ struct cu_item {
 };
 
 /* Every image of the inputs (files or folders), sorted by id; ids must be
- * unique. */
-enum cu_status cu_item_list(const char *const *inputs, int n_inputs, struct cu_item **out, int *n_out,
+ * unique. With say, one line per folder: the layout found and its count. */
+enum cu_status cu_item_list(const char *const *inputs, int n_inputs, FILE *say, struct cu_item **out, int *n_out,
                             struct cu_err *err);
 void cu_item_list_free(struct cu_item *items, int n);
 
-/* Creates dir (one level) if missing and checks that a file can be made in
- * it: CU_EIO naming dir otherwise. */
-enum cu_status cu_out_dir_prepare(const char *dir, struct cu_err *err);
+/* One kind of output file per image: "<id><suffix>" in the output folder,
+ * and what it holds in words ("mask", "labels") for messages. */
+struct cu_out_kind {
+    const char *suffix, *what;
+};
+
+/* Refuses (CU_EUSAGE, naming the file) before anything is written: two
+ * outputs with one name (for example the labels of x and the mask of an
+ * input named x_labels), an output or the submission that is one of the
+ * input images (--out the input folder), the submission named like an
+ * output, and, with a submission, an id the CSV cannot hold. out_dir
+ * should exist (cu_out_dir_prepare) so that files compare by inode. */
+enum cu_status cu_out_names_check(const struct cu_item *items, int n, const char *out_dir,
+                                  const struct cu_out_kind *kinds, int nk, const char *submission, struct cu_err *err);
+
+/* Creates dir (one level) if missing (*created = 1 then) and checks that a
+ * file can be made in it: CU_EIO naming dir otherwise. */
+enum cu_status cu_out_dir_prepare(const char *dir, int *created, struct cu_err *err);
 
 /* One image's results, at its size: probabilities, nuclei (after
  * min_size), n nuclei. Buffers grow as needed. */

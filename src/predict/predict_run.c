@@ -67,7 +67,7 @@ static enum cu_status push(struct cu_item **items, int *n, int *cap, char *id, c
     return CU_OK;
 }
 
-enum cu_status cu_item_list(const char *const *inputs, int n_inputs, struct cu_item **out, int *n_out,
+enum cu_status cu_item_list(const char *const *inputs, int n_inputs, FILE *say, struct cu_item **out, int *n_out,
                             struct cu_err *err)
 {
     struct cu_item *items = NULL;
@@ -81,6 +81,9 @@ enum cu_status cu_item_list(const char *const *inputs, int n_inputs, struct cu_i
             struct cu_dataset *ds = NULL;
             struct cu_dataset_opts o = {0};
             st = cu_dataset_scan(inputs[k], &o, &ds, err);
+            if (!st && say)
+                fprintf(say, "data: %s (%s): %d image%s\n", ds->dir, cu_layout_name(ds->layout), ds->n,
+                        ds->n == 1 ? "" : "s");
             for (int i = 0; !st && i < ds->n; i++)
                 st = push(&items, &n, &cap, strdup(ds->samples[i].id), ds->samples[i].image, err);
             cu_dataset_free(ds);
@@ -106,9 +109,10 @@ enum cu_status cu_item_list(const char *const *inputs, int n_inputs, struct cu_i
     return CU_OK;
 }
 
-enum cu_status cu_out_dir_prepare(const char *dir, struct cu_err *err)
+enum cu_status cu_out_dir_prepare(const char *dir, int *created, struct cu_err *err)
 {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+    *created = mkdir(dir, 0777) == 0;
+    if (!*created && errno != EEXIST)
         return cu_fail(err, CU_EIO, "%s: cannot create the output folder: %s", dir, strerror(errno));
     /* A probe file now, so that an unwritable folder fails before the work. */
     size_t len = strlen(dir) + 32;
@@ -189,6 +193,22 @@ static enum cu_status write_outputs(const struct cu_predict_run *r, const char *
     return st;
 }
 
+/* The outputs of every image, checked before anything is written. */
+static enum cu_status check_names(const struct cu_predict_run *r, const struct cu_item *items, int n,
+                                  struct cu_err *err)
+{
+    struct cu_out_kind kinds[4];
+    int nk = 0;
+    kinds[nk++] = (struct cu_out_kind){".png", "mask"};
+    if (r->probabilities)
+        kinds[nk++] = (struct cu_out_kind){"_prob.png", "probabilities"};
+    if (r->instances)
+        kinds[nk++] = (struct cu_out_kind){"_labels.png", "labels"};
+    if (r->overlay)
+        kinds[nk++] = (struct cu_out_kind){"_overlay.png", "overlay"};
+    return cu_out_names_check(items, n, r->out_dir, kinds, nk, r->submission, err);
+}
+
 /* A temporary file beside the submission now, so that an unwritable place
  * fails before the work. */
 static enum cu_status probe_submission(const char *path, struct cu_err *err)
@@ -211,9 +231,12 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
     long nuclei = 0;
     enum cu_status st = r->out_dir ? CU_OK : cu_fail(err, CU_EUSAGE, "--out DIR is required");
     if (!st)
-        st = cu_item_list(r->inputs, r->n_inputs, &items, &n, err);
+        st = cu_item_list(r->inputs, r->n_inputs, r->report, &items, &n, err);
+    int created = 0;
     if (!st)
-        st = cu_out_dir_prepare(r->out_dir, err);
+        st = cu_out_dir_prepare(r->out_dir, &created, err);
+    if (!st)
+        st = check_names(r, items, n, err);
     if (!st && r->submission)
         st = probe_submission(r->submission, err);
     if (!st && r->submission)
@@ -249,6 +272,8 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
                 cu_backend_name(be), secs, secs > 0 ? n / secs : 0.0, r->out_dir, sub ? ", submission " : "",
                 sub ? r->submission : "");
     }
+    if (st && created)
+        rmdir(r->out_dir); /* a failure before the first output leaves no empty folder behind */
     cu_pred_image_free(&pi);
     cu_sub_free(sub);
     cu_predictor_free(p);
