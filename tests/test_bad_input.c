@@ -227,6 +227,31 @@ static void checkpoint_cases(void)
     resume(2, "a model file (no optimiser state) as the checkpoint", "checkpoint.safetensors", dir);
 }
 
+/* --resume --data: other images are refused without --force; the same
+ * images in a moved folder resume. */
+static void resume_data_cases(void)
+{
+    char dir[1500], ck[1600], other[1100], moved[1100], cmd[3000];
+    snprintf(other, sizeof other, "%s/other_data", tmp);
+    TU_CHECK(tf_make_dataset(other, 5, 24, 20, 9) == 0, "a dataset with other ids");
+    run_copy("run_otherdata", dir, sizeof dir, ck, sizeof ck);
+    expect(1, "--resume with --data holding other images than the run's", "--force",
+           (char *[]){"--device", "ref", "train", "--resume", dir, "--data", other, "-e", "2", "-q", NULL});
+    char *f[] = {(char *)exe, "--device", "ref", "train", "--resume", dir, "--data", other, "-e", "2", "-q", "--force",
+                 NULL};
+    long n = 0;
+    TU_CHECK(tf_run(f, NULL) == 0, "... and with --force it resumes");
+    char *log = tf_read(dir, "train.log", &n);
+    TU_CHECK(log && strstr(log, "note: --force: resuming on other images"), "train.log notes the --force");
+    free(log);
+    snprintf(moved, sizeof moved, "%s/moved_data", tmp);
+    snprintf(cmd, sizeof cmd, "cp -r %s/data %s", tmp, moved);
+    TU_CHECK(system(cmd) == 0, "the run's data copied to another folder");
+    run_copy("run_moved", dir, sizeof dir, ck, sizeof ck);
+    char *m[] = {(char *)exe, "--device", "ref", "train", "--resume", dir, "--data", moved, "-e", "2", "-q", NULL};
+    TU_CHECK(tf_run(m, NULL) == 0, "the same images in a moved folder resume without --force");
+}
+
 static void usage_and_output_cases(void)
 {
     char data[1100], out[1500];
@@ -302,6 +327,7 @@ int main(int argc, char **argv)
     TU_CHECK(tf_make_dataset(data, 4, 24, 20, 9) == 0, "good dataset written");
     data_cases();
     checkpoint_cases();
+    resume_data_cases();
     usage_and_output_cases();
     predict_eval_cases();
     tf_rmtree(tmp);

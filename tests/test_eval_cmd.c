@@ -142,7 +142,7 @@ static void test_errors(void)
     rc = pf_run(exe, args, out_buf, sizeof out_buf, err_buf, sizeof err_buf);
     TU_CHECK(rc == 2 && pf_lines(err_buf) == 1 && strstr(err_buf, "6x7"),
              "a wrongly sized prediction: exit 2, one line (%d: %s)", rc, err_buf);
-    TU_CHECK(pf_count_files(pf_path("ev2")) == 0, "failed evals leave no eval.csv/eval.json");
+    TU_CHECK(pf_count_files(pf_path("ev2")) == -1, "failed evals leave no eval.csv/eval.json (nor the --out folder they made)");
     snprintf(args, sizeof args, "eval --pred '%s' '%s' --out /proc/self", pf_path("pred"), pf_path("data"));
     rc = pf_run(exe, args, out_buf, sizeof out_buf, err_buf, sizeof err_buf);
     TU_CHECK(rc == 4 && pf_lines(err_buf) == 1, "unwritable --out: exit 4, one line (%d: %s)", rc, err_buf);

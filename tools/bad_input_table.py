@@ -9,9 +9,10 @@ import json
 import sys
 
 # the tests that print bad-input lines, in table order
-ORDER = {"bad_input": 0, "no_data_loss": 1, "faults": 2}
+ORDER = {"bad_input": 0, "no_data_loss": 1, "stop_and_lock": 2, "faults": 3}
 
-EXIT = {1: "usage", 2: "bad input data or model file", 3: "device", 4: "cannot write output"}
+EXIT = {1: "usage", 2: "bad input data or model file", 3: "device", 4: "cannot write output",
+        130: "interrupted", 143: "terminated"}
 
 HEAD = """# Bad input: what clunet says, and its exit code
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clunet/cli.h"
+#include "io/tmp_files.h"
 #include "clunet/eval.h"
 #include "predict/predict_impl.h"
 
@@ -85,6 +86,7 @@ int cu_cmd_eval(int argc, char **argv)
         r.data = pos[npos - 1];
         if (quiet)
             r.progress = NULL, r.report = r.json ? stdout : NULL;
+        cu_tmp_files_on_signals(); /* Ctrl-C, SIGTERM: no half-written output left behind */
         clunet_eval(&r, &err);
     }
     return cu_cli_report(&err);

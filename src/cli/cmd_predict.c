@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clunet/cli.h"
+#include "io/tmp_files.h"
 #include "clunet/predict.h"
 #include "predict/predict_impl.h"
 
@@ -201,6 +202,7 @@ int cu_cmd_predict(int argc, char **argv)
         r.model = pos[0];
         r.inputs = pos + 1;
         r.n_inputs = npos - 1;
+        cu_tmp_files_on_signals(); /* Ctrl-C, SIGTERM: no half-written output left behind */
         clunet_predict(&r, &err);
     }
     free(pos);

@@ -1,5 +1,6 @@
 /* atomic_file.c: temporary file + rename (see atomic_file.h). */
 #include "io/atomic_file.h"
+#include "io/tmp_files.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ enum cu_status cu_atomic_begin(struct cu_atomic *a, const char *path, struct cu_
         a->tmp = NULL;
         return cu_fail(err, CU_EIO, "%s: cannot create: %s", path, strerror(e));
     }
+    cu_tmp_files_add(a->tmp);
     return CU_OK;
 }
 
@@ -41,6 +43,7 @@ enum cu_status cu_atomic_commit(struct cu_atomic *a, struct cu_err *err)
     }
     if (bad)
         remove(a->tmp);
+    cu_tmp_files_drop(a->tmp);
     free(a->tmp);
     a->tmp = NULL;
     if (bad)
@@ -53,7 +56,7 @@ void cu_atomic_abort(struct cu_atomic *a)
     if (a->f)
         fclose(a->f);
     if (a->tmp)
-        remove(a->tmp);
+        remove(a->tmp), cu_tmp_files_drop(a->tmp);
     free(a->tmp);
     a->f = NULL;
     a->tmp = NULL;

@@ -9,6 +9,7 @@
  *
  * Not here: resizing (resize.c), deciding what a mask means (dataset.c). */
 #include "clunet/image.h"
+#include "io/tmp_files.h"
 
 #include <errno.h>
 #include <png.h>
@@ -410,7 +411,8 @@ static enum cu_status write_png(const char *path, const void *px, int h, int w, 
         st = cu_fail(err, CU_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
         goto out;
     }
-    fchmod(fd, 0644); /* mkstemp makes 0600; outputs are ordinary files */
+    cu_tmp_files_add(tmp); /* removed by a signal that stops predict */
+    fchmod(fd, 0644);      /* mkstemp makes 0600; outputs are ordinary files */
     s.f = fdopen(fd, "wb");
     if (!s.f) {
         st = cu_fail(err, CU_EIO, "%s: %s", path, strerror(errno));
@@ -433,6 +435,7 @@ static enum cu_status write_png(const char *path, const void *px, int h, int w, 
 fail:
     if (st)
         unlink(tmp);
+    cu_tmp_files_drop(tmp);
 out:
     free(tmp);
     free(s.row);

@@ -1,6 +1,7 @@
 /* run_dir.c: the run folder (see run_dir.h): create or refuse, atomic
  * writes through a temporary name in the same folder, whole-file reads. */
 #include "io/run_dir.h"
+#include "io/dir_lock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,8 +22,9 @@ enum cu_status cu_run_dir_path(char *buf, size_t size, const char *dir, const ch
     return CU_OK;
 }
 
-/* mkdir -p: each missing component, mode 0777 & ~umask. */
-static enum cu_status make_dirs(const char *dir, struct cu_err *err)
+/* mkdir -p: each missing component, mode 0777 & ~umask; *made = 1 when
+ * dir itself was made by this call. */
+static enum cu_status make_dirs(const char *dir, int *made, struct cu_err *err)
 {
     char tmp[4096];
     int n = snprintf(tmp, sizeof tmp, "%s", dir);
@@ -36,7 +38,8 @@ static enum cu_status make_dirs(const char *dir, struct cu_err *err)
             return cu_fail(err, CU_EIO, "%s: cannot create folder: %s", tmp, strerror(errno));
         *p = '/';
     }
-    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+    *made = mkdir(tmp, 0777) == 0;
+    if (!*made && errno != EEXIST)
         return cu_fail(err, CU_EIO, "%s: cannot create folder: %s", tmp, strerror(errno));
     return CU_OK;
 }
@@ -67,8 +70,10 @@ void cu_run_dir_clean_tmp(const char *dir)
     closedir(d);
 }
 
-enum cu_status cu_run_dir_create(const char *dir, int force, struct cu_err *err)
+enum cu_status cu_run_dir_create(const char *dir, int force, int *made, int *lock_fd, struct cu_err *err)
 {
+    *made = 0;
+    *lock_fd = -1;
     if (!dir || !*dir)
         return cu_fail(err, CU_EUSAGE, "no run folder given (--out DIR)");
     struct stat sb;
@@ -79,6 +84,7 @@ enum cu_status cu_run_dir_create(const char *dir, int force, struct cu_err *err)
             return cu_fail(err, CU_EUSAGE,
                            "%s: run folder already exists; use --force to overwrite it or --resume %s to continue",
                            dir, dir);
+        CU_TRY(cu_dir_lock(dir, lock_fd, err)); /* never delete the files of a run that is still going */
         for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
             char path[4096];
             enum cu_status st = cu_run_dir_path(path, sizeof path, dir, run_files[i], err);
@@ -92,7 +98,8 @@ enum cu_status cu_run_dir_create(const char *dir, int force, struct cu_err *err)
     }
     if (errno != ENOENT)
         return cu_fail(err, CU_EIO, "%s: %s", dir, strerror(errno));
-    return make_dirs(dir, err);
+    CU_TRY(make_dirs(dir, made, err));
+    return cu_dir_lock(dir, lock_fd, err);
 }
 
 enum cu_status cu_run_dir_write(const char *dir, const char *name, int (*fill)(FILE *f, void *ctx), void *ctx,

@@ -202,7 +202,7 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     struct cu_eval_report *rep = NULL;
     struct cu_pred_image pi = {0};
     char *out_dir = NULL;
-    int created = 0;
+    int created = 0, lock_fd = -1;
     struct cu_dataset_opts dopts = {.need_masks = 1};
     enum cu_status st = check_run(r, err);
     if (!st)
@@ -218,7 +218,8 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     if (!st)
         st = report_names(r, out_dir, ds, csv, json, sizeof csv, err);
     if (!st)
-        st = cu_out_dir_prepare(out_dir, &created, err);
+        st = cu_out_dir_prepare(out_dir, r->out_dir != NULL, &created, &lock_fd, err); /* the model's own folder
+                                                                                   may be a run in training */
     if (!st)
         st = cu_eval_report_new(&rep, err);
     if (!st && r->model)
@@ -250,8 +251,8 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
         print_table(r->report, rep);
         fprintf(r->report, "wrote %s and %s\n", csv, json);
     }
-    if (st && created)
-        rmdir(out_dir); /* a failed eval leaves no empty folder behind */
+    if (out_dir)
+        cu_out_dir_finish(out_dir, created, lock_fd, st != CU_OK);
     cu_pred_image_free(&pi);
     cu_eval_report_free(rep);
     cu_predictor_free(p);

@@ -36,9 +36,14 @@ struct cu_out_kind {
 enum cu_status cu_out_names_check(const struct cu_item *items, int n, const char *out_dir,
                                   const struct cu_out_kind *kinds, int nk, const char *submission, struct cu_err *err);
 
-/* Creates dir (one level) if missing (*created = 1 then) and checks that a
- * file can be made in it: CU_EIO naming dir otherwise. */
-enum cu_status cu_out_dir_prepare(const char *dir, int *created, struct cu_err *err);
+/* Creates dir (one level) if missing (*created = 1 then), with lock locks
+ * it for this process (io/dir_lock.h: another clunet writing there is
+ * CU_EUSAGE naming its pid) and checks that a file can be made in it:
+ * CU_EIO naming dir otherwise. */
+enum cu_status cu_out_dir_prepare(const char *dir, int lock, int *created, int *lock_fd, struct cu_err *err);
+/* Releases the lock; after a failure, a folder prepare created is removed
+ * again when nothing was written into it. */
+void cu_out_dir_finish(const char *dir, int created, int lock_fd, int failed);
 
 /* One image's results, at its size: probabilities, nuclei (after
  * min_size), n nuclei. Buffers grow as needed. */

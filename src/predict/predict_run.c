@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "io/atomic_file.h"
+#include "io/dir_lock.h"
+#include "io/tmp_files.h"
 #include "clunet/dataset.h"
 #include "clunet/overlay.h"
 #include "clunet/predict.h"
@@ -109,11 +111,19 @@ enum cu_status cu_item_list(const char *const *inputs, int n_inputs, FILE *say, 
     return CU_OK;
 }
 
-enum cu_status cu_out_dir_prepare(const char *dir, int *created, struct cu_err *err)
+enum cu_status cu_out_dir_prepare(const char *dir, int lock, int *created, int *lock_fd, struct cu_err *err)
 {
+    *lock_fd = -1;
     *created = mkdir(dir, 0777) == 0;
     if (!*created && errno != EEXIST)
         return cu_fail(err, CU_EIO, "%s: cannot create the output folder: %s", dir, strerror(errno));
+    if (lock)
+        CU_TRY(cu_dir_lock(dir, lock_fd, err)); /* one writer at a time */
+    if (*lock_fd >= 0) { /* a signal that stops the run removes it too */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/.lock", dir);
+        cu_tmp_files_add(path);
+    }
     /* A probe file now, so that an unwritable folder fails before the work. */
     size_t len = strlen(dir) + 32;
     char *probe = malloc(len);
@@ -128,6 +138,18 @@ enum cu_status cu_out_dir_prepare(const char *dir, int *created, struct cu_err *
         close(fd), unlink(probe);
     free(probe);
     return st;
+}
+
+void cu_out_dir_finish(const char *dir, int created, int lock_fd, int failed)
+{
+    if (lock_fd >= 0) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/.lock", dir);
+        cu_tmp_files_drop(path);
+    }
+    cu_dir_unlock(dir, lock_fd);
+    if (failed && created) /* a failure before the first output leaves no folder behind */
+        rmdir(dir);        /* (only when empty) */
 }
 
 /* The image as interleaved 8-bit RGB, for the overlay. */
@@ -232,10 +254,12 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
     enum cu_status st = r->out_dir ? CU_OK : cu_fail(err, CU_EUSAGE, "--out DIR is required");
     if (!st)
         st = cu_item_list(r->inputs, r->n_inputs, r->report, &items, &n, err);
-    int created = 0;
+    int created = 0, lock_fd = -1;
+    if (!st) /* before anything is made, and again once the folder exists to compare files in it */
+        st = check_names(r, items, n, err);
     if (!st)
-        st = cu_out_dir_prepare(r->out_dir, &created, err);
-    if (!st)
+        st = cu_out_dir_prepare(r->out_dir, 1, &created, &lock_fd, err);
+    if (!st && created)
         st = check_names(r, items, n, err);
     if (!st && r->submission)
         st = probe_submission(r->submission, err);
@@ -272,8 +296,7 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
                 cu_backend_name(be), secs, secs > 0 ? n / secs : 0.0, r->out_dir, sub ? ", submission " : "",
                 sub ? r->submission : "");
     }
-    if (st && created)
-        rmdir(r->out_dir); /* a failure before the first output leaves no empty folder behind */
+    cu_out_dir_finish(r->out_dir, created, lock_fd, st != CU_OK);
     cu_pred_image_free(&pi);
     cu_sub_free(sub);
     cu_predictor_free(p);

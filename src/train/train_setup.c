@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clunet/safetensors.h"
+#include "io/dir_lock.h"
 #include "io/run_dir.h"
 
 const char *cu_train_path(struct cu_trainer *tr, const char *name)
@@ -281,11 +282,37 @@ static enum cu_status share_state(struct cu_trainer *tr, struct cu_err *err)
 /* Resume: rank 0 reads the checkpoint and hands its configuration, state,
  * weights and moments to every rank and replica; the checkpoint holds only
  * global state, so any number of ranks and devices may continue it. */
+/* Rank 0: the folder is a run with a checkpoint (else one line saying what
+ * it is instead), locked for this process. */
+static enum cu_status open_run(struct cu_trainer *tr, struct cu_err *err)
+{
+    struct stat sb;
+    const char *dir = tr->dir;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return cu_fail(err, CU_EINPUT,
+                       "%s: %s, so no checkpoint.safetensors to resume; --resume takes the run folder of an earlier "
+                       "clunet train --out",
+                       dir, stat(dir, &sb) != 0 ? "no such folder" : "not a folder");
+    CU_TRY(cu_dir_lock(dir, &tr->lock_fd, err));
+    if (stat(cu_train_path(tr, CU_RUN_CHECKPOINT), &sb) == 0)
+        return CU_OK;
+    if (stat(cu_train_path(tr, CU_RUN_LOG), &sb) == 0)
+        return cu_fail(err, CU_EINPUT,
+                       "%s: the run stopped before its first checkpoint (no checkpoint.safetensors), so there is "
+                       "nothing to resume; start it again with --out %s --force (train.log has its configuration)",
+                       dir, dir);
+    return cu_fail(err, CU_EINPUT,
+                   "%s: not a run folder (no checkpoint.safetensors); --resume takes the run folder of an earlier "
+                   "clunet train --out",
+                   dir);
+}
+
 enum cu_status cu_train_setup_resume(struct cu_trainer *tr, struct cu_err *err)
 {
     tr->dir = tr->o->resume_dir;
     struct cu_st_file *file = NULL;
-    enum cu_status st = tr->rank ? CU_OK : read_checkpoint(tr, &file, err);
+    enum cu_status st = tr->rank ? CU_OK : open_run(tr, err);
+    st = st || tr->rank ? st : read_checkpoint(tr, &file, err);
     st = cu_comm_agree(tr->comm, st, err);
     st = st ? st : share_state(tr, err);
     st = st ? st : check_ranks(tr, err);

@@ -1,0 +1,57 @@
+/* tmp_files.c: see tmp_files.h. A slot is filled before it is marked in
+ * use and unmarked before it is reused, so the handler reads only whole
+ * names. */
+#include "io/tmp_files.h"
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SLOTS 16
+
+static char names[SLOTS][4096];
+static volatile sig_atomic_t in_use[SLOTS];
+
+void cu_tmp_files_add(const char *path)
+{
+    size_t n = strlen(path);
+    for (int i = 0; i < SLOTS && n < sizeof names[i]; i++)
+        if (!in_use[i]) {
+            memcpy(names[i], path, n + 1);
+            in_use[i] = 1;
+            return;
+        }
+}
+
+void cu_tmp_files_drop(const char *path)
+{
+    for (int i = 0; i < SLOTS; i++)
+        if (in_use[i] && !strcmp(names[i], path)) {
+            in_use[i] = 0;
+            return;
+        }
+}
+
+void cu_tmp_files_remove_all(void)
+{
+    for (int i = 0; i < SLOTS; i++)
+        if (in_use[i])
+            unlink(names[i]);
+}
+
+static void on_signal(int sig)
+{
+    cu_tmp_files_remove_all();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void cu_tmp_files_on_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
