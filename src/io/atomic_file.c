@@ -16,14 +16,13 @@ enum cu_status cu_atomic_begin(struct cu_atomic *a, const char *path, struct cu_
     if (!a->tmp)
         return cu_fail(err, CU_EIO, "%s: out of host memory", path);
     snprintf(a->tmp, len, "%s.tmp.%ld", path, (long)getpid());
-    a->f = fopen(a->tmp, "wb");
+    a->f = cu_tmp_files_fopen(a->tmp);
     if (!a->f) {
         int e = errno;
         free(a->tmp);
         a->tmp = NULL;
         return cu_fail(err, CU_EIO, "%s: cannot create: %s", path, strerror(e));
     }
-    cu_tmp_files_add(a->tmp);
     return CU_OK;
 }
 

@@ -388,13 +388,12 @@ static enum cu_status write_png(const char *path, const void *px, int h, int w, 
     }
     snprintf(tmp, len, "%s.tmp.XXXXXX", path);
     enum cu_status st = CU_OK;
-    int fd = mkstemp(tmp);
+    int fd = cu_tmp_files_mkstemp(tmp); /* removed by a signal that stops predict */
     if (fd < 0) {
         st = cu_fail(err, CU_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
         goto out;
     }
-    cu_tmp_files_add(tmp); /* removed by a signal that stops predict */
-    fchmod(fd, 0644);      /* mkstemp makes 0600; outputs are ordinary files */
+    fchmod(fd, 0644); /* mkstemp makes 0600; outputs are ordinary files */
     s.f = fdopen(fd, "wb");
     if (!s.f) {
         st = cu_fail(err, CU_EIO, "%s: %s", path, strerror(errno));

@@ -3,7 +3,9 @@
  * names. */
 #include "io/tmp_files.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,6 +32,41 @@ void cu_tmp_files_drop(const char *path)
             in_use[i] = 0;
             return;
         }
+}
+
+/* Holds off (block 1) or lets through (block 0) SIGINT and SIGTERM. */
+static void hold_signals(int block, sigset_t *old)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
+    if (block)
+        pthread_sigmask(SIG_BLOCK, &s, old);
+    else
+        pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+int cu_tmp_files_mkstemp(char *tmpl)
+{
+    sigset_t old;
+    hold_signals(1, &old);
+    int fd = mkstemp(tmpl);
+    if (fd >= 0)
+        cu_tmp_files_add(tmpl);
+    hold_signals(0, &old);
+    return fd;
+}
+
+FILE *cu_tmp_files_fopen(const char *path)
+{
+    sigset_t old;
+    hold_signals(1, &old);
+    FILE *f = fopen(path, "wb");
+    if (f)
+        cu_tmp_files_add(path);
+    hold_signals(0, &old);
+    return f;
 }
 
 void cu_tmp_files_remove_all(void)
