@@ -20,7 +20,7 @@
 #define MSK (S * S)
 #define STEPS 3
 
-static struct cu_unet_config cfg = {S, 0.25, CU_UPSAMPLE_BILINEAR, 3};
+static struct cu_unet_config cfg = {S, 0.25, CU_UPSAMPLE_BILINEAR, 3, 1};
 
 /* Images: uniform noise plus a bright disc; targets: the disc. */
 static void make_data(float *x, float *t, int n, uint64_t seed)

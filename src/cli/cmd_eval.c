@@ -32,6 +32,11 @@ static void help(FILE *f)
             "                    in the model's folder (with --pred, in DIR itself), and an\n"
             "                    earlier report there is never overwritten (exit 1: give --out)\n"
             "  --json            print the eval.json summary on stdout instead of the table\n"
+            "  --report DIR      also write DIR/index.html, a page to look at: the scores, the\n"
+            "                    precision at each IoU threshold, a table per image-size group\n"
+            "                    and one row per image (worst first, sortable) with the image\n"
+            "                    and an overlay colouring each nucleus by its fate (matched,\n"
+            "                    missed, false, merged, split); pictures go to DIR/img/\n"
             "  -q                no progress bar and no table (--json still prints)\n"
             "  -h, --help        this help\n\n"
             "%s\n"
@@ -56,13 +61,17 @@ int cu_cmd_eval(int argc, char **argv)
             return 0;
         } else if (cu_predict_flag(argc, argv, &i, &r.opts, &r.device, &err) != 0) {
             continue;
-        } else if (!strcmp(a, "--pred") || !strcmp(a, "--out")) {
+        } else if (!strcmp(a, "--pred") || !strcmp(a, "--out") || !strcmp(a, "--report")) {
             if (i + 1 >= argc)
                 cu_fail(&err, CU_EUSAGE, "%s needs a value", a);
             else if (!strcmp(a, "--pred"))
                 r.pred_dir = argv[++i];
+            else if (!strcmp(a, "--report"))
+                r.report_dir = argv[++i];
             else
                 r.out_dir = argv[++i];
+        } else if (!strncmp(a, "--report=", 9)) {
+            r.report_dir = a + 9;
         } else if (!strncmp(a, "--pred=", 7)) {
             r.pred_dir = a + 7;
         } else if (!strncmp(a, "--out=", 6)) {

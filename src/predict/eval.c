@@ -20,6 +20,7 @@
 #include "clunet/eval.h"
 #include "clunet/eval_report.h"
 #include "clunet/progress.h"
+#include "predict/eval_html.h"
 #include "predict/predict_impl.h"
 
 /* uint32 labels -> int32 (metrics.h checks the range). */
@@ -141,9 +142,11 @@ static enum cu_status report_names(const struct cu_eval_run *r, const char *dir,
     return CU_OK;
 }
 
-/* Scores sample i of ds into row. */
+/* Scores sample i of ds into row; with html, adds it to the report (the
+ * image is read for that when the predictions come from a folder). */
 static enum cu_status eval_one(const struct cu_eval_run *r, struct cu_predictor *p, const struct cu_dataset *ds,
-                               int i, struct cu_pred_image *pi, struct cu_eval_row *row, struct cu_err *err)
+                               int i, struct cu_pred_image *pi, struct cu_eval_row *row, struct cu_eval_html *html,
+                               struct cu_err *err)
 {
     const struct cu_sample *s = &ds->samples[i];
     struct cu_labels truth = {0};
@@ -177,6 +180,12 @@ static enum cu_status eval_one(const struct cu_eval_run *r, struct cu_predictor 
     }
     if (!st)
         st = cu_eval_image(row, s->id, mask, pred, t32, truth.h, truth.w, err);
+    if (!st && html && !p)
+        st = cu_image_read_rgb(s->image, NULL, &img, err);
+    if (!st && html && (img.h != truth.h || img.w != truth.w))
+        st = cu_fail(err, CU_EINPUT, "%s: image and masks differ in size", s->image);
+    if (!st && html)
+        st = cu_eval_html_add(html, row, &img, pred, t32, err);
     if (!p)
         free(pred);
     free(t32);
@@ -201,6 +210,7 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     struct cu_predictor *p = NULL;
     struct cu_eval_report *rep = NULL;
     struct cu_pred_image pi = {0};
+    struct cu_eval_html html = {0};
     char *out_dir = NULL;
     int created = 0, lock_fd = -1;
     struct cu_dataset_opts dopts = {.need_masks = 1};
@@ -222,6 +232,8 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
                                                                                    may be a run in training */
     if (!st)
         st = cu_eval_report_new(&rep, err);
+    if (!st && r->report_dir)
+        st = cu_eval_html_begin(&html, r->report_dir, err);
     if (!st && r->model)
         st = cu_backend_open(r->device, &be, err);
     if (!st && r->model)
@@ -230,7 +242,7 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     cu_progress_start(&bar, st ? NULL : r->progress, "eval", st ? 0 : ds->n);
     for (int i = 0; !st && i < ds->n; i++) {
         struct cu_eval_row row;
-        st = eval_one(r, p, ds, i, &pi, &row, err);
+        st = eval_one(r, p, ds, i, &pi, &row, r->report_dir ? &html : NULL, err);
         if (!st)
             st = cu_eval_report_add(rep, &row, err);
         cu_progress_update(&bar, i + 1, NULL);
@@ -241,6 +253,11 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
         st = cu_eval_report_write_csv(rep, csv, err);
     if (!st)
         st = cu_eval_report_write_json(rep, json, err);
+    if (!st && r->report_dir) {
+        struct cu_eval_summary sum;
+        cu_eval_report_summary(rep, &sum);
+        st = cu_eval_html_finish(&html, r->model, r->pred_dir, r->data, &sum, err);
+    }
     if (!st && r->report && r->json) {
         char *js = NULL;
         st = cu_eval_report_json(rep, &js, err);
@@ -250,10 +267,13 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     } else if (!st && r->report) {
         print_table(r->report, rep);
         fprintf(r->report, "wrote %s and %s\n", csv, json);
+        if (r->report_dir)
+            fprintf(r->report, "report: %s/index.html\n", r->report_dir);
     }
     if (out_dir)
         cu_out_dir_finish(out_dir, created, lock_fd, st != CU_OK);
     cu_pred_image_free(&pi);
+    cu_eval_html_free(&html);
     cu_eval_report_free(rep);
     cu_predictor_free(p);
     cu_backend_free(be);

@@ -49,7 +49,7 @@ int cu_loss_parse(const char *s)
 
 enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct cu_err *err)
 {
-    struct cu_unet_config ucfg = {cfg->image_size, cfg->channel_rate, (enum cu_upsample)cfg->upsample, 3};
+    struct cu_unet_config ucfg = {cfg->image_size, cfg->channel_rate, (enum cu_upsample)cfg->upsample, 3, 1};
     enum cu_status st = cu_unet_config_check(&ucfg, err);
     if (st)
         return st;

@@ -13,6 +13,7 @@
 #include "clunet/replicas.h"
 #include "clunet/train.h"
 #include "train/train_data.h"
+#include "train/train_html.h"
 #include "train/train_report.h"
 
 struct cu_trainer {
@@ -41,6 +42,7 @@ struct cu_trainer {
     int have_checkpoint, ckpt_epoch, ckpt_mid_epoch;
     int lock_fd;     /* rank 0's lock on the run folder (dir_lock.h), or -1 */
     int made_dir;    /* this run created its folder (removed again on a failure before any checkpoint) */
+    struct cu_train_html html; /* report.html's overlays */
 };
 
 /* dir/name in tr->path (overwritten by the next call). */

@@ -54,7 +54,7 @@ static double memory_estimate(const struct cu_train_config *c, int batch, double
 {
     int f[CU_UNET_LEVELS];
     cu_unet_widths(c->channel_rate, f);
-    struct cu_unet_config u = {c->image_size, c->channel_rate, (enum cu_upsample)c->upsample, 3};
+    struct cu_unet_config u = {c->image_size, c->channel_rate, (enum cu_upsample)c->upsample, 3, 1};
     double bytes = 16.0 * (double)cu_unet_param_count(&u);
     for (int k = 0; k < CU_UNET_LEVELS; k++) {
         double s = (double)(c->image_size >> k);
@@ -165,7 +165,7 @@ static enum cu_status build(struct cu_trainer *tr, struct cu_err *err)
             return st;
     }
     tr->be = cu_replicas_backend(tr->reps, 0);
-    struct cu_unet_config u = {S, tr->cfg.channel_rate, (enum cu_upsample)tr->cfg.upsample, 3};
+    struct cu_unet_config u = {S, tr->cfg.channel_rate, (enum cu_upsample)tr->cfg.upsample, 3, 1};
     st = cu_replicas_build(tr->reps, &u, share, err);
     if (st)
         return cu_train_memory_hint(err);
