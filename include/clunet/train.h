@@ -67,9 +67,10 @@ struct cu_train_opts {
     struct cu_train_config cfg;
     const char *out_dir;    /* a new run folder (refused if it exists unless force) */
     const char *resume_dir; /* or NULL; then cfg comes from its checkpoint, except: */
-    int epochs_set;         /* on resume: cfg.epochs overrides the run's own */
-    int lr_set;             /* on resume: cfg.lr overrides the run's own */
-    const char *data_override; /* on resume: the data moved (NULL = the run's own) */
+    /* Bit i: field i of the configuration table (train_fields.h) was
+     * given; on resume a given field the table marks on_resume (-e, --lr,
+     * --data: the data moved, --skip-bad) overrides the run's own. */
+    unsigned long long given;
     int force;
     /* The backend spec; NULL = CLUNET_DEVICE, else on a resume the run's
      * choice (see devices), else the default. */

@@ -2,15 +2,17 @@
  * call to clunet_train (train.h). Exit codes: 0 done, 1 usage, 2 bad data
  * or a NaN/Inf loss, 3 device trouble or out of memory, 4 cannot write the
  * run folder, 130 interrupted by Ctrl-C, 143 by SIGTERM (checkpoint written). */
-#include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/args.h"
 #include "clunet/cli.h"
 #include "clunet/train.h"
+#include "clunet/train_fields.h"
 #include "clunet/unet.h"
 
 static volatile sig_atomic_t stop_flag, stop_signal;
@@ -22,6 +24,9 @@ static void on_stop(int sig)
     stop_signal = sig;
     stop_flag = 1;
 }
+
+static void field_help(FILE *f, enum cu_field_section section, const char *heading);
+static void resume_flags(char *buf, size_t size);
 
 static void help(FILE *f)
 {
@@ -38,42 +43,27 @@ static void help(FILE *f)
             "  history.csv             epoch,train_loss,train_dice,val_loss,val_dice,seconds,images_per_second\n"
             "  history.svg             loss and Dice curves (open it in a browser)\n"
             "  train.log               configuration, device, one line per epoch\n"
-            "\n"
-            "data:\n"
-            "  --data DIR          DSB2018 layout (DIR/<id>/images/<id>.png, DIR/<id>/masks/*.png),\n"
-            "                      or DIR/images/ + DIR/masks/ with matching names. No data yet?\n"
-            "                      `clunet synth --out DIR` writes a synthetic set in that layout.\n"
-            "  --val-split F       fraction held out for validation (default 0.1: the last 10%% of\n"
-            "                      the ids in sorted order, as Keras's validation_split)\n"
-            "  --split-seed N      shuffle the ids with seed N before splitting (default: no shuffle)\n"
-            "  --skip-bad          leave out images or masks that cannot be read, listing them\n"
-            "                      (default: stop at the first, naming the file)\n"
-            "  --augment           random flips and 90-degree rotations of training images (default off)\n"
-            "\n"
-            "model and training:\n"
-            "  -s N                image size, a multiple of 16: 64, 128, 256, ... (default 128)\n"
-            "  -c R                channel rate: widths 32R, 64R, ... 512R; 0.5, 1, 2 (default 0.5)\n"
-            "  -e N                epochs in all (default 25)\n"
-            "  --batch N           mini-batch size; the last partial batch is kept (default 16)\n"
-            "  --lr LR             Adam learning rate (default 0.001; beta 0.9/0.999, eps 1e-7)\n"
-            "  --loss L            bce | dice | bce+dice (default bce)\n"
-            "  --upsample U        bilinear | transposed (default bilinear, as the original)\n"
-            "  --seed N            seed of the weights, shuffles and augmentation (default 1)\n"
-            "\n"
+            "\n");
+    field_help(f, CU_FIELD_SEC_DATA, "data:");
+    field_help(f, CU_FIELD_SEC_MODEL, "model and training:");
+    char resumable[256];
+    resume_flags(resumable, sizeof resumable);
+    fprintf(f,
             "run folder:\n"
             "  --out RUN_DIR       the run folder to create; an existing one is refused\n"
             "  --force             overwrite the run files of an existing RUN_DIR (others are kept)\n"
             "  --resume RUN_DIR    continue from RUN_DIR/checkpoint.safetensors with the run's own\n"
             "                      configuration up to -e epochs in all (default: the run's own -e);\n"
-            "                      only -e, --lr, --data (moved data), --device(s), --force, -q, -v may be\n"
-            "                      given; --data holding other images than the run's is refused\n"
-            "                      unless --force (then train.log notes it)\n"
+            "                      only %s, --device(s), --force, -q, -v may be given;\n"
+            "                      --data holding other images than the run's is refused unless\n"
+            "                      --force (then train.log notes it)\n"
             "                      without --device, --devices or CLUNET_DEVICE it runs on the devices\n"
             "                      the run chose (its --device or --devices as given, else the default)\n"
             "                      and train.log says \"from the run\"; the devices and the number of MPI\n"
             "                      processes may differ from the run's, but only the run's own continue\n"
             "                      bit-identically (ref), and a resume on others says so\n"
-            "\n");
+            "\n",
+            resumable);
     fprintf(f,
             "device and output:\n"
             "  --device SPEC       ref, an OpenCL id (0:1), a name substring, gpu/cpu/accelerator\n"
@@ -89,7 +79,7 @@ static void help(FILE *f)
             "                      the same training as one device, up to float rounding; Dice is\n"
             "                      computed per slice.\n"
             "                      See docs/SCALING.md\n"
-            "  -q                  quiet: print only errors\n"
+            "  -q, --quiet         print only errors\n"
             "  -v                  verbose: add per-phase timings to each epoch line\n"
             "  -h, --help          this help\n"
             "\n"
@@ -114,202 +104,159 @@ static void help(FILE *f)
             "across processes, and rank 0 alone prints and writes RUN_DIR.\n");
 }
 
-struct parse {
-    struct cu_train_opts o;
-    const char *bad_on_resume; /* a flag resume does not take */
-    int i, argc;
-    char **argv;
-    struct cu_err *err;
-};
-
-/* The value of flag argv[i] ("--x V" or "--x=V"); NULL after a failure. */
-static const char *value(struct parse *p, const char *flag)
+/* The flags of the configuration table (train_fields.h) under their
+ * section's heading: "  FLAG ARG  help (default D)". */
+static void field_help(FILE *f, enum cu_field_section section, const char *heading)
 {
-    const char *a = p->argv[p->i];
-    size_t n = strlen(flag);
-    if (a[n] == '=')
-        return a + n + 1;
-    if (p->i + 1 >= p->argc) {
-        cu_fail(p->err, CU_EUSAGE, "train: %s needs a value (see clunet train --help)", flag);
-        return NULL;
+    fprintf(f, "%s\n", heading);
+    for (int i = 0; i < cu_train_nfields; i++) {
+        const struct cu_train_field *fd = &cu_train_fields[i];
+        if (fd->section != section)
+            continue;
+        char head[64];
+        snprintf(head, sizeof head, "%s%s%s", fd->flag, fd->arg ? " " : "", fd->arg ? fd->arg : "");
+        fprintf(f, "  %-20s", head);
+        for (const char *line = fd->help; *line;) {
+            size_t len = strcspn(line, "\n");
+            fprintf(f, "%s%.*s", line == fd->help ? "" : "                      ", (int)len, line);
+            line += len;
+            if (*line)
+                fprintf(f, "\n"), line++;
+        }
+        if (fd->def && fd->type != CU_FIELD_BOOL)
+            fprintf(f, " (default %s)", fd->def);
+        fprintf(f, "\n");
     }
-    return p->argv[++p->i];
+    fprintf(f, "\n");
 }
 
-static int is_flag(const char *arg, const char *flag)
+/* "-e, --lr, --data, --skip-bad": the table's flags a resume takes. */
+static void resume_flags(char *buf, size_t size)
 {
-    size_t n = strlen(flag);
-    return !strncmp(arg, flag, n) && (arg[n] == '\0' || arg[n] == '=');
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < cu_train_nfields && used < size; i++)
+        if (cu_train_fields[i].on_resume) {
+            int n = snprintf(buf + used, size - used, "%s%s", used ? ", " : "", cu_train_fields[i].flag);
+            used += n > 0 ? (size_t)n : 0;
+        }
 }
 
-static int to_long(struct parse *p, const char *flag, const char *s, long long lo, long long hi, long long *out)
+enum { O_FORCE = CU_ARG_LONG, O_DEVICES, O_DEVICE, O_OUT, O_RESUME, O_FIELD };
+
+/* The option table: the configuration's fields (key O_FIELD + index, or
+ * the letter of a short flag), then the flags of the run itself. */
+static int build_opts(struct cu_opt *opts, int cap)
 {
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi) {
-        cu_fail(p->err, CU_EUSAGE, "train: %s %s: expected an integer in %lld..%lld", flag, s, lo, hi);
+    static const struct cu_opt own[] = {
+        {"force", O_FORCE, 0}, {"devices", O_DEVICES, 1}, {"device", O_DEVICE, 1}, {"out", O_OUT, 1},
+        {"resume", O_RESUME, 1}, {"quiet", 'q', 0},       {NULL, 'v', 0},          {"help", 'h', 0},
+    };
+    int n = 0;
+    for (int i = 0; i < cu_train_nfields && n < cap - 1; i++) {
+        const struct cu_train_field *f = &cu_train_fields[i];
+        int is_short = f->flag[1] != '-';
+        opts[n++] = (struct cu_opt){is_short ? NULL : f->flag + 2, is_short ? f->flag[1] : O_FIELD + i,
+                                    f->type != CU_FIELD_BOOL};
+    }
+    for (size_t i = 0; i < sizeof own / sizeof own[0] && n < cap - 1; i++)
+        opts[n++] = own[i];
+    opts[n] = (struct cu_opt){NULL, 0, 0};
+    return n;
+}
+
+/* The configuration field of option key, or NULL. */
+static const struct cu_train_field *field_of(int key)
+{
+    if (key >= O_FIELD && key < O_FIELD + cu_train_nfields)
+        return &cu_train_fields[key - O_FIELD];
+    for (int i = 0; i < cu_train_nfields; i++)
+        if (cu_train_fields[i].flag[1] == key && !cu_train_fields[i].flag[2])
+            return &cu_train_fields[i];
+    return NULL;
+}
+
+/* Applies option key (its value in a); 0 or -1 (err set). *fixes_config
+ * is set for a field a resumed run keeps from its checkpoint. */
+static int apply(struct cu_args *a, int key, struct cu_train_opts *o, int *fixes_config)
+{
+    *fixes_config = 0;
+    const struct cu_train_field *f = field_of(key);
+    if (f) {
+        char range[128];
+        if (cu_train_field_set(f, &o->cfg, f->type == CU_FIELD_BOOL ? "1" : a->val)) {
+            cu_train_field_range(f, range, sizeof range);
+            return cu_arg_bad(a, range);
+        }
+        o->given |= 1ull << (f - cu_train_fields);
+        *fixes_config = !f->on_resume;
         return 0;
     }
-    *out = v;
-    return 1;
-}
-
-static int to_double(struct parse *p, const char *flag, const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno) {
-        cu_fail(p->err, CU_EUSAGE, "train: %s %s: expected a number", flag, s);
-        return 0;
+    switch (key) {
+    case 'q': o->verbosity = 0; return 0;
+    case 'v': o->verbosity = 2; return 0;
+    case O_FORCE: o->force = 1; return 0;
+    case O_DEVICES: o->devices = a->val; return 0;
+    case O_DEVICE: o->device = a->val; return 0;
+    case O_OUT: o->out_dir = a->val; return 0;
+    case O_RESUME: o->resume_dir = a->val; return 0;
+    case CU_ARG_POS: return cu_arg_extra(a);
     }
-    *out = v;
-    return 1;
-}
-
-/* One flag at argv[i]; returns 0 on failure (err set), 2 for --help. */
-static int parse_one(struct parse *p)
-{
-    struct cu_train_config *c = &p->o.cfg;
-    const char *a = p->argv[p->i], *v;
-    long long n;
-    if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-        return 2;
-    if (!strcmp(a, "-q")) {
-        p->o.verbosity = 0;
-        return 1;
-    }
-    if (!strcmp(a, "-v")) {
-        p->o.verbosity = 2;
-        return 1;
-    }
-    if (!strcmp(a, "--augment")) {
-        c->augment = 1;
-        p->bad_on_resume = a;
-        return 1;
-    }
-    if (!strcmp(a, "--force")) {
-        p->o.force = 1;
-        return 1;
-    }
-    if (!strcmp(a, "--skip-bad")) {
-        c->skip_bad = 1;
-        return 1;
-    }
-#define FLAG(name) (is_flag(a, name) && (v = value(p, name)) != NULL)
-    if (FLAG("-e")) {
-        p->o.epochs_set = 1;
-        return to_long(p, "-e", v, 1, 1000000, &n) && ((c->epochs = (int)n), 1);
-    }
-    if (FLAG("--lr")) {
-        p->o.lr_set = 1;
-        return to_double(p, "--lr", v, &c->lr);
-    }
-    if (FLAG("--data")) {
-        p->o.data_override = v;
-        snprintf(c->data_dir, sizeof c->data_dir, "%s", v);
-        return 1;
-    }
-    if (FLAG("--devices")) {
-        p->o.devices = v;
-        return 1;
-    }
-    if (FLAG("--device")) {
-        p->o.device = v;
-        return 1;
-    }
-    if (FLAG("--out")) {
-        p->o.out_dir = v;
-        return 1;
-    }
-    if (FLAG("--resume")) {
-        p->o.resume_dir = v;
-        return 1;
-    }
-    if (p->err->status)
-        return 0;
-    /* The rest fix the run's configuration: not accepted with --resume. */
-    p->bad_on_resume = a;
-    if (FLAG("-s"))
-        return to_long(p, "-s", v, 16, 16384, &n) && ((c->image_size = (int)n), 1);
-    if (FLAG("-c"))
-        return to_double(p, "-c", v, &c->channel_rate);
-    if (FLAG("--batch"))
-        return to_long(p, "--batch", v, 1, 65536, &n) && ((c->batch = (int)n), 1);
-    if (FLAG("--val-split"))
-        return to_double(p, "--val-split", v, &c->val_split);
-    if (FLAG("--split-seed"))
-        return to_long(p, "--split-seed", v, 0, 0x7fffffffffffffffLL, &n) && ((c->split_seed = n), 1);
-    if (FLAG("--seed"))
-        return to_long(p, "--seed", v, 0, 0x7fffffffffffffffLL, &n) && ((c->seed = (uint64_t)n), 1);
-    if (FLAG("--loss")) {
-        int l = cu_loss_parse(v);
-        if (l < 0)
-            return cu_fail(p->err, CU_EUSAGE, "train: --loss %s: expected bce, dice or bce+dice", v), 0;
-        c->loss = (enum cu_loss)l;
-        return 1;
-    }
-    if (FLAG("--upsample")) {
-        int u = cu_upsample_parse(v);
-        if (u < 0)
-            return cu_fail(p->err, CU_EUSAGE, "train: --upsample %s: expected bilinear or transposed", v), 0;
-        c->upsample = u;
-        return 1;
-    }
-#undef FLAG
-    if (!p->err->status)
-        cu_fail(p->err, CU_EUSAGE, "train: unknown option %s (see clunet train --help)", a);
     return 0;
 }
 
 int cu_cmd_train(int argc, char **argv)
 {
     struct cu_err err = {0};
-    struct parse p = {.argc = argc, .argv = argv, .err = &err};
-    cu_train_config_default(&p.o.cfg);
-    p.o.verbosity = 1;
-    p.o.out = stdout;
-    const char *bad_on_resume = NULL;
-    for (p.i = 1; p.i < argc; p.i++) {
-        p.bad_on_resume = NULL;
-        int r = parse_one(&p);
-        if (r == 2) {
+    struct cu_train_opts o;
+    memset(&o, 0, sizeof o);
+    cu_train_config_default(&o.cfg);
+    o.verbosity = cu_cli_quiet() ? 0 : 1;
+    o.out = stdout;
+    char bad_on_resume[64] = "";
+    struct cu_args a;
+    struct cu_opt opts[CU_ARGS_MAX];
+    build_opts(opts, CU_ARGS_MAX);
+    cu_args_init(&a, "train", argc, argv, opts, &err);
+    int key, fixes = 0;
+    while ((key = cu_args_next(&a)) > 0) {
+        if (key == 'h') {
             if (cu_comm_rank(cu_cli_comm()) == 0) /* one help under mpirun */
                 help(stdout);
             return 0;
         }
-        if (!r)
+        if (apply(&a, key, &o, &fixes))
             break;
-        if (p.bad_on_resume && !bad_on_resume)
-            bad_on_resume = p.bad_on_resume;
+        if (fixes && !bad_on_resume[0])
+            snprintf(bad_on_resume, sizeof bad_on_resume, "%s", a.flag);
     }
     if (err.status)
         ; /* a bad option: reported below */
-    else if (p.o.device && p.o.devices)
+    else if (o.device && o.devices)
         cu_fail(&err, CU_EUSAGE, "train: give either --device SPEC or --devices LIST, not both");
-    else if (p.o.resume_dir && p.o.out_dir)
+    else if (o.resume_dir && o.out_dir)
         cu_fail(&err, CU_EUSAGE, "train: --resume continues the run in its own folder; drop --out");
-    else if (p.o.resume_dir && bad_on_resume)
+    else if (o.resume_dir && bad_on_resume[0]) {
+        char resumable[256];
+        resume_flags(resumable, sizeof resumable);
         cu_fail(&err, CU_EUSAGE,
-                "train: %s cannot change a resumed run (it keeps its own configuration; only -e, --lr, --data, "
+                "train: %s cannot change a resumed run (it keeps its own configuration; only %s, "
                 "--device, --devices, --force, -q, -v may be given)",
-                bad_on_resume);
-    if (!p.o.resume_dir && !p.o.data_override)
+                bad_on_resume, resumable);
+    }
+    if (!o.resume_dir && !o.cfg.data_dir[0])
         cu_fail(&err, CU_EUSAGE,
                 "train: no training data: give --data DIR, a folder in the DSB2018 layout "
                 "(DIR/<id>/images/<id>.png and DIR/<id>/masks/*.png) or DIR/images/ + DIR/masks/; "
                 "to start without a download, make a synthetic one with `clunet synth --out DIR`");
     /* Under mpirun every rank parses the same line: agreeing makes rank 0
      * print the one usage error, and keeps the ranks in step. */
-    p.o.comm = cu_cli_comm();
-    if (cu_comm_agree(p.o.comm, err.status, &err))
+    o.comm = cu_cli_comm();
+    if (cu_comm_agree(o.comm, err.status, &err))
         return cu_cli_report(&err);
-    if (!p.o.resume_dir)
-        p.o.data_override = NULL;
     /* Under mpirun stdout is the launcher's pseudo-terminal whatever the
      * user's is: no live bar there, plain per-epoch lines. */
-    p.o.tty = isatty(fileno(stdout)) && cu_comm_size(p.o.comm) == 1;
+    o.tty = isatty(fileno(stdout)) && cu_comm_size(o.comm) == 1;
 
     /* Ctrl-C or SIGTERM: finish the batch, write the checkpoint, exit 130
      * (143 for SIGTERM); a second one (SA_RESETHAND) kills at once. */
@@ -320,10 +267,10 @@ int cu_cmd_train(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    p.o.stop = &stop_flag;
+    o.stop = &stop_flag;
 
     int interrupted = 0;
-    clunet_train(&p.o, &interrupted, &err);
+    clunet_train(&o, &interrupted, &err);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (err.status)

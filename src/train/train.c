@@ -28,6 +28,7 @@
 
 #include "clunet/model_file.h"
 #include "clunet/progress.h"
+#include "clunet/train_fields.h"
 #include "io/history.h"
 #include "io/dir_lock.h"
 #include "io/remove_tree.h"
@@ -56,11 +57,9 @@ static void log_config(struct cu_trainer *tr, int resumed)
     if (resumed)
         say(tr, "resuming %s at epoch %d%s (step %ld), up to %d epochs", tr->dir, tr->st.epoch + 1,
             tr->st.batch ? " mid-epoch" : "", tr->st.step, c->epochs);
-    say(tr, "configuration: data %s, -s %d, -c %g, -e %d, --batch %d, --val-split %g, --split-seed %lld, --lr %g, "
-            "--loss %s, --upsample %s%s, --seed %llu",
-        c->data_dir, c->image_size, c->channel_rate, c->epochs, c->batch, c->val_split, c->split_seed, c->lr,
-        cu_loss_name(c->loss), cu_upsample_name((enum cu_upsample)c->upsample), c->augment ? ", --augment" : "",
-        (unsigned long long)c->seed);
+    char line[2048];
+    cu_train_config_line(c, line, sizeof line);
+    say(tr, "configuration: %s", line);
     int k = cu_replicas_count(tr->reps);
     char from[sizeof tr->st.device_spec + 32] = ""; /* a resume on the run's own choice says so */
     if (tr->devices_from_run)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clunet/safetensors.h"
+#include "clunet/train_fields.h"
 #include "io/dir_lock.h"
 #include "io/run_dir.h"
 
@@ -240,14 +241,10 @@ static enum cu_status read_checkpoint(struct cu_trainer *tr, struct cu_st_file *
     enum cu_status st = cu_checkpoint_load(cu_train_path(tr, CU_RUN_CHECKPOINT), &tr->cfg, &tr->st, file, err);
     if (st)
         return st;
-    if (o->epochs_set)
-        tr->cfg.epochs = o->cfg.epochs;
-    if (o->lr_set)
-        tr->cfg.lr = o->cfg.lr;
-    if (o->data_override) {
-        snprintf(tr->cfg.data_dir, sizeof tr->cfg.data_dir, "%s", o->data_override);
-        absolute(tr->cfg.data_dir, sizeof tr->cfg.data_dir);
-    }
+    for (int i = 0; i < cu_train_nfields; i++)
+        if (cu_train_fields[i].on_resume && (o->given >> i & 1))
+            cu_train_field_copy(&cu_train_fields[i], &tr->cfg, &o->cfg);
+    absolute(tr->cfg.data_dir, sizeof tr->cfg.data_dir); /* moved data (--data) given relative */
     st = cu_train_config_check(&tr->cfg, err);
     if (!st && tr->st.epoch >= tr->cfg.epochs && tr->st.batch == 0)
         st = cu_fail(err, CU_EUSAGE, "%s: already trained %d of %d epochs; give -e N with N > %d to train further",
