@@ -39,6 +39,8 @@ struct cu_unet {
     /* parameter index of each layer table row's weight (its bias is the
      * next one), -1 for a row the configuration leaves out */
     int param_of[L_ROWS];
+    /* the storage of every parameter, gradient and moment (cu_unet_flat) */
+    struct cu_tensor *flat[CU_UNET_BUFS];
     /* activations (batch-sized) and their gradients */
     struct cu_tensor *enc[4][2], *pool[4], *mid[2], *up[4], *cat[4], *dec[4][2], *head, *logits;
     struct cu_tensor *g_enc[4][2], *g_pool[4], *g_mid[2], *g_up[4], *g_cat[4], *g_dec[4][2], *g_head,
@@ -104,33 +106,37 @@ static enum cu_status new_tensor(struct cu_unet *net, struct cu_shape s, const c
     return cu_tensor_new(net->be, s, name, out, err);
 }
 
-/* Adds the layer's "<name>.weight" and "<name>.bias" with their
- * gradients and Adam moments. */
-static enum cu_status add_layer(struct cu_unet *net, const struct cu_unet_layer *l, struct cu_err *err)
+/* The two parameter shapes of a layer: weight, bias. */
+static void layer_shapes(const struct cu_unet_layer *l, struct cu_shape s[2])
+{
+    s[0] = l->kind == CU_LAYER_TCONV ? (struct cu_shape){l->cin, l->cout, 2, 2}
+                                     : (struct cu_shape){l->cout, l->cin, l->k, l->k};
+    s[1] = (struct cu_shape){l->cout, 1, 1, 1};
+}
+
+static size_t aligned(size_t n) { return (n + CU_UNET_PARAM_ALIGN - 1) / CU_UNET_PARAM_ALIGN * CU_UNET_PARAM_ALIGN; }
+
+/* The layer's "<name>.weight" and "<name>.bias" with their gradients and
+ * Adam moments: views at *at into the four flat buffers. */
+static enum cu_status add_layer(struct cu_unet *net, const struct cu_unet_layer *l, size_t *at, struct cu_err *err)
 {
     static const char *kind[2] = {"weight", "bias"};
+    static const char *fmt[CU_UNET_BUFS] = {"%s", "%s.grad", "adam.m.%s", "adam.v.%s"};
     if (net->np + 2 > MAX_PARAMS)
         return cu_fail(err, CU_EUSAGE, "unet: too many parameters");
-    struct cu_shape ws = l->kind == CU_LAYER_TCONV ? (struct cu_shape){l->cin, l->cout, 2, 2}
-                                                   : (struct cu_shape){l->cout, l->cin, l->k, l->k};
+    struct cu_shape shapes[2];
+    layer_shapes(l, shapes);
     net->param_of[l->row] = net->np;
     for (int j = 0; j < 2; j++) {
-        struct cu_shape s = j == 0 ? ws : (struct cu_shape){l->cout, 1, 1, 1};
         struct cu_unet_param *p = &net->params[net->np++];
-        char name[32], gname[48];
+        struct cu_tensor **part[CU_UNET_BUFS] = {&p->w, &p->g, &p->m, &p->v};
+        char name[32], vname[48];
         snprintf(name, sizeof name, "%.20s.%s", l->name, kind[j]);
-        enum cu_status st = new_tensor(net, s, name, &p->w, err);
-        snprintf(gname, sizeof gname, "%s.grad", name);
-        if (!st)
-            st = new_tensor(net, s, gname, &p->g, err);
-        snprintf(gname, sizeof gname, "adam.m.%s", name);
-        if (!st)
-            st = new_tensor(net, s, gname, &p->m, err);
-        snprintf(gname, sizeof gname, "adam.v.%s", name);
-        if (!st)
-            st = new_tensor(net, s, gname, &p->v, err);
-        if (st)
-            return st;
+        for (int b = 0; b < CU_UNET_BUFS; b++) {
+            snprintf(vname, sizeof vname, fmt[b], name);
+            CU_TRY(cu_tensor_view(net->flat[b], *at, shapes[j], vname, part[b], err));
+        }
+        *at += aligned(cu_shape_numel(shapes[j]));
     }
     return CU_OK;
 }
@@ -180,15 +186,35 @@ static enum cu_status add_act(struct cu_unet *net, const char *name, int c, int 
     return st;
 }
 
-/* The parameters of every layer of the table, in its order. */
+/* The parameters of every layer of the table, in its order, as views into
+ * four flat buffers (weights, gradients, Adam m and v), each tensor at a
+ * multiple of CU_UNET_PARAM_ALIGN floats: the same layout on every backend,
+ * so replicas and processes can add whole gradient buffers. */
 static enum cu_status build_params(struct cu_unet *net, struct cu_err *err)
 {
+    static const char *flat_name[CU_UNET_BUFS] = {"params", "grads", "adam.m", "adam.v"};
     struct cu_unet_layer l[CU_UNET_MAX_LAYERS];
     int n = cu_unet_layers(&net->cfg, l);
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        struct cu_shape s[2];
+        layer_shapes(&l[i], s);
+        total += aligned(cu_shape_numel(s[0])) + aligned(cu_shape_numel(s[1]));
+    }
+    if (CU_UNET_PARAM_ALIGN * sizeof(float) % cu_backend_view_align(net->be))
+        return cu_fail(err, CU_EDEVICE,
+                       "unet: the device places buffer views at multiples of %zu bytes; clunet lays parameters out "
+                       "at multiples of %zu",
+                       cu_backend_view_align(net->be), CU_UNET_PARAM_ALIGN * sizeof(float));
+    if (total > (size_t)1 << 31)
+        return cu_fail(err, CU_EUSAGE, "unet: %zu parameters are more than one flat buffer holds", total);
+    for (int b = 0; b < CU_UNET_BUFS; b++)
+        CU_TRY(new_tensor(net, (struct cu_shape){1, 1, 1, (int)total}, flat_name[b], &net->flat[b], err));
     for (int r = 0; r < L_ROWS; r++)
         net->param_of[r] = -1;
+    size_t at = 0;
     for (int i = 0; i < n; i++)
-        CU_TRY(add_layer(net, &l[i], err));
+        CU_TRY(add_layer(net, &l[i], &at, err));
     return CU_OK;
 }
 
@@ -288,12 +314,14 @@ void cu_unet_free(struct cu_unet *net)
 {
     if (!net)
         return;
-    for (int i = 0; i < net->np; i++) {
+    for (int i = 0; i < net->np; i++) { /* views first, then what they borrow */
         cu_tensor_free(net->params[i].w);
         cu_tensor_free(net->params[i].g);
         cu_tensor_free(net->params[i].m);
         cu_tensor_free(net->params[i].v);
     }
+    for (int b = 0; b < CU_UNET_BUFS; b++)
+        cu_tensor_free(net->flat[b]);
     for (int i = 0; i < net->nt; i++) {
         if (net->is_view[i])
             free(net->batched[i]);
@@ -308,6 +336,7 @@ const struct cu_unet_config *cu_unet_config(const struct cu_unet *net) { return 
 struct cu_backend *cu_unet_backend(const struct cu_unet *net) { return net->be; }
 int cu_unet_batch_cap(const struct cu_unet *net) { return net->cap; }
 int cu_unet_n_params(const struct cu_unet *net) { return net->np; }
+struct cu_tensor *cu_unet_flat(const struct cu_unet *net, enum cu_unet_buf which) { return net->flat[which]; }
 
 const struct cu_unet_param *cu_unet_param(const struct cu_unet *net, int i)
 {
@@ -468,8 +497,7 @@ enum cu_status cu_unet_backward(struct cu_unet *net, const struct cu_tensor *t, 
 {
     if (!net->x)
         return cu_fail(err, CU_EUSAGE, "unet backward: no forward pass to differentiate (none yet, or predict replaced the logits)");
-    for (int i = 0; i < net->np; i++)
-        CU_TRY(cu_tensor_zero(net->params[i].g, err));
+    CU_TRY(cu_tensor_zero(net->flat[CU_UNET_GRADS], err));
     CU_TRY(cu_tensor_zero(net->g_logits, err));
     CU_TRY(cu_loss_backward(net->be, net->g_logits, net->logits, t, kind, err));
     CU_TRY(conv_back(net, net->g_head, net->g_logits, net->head, NULL, L_HEAD_OUT, err));
@@ -480,11 +508,11 @@ enum cu_status cu_unet_backward(struct cu_unet *net, const struct cu_tensor *t, 
 
 enum cu_status cu_unet_adam_step(struct cu_unet *net, const struct cu_adam *hp, long step, struct cu_err *err)
 {
-    for (int i = 0; i < net->np; i++) {
-        struct cu_unet_param *p = &net->params[i];
-        CU_TRY(cu_adam_update(net->be, p->w, p->g, p->m, p->v, hp, step, err));
-    }
-    return CU_OK;
+    /* one update over the flat buffers: Adam is element-wise, and the
+     * padding between tensors stays zero (zero gradient, zero moments) */
+    struct cu_tensor *const *f = net->flat;
+    return cu_adam_update(net->be, f[CU_UNET_WEIGHTS], f[CU_UNET_GRADS], f[CU_UNET_ADAM_M], f[CU_UNET_ADAM_V], hp, step,
+                          err);
 }
 
 enum cu_status cu_unet_train_step(struct cu_unet *net, const struct cu_tensor *x, const struct cu_tensor *t,

@@ -12,12 +12,14 @@
  * All integer arithmetic in doubles below 2^53: compared exactly.
  * Also the output-channel parameter: 0 and 1 build the same network; 3
  * gives head.out (3, 2, 1, 1) and logits of 3 channels, 6 more floats, and
- * every output channel's two weights start with opposite signs. */
+ * every output channel's two weights start with opposite signs. And the
+ * flat parameter, gradient and moment buffers' layout (check_flat). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clunet/bench.h"
+#include "clunet/ops.h"
 #include "clunet/unet.h"
 #include "testutil.h"
 
@@ -129,6 +131,62 @@ static void check_outputs(void)
     TU_CHECK(cu_unet_config_check(&bad, &err) == CU_EUSAGE, "65 outputs refused: %s", err.msg);
 }
 
+/* The four flat buffers after a training step: parameter i's weights,
+ * gradient and moments sit at the documented offsets (parameter order, each
+ * at a multiple of CU_UNET_PARAM_ALIGN floats) and the gaps are zero. */
+static void check_flat(void)
+{
+    struct cu_unet_config cfg = {32, 0.125, CU_UPSAMPLE_TRANSPOSED, 3, 1};
+    struct cu_unet *net = NULL;
+    struct cu_err err = {0};
+    if (!tu_ok(cu_unet_new(be, &cfg, 2, &net, &err), &err, "net") ||
+        !tu_ok(cu_unet_init_he(net, 3, &err), &err, "init"))
+        return;
+    float *x = malloc(2 * 3 * 32 * 32 * sizeof *x), *t = malloc(2 * 32 * 32 * sizeof *t);
+    uint64_t rng = 5;
+    tu_fill_uniform(x, 2 * 3 * 32 * 32, &rng, 0, 1);
+    for (int i = 0; i < 2 * 32 * 32; i++)
+        t[i] = x[i] > 0.5f;
+    struct cu_tensor *xt = tu_tensor(be, (struct cu_shape){2, 3, 32, 32}, "x", x);
+    struct cu_tensor *tt = tu_tensor(be, (struct cu_shape){2, 1, 32, 32}, "t", t);
+    const struct cu_adam hp = CU_ADAM_DEFAULTS;
+    tu_ok(cu_unet_train_step(net, xt, tt, CU_LOSS_BCE, &hp, 1, NULL, &err), &err, "train step");
+    for (int b = 0; b < CU_UNET_BUFS; b++) {
+        const struct cu_tensor *flat = cu_unet_flat(net, (enum cu_unet_buf)b);
+        float *all = tu_download(flat);
+        size_t at = 0, total = cu_tensor_numel(flat), nonzero_gap = 0, nonzero = 0;
+        int same = 1, views = 1;
+        char *used = calloc(total, 1);
+        for (int i = 0; i < cu_unet_n_params(net); i++) {
+            const struct cu_unet_param *p = cu_unet_param(net, i);
+            const struct cu_tensor *v = b == 0 ? p->w : b == 1 ? p->g : b == 2 ? p->m : p->v;
+            float *h = tu_download(v);
+            size_t n = cu_tensor_numel(v);
+            same &= at + n <= total && !memcmp(h, all + at, n * sizeof *h);
+            views &= v->base == flat;
+            for (size_t j = 0; j < n && at + j < total; j++) {
+                used[at + j] = 1;
+                nonzero += h[j] != 0;
+            }
+            free(h);
+            at += (n + CU_UNET_PARAM_ALIGN - 1) / CU_UNET_PARAM_ALIGN * CU_UNET_PARAM_ALIGN;
+        }
+        for (size_t j = 0; j < total; j++)
+            nonzero_gap += !used[j] && all[j] != 0;
+        TU_CHECK(views && same && at == total, "flat buffer %d: every tensor a view at its offset (%zu floats)", b,
+                 total);
+        TU_CHECK(nonzero > 0 && nonzero_gap == 0, "flat buffer %d: %zu values set, gaps zero (%zu not)", b, nonzero,
+                 nonzero_gap);
+        free(used);
+        free(all);
+    }
+    cu_tensor_free(xt);
+    cu_tensor_free(tt);
+    free(x);
+    free(t);
+    cu_unet_free(net);
+}
+
 int main(void)
 {
     struct cu_err err = {0};
@@ -142,6 +200,7 @@ int main(void)
                 check_config(&cfg);
             }
     check_outputs();
+    check_flat();
     cu_backend_free(be);
     return tu_finish();
 }

@@ -20,7 +20,8 @@
  * (Cout, 1, 1, 1) here and [Cout] in model files.
  *
  * Every tensor (parameters, gradients, Adam moments, activations and their
- * gradients) is allocated once by cu_unet_new for a batch capacity; a
+ * gradients) is allocated once by cu_unet_new for a batch capacity (the
+ * parameters, gradients and moments as four flat buffers); a
  * smaller batch only lowers n. A training step downloads nothing but the
  * two loss scalars. Model files are in model_file.h. */
 #ifndef CLUNET_UNET_H
@@ -66,10 +67,20 @@ struct cu_unet_layer {
     double flops;           /* forward FLOPs per image, 2 per multiply-add */
 };
 
-/* One learned tensor with its gradient and Adam moments (same shape). */
+/* One learned tensor with its gradient and Adam moments (same shape):
+ * views into the network's four flat buffers (cu_unet_flat). */
 struct cu_unet_param {
     struct cu_tensor *w, *g, *m, *v;
 };
+
+/* The flat buffers: every parameter's weights, gradients, Adam m and v, in
+ * parameter order, each tensor starting at a multiple of
+ * CU_UNET_PARAM_ALIGN floats (4 KiB: where any OpenCL device lets a
+ * sub-buffer start); the gaps are zero and stay zero. The layout depends on
+ * the configuration only, never on the backend. */
+enum cu_unet_buf { CU_UNET_WEIGHTS, CU_UNET_GRADS, CU_UNET_ADAM_M, CU_UNET_ADAM_V };
+#define CU_UNET_BUFS 4
+#define CU_UNET_PARAM_ALIGN ((size_t)1024)
 
 struct cu_unet;
 
@@ -107,6 +118,9 @@ int cu_unet_n_params(const struct cu_unet *net);
 const struct cu_unet_param *cu_unet_param(const struct cu_unet *net, int i);
 /* The parameter called name, or NULL. */
 const struct cu_unet_param *cu_unet_param_find(const struct cu_unet *net, const char *name);
+/* Flat buffer which (1, 1, 1, total): one op or one transfer covers every
+ * parameter (Adam, zeroing gradients, summing them across replicas). */
+struct cu_tensor *cu_unet_flat(const struct cu_unet *net, enum cu_unet_buf which);
 /* Sum of numel over the parameters of the built net. */
 long long cu_unet_param_total(const struct cu_unet *net);
 
