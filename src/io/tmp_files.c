@@ -1,8 +1,9 @@
 /* tmp_files.c: see tmp_files.h. A slot is filled before it is marked in
- * use and unmarked before it is reused, so the handler reads only whole
- * names. */
+ * use and unmarked before it is reused, so the handler (which takes no
+ * lock) reads only whole names. */
 #include "io/tmp_files.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,24 +15,30 @@
 static char names[SLOTS][4096];
 static volatile sig_atomic_t in_use[SLOTS];
 
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* writers of several threads (the data loader) */
+
 void cu_tmp_files_add(const char *path)
 {
     size_t n = strlen(path);
+    pthread_mutex_lock(&lock);
     for (int i = 0; i < SLOTS && n < sizeof names[i]; i++)
         if (!in_use[i]) {
             memcpy(names[i], path, n + 1);
             in_use[i] = 1;
-            return;
+            break;
         }
+    pthread_mutex_unlock(&lock);
 }
 
 void cu_tmp_files_drop(const char *path)
 {
+    pthread_mutex_lock(&lock);
     for (int i = 0; i < SLOTS; i++)
         if (in_use[i] && !strcmp(names[i], path)) {
             in_use[i] = 0;
-            return;
+            break;
         }
+    pthread_mutex_unlock(&lock);
 }
 
 /* Holds off (block 1) or lets through (block 0) SIGINT and SIGTERM. */
@@ -47,26 +54,15 @@ static void hold_signals(int block, sigset_t *old)
         pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
-int cu_tmp_files_mkstemp(char *tmpl)
+int cu_tmp_files_open(const char *path, int flags, unsigned mode)
 {
     sigset_t old;
     hold_signals(1, &old);
-    int fd = mkstemp(tmpl);
+    int fd = open(path, flags, (mode_t)mode);
     if (fd >= 0)
-        cu_tmp_files_add(tmpl);
-    hold_signals(0, &old);
-    return fd;
-}
-
-FILE *cu_tmp_files_fopen(const char *path)
-{
-    sigset_t old;
-    hold_signals(1, &old);
-    FILE *f = fopen(path, "wb");
-    if (f)
         cu_tmp_files_add(path);
     hold_signals(0, &old);
-    return f;
+    return fd;
 }
 
 void cu_tmp_files_remove_all(void)

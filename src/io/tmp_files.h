@@ -7,16 +7,13 @@
 #ifndef CLUNET_TMP_FILES_H
 #define CLUNET_TMP_FILES_H
 
-#include <stdio.h>
-
 void cu_tmp_files_add(const char *path);
 void cu_tmp_files_drop(const char *path);
 
-/* mkstemp(tmpl) and fopen(path, "wb") that add the file they create, with
- * SIGINT and SIGTERM held off in between, so that no signal falls between
- * the file's creation and its tracking. */
-int cu_tmp_files_mkstemp(char *tmpl);
-FILE *cu_tmp_files_fopen(const char *path);
+/* open(path, flags, mode) that adds the file it opens, with SIGINT and
+ * SIGTERM held off in between, so that no signal falls between the file's
+ * creation and its tracking. */
+int cu_tmp_files_open(const char *path, int flags, unsigned mode);
 
 /* Unlinks every tracked file; async-signal-safe. */
 void cu_tmp_files_remove_all(void);
