@@ -23,6 +23,8 @@ static const struct command commands[] = {
     {"predict", cu_cmd_predict, "masks, nuclei, overlays and a Kaggle CSV for images of any size"},
     {"eval", cu_cmd_eval, "Dice, IoU and the DSB2018 score of a model (or of saved labels)"},
     {"bench", cu_cmd_bench, "time training steps, inference and each layer on a device"},
+    {"import", cu_cmd_import, "a Keras .h5/.keras model of the DSB2018 U-Net as a clunet model"},
+    {"export", cu_cmd_export, "a clunet model as ONNX (ONNX Runtime, OpenVINO, TensorRT)"},
 };
 
 static void usage(FILE *f)
