@@ -11,7 +11,7 @@ import sys
 # the tests that print bad-input lines, in table order
 ORDER = {"bad_input": 0, "no_data_loss": 1, "stop_and_lock": 2, "faults": 3}
 
-EXIT = {1: "usage", 2: "bad input data or model file", 3: "device", 4: "cannot write output",
+EXIT = {1: "usage", 2: "bad input data or model file", 3: "device or memory", 4: "cannot write output",
         130: "interrupted", 143: "terminated"}
 
 HEAD = """# Bad input: what clunet says, and its exit code
@@ -26,10 +26,11 @@ stderr). `<tmp>` stands for the test's temporary folder. Regenerate with
 
     meson test -C build bad_input no_data_loss stop_and_lock faults && tools/bad_input_table.py build
 
-Exit codes: 0 success, 1 usage, 2 bad input data or model file (also a NaN
-or infinite loss), 3 OpenCL or device error (out of device memory), 4
-cannot write output, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM;
-training writes its checkpoint first).
+Exit codes (the table of README.md and `clunet --help`): 0 success, 1
+usage, 2 bad input data or model file (also a NaN or infinite loss), 3
+OpenCL or device error, out of device or host memory, 4 cannot write
+output, 130 interrupted (Ctrl-C; checkpoint written), 143 terminated
+(SIGTERM; training writes its checkpoint first).
 
 | bad input | exit | what clunet says |
 |---|---|---|
