@@ -110,6 +110,8 @@ static void round_trip(void)
     c->loss = CU_LOSS_BCE_DICE;
     c->upsample = 1;      /* transposed */
     c->seed = 18446744073709551557ULL; /* above INT64_MAX */
+    c->input_channel = 2;              /* of the RGB fixture */
+    snprintf(c->normalize, sizeof c->normalize, "0.5,99.5");
     o.device = "ref";
     struct cu_train_config def;
     cu_train_config_default(&def);
