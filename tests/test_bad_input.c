@@ -253,6 +253,60 @@ static void resume_data_cases(void)
     TU_CHECK(tf_run(m, NULL) == 0, "the same images in a moved folder resume without --force");
 }
 
+/* Messages that name the problem, and one exit code per kind of mistake. */
+static void message_cases(void)
+{
+    char data[1100], d[1500], p[1600], one[1100], out[1500];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    expect(1, "bench: an unknown --device (its start-up child's status, not 3)", "nosuchdevice",
+           (char *[]){"--device", "nosuchdevice", "bench", "--steps", "1", NULL});
+    snprintf(out, sizeof out, "%s/o_acc", tmp);
+    expect(1, "--devices of a type no device has", "--devices accelerator",
+           (char *[]){"--device", "ref", "train", "--devices", "accelerator", "--data", data, "--out", out, NULL});
+    /* A PNG as the model, and random bytes. */
+    char img[1300], rnd[1300];
+    snprintf(img, sizeof img, "%s/img000/images/img000.png", data);
+    snprintf(out, sizeof out, "%s/o_png", tmp);
+    expect(2, "predict: a PNG image given as the model", "not a safetensors file",
+           (char *[]){"predict", img, img, "--out", out, "--device", "ref", "-q", NULL});
+    unsigned char bytes[100];
+    uint64_t s = 12345;
+    for (size_t i = 0; i < sizeof bytes; i++)
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL, bytes[i] = (unsigned char)(s >> 56);
+    snprintf(rnd, sizeof rnd, "%s/random.safetensors", tmp);
+    put(rnd, bytes, sizeof bytes);
+    expect(2, "predict: random bytes given as the model", "not a safetensors file",
+           (char *[]){"predict", rnd, img, "--out", out, "--device", "ref", "-q", NULL});
+    /* A PNG whose IHDR CRC is wrong. */
+    long n = 0;
+    char *png = tf_read("", img, &n);
+    if (png && n > 33)
+        png[29] ^= 0x5a; /* the IHDR chunk's CRC: bytes 29..32 */
+    bad_dataset("crc", 0, png, (size_t)n, d, sizeof d);
+    free(png);
+    snprintf(out, sizeof out, "%s/o_crc", tmp);
+    expect(2, "an image with a bad CRC", "bad CRC in chunk IHDR", (char *[]){TRAIN, "--data", d, "--out", out, NULL});
+    /* --out an existing folder that is not a run: no --resume suggested. */
+    snprintf(p, sizeof p, "%s/notarun", tmp);
+    mkdir(p, 0755);
+    expect(1, "--out names an existing folder that is not a run", "holds no run",
+           (char *[]){TRAIN, "--data", data, "--out", p, NULL});
+    /* One image and the default validation split. */
+    snprintf(one, sizeof one, "%s/one", tmp);
+    TU_CHECK(tf_make_dataset(one, 1, 24, 20, 4) == 0, "a one-image dataset");
+    snprintf(out, sizeof out, "%s/o_one", tmp);
+    expect(2, "training on one image with the default --val-split", "--val-split 0",
+           (char *[]){"--device", "ref", "train", "-s", "16", "-c", "0.125", "-e", "1", "-q", "--data", one, "--out", out,
+                      NULL});
+    expect(1, "--resume -e N of a run that has trained N epochs", "has trained 1 epoch ",
+           (char *[]){"--device", "ref", "train", "--resume", base_run, "-e", "1", "-q", NULL});
+    snprintf(p, sizeof p, "%s/synth", tmp);
+    char *sy[] = {(char *)exe, "synth", "--out", p, "--count", "1", "--size", "16x16", "-q", NULL};
+    TU_CHECK(tf_run(sy, NULL) == 0, "a synthetic set");
+    expect(1, "synth --out where a dataset already is (usage, as train)", "already exists",
+           (char *[]){"synth", "--out", p, "--count", "1", "--size", "16x16", "-q", NULL});
+}
+
 static void usage_and_output_cases(void)
 {
     char data[1100], out[1500];
@@ -346,6 +400,7 @@ int main(int argc, char **argv)
     data_cases();
     checkpoint_cases();
     resume_data_cases();
+    message_cases();
     usage_and_output_cases();
     predict_eval_cases();
     tf_rmtree(tmp);

@@ -9,7 +9,7 @@ import json
 import sys
 
 # the tests that print bad-input lines, in table order
-ORDER = {"bad_input": 0, "no_data_loss": 1, "stop_and_lock": 2, "faults": 3}
+ORDER = {"bad_input": 0, "no_data_loss": 1, "stop_and_lock": 2, "as_limit": 3, "faults": 4}
 
 EXIT = {1: "usage", 2: "bad input data or model file", 3: "device or memory", 4: "cannot write output",
         130: "interrupted", 143: "terminated"}

@@ -211,18 +211,6 @@ void cu_out_dir_finish(const char *dir, int created, int lock_fd, int failed)
         rmdir(dir);        /* (only when empty) */
 }
 
-/* The image as interleaved 8-bit RGB, for the overlay. */
-static void to_rgb8(const struct cu_image *img, uint8_t *rgb)
-{
-    size_t n = (size_t)img->h * (size_t)img->w;
-    for (size_t q = 0; q < n; q++)
-        for (int c = 0; c < 3; c++) {
-            float v = img->px[(size_t)(c < img->c ? c : 0) * n + q];
-            v = v < 0 ? 0 : v > 1 ? 1 : v;
-            rgb[q * 3 + (size_t)c] = (uint8_t)(v * 255.0f + 0.5f);
-        }
-}
-
 /* "<dir>/<id><suffix>" into buf. */
 static const char *out_path(char *buf, size_t size, const char *dir, const char *id, const char *suffix)
 {
@@ -280,7 +268,7 @@ static enum cu_status write_outputs(const struct cu_predict_run *r, const char *
     if (!st && r->instances)
         st = write_labels(r, id, pi, h, w, err);
     if (!st && r->overlay) {
-        to_rgb8(img, buf);
+        cu_overlay_base(img->px, img->c, h, w, buf);
         st = cu_overlay_draw(buf, buf, pi->labels, h, w, h > 1024 || w > 1024 ? 2 : 1, err);
         if (!st)
             st = cu_png_write_rgb8(out_path(path, sizeof path, r->out_dir, id, "_overlay.png"), buf, h, w, err);

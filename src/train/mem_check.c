@@ -50,7 +50,7 @@ enum cu_status cu_as_limit_check(double need, const char *what, struct cu_err *e
     getrlimit(RLIMIT_AS, &rl);
     const double gib = 1024.0 * 1024.0 * 1024.0;
     return cu_fail(err, CU_EDEVICE,
-                   "%s needs about %.1f GiB more address space, the address-space limit (ulimit -v) leaves %.1f GiB "
-                   "of %.1f GiB; try a smaller --batch or -s",
+                   "%s needs about %.1f GiB of address space, the address-space limit (ulimit -v) leaves %.1f GiB "
+                   "of its %.1f GiB; try a smaller --batch or -s",
                    what, want / gib, left / gib, (double)rl.rlim_cur / gib);
 }

@@ -20,8 +20,8 @@ double cu_train_mem_estimate(const struct cu_unet_config *u, int batch, double *
  * maps now (/proc/self/statm); a negative value when there is no limit. */
 double cu_as_headroom(void);
 
-/* CU_EDEVICE "<what> needs about X GiB more address space, the address-space
- * limit (ulimit -v) leaves Y GiB of Z GiB; try a smaller --batch or -s"
+/* CU_EDEVICE "<what> needs about X GiB of address space, the address-space
+ * limit (ulimit -v) leaves Y GiB of its Z GiB; try a smaller --batch or -s"
  * when need bytes (plus a margin for the driver's own) do not fit. */
 enum cu_status cu_as_limit_check(double need, const char *what, struct cu_err *err);
 

@@ -470,16 +470,18 @@ static enum cu_status load_data(struct cu_trainer *tr, struct cu_err *err)
     enum cu_status st =
         cu_train_data_load(&tr->cfg, tr->comm, tr->out && tr->o->tty ? tr->out : NULL, &tr->data, err);
     if (!st && tr->data.n_train < 1)
-        st = cu_fail(err, CU_EINPUT, "%s: no training images left after the validation split of %g (%d images)",
-                     tr->cfg.data_dir, tr->cfg.val_split, tr->data.n);
+        st = cu_fail(err, CU_EINPUT,
+                     "%s: no training images left after the validation split of %g (%d image%s); give --val-split 0 "
+                     "to train on all of them without validation",
+                     tr->cfg.data_dir, tr->cfg.val_split, tr->data.n, tr->data.n == 1 ? "" : "s");
     if (!st && !(tr->perm = malloc((size_t)tr->data.n_train * sizeof(int))))
         st = cu_fail(err, CU_EDEVICE, "out of host memory");
     st = cu_comm_agree(tr->comm, st, err);
     st = st ? st : same_data(tr, err);
     if (st)
         return st;
-    say(tr, "data: %s (%s): %d images, %d for training, %d for validation, loaded in %.1f s", tr->cfg.data_dir,
-        tr->data.layout, tr->data.n, tr->data.n_train, tr->data.n_val, cu_now() - t0);
+    say(tr, "data: %s (%s): %d image%s, %d for training, %d for validation, loaded in %.1f s", tr->cfg.data_dir,
+        tr->data.layout, tr->data.n, tr->data.n == 1 ? "" : "s", tr->data.n_train, tr->data.n_val, cu_now() - t0);
     for (int i = 0; i < tr->data.ds->n_bad; i++) /* --skip-bad: never silently */
         say(tr, "data: skipped (--skip-bad): %s", tr->data.ds->bad[i]);
     return check_ids(tr, err);
