@@ -5,9 +5,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-/* What an OpenCL CPU driver maps beside the buffers (kernel launches,
- * worker scratch): a share of the need and a fixed amount, measured with
- * PoCL 3 at -s 128..512 (docs/train.md). */
+/* What an OpenCL driver maps beside the buffers (kernel launches, worker
+ * scratch): a share of the need and a fixed amount. A safety allowance,
+ * not a measurement: PoCL itself starts in under 400 MB here, and -s 256
+ * --batch 16 at c=0.5 (2.6 GiB estimated) aborted inside PoCL under a
+ * 1.9 GiB limit before this check. */
 #define MARGIN_SHARE 0.25
 #define MARGIN_BYTES (256.0 * 1024 * 1024)
 
