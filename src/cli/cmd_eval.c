@@ -51,7 +51,7 @@ int cu_cmd_eval(int argc, char **argv)
     struct cu_err err = {0};
     struct cu_eval_run r = {0};
     cu_predict_opts_default(&r.opts);
-    r.device = getenv("CLUNET_DEVICE");
+    r.device = cu_cli_device();
     r.progress = stderr, r.report = stdout;
     const char *pos[2];
     int npos = 0, quiet = cu_cli_quiet(), key;

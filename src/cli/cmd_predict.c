@@ -115,9 +115,10 @@ static void help(FILE *f)
             "exports for Fiji/ImageJ, QuPath, CellProfiler and spreadsheets, per image <id>:\n"
             "  --measure         <id>_nuclei.csv: one row per nucleus: label, area, centroid,\n"
             "                    bounding box, equivalent diameter, perimeter, eccentricity,\n"
-            "                    solidity, convex area, mean/min/max intensity per channel\n"
-            "                    (of the image as read, 0..1), mean probability; defined as\n"
-            "                    scikit-image's regionprops (README); and nuclei_summary.csv\n"
+            "                    solidity, convex area, mean/min/max intensity of every\n"
+            "                    channel of the file (samples / (2^bits - 1): 8-bit / 255,\n"
+            "                    16-bit / 65535; float as stored), mean probability; defined\n"
+            "                    as scikit-image's regionprops (README); and nuclei_summary.csv\n"
             "                    with one row per image (count, area fraction, mean area, ...)\n"
             "  --rois            <id>_rois.zip: an ImageJ ROI set, one polygon per nucleus\n"
             "                    (its outline along pixel edges) named by its label; opens in\n"
@@ -125,8 +126,10 @@ static void help(FILE *f)
             "  --geojson         <id>.geojson: a FeatureCollection of Polygon detections as\n"
             "                    QuPath imports them (objectType detection, name = label,\n"
             "                    the measurements as properties)\n"
-            "  --pixel-size UM   micrometres per pixel: adds um/um^2 columns to the tables and\n"
-            "                    the GeoJSON measurements (default: none)\n\n"
+            "  --pixel-size UM   micrometres per pixel, for every image: adds um/um^2 columns\n"
+            "                    to the tables and the GeoJSON measurements (default: the\n"
+            "                    image file's own when it gives square pixels under 50 um,\n"
+            "                    not a print resolution like 72 dpi; else none)\n\n"
             "%s"
             "  -q, --quiet       no progress bar or summary line\n"
             "  -h, --help        this help\n\n"
@@ -163,7 +166,7 @@ int cu_cmd_predict(int argc, char **argv)
     struct cu_err err = {0};
     struct cu_predict_run r = {0};
     cu_predict_opts_default(&r.opts);
-    r.device = getenv("CLUNET_DEVICE");
+    r.device = cu_cli_device();
     r.progress = stderr, r.report = stdout, r.notes = stderr;
     if (cu_cli_quiet())
         r.progress = NULL, r.report = NULL;
