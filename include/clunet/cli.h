@@ -28,5 +28,6 @@ int cu_cmd_predict(int argc, char **argv);
 int cu_cmd_eval(int argc, char **argv);
 int cu_cmd_bench(int argc, char **argv);
 int cu_cmd_convert(int argc, char **argv);
+int cu_cmd_models(int argc, char **argv);
 
 #endif
