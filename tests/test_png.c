@@ -123,7 +123,7 @@ static void flavours(void)
             }
             struct cu_image im = {0};
             struct cu_err err = {0};
-            if (!tu_ok(cu_png_read_rgb(p, &im, &err), &err, name))
+            if (!tu_ok(cu_image_read_rgb(p, NULL, &im, &err), &err, name))
                 continue;
             double d = 0;
             for (int k = 0; k < 3; k++)
@@ -138,7 +138,7 @@ static void flavours(void)
             cu_image_free(&im);
             /* Labels: raw values (gray), palette index, or packed colour. */
             struct cu_labels lb = {0};
-            if (!tu_ok(cu_png_read_labels(p, &lb, &err), &err, name))
+            if (!tu_ok(cu_image_read_labels(p, &lb, &err), &err, name))
                 continue;
             int bad = 0;
             for (int y = 0; y < h; y++)
@@ -158,7 +158,7 @@ static void flavours(void)
              * at full depth; alpha ignored. */
             float *u = calloc((size_t)w * h, sizeof *u);
             bad = 0;
-            if (tu_ok(cu_png_or_mask(p, h, w, u, &err), &err, name))
+            if (tu_ok(cu_image_or_mask(p, h, w, u, &err), &err, name))
                 for (int y = 0; y < h; y++)
                     for (int x = 0; x < w; x++) {
                         int on = fl[i].type == PNG_COLOR_TYPE_PALETTE
@@ -170,7 +170,7 @@ static void flavours(void)
                     }
             TU_CHECK(bad == 0, "mask union %s: %d wrong pixels", name, bad);
             cu_err_clear(&err);
-            TU_CHECK(cu_png_or_mask(p, h + 1, w, u, &err) == CU_EINPUT && strstr(err.msg, "mask is 13x9"),
+            TU_CHECK(cu_image_or_mask(p, h + 1, w, u, &err) == CU_EINPUT && strstr(err.msg, "mask is 13x9"),
                      "mask of another size refused: %s", err.msg);
             cu_err_clear(&err);
             free(u);
@@ -194,7 +194,7 @@ static void round_trips(void)
     struct cu_image im = {0};
     const char *p = tmp_path("g8.png");
     if (tu_ok(cu_png_write_gray8(p, g8, H, W, &err), &err, "write gray8") &&
-        tu_ok(cu_png_read_labels(p, &lb, &err), &err, "read gray8")) {
+        tu_ok(cu_image_read_labels(p, &lb, &err), &err, "read gray8")) {
         int bad = lb.h != H || lb.w != W;
         for (int i = 0; !bad && i < W * H; i++)
             bad = lb.v[i] != g8[i];
@@ -203,7 +203,7 @@ static void round_trips(void)
     }
     p = tmp_path("g16.png");
     if (tu_ok(cu_png_write_gray16(p, g16, H, W, &err), &err, "write gray16") &&
-        tu_ok(cu_png_read_labels(p, &lb, &err), &err, "read gray16")) {
+        tu_ok(cu_image_read_labels(p, &lb, &err), &err, "read gray16")) {
         int bad = lb.h != H || lb.w != W;
         for (int i = 0; !bad && i < W * H; i++)
             bad = lb.v[i] != g16[i];
@@ -212,7 +212,7 @@ static void round_trips(void)
     }
     p = tmp_path("rgb.png");
     if (tu_ok(cu_png_write_rgb8(p, rgb, H, W, &err), &err, "write rgb8") &&
-        tu_ok(cu_png_read_rgb(p, &im, &err), &err, "read rgb8")) {
+        tu_ok(cu_image_read_rgb(p, NULL, &im, &err), &err, "read rgb8")) {
         int bad = im.h != H || im.w != W;
         for (int i = 0; !bad && i < W * H; i++)
             for (int k = 0; k < 3; k++)
@@ -220,6 +220,40 @@ static void round_trips(void)
         TU_CHECK(!bad, "rgb8 round trip exact (planar, v/255)");
         cu_image_free(&im);
     }
+    /* The raw reader: samples unscaled and planar, with depth and channels. */
+    struct cu_raw_image raw;
+    if (tu_ok(cu_image_read(tmp_path("g16.png"), 0, &raw, &err), &err, "raw gray16")) {
+        int bad = raw.channels != 1 || raw.bits != 16 || raw.bytes != 2 || raw.pages != 1 || raw.format != CU_FMT_PNG;
+        for (int i = 0; !bad && i < W * H; i++)
+            bad = cu_raw_at(&raw, (size_t)i) != g16[i];
+        TU_CHECK(!bad, "raw gray16: 1 channel, 16 bits, values as written");
+        cu_raw_free(&raw);
+    }
+    if (tu_ok(cu_image_read(tmp_path("rgb.png"), 0, &raw, &err), &err, "raw rgb8")) {
+        int bad = raw.channels != 3 || raw.bits != 8 || raw.bytes != 1;
+        for (int i = 0; !bad && i < W * H; i++)
+            for (int k = 0; k < 3; k++)
+                bad |= cu_raw_sample(&raw, k, i / W, i % W) != rgb[i * 3 + k];
+        TU_CHECK(!bad, "raw rgb8: 3 planar channels, values as written");
+        cu_raw_free(&raw);
+    }
+    TU_CHECK(cu_image_read(tmp_path("rgb.png"), 1, &raw, &err) == CU_EUSAGE && strstr(err.msg, "1 page"),
+             "page 2 of a PNG is refused: %s", err.msg);
+    cu_err_clear(&err);
+    /* --channel on an RGB image: that plane in all three. */
+    struct cu_input_opts g = {.channel = 2};
+    if (tu_ok(cu_image_read_rgb(tmp_path("rgb.png"), &g, &im, &err), &err, "rgb8 --channel 2")) {
+        int bad = 0;
+        for (int i = 0; i < W * H; i++)
+            for (int k = 0; k < 3; k++)
+                bad |= im.px[k * W * H + i] != (float)rgb[i * 3 + 1] / 255.0f;
+        TU_CHECK(!bad, "channel 2 replicated to three planes");
+        cu_image_free(&im);
+    }
+    g.channel = 4;
+    TU_CHECK(cu_image_read_rgb(tmp_path("rgb.png"), &g, &im, &err) == CU_EUSAGE && strstr(err.msg, "3 channels"),
+             "--channel 4 of 3: %s", err.msg);
+    cu_err_clear(&err);
     /* Replacing an existing file works and leaves no temporary behind. */
     TU_CHECK(cu_png_write_gray8(tmp_path("g8.png"), g8, H, W, &err) == CU_OK, "overwrite existing file");
     int tmps = 0;
@@ -285,18 +319,18 @@ static void expect_bad(const char *name, const unsigned char *b, size_t n, const
     spit(p, b, n);
     struct cu_err err = {0};
     struct cu_image im = {0};
-    enum cu_status st = cu_png_read_rgb(p, &im, &err);
+    enum cu_status st = cu_image_read_rgb(p, NULL, &im, &err);
     int ok = st == CU_EINPUT && strncmp(err.msg, p, strlen(p)) == 0 && (!why || strstr(err.msg, why));
     TU_CHECK(ok, "%s rejected: %s", name, err.msg);
     cu_image_free(&im);
     struct cu_labels lb = {0};
     cu_err_clear(&err);
-    st = cu_png_read_labels(p, &lb, &err);
+    st = cu_image_read_labels(p, &lb, &err);
     TU_CHECK(st == CU_EINPUT, "%s rejected as labels too", name);
     cu_labels_free(&lb);
     float u[40 * 30];
     cu_err_clear(&err);
-    st = cu_png_or_mask(p, 30, 40, u, &err);
+    st = cu_image_or_mask(p, 30, 40, u, &err);
     TU_CHECK(st == CU_EINPUT, "%s rejected as a mask too", name);
 }
 
@@ -357,7 +391,7 @@ static void bad_files(void)
     struct cu_image im = {0};
     cu_err_clear(&err);
     const char *missing = tmp_path("missing.png");
-    TU_CHECK(cu_png_read_rgb(missing, &im, &err) == CU_EINPUT && strstr(err.msg, missing), "missing file: %s",
+    TU_CHECK(cu_image_read_rgb(missing, NULL, &im, &err) == CU_EINPUT && strstr(err.msg, missing), "missing file: %s",
              err.msg);
     /* Random single-byte damage anywhere: OK or CU_EINPUT, never a crash. */
     int survived = 0, rejected = 0;
@@ -367,7 +401,7 @@ static void bad_files(void)
         const char *p = tmp_path("fuzz.png");
         spit(p, c, n);
         cu_err_clear(&err);
-        enum cu_status st = cu_png_read_rgb(p, &im, &err);
+        enum cu_status st = cu_image_read_rgb(p, NULL, &im, &err);
         survived += st == CU_OK || st == CU_EINPUT;
         rejected += st == CU_EINPUT;
         cu_image_free(&im);
@@ -388,7 +422,7 @@ static void real_images(void)
         const char *p = tu_shared_path(rel);
         struct cu_image im = {0};
         struct cu_err err = {0};
-        if (!tu_ok(cu_png_read_rgb(p, &im, &err), &err, "real image"))
+        if (!tu_ok(cu_image_read_rgb(p, NULL, &im, &err), &err, "real image"))
             continue;
         float lo = 1, hi = 0;
         for (size_t k = 0; k < (size_t)3 * im.h * im.w; k++)
@@ -396,7 +430,7 @@ static void real_images(void)
         TU_CHECK(im.c == 3 && im.h > 0 && im.w > 0 && lo >= 0 && hi <= 1 && hi > lo,
                  "real %.8s: %dx%d, values in [%.3f, %.3f]", ids[i], im.w, im.h, lo, hi);
         int h = 0, w = 0;
-        TU_CHECK(cu_png_read_size(p, &h, &w, &err) == CU_OK && h == im.h && w == im.w, "size from the header");
+        TU_CHECK(cu_image_read_size(p, &h, &w, &err) == CU_OK && h == im.h && w == im.w, "size from the header");
         cu_image_free(&im);
     }
 }

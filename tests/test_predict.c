@@ -264,15 +264,15 @@ static void check_outputs(const char *dir, const struct img_case *c, const char 
     struct cu_err err = {0};
     struct cu_labels mask = {0}, lab = {0}, prob = {0};
     snprintf(p, sizeof p, "%s/%s.png", dir, c->name);
-    int ok = !cu_png_read_labels(p, &mask, &err) && mask.h == c->h && mask.w == c->w;
+    int ok = !cu_image_read_labels(p, &mask, &err) && mask.h == c->h && mask.w == c->w;
     TU_CHECK(ok, "%s: %s.png is %dx%d like its image (%s)", what, c->name, c->w, c->h, err.msg);
     snprintf(p, sizeof p, "%s/%s_labels.png", dir, c->name);
-    ok = ok && !cu_png_read_labels(p, &lab, &err) && lab.h == c->h && lab.w == c->w;
+    ok = ok && !cu_image_read_labels(p, &lab, &err) && lab.h == c->h && lab.w == c->w;
     snprintf(p, sizeof p, "%s/%s_prob.png", dir, c->name);
-    ok = ok && !cu_png_read_labels(p, &prob, &err) && prob.h == c->h && prob.w == c->w;
+    ok = ok && !cu_image_read_labels(p, &prob, &err) && prob.h == c->h && prob.w == c->w;
     int h, w;
     snprintf(p, sizeof p, "%s/%s_overlay.png", dir, c->name);
-    ok = ok && !cu_png_read_size(p, &h, &w, &err) && h == c->h && w == c->w;
+    ok = ok && !cu_image_read_size(p, &h, &w, &err) && h == c->h && w == c->w;
     TU_CHECK(ok, "%s: %s _labels, _prob and _overlay have the image's size", what, c->name);
     int binary = ok, agree = ok;
     for (int q = 0; ok && q < c->h * c->w; q++) {
@@ -298,7 +298,7 @@ static void check_submission(const char *csv, const char *dir)
         snprintf(p, sizeof p, "%s/%s_labels.png", dir, c->name);
         int32_t *dec = calloc((size_t)c->h * c->w, sizeof *dec);
         int n = -1;
-        if (cu_png_read_labels(p, &lab, &err) || cu_sub_decode(sub, c->name, c->h, c->w, dec, &n, &err)) {
+        if (cu_image_read_labels(p, &lab, &err) || cu_sub_decode(sub, c->name, c->h, c->w, dec, &n, &err)) {
             rows_ok = 0;
         } else {
             for (int q = 0; q < c->h * c->w; q++)
@@ -362,8 +362,8 @@ static void test_command(void)
     rc = pf_run(exe, args, out_buf, sizeof out_buf, err_buf, sizeof err_buf);
     int h = 0, w = 0, h2 = 0, w2 = 0;
     struct cu_err err = {0};
-    cu_png_read_size(pf_path("out_dsb/abc.png"), &h, &w, &err);
-    cu_png_read_size(pf_path("out_dsb/xyz.png"), &h2, &w2, &err);
+    cu_image_read_size(pf_path("out_dsb/abc.png"), &h, &w, &err);
+    cu_image_read_size(pf_path("out_dsb/xyz.png"), &h2, &w2, &err);
     TU_CHECK(rc == 0 && h == 20 && w == 30 && h2 == 33 && w2 == 17, "DSB2018 folder: <id>.png at each size (rc %d)", rc);
 }
 

@@ -144,7 +144,7 @@ int main(void)
                 char p[1024];
                 snprintf(p, sizeof p, "%s/%s", ds->samples[i].masks, e->d_name);
                 struct cu_labels m = {0};
-                if (cu_png_read_labels(p, &m, &err) || m.h != H || m.w != W) {
+                if (cu_image_read_labels(p, &m, &err) || m.h != H || m.w != W) {
                     nonbinary++;
                     continue;
                 }
@@ -206,7 +206,7 @@ int main(void)
     cu_synth_id(5, 1, id);
     snprintf(img, sizeof img, "%s/stage1_train/%s/images/%s.png", out, id, id);
     int h = 0, w = 0;
-    TU_CHECK(cu_png_read_size(img, &h, &w, &err) == CU_OK && w == 40 && h == 24, "%s is 40x24", img);
+    TU_CHECK(cu_image_read_size(img, &h, &w, &err) == CU_OK && w == 40 && h == 24, "%s is 40x24", img);
     TU_CHECK(cu_cmd_synth(10, good) == 4, "synth into an existing dataset: exit 4");
     tu_rm_rf(root);
     return tu_finish();

@@ -1,4 +1,5 @@
-/* image.h: host images: PNG reading and writing (libpng) and the
+/* image.h: host images: reading any supported image file (one reader,
+ * decoder chosen by the file's magic bytes), PNG writing (libpng) and the
  * scikit-image-exact resize.
  *
  * Layout: a struct cu_image is PLANAR (CHW): c planes of h*w floats, row by
@@ -18,7 +19,7 @@
  * writes. Writes go to a temporary name in the same folder and are renamed
  * into place, so no reader ever sees half a file.
  *
- * Not here: JPEG/TIFF (only PNG is read), colour management. */
+ * Not here: colour management. */
 #ifndef CLUNET_IMAGE_H
 #define CLUNET_IMAGE_H
 
@@ -46,21 +47,88 @@ enum cu_status cu_image_new(struct cu_image *out, int c, int h, int w, struct cu
 void cu_image_free(struct cu_image *im); /* frees px, zeroes the struct; NULL ok */
 void cu_labels_free(struct cu_labels *lb);
 
-/* Any PNG flavour (gray, gray+alpha, RGB, RGBA, palette with or without
- * tRNS, 1/2/4/8/16 bit, interlaced) -> c = 3 float image in [0, 1]. */
-enum cu_status cu_png_read_rgb(const char *path, struct cu_image *out, struct cu_err *err);
+/* ---- reading: one reader for every image file ----
+ *
+ * cu_image_read picks the decoder by the file's first bytes (its magic
+ * number), never by its name: PNG ("\x89PNG"). It returns the samples as
+ * stored, unscaled (struct cu_raw_image); turning them into the network's
+ * input (cu_raw_to_rgb), labels (cu_raw_to_labels) or a mask
+ * (cu_raw_or_mask) is a separate step. Alpha channels are dropped by the
+ * reader; a palette image keeps its indices (channels = 1) and carries its
+ * palette. A file's "pages" are the images it holds (for a stack: its z or
+ * t positions); every page has the same size and channels. */
 
-/* Any PNG flavour -> integer labels (see the header comment). */
-enum cu_status cu_png_read_labels(const char *path, struct cu_labels *out, struct cu_err *err);
+enum cu_image_format { CU_FMT_PNG = 1 };
+enum cu_sample_kind { CU_SAMPLE_UINT, CU_SAMPLE_INT, CU_SAMPLE_FLOAT };
 
-/* ORs a mask file into u (h, w): u = 1 where any sample of the PNG is
+struct cu_raw_image {
+    enum cu_image_format format;
+    int w, h;
+    int channels;  /* samples per pixel (alpha dropped) */
+    int pages;     /* images in the file (1 for PNG) */
+    int page;      /* the page held in data (0-based) */
+    int bits;      /* significant bits per sample: 1, 2, 4, 8 or 16 (PNG) */
+    int bytes;     /* bytes per stored sample in data: 1, 2 or 4 */
+    enum cu_sample_kind kind;
+    double um_x, um_y;        /* pixel size in micrometres; 0 when the file does not say */
+    uint8_t *palette;         /* n_palette r,g,b triples (a palette PNG), else NULL; owned */
+    int n_palette;
+    void *data;    /* PLANAR (channels, h, w) samples of type (bytes, kind), owned */
+};
+
+/* The format by the first bytes of path; a file that is none of them is
+ * CU_EINPUT "<path>: not a PNG file (...)" naming what it looks like. */
+enum cu_status cu_image_format_of(const char *path, enum cu_image_format *fmt, struct cu_err *err);
+
+/* Everything but the samples (data = NULL), from the file's header. */
+enum cu_status cu_image_probe(const char *path, struct cu_raw_image *out, struct cu_err *err);
+
+/* Decodes page (0-based) of path. Errors are CU_EINPUT "<path>: ...". */
+enum cu_status cu_image_read(const char *path, int page, struct cu_raw_image *out, struct cu_err *err);
+void cu_raw_free(struct cu_raw_image *r);
+
+/* Sample (channel c, row y, column x) as a double, unscaled; cu_raw_at
+ * takes the flat index (c * h + y) * w + x. */
+double cu_raw_sample(const struct cu_raw_image *r, int c, int y, int x);
+double cu_raw_at(const struct cu_raw_image *r, size_t q);
+
+/* How samples become the network's input, in [0, 1], 3 planes:
+ *   channels: with channel = k (1-based) plane k is used, replicated to
+ *   three planes; without, 1 channel is replicated, 3 are taken as RGB
+ *   (a palette is looked up), other counts are an error asking for
+ *   --channel.
+ *   scaling: 8-bit and lower: value / (2^bits - 1) (1-, 2-, 4-bit first
+ *   expanded to 8 bit as libpng does); 16-bit: value / 65535. */
+struct cu_input_opts {
+    int channel; /* 1-based; 0 = by channel count (above) */
+};
+
+/* Samples -> c = 3 float image (see struct cu_input_opts); o may be NULL. */
+enum cu_status cu_raw_to_rgb(const struct cu_raw_image *r, const struct cu_input_opts *o, const char *path,
+                             struct cu_image *out, struct cu_err *err);
+
+/* Samples -> integer labels (see the header comment): 1 channel is the
+ * value itself (a palette image gives the index), 3 channels give
+ * (r << 16 | g << 8 | b) at 8 bit (16-bit samples >> 8). */
+enum cu_status cu_raw_to_labels(const struct cu_raw_image *r, const char *path, struct cu_labels *out,
+                                struct cu_err *err);
+
+/* u (h, w) = 1 where any sample of the pixel is non-zero. */
+void cu_raw_or_mask(const struct cu_raw_image *r, float *u);
+
+/* The usual calls: read page 0 and convert. */
+enum cu_status cu_image_read_rgb(const char *path, const struct cu_input_opts *o, struct cu_image *out,
+                                 struct cu_err *err);
+enum cu_status cu_image_read_labels(const char *path, struct cu_labels *out, struct cu_err *err);
+
+/* ORs a mask file into u (h, w): u = 1 where any sample of the file is
  * non-zero (alpha ignored). A file of another size than (h, w) is an error
- * ("<path>: mask is WxH, its image is WxH"). Reads row by row without
- * converting: the union of the 21,200 DSB2018 dev masks is 5 Gpx. */
-enum cu_status cu_png_or_mask(const char *path, int h, int w, float *u, struct cu_err *err);
+ * ("<path>: mask is WxH, its image is WxH"). PNGs are read row by row
+ * without converting: the union of the 21,200 DSB2018 dev masks is 5 Gpx. */
+enum cu_status cu_image_or_mask(const char *path, int h, int w, float *u, struct cu_err *err);
 
 /* Width and height only (reads the header). */
-enum cu_status cu_png_read_size(const char *path, int *h, int *w, struct cu_err *err);
+enum cu_status cu_image_read_size(const char *path, int *h, int *w, struct cu_err *err);
 
 /* Writers, atomic (temp + rename). px is row major; rgb8 is interleaved
  * r,g,b per pixel (h*w*3 bytes). */

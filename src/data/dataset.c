@@ -42,7 +42,7 @@ enum cu_status cu_sample_union(const struct cu_sample *s, enum cu_layout l, int 
 {
     if (l == CU_LAYOUT_PAIRS) {
         memset(u, 0, sizeof *u * (size_t)h * (size_t)w);
-        return cu_png_or_mask(s->masks, h, w, u, err);
+        return cu_image_or_mask(s->masks, h, w, u, err);
     }
     char **names = NULL;
     int n = 0;
@@ -58,7 +58,7 @@ enum cu_status cu_sample_union(const struct cu_sample *s, enum cu_layout l, int 
 enum cu_status cu_dataset_union(const struct cu_dataset *ds, int i, struct cu_image *out, struct cu_err *err)
 {
     int h, w;
-    enum cu_status st = cu_png_read_size(ds->samples[i].image, &h, &w, err);
+    enum cu_status st = cu_image_read_size(ds->samples[i].image, &h, &w, err);
     struct cu_image u = {0};
     if (!st && !ds->has_masks)
         st = cu_fail(err, CU_EUSAGE, "%s: %s has no masks", ds->samples[i].image, cu_layout_name(ds->layout));
@@ -80,7 +80,7 @@ static enum cu_status load_one(struct cu_dataset *ds, int i, struct cu_err *err)
     const struct cu_sample *s = &ds->samples[i];
     size_t ss = (size_t)ds->size * (size_t)ds->size;
     struct cu_image im = {0}, u = {0};
-    enum cu_status st = cu_png_read_rgb(s->image, &im, err);
+    enum cu_status st = cu_image_read_rgb(s->image, NULL, &im, err);
     if (!st)
         st = cu_resize(im.px, 3, im.h, im.w, ds->images + 3 * ss * (size_t)i, ds->size, ds->size, err);
     if (!st) {

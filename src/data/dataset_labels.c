@@ -20,7 +20,7 @@ static enum cu_status dsb_labels(const struct cu_sample *s, int h, int w, uint32
     for (int k = 0; k < n && !st; k++) {
         char *p = cu_path_join(s->masks, names[k]);
         struct cu_labels m = {0};
-        st = p ? cu_png_read_labels(p, &m, err) : cu_fail(err, CU_EINPUT, "%s: out of memory", s->masks);
+        st = p ? cu_image_read_labels(p, &m, err) : cu_fail(err, CU_EINPUT, "%s: out of memory", s->masks);
         if (!st && (m.h != h || m.w != w))
             st = cu_fail(err, CU_EINPUT, "%s: mask is %dx%d, its image is %dx%d", p, m.w, m.h, w, h);
         for (size_t q = 0; !st && q < (size_t)h * (size_t)w; q++)
@@ -107,7 +107,7 @@ static enum cu_status file_labels(const struct cu_sample *s, int h, int w, uint3
                                   struct cu_err *err)
 {
     struct cu_labels m = {0};
-    enum cu_status st = cu_png_read_labels(s->masks, &m, err);
+    enum cu_status st = cu_image_read_labels(s->masks, &m, err);
     if (st)
         return st;
     size_t np = (size_t)h * (size_t)w;
@@ -154,7 +154,7 @@ enum cu_status cu_dataset_labels(const struct cu_dataset *ds, int i, struct cu_l
     if (!ds->has_masks)
         return cu_fail(err, CU_EUSAGE, "%s: %s has no masks", s->image, cu_layout_name(ds->layout));
     int h, w;
-    enum cu_status st = cu_png_read_size(s->image, &h, &w, err);
+    enum cu_status st = cu_image_read_size(s->image, &h, &w, err);
     if (st)
         return st;
     uint32_t *lab = malloc(sizeof *lab * (size_t)h * (size_t)w);

@@ -151,7 +151,7 @@ static enum cu_status read_masks(const char *dir, char **names, int n, int h, in
     enum cu_status st = CU_OK;
     for (int k = 0; k < n && !st; k++) {
         char *p = cu_path_join(dir, names[k]);
-        st = p ? cu_png_or_mask(p, h, w, u, err) : cu_fail(err, CU_EINPUT, "%s: out of memory", dir);
+        st = p ? cu_image_or_mask(p, h, w, u, err) : cu_fail(err, CU_EINPUT, "%s: out of memory", dir);
         free(p);
     }
     return st;

@@ -1,5 +1,6 @@
-/* png_io.c: PNG reading (every flavour -> float RGB or integer labels) and
- * writing (8-bit gray, 8-bit RGB, 16-bit gray), with libpng. See image.h.
+/* png_io.c: the PNG decoder behind cu_image_read (every flavour -> the
+ * stored samples), the row-by-row mask union, and PNG writing (8-bit gray,
+ * 8-bit RGB, 16-bit gray), with libpng. See image.h.
  *
  * libpng reports errors by longjmp: every setjmp stays in this file, inside
  * one small function per direction (decode, encode) whose state lives in a
@@ -7,8 +8,10 @@
  * nothing is left indeterminate when libpng jumps back. The message libpng
  * gives is kept and prefixed with the path.
  *
- * Not here: resizing (resize.c), deciding what a mask means (dataset.c). */
+ * Not here: choosing the decoder (image_read.c), converting samples
+ * (image_convert.c), resizing (resize.c), what a mask means (dataset.c). */
 #include "clunet/image.h"
+#include "io/image_impl.h"
 
 #include <errno.h>
 #include <png.h>
@@ -19,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum want { WANT_RGB, WANT_LABELS, WANT_SIZE, WANT_MASK };
+enum want { WANT_RAW, WANT_SIZE, WANT_MASK };
 
 /* Decoder state: set up before setjmp, read after a longjmp. */
 struct rd {
@@ -29,7 +32,7 @@ struct rd {
     png_infop info;
     png_bytep buf;   /* h * rowbytes, decoded rows */
     png_bytepp rows; /* h pointers into buf */
-    int h, w, ch, depth;
+    int h, w, ch, depth, bits, palette;
     float *u;        /* WANT_MASK: the union (uh, uw) to OR into */
     int uh, uw;
     unsigned char pre[25]; /* the IHDR chunk, read ahead to check the size */
@@ -63,17 +66,17 @@ static unsigned long be32(const unsigned char *p)
     return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 | (unsigned long)p[2] << 8 | p[3];
 }
 
-/* Checks the 8-byte signature, naming what the file is when it is not a PNG. */
+/* Checks the 8-byte signature (image_read.c has chosen this decoder by it;
+ * the mask fast path comes here directly). */
 static enum cu_status check_signature(struct rd *r, struct cu_err *err)
 {
     unsigned char sig[8];
     size_t n = fread(sig, 1, 8, r->f);
-    if (n == 0)
-        return cu_fail(err, CU_EINPUT, "%s: empty file (0 bytes), not a PNG", r->path);
-    if (n >= 3 && sig[0] == 0xFF && sig[1] == 0xD8 && sig[2] == 0xFF)
-        return cu_fail(err, CU_EINPUT, "%s: not a PNG file (it is a JPEG)", r->path);
-    if (n < 8 || png_sig_cmp(sig, 0, 8))
-        return cu_fail(err, CU_EINPUT, "%s: not a PNG file (bad signature)", r->path);
+    if (n < 8 || png_sig_cmp(sig, 0, 8)) {
+        enum cu_image_format fmt;
+        enum cu_status st = cu_image_format_of(r->path, &fmt, err); /* names what the file is */
+        return st ? st : cu_fail(err, CU_EINPUT, "%s: not a PNG file (bad signature)", r->path);
+    }
     /* Refuse a huge image before libpng reads anything else: the size is in
      * IHDR, the first chunk (length 13, "IHDR", width, height, ...). The CRC
      * is still checked by libpng when it reads these bytes again. */
@@ -86,22 +89,17 @@ static enum cu_status check_signature(struct rd *r, struct cu_err *err)
     return CU_OK;
 }
 
-/* Chooses libpng transforms so that rows come out as 1 or 3 channels of 8
- * or 16 bits: scaled samples for WANT_RGB, raw values for WANT_LABELS. */
-static void set_transforms(png_structp png, png_infop info, enum want want)
+/* Chooses libpng transforms so that rows come out as the stored samples:
+ * 1, 2 and 4 bits unpacked to one byte each (values kept), palette indices
+ * kept, alpha stripped, 16 bits big-endian. */
+static void set_transforms(png_structp png, png_infop info)
 {
     int type = png_get_color_type(png, info);
     int depth = png_get_bit_depth(png, info);
-    if (type == PNG_COLOR_TYPE_PALETTE && want == WANT_RGB)
-        png_set_palette_to_rgb(png);
-    if (type == PNG_COLOR_TYPE_GRAY && depth < 8 && want == WANT_RGB)
-        png_set_expand_gray_1_2_4_to_8(png); /* scales: 1-bit 1 -> 255 */
     if (depth < 8)
-        png_set_packing(png); /* labels: one byte per pixel, value kept */
+        png_set_packing(png);
     if (type & PNG_COLOR_MASK_ALPHA)
         png_set_strip_alpha(png);
-    if (want != WANT_RGB && want != WANT_MASK && (type & PNG_COLOR_MASK_COLOR) && type != PNG_COLOR_TYPE_PALETTE && depth == 16)
-        png_set_strip_16(png); /* colour labels are compared at 8 bit */
     png_set_interlace_handling(png);
     png_read_update_info(png, info);
 }
@@ -158,9 +156,13 @@ static int decode(struct rd *r, enum want want)
         snprintf(r->msg, sizeof r->msg, "image is %dx%d, over the limit of 2^28 pixels", r->w, r->h);
         return -1;
     }
+    int type = png_get_color_type(r->png, r->info);
+    r->bits = png_get_bit_depth(r->png, r->info);
+    r->palette = type == PNG_COLOR_TYPE_PALETTE;
+    r->ch = type & PNG_COLOR_MASK_COLOR && !r->palette ? 3 : 1;
     if (want == WANT_SIZE)
         return 0;
-    set_transforms(r->png, r->info, want);
+    set_transforms(r->png, r->info);
     r->ch = png_get_channels(r->png, r->info);
     r->depth = png_get_bit_depth(r->png, r->info);
     size_t rowbytes = png_get_rowbytes(r->png, r->info);
@@ -230,86 +232,76 @@ static enum cu_status rd_open(struct rd *r, const char *path, enum want want, st
     return CU_OK;
 }
 
-static unsigned sample(const struct rd *r, int y, int x, int k)
+/* The header facts of r into out (no samples). */
+static void describe(const struct rd *r, struct cu_raw_image *out)
 {
-    const png_byte *p = r->rows[y];
-    if (r->depth == 16) {
-        size_t o = ((size_t)x * (size_t)r->ch + (size_t)k) * 2;
-        return (unsigned)p[o] << 8 | p[o + 1];
-    }
-    return p[(size_t)x * (size_t)r->ch + (size_t)k];
+    memset(out, 0, sizeof *out);
+    out->format = CU_FMT_PNG;
+    out->w = r->w, out->h = r->h;
+    out->channels = r->ch;
+    out->pages = 1;
+    out->bits = r->bits;
+    out->bytes = r->bits == 16 ? 2 : 1;
+    out->kind = CU_SAMPLE_UINT;
 }
 
-enum cu_status cu_image_new(struct cu_image *out, int c, int h, int w, struct cu_err *err)
+/* pHYs in metres -> micrometres per pixel. */
+static void pixel_size(const struct rd *r, struct cu_raw_image *out)
 {
-    if (c <= 0 || h <= 0 || w <= 0)
-        return cu_fail(err, CU_EUSAGE, "image: bad size %dx%dx%d", c, h, w);
-    float *px = calloc((size_t)c * (size_t)h * (size_t)w, sizeof *px);
-    if (!px)
-        return cu_fail(err, CU_EINPUT, "image: out of memory for %dx%dx%d floats", c, h, w);
-    out->c = c, out->h = h, out->w = w, out->px = px;
+    png_uint_32 xr, yr;
+    int unit;
+    if (png_get_pHYs(r->png, r->info, &xr, &yr, &unit) && unit == PNG_RESOLUTION_METER && xr && yr)
+        out->um_x = 1e6 / xr, out->um_y = 1e6 / yr;
+}
+
+/* Copies the palette (8-bit r, g, b triples) into out. */
+static enum cu_status copy_palette(const struct rd *r, struct cu_raw_image *out, struct cu_err *err)
+{
+    png_colorp pal;
+    int n = 0;
+    if (!png_get_PLTE(r->png, r->info, &pal, &n) || n <= 0)
+        return cu_fail(err, CU_EINPUT, "%s: palette image without a palette", r->path);
+    out->palette = malloc((size_t)n * 3);
+    if (!out->palette)
+        return cu_fail(err, CU_EINPUT, "%s: out of memory", r->path);
+    for (int i = 0; i < n; i++)
+        out->palette[3 * i] = pal[i].red, out->palette[3 * i + 1] = pal[i].green, out->palette[3 * i + 2] = pal[i].blue;
+    out->n_palette = n;
     return CU_OK;
 }
 
-void cu_image_free(struct cu_image *im)
-{
-    if (!im)
-        return;
-    free(im->px);
-    memset(im, 0, sizeof *im);
-}
-
-void cu_labels_free(struct cu_labels *lb)
-{
-    if (!lb)
-        return;
-    free(lb->v);
-    memset(lb, 0, sizeof *lb);
-}
-
-enum cu_status cu_png_read_rgb(const char *path, struct cu_image *out, struct cu_err *err)
+enum cu_status cu_png_decode(const char *path, int header_only, struct cu_raw_image *out, struct cu_err *err)
 {
     struct rd r;
-    struct cu_image im = {0};
-    enum cu_status st = rd_open(&r, path, WANT_RGB, err);
-    if (!st)
-        st = cu_image_new(&im, 3, r.h, r.w, err);
+    enum cu_status st = rd_open(&r, path, header_only ? WANT_SIZE : WANT_RAW, err);
+    struct cu_raw_image im;
     if (!st) {
-        /* Division, not a reciprocal product: v / 255.0f is what the
-         * resize fixtures and numpy's float32 arithmetic give. */
-        float denom = r.depth == 16 ? 65535.0f : 255.0f;
+        describe(&r, &im);
+        pixel_size(&r, &im);
+    }
+    if (!st && !header_only && r.palette)
+        st = copy_palette(&r, &im, err);
+    if (!st && !header_only) {
         size_t plane = (size_t)r.h * (size_t)r.w;
-        for (int y = 0; y < r.h; y++)
+        im.data = malloc(plane * (size_t)im.channels * (size_t)im.bytes);
+        if (!im.data)
+            st = cu_fail(err, CU_EINPUT, "%s: out of memory for %dx%d pixels", path, r.w, r.h);
+        for (int y = 0; !st && y < r.h; y++) {
+            const png_byte *row = r.rows[y];
             for (int x = 0; x < r.w; x++)
-                for (int k = 0; k < 3; k++)
-                    im.px[plane * (size_t)k + (size_t)y * (size_t)r.w + (size_t)x] =
-                        (float)sample(&r, y, x, r.ch >= 3 ? k : 0) / denom;
+                for (int k = 0; k < im.channels; k++) {
+                    size_t o = (size_t)x * (size_t)r.ch + (size_t)k, q = plane * (size_t)k + (size_t)y * (size_t)r.w + (size_t)x;
+                    if (im.bytes == 2)
+                        ((uint16_t *)im.data)[q] = (uint16_t)(row[2 * o] << 8 | row[2 * o + 1]);
+                    else
+                        ((uint8_t *)im.data)[q] = row[o];
+                }
+        }
+        if (st)
+            cu_raw_free(&im);
+    }
+    if (!st)
         *out = im;
-    }
-    rd_close(&r);
-    return st;
-}
-
-enum cu_status cu_png_read_labels(const char *path, struct cu_labels *out, struct cu_err *err)
-{
-    struct rd r;
-    enum cu_status st = rd_open(&r, path, WANT_LABELS, err);
-    uint32_t *v = NULL;
-    if (!st) {
-        v = malloc(sizeof *v * (size_t)r.h * (size_t)r.w);
-        if (!v)
-            st = cu_fail(err, CU_EINPUT, "%s: out of memory for %dx%d labels", path, r.w, r.h);
-    }
-    if (!st) {
-        for (int y = 0; y < r.h; y++)
-            for (int x = 0; x < r.w; x++) {
-                uint32_t l = sample(&r, y, x, 0);
-                if (r.ch >= 3) /* a palette with tRNS expands to 4 channels */
-                    l = l << 16 | sample(&r, y, x, 1) << 8 | sample(&r, y, x, 2);
-                v[(size_t)y * (size_t)r.w + (size_t)x] = l;
-            }
-        out->h = r.h, out->w = r.w, out->v = v;
-    }
     rd_close(&r);
     return st;
 }
@@ -318,16 +310,6 @@ enum cu_status cu_png_or_mask(const char *path, int h, int w, float *u, struct c
 {
     struct rd r = {.u = u, .uh = h, .uw = w};
     enum cu_status st = rd_open(&r, path, WANT_MASK, err);
-    rd_close(&r);
-    return st;
-}
-
-enum cu_status cu_png_read_size(const char *path, int *h, int *w, struct cu_err *err)
-{
-    struct rd r;
-    enum cu_status st = rd_open(&r, path, WANT_SIZE, err);
-    if (!st)
-        *h = r.h, *w = r.w;
     rd_close(&r);
     return st;
 }

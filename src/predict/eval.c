@@ -42,7 +42,7 @@ static enum cu_status read_pred(const char *dir, const char *id, int h, int w, i
         binary_ok = 1;
     }
     struct cu_labels lb = {0};
-    enum cu_status st = cu_png_read_labels(path, &lb, err);
+    enum cu_status st = cu_image_read_labels(path, &lb, err);
     if (st)
         return st;
     if (lb.h != h || lb.w != w)
@@ -125,7 +125,7 @@ static enum cu_status eval_one(const struct cu_eval_run *r, struct cu_predictor 
     if (!st)
         st = to_int32(&truth, t32, s->image, err);
     if (!st && p) {
-        st = cu_png_read_rgb(s->image, &img, err);
+        st = cu_image_read_rgb(s->image, NULL, &img, err);
         if (!st && (img.h != truth.h || img.w != truth.w))
             st = cu_fail(err, CU_EINPUT, "%s: image and masks differ in size", s->image);
         if (!st)

@@ -226,7 +226,7 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
     cu_progress_start(&bar, st ? NULL : r->progress, "predict", n);
     for (int i = 0; i < n && !st; i++) {
         struct cu_image img = {0};
-        st = cu_png_read_rgb(items[i].path, &img, err);
+        st = cu_image_read_rgb(items[i].path, NULL, &img, err);
         if (!st)
             st = cu_pred_image_run(p, &img, &pi, err);
         if (!st)
