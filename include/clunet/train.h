@@ -64,6 +64,10 @@ struct cu_train_opts {
     struct cu_train_config cfg;
     const char *out_dir;    /* a new run folder (refused if it exists unless force) */
     const char *resume_dir; /* or NULL; then cfg comes from its checkpoint, except: */
+    /* A new run starts from this model file's weights instead of He's
+     * (fine-tuning; the Adam moments start at zero). cfg must describe the
+     * same network (cmd_train.c takes -s, -c and --upsample from the file). */
+    const char *init_path;
     int epochs_set;         /* on resume: cfg.epochs overrides the run's own */
     int lr_set;             /* on resume: cfg.lr overrides the run's own */
     const char *data_override; /* on resume: the data moved (NULL = the run's own) */

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "clunet/cli.h"
+#include "clunet/model_file.h"
+#include "clunet/model_find.h"
 #include "clunet/train.h"
 #include "clunet/unet.h"
 
@@ -57,6 +59,10 @@ static void help(FILE *f)
             "  --loss L            bce | dice | bce+dice (default bce)\n"
             "  --upsample U        bilinear | transposed (default bilinear, as the original)\n"
             "  --seed N            seed of the weights, shuffles and augmentation (default 1)\n"
+            "  --init MODEL        fine-tune: start from MODEL's weights instead of He's (a model\n"
+            "                      file, a run folder's best.safetensors, or a NAME from `clunet\n"
+            "                      models`, e.g. " CU_DEFAULT_MODEL "); Adam starts afresh. -s, -c, --upsample and\n"
+            "                      --loss come from the file; giving one that differs is refused\n"
             "\n"
             "run folder:\n"
             "  --out RUN_DIR       the run folder to create; an existing one is refused\n"
@@ -108,6 +114,8 @@ static void help(FILE *f)
 
 struct parse {
     struct cu_train_opts o;
+    const char *init;     /* --init as given */
+    const char *given[4]; /* -s, -c, --upsample, --loss as given (NULL: default) */
     const char *bad_on_resume; /* a flag resume does not take */
     int i, argc;
     char **argv;
@@ -219,14 +227,19 @@ static int parse_one(struct parse *p)
         p->o.resume_dir = v;
         return 1;
     }
+    if (FLAG("--init")) {
+        p->init = v;
+        p->bad_on_resume = a;
+        return 1;
+    }
     if (p->err->status)
         return 0;
     /* The rest fix the run's configuration: not accepted with --resume. */
     p->bad_on_resume = a;
     if (FLAG("-s"))
-        return to_long(p, "-s", v, 16, 16384, &n) && ((c->image_size = (int)n), 1);
+        return to_long(p, "-s", v, 16, 16384, &n) && ((c->image_size = (int)n), (p->given[0] = v), 1);
     if (FLAG("-c"))
-        return to_double(p, "-c", v, &c->channel_rate);
+        return to_double(p, "-c", v, &c->channel_rate) && ((p->given[1] = v), 1);
     if (FLAG("--batch"))
         return to_long(p, "--batch", v, 1, 65536, &n) && ((c->batch = (int)n), 1);
     if (FLAG("--val-split"))
@@ -240,6 +253,7 @@ static int parse_one(struct parse *p)
         if (l < 0)
             return cu_fail(p->err, CU_EUSAGE, "train: --loss %s: expected bce, dice or bce+dice", v), 0;
         c->loss = (enum cu_loss)l;
+        p->given[3] = v;
         return 1;
     }
     if (FLAG("--upsample")) {
@@ -247,12 +261,53 @@ static int parse_one(struct parse *p)
         if (u < 0)
             return cu_fail(p->err, CU_EUSAGE, "train: --upsample %s: expected bilinear or transposed", v), 0;
         c->upsample = u;
+        p->given[2] = v;
         return 1;
     }
 #undef FLAG
     if (!p->err->status)
         cu_fail(p->err, CU_EUSAGE, "train: unknown option %s (see clunet train --help)", a);
     return 0;
+}
+
+/* --init: the network (and loss) come from the model file; a flag that
+ * asks for another is refused rather than silently ignored. */
+static enum cu_status take_init(struct parse *p, char *path, size_t len, struct cu_err *err)
+{
+    struct cu_st_file *f = NULL;
+    struct cu_unet_config m;
+    enum cu_status st = cu_model_resolve(p->init, path, len, NULL, err);
+    st = st ? st : cu_st_file_read(path, &f, err);
+    st = st ? st : cu_model_config(f, &m, err);
+    if (st) {
+        cu_st_file_free(f);
+        return st;
+    }
+    struct cu_train_config *c = &p->o.cfg;
+    const char *floss = cu_st_file_meta(f, "loss");
+    int loss = floss ? cu_loss_parse(floss) : -1;
+    char have[4][64];
+    snprintf(have[0], sizeof have[0], "%d", m.image_size);
+    snprintf(have[1], sizeof have[1], "%g", m.channel_rate);
+    snprintf(have[2], sizeof have[2], "%s", cu_upsample_name(m.upsample));
+    snprintf(have[3], sizeof have[3], "%s", loss >= 0 ? floss : "(not recorded)");
+    int differs[4] = {c->image_size != m.image_size, c->channel_rate != m.channel_rate,
+                      c->upsample != (int)m.upsample, loss >= 0 && (int)c->loss != loss};
+    static const char *const flag[4] = {"-s", "-c", "--upsample", "--loss"};
+    for (int k = 0; k < 4 && !st; k++)
+        if (p->given[k] && differs[k])
+            st = cu_fail(err, CU_EUSAGE,
+                         "train: %s %s conflicts with --init %s, which is %s %s; a fine-tuned model keeps the "
+                         "network and loss it was trained with: drop %s",
+                         flag[k], p->given[k], path, flag[k], have[k], flag[k]);
+    if (!st) {
+        c->image_size = m.image_size, c->channel_rate = m.channel_rate, c->upsample = (int)m.upsample;
+        if (loss >= 0)
+            c->loss = (enum cu_loss)loss;
+        p->o.init_path = path;
+    }
+    cu_st_file_free(f);
+    return st;
 }
 
 int cu_cmd_train(int argc, char **argv)
@@ -287,7 +342,10 @@ int cu_cmd_train(int argc, char **argv)
                 "train: %s cannot change a resumed run (it keeps its own configuration; only -e, --lr, --data, "
                 "--device, --devices, -q, -v may be given)",
                 bad_on_resume);
-    if (!p.o.resume_dir && !p.o.data_override)
+    char init_path[4096];
+    if (!err.status && p.init && !p.o.resume_dir)
+        take_init(&p, init_path, sizeof init_path, &err);
+    if (!err.status && !p.o.resume_dir && !p.o.data_override)
         cu_fail(&err, CU_EUSAGE,
                 "train: no training data: give --data DIR, a folder in the DSB2018 layout "
                 "(DIR/<id>/images/<id>.png and DIR/<id>/masks/*.png) or DIR/images/ + DIR/masks/; "

@@ -82,6 +82,8 @@ static void log_config(struct cu_trainer *tr, int resumed)
                 "per device",
             tr->size, tr->size > 1 ? "es" : "", k, k > 1 ? "s" : "", c->batch, cu_replicas_cap(tr->reps));
     say(tr, "network: %lld parameters", cu_unet_param_total(tr->net));
+    if (tr->o->init_path && !resumed)
+        say(tr, "initial weights: %s (fine-tuning: its weights instead of He's, Adam state fresh)", tr->o->init_path);
 }
 
 /* This process's devices in words, as the checkpoint records them: rank
@@ -209,17 +211,17 @@ static enum cu_status save_model(struct cu_trainer *tr, const char *name, int ep
         return CU_OK;
     char ep[32], vl[64], vd[64], lr[64], seed[32];
     snprintf(ep, sizeof ep, "%d", epoch);
-    snprintf(vl, sizeof vl, "%.9g", val_loss);
-    snprintf(vd, sizeof vd, "%.9g", val_dice);
+    snprintf(vl, sizeof vl, tr->data.n_val ? "%.9g" : "none (no validation)", val_loss);
+    snprintf(vd, sizeof vd, tr->data.n_val ? "%.9g" : "none (no validation)", val_dice);
     snprintf(lr, sizeof lr, "%.17g", tr->cfg.lr);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)tr->cfg.seed);
     const struct cu_meta_kv facts[] = {
         {"epochs", ep}, {"val_loss", vl}, {"val_dice", vd}, {"loss", cu_loss_name(tr->cfg.loss)},
-        {"lr", lr},     {"seed", seed},   {"data", tr->cfg.data_dir},
+        {"lr", lr},     {"seed", seed},   {"data", tr->cfg.data_dir}, {"init", tr->o->init_path},
     };
     double t0 = cu_now();
-    enum cu_status st = cu_model_save(cu_train_path(tr, name), tr->net, 0, facts, (int)(sizeof facts / sizeof facts[0]),
-                                      err);
+    int n_facts = (int)(sizeof facts / sizeof facts[0]) - !tr->o->init_path; /* "init" only when fine-tuned */
+    enum cu_status st = cu_model_save(cu_train_path(tr, name), tr->net, 0, facts, n_facts, err);
     tr->t_save += cu_now() - t0;
     return st;
 }
@@ -297,10 +299,13 @@ static enum cu_status end_epoch(struct cu_trainer *tr, int epoch, double seconds
         return cu_comm_agree(tr->comm, st, err);
     if (tr->out && tr->o->tty)
         cu_report_clear(tr->out);
-    char line[512];
-    int n = snprintf(line, sizeof line,
-                     "epoch %d/%d  train loss %.4f dice %.4f  val loss %.4f dice %.4f  %.1f s  %.1f img/s%s", epoch,
-                     tr->cfg.epochs, row.train_loss, row.train_dice, vl, vd, row.seconds, row.images_per_second,
+    char line[512], val[64];
+    if (tr->data.n_val)
+        snprintf(val, sizeof val, "val loss %.4f dice %.4f", vl, vd);
+    else
+        snprintf(val, sizeof val, "no validation");
+    int n = snprintf(line, sizeof line, "epoch %d/%d  train loss %.4f dice %.4f  %s  %.1f s  %.1f img/s%s", epoch,
+                     tr->cfg.epochs, row.train_loss, row.train_dice, val, row.seconds, row.images_per_second,
                      s->best_epoch == epoch ? "  (best)" : "");
     if (tr->o->verbosity >= 2 && n > 0 && (size_t)n < sizeof line)
         snprintf(line + n, sizeof line - (size_t)n, "  [data %.2f s, steps %.2f s, validation %.2f s, saving %.2f s]",
@@ -430,8 +435,14 @@ static enum cu_status load_data(struct cu_trainer *tr, struct cu_err *err)
     st = st ? st : same_data(tr, err);
     if (st)
         return st;
-    say(tr, "data: %s (%s): %d images, %d for training, %d for validation, loaded in %.1f s", tr->cfg.data_dir,
-        tr->data.layout, tr->data.n, tr->data.n_train, tr->data.n_val, cu_now() - t0);
+    char val[96];
+    if (tr->data.n_val)
+        snprintf(val, sizeof val, "%d for validation", tr->data.n_val);
+    else
+        snprintf(val, sizeof val, "no validation (--val-split %g; best.safetensors follows the training loss)",
+                 tr->cfg.val_split);
+    say(tr, "data: %s (%s): %d images, %d for training, %s, loaded in %.1f s", tr->cfg.data_dir, tr->data.layout,
+        tr->data.n, tr->data.n_train, val, cu_now() - t0);
     for (int i = 0; i < tr->data.ds->n_bad; i++) /* --skip-bad: never silently */
         say(tr, "data: skipped (--skip-bad): %s", tr->data.ds->bad[i]);
     return CU_OK;
