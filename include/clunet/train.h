@@ -58,7 +58,21 @@ struct cu_train_config {
     int upsample;        /* --upsample: enum cu_upsample (unet.h) */
     int augment;         /* --augment: flips and 90-degree rotations */
     uint64_t seed;       /* --seed: weights, shuffles, augmentation */
+    int patience;        /* --patience: stop after this many epochs without a lower
+                            validation loss, keeping the best weights; 0 = off */
+    int lr_schedule;     /* --lr-schedule: enum cu_lr_schedule */
 };
+
+/* How the learning rate moves (--lr-schedule). constant: --lr throughout;
+ * cosine: from --lr down to 0 along half a cosine over all the steps of -e
+ * epochs (lr * (1 + cos(pi * step / steps)) / 2, step 0-based); plateau:
+ * halved whenever the validation loss (the training loss without
+ * validation) has not improved for CU_PLATEAU_WAIT epochs, down to
+ * --lr / 1000 (Keras's ReduceLROnPlateau with factor 0.5). */
+enum cu_lr_schedule { CU_LR_CONSTANT, CU_LR_COSINE, CU_LR_PLATEAU };
+#define CU_PLATEAU_WAIT 3
+const char *cu_lr_schedule_name(int s);
+int cu_lr_schedule_parse(const char *s);
 
 struct cu_train_opts {
     struct cu_train_config cfg;

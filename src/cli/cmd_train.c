@@ -44,18 +44,27 @@ static void help(FILE *f)
             "                      or DIR/images/ + DIR/masks/ with matching names. No data yet?\n"
             "                      `clunet synth --out DIR` writes a synthetic set in that layout.\n"
             "  --val-split F       fraction held out for validation (default 0.1: the last 10%% of\n"
-            "                      the ids in sorted order, as Keras's validation_split)\n"
+            "                      the ids in sorted order, as Keras's validation_split); 0: no\n"
+            "                      validation (best.safetensors then follows the training loss)\n"
             "  --split-seed N      shuffle the ids with seed N before splitting (default: no shuffle)\n"
             "  --skip-bad          leave out images or masks that cannot be read, listing them\n"
             "                      (default: stop at the first, naming the file)\n"
             "  --augment           random flips and 90-degree rotations of training images (default off)\n"
-            "\n"
+            "\n");
+    fprintf(f,
             "model and training:\n"
             "  -s N                image size, a multiple of 16: 64, 128, 256, ... (default 128)\n"
             "  -c R                channel rate: widths 32R, 64R, ... 512R; 0.5, 1, 2 (default 0.5)\n"
             "  -e N                epochs in all (default 25)\n"
             "  --batch N           mini-batch size; the last partial batch is kept (default 16)\n"
             "  --lr LR             Adam learning rate (default 0.001; beta 0.9/0.999, eps 1e-7)\n"
+            "  --lr-schedule S     constant | cosine | plateau (default constant). cosine: from LR\n"
+            "                      down to 0 along half a cosine over all the run's steps; plateau:\n"
+            "                      halved after 3 epochs without a lower validation loss, down to\n"
+            "                      LR/1000 (Keras's ReduceLROnPlateau, factor 0.5, patience 3)\n"
+            "  --patience N        early stopping: stop after N epochs without a lower validation\n"
+            "                      loss (the training loss when there is no validation) and leave\n"
+            "                      the best epoch's weights in model.safetensors too (default 0: off)\n"
             "  --loss L            bce | dice | bce+dice (default bce)\n"
             "  --upsample U        bilinear | transposed (default bilinear, as the original)\n"
             "  --seed N            seed of the weights, shuffles and augmentation (default 1)\n"
@@ -248,6 +257,15 @@ static int parse_one(struct parse *p)
         return to_long(p, "--split-seed", v, 0, 0x7fffffffffffffffLL, &n) && ((c->split_seed = n), 1);
     if (FLAG("--seed"))
         return to_long(p, "--seed", v, 0, 0x7fffffffffffffffLL, &n) && ((c->seed = (uint64_t)n), 1);
+    if (FLAG("--patience"))
+        return to_long(p, "--patience", v, 0, 1000000, &n) && ((c->patience = (int)n), 1);
+    if (FLAG("--lr-schedule")) {
+        int l = cu_lr_schedule_parse(v);
+        if (l < 0)
+            return cu_fail(p->err, CU_EUSAGE, "train: --lr-schedule %s: expected constant, cosine or plateau", v), 0;
+        c->lr_schedule = l;
+        return 1;
+    }
     if (FLAG("--loss")) {
         int l = cu_loss_parse(v);
         if (l < 0)

@@ -45,6 +45,8 @@ static enum cu_status put_config(struct cu_st_writer *w, const struct cu_train_c
     st = st ? st : cu_st_writer_meta(w, "train.loss", cu_loss_name(c->loss), err);
     st = st ? st : cu_st_writer_meta(w, "train.upsample", cu_upsample_name((enum cu_upsample)c->upsample), err);
     st = st ? st : meta_i(w, "train.augment", c->augment, err);
+    st = st ? st : meta_i(w, "train.patience", c->patience, err);
+    st = st ? st : cu_st_writer_meta(w, "train.lr_schedule", cu_lr_schedule_name(c->lr_schedule), err);
     if (!st) {
         char buf[32];
         snprintf(buf, sizeof buf, "%" PRIu64, c->seed);
@@ -68,6 +70,8 @@ static enum cu_status put_state(struct cu_st_writer *w, const struct cu_train_st
     st = st ? st : meta_f(w, "state.part_seconds", s->part_seconds, err);
     st = st ? st : meta_f(w, "state.best_loss", s->best_loss, err);
     st = st ? st : meta_i(w, "state.best_epoch", s->best_epoch, err);
+    st = st ? st : meta_f(w, "state.lr_scale", s->lr_scale, err);
+    st = st ? st : meta_i(w, "state.plateau_wait", s->plateau_wait, err);
     if (!st && s->devices[0])
         st = cu_st_writer_meta(w, "state.devices", s->devices, err);
     if (!st && s->has_device_spec)
@@ -192,6 +196,13 @@ static enum cu_status get_config(const struct cu_st_file *f, struct cu_train_con
     st = st ? st : get_i(f, "train.augment", 0, 1, &v, err);
     c->augment = (int)v;
     st = st ? st : get_u64(f, "train.seed", 10, &c->seed, err);
+    /* optional: checkpoints of an older clunet lack them (then: off, constant) */
+    if (!st && cu_st_file_meta(f, "train.patience")) {
+        st = get_i(f, "train.patience", 0, 1000000, &v, err);
+        c->patience = (int)v;
+    }
+    if (!st && (s = cu_st_file_meta(f, "train.lr_schedule")) && (c->lr_schedule = cu_lr_schedule_parse(s)) < 0)
+        st = cu_fail(err, CU_EINPUT, "%s: unknown learning-rate schedule \"%s\"", cu_st_file_path(f), s);
     return st;
 }
 
@@ -230,6 +241,13 @@ static enum cu_status get_state(const struct cu_st_file *f, struct cu_train_stat
     st = st ? st : get_f(f, "state.best_loss", &s->best_loss, err);
     st = st ? st : get_i(f, "state.best_epoch", 0, 1000000, &v, err);
     s->best_epoch = (int)v;
+    s->lr_scale = 1;
+    if (!st && cu_st_file_meta(f, "state.lr_scale")) /* optional, as above */
+        st = get_f(f, "state.lr_scale", &s->lr_scale, err);
+    if (!st && cu_st_file_meta(f, "state.plateau_wait")) {
+        st = get_i(f, "state.plateau_wait", 0, 1000000, &v, err);
+        s->plateau_wait = (int)v;
+    }
     const char *devices = cu_st_file_meta(f, "state.devices"); /* optional: older checkpoints lack it */
     snprintf(s->devices, sizeof s->devices, "%s", devices ? devices : "");
     st = st ? st : get_device_spec(f, s, err);

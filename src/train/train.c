@@ -54,11 +54,15 @@ static void log_config(struct cu_trainer *tr, int resumed)
     if (resumed)
         say(tr, "resuming %s at epoch %d%s (step %ld), up to %d epochs", tr->dir, tr->st.epoch + 1,
             tr->st.batch ? " mid-epoch" : "", tr->st.step, c->epochs);
+    char extra[96] = ""; /* the options beyond the original recipe, when used */
+    if (c->lr_schedule != CU_LR_CONSTANT || c->patience)
+        snprintf(extra, sizeof extra, ", --lr-schedule %s, --patience %d", cu_lr_schedule_name(c->lr_schedule),
+                 c->patience);
     say(tr, "configuration: data %s, -s %d, -c %g, -e %d, --batch %d, --val-split %g, --split-seed %lld, --lr %g, "
-            "--loss %s, --upsample %s%s, --seed %llu",
+            "--loss %s, --upsample %s%s, --seed %llu%s",
         c->data_dir, c->image_size, c->channel_rate, c->epochs, c->batch, c->val_split, c->split_seed, c->lr,
         cu_loss_name(c->loss), cu_upsample_name((enum cu_upsample)c->upsample), c->augment ? ", --augment" : "",
-        (unsigned long long)c->seed);
+        (unsigned long long)c->seed, extra);
     int k = cu_replicas_count(tr->reps);
     char from[sizeof tr->st.device_spec + 32] = ""; /* a resume on the run's own choice says so */
     if (tr->devices_from_run)
@@ -289,10 +293,24 @@ static enum cu_status end_epoch(struct cu_trainer *tr, int epoch, double seconds
     s->batch = 0;
     s->part_loss = s->part_dice = s->part_images = s->part_seconds = 0;
     double crit = tr->data.n_val ? vl : row.train_loss; /* no validation set: the training loss decides */
-    if (crit < s->best_loss) {
+    int improved = crit < s->best_loss;
+    if (improved) {
         s->best_loss = crit;
         s->best_epoch = epoch;
         st = save_model(tr, CU_RUN_BEST, epoch, vl, vd, err);
+    }
+    char lr_note[96] = "";
+    if (tr->cfg.lr_schedule != CU_LR_CONSTANT)
+        snprintf(lr_note, sizeof lr_note, "  lr %.3g", tr->epoch_lr);
+    if (tr->cfg.lr_schedule == CU_LR_PLATEAU && (improved || ++s->plateau_wait < CU_PLATEAU_WAIT))
+        s->plateau_wait = improved ? 0 : s->plateau_wait;
+    else if (tr->cfg.lr_schedule == CU_LR_PLATEAU) { /* CU_PLATEAU_WAIT epochs without improvement */
+        s->plateau_wait = 0;
+        if (s->lr_scale > 1e-3) {
+            s->lr_scale = fmax(s->lr_scale * 0.5, 1e-3);
+            size_t at = strlen(lr_note);
+            snprintf(lr_note + at, sizeof lr_note - at, " (plateau: %.3g from the next epoch)", tr->cfg.lr * s->lr_scale);
+        }
     }
     st = st ? st : save_checkpoint(tr, err);
     if (st)
@@ -304,9 +322,9 @@ static enum cu_status end_epoch(struct cu_trainer *tr, int epoch, double seconds
         snprintf(val, sizeof val, "val loss %.4f dice %.4f", vl, vd);
     else
         snprintf(val, sizeof val, "no validation");
-    int n = snprintf(line, sizeof line, "epoch %d/%d  train loss %.4f dice %.4f  %s  %.1f s  %.1f img/s%s", epoch,
+    int n = snprintf(line, sizeof line, "epoch %d/%d  train loss %.4f dice %.4f  %s  %.1f s  %.1f img/s%s%s", epoch,
                      tr->cfg.epochs, row.train_loss, row.train_dice, val, row.seconds, row.images_per_second,
-                     s->best_epoch == epoch ? "  (best)" : "");
+                     s->best_epoch == epoch ? "  (best)" : "", lr_note);
     if (tr->o->verbosity >= 2 && n > 0 && (size_t)n < sizeof line)
         snprintf(line + n, sizeof line - (size_t)n, "  [data %.2f s, steps %.2f s, validation %.2f s, saving %.2f s]",
                  tr->t_data, tr->t_step, tr->t_val, tr->t_save);
@@ -334,6 +352,10 @@ static enum cu_status run_epoch(struct cu_trainer *tr, int epoch, int *stopped, 
     tr->t_data = tr->t_step = tr->t_val = tr->t_save = 0;
     struct cu_adam hp = CU_ADAM_DEFAULTS;
     hp.lr = (float)tr->cfg.lr;
+    if (tr->cfg.lr_schedule == CU_LR_PLATEAU)
+        hp.lr = (float)(tr->cfg.lr * s->lr_scale);
+    const long total_steps = (long)tr->cfg.epochs * nb;
+    tr->epoch_lr = hp.lr;
     double t_start = cu_now();
     struct cu_progress bar;
     char label[64];
@@ -350,6 +372,10 @@ static enum cu_status run_epoch(struct cu_trainer *tr, int epoch, int *stopped, 
         cu_split(n, tr->size, tr->rank, &off, &len);
         double t1 = cu_now();
         double out[2];
+        if (tr->cfg.lr_schedule == CU_LR_COSINE) /* the lr of this step, 0-based, over the whole run */
+            hp.lr = (float)(tr->cfg.lr * 0.5 * (1 + cos(acos(-1.0) * (double)s->step / (double)total_steps)));
+        if (b == first)
+            tr->epoch_lr = hp.lr;
         enum cu_status st = cu_replicas_train_step(tr->reps, tr->hx + off * img, tr->hy + off * msk, len, n,
                                                    tr->cfg.loss, &hp, s->step + 1, out, err);
         if (st)
@@ -459,6 +485,22 @@ static void trainer_free(struct cu_trainer *tr)
     cu_text_free(&tr->log);
 }
 
+/* --patience: the net takes best.safetensors's weights again (rank 0 reads
+ * them, every replica takes them). */
+static enum cu_status restore_best(struct cu_trainer *tr, struct cu_err *err)
+{
+    struct cu_st_file *f = NULL;
+    enum cu_status st = CU_OK;
+    if (tr->rank == 0 && !(st = cu_st_file_read(cu_train_path(tr, CU_RUN_BEST), &f, err)))
+        st = cu_model_load_into(tr->net, f, 0, err);
+    cu_st_file_free(f);
+    st = cu_comm_agree(tr->comm, st, err);
+    st = st ? st : cu_replicas_share(tr->reps, err);
+    if (!st)
+        say(tr, "restored the weights of the best epoch (%d) for %s (--patience)", tr->st.best_epoch, CU_RUN_MODEL);
+    return st;
+}
+
 static enum cu_status train_run(struct cu_trainer *tr, int *interrupted, struct cu_err *err)
 {
     const struct cu_train_opts *o = tr->o;
@@ -485,10 +527,22 @@ static enum cu_status train_run(struct cu_trainer *tr, int *interrupted, struct 
             *interrupted = 1;
             return CU_OK;
         }
+        if (!st && tr->cfg.patience && e - tr->st.best_epoch >= tr->cfg.patience && e < tr->cfg.epochs) {
+            say(tr, "early stop after epoch %d: no lower %s loss for %d epochs (--patience %d); best epoch %d", e,
+                tr->data.n_val ? "validation" : "training", e - tr->st.best_epoch, tr->cfg.patience,
+                tr->st.best_epoch);
+            tr->cfg.epochs = e; /* the run is complete: a resume needs -e to go on */
+            st = cu_comm_agree(tr->comm, save_checkpoint(tr, err), err);
+            break;
+        }
     }
+    if (!st && tr->cfg.patience)
+        st = restore_best(tr, err);
     if (st)
         return st;
     const struct cu_history_row *last = &tr->st.history.rows[tr->st.history.n - 1];
+    if (tr->cfg.patience) /* model.safetensors holds the best epoch's weights */
+        last = &tr->st.history.rows[tr->st.best_epoch - 1];
     st = save_model(tr, CU_RUN_MODEL, tr->st.epoch, last->val_loss, last->val_dice, err);
     if (!st) {
         say(tr, "done: %d epochs; model %s/%s, best (epoch %d) %s/%s; curves %s/%s", tr->st.epoch, tr->dir,

@@ -25,6 +25,19 @@ void cu_train_config_default(struct cu_train_config *cfg)
     cfg->seed = 1; /* seed 42 stalls the original head at S=128 c=0.5 (docs/train.md) */
 }
 
+const char *cu_lr_schedule_name(int s)
+{
+    return s == CU_LR_COSINE ? "cosine" : s == CU_LR_PLATEAU ? "plateau" : "constant";
+}
+
+int cu_lr_schedule_parse(const char *s)
+{
+    for (int k = CU_LR_CONSTANT; s && k <= CU_LR_PLATEAU; k++)
+        if (!strcmp(s, cu_lr_schedule_name(k)))
+            return k;
+    return -1;
+}
+
 const char *cu_loss_name(enum cu_loss l)
 {
     switch (l) {
@@ -61,6 +74,10 @@ enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct c
         return cu_fail(err, CU_EUSAGE, "validation split (--val-split) %g must be in [0, 1)", cfg->val_split);
     if (!(cfg->lr > 0) || !isfinite(cfg->lr))
         return cu_fail(err, CU_EUSAGE, "learning rate (--lr) %g must be a positive number", cfg->lr);
+    if (cfg->patience < 0 || cfg->patience > 1000000)
+        return cu_fail(err, CU_EUSAGE, "patience (--patience) %d must be between 0 (off) and 1000000", cfg->patience);
+    if (cfg->lr_schedule < CU_LR_CONSTANT || cfg->lr_schedule > CU_LR_PLATEAU)
+        return cu_fail(err, CU_EUSAGE, "unknown learning-rate schedule %d", cfg->lr_schedule);
     if (cfg->loss != CU_LOSS_BCE && cfg->loss != CU_LOSS_DICE && cfg->loss != CU_LOSS_BCE_DICE)
         return cu_fail(err, CU_EUSAGE, "unknown loss %d", (int)cfg->loss);
     if (!cfg->data_dir[0])

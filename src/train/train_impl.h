@@ -38,6 +38,7 @@ struct cu_trainer {
     FILE *out; /* NULL when quiet */
     long batches;    /* taken by this process (stop_after_batches) */
     double t_data, t_step, t_val, t_save; /* this epoch's phases, for -v */
+    float epoch_lr; /* the lr of the epoch's first step (--lr-schedule) */
     int have_checkpoint, ckpt_epoch, ckpt_mid_epoch;
 };
 

@@ -228,6 +228,7 @@ enum cu_status cu_train_setup_new(struct cu_trainer *tr, struct cu_err *err)
     absolute(tr->cfg.data_dir, sizeof tr->cfg.data_dir);
     tr->dir = o->out_dir;
     tr->st.best_loss = INFINITY;
+    tr->st.lr_scale = 1;
     st = build(tr, err);
     st = st ? st : cu_replicas_init_he(tr->reps, tr->cfg.seed, err);
     if (o->init_path) { /* fine-tuning: rank 0 reads the weights, every replica takes them */

@@ -1,5 +1,6 @@
-/* test_train_finetune.c: `clunet train --init MODEL` and `--val-split 0`
- * through the binary (ref, S=16, c=0.125, a 12-image disc set):
+/* test_train_options.c: `clunet train --init MODEL`, `--patience`,
+ * `--lr-schedule` and `--val-split 0` through the binary (ref, S=16,
+ * c=0.125, a 12-image disc set):
  *   - --init starts from the model's weights: with --lr 1e-12 one epoch
  *     leaves them where they were (within 1e-6; Adam moves each weight by
  *     at most about lr per step), while a run from scratch starts elsewhere;
@@ -9,7 +10,15 @@
  *     line naming the flag; the same value is accepted; --init with
  *     --resume is refused; an unknown model is exit 2;
  *   - --val-split 0 trains without validation: "no validation" on every
- *     epoch line, never "nan", best.safetensors still written.
+ *     epoch line, never "nan", best.safetensors still written;
+ *   - --patience 2 on a run whose loss cannot improve (--init with
+ *     lr 1e-12: every weight moves by less than its float spacing, so the
+ *     validation loss repeats exactly) stops after epoch 3, and
+ *     model.safetensors holds the best epoch's weights; a resume of it
+ *     says the run is complete;
+ *   - plateau halves the lr after 3 such epochs; cosine follows
+ *     lr (1 + cos(pi step / steps)) / 2 per step (epoch lines show the lr of
+ *     each epoch's first step); the default prints no lr and no schedule.
  * argv[1]: the clunet binary. */
 #include <math.h>
 #include <stdio.h>
@@ -150,6 +159,48 @@ int main(int argc, char **argv)
     }
     snprintf(p1, sizeof p1, "%s/noval", tmp);
     TU_CHECK(tf_exists(p1, "best.safetensors"), "best.safetensors written (by the training loss)");
+    free(log), log = NULL;
+
+    /* --patience: a loss that cannot improve */
+    snprintf(a, sizeof a, "%s/patient", tmp);
+    snprintf(c, sizeof c, "--data %s --init %s -e 10 --batch 4 --lr 1e-12 --patience 2 --out %s", data, base, a);
+    rc = train(c, &log);
+    TU_CHECK(rc == 0 && log && strstr(log, "early stop after epoch 3: no lower validation loss for 2 epochs") &&
+                 !strstr(log, "epoch 4/"),
+             "--patience 2 stops after epoch 3 (rc %d):\n%s", rc, log ? log : "");
+    snprintf(p1, sizeof p1, "%s/best.safetensors", a);
+    snprintf(p2, sizeof p2, "%s/model.safetensors", a);
+    TU_CHECK(tf_same_tensors(p1, p2), "model.safetensors holds the best epoch's weights");
+    free(log), log = NULL;
+    snprintf(c, sizeof c, "--resume %s", a);
+    rc = train(c, &log);
+    TU_CHECK(rc == 1 && log && strstr(log, "already trained 3 of 3 epochs"), "a resume says the run is complete: %s",
+             log ? log : "");
+    free(log), log = NULL;
+
+    /* --lr-schedule plateau on the same flat loss: halved after epochs 2-4 */
+    snprintf(c, sizeof c, "--data %s --init %s -e 5 --batch 4 --lr 1e-12 --lr-schedule plateau --out %s/plateau", data,
+             base, tmp);
+    rc = train(c, &log);
+    TU_CHECK(rc == 0 && log && strstr(log, "lr 1e-12 (plateau: 5e-13 from the next epoch)") &&
+                 strstr(log, "epoch 5/5") && strstr(strstr(log, "epoch 5/5"), "lr 5e-13"),
+             "plateau halves the lr after 3 epochs without improvement:\n%s", log ? log : "");
+    free(log), log = NULL;
+    /* cosine: 9 training images, batch 4: 3 steps an epoch, 9 in all */
+    snprintf(c, sizeof c, "--data %s -s 16 -c 0.125 -e 3 --batch 4 --lr-schedule cosine --out %s/cosine", data, tmp);
+    rc = train(c, &log);
+    TU_CHECK(rc == 0 && log && strstr(log, "--lr-schedule cosine") && strstr(log, "lr 0.001\n") &&
+                 strstr(log, "lr 0.00075\n") && strstr(log, "lr 0.00025\n"),
+             "cosine: epochs start at lr 0.001, 0.00075, 0.00025 (steps 0, 3, 6 of 9):\n%s", log ? log : "");
+    free(log), log = NULL;
+    snprintf(c, sizeof c, "--data %s -s 16 -c 0.125 -e 1 --batch 4 --out %s/default", data, tmp);
+    rc = train(c, &log);
+    TU_CHECK(rc == 0 && log && !strstr(log, "lr-schedule") && !strstr(log, "  lr "),
+             "the default run prints neither a schedule nor an lr");
+    free(log), log = NULL;
+    snprintf(c, sizeof c, "--data %s --lr-schedule linear --out %s/bad", data, tmp);
+    rc = train(c, &log);
+    TU_CHECK(rc == 1 && log && strstr(log, "expected constant, cosine or plateau"), "an unknown schedule: usage");
     free(log);
     tf_rmtree(tmp);
     free(tmp);
