@@ -53,21 +53,34 @@ size_t cu_tensor_numel(const struct cu_tensor *t)
 
 struct cu_shape cu_tensor_shape(const struct cu_tensor *t) { return (struct cu_shape){t->n, t->c, t->h, t->w}; }
 
-static size_t tensor_bytes(const struct cu_tensor *t)
+size_t cu_tensor_bytes(const struct cu_tensor *t) { return cu_tensor_numel(t) * cu_dtype_size(t->dtype); }
+
+size_t cu_tensor_cap_bytes(const struct cu_tensor *t)
 {
-    return (size_t)t->cap_n * (size_t)t->c * (size_t)t->h * (size_t)t->w * sizeof(float);
+    return (size_t)t->cap_n * (size_t)t->c * (size_t)t->h * (size_t)t->w * cu_dtype_size(t->dtype);
 }
+
+static size_t tensor_bytes(const struct cu_tensor *t) { return cu_tensor_cap_bytes(t); }
 
 enum cu_status cu_tensor_new(struct cu_backend *be, struct cu_shape s, const char *name,
                              struct cu_tensor **out, struct cu_err *err)
 {
+    return cu_tensor_new_dtype(be, s, CU_F32, name, out, err);
+}
+
+enum cu_status cu_tensor_new_dtype(struct cu_backend *be, struct cu_shape s, enum cu_dtype dtype,
+                                   const char *name, struct cu_tensor **out, struct cu_err *err)
+{
     if (s.n < 1 || s.c < 1 || s.h < 1 || s.w < 1)
         return cu_fail(err, CU_EUSAGE, "%s: invalid tensor shape %dx%dx%dx%d", name ? name : "tensor", s.n, s.c,
                        s.h, s.w);
+    if (!cu_dtype_desc(dtype))
+        return cu_fail(err, CU_EUSAGE, "%s: unknown dtype %d", name ? name : "tensor", (int)dtype);
     struct cu_tensor *t = calloc(1, sizeof *t);
     if (!t)
         return cu_fail(err, CU_EDEVICE, "%s: out of host memory", name ? name : "tensor");
     t->be = be;
+    t->dtype = dtype;
     t->n = t->cap_n = s.n;
     t->c = s.c;
     t->h = s.h;
@@ -103,20 +116,40 @@ enum cu_status cu_tensor_set_batch(struct cu_tensor *t, int n, struct cu_err *er
     return CU_OK;
 }
 
+enum cu_status cu_tensor_write(struct cu_tensor *t, const void *src, struct cu_err *err)
+{
+    size_t bytes = cu_tensor_bytes(t);
+    t->be->stats.uploads++;
+    t->be->stats.bytes_up += bytes;
+    return t->be->ops->upload(t->be, t, src, bytes, err);
+}
+
+enum cu_status cu_tensor_read(const struct cu_tensor *t, void *dst, struct cu_err *err)
+{
+    size_t bytes = cu_tensor_bytes(t);
+    t->be->stats.downloads++;
+    t->be->stats.bytes_down += bytes;
+    return t->be->ops->download(t->be, t, dst, bytes, err);
+}
+
+static enum cu_status need_f32(const struct cu_tensor *t, const char *what, struct cu_err *err)
+{
+    if (t->dtype == CU_F32)
+        return CU_OK;
+    return cu_fail(err, CU_EUSAGE, "%s: tensor %s is %s; %s moves float32 (cu_tensor_write/read move its own bytes)",
+                   what, t->name, cu_dtype_name(t->dtype), what);
+}
+
 enum cu_status cu_tensor_upload(struct cu_tensor *t, const float *src, struct cu_err *err)
 {
-    size_t count = cu_tensor_numel(t);
-    t->be->stats.uploads++;
-    t->be->stats.bytes_up += count * sizeof(float);
-    return t->be->ops->upload(t->be, t, src, count, err);
+    CU_TRY(need_f32(t, "upload", err));
+    return cu_tensor_write(t, src, err);
 }
 
 enum cu_status cu_tensor_download(const struct cu_tensor *t, float *dst, struct cu_err *err)
 {
-    size_t count = cu_tensor_numel(t);
-    t->be->stats.downloads++;
-    t->be->stats.bytes_down += count * sizeof(float);
-    return t->be->ops->download(t->be, t, dst, count, err);
+    CU_TRY(need_f32(t, "download", err));
+    return cu_tensor_read(t, dst, err);
 }
 
 enum cu_status cu_tensor_zero(struct cu_tensor *t, struct cu_err *err) { return t->be->ops->zero(t->be, t, err); }

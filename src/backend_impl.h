@@ -17,12 +17,13 @@ struct cu_backend_ops {
     void (*destroy)(struct cu_backend *be);
     void (*caps)(const struct cu_backend *be, struct cu_caps *out);
 
-    /* Memory for t->cap_n * c * h * w floats, zero-filled, into t->impl. */
+    /* Memory for t->cap_n * c * h * w elements of t->dtype, zero-filled,
+     * into t->impl. Transfers, zero and copy move bytes: any dtype. */
     enum cu_status (*tensor_alloc)(struct cu_backend *be, struct cu_tensor *t, struct cu_err *err);
     void (*tensor_release)(struct cu_backend *be, struct cu_tensor *t);
-    enum cu_status (*upload)(struct cu_backend *be, struct cu_tensor *t, const float *src, size_t count,
+    enum cu_status (*upload)(struct cu_backend *be, struct cu_tensor *t, const void *src, size_t bytes,
                              struct cu_err *err);
-    enum cu_status (*download)(struct cu_backend *be, const struct cu_tensor *t, float *dst, size_t count,
+    enum cu_status (*download)(struct cu_backend *be, const struct cu_tensor *t, void *dst, size_t bytes,
                                struct cu_err *err);
     enum cu_status (*zero)(struct cu_backend *be, struct cu_tensor *t, struct cu_err *err);
     enum cu_status (*copy)(struct cu_backend *be, struct cu_tensor *dst, const struct cu_tensor *src,
@@ -78,6 +79,9 @@ struct cu_backend {
     enum cu_backend_kind kind;
     struct cu_backend_stats stats;
 };
+
+/* Bytes of t at its full batch capacity (what a backend allocates). */
+size_t cu_tensor_cap_bytes(const struct cu_tensor *t);
 
 /* Constructors, one per backend. */
 enum cu_status cu_ref_backend_new(struct cu_backend **out, struct cu_err *err);

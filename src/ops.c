@@ -37,6 +37,8 @@ static enum cu_status expect(struct cu_backend *be, const char *op, const struct
         return opt ? CU_OK : cu_fail(err, CU_EUSAGE, "%s: missing tensor", op);
     if (t->be != be)
         return cu_fail(err, CU_EUSAGE, "%s: tensor %s belongs to another backend", op, t->name);
+    if (t->dtype != CU_F32)
+        return cu_fail(err, CU_EUSAGE, "%s: tensor %s is %s; ops compute in F32", op, t->name, cu_dtype_name(t->dtype));
     if (!shape_eq(sh(t), want))
         return cu_fail(err, CU_EUSAGE, "%s: %s has shape " FMT_SHAPE ", expected " FMT_SHAPE, op, t->name,
                        ARG_SHAPE(sh(t)), ARG_SHAPE(want));
@@ -301,11 +303,22 @@ enum cu_status cu_adam_update(struct cu_backend *be, struct cu_tensor *p, const 
     return be->ops->adam(be, p, g, m, v, hp, step, err);
 }
 
+/* a and b on be with the same element count; float32 (axpy) or, for a
+ * byte copy (any_dtype), the same dtype. */
 static enum cu_status same_numel(struct cu_backend *be, const char *op, const struct cu_tensor *a,
-                                 const struct cu_tensor *b, struct cu_err *err)
+                                 const struct cu_tensor *b, int any_dtype, struct cu_err *err)
 {
-    EXPECT(a, sh(a), 0);
-    EXPECT(b, sh(b), 0);
+    if (any_dtype) {
+        if (a->be != be || b->be != be)
+            return cu_fail(err, CU_EUSAGE, "%s: tensor %s belongs to another backend", op,
+                           a->be != be ? a->name : b->name);
+        if (a->dtype != b->dtype)
+            return cu_fail(err, CU_EUSAGE, "%s: %s is %s, %s is %s", op, a->name, cu_dtype_name(a->dtype), b->name,
+                           cu_dtype_name(b->dtype));
+    } else {
+        EXPECT(a, sh(a), 0);
+        EXPECT(b, sh(b), 0);
+    }
     if (cu_tensor_numel(a) != cu_tensor_numel(b))
         return cu_fail(err, CU_EUSAGE, "%s: %s " FMT_SHAPE " and %s " FMT_SHAPE " differ in size", op, a->name,
                        ARG_SHAPE(sh(a)), b->name, ARG_SHAPE(sh(b)));
@@ -315,7 +328,7 @@ static enum cu_status same_numel(struct cu_backend *be, const char *op, const st
 enum cu_status cu_axpy(struct cu_backend *be, struct cu_tensor *y, float alpha, const struct cu_tensor *x,
                        struct cu_err *err)
 {
-    enum cu_status st = same_numel(be, "axpy", y, x, err);
+    enum cu_status st = same_numel(be, "axpy", y, x, 0, err);
     if (!be->ops->axpy)
         return unsupported(be, "axpy", err);
     return st ? st : be->ops->axpy(be, y, alpha, x, err);
@@ -324,7 +337,7 @@ enum cu_status cu_axpy(struct cu_backend *be, struct cu_tensor *y, float alpha, 
 enum cu_status cu_tensor_copy(struct cu_backend *be, struct cu_tensor *dst, const struct cu_tensor *src,
                               struct cu_err *err)
 {
-    enum cu_status st = same_numel(be, "copy", dst, src, err);
+    enum cu_status st = same_numel(be, "copy", dst, src, 1, err);
     if (!be->ops->copy)
         return unsupported(be, "copy", err);
     return st ? st : be->ops->copy(be, dst, src, err);

@@ -2,8 +2,10 @@
  * the predictor touch a compute device.
  *
  * A backend is either `ref` (plain C on the host, the definition of every
- * op) or `cl` (an OpenCL device). Tensors are float32, NCHW, and live where
- * their backend lives: a ref tensor is host memory, a cl tensor is a cl_mem.
+ * op) or `cl` (an OpenCL device). Tensors are NCHW with an element type
+ * (dtype.h: float32 unless made otherwise; ops compute in float32 only) and
+ * live where their backend lives: a ref tensor is host memory, a cl tensor
+ * is a cl_mem.
  * Data crosses between host and device only through cu_tensor_upload and
  * cu_tensor_download (counted in cu_backend_stats, so tests can assert that
  * a training step reads back only the loss scalars). Ops are enqueued; only
@@ -16,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clunet/dtype.h"
 #include "clunet/status.h"
 
 struct cu_backend;
@@ -26,13 +29,14 @@ struct cu_shape {
     int n, c, h, w;
 };
 
-/* A 4-D float32 tensor owned by its backend. Weights are (Cout, Cin, kh, kw),
+/* A 4-D tensor owned by its backend. Weights are (Cout, Cin, kh, kw),
  * biases (Cout, 1, 1, 1). n may be lowered below cap_n with
  * cu_tensor_set_batch (a partial last batch) without reallocating. */
 struct cu_tensor {
     struct cu_backend *be;
     int n, c, h, w;
     int cap_n;
+    enum cu_dtype dtype;
     char name[48]; /* for messages: "enc1.conv1.weight", "dec2.up" */
     void *impl;    /* float * (ref) or cl_mem (cl) */
 };
@@ -70,16 +74,27 @@ size_t cu_shape_numel(struct cu_shape s);
 size_t cu_tensor_numel(const struct cu_tensor *t); /* of the current shape */
 struct cu_shape cu_tensor_shape(const struct cu_tensor *t);
 
-/* Allocates a zero-filled tensor; name is copied (truncated) for messages. */
+/* Allocates a zero-filled float32 tensor; name is copied (truncated) for
+ * messages. */
 enum cu_status cu_tensor_new(struct cu_backend *be, struct cu_shape s, const char *name,
                              struct cu_tensor **out, struct cu_err *err);
+/* The same with any dtype of dtype.h (CU_EUSAGE for an unknown one). */
+enum cu_status cu_tensor_new_dtype(struct cu_backend *be, struct cu_shape s, enum cu_dtype dtype,
+                                   const char *name, struct cu_tensor **out, struct cu_err *err);
+/* Bytes of the current shape: numel x the dtype's size. */
+size_t cu_tensor_bytes(const struct cu_tensor *t);
 void cu_tensor_free(struct cu_tensor *t);
 /* Sets the current batch size, 1 <= n <= cap_n. */
 enum cu_status cu_tensor_set_batch(struct cu_tensor *t, int n, struct cu_err *err);
-/* Copy cu_tensor_numel(t) floats host -> tensor / tensor -> host. Download
- * waits for the ops that produce t. */
+/* Copy cu_tensor_numel(t) floats host -> tensor / tensor -> host (float32
+ * tensors; CU_EUSAGE naming the tensor otherwise). Download waits for the
+ * ops that produce t. */
 enum cu_status cu_tensor_upload(struct cu_tensor *t, const float *src, struct cu_err *err);
 enum cu_status cu_tensor_download(const struct cu_tensor *t, float *dst, struct cu_err *err);
+/* Copy cu_tensor_bytes(t) bytes of t's own element type host -> tensor /
+ * tensor -> host, whatever the dtype (e.g. F16 storage the caller converts). */
+enum cu_status cu_tensor_write(struct cu_tensor *t, const void *src, struct cu_err *err);
+enum cu_status cu_tensor_read(const struct cu_tensor *t, void *dst, struct cu_err *err);
 enum cu_status cu_tensor_zero(struct cu_tensor *t, struct cu_err *err);
 
 #endif

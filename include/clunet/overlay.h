@@ -24,6 +24,10 @@
 /* The RGB colour of label l (> 0), see above. */
 void cu_overlay_colour(int32_t l, uint8_t rgb[3]);
 
+/* Whether pixel (y, x) lies on the outline of its label (the rule above,
+ * with thickness t); call it only for pixels of a nucleus. */
+int cu_overlay_on_outline(const int32_t *labels, int h, int w, int y, int x, int t);
+
 /* out (H,W,3) = rgb dimmed, with outlines; out may equal rgb. thickness
  * 1 or 2 (others: CU_EUSAGE). */
 enum cu_status cu_overlay_draw(uint8_t *out, const uint8_t *rgb, const int32_t *labels, int h, int w,

@@ -32,11 +32,6 @@ static void cl_caps(const struct cu_backend *be, struct cu_caps *out)
     *out = ((const struct cu_cl_backend *)be)->caps;
 }
 
-static size_t tensor_bytes(const struct cu_tensor *t)
-{
-    return (size_t)t->cap_n * (size_t)t->c * (size_t)t->h * (size_t)t->w * sizeof(float);
-}
-
 static double gib(uint64_t bytes) { return (double)bytes / (1024.0 * 1024.0 * 1024.0); }
 
 /* Refuses what the device cannot hold before asking the driver: many
@@ -61,17 +56,19 @@ static enum cu_status check_room(const struct cu_cl_backend *cb, const struct cu
     return CU_OK;
 }
 
-static enum cu_status fill_zero(struct cu_cl_backend *cb, cl_mem m, size_t bytes, const char *what,
+/* bytes: a multiple of elem, the element size (2 or 4: zero bits are zero
+ * in every dtype). */
+static enum cu_status fill_zero(struct cu_cl_backend *cb, cl_mem m, size_t bytes, size_t elem, const char *what,
                                 struct cu_err *err)
 {
-    const float zero = 0.0f;
-    return CU_CL(cb, clEnqueueFillBuffer(cb->queue, m, &zero, sizeof zero, 0, bytes, 0, NULL, NULL), what, err);
+    const cl_uint zero = 0;
+    return CU_CL(cb, clEnqueueFillBuffer(cb->queue, m, &zero, elem, 0, bytes, 0, NULL, NULL), what, err);
 }
 
 static enum cu_status cl_alloc(struct cu_backend *be, struct cu_tensor *t, struct cu_err *err)
 {
     struct cu_cl_backend *cb = cu_cl(be);
-    size_t bytes = tensor_bytes(t);
+    size_t bytes = cu_tensor_cap_bytes(t);
     enum cu_status st = check_room(cb, t, bytes, err);
     if (st)
         return st;
@@ -80,7 +77,7 @@ static enum cu_status cl_alloc(struct cu_backend *be, struct cu_tensor *t, struc
     st = cu_cl_check(cb, rc, "clCreateBuffer", t->name, err);
     if (st)
         return st;
-    st = fill_zero(cb, m, bytes, t->name, err);
+    st = fill_zero(cb, m, bytes, cu_dtype_size(t->dtype), t->name, err);
     if (st) {
         clReleaseMemObject(m);
         return st;
@@ -98,29 +95,25 @@ static void cl_release(struct cu_backend *be, struct cu_tensor *t)
 }
 
 /* Blocking: the caller may reuse src at once. */
-static enum cu_status cl_upload(struct cu_backend *be, struct cu_tensor *t, const float *src, size_t count,
+static enum cu_status cl_upload(struct cu_backend *be, struct cu_tensor *t, const void *src, size_t bytes,
                                 struct cu_err *err)
 {
     struct cu_cl_backend *cb = cu_cl(be);
-    return CU_CL(cb,
-                 clEnqueueWriteBuffer(cb->queue, cu_cl_mem(t), CL_TRUE, 0, count * sizeof(float), src, 0, NULL,
-                                      NULL),
-                 t->name, err);
+    return CU_CL(cb, clEnqueueWriteBuffer(cb->queue, cu_cl_mem(t), CL_TRUE, 0, bytes, src, 0, NULL, NULL), t->name,
+                 err);
 }
 
-static enum cu_status cl_download(struct cu_backend *be, const struct cu_tensor *t, float *dst, size_t count,
+static enum cu_status cl_download(struct cu_backend *be, const struct cu_tensor *t, void *dst, size_t bytes,
                                   struct cu_err *err)
 {
     struct cu_cl_backend *cb = cu_cl(be);
-    return CU_CL(cb,
-                 clEnqueueReadBuffer(cb->queue, cu_cl_mem(t), CL_TRUE, 0, count * sizeof(float), dst, 0, NULL,
-                                     NULL),
-                 t->name, err);
+    return CU_CL(cb, clEnqueueReadBuffer(cb->queue, cu_cl_mem(t), CL_TRUE, 0, bytes, dst, 0, NULL, NULL), t->name,
+                 err);
 }
 
 static enum cu_status cl_zero(struct cu_backend *be, struct cu_tensor *t, struct cu_err *err)
 {
-    return fill_zero(cu_cl(be), cu_cl_mem(t), cu_tensor_numel(t) * sizeof(float), t->name, err);
+    return fill_zero(cu_cl(be), cu_cl_mem(t), cu_tensor_bytes(t), cu_dtype_size(t->dtype), t->name, err);
 }
 
 static enum cu_status cl_copy(struct cu_backend *be, struct cu_tensor *dst, const struct cu_tensor *src,
@@ -130,8 +123,8 @@ static enum cu_status cl_copy(struct cu_backend *be, struct cu_tensor *dst, cons
     if (dst->impl == src->impl) /* OpenCL refuses overlapping copies; this one is a no-op */
         return CU_OK;
     return CU_CL(cb,
-                 clEnqueueCopyBuffer(cb->queue, cu_cl_mem(src), cu_cl_mem(dst), 0, 0,
-                                     cu_tensor_numel(src) * sizeof(float), 0, NULL, NULL),
+                 clEnqueueCopyBuffer(cb->queue, cu_cl_mem(src), cu_cl_mem(dst), 0, 0, cu_tensor_bytes(src), 0, NULL,
+                                     NULL),
                  dst->name, err);
 }
 

@@ -38,6 +38,11 @@ static void help(FILE *f)
             "                    model file's folder, e.g. its run folder; with --pred, DIR itself;\n"
             "                    for a model found by name a new folder eval-YYYYMMDD-HHMMSS)\n"
             "  --json            print the eval.json summary on stdout instead of the table\n"
+            "  --report DIR      also write DIR/index.html, a page to look at: the scores, the\n"
+            "                    precision at each IoU threshold, a table per image-size group\n"
+            "                    and one row per image (worst first, sortable) with the image\n"
+            "                    and an overlay colouring each nucleus by its fate (matched,\n"
+            "                    missed, false, merged, split); pictures go to DIR/img/\n"
             "  -q                no progress bar and no table (--json still prints)\n"
             "  -h, --help        this help\n\n"
             "%s\n"
@@ -62,17 +67,21 @@ int cu_cmd_eval(int argc, char **argv)
             return 0;
         } else if (cu_predict_flag(argc, argv, &i, &r.opts, &r.device, &err) != 0) {
             continue;
-        } else if (!strcmp(a, "--pred") || !strcmp(a, "--out") || !strcmp(a, "--model")) {
+        } else if (!strcmp(a, "--pred") || !strcmp(a, "--out") || !strcmp(a, "--report") || !strcmp(a, "--model")) {
             if (i + 1 >= argc)
                 cu_fail(&err, CU_EUSAGE, "%s needs a value", a);
             else if (!strcmp(a, "--pred"))
                 r.pred_dir = argv[++i];
             else if (!strcmp(a, "--model"))
                 model = argv[++i];
+            else if (!strcmp(a, "--report"))
+                r.report_dir = argv[++i];
             else
                 r.out_dir = argv[++i];
         } else if (!strncmp(a, "--model=", 8)) {
             model = a + 8;
+        } else if (!strncmp(a, "--report=", 9)) {
+            r.report_dir = a + 9;
         } else if (!strncmp(a, "--pred=", 7)) {
             r.pred_dir = a + 7;
         } else if (!strncmp(a, "--out=", 6)) {

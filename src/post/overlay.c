@@ -30,8 +30,7 @@ void cu_overlay_colour(int32_t l, uint8_t rgb[3])
     rgb[2] = (uint8_t)lround(255 * b);
 }
 
-/* Whether the pixel (y, x) of label l is on its outline. */
-static int on_outline(const int32_t *labels, int h, int w, int y, int x, int t)
+int cu_overlay_on_outline(const int32_t *labels, int h, int w, int y, int x, int t)
 {
     int32_t l = labels[(size_t)y * w + x];
     if (y < t || x < t || y >= h - t || x >= w - t)
@@ -54,7 +53,7 @@ enum cu_status cu_overlay_draw(uint8_t *out, const uint8_t *rgb, const int32_t *
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             int32_t l = labels[i];
-            if (l > 0 && on_outline(labels, h, w, y, x, thickness)) {
+            if (l > 0 && cu_overlay_on_outline(labels, h, w, y, x, thickness)) {
                 cu_overlay_colour(l, out + 3 * i);
                 continue;
             }

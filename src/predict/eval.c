@@ -17,6 +17,7 @@
 #include "clunet/eval.h"
 #include "clunet/eval_report.h"
 #include "clunet/progress.h"
+#include "predict/eval_html.h"
 #include "predict/predict_impl.h"
 
 /* uint32 labels -> int32 (metrics.h checks the range). */
@@ -108,9 +109,11 @@ static char *folder_of(const char *path)
     return d;
 }
 
-/* Scores sample i of ds into row. */
+/* Scores sample i of ds into row; with html, adds it to the report (the
+ * image is read for that when the predictions come from a folder). */
 static enum cu_status eval_one(const struct cu_eval_run *r, struct cu_predictor *p, const struct cu_dataset *ds,
-                               int i, struct cu_pred_image *pi, struct cu_eval_row *row, struct cu_err *err)
+                               int i, struct cu_pred_image *pi, struct cu_eval_row *row, struct cu_eval_html *html,
+                               struct cu_err *err)
 {
     const struct cu_sample *s = &ds->samples[i];
     struct cu_labels truth = {0};
@@ -144,6 +147,12 @@ static enum cu_status eval_one(const struct cu_eval_run *r, struct cu_predictor 
     }
     if (!st)
         st = cu_eval_image(row, s->id, mask, pred, t32, truth.h, truth.w, err);
+    if (!st && html && !p)
+        st = cu_image_read_rgb(s->image, NULL, &img, err);
+    if (!st && html && (img.h != truth.h || img.w != truth.w))
+        st = cu_fail(err, CU_EINPUT, "%s: image and masks differ in size", s->image);
+    if (!st && html)
+        st = cu_eval_html_add(html, row, &img, pred, t32, err);
     if (!p)
         free(pred);
     free(t32);
@@ -168,6 +177,7 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     struct cu_predictor *p = NULL;
     struct cu_eval_report *rep = NULL;
     struct cu_pred_image pi = {0};
+    struct cu_eval_html html = {0};
     char *out_dir = NULL, path[4096];
     struct cu_dataset_opts dopts = {.need_masks = 1};
     enum cu_status st = check_run(r, err);
@@ -181,6 +191,8 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
         st = cu_out_dir_prepare(out_dir, err);
     if (!st)
         st = cu_eval_report_new(&rep, err);
+    if (!st && r->report_dir)
+        st = cu_eval_html_begin(&html, r->report_dir, err);
     if (!st && r->model)
         st = cu_backend_open(r->device, &be, err);
     if (!st && r->model)
@@ -189,7 +201,7 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     cu_progress_start(&bar, st ? NULL : r->progress, "eval", st ? 0 : ds->n);
     for (int i = 0; !st && i < ds->n; i++) {
         struct cu_eval_row row;
-        st = eval_one(r, p, ds, i, &pi, &row, err);
+        st = eval_one(r, p, ds, i, &pi, &row, r->report_dir ? &html : NULL, err);
         if (!st)
             st = cu_eval_report_add(rep, &row, err);
         cu_progress_update(&bar, i + 1, NULL);
@@ -200,6 +212,11 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
         snprintf(path, sizeof path, "%s/eval.csv", out_dir), st = cu_eval_report_write_csv(rep, path, err);
     if (!st)
         snprintf(path, sizeof path, "%s/eval.json", out_dir), st = cu_eval_report_write_json(rep, path, err);
+    if (!st && r->report_dir) {
+        struct cu_eval_summary sum;
+        cu_eval_report_summary(rep, &sum);
+        st = cu_eval_html_finish(&html, r->model, r->pred_dir, r->data, &sum, err);
+    }
     if (!st && r->report && r->json) {
         char *js = NULL;
         st = cu_eval_report_json(rep, &js, err);
@@ -209,8 +226,11 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     } else if (!st && r->report) {
         print_table(r->report, rep);
         fprintf(r->report, "wrote %s/eval.csv and %s/eval.json\n", out_dir, out_dir);
+        if (r->report_dir)
+            fprintf(r->report, "report: %s/index.html\n", r->report_dir);
     }
     cu_pred_image_free(&pi);
+    cu_eval_html_free(&html);
     cu_eval_report_free(rep);
     cu_predictor_free(p);
     cu_backend_free(be);

@@ -20,11 +20,10 @@ static void ref_caps(const struct cu_backend *be, struct cu_caps *out)
 static enum cu_status ref_alloc(struct cu_backend *be, struct cu_tensor *t, struct cu_err *err)
 {
     (void)be;
-    size_t n = (size_t)t->cap_n * (size_t)t->c * (size_t)t->h * (size_t)t->w;
-    t->impl = calloc(n, sizeof(float));
+    size_t bytes = cu_tensor_cap_bytes(t);
+    t->impl = calloc(1, bytes);
     if (!t->impl)
-        return cu_fail(err, CU_EDEVICE, "ref: %s: cannot allocate %zu bytes of host memory", t->name,
-                       n * sizeof(float));
+        return cu_fail(err, CU_EDEVICE, "ref: %s: cannot allocate %zu bytes of host memory", t->name, bytes);
     return CU_OK;
 }
 
@@ -35,26 +34,26 @@ static void ref_release(struct cu_backend *be, struct cu_tensor *t)
     t->impl = NULL;
 }
 
-static enum cu_status ref_upload(struct cu_backend *be, struct cu_tensor *t, const float *src, size_t count,
+static enum cu_status ref_upload(struct cu_backend *be, struct cu_tensor *t, const void *src, size_t bytes,
                                  struct cu_err *err)
 {
     (void)be, (void)err;
-    memcpy(t->impl, src, count * sizeof(float));
+    memcpy(t->impl, src, bytes);
     return CU_OK;
 }
 
-static enum cu_status ref_download(struct cu_backend *be, const struct cu_tensor *t, float *dst, size_t count,
+static enum cu_status ref_download(struct cu_backend *be, const struct cu_tensor *t, void *dst, size_t bytes,
                                    struct cu_err *err)
 {
     (void)be, (void)err;
-    memcpy(dst, t->impl, count * sizeof(float));
+    memcpy(dst, t->impl, bytes);
     return CU_OK;
 }
 
 static enum cu_status ref_zero(struct cu_backend *be, struct cu_tensor *t, struct cu_err *err)
 {
     (void)be, (void)err;
-    memset(t->impl, 0, cu_tensor_numel(t) * sizeof(float));
+    memset(t->impl, 0, cu_tensor_bytes(t));
     return CU_OK;
 }
 
@@ -62,7 +61,7 @@ static enum cu_status ref_copy(struct cu_backend *be, struct cu_tensor *dst, con
                                struct cu_err *err)
 {
     (void)be, (void)err;
-    memmove(dst->impl, src->impl, cu_tensor_numel(src) * sizeof(float));
+    memmove(dst->impl, src->impl, cu_tensor_bytes(src));
     return CU_OK;
 }
 

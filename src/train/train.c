@@ -329,7 +329,9 @@ static enum cu_status end_epoch(struct cu_trainer *tr, int epoch, double seconds
         snprintf(line + n, sizeof line - (size_t)n, "  [data %.2f s, steps %.2f s, validation %.2f s, saving %.2f s]",
                  tr->t_data, tr->t_step, tr->t_val, tr->t_save);
     say(tr, "%s", line);
-    return cu_comm_agree(tr->comm, write_reports(tr, err), err);
+    st = write_reports(tr, err);
+    st = st ? st : cu_train_html_update(tr, err);
+    return cu_comm_agree(tr->comm, st, err);
 }
 
 /* One epoch (1-based), from batch first_batch (a resumed, interrupted

@@ -13,6 +13,7 @@
 #include "clunet/replicas.h"
 #include "clunet/train.h"
 #include "train/train_data.h"
+#include "train/train_html.h"
 #include "train/train_report.h"
 
 struct cu_trainer {
@@ -40,6 +41,7 @@ struct cu_trainer {
     double t_data, t_step, t_val, t_save; /* this epoch's phases, for -v */
     float epoch_lr; /* the lr of the epoch's first step (--lr-schedule) */
     int have_checkpoint, ckpt_epoch, ckpt_mid_epoch;
+    struct cu_train_html html; /* report.html's overlays */
 };
 
 /* dir/name in tr->path (overwritten by the next call). */
