@@ -99,10 +99,53 @@ enum cu_status cu_tensor_new_dtype(struct cu_backend *be, struct cu_shape s, enu
     return CU_OK;
 }
 
+enum cu_status cu_tensor_view(struct cu_tensor *base, size_t offset, struct cu_shape s, const char *name,
+                              struct cu_tensor **out, struct cu_err *err)
+{
+    struct cu_backend *be = base->be;
+    const char *nm = name ? name : "view";
+    size_t elem = cu_dtype_size(base->dtype), align = cu_backend_view_align(be);
+    if (s.n < 1 || s.c < 1 || s.h < 1 || s.w < 1)
+        return cu_fail(err, CU_EUSAGE, "%s: invalid view shape %dx%dx%dx%d", nm, s.n, s.c, s.h, s.w);
+    if (base->base)
+        return cu_fail(err, CU_EUSAGE, "%s: a view of the view %s", nm, base->name);
+    if (offset + cu_shape_numel(s) > cu_tensor_cap_bytes(base) / elem)
+        return cu_fail(err, CU_EUSAGE, "%s: view of %zu elements at %zu runs past the end of %s", nm,
+                       cu_shape_numel(s), offset, base->name);
+    if (offset * elem % align)
+        return cu_fail(err, CU_EUSAGE, "%s: view at byte %zu of %s is not a multiple of %zu bytes", nm, offset * elem,
+                       base->name, align);
+    struct cu_tensor *t = calloc(1, sizeof *t);
+    if (!t)
+        return cu_fail(err, CU_EDEVICE, "%s: out of host memory", nm);
+    t->be = be;
+    t->dtype = base->dtype;
+    t->n = t->cap_n = s.n;
+    t->c = s.c;
+    t->h = s.h;
+    t->w = s.w;
+    t->base = base;
+    snprintf(t->name, sizeof t->name, "%s", nm);
+    enum cu_status st = be->ops->tensor_view(be, t, offset * elem, err);
+    if (st) {
+        free(t);
+        return st;
+    }
+    *out = t;
+    return CU_OK;
+}
+
+size_t cu_backend_view_align(const struct cu_backend *be) { return be->view_align ? be->view_align : 4; }
+
 void cu_tensor_free(struct cu_tensor *t)
 {
     if (!t)
         return;
+    if (t->base) { /* a view: nothing of its own to count */
+        t->be->ops->tensor_release(t->be, t);
+        free(t);
+        return;
+    }
     t->be->stats.bytes_live -= tensor_bytes(t);
     t->be->ops->tensor_release(t->be, t);
     free(t);

@@ -20,6 +20,10 @@ struct cu_backend_ops {
     /* Memory for t->cap_n * c * h * w elements of t->dtype, zero-filled,
      * into t->impl. Transfers, zero and copy move bytes: any dtype. */
     enum cu_status (*tensor_alloc)(struct cu_backend *be, struct cu_tensor *t, struct cu_err *err);
+    /* t->impl for the view t of t->base (same backend), starting byte_off
+     * bytes in (a multiple of view_align); t's shape is set. */
+    enum cu_status (*tensor_view)(struct cu_backend *be, struct cu_tensor *t, size_t byte_off, struct cu_err *err);
+    /* Releases t->impl, an allocation or a view's (t->base set). */
     void (*tensor_release)(struct cu_backend *be, struct cu_tensor *t);
     enum cu_status (*upload)(struct cu_backend *be, struct cu_tensor *t, const void *src, size_t bytes,
                              struct cu_err *err);
@@ -78,6 +82,7 @@ struct cu_backend {
     const struct cu_backend_ops *ops;
     enum cu_backend_kind kind;
     struct cu_backend_stats stats;
+    size_t view_align; /* bytes a view's start must be a multiple of (set when the backend opens) */
 };
 
 /* Bytes of t at its full batch capacity (what a backend allocates). */

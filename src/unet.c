@@ -20,6 +20,8 @@
  * where a separate buffer was, because every backward op adds (+=). */
 #include "clunet/unet.h"
 
+#include "unet_layers.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +36,11 @@ struct cu_unet {
     int cap, f[CU_UNET_LEVELS];
     int np;
     struct cu_unet_param params[MAX_PARAMS];
-    /* parameter index of each layer's weight; its bias is the next one */
-    int enc_conv[4][2], mid_conv[2], dec_conv[4][2], dec_up[4], head_conv, head_out;
+    /* parameter index of each layer table row's weight (its bias is the
+     * next one), -1 for a row the configuration leaves out */
+    int param_of[L_ROWS];
+    /* the storage of every parameter, gradient and moment (cu_unet_flat) */
+    struct cu_tensor *flat[CU_UNET_BUFS];
     /* activations (batch-sized) and their gradients */
     struct cu_tensor *enc[4][2], *pool[4], *mid[2], *up[4], *cat[4], *dec[4][2], *head, *logits;
     struct cu_tensor *g_enc[4][2], *g_pool[4], *g_mid[2], *g_up[4], *g_cat[4], *g_dec[4][2], *g_head,
@@ -51,7 +56,7 @@ struct cu_unet {
 
 struct cu_unet_config cu_unet_config_default(void)
 {
-    return (struct cu_unet_config){128, 0.5, CU_UPSAMPLE_BILINEAR, 3};
+    return (struct cu_unet_config){128, 0.5, CU_UPSAMPLE_BILINEAR, 3, 1};
 }
 
 const char *cu_upsample_name(enum cu_upsample u) { return u == CU_UPSAMPLE_TRANSPOSED ? "transposed" : "bilinear"; }
@@ -88,55 +93,9 @@ enum cu_status cu_unet_config_check(const struct cu_unet_config *cfg, struct cu_
         return cu_fail(err, CU_EUSAGE, "unknown up-sampling mode %d", (int)cfg->upsample);
     if (cfg->input_channels < 1 || cfg->input_channels > 64)
         return cu_fail(err, CU_EUSAGE, "input channels %d must be between 1 and 64", cfg->input_channels);
+    if (cfg->output_channels < 0 || cfg->output_channels > 64)
+        return cu_fail(err, CU_EUSAGE, "output channels %d must be between 1 and 64", cfg->output_channels);
     return CU_OK;
-}
-
-static long long conv_params(int cin, int cout, int k) { return (long long)cout * cin * k * k + cout; }
-
-/* Input channels of decoder conv1 at level k: skip f[k] + up-sampled. */
-static int dec_in(const int f[CU_UNET_LEVELS], enum cu_upsample u, int k)
-{
-    return f[k] + (u == CU_UPSAMPLE_TRANSPOSED ? f[k] : f[k + 1]);
-}
-
-long long cu_unet_param_count(const struct cu_unet_config *cfg)
-{
-    int f[CU_UNET_LEVELS];
-    cu_unet_widths(cfg->channel_rate, f);
-    long long n = 0;
-    int cin = cfg->input_channels;
-    for (int k = 0; k < 4; k++) {
-        n += conv_params(cin, f[k], 3) + conv_params(f[k], f[k], 3);
-        cin = f[k];
-    }
-    n += conv_params(f[3], f[4], 3) + conv_params(f[4], f[4], 3);
-    for (int k = 3; k >= 0; k--) {
-        if (cfg->upsample == CU_UPSAMPLE_TRANSPOSED)
-            n += (long long)f[k + 1] * f[k] * 4 + f[k];
-        n += conv_params(dec_in(f, cfg->upsample, k), f[k], 3) + conv_params(f[k], f[k], 3);
-    }
-    return n + conv_params(f[0], 2, 3) + conv_params(2, 1, 1);
-}
-
-static double conv_flops(int cin, int cout, int k, int s) { return 2.0 * cin * cout * k * k * (double)s * s; }
-
-double cu_unet_forward_flops(const struct cu_unet_config *cfg)
-{
-    int f[CU_UNET_LEVELS], S = cfg->image_size;
-    cu_unet_widths(cfg->channel_rate, f);
-    double n = 0;
-    int cin = cfg->input_channels;
-    for (int k = 0; k < 4; k++) {
-        n += conv_flops(cin, f[k], 3, S >> k) + conv_flops(f[k], f[k], 3, S >> k);
-        cin = f[k];
-    }
-    n += conv_flops(f[3], f[4], 3, S >> 4) + conv_flops(f[4], f[4], 3, S >> 4);
-    for (int k = 3; k >= 0; k--) {
-        if (cfg->upsample == CU_UPSAMPLE_TRANSPOSED)
-            n += conv_flops(f[k + 1], f[k], 2, S >> (k + 1));
-        n += conv_flops(dec_in(f, cfg->upsample, k), f[k], 3, S >> k) + conv_flops(f[k], f[k], 3, S >> k);
-    }
-    return n + conv_flops(f[0], 2, 3, S) + conv_flops(2, 1, 1, S);
 }
 
 /* ---- building ---- */
@@ -147,40 +106,39 @@ static enum cu_status new_tensor(struct cu_unet *net, struct cu_shape s, const c
     return cu_tensor_new(net->be, s, name, out, err);
 }
 
-/* Adds "<layer>.weight" of shape ws and "<layer>.bias" of (bias_c,1,1,1);
- * *idx receives the weight's index. */
-static enum cu_status add_layer(struct cu_unet *net, const char *layer, struct cu_shape ws, int bias_c, int *idx,
-                                struct cu_err *err)
+/* The two parameter shapes of a layer: weight, bias. */
+static void layer_shapes(const struct cu_unet_layer *l, struct cu_shape s[2])
 {
-    static const char *kind[2] = {"weight", "bias"};
-    if (net->np + 2 > MAX_PARAMS)
-        return cu_fail(err, CU_EUSAGE, "unet: too many parameters");
-    *idx = net->np;
-    for (int j = 0; j < 2; j++) {
-        struct cu_shape s = j == 0 ? ws : (struct cu_shape){bias_c, 1, 1, 1};
-        struct cu_unet_param *p = &net->params[net->np++];
-        char name[32], gname[48];
-        snprintf(name, sizeof name, "%.20s.%s", layer, kind[j]);
-        enum cu_status st = new_tensor(net, s, name, &p->w, err);
-        snprintf(gname, sizeof gname, "%s.grad", name);
-        if (!st)
-            st = new_tensor(net, s, gname, &p->g, err);
-        snprintf(gname, sizeof gname, "adam.m.%s", name);
-        if (!st)
-            st = new_tensor(net, s, gname, &p->m, err);
-        snprintf(gname, sizeof gname, "adam.v.%s", name);
-        if (!st)
-            st = new_tensor(net, s, gname, &p->v, err);
-        if (st)
-            return st;
-    }
-    return CU_OK;
+    s[0] = l->kind == CU_LAYER_TCONV ? (struct cu_shape){l->cin, l->cout, 2, 2}
+                                     : (struct cu_shape){l->cout, l->cin, l->k, l->k};
+    s[1] = (struct cu_shape){l->cout, 1, 1, 1};
 }
 
-static enum cu_status add_conv(struct cu_unet *net, const char *layer, int cin, int cout, int k, int *idx,
-                               struct cu_err *err)
+static size_t aligned(size_t n) { return (n + CU_UNET_PARAM_ALIGN - 1) / CU_UNET_PARAM_ALIGN * CU_UNET_PARAM_ALIGN; }
+
+/* The layer's "<name>.weight" and "<name>.bias" with their gradients and
+ * Adam moments: views at *at into the four flat buffers. */
+static enum cu_status add_layer(struct cu_unet *net, const struct cu_unet_layer *l, size_t *at, struct cu_err *err)
 {
-    return add_layer(net, layer, (struct cu_shape){cout, cin, k, k}, cout, idx, err);
+    static const char *kind[2] = {"weight", "bias"};
+    static const char *fmt[CU_UNET_BUFS] = {"%s", "%s.grad", "adam.m.%s", "adam.v.%s"};
+    if (net->np + 2 > MAX_PARAMS)
+        return cu_fail(err, CU_EUSAGE, "unet: too many parameters");
+    struct cu_shape shapes[2];
+    layer_shapes(l, shapes);
+    net->param_of[l->row] = net->np;
+    for (int j = 0; j < 2; j++) {
+        struct cu_unet_param *p = &net->params[net->np++];
+        struct cu_tensor **part[CU_UNET_BUFS] = {&p->w, &p->g, &p->m, &p->v};
+        char name[32], vname[48];
+        snprintf(name, sizeof name, "%.20s.%s", l->name, kind[j]);
+        for (int b = 0; b < CU_UNET_BUFS; b++) {
+            snprintf(vname, sizeof vname, fmt[b], name);
+            CU_TRY(cu_tensor_view(net->flat[b], *at, shapes[j], vname, part[b], err));
+        }
+        *at += aligned(cu_shape_numel(shapes[j]));
+    }
+    return CU_OK;
 }
 
 /* A view (cap, c, s, s) named "d.<name>" on the first floats of base's
@@ -228,43 +186,36 @@ static enum cu_status add_act(struct cu_unet *net, const char *name, int c, int 
     return st;
 }
 
+/* The parameters of every layer of the table, in its order, as views into
+ * four flat buffers (weights, gradients, Adam m and v), each tensor at a
+ * multiple of CU_UNET_PARAM_ALIGN floats: the same layout on every backend,
+ * so replicas and processes can add whole gradient buffers. */
 static enum cu_status build_params(struct cu_unet *net, struct cu_err *err)
 {
-    const int *f = net->f;
-    enum cu_upsample u = net->cfg.upsample;
-    char name[32];
-    enum cu_status st = CU_OK;
-    int cin = net->cfg.input_channels;
-    for (int k = 0; k < 4 && !st; k++) {
-        snprintf(name, sizeof name, "enc%d.conv1", k + 1);
-        st = add_conv(net, name, cin, f[k], 3, &net->enc_conv[k][0], err);
-        snprintf(name, sizeof name, "enc%d.conv2", k + 1);
-        if (!st)
-            st = add_conv(net, name, f[k], f[k], 3, &net->enc_conv[k][1], err);
-        cin = f[k];
+    static const char *flat_name[CU_UNET_BUFS] = {"params", "grads", "adam.m", "adam.v"};
+    struct cu_unet_layer l[CU_UNET_MAX_LAYERS];
+    int n = cu_unet_layers(&net->cfg, l);
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        struct cu_shape s[2];
+        layer_shapes(&l[i], s);
+        total += aligned(cu_shape_numel(s[0])) + aligned(cu_shape_numel(s[1]));
     }
-    if (!st)
-        st = add_conv(net, "mid.conv1", f[3], f[4], 3, &net->mid_conv[0], err);
-    if (!st)
-        st = add_conv(net, "mid.conv2", f[4], f[4], 3, &net->mid_conv[1], err);
-    for (int k = 3; k >= 0 && !st; k--) {
-        net->dec_up[k] = -1;
-        if (u == CU_UPSAMPLE_TRANSPOSED) {
-            snprintf(name, sizeof name, "dec%d.up", k + 1);
-            st = add_layer(net, name, (struct cu_shape){f[k + 1], f[k], 2, 2}, f[k], &net->dec_up[k], err);
-        }
-        snprintf(name, sizeof name, "dec%d.conv1", k + 1);
-        if (!st)
-            st = add_conv(net, name, dec_in(f, u, k), f[k], 3, &net->dec_conv[k][0], err);
-        snprintf(name, sizeof name, "dec%d.conv2", k + 1);
-        if (!st)
-            st = add_conv(net, name, f[k], f[k], 3, &net->dec_conv[k][1], err);
-    }
-    if (!st)
-        st = add_conv(net, "head.conv", f[0], 2, 3, &net->head_conv, err);
-    if (!st)
-        st = add_conv(net, "head.out", 2, 1, 1, &net->head_out, err);
-    return st;
+    if (CU_UNET_PARAM_ALIGN * sizeof(float) % cu_backend_view_align(net->be))
+        return cu_fail(err, CU_EDEVICE,
+                       "unet: the device places buffer views at multiples of %zu bytes; clunet lays parameters out "
+                       "at multiples of %zu",
+                       cu_backend_view_align(net->be), CU_UNET_PARAM_ALIGN * sizeof(float));
+    if (total > (size_t)1 << 31)
+        return cu_fail(err, CU_EUSAGE, "unet: %zu parameters are more than one flat buffer holds", total);
+    for (int b = 0; b < CU_UNET_BUFS; b++)
+        CU_TRY(new_tensor(net, (struct cu_shape){1, 1, 1, (int)total}, flat_name[b], &net->flat[b], err));
+    for (int r = 0; r < L_ROWS; r++)
+        net->param_of[r] = -1;
+    size_t at = 0;
+    for (int i = 0; i < n; i++)
+        CU_TRY(add_layer(net, &l[i], &at, err));
+    return CU_OK;
 }
 
 /* Decoder level k's activations and its buffers P, Q, R of the file
@@ -323,9 +274,9 @@ static enum cu_status build_acts(struct cu_unet *net, struct cu_err *err)
     if (!st)
         st = add_act(net, "head.conv", 2, S, &net->head, NULL, err);
     if (!st)
-        st = add_act(net, "logits", 1, S, &net->logits, NULL, err);
+        st = add_act(net, "logits", cu_unet_output_channels(&net->cfg), S, &net->logits, NULL, err);
     if (!st)
-        st = add_view(net, net->g_cat[0], "logits", 1, S, &net->g_logits, err);
+        st = add_view(net, net->g_cat[0], "logits", cu_unet_output_channels(&net->cfg), S, &net->g_logits, err);
     if (!st)
         st = add_view(net, net->up[0], "head.conv", 2, S, &net->g_head, err);
     if (!st)
@@ -363,12 +314,14 @@ void cu_unet_free(struct cu_unet *net)
 {
     if (!net)
         return;
-    for (int i = 0; i < net->np; i++) {
+    for (int i = 0; i < net->np; i++) { /* views first, then what they borrow */
         cu_tensor_free(net->params[i].w);
         cu_tensor_free(net->params[i].g);
         cu_tensor_free(net->params[i].m);
         cu_tensor_free(net->params[i].v);
     }
+    for (int b = 0; b < CU_UNET_BUFS; b++)
+        cu_tensor_free(net->flat[b]);
     for (int i = 0; i < net->nt; i++) {
         if (net->is_view[i])
             free(net->batched[i]);
@@ -383,6 +336,7 @@ const struct cu_unet_config *cu_unet_config(const struct cu_unet *net) { return 
 struct cu_backend *cu_unet_backend(const struct cu_unet *net) { return net->be; }
 int cu_unet_batch_cap(const struct cu_unet *net) { return net->cap; }
 int cu_unet_n_params(const struct cu_unet *net) { return net->np; }
+struct cu_tensor *cu_unet_flat(const struct cu_unet *net, enum cu_unet_buf which) { return net->flat[which]; }
 
 const struct cu_unet_param *cu_unet_param(const struct cu_unet *net, int i)
 {
@@ -407,8 +361,11 @@ long long cu_unet_param_total(const struct cu_unet *net)
 
 /* ---- forward ---- */
 
-static struct cu_tensor *weight(struct cu_unet *net, int idx) { return net->params[idx].w; }
-static struct cu_tensor *bias(struct cu_unet *net, int idx) { return net->params[idx + 1].w; }
+/* The weight and bias of a row of the layer table, and their gradients. */
+static struct cu_tensor *weight(struct cu_unet *net, int row) { return net->params[net->param_of[row]].w; }
+static struct cu_tensor *bias(struct cu_unet *net, int row) { return net->params[net->param_of[row] + 1].w; }
+static struct cu_tensor *weight_grad(struct cu_unet *net, int row) { return net->params[net->param_of[row]].g; }
+static struct cu_tensor *bias_grad(struct cu_unet *net, int row) { return net->params[net->param_of[row] + 1].g; }
 
 static enum cu_status set_batch(struct cu_unet *net, int n, struct cu_err *err)
 {
@@ -440,26 +397,26 @@ enum cu_status cu_unet_forward(struct cu_unet *net, const struct cu_tensor *x, s
     net->x = x;
     const struct cu_tensor *in = x;
     for (int k = 0; k < 4; k++) {
-        CU_TRY(conv(net, net->enc[k][0], in, net->enc_conv[k][0], CU_ACT_RELU, err));
-        CU_TRY(conv(net, net->enc[k][1], net->enc[k][0], net->enc_conv[k][1], CU_ACT_RELU, err));
+        CU_TRY(conv(net, net->enc[k][0], in, L_ENC(k, 0), CU_ACT_RELU, err));
+        CU_TRY(conv(net, net->enc[k][1], net->enc[k][0], L_ENC(k, 1), CU_ACT_RELU, err));
         CU_TRY(cu_maxpool_forward(be, net->pool[k], net->enc[k][1], err));
         in = net->pool[k];
     }
-    CU_TRY(conv(net, net->mid[0], in, net->mid_conv[0], CU_ACT_RELU, err));
-    CU_TRY(conv(net, net->mid[1], net->mid[0], net->mid_conv[1], CU_ACT_RELU, err));
+    CU_TRY(conv(net, net->mid[0], in, L_MID(0), CU_ACT_RELU, err));
+    CU_TRY(conv(net, net->mid[1], net->mid[0], L_MID(1), CU_ACT_RELU, err));
     in = net->mid[1];
     for (int k = 3; k >= 0; k--) {
         if (net->cfg.upsample == CU_UPSAMPLE_TRANSPOSED)
-            CU_TRY(cu_tconv_forward(be, net->up[k], in, weight(net, net->dec_up[k]), bias(net, net->dec_up[k]), err));
+            CU_TRY(cu_tconv_forward(be, net->up[k], in, weight(net, L_DEC_UP(k)), bias(net, L_DEC_UP(k)), err));
         else
             CU_TRY(cu_upsample_forward(be, net->up[k], in, err));
         CU_TRY(cu_concat_forward(be, net->cat[k], net->enc[k][1], net->up[k], err));
-        CU_TRY(conv(net, net->dec[k][0], net->cat[k], net->dec_conv[k][0], CU_ACT_RELU, err));
-        CU_TRY(conv(net, net->dec[k][1], net->dec[k][0], net->dec_conv[k][1], CU_ACT_RELU, err));
+        CU_TRY(conv(net, net->dec[k][0], net->cat[k], L_DEC(k, 0), CU_ACT_RELU, err));
+        CU_TRY(conv(net, net->dec[k][1], net->dec[k][0], L_DEC(k, 1), CU_ACT_RELU, err));
         in = net->dec[k][1];
     }
-    CU_TRY(conv(net, net->head, in, net->head_conv, CU_ACT_RELU, err));
-    CU_TRY(conv(net, net->logits, net->head, net->head_out, CU_ACT_NONE, err));
+    CU_TRY(conv(net, net->head, in, L_HEAD_CONV, CU_ACT_RELU, err));
+    CU_TRY(conv(net, net->logits, net->head, L_HEAD_OUT, CU_ACT_NONE, err));
     if (logits)
         *logits = net->logits;
     return CU_OK;
@@ -490,7 +447,7 @@ static enum cu_status conv_back(struct cu_unet *net, struct cu_tensor *dx, struc
         CU_TRY(cu_relu_backward(be, dy, y, err));
     if (dx)
         CU_TRY(cu_tensor_zero(dx, err));
-    return cu_conv_backward(be, dx, net->params[layer].g, net->params[layer + 1].g, dy, x, weight(net, layer), err);
+    return cu_conv_backward(be, dx, weight_grad(net, layer), bias_grad(net, layer), dy, x, weight(net, layer), err);
 }
 
 static enum cu_status decoder_back(struct cu_unet *net, struct cu_err *err)
@@ -498,8 +455,8 @@ static enum cu_status decoder_back(struct cu_unet *net, struct cu_err *err)
     struct cu_backend *be = net->be;
     for (int k = 0; k < 4; k++) {
         CU_TRY(conv_back(net, net->g_dec[k][0], net->g_dec[k][1], net->dec[k][0], net->dec[k][1],
-                      net->dec_conv[k][1], err));
-        CU_TRY(conv_back(net, net->g_cat[k], net->g_dec[k][0], net->cat[k], net->dec[k][0], net->dec_conv[k][0],
+                      L_DEC(k, 1), err));
+        CU_TRY(conv_back(net, net->g_cat[k], net->g_dec[k][0], net->cat[k], net->dec[k][0], L_DEC(k, 0),
                       err));
         CU_TRY(cu_tensor_zero(net->g_enc[k][1], err));
         CU_TRY(cu_tensor_zero(net->g_up[k], err));
@@ -508,8 +465,8 @@ static enum cu_status decoder_back(struct cu_unet *net, struct cu_err *err)
         struct cu_tensor *g_prev = k < 3 ? net->g_dec[k + 1][1] : net->g_mid[1];
         CU_TRY(cu_tensor_zero(g_prev, err));
         if (net->cfg.upsample == CU_UPSAMPLE_TRANSPOSED) {
-            int u = net->dec_up[k];
-            CU_TRY(cu_tconv_backward(be, g_prev, net->params[u].g, net->params[u + 1].g, net->g_up[k], prev,
+            int u = L_DEC_UP(k);
+            CU_TRY(cu_tconv_backward(be, g_prev, weight_grad(net, u), bias_grad(net, u), net->g_up[k], prev,
                                   weight(net, u), err));
         } else {
             CU_TRY(cu_upsample_backward(be, g_prev, net->g_up[k], err));
@@ -521,16 +478,16 @@ static enum cu_status decoder_back(struct cu_unet *net, struct cu_err *err)
 static enum cu_status encoder_back(struct cu_unet *net, struct cu_err *err)
 {
     struct cu_backend *be = net->be;
-    CU_TRY(conv_back(net, net->g_mid[0], net->g_mid[1], net->mid[0], net->mid[1], net->mid_conv[1], err));
-    CU_TRY(conv_back(net, net->g_pool[3], net->g_mid[0], net->pool[3], net->mid[0], net->mid_conv[0], err));
+    CU_TRY(conv_back(net, net->g_mid[0], net->g_mid[1], net->mid[0], net->mid[1], L_MID(1), err));
+    CU_TRY(conv_back(net, net->g_pool[3], net->g_mid[0], net->pool[3], net->mid[0], L_MID(0), err));
     for (int k = 3; k >= 0; k--) {
         /* the skip's gradient (from concat) plus pooling's */
         CU_TRY(cu_maxpool_backward(be, net->g_enc[k][1], net->g_pool[k], net->enc[k][1], err));
         CU_TRY(conv_back(net, net->g_enc[k][0], net->g_enc[k][1], net->enc[k][0], net->enc[k][1],
-                      net->enc_conv[k][1], err));
+                      L_ENC(k, 1), err));
         const struct cu_tensor *in = k > 0 ? net->pool[k - 1] : net->x;
         CU_TRY(conv_back(net, k > 0 ? net->g_pool[k - 1] : NULL, net->g_enc[k][0], in, net->enc[k][0],
-                      net->enc_conv[k][0], err));
+                      L_ENC(k, 0), err));
     }
     return CU_OK;
 }
@@ -540,23 +497,22 @@ enum cu_status cu_unet_backward(struct cu_unet *net, const struct cu_tensor *t, 
 {
     if (!net->x)
         return cu_fail(err, CU_EUSAGE, "unet backward: no forward pass to differentiate (none yet, or predict replaced the logits)");
-    for (int i = 0; i < net->np; i++)
-        CU_TRY(cu_tensor_zero(net->params[i].g, err));
+    CU_TRY(cu_tensor_zero(net->flat[CU_UNET_GRADS], err));
     CU_TRY(cu_tensor_zero(net->g_logits, err));
     CU_TRY(cu_loss_backward(net->be, net->g_logits, net->logits, t, kind, err));
-    CU_TRY(conv_back(net, net->g_head, net->g_logits, net->head, NULL, net->head_out, err));
-    CU_TRY(conv_back(net, net->g_dec[0][1], net->g_head, net->dec[0][1], net->head, net->head_conv, err));
+    CU_TRY(conv_back(net, net->g_head, net->g_logits, net->head, NULL, L_HEAD_OUT, err));
+    CU_TRY(conv_back(net, net->g_dec[0][1], net->g_head, net->dec[0][1], net->head, L_HEAD_CONV, err));
     CU_TRY(decoder_back(net, err));
     return encoder_back(net, err);
 }
 
 enum cu_status cu_unet_adam_step(struct cu_unet *net, const struct cu_adam *hp, long step, struct cu_err *err)
 {
-    for (int i = 0; i < net->np; i++) {
-        struct cu_unet_param *p = &net->params[i];
-        CU_TRY(cu_adam_update(net->be, p->w, p->g, p->m, p->v, hp, step, err));
-    }
-    return CU_OK;
+    /* one update over the flat buffers: Adam is element-wise, and the
+     * padding between tensors stays zero (zero gradient, zero moments) */
+    struct cu_tensor *const *f = net->flat;
+    return cu_adam_update(net->be, f[CU_UNET_WEIGHTS], f[CU_UNET_GRADS], f[CU_UNET_ADAM_M], f[CU_UNET_ADAM_V], hp, step,
+                          err);
 }
 
 enum cu_status cu_unet_train_step(struct cu_unet *net, const struct cu_tensor *x, const struct cu_tensor *t,

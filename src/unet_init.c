@@ -71,9 +71,9 @@ enum cu_status cu_unet_init_he(struct cu_unet *net, uint64_t seed, struct cu_err
             uint64_t s = stream_state(seed, i);
             for (size_t j = 0; j < n; j++)
                 buf[j] = (float)(trunc_normal(&s) * sigma);
-            if (!strcmp(p->w->name, "head.out.weight")) /* opposite signs (unet.h) */
+            if (!strcmp(p->w->name, "head.out.weight")) /* (Cout, 2, 1, 1): opposite signs per output (unet.h) */
                 for (size_t j = 0; j < n; j++)
-                    buf[j] = j < n / 2 ? -fabsf(buf[j]) : fabsf(buf[j]);
+                    buf[j] = j % 2 == 0 ? -fabsf(buf[j]) : fabsf(buf[j]);
             st = cu_tensor_upload(p->w, buf, err);
         }
         if (!st)

@@ -85,7 +85,7 @@ int pf_make_model(const char *path, int S, double c, uint64_t seed)
     struct cu_err err = {0};
     struct cu_backend *be = NULL;
     struct cu_unet *net = NULL;
-    struct cu_unet_config cfg = {S, c, CU_UPSAMPLE_BILINEAR, 3};
+    struct cu_unet_config cfg = {S, c, CU_UPSAMPLE_BILINEAR, 3, 1};
     enum cu_status st = cu_backend_open("ref", &be, &err);
     if (!st)
         st = cu_unet_new(be, &cfg, 1, &net, &err);

@@ -163,7 +163,7 @@ static void test_range(void)
 static struct cu_unet *trained_net(void)
 {
     const int S = 32, n = 2;
-    struct cu_unet_config cfg = {S, 0.25, CU_UPSAMPLE_BILINEAR, 3};
+    struct cu_unet_config cfg = {S, 0.25, CU_UPSAMPLE_BILINEAR, 3, 1};
     struct cu_unet *net = NULL;
     struct cu_err err = {0};
     if (!tu_ok(cu_unet_new(be, &cfg, n, &net, &err), &err, "build"))

@@ -28,7 +28,7 @@ static const char *tmp_path(const char *name)
 
 static struct cu_unet *build(int S, double c, enum cu_upsample u)
 {
-    struct cu_unet_config cfg = {S, c, u, 3};
+    struct cu_unet_config cfg = {S, c, u, 3, 1};
     struct cu_unet *net = NULL;
     struct cu_err err = {0};
     if (cu_unet_new(be, &cfg, 2, &net, &err)) {

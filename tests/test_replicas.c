@@ -6,7 +6,8 @@
  * batch (15 = 7 + 8), where weighting each replica's gradient by 1/K
  * instead of n_r/N would be wrong, and we show that this error is far
  * outside the tolerance; a batch of 1 over 2 replicas (one gets nothing);
- * the replicas of a group stay bit-identical; device lists parse. */
+ * the replicas of a group stay bit-identical; a step moves the gradient as
+ * one flat buffer each way; device lists parse. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@
 #define MSK (S * S)
 #define STEPS 3
 
-static struct cu_unet_config cfg = {S, 0.25, CU_UPSAMPLE_BILINEAR, 3};
+static struct cu_unet_config cfg = {S, 0.25, CU_UPSAMPLE_BILINEAR, 3, 1};
 
 /* Images: uniform noise plus a bright disc; targets: the disc. */
 static void make_data(float *x, float *t, int n, uint64_t seed)
@@ -63,6 +64,7 @@ struct result {
     size_t numel;
     double loss1;   /* reported loss of step 1 */
     int replicas_equal; /* every replica's weights bit-identical to replica 0's */
+    int transfers;      /* host<->device transfers of replica 0 in step 2 (-1: not measured) */
     int steps;
     char backends[32];  /* "ref+cl" */
 };
@@ -82,11 +84,17 @@ static void train(const char *list, const float *x, const float *t, int n, int s
              tu_ok(cu_replicas_build(r, &cfg, n, &err), &err, "build") &&
              tu_ok(cu_replicas_init_he(r, 1, &err), &err, "init");
     const struct cu_adam hp = CU_ADAM_DEFAULTS;
+    res->transfers = -1;
     for (int s = 0; ok && s < steps; s++) {
         double out[2];
+        struct cu_backend_stats before, after;
+        cu_backend_stats(cu_replicas_backend(r, 0), &before);
         ok = tu_ok(cu_replicas_train_step(r, x + (size_t)s * n * IMG, t + (size_t)s * n * MSK, n, n,
                                           CU_LOSS_BCE, &hp, s + 1, out, &err),
                    &err, "step");
+        cu_backend_stats(cu_replicas_backend(r, 0), &after);
+        if (s == 1)
+            res->transfers = (int)(after.uploads - before.uploads + after.downloads - before.downloads);
         if (ok && s == 0) {
             res->loss1 = out[0];
             res->grad1 = gather(cu_replicas_net(r, 0), 1, &res->numel);
@@ -193,6 +201,10 @@ int main(void)
     compare("cpu,cpu 2 x 8 vs cpu 1 x 16", &two, &one);
     compare("ref,cpu 2 x 8 vs cpu 1 x 16", &mixed, &one);
     TU_CHECK(two.replicas_equal, "cpu,cpu: both replicas hold bit-identical weights after %d steps", STEPS);
+    /* images, targets, the gradient down and the sum up (one transfer each
+     * of the flat buffer, not one per tensor), the loss scalars */
+    TU_CHECK(two.transfers == 5 && mixed.transfers == 5, "a step moves 5 buffers per replica (cpu,cpu %d, ref,cpu %d)",
+             two.transfers, mixed.transfers);
 
     /* 15 = 7 + 8: each replica's gradient must weigh n_r / 15. */
     struct result odd1, odd2, a7, b8;

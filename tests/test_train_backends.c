@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "clunet/train.h"
+#include "clunet/train_fields.h"
 #include "testutil.h"
 #include "train_fixture.h"
 
@@ -47,7 +48,8 @@ static int run_ex(const char *data, const char *out, const char *device, int epo
     o.cfg.seed = 3;
     o.out_dir = resume ? NULL : out;
     o.resume_dir = resume ? out : NULL;
-    o.epochs_set = resume;
+    if (resume) /* -e given: the resume trains up to epochs */
+        o.given = 1ull << (cu_train_field_by_flag("-e") - cu_train_fields);
     o.device = device;
     struct cu_err err = {0};
     int interrupted = 0;

@@ -18,7 +18,7 @@ static struct cu_backend *be;
 
 static struct cu_unet *build(int S, double c, enum cu_upsample u, int cap)
 {
-    struct cu_unet_config cfg = {S, c, u, 3};
+    struct cu_unet_config cfg = {S, c, u, 3, 1};
     struct cu_unet *net = NULL;
     struct cu_err err = {0};
     if (cu_unet_new(be, &cfg, cap, &net, &err)) {
@@ -43,7 +43,7 @@ static void test_param_counts(void)
         {1, CU_UPSAMPLE_TRANSPOSED, 7760645},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        struct cu_unet_config cfg = {16, cases[i].c, cases[i].u, 3};
+        struct cu_unet_config cfg = {16, cases[i].c, cases[i].u, 3, 1};
         long long n = cu_unet_param_count(&cfg);
         TU_CHECK(n == cases[i].want, "param count c=%g %s: %lld (want %lld)", cases[i].c,
                  cu_upsample_name(cases[i].u), n, cases[i].want);
@@ -54,10 +54,10 @@ static void test_param_counts(void)
         cu_unet_free(net);
     }
     struct cu_err err = {0};
-    struct cu_unet_config bad = {40, 0.5, CU_UPSAMPLE_BILINEAR, 3};
+    struct cu_unet_config bad = {40, 0.5, CU_UPSAMPLE_BILINEAR, 3, 1};
     TU_CHECK(cu_unet_config_check(&bad, &err) == CU_EUSAGE, "S=40 rejected: %s", err.msg);
     cu_err_clear(&err);
-    bad = (struct cu_unet_config){64, 0.01, CU_UPSAMPLE_BILINEAR, 3};
+    bad = (struct cu_unet_config){64, 0.01, CU_UPSAMPLE_BILINEAR, 3, 1};
     TU_CHECK(cu_unet_config_check(&bad, &err) == CU_EUSAGE, "c=0.01 (width 0) rejected: %s", err.msg);
 }
 

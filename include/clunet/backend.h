@@ -39,6 +39,9 @@ struct cu_tensor {
     enum cu_dtype dtype;
     char name[48]; /* for messages: "enc1.conv1.weight", "dec2.up" */
     void *impl;    /* float * (ref) or cl_mem (cl) */
+    /* A view (cu_tensor_view) borrows this tensor's storage; NULL when the
+     * tensor owns its own. */
+    const struct cu_tensor *base;
 };
 
 struct cu_caps {
@@ -84,6 +87,17 @@ enum cu_status cu_tensor_new_dtype(struct cu_backend *be, struct cu_shape s, enu
 /* Bytes of the current shape: numel x the dtype's size. */
 size_t cu_tensor_bytes(const struct cu_tensor *t);
 void cu_tensor_free(struct cu_tensor *t);
+/* A tensor of shape s on base's storage, offset elements in (a multiple of
+ * cu_backend_view_align(be) bytes, and inside base at its full capacity);
+ * same dtype, nothing allocated or zeroed. Writing the view writes base.
+ * cu_tensor_free releases the view alone; base must outlive it. A flat
+ * buffer with views lets one op or one transfer cover many tensors (the
+ * network's parameters, gradients and Adam moments). */
+enum cu_status cu_tensor_view(struct cu_tensor *base, size_t offset, struct cu_shape s, const char *name,
+                              struct cu_tensor **out, struct cu_err *err);
+/* Bytes a view's start must be a multiple of: 1 element on ref, the
+ * device's CL_DEVICE_MEM_BASE_ADDR_ALIGN on OpenCL. */
+size_t cu_backend_view_align(const struct cu_backend *be);
 /* Sets the current batch size, 1 <= n <= cap_n. */
 enum cu_status cu_tensor_set_batch(struct cu_tensor *t, int n, struct cu_err *err);
 /* Copy cu_tensor_numel(t) floats host -> tensor / tensor -> host (float32

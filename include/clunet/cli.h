@@ -20,6 +20,11 @@ struct cu_comm;
 void cu_cli_set_comm(struct cu_comm *c);
 struct cu_comm *cu_cli_comm(void);
 
+/* The global -q/--quiet (clunet -q COMMAND): every command starts quiet,
+ * as with its own -q. */
+void cu_cli_set_quiet(int q);
+int cu_cli_quiet(void);
+
 int cu_cmd_devices(int argc, char **argv);
 int cu_cmd_forward(int argc, char **argv);
 int cu_cmd_synth(int argc, char **argv);

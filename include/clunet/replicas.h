@@ -9,7 +9,8 @@
  *   2. each replica uploads its slice and runs forward, loss and backward:
  *      its gradient is the mean over its own n_r images (the losses of
  *      ops.h normalise by the tensor's batch);
- *   3. the gradients are downloaded into host buffers (allocated once) and
+ *   3. the gradients are downloaded into host buffers (allocated once; one
+ *      transfer of the net's flat gradient buffer, cu_unet_flat) and
  *      summed with weights n_r / n_global, so the sum is the gradient of the
  *      mean over the global batch; then summed across processes
  *      (cu_comm_sum_f32);

@@ -71,8 +71,6 @@ struct cu_train_config {
  * --lr / 1000 (Keras's ReduceLROnPlateau with factor 0.5). */
 enum cu_lr_schedule { CU_LR_CONSTANT, CU_LR_COSINE, CU_LR_PLATEAU };
 #define CU_PLATEAU_WAIT 3
-const char *cu_lr_schedule_name(int s);
-int cu_lr_schedule_parse(const char *s);
 
 struct cu_train_opts {
     struct cu_train_config cfg;
@@ -82,9 +80,10 @@ struct cu_train_opts {
      * (fine-tuning; the Adam moments start at zero). cfg must describe the
      * same network (cmd_train.c takes -s, -c and --upsample from the file). */
     const char *init_path;
-    int epochs_set;         /* on resume: cfg.epochs overrides the run's own */
-    int lr_set;             /* on resume: cfg.lr overrides the run's own */
-    const char *data_override; /* on resume: the data moved (NULL = the run's own) */
+    /* Bit i: field i of the configuration table (train_fields.h) was
+     * given; on resume a given field the table marks on_resume (-e, --lr,
+     * --data: the data moved, --skip-bad) overrides the run's own. */
+    unsigned long long given;
     int force;
     /* The backend spec; NULL = CLUNET_DEVICE, else on a resume the run's
      * choice (see devices), else the default. */
@@ -115,6 +114,7 @@ void cu_train_config_default(struct cu_train_config *cfg);
 enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct cu_err *err);
 /* "bce", "dice", "bce+dice"; parse returns -1 for anything else. */
 const char *cu_loss_name(enum cu_loss l);
+const char *cu_lr_schedule_name(int s);
 int cu_loss_parse(const char *s);
 
 /* Trains. Returns CU_OK when all epochs ran, or the failure (CU_EINPUT for

@@ -9,14 +9,19 @@
  *                bias, no activation; bilinear has no parameters), concat
  *                [skip, up], conv1, conv2: 3x3 ReLU, f[k-1] channels
  *   head.conv    3x3 ReLU to 2 channels
- *   head.out     1x1 to 1 channel: the logits; the mask is their sigmoid.
+ *   head.out     1x1 to 1 channel (output_channels): the logits; the mask
+ *                is their sigmoid.
+ * The layers are written once, as a table (src/unet_layers.c): the
+ * builder, the parameter and FLOP counts and `clunet bench`'s layer list
+ * all come from cu_unet_layers.
  * Parameter names are "<layer>.weight" / "<layer>.bias", e.g.
  * "enc1.conv1.weight", "dec2.up.bias", "head.out.weight". Conv weights are
  * (Cout, Cin, k, k), transposed-conv weights (Cin, Cout, 2, 2), biases
  * (Cout, 1, 1, 1) here and [Cout] in model files.
  *
  * Every tensor (parameters, gradients, Adam moments, activations and their
- * gradients) is allocated once by cu_unet_new for a batch capacity; a
+ * gradients) is allocated once by cu_unet_new for a batch capacity (the
+ * parameters, gradients and moments as four flat buffers); a
  * smaller batch only lowers n. A training step downloads nothing but the
  * two loss scalars. Model files are in model_file.h. */
 #ifndef CLUNET_UNET_H
@@ -34,14 +39,48 @@ struct cu_unet_config {
     double channel_rate; /* c: widths int(32c)...; int(32c) >= 1 */
     enum cu_upsample upsample;
     int input_channels; /* 3 for RGB */
+    int output_channels; /* of head.out, the logits; 0 means 1 (the default) */
 };
 
 #define CU_UNET_LEVELS 5 /* four encoder levels and the bottleneck */
+#define CU_UNET_MAX_LAYERS 24 /* learned layers with transposed up-sampling */
 
-/* One learned tensor with its gradient and Adam moments (same shape). */
+enum cu_layer_kind {
+    CU_LAYER_CONV,  /* k x k, stride 1, "same" padding */
+    CU_LAYER_TCONV, /* 2x2 transposed convolution, stride 2 */
+};
+
+/* One learned layer of the network for a configuration: a weight
+ * "<name>.weight" (Cout, Cin, k, k), or (Cin, Cout, 2, 2) when transposed,
+ * and a bias "<name>.bias" (Cout). */
+struct cu_unet_layer {
+    int row;                /* the row of the layer table */
+    const char *name;       /* "enc1.conv1", "dec2.up", "head.out" */
+    enum cu_layer_kind kind;
+    int k;                  /* kernel side: 3, 1, or 2 (transposed) */
+    int level;              /* its output is at S >> level pixels a side */
+    int side;               /* that side for the configuration */
+    int cin, cout;
+    enum cu_act act;        /* applied to its output */
+    const char *input;      /* the tensor that feeds it: "input", "enc1.pool", "dec4.cat", ... */
+    long long params;       /* learned floats: weights and biases */
+    double flops;           /* forward FLOPs per image, 2 per multiply-add */
+};
+
+/* One learned tensor with its gradient and Adam moments (same shape):
+ * views into the network's four flat buffers (cu_unet_flat). */
 struct cu_unet_param {
     struct cu_tensor *w, *g, *m, *v;
 };
+
+/* The flat buffers: every parameter's weights, gradients, Adam m and v, in
+ * parameter order, each tensor starting at a multiple of
+ * CU_UNET_PARAM_ALIGN floats (4 KiB: where any OpenCL device lets a
+ * sub-buffer start); the gaps are zero and stay zero. The layout depends on
+ * the configuration only, never on the backend. */
+enum cu_unet_buf { CU_UNET_WEIGHTS, CU_UNET_GRADS, CU_UNET_ADAM_M, CU_UNET_ADAM_V };
+#define CU_UNET_BUFS 4
+#define CU_UNET_PARAM_ALIGN ((size_t)1024)
 
 struct cu_unet;
 
@@ -54,6 +93,11 @@ const char *cu_upsample_name(enum cu_upsample u);
 int cu_upsample_parse(const char *s);
 /* Channel widths f[0..4] = int(32c * 2^k), as Python's int() truncates. */
 void cu_unet_widths(double channel_rate, int f[CU_UNET_LEVELS]);
+/* head.out's channels: output_channels, or 1 when it is 0. */
+int cu_unet_output_channels(const struct cu_unet_config *cfg);
+/* The learned layers for cfg in parameter order (transposed up-sampling
+ * layers only when cfg has them); returns their count. Needs no backend. */
+int cu_unet_layers(const struct cu_unet_config *cfg, struct cu_unet_layer out[CU_UNET_MAX_LAYERS]);
 /* Number of learned floats, by host arithmetic (needs no backend). */
 long long cu_unet_param_count(const struct cu_unet_config *cfg);
 /* Forward FLOPs of the convolutions for one image (2 per multiply-add). */
@@ -74,6 +118,9 @@ int cu_unet_n_params(const struct cu_unet *net);
 const struct cu_unet_param *cu_unet_param(const struct cu_unet *net, int i);
 /* The parameter called name, or NULL. */
 const struct cu_unet_param *cu_unet_param_find(const struct cu_unet *net, const char *name);
+/* Flat buffer which (1, 1, 1, total): one op or one transfer covers every
+ * parameter (Adam, zeroing gradients, summing them across replicas). */
+struct cu_tensor *cu_unet_flat(const struct cu_unet *net, enum cu_unet_buf which);
 /* Sum of numel over the parameters of the built net. */
 long long cu_unet_param_total(const struct cu_unet *net);
 
@@ -89,7 +136,8 @@ long long cu_unet_param_total(const struct cu_unet *net);
  * are made on the host and uploaded, so every backend starts identical.
  * One deliberate difference from Keras: the output layer's (head.out, 1x1,
  * 2 -> 1) two weights start with opposite signs, the first negative and the
- * second positive (magnitudes as drawn). The layer before it is a 3x3 ReLU
+ * second positive (magnitudes as drawn; with several output channels, each
+ * channel's two weights). The layer before it is a 3x3 ReLU
  * convolution to 2 channels; when both output weights start positive (one
  * seed in four, 42 among them), the first gradients, which push every
  * output towards background, silence both ReLU channels for good and only

@@ -68,50 +68,26 @@ enum cu_status cu_bench_tensor_rand(struct cu_backend *be, struct cu_shape s, co
     return st;
 }
 
-static void add_layer(struct cu_bench_result *r, int batch, const char *name, int cin, int cout, int k, int side,
-                      int first)
-{
-    struct cu_bench_layer *l = &r->layer[r->nlayers++];
-    memset(l, 0, sizeof *l);
-    strncpy(l->name, name, sizeof l->name - 1);
-    l->cin = cin;
-    l->cout = cout;
-    l->k = k;
-    l->side = side;
-    /* A 2x2 stride-2 transposed convolution: each input pixel meets 4 weights per (Cin, Cout). */
-    double macs = k == 2 ? (double)cin * cout * 4 * (side / 2) * (side / 2) : (double)cin * cout * k * k * side * side;
-    l->fwd_flop = 2.0 * macs * batch;
-    l->bwd_flop = (first ? 1.0 : 2.0) * l->fwd_flop; /* dW, and dx but for the first layer */
-}
+/* The network's layer table (cu_unet_layers) with each layer's FLOPs for
+ * batch images: backward = dW + dx = 2 x forward, but for the first layer,
+ * whose dx the network never computes. */
+_Static_assert(CU_UNET_MAX_LAYERS <= CU_BENCH_MAX_LAYERS, "bench holds every layer of the network");
 
 void cu_bench_layers(const struct cu_unet_config *cfg, int batch, struct cu_bench_result *r)
 {
-    int f[CU_UNET_LEVELS], s = cfg->image_size, cin = cfg->input_channels;
-    char name[32];
-    cu_unet_widths(cfg->channel_rate, f);
-    r->nlayers = 0;
-    for (int k = 0; k < 4; k++) {
-        snprintf(name, sizeof name, "enc%d.conv1", k + 1);
-        add_layer(r, batch, name, cin, f[k], 3, s >> k, k == 0);
-        snprintf(name, sizeof name, "enc%d.conv2", k + 1);
-        add_layer(r, batch, name, f[k], f[k], 3, s >> k, 0);
-        cin = f[k];
+    struct cu_unet_layer ul[CU_UNET_MAX_LAYERS];
+    r->nlayers = cu_unet_layers(cfg, ul);
+    for (int i = 0; i < r->nlayers; i++) {
+        struct cu_bench_layer *l = &r->layer[i];
+        memset(l, 0, sizeof *l);
+        snprintf(l->name, sizeof l->name, "%s", ul[i].name);
+        l->cin = ul[i].cin;
+        l->cout = ul[i].cout;
+        l->k = ul[i].kind == CU_LAYER_TCONV ? 2 : ul[i].k;
+        l->side = ul[i].side;
+        l->fwd_flop = ul[i].flops * batch;
+        l->bwd_flop = (i == 0 ? 1.0 : 2.0) * l->fwd_flop;
     }
-    add_layer(r, batch, "mid.conv1", f[3], f[4], 3, s >> 4, 0);
-    add_layer(r, batch, "mid.conv2", f[4], f[4], 3, s >> 4, 0);
-    for (int k = 3; k >= 0; k--) {
-        const int tr = cfg->upsample == CU_UPSAMPLE_TRANSPOSED;
-        if (tr) {
-            snprintf(name, sizeof name, "dec%d.up", k + 1);
-            add_layer(r, batch, name, f[k + 1], f[k], 2, s >> k, 0);
-        }
-        snprintf(name, sizeof name, "dec%d.conv1", k + 1);
-        add_layer(r, batch, name, f[k] + (tr ? f[k] : f[k + 1]), f[k], 3, s >> k, 0);
-        snprintf(name, sizeof name, "dec%d.conv2", k + 1);
-        add_layer(r, batch, name, f[k], f[k], 3, s >> k, 0);
-    }
-    add_layer(r, batch, "head.conv", f[0], 2, 3, s, 0);
-    add_layer(r, batch, "head.out", 2, 1, 1, s, 0);
 }
 
 /* One layer alone: forward (with ReLU) and backward, warm-up + steps runs. */

@@ -86,6 +86,19 @@ static enum cu_status cl_alloc(struct cu_backend *be, struct cu_tensor *t, struc
     return CU_OK;
 }
 
+/* A sub-buffer: the device checks the alignment too. */
+static enum cu_status cl_view(struct cu_backend *be, struct cu_tensor *t, size_t byte_off, struct cu_err *err)
+{
+    struct cu_cl_backend *cb = cu_cl(be);
+    cl_buffer_region region = {byte_off, cu_tensor_cap_bytes(t)};
+    cl_int rc;
+    cl_mem m = clCreateSubBuffer(cu_cl_mem(t->base), CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &region, &rc);
+    CU_TRY(cu_cl_check(cb, rc, "clCreateSubBuffer", t->name, err));
+    t->impl = m;
+    return CU_OK;
+}
+
+/* An allocation or a view's sub-buffer alike. */
 static void cl_release(struct cu_backend *be, struct cu_tensor *t)
 {
     (void)be;
@@ -142,6 +155,7 @@ static const struct cu_backend_ops cl_table = {
     .destroy = cl_destroy,
     .caps = cl_caps,
     .tensor_alloc = cl_alloc,
+    .tensor_view = cl_view,
     .tensor_release = cl_release,
     .upload = cl_upload,
     .download = cl_download,
@@ -201,6 +215,9 @@ static void fill_caps(struct cu_cl_backend *cb, const struct cu_cl_device_info *
     size_t max_wg = 0;
     clGetDeviceInfo(di->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg, &max_wg, NULL);
     cb->max_wg = max_wg ? max_wg : 1;
+    cl_uint align_bits = 0; /* where a sub-buffer (a view) may start */
+    clGetDeviceInfo(di->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits, NULL);
+    cb->base.view_align = align_bits >= 32 ? align_bits / 8 : 4096;
 }
 
 static bool cache_enabled(void)

@@ -7,6 +7,11 @@
 #include "clunet/comm.h"
 
 static struct cu_comm *the_comm;
+static int quiet;
+
+void cu_cli_set_quiet(int q) { quiet = q; }
+
+int cu_cli_quiet(void) { return quiet; }
 
 void cu_cli_set_comm(struct cu_comm *c) { the_comm = c; }
 

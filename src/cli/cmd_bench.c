@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clunet/bench.h"
+#include "cli/args.h"
 #include "clunet/cli.h"
 
 static void help(FILE *f)
@@ -65,7 +66,8 @@ static void help(FILE *f)
             "  --data DIR     also time loading DIR (a training layout) at SxS, as\n"
             "                 `clunet train --data DIR` does (2 threads)\n"
             "  --json         one JSON object instead of the table\n"
-            "  -h, --help\n\n"
+            "  -q, --quiet    accepted, as by every command (bench prints only its figures)\n"
+            "  -h, --help     this help\n\n"
             "CLUNET_GEMM=clblast|panel forces the GEMM of the cl backend (default:\n"
             "panel on CPU devices, CLBlast elsewhere). On CPU devices 3x3 layers with\n"
             "enough channels run as Winograd F(2x2,3x3); CLUNET_NO_WINOGRAD=1 turns\n"
@@ -73,67 +75,51 @@ static void help(FILE *f)
             "layers (docs/perf-winograd.md).\n");
 }
 
-static int parse_int(const char *s, int *out)
+/* Fills o; *help when -h was given (nothing after it is read). */
+static int parse_args(int argc, char **argv, struct cu_bench_opts *o, int *json, int *help, struct cu_err *err)
 {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < -1000000000L || v > 1000000000L)
-        return 0;
-    *out = (int)v;
-    return 1;
-}
-
-static int parse_args(int argc, char **argv, struct cu_bench_opts *o, int *json, struct cu_err *err)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int ok = 1;
-        if (!strcmp(a, "--json"))
-            *json = 1;
-        else if (!strcmp(a, "--no-layers"))
-            o->layers = 0;
-        else if (!strcmp(a, "--no-gemm"))
-            o->gemm = CU_BENCH_GEMM_NONE;
-        else if (!strcmp(a, "--gemm-all"))
-            o->gemm = CU_BENCH_GEMM_ALL;
-        else if (!strcmp(a, "--no-startup"))
-            o->startup = 0;
-        else if (!strcmp(a, "--cpu-time"))
-            o->cpu_time = 1;
-        else if (!v)
-            ok = 0;
-        else if (!strcmp(a, "--data"))
-            o->data = v;
-        else if (!strcmp(a, "--device"))
-            o->device = v;
-        else if (!strcmp(a, "--devices"))
-            o->devices = v;
-        else if (!strcmp(a, "-s"))
-            ok = parse_int(v, &o->cfg.image_size);
-        else if (!strcmp(a, "-c")) {
-            char *end;
-            o->cfg.channel_rate = strtod(v, &end);
-            ok = *v && !*end;
-        } else if (!strcmp(a, "--batch"))
-            ok = parse_int(v, &o->batch);
-        else if (!strcmp(a, "--steps"))
-            ok = parse_int(v, &o->steps);
-        else if (!strcmp(a, "--warmup"))
-            ok = parse_int(v, &o->warmup);
-        else if (!strcmp(a, "--upsample")) {
-            int u = cu_upsample_parse(v);
-            ok = u >= 0;
-            if (ok)
+    enum { O_JSON = CU_ARG_LONG, O_NO_LAYERS, O_NO_GEMM, O_GEMM_ALL, O_NO_STARTUP, O_CPU_TIME, O_DATA, O_DEVICE,
+           O_DEVICES, O_BATCH, O_STEPS, O_WARMUP, O_UPSAMPLE };
+    static const struct cu_opt opts[] = {
+        {"json", O_JSON, 0},         {"no-layers", O_NO_LAYERS, 0}, {"no-gemm", O_NO_GEMM, 0},
+        {"gemm-all", O_GEMM_ALL, 0}, {"no-startup", O_NO_STARTUP, 0}, {"cpu-time", O_CPU_TIME, 0},
+        {"data", O_DATA, 1},         {"device", O_DEVICE, 1},       {"devices", O_DEVICES, 1},
+        {NULL, 's', 1},              {NULL, 'c', 1},                {"batch", O_BATCH, 1},
+        {"steps", O_STEPS, 1},       {"warmup", O_WARMUP, 1},       {"upsample", O_UPSAMPLE, 1},
+        {"quiet", 'q', 0},           {"help", 'h', 0},              {NULL, 0, 0},
+    };
+    struct cu_args a;
+    cu_args_init(&a, "bench", argc, argv, opts, err);
+    int key, bad = 0, u;
+    while (!bad && !*help && (key = cu_args_next(&a)) > 0) {
+        switch (key) {
+        case 'h': *help = 1; break;
+        case O_JSON: *json = 1; break;
+        case O_NO_LAYERS: o->layers = 0; break;
+        case O_NO_GEMM: o->gemm = CU_BENCH_GEMM_NONE; break;
+        case O_GEMM_ALL: o->gemm = CU_BENCH_GEMM_ALL; break;
+        case O_NO_STARTUP: o->startup = 0; break;
+        case O_CPU_TIME: o->cpu_time = 1; break;
+        case 'q': break; /* bench prints only its figures */
+        case O_DATA: o->data = a.val; break;
+        case O_DEVICE: o->device = a.val; break;
+        case O_DEVICES: o->devices = a.val; break;
+        case 's': bad = cu_arg_int(&a, 16, 16384, &o->cfg.image_size); break;
+        case 'c': bad = cu_arg_double(&a, 0, 64, 1, 0, &o->cfg.channel_rate); break;
+        case O_BATCH: bad = cu_arg_int(&a, 1, 65536, &o->batch); break;
+        case O_STEPS: bad = cu_arg_int(&a, 1, 1000000, &o->steps); break;
+        case O_WARMUP: bad = cu_arg_int(&a, 0, 1000000, &o->warmup); break;
+        case O_UPSAMPLE:
+            u = cu_upsample_parse(a.val);
+            if (u < 0)
+                bad = cu_arg_bad(&a, "bilinear or transposed");
+            else
                 o->cfg.upsample = (enum cu_upsample)u;
-        } else
-            return cu_fail(err, CU_EUSAGE, "bench: unknown option %s (see clunet bench --help)", a);
-        if (!ok)
-            return cu_fail(err, CU_EUSAGE, "bench: %s needs a valid value%s%s", a, v ? ", not " : "", v ? v : "");
-        if (strcmp(a, "--json") && strcmp(a, "--no-layers") && strcmp(a, "--no-gemm") && strcmp(a, "--gemm-all") &&
-            strcmp(a, "--no-startup") && strcmp(a, "--cpu-time"))
-            i++;
+            break;
+        case CU_ARG_POS: bad = cu_arg_extra(&a); break;
+        }
     }
-    return CU_OK;
+    return err->status;
 }
 
 static double ips(int batch, double s) { return s > 0 ? batch / s : 0; }
@@ -330,21 +316,21 @@ int cu_cmd_bench(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "--startup-child")) /* src/bench_startup.c's child */
         return cu_bench_startup_child(argv[2]);
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            help(stdout);
-            return 0;
-        }
     struct cu_bench_opts o = {.device = getenv("CLUNET_DEVICE"), .cfg = cu_unet_config_default(), .batch = 16,
                               .steps = 5, .warmup = 2, .layers = 1, .gemm = CU_BENCH_GEMM_DEVICE, .startup = 1};
-    int json = 0;
+    int json = 0, want_help = 0;
     struct cu_err err = {0};
     struct cu_bench_result *r = calloc(1, sizeof *r);
     if (!r) {
         cu_fail(&err, CU_EDEVICE, "bench: out of host memory");
         return cu_cli_report(&err);
     }
-    enum cu_status st = parse_args(argc, argv, &o, &json, &err);
+    enum cu_status st = parse_args(argc, argv, &o, &json, &want_help, &err);
+    if (!st && want_help) {
+        help(stdout);
+        free(r);
+        return 0;
+    }
     if (!st)
         st = cu_bench_run(&o, r, &err);
     if (!st)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "clunet/cli.h"
 #include "clunet/model_file.h"
 
@@ -26,43 +27,43 @@ static void help(FILE *f)
 
 int cu_cmd_convert(int argc, char **argv)
 {
+    enum { O_DTYPE = CU_ARG_LONG, O_META };
+    static const struct cu_opt opts[] = {{"dtype", O_DTYPE, 1}, {"meta", O_META, 1}, {"help", 'h', 0}, {NULL, 0, 0}};
     struct cu_err err = {0};
     const char *pos[2];
-    int npos = 0, n_meta = 0, dtype = CU_ST_F16;
+    int npos = 0, n_meta = 0, dtype = CU_ST_F16, key;
     struct cu_meta_kv *meta = calloc((size_t)argc, sizeof *meta);
     char **keys = calloc((size_t)argc, sizeof *keys);
     if (!meta || !keys)
         cu_fail(&err, CU_EUSAGE, "out of memory");
-    for (int i = 1; i < argc && !err.status; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    struct cu_args a;
+    cu_args_init(&a, "convert", argc, argv, opts, &err);
+    while (!err.status && (key = cu_args_next(&a)) > 0) {
+        const char *eq;
+        switch (key) {
+        case 'h':
             help(stdout);
             free(meta);
             free(keys);
             return 0;
-        } else if (!strcmp(a, "--dtype") || !strcmp(a, "--meta")) {
-            if (i + 1 >= argc) {
-                cu_fail(&err, CU_EUSAGE, "convert: %s needs a value", a);
-                break;
-            }
-            const char *v = argv[++i];
-            if (!strcmp(a, "--dtype")) {
-                dtype = cu_st_dtype_parse(v);
-                if (dtype != CU_ST_F16 && dtype != CU_ST_F32)
-                    cu_fail(&err, CU_EUSAGE, "convert: --dtype %s: expected f16 or f32", v);
-            } else {
-                const char *eq = strchr(v, '=');
-                if (!eq || eq == v || !(keys[n_meta] = strndup(v, (size_t)(eq - v))))
-                    cu_fail(&err, CU_EUSAGE, "convert: --meta %s: expected KEY=VALUE", v);
-                else
-                    meta[n_meta].key = keys[n_meta], meta[n_meta].value = eq + 1, n_meta++;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            cu_fail(&err, CU_EUSAGE, "convert: unknown option %s (see clunet convert --help)", a);
-        } else if (npos < 2) {
-            pos[npos++] = a;
-        } else {
-            cu_fail(&err, CU_EUSAGE, "convert: too many arguments (see clunet convert --help)");
+        case O_DTYPE:
+            dtype = cu_st_dtype_parse(a.val);
+            if (dtype != CU_ST_F16 && dtype != CU_ST_F32)
+                cu_arg_bad(&a, "f16 or f32");
+            break;
+        case O_META:
+            eq = strchr(a.val, '=');
+            if (!eq || eq == a.val || !(keys[n_meta] = strndup(a.val, (size_t)(eq - a.val))))
+                cu_arg_bad(&a, "KEY=VALUE");
+            else
+                meta[n_meta].key = keys[n_meta], meta[n_meta].value = eq + 1, n_meta++;
+            break;
+        case CU_ARG_POS:
+            if (npos < 2)
+                pos[npos++] = a.val;
+            else
+                cu_arg_extra(&a);
+            break;
         }
     }
     if (!err.status && npos != 2)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cl/cl_internal.h"
+#include "cli/args.h"
 #include "clunet/backend.h"
 #include "clunet/cli.h"
 
@@ -31,7 +32,8 @@ static void help(FILE *f)
             "                 CLUNET_DEVICE): ref, an id (0:1), a case-insensitive name\n"
             "                 substring, or gpu/cpu/accelerator. Default: first GPU, else\n"
             "                 first OpenCL device, else ref\n"
-            "  -h, --help\n\n"
+            "  -q, --quiet    accepted, as by every command (the list is the output)\n"
+            "  -h, --help     this help\n\n"
             "Kernel cache: compiled kernels are kept in $XDG_CACHE_HOME/clunet (else\n"
             "~/.cache/clunet); `clunet --no-kernel-cache` or CLUNET_NO_KERNEL_CACHE=1\n"
             "turns it off. Entries are checked on load and rebuilt when damaged;\n"
@@ -182,22 +184,29 @@ static int open_selected(void)
 
 int cu_cmd_devices(int argc, char **argv)
 {
-    int json = 0, open = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
-            json = 1;
-        else if (!strcmp(argv[i], "--open"))
-            open = 1;
-        else if (!strcmp(argv[i], "--device") && i + 1 < argc)
-            setenv("CLUNET_DEVICE", argv[++i], 1); /* as the global flag does */
-        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            help(stdout);
-            return 0;
-        } else {
-            fprintf(stderr, "clunet: devices: unknown option %s (see clunet devices --help)\n", argv[i]);
-            return CU_EUSAGE;
+    enum { O_JSON = CU_ARG_LONG, O_OPEN, O_DEVICE };
+    static const struct cu_opt opts[] = {
+        {"json", O_JSON, 0}, {"open", O_OPEN, 0}, {"device", O_DEVICE, 1},
+        {"quiet", 'q', 0},   {"help", 'h', 0},    {NULL, 0, 0},
+    };
+    struct cu_err aerr = {0};
+    struct cu_args a;
+    cu_args_init(&a, "devices", argc, argv, opts, &aerr);
+    int json = 0, open = 0, key;
+    while ((key = cu_args_next(&a)) > 0) {
+        switch (key) {
+        case O_JSON: json = 1; break;
+        case O_OPEN: open = 1; break;
+        case O_DEVICE: setenv("CLUNET_DEVICE", a.val, 1); break; /* as the global flag does */
+        case 'q': break; /* the list is the output */
+        case 'h': help(stdout); return 0;
+        case CU_ARG_POS: cu_arg_extra(&a); break;
         }
+        if (aerr.status)
+            break;
     }
+    if (aerr.status)
+        return cu_cli_report(&aerr);
     if (open)
         return open_selected();
     struct cu_err err = {0};

@@ -9,7 +9,7 @@
 
 #include "clunet/eval.h"
 #include "clunet/model_find.h"
-#include "predict/predict_impl.h"
+#include "cli/predict_flags.h"
 
 static void help(FILE *f)
 {
@@ -43,7 +43,7 @@ static void help(FILE *f)
             "                    and one row per image (worst first, sortable) with the image\n"
             "                    and an overlay colouring each nucleus by its fate (matched,\n"
             "                    missed, false, merged, split); pictures go to DIR/img/\n"
-            "  -q                no progress bar and no table (--json still prints)\n"
+            "  -q, --quiet       no progress bar and no table (--json still prints)\n"
             "  -h, --help        this help\n\n"
             "%s\n"
             "exit codes: 0 done, 1 usage, 2 bad data, prediction or model file, 3 device error,\n"
@@ -53,50 +53,43 @@ static void help(FILE *f)
 
 int cu_cmd_eval(int argc, char **argv)
 {
+    enum { O_PRED = CU_ARG_LONG, O_OUT, O_REPORT, O_JSON, O_MODEL };
+    static const struct cu_opt opts[] = {
+        CU_PREDICT_OPTS, {"pred", O_PRED, 1}, {"out", O_OUT, 1}, {"report", O_REPORT, 1}, {"json", O_JSON, 0},
+        {"model", O_MODEL, 1}, {"quiet", 'q', 0}, {"help", 'h', 0},  {NULL, 0, 0},
+    };
     struct cu_err err = {0};
     struct cu_eval_run r = {0};
     cu_predict_opts_default(&r.opts);
     r.device = getenv("CLUNET_DEVICE");
     r.progress = stderr, r.report = stdout;
     const char *pos[2], *model = NULL;
-    int npos = 0, quiet = 0;
-    for (int i = 1; i < argc && !err.status; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            help(stdout);
-            return 0;
-        } else if (cu_predict_flag(argc, argv, &i, &r.opts, &r.device, &err) != 0) {
+    int npos = 0, quiet = cu_cli_quiet(), key;
+    struct cu_args a;
+    cu_args_init(&a, "eval", argc, argv, opts, &err);
+    while ((key = cu_args_next(&a)) > 0) {
+        int done = cu_predict_flag(&a, key, &r.opts, &r.device);
+        if (done < 0)
+            break;
+        if (done)
             continue;
-        } else if (!strcmp(a, "--pred") || !strcmp(a, "--out") || !strcmp(a, "--report") || !strcmp(a, "--model")) {
-            if (i + 1 >= argc)
-                cu_fail(&err, CU_EUSAGE, "%s needs a value", a);
-            else if (!strcmp(a, "--pred"))
-                r.pred_dir = argv[++i];
-            else if (!strcmp(a, "--model"))
-                model = argv[++i];
-            else if (!strcmp(a, "--report"))
-                r.report_dir = argv[++i];
+        switch (key) {
+        case 'h': help(stdout); return 0;
+        case 'q': quiet = 1; break;
+        case O_PRED: r.pred_dir = a.val; break;
+        case O_OUT: r.out_dir = a.val; break;
+        case O_MODEL: model = a.val; break;
+        case O_REPORT: r.report_dir = a.val; break;
+        case O_JSON: r.json = 1; break;
+        case CU_ARG_POS:
+            if (npos < 2)
+                pos[npos++] = a.val;
             else
-                r.out_dir = argv[++i];
-        } else if (!strncmp(a, "--model=", 8)) {
-            model = a + 8;
-        } else if (!strncmp(a, "--report=", 9)) {
-            r.report_dir = a + 9;
-        } else if (!strncmp(a, "--pred=", 7)) {
-            r.pred_dir = a + 7;
-        } else if (!strncmp(a, "--out=", 6)) {
-            r.out_dir = a + 6;
-        } else if (!strcmp(a, "--json")) {
-            r.json = 1;
-        } else if (!strcmp(a, "-q")) {
-            quiet = 1;
-        } else if (a[0] == '-' && a[1]) {
-            cu_fail(&err, CU_EUSAGE, "eval: unknown option %s (see clunet eval --help)", a);
-        } else if (npos < 2) {
-            pos[npos++] = a;
-        } else {
-            cu_fail(&err, CU_EUSAGE, "eval: too many arguments (see clunet eval --help)");
+                cu_fail(&err, CU_EUSAGE, "eval: too many arguments (see clunet eval --help)");
+            break;
         }
+        if (err.status)
+            break;
     }
     int model_pos = 0;
     if (!err.status && npos == 2 && !model && !r.pred_dir)

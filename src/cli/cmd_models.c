@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/args.h"
 #include "clunet/cli.h"
 #include "clunet/model_file.h"
 #include "clunet/model_find.h"
@@ -81,15 +82,21 @@ static void show_model(const char *dir, const char *name, int hidden)
 
 int cu_cmd_models(int argc, char **argv)
 {
+    static const struct cu_opt opts[] = {{"help", 'h', 0}, {NULL, 0, 0}};
     struct cu_err err = {0};
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+    struct cu_args a;
+    int key;
+    cu_args_init(&a, "models", argc, argv, opts, &err);
+    while ((key = cu_args_next(&a)) > 0) {
+        if (key == 'h') {
             help(stdout);
             return 0;
         }
-        cu_fail(&err, CU_EUSAGE, "models: unexpected argument %s (see clunet models --help)", argv[i]);
-        return cu_cli_report(&err);
+        cu_arg_extra(&a);
+        break;
     }
+    if (err.status)
+        return cu_cli_report(&err);
     const char *dirs[CU_MODEL_DIRS_MAX], *why[CU_MODEL_DIRS_MAX];
     int nd = cu_model_dirs(dirs, why), found = 0;
     char **seen[CU_MODEL_DIRS_MAX];

@@ -1,17 +1,15 @@
 /* cmd_predict.c: `clunet predict` flags and help, and the prediction flags
  * that `clunet eval` shares (cu_predict_flag). The work is clunet_predict
  * (predict_run.c). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <unistd.h>
 
 #include "clunet/cli.h"
 #include "clunet/model_find.h"
 #include "clunet/predict.h"
-#include "predict/predict_impl.h"
+#include "cli/predict_flags.h"
 
 const char cu_predict_flags_help[] =
     "prediction:\n"
@@ -37,86 +35,34 @@ const char cu_predict_flags_help[] =
     "                    CLUNET_DEVICE, else the first GPU, else the first OpenCL device,\n"
     "                    else ref)\n";
 
-/* The value of flag at argv[*i] ("--flag V" or "--flag=V"), or NULL when
- * argv[*i] is not that flag. *missing is set when the value is absent. */
-static const char *flag_value(int argc, char **argv, int *i, const char *flag, int *missing)
+int cu_predict_flag(struct cu_args *a, int key, struct cu_predict_opts *o, const char **device)
 {
-    size_t len = strlen(flag);
-    if (strncmp(argv[*i], flag, len) != 0)
-        return NULL;
-    if (argv[*i][len] == '=')
-        return argv[*i] + len + 1;
-    if (argv[*i][len] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno || !(v >= lo && v <= hi))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-int cu_predict_flag(int argc, char **argv, int *i, struct cu_predict_opts *o, const char **device,
-                    struct cu_err *err)
-{
-    static const char *valued[] = {"--mode", "--batch", "--threshold", "--split-h", "--min-size", "--device"};
-    const char *a = argv[*i];
-    if (!strcmp(a, "--tta"))
-        return o->tta = 1;
-    if (!strcmp(a, "--no-split")) {
-        o->inst.watershed = 0;
+    double d;
+    switch (key) {
+    case CU_PF_TTA: o->tta = 1; return 1;
+    case CU_PF_NO_SPLIT: o->inst.watershed = 0; return 1;
+    case CU_PF_DEVICE: *device = a->val; return 1;
+    case CU_PF_MODE: {
+        int m = cu_predict_mode_parse(a->val);
+        if (m < 0)
+            return cu_arg_bad(a, "auto, resize or tile");
+        o->mode = (enum cu_predict_mode)m;
         return 1;
     }
-    for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) {
-        int missing = 0;
-        const char *v = flag_value(argc, argv, i, valued[k], &missing);
-        if (missing) {
-            cu_fail(err, CU_EUSAGE, "%s needs a value", valued[k]);
+    case CU_PF_BATCH: return cu_arg_int(a, 1, 4096, &o->batch) ? -1 : 1;
+    case CU_PF_MIN_SIZE: return cu_arg_int(a, 0, 1000000000, &o->inst.min_size) ? -1 : 1;
+    case CU_PF_THRESHOLD:
+        if (cu_arg_double(a, 0, 1, 0, 0, &d))
             return -1;
-        }
-        if (!v)
-            continue;
-        double d = 0;
-        int bad = 0;
-        if (k == 0) {
-            int m = cu_predict_mode_parse(v);
-            bad = m < 0;
-            o->mode = bad ? o->mode : (enum cu_predict_mode)m;
-        } else if (k == 1) {
-            bad = parse_double(v, 1, 4096, &d) || d != (int)d;
-            o->batch = (int)d;
-        } else if (k == 2) {
-            bad = parse_double(v, 0, 1, &d);
-            o->inst.threshold = (float)d;
-        } else if (k == 3) {
-            bad = parse_double(v, 0, 1e6, &d);
-            o->inst.h = (float)d;
-        } else if (k == 4) {
-            bad = parse_double(v, 0, 1e9, &d) || d != (int)d;
-            o->inst.min_size = (int)d;
-        } else {
-            *device = v;
-        }
-        if (bad) {
-            cu_fail(err, CU_EUSAGE, "%s %s: %s", valued[k], v,
-                    k == 0   ? "expected auto, resize or tile"
-                    : k == 2 ? "expected a number between 0 and 1"
-                             : "expected a non-negative number in range");
-            return -1;
-        }
+        o->inst.threshold = (float)d;
         return 1;
+    case CU_PF_SPLIT_H:
+        if (cu_arg_double(a, 0, 1e6, 0, 0, &d))
+            return -1;
+        o->inst.h = (float)d;
+        return 1;
+    default: return 0;
     }
-    return 0;
 }
 
 static void help(FILE *f)
@@ -145,7 +91,7 @@ static void help(FILE *f)
             "                    nucleus, 1-based run-length pairs, pixels numbered top to\n"
             "                    bottom then left to right; an empty row for an image with none)\n\n"
             "%s"
-            "  -q                no progress bar or summary line\n"
+            "  -q, --quiet       no progress bar or summary line\n"
             "  -h, --help        this help\n\n"
             "Nuclei: mask = probability > T; with splitting, a marker-based watershed of the\n"
             "exact Euclidean distance transform separates touching nuclei (markers: h-maxima,\n"
@@ -159,44 +105,52 @@ static void help(FILE *f)
 
 int cu_cmd_predict(int argc, char **argv)
 {
+    enum { O_OUT = CU_ARG_LONG, O_SUBMISSION, O_PROB, O_INSTANCES, O_OVERLAY, O_MODEL };
+    static const struct cu_opt opts[] = {
+        CU_PREDICT_OPTS,
+        {"out", O_OUT, 1},
+        {"model", O_MODEL, 1},
+        {"submission", O_SUBMISSION, 1},
+        {"probabilities", O_PROB, 0},
+        {"instances", O_INSTANCES, 0},
+        {"overlay", O_OVERLAY, 0},
+        {"quiet", 'q', 0},
+        {"help", 'h', 0},
+        {NULL, 0, 0},
+    };
     struct cu_err err = {0};
     struct cu_predict_run r = {0};
     cu_predict_opts_default(&r.opts);
     r.device = getenv("CLUNET_DEVICE");
     r.progress = stderr, r.report = stdout;
+    if (cu_cli_quiet())
+        r.progress = NULL, r.report = NULL;
     const char **pos = calloc((size_t)argc, sizeof *pos), *model = NULL;
     int npos = 0;
     if (!pos)
-        return cu_fail(&err, CU_EUSAGE, "out of memory"), cu_cli_report(&err);
-    for (int i = 1; i < argc && !err.status; i++) {
-        int missing = 0;
-        const char *v;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+        return cu_fail(&err, CU_EDEVICE, "out of host memory"), cu_cli_report(&err);
+    struct cu_args a;
+    cu_args_init(&a, "predict", argc, argv, opts, &err);
+    int key;
+    while ((key = cu_args_next(&a)) > 0) {
+        int done = cu_predict_flag(&a, key, &r.opts, &r.device);
+        if (done < 0)
+            break;
+        if (done)
+            continue;
+        switch (key) {
+        case 'h':
             help(stdout);
             free(pos);
             return 0;
-        } else if (cu_predict_flag(argc, argv, &i, &r.opts, &r.device, &err) != 0) {
-            continue;
-        } else if ((v = flag_value(argc, argv, &i, "--out", &missing))) {
-            r.out_dir = v;
-        } else if ((v = flag_value(argc, argv, &i, "--model", &missing))) {
-            model = v;
-        } else if ((v = flag_value(argc, argv, &i, "--submission", &missing))) {
-            r.submission = v;
-        } else if (missing) {
-            cu_fail(&err, CU_EUSAGE, "%s needs a value", argv[i]);
-        } else if (!strcmp(argv[i], "--probabilities")) {
-            r.probabilities = 1;
-        } else if (!strcmp(argv[i], "--instances")) {
-            r.instances = 1;
-        } else if (!strcmp(argv[i], "--overlay")) {
-            r.overlay = 1;
-        } else if (!strcmp(argv[i], "-q")) {
-            r.progress = NULL, r.report = NULL;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            cu_fail(&err, CU_EUSAGE, "predict: unknown option %s (see clunet predict --help)", argv[i]);
-        } else {
-            pos[npos++] = argv[i];
+        case 'q': r.progress = NULL, r.report = NULL; break;
+        case O_OUT: r.out_dir = a.val; break;
+        case O_MODEL: model = a.val; break;
+        case O_SUBMISSION: r.submission = a.val; break;
+        case O_PROB: r.probabilities = 1; break;
+        case O_INSTANCES: r.instances = 1; break;
+        case O_OVERLAY: r.overlay = 1; break;
+        case CU_ARG_POS: pos[npos++] = a.val; break;
         }
     }
     /* the positional MODEL of before --model: a first argument that is a

@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "clunet/cli.h"
+#include "cli/args.h"
 #include "clunet/comm.h"
+#include "clunet/version.h"
 
 struct command {
     const char *name;
@@ -40,6 +42,8 @@ static void usage(FILE *f)
                "  --no-kernel-cache  build the OpenCL kernels from source, and neither read nor\n"
                "                   write the binary cache ($XDG_CACHE_HOME/clunet, else\n"
                "                   ~/.cache/clunet); also CLUNET_NO_KERNEL_CACHE=1\n"
+               "  -q, --quiet      every command prints only errors (as its own -q)\n"
+               "  --version        clunet's version, git description and library versions\n"
                "  -h, --help       this help\n"
                "\nSeveral processes: `mpirun -n N clunet train ...` trains one model with N\n"
                "processes (docs/SCALING.md); this build: %s.\n"
@@ -52,44 +56,52 @@ static void usage(FILE *f)
 /* Runs the command line's command; main wraps it in the process group. */
 static int dispatch(int argc, char **argv, const struct cu_comm *comm)
 {
-    int i = 1;
+    enum { O_LIST = CU_ARG_LONG, O_DEVICE, O_NO_CACHE, O_VERSION };
+    static const struct cu_opt opts[] = {
+        {"list-devices", O_LIST, 0}, {"device", O_DEVICE, 1}, {"no-kernel-cache", O_NO_CACHE, 0},
+        {"version", O_VERSION, 0},   {"quiet", 'q', 0},       {"help", 'h', 0},
+        {NULL, 0, 0},
+    };
+    struct cu_err err = {0};
+    struct cu_args a;
+    cu_args_init(&a, NULL, argc, argv, opts, &err);
+    a.stop_at_pos = 1;
+    int key, list = 0;
     /* Global flags before the command; --device is exported so that every
      * command sees it through CLUNET_DEVICE. */
-    while (i < argc && argv[i][0] == '-') {
-        if (!strcmp(argv[i], "--list-devices")) {
-            argv[i] = "devices";
-            break;
-        } else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
-            setenv("CLUNET_DEVICE", argv[i + 1], 1);
-            i += 2;
-        } else if (!strncmp(argv[i], "--device=", 9)) {
-            setenv("CLUNET_DEVICE", argv[i] + 9, 1);
-            i++;
-        } else if (!strcmp(argv[i], "--no-kernel-cache")) {
-            setenv("CLUNET_NO_KERNEL_CACHE", "1", 1);
-            i++;
-        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+    while ((key = cu_args_next(&a)) > 0 && key != CU_ARG_POS) {
+        switch (key) {
+        case O_LIST: list = 1; break;
+        case O_DEVICE: setenv("CLUNET_DEVICE", a.val, 1); break;
+        case O_NO_CACHE: setenv("CLUNET_NO_KERNEL_CACHE", "1", 1); break;
+        case 'q': cu_cli_set_quiet(1); break;
+        case 'h':
+        case O_VERSION:
             if (cu_comm_rank(comm) == 0)
-                usage(stdout);
+                key == 'h' ? usage(stdout) : cu_version_print(stdout);
             return 0;
-        } else {
-            fprintf(stderr, "clunet: unknown option %s (see clunet --help)\n", argv[i]);
-            return 1;
         }
+        if (list)
+            break;
     }
-    if (i >= argc) {
+    if (key < 0)
+        return cu_cli_report(&err);
+    if (list) /* --list-devices [devices flags]: the devices command */
+        return cu_comm_rank(comm) == 0 ? cu_cmd_devices(argc - a.next + 1, argv + a.next - 1) : 0;
+    if (key != CU_ARG_POS) {
         usage(stderr);
-        return 1;
+        return CU_EUSAGE;
     }
+    const char *name = argv[a.next];
     /* Only train works as a group; two ranks running any other command
      * would race for the same output files. */
-    if (cu_comm_rank(comm) != 0 && strcmp(argv[i], "train"))
+    if (cu_comm_rank(comm) != 0 && strcmp(name, "train"))
         return 0;
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
-        if (!strcmp(argv[i], commands[k].name))
-            return commands[k].run(argc - i, argv + i);
-    fprintf(stderr, "clunet: unknown command %s (see clunet --help)\n", argv[i]);
-    return 1;
+        if (!strcmp(name, commands[k].name))
+            return commands[k].run(argc - a.next, argv + a.next);
+    fprintf(stderr, "clunet: unknown command %s (see clunet --help)\n", name);
+    return CU_EUSAGE;
 }
 
 int main(int argc, char **argv)

@@ -11,6 +11,7 @@
 
 #include "clunet/model_file.h"
 #include "clunet/safetensors.h"
+#include "clunet/train_fields.h"
 
 #define CKPT_VERSION "1"
 
@@ -30,27 +31,19 @@ static enum cu_status meta_i(struct cu_st_writer *w, const char *key, long long 
     return cu_st_writer_meta(w, key, buf, err);
 }
 
+/* The saved fields of the configuration table (train_fields.h) as
+ * "train.<name>" metadata, doubles with 17 significant digits. */
 static enum cu_status put_config(struct cu_st_writer *w, const struct cu_train_config *c, struct cu_err *err)
 {
-    enum cu_status st = CU_OK;
-    st = st ? st : cu_st_writer_meta(w, "checkpoint", CKPT_VERSION, err);
-    st = st ? st : cu_st_writer_meta(w, "train.data", c->data_dir, err);
-    st = st ? st : meta_i(w, "train.image_size", c->image_size, err);
-    st = st ? st : meta_f(w, "train.channel_rate", c->channel_rate, err);
-    st = st ? st : meta_i(w, "train.epochs", c->epochs, err);
-    st = st ? st : meta_i(w, "train.batch", c->batch, err);
-    st = st ? st : meta_f(w, "train.val_split", c->val_split, err);
-    st = st ? st : meta_i(w, "train.split_seed", c->split_seed, err);
-    st = st ? st : meta_f(w, "train.lr", c->lr, err);
-    st = st ? st : cu_st_writer_meta(w, "train.loss", cu_loss_name(c->loss), err);
-    st = st ? st : cu_st_writer_meta(w, "train.upsample", cu_upsample_name((enum cu_upsample)c->upsample), err);
-    st = st ? st : meta_i(w, "train.augment", c->augment, err);
-    st = st ? st : meta_i(w, "train.patience", c->patience, err);
-    st = st ? st : cu_st_writer_meta(w, "train.lr_schedule", cu_lr_schedule_name(c->lr_schedule), err);
-    if (!st) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%" PRIu64, c->seed);
-        st = cu_st_writer_meta(w, "train.seed", buf, err);
+    enum cu_status st = cu_st_writer_meta(w, "checkpoint", CKPT_VERSION, err);
+    for (int i = 0; i < cu_train_nfields && !st; i++) {
+        const struct cu_train_field *f = &cu_train_fields[i];
+        char key[64], text[1100];
+        if (!f->saved)
+            continue;
+        snprintf(key, sizeof key, "train.%s", f->name);
+        cu_train_field_text(f, c, 1, text, sizeof text);
+        st = cu_st_writer_meta(w, key, text, err);
     }
     return st;
 }
@@ -169,40 +162,24 @@ static enum cu_status get_u64(const struct cu_st_file *f, const char *key, int b
 static enum cu_status get_config(const struct cu_st_file *f, struct cu_train_config *c, struct cu_err *err)
 {
     const char *s;
-    long long v = 0;
     enum cu_status st = get_s(f, "checkpoint", &s, err);
     if (!st && strcmp(s, CKPT_VERSION))
         return cu_fail(err, CU_EINPUT, "%s: checkpoint version %s is not supported (this clunet writes %s)",
                        cu_st_file_path(f), s, CKPT_VERSION);
-    st = st ? st : get_s(f, "train.data", &s, err);
-    if (!st)
-        snprintf(c->data_dir, sizeof c->data_dir, "%s", s);
-    st = st ? st : get_i(f, "train.image_size", 16, 16384, &v, err);
-    c->image_size = (int)v;
-    st = st ? st : get_f(f, "train.channel_rate", &c->channel_rate, err);
-    st = st ? st : get_i(f, "train.epochs", 1, 1000000, &v, err);
-    c->epochs = (int)v;
-    st = st ? st : get_i(f, "train.batch", 1, 65536, &v, err);
-    c->batch = (int)v;
-    st = st ? st : get_f(f, "train.val_split", &c->val_split, err);
-    st = st ? st : get_i(f, "train.split_seed", -1, LLONG_MAX, &c->split_seed, err);
-    st = st ? st : get_f(f, "train.lr", &c->lr, err);
-    st = st ? st : get_s(f, "train.loss", &s, err);
-    if (!st && (c->loss = (enum cu_loss)cu_loss_parse(s)) == (enum cu_loss)-1)
-        st = cu_fail(err, CU_EINPUT, "%s: unknown loss \"%s\"", cu_st_file_path(f), s);
-    st = st ? st : get_s(f, "train.upsample", &s, err);
-    if (!st && (c->upsample = cu_upsample_parse(s)) < 0)
-        st = cu_fail(err, CU_EINPUT, "%s: unknown up-sampling \"%s\"", cu_st_file_path(f), s);
-    st = st ? st : get_i(f, "train.augment", 0, 1, &v, err);
-    c->augment = (int)v;
-    st = st ? st : get_u64(f, "train.seed", 10, &c->seed, err);
-    /* optional: checkpoints of an older clunet lack them (then: off, constant) */
-    if (!st && cu_st_file_meta(f, "train.patience")) {
-        st = get_i(f, "train.patience", 0, 1000000, &v, err);
-        c->patience = (int)v;
+    for (int i = 0; i < cu_train_nfields && !st; i++) {
+        const struct cu_train_field *fd = &cu_train_fields[i];
+        char key[64], range[128];
+        if (!fd->saved)
+            continue;
+        snprintf(key, sizeof key, "train.%s", fd->name);
+        if (fd->optional && !cu_st_file_meta(f, key))
+            continue; /* an older checkpoint: the default stays */
+        st = get_s(f, key, &s, err);
+        if (!st && cu_train_field_set(fd, c, s)) {
+            cu_train_field_range(fd, range, sizeof range);
+            st = cu_fail(err, CU_EINPUT, "%s: metadata %s=\"%.200s\" is not %s", cu_st_file_path(f), key, s, range);
+        }
     }
-    if (!st && (s = cu_st_file_meta(f, "train.lr_schedule")) && (c->lr_schedule = cu_lr_schedule_parse(s)) < 0)
-        st = cu_fail(err, CU_EINPUT, "%s: unknown learning-rate schedule \"%s\"", cu_st_file_path(f), s);
     return st;
 }
 
@@ -242,7 +219,7 @@ static enum cu_status get_state(const struct cu_st_file *f, struct cu_train_stat
     st = st ? st : get_i(f, "state.best_epoch", 0, 1000000, &v, err);
     s->best_epoch = (int)v;
     s->lr_scale = 1;
-    if (!st && cu_st_file_meta(f, "state.lr_scale")) /* optional, as above */
+    if (!st && cu_st_file_meta(f, "state.lr_scale")) /* optional: older checkpoints lack it */
         st = get_f(f, "state.lr_scale", &s->lr_scale, err);
     if (!st && cu_st_file_meta(f, "state.plateau_wait")) {
         st = get_i(f, "state.plateau_wait", 0, 1000000, &v, err);

@@ -38,16 +38,4 @@ enum cu_status cu_pred_image_run(struct cu_predictor *p, const struct cu_image *
                                  struct cu_err *err);
 void cu_pred_image_free(struct cu_pred_image *pi);
 
-/* ---- flags shared by `clunet predict` and `clunet eval` (cmd_predict.c) ---- */
-
-/* The help text of those flags. */
-extern const char cu_predict_flags_help[];
-
-/* Parses argv[*i] if it is a prediction flag (--mode, --tta, --batch,
- * --threshold, --no-split, --split-h, --min-size, --device), advancing *i
- * past its value: 1 when consumed, 0 when not one of them, -1 on a bad
- * value (CU_EUSAGE in err). */
-int cu_predict_flag(int argc, char **argv, int *i, struct cu_predict_opts *o, const char **device,
-                    struct cu_err *err);
-
 #endif

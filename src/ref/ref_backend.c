@@ -27,10 +27,18 @@ static enum cu_status ref_alloc(struct cu_backend *be, struct cu_tensor *t, stru
     return CU_OK;
 }
 
+static enum cu_status ref_view(struct cu_backend *be, struct cu_tensor *t, size_t byte_off, struct cu_err *err)
+{
+    (void)be, (void)err;
+    t->impl = (char *)t->base->impl + byte_off;
+    return CU_OK;
+}
+
 static void ref_release(struct cu_backend *be, struct cu_tensor *t)
 {
     (void)be;
-    free(t->impl);
+    if (!t->base) /* a view owns nothing */
+        free(t->impl);
     t->impl = NULL;
 }
 
@@ -87,6 +95,7 @@ static const struct cu_backend_ops ref_table = {
     .destroy = ref_destroy,
     .caps = ref_caps,
     .tensor_alloc = ref_alloc,
+    .tensor_view = ref_view,
     .tensor_release = ref_release,
     .upload = ref_upload,
     .download = ref_download,

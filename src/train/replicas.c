@@ -83,7 +83,7 @@ enum cu_status cu_replicas_build(struct cu_replicas *r, const struct cu_unet_con
         CU_TRY(cu_tensor_new(p->be, (struct cu_shape){r->cap, cfg->input_channels, S, S}, "input", &p->x, err));
         CU_TRY(cu_tensor_new(p->be, (struct cu_shape){r->cap, 1, S, S}, "target", &p->t, err));
     }
-    r->numel = (size_t)cu_unet_param_total(r->rep[0].net);
+    r->numel = cu_tensor_numel(cu_unet_flat(r->rep[0].net, CU_UNET_GRADS)); /* the same layout everywhere */
     if (fast(r))
         return CU_OK;
     r->gsum = malloc(r->numel * sizeof(float));
@@ -193,12 +193,7 @@ static enum cu_status phase_gradient(struct replica *p)
     CU_TRY(cu_unet_forward(p->net, p->x, NULL, err));
     CU_TRY(cu_unet_loss(p->net, p->t, r->kind, &scalars, err));
     CU_TRY(cu_unet_backward(p->net, p->t, r->kind, err));
-    size_t at = 0;
-    for (int i = 0; i < cu_unet_n_params(p->net); i++) {
-        const struct cu_tensor *g = cu_unet_param(p->net, i)->g;
-        CU_TRY(cu_tensor_download(g, p->g + at, err));
-        at += cu_tensor_numel(g);
-    }
+    CU_TRY(cu_tensor_download(cu_unet_flat(p->net, CU_UNET_GRADS), p->g, err));
     return cu_tensor_download(scalars, p->s, err);
 }
 
@@ -207,12 +202,7 @@ static enum cu_status phase_apply(struct replica *p)
 {
     const struct cu_replicas *r = p->group;
     struct cu_err *err = &p->err;
-    size_t at = 0;
-    for (int i = 0; i < cu_unet_n_params(p->net); i++) {
-        struct cu_tensor *g = cu_unet_param(p->net, i)->g;
-        CU_TRY(cu_tensor_upload(g, r->gsum + at, err));
-        at += cu_tensor_numel(g);
-    }
+    CU_TRY(cu_tensor_upload(cu_unet_flat(p->net, CU_UNET_GRADS), r->gsum, err));
     return cu_unet_adam_step(p->net, r->hp, r->step, err);
 }
 
@@ -318,22 +308,13 @@ enum cu_status cu_replicas_eval(struct cu_replicas *r, const float *x, const flo
 
 /* ---- sharing weights ---- */
 
-/* Parameter part 0, 1, 2 = weights, first, second Adam moment. */
-static struct cu_tensor *part(const struct cu_unet *net, int i, int which)
-{
-    const struct cu_unet_param *p = cu_unet_param(net, i);
-    return which == 0 ? p->w : which == 1 ? p->m : p->v;
-}
-
+/* Flat buffer which (weights, first, second Adam moment) of net from or to
+ * the host buffer: one transfer. */
 static enum cu_status copy_part(struct cu_replicas *r, struct cu_unet *net, int which, int up, struct cu_err *err)
 {
-    size_t at = 0;
-    for (int i = 0; i < cu_unet_n_params(net); i++) {
-        struct cu_tensor *t = part(net, i, which);
-        CU_TRY(up ? cu_tensor_upload(t, r->gsum + at, err) : cu_tensor_download(t, r->gsum + at, err));
-        at += cu_tensor_numel(t);
-    }
-    return CU_OK;
+    static const enum cu_unet_buf buf[3] = {CU_UNET_WEIGHTS, CU_UNET_ADAM_M, CU_UNET_ADAM_V};
+    struct cu_tensor *t = cu_unet_flat(net, buf[which]);
+    return up ? cu_tensor_upload(t, r->gsum, err) : cu_tensor_download(t, r->gsum, err);
 }
 
 enum cu_status cu_replicas_share(struct cu_replicas *r, struct cu_err *err)

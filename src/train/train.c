@@ -28,6 +28,7 @@
 
 #include "clunet/model_file.h"
 #include "clunet/progress.h"
+#include "clunet/train_fields.h"
 #include "io/history.h"
 #include "io/run_dir.h"
 
@@ -54,15 +55,9 @@ static void log_config(struct cu_trainer *tr, int resumed)
     if (resumed)
         say(tr, "resuming %s at epoch %d%s (step %ld), up to %d epochs", tr->dir, tr->st.epoch + 1,
             tr->st.batch ? " mid-epoch" : "", tr->st.step, c->epochs);
-    char extra[96] = ""; /* the options beyond the original recipe, when used */
-    if (c->lr_schedule != CU_LR_CONSTANT || c->patience)
-        snprintf(extra, sizeof extra, ", --lr-schedule %s, --patience %d", cu_lr_schedule_name(c->lr_schedule),
-                 c->patience);
-    say(tr, "configuration: data %s, -s %d, -c %g, -e %d, --batch %d, --val-split %g, --split-seed %lld, --lr %g, "
-            "--loss %s, --upsample %s%s, --seed %llu%s",
-        c->data_dir, c->image_size, c->channel_rate, c->epochs, c->batch, c->val_split, c->split_seed, c->lr,
-        cu_loss_name(c->loss), cu_upsample_name((enum cu_upsample)c->upsample), c->augment ? ", --augment" : "",
-        (unsigned long long)c->seed, extra);
+    char line[2048];
+    cu_train_config_line(c, line, sizeof line);
+    say(tr, "configuration: %s", line);
     int k = cu_replicas_count(tr->reps);
     char from[sizeof tr->st.device_spec + 32] = ""; /* a resume on the run's own choice says so */
     if (tr->devices_from_run)
@@ -469,8 +464,8 @@ static enum cu_status load_data(struct cu_trainer *tr, struct cu_err *err)
     else
         snprintf(val, sizeof val, "no validation (--val-split %g; best.safetensors follows the training loss)",
                  tr->cfg.val_split);
-    say(tr, "data: %s (%s): %d images, %d for training, %s, loaded in %.1f s", tr->cfg.data_dir, tr->data.layout,
-        tr->data.n, tr->data.n_train, val, cu_now() - t0);
+    say(tr, "data: %s (%s): %d images, %d for training, %s, loaded in %.1f s", tr->cfg.data_dir,
+        tr->data.layout, tr->data.n, tr->data.n_train, val, cu_now() - t0);
     for (int i = 0; i < tr->data.ds->n_bad; i++) /* --skip-bad: never silently */
         say(tr, "data: skipped (--skip-bad): %s", tr->data.ds->bad[i]);
     return CU_OK;

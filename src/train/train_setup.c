@@ -14,6 +14,7 @@
 
 #include "clunet/model_file.h"
 #include "clunet/safetensors.h"
+#include "clunet/train_fields.h"
 #include "io/run_dir.h"
 
 const char *cu_train_path(struct cu_trainer *tr, const char *name)
@@ -54,7 +55,7 @@ static double memory_estimate(const struct cu_train_config *c, int batch, double
 {
     int f[CU_UNET_LEVELS];
     cu_unet_widths(c->channel_rate, f);
-    struct cu_unet_config u = {c->image_size, c->channel_rate, (enum cu_upsample)c->upsample, 3};
+    struct cu_unet_config u = {c->image_size, c->channel_rate, (enum cu_upsample)c->upsample, 3, 1};
     double bytes = 16.0 * (double)cu_unet_param_count(&u);
     for (int k = 0; k < CU_UNET_LEVELS; k++) {
         double s = (double)(c->image_size >> k);
@@ -165,7 +166,7 @@ static enum cu_status build(struct cu_trainer *tr, struct cu_err *err)
             return st;
     }
     tr->be = cu_replicas_backend(tr->reps, 0);
-    struct cu_unet_config u = {S, tr->cfg.channel_rate, (enum cu_upsample)tr->cfg.upsample, 3};
+    struct cu_unet_config u = {S, tr->cfg.channel_rate, (enum cu_upsample)tr->cfg.upsample, 3, 1};
     st = cu_replicas_build(tr->reps, &u, share, err);
     if (st)
         return cu_train_memory_hint(err);
@@ -249,14 +250,10 @@ static enum cu_status read_checkpoint(struct cu_trainer *tr, struct cu_st_file *
     enum cu_status st = cu_checkpoint_load(cu_train_path(tr, CU_RUN_CHECKPOINT), &tr->cfg, &tr->st, file, err);
     if (st)
         return st;
-    if (o->epochs_set)
-        tr->cfg.epochs = o->cfg.epochs;
-    if (o->lr_set)
-        tr->cfg.lr = o->cfg.lr;
-    if (o->data_override) {
-        snprintf(tr->cfg.data_dir, sizeof tr->cfg.data_dir, "%s", o->data_override);
-        absolute(tr->cfg.data_dir, sizeof tr->cfg.data_dir);
-    }
+    for (int i = 0; i < cu_train_nfields; i++)
+        if (cu_train_fields[i].on_resume && (o->given >> i & 1))
+            cu_train_field_copy(&cu_train_fields[i], &tr->cfg, &o->cfg);
+    absolute(tr->cfg.data_dir, sizeof tr->cfg.data_dir); /* moved data (--data) given relative */
     st = cu_train_config_check(&tr->cfg, err);
     if (!st && tr->st.epoch >= tr->cfg.epochs && tr->st.batch == 0)
         st = cu_fail(err, CU_EUSAGE, "%s: already trained %d of %d epochs; give -e N with N > %d to train further",

@@ -36,7 +36,7 @@ struct cu_unet *fz_seed_net(void)
     struct cu_err err = {0};
     if (net)
         return net;
-    struct cu_unet_config cfg = {16, 1.0 / 32, CU_UPSAMPLE_BILINEAR, 3};
+    struct cu_unet_config cfg = {16, 1.0 / 32, CU_UPSAMPLE_BILINEAR, 3, 1};
     if ((!be && cu_backend_open("ref", &be, &err)) || cu_unet_new(be, &cfg, 1, &net, &err)) {
         fprintf(stderr, "fuzz: seed net: %s\n", err.msg);
         abort(); /* a broken build, not a finding */
@@ -67,7 +67,7 @@ static int seeds_safetensors(const char *dir)
     /* A transposed-up-sampling model: loads as a file, refused by the net. */
     struct cu_unet *t = NULL;
     struct cu_err err = {0};
-    struct cu_unet_config cfg = {16, 1.0 / 32, CU_UPSAMPLE_TRANSPOSED, 3};
+    struct cu_unet_config cfg = {16, 1.0 / 32, CU_UPSAMPLE_TRANSPOSED, 3, 1};
     if (!cu_unet_new(cu_unet_backend(net), &cfg, 1, &t, &err))
         n += model_seed(dir, "transposed", t, 0) == 0;
     cu_unet_free(t);
