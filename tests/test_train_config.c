@@ -110,6 +110,8 @@ static void round_trip(void)
     c->loss = CU_LOSS_BCE_DICE;
     c->upsample = 1;      /* transposed */
     c->seed = 18446744073709551557ULL; /* above INT64_MAX */
+    c->patience = 4;
+    c->lr_schedule = CU_LR_PLATEAU;
     o.device = "ref";
     struct cu_train_config def;
     cu_train_config_default(&def);

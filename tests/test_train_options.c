@@ -195,8 +195,8 @@ int main(int argc, char **argv)
     free(log), log = NULL;
     snprintf(c, sizeof c, "--data %s -s 16 -c 0.125 -e 1 --batch 4 --out %s/default", data, tmp);
     rc = train(c, &log);
-    TU_CHECK(rc == 0 && log && strstr(log, "--patience 0, --lr-schedule constant") && !strstr(log, "  lr "),
-             "the default run: patience off, a constant lr, no lr on the epoch lines");
+    TU_CHECK(rc == 0 && log && !strstr(log, "--lr-schedule") && !strstr(log, "--patience") && !strstr(log, "  lr "),
+             "the default run prints train.log's line of before and no lr on its epoch lines");
     free(log), log = NULL;
     snprintf(c, sizeof c, "--data %s --lr-schedule linear --out %s/bad", data, tmp);
     rc = train(c, &log);

@@ -40,7 +40,8 @@ struct cu_train_field {
     enum cu_field_section section;
     int saved;     /* in the checkpoint and the train.log line */
     int on_resume; /* may be given with --resume, overriding the run's own */
-    int optional;  /* a checkpoint of an older clunet may lack it: then its default */
+    int optional;  /* a checkpoint of an older clunet may lack it: then its default;
+                      train.log's line leaves it out while it has its default */
     const char *help; /* lines separated by '\n', without the default */
 };
 

@@ -281,6 +281,9 @@ void cu_train_config_line(const struct cu_train_config *c, char *buf, size_t siz
         char text[1100];
         if (!f->saved || (f->type == CU_FIELD_BOOL && !*(const int *)cat(f, c)))
             continue;
+        struct cu_train_config def; /* an optional field at its default: the line of older clunets */
+        if (f->optional && (cu_train_config_default(&def), cu_train_field_equal(f, c, &def)))
+            continue;
         cu_train_field_text(f, c, 0, text, sizeof text);
         const char *sep = used ? ", " : "";
         int n = f->type == CU_FIELD_BOOL   ? snprintf(buf + used, size - used, "%s%s", sep, f->flag)
