@@ -5,6 +5,20 @@
 #include <stdio.h>
 #include <string.h>
 
+const struct cu_exit_code cu_exit_codes[] = {
+    {CU_OK, "done"},
+    {CU_EUSAGE, "usage: an unknown flag, a missing or out-of-range value, a missing argument"},
+    {CU_EINPUT, "bad input: an image, mask, dataset, prediction or model file that cannot be used,\n"
+                "or a NaN/infinite training loss (the last good checkpoint is kept)"},
+    {CU_EDEVICE, "device or memory: an OpenCL or device error, out of device memory, out of host\n"
+                 "memory"},
+    {CU_EIO, "cannot write: an output file or folder (read-only, disk full); nothing is\n"
+             "half-written"},
+    {CU_EXIT_SIGINT, "interrupted (SIGINT, Ctrl-C); train writes its checkpoint first"},
+    {CU_EXIT_SIGTERM, "terminated (SIGTERM)"},
+    {-1, NULL},
+};
+
 enum cu_status cu_fail(struct cu_err *e, enum cu_status s, const char *fmt, ...)
 {
     if (!e)

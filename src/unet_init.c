@@ -8,17 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clunet/util.h"
+
 /* Truncating a unit normal at +-2 leaves this standard deviation; Keras
  * divides it out so the kept values have std sqrt(2/fan_in). */
 #define TRUNC_STD 0.87962566103423978
-
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
 
 /* A unit normal truncated at +-2: Box-Muller's cosine branch, redrawn. */
 /* The generator state of parameter i: a hash of (seed, i). Each stream then
@@ -29,15 +23,15 @@ static uint64_t splitmix64(uint64_t *s)
 static uint64_t stream_state(uint64_t seed, int i)
 {
     uint64_t s = seed ^ ((uint64_t)(i + 1) * 0xD1B54A32D192ED03ULL);
-    return splitmix64(&s);
+    return cu_rand_next(&s);
 }
 
 static double trunc_normal(uint64_t *s)
 {
     const double two_pi = 6.283185307179586476925286766559;
     for (;;) {
-        double u1 = (double)((splitmix64(s) >> 11) + 1) * (1.0 / 9007199254740992.0); /* (0,1] */
-        double u2 = (double)(splitmix64(s) >> 11) * (1.0 / 9007199254740992.0);       /* [0,1) */
+        double u1 = (double)((cu_rand_next(s) >> 11) + 1) * (1.0 / 9007199254740992.0); /* (0,1] */
+        double u2 = (double)(cu_rand_next(s) >> 11) * (1.0 / 9007199254740992.0);       /* [0,1) */
         double z = sqrt(-2.0 * log(u1)) * cos(two_pi * u2);
         if (fabs(z) <= 2.0)
             return z;

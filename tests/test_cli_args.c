@@ -8,7 +8,7 @@
 
 #include "cli/args.h"
 #include "testutil.h"
-#include "util/num.h"
+#include "clunet/util.h"
 
 enum { O_OUT = CU_ARG_LONG, O_RATE, O_FLAG, O_DEVICE, O_DEVICES };
 static const struct cu_opt opts[] = {
@@ -142,7 +142,7 @@ static const char *exe;
 static int run(const char *args, char *out, size_t size)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "CLUNET_DEVICE=ref '%s' %s 2>&1", exe, args);
+    snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=allocator_may_return_null=1 CLUNET_DEVICE=ref '%s' %s 2>&1", exe, args);
     return tu_run(cmd, out, size);
 }
 
@@ -196,6 +196,29 @@ static void commands(void)
         rc = run(spaced, out, sizeof out);
         TU_CHECK(rc == 1 && !strcmp(out, want), "%s: the same as with '=': \"%s\"", spaced, out);
     }
+    /* One exit-code table, printed by every --help; host memory exhausted
+     * exits 3 like device memory (an allocation of 2^50 bytes fails on any
+     * machine; ASan must return NULL instead of stopping). */
+    rc = run("--help", out, sizeof out);
+    int all = rc == 0;
+    for (const struct cu_exit_code *c = cu_exit_codes; c->meaning; c++) {
+        char line[64];
+        snprintf(line, sizeof line, "\n  %-4d %.20s", c->code, c->meaning);
+        all &= strstr(out, line) != NULL;
+    }
+    TU_CHECK(all && strstr(out, "143  terminated") && strstr(out, "130  interrupted"),
+             "clunet --help lists every exit code, 130 and 143 included");
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        char args[64];
+        snprintf(args, sizeof args, "%s --help", cmds[i]);
+        rc = run(args, out, sizeof out);
+        TU_CHECK(rc == 0 && strstr(out, "exit codes:\n  0    done") && strstr(out, "143  terminated"),
+                 "%s: the exit-code table", args);
+    }
+    rc = run("bench -s 16384 --batch 65536 --steps 1 --warmup 0 --no-layers --no-gemm --no-startup", out,
+             sizeof out);
+    TU_CHECK(rc == CU_EDEVICE && strstr(out, "host memory") && tu_count_lines(out) == 1,
+             "out of host memory: exit 3 (%d), one line: %s", rc, out);
     rc = run("train --out", out, sizeof out);
     TU_CHECK(rc == 1 && !strcmp(out, "clunet: train: option --out needs a value\n"), "train --out: %s", out);
     rc = run("-q --help", out, sizeof out);

@@ -5,6 +5,8 @@
 #ifndef CLUNET_CLI_H
 #define CLUNET_CLI_H
 
+#include <stdio.h>
+
 #include "clunet/status.h"
 
 /* Prints "clunet: <msg>" on stderr when err holds a failure; returns the
@@ -13,6 +15,9 @@
  * line, "rank R: ..." when rank R failed); a failure of rank R > 0 alone
  * prints "clunet: rank R: <msg>" there. */
 int cu_cli_report(const struct cu_err *err);
+
+/* The exit-code table (status.h) as every --help prints it. */
+void cu_cli_exit_codes(FILE *f);
 
 struct cu_comm;
 /* The process group main.c joined (comm.h); NULL = single process. The
@@ -34,5 +39,7 @@ int cu_cmd_eval(int argc, char **argv);
 int cu_cmd_bench(int argc, char **argv);
 int cu_cmd_convert(int argc, char **argv);
 int cu_cmd_models(int argc, char **argv);
+int cu_cmd_import(int argc, char **argv);
+int cu_cmd_export(int argc, char **argv);
 
 #endif

@@ -112,7 +112,7 @@ void cu_dataset_gather(const struct cu_dataset *ds, const int *idx, int b, float
 void cu_augment_batch(float *x, int cx, float *y, int cy, int b, int s, uint64_t *rng, float *scratch);
 void cu_augment_apply(float *plane, int s, int t, float *scratch);
 
-/* splitmix64: the seeded generator of split, augment and synth. */
-uint64_t cu_rand_next(uint64_t *state);
+/* cu_rand_next, the seeded generator of split, augment and synth: util.h. */
+#include "clunet/util.h"
 
 #endif

@@ -34,7 +34,7 @@ void cu_progress_done(struct cu_progress *p);
 /* Seconds since start. */
 double cu_progress_elapsed(const struct cu_progress *p);
 
-/* Monotonic seconds (CLOCK_MONOTONIC), for timings elsewhere. */
-double cu_now(void);
+/* cu_now, the monotonic clock of timings elsewhere: util.h. */
+#include "clunet/util.h"
 
 #endif

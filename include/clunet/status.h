@@ -1,11 +1,11 @@
 /* status.h: the status codes every clunet function returns, and the error
  * record that carries one message up to main.c.
  *
- * The numeric values are the process exit codes (DESIGN.md section 2):
- * 1 usage, 2 bad input data or model file, 3 OpenCL/device error,
- * 4 I/O error writing output. Library code never prints or exits; it fills a
- * struct cu_err with one line and returns the status. The first failure wins:
- * later, less specific messages do not overwrite it. */
+ * The numeric values are the process exit codes, one per failure class
+ * (cu_exit_codes below is the table `clunet --help` and README.md print).
+ * Library code never prints or exits; it fills a struct cu_err with one
+ * line and returns the status. The first failure wins: later, less
+ * specific messages do not overwrite it. */
 #ifndef CLUNET_STATUS_H
 #define CLUNET_STATUS_H
 
@@ -13,9 +13,20 @@ enum cu_status {
     CU_OK = 0,
     CU_EUSAGE = 1,  /* bad command line or API misuse (e.g. shape mismatch) */
     CU_EINPUT = 2,  /* bad input data or model file, NaN loss */
-    CU_EDEVICE = 3, /* OpenCL or device error, out of device memory */
+    CU_EDEVICE = 3, /* OpenCL or device error; out of device or host memory */
     CU_EIO = 4,     /* cannot write output */
 };
+
+/* Exit codes after a signal (128 + its number). */
+#define CU_EXIT_SIGINT 130  /* Ctrl-C: train finishes the batch and writes its checkpoint first */
+#define CU_EXIT_SIGTERM 143 /* terminated (kill, a batch scheduler's time limit) */
+
+/* The exit codes of the clunet binary, in order, ending with code -1. */
+struct cu_exit_code {
+    int code;
+    const char *meaning;
+};
+extern const struct cu_exit_code cu_exit_codes[];
 
 struct cu_err {
     enum cu_status status;

@@ -40,7 +40,7 @@
 
 /* Exit code of an interrupted training (128 + SIGINT), returned by
  * clunet_train as a plain int through *interrupted, not as a cu_status. */
-#define CU_TRAIN_INTERRUPTED 130
+#define CU_TRAIN_INTERRUPTED CU_EXIT_SIGINT
 
 /* The configuration of a run. Everything from `image_size` to `augment` is
  * saved in the checkpoint and comes back from it on --resume. */

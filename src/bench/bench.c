@@ -19,17 +19,13 @@
 #include "clunet/ops.h"
 #include "clunet/dataset.h"
 #include "clunet/replicas.h"
+#include "clunet/util.h"
 
 /* The clock of every figure: wall-clock, or the process's CPU time
  * (--cpu-time; all threads, the OpenCL runtime's workers included). */
 static clockid_t bench_clock = CLOCK_MONOTONIC;
 
-double cu_bench_now(void)
-{
-    struct timespec t;
-    clock_gettime(bench_clock, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+double cu_bench_now(void) { return bench_clock == CLOCK_MONOTONIC ? cu_now() : cu_cpu_now(); }
 
 static int cmp_double(const void *a, const void *b)
 {

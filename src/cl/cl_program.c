@@ -12,7 +12,7 @@
  * and is trusted only if every header field matches, the file is exactly
  * that long and the checksum agrees; the driver must then accept the binary
  * and build it. On any fault the source is built and the entry overwritten,
- * written as <key>.tmp.<pid> and renamed into place (never half-written).
+ * written atomically (io/atomic_file.h; a cache, not fsync'ed).
  * CLUNET_NO_KERNEL_CACHE=1 turns the cache off (nothing read or written).
  * CLUNET_CL_DIR=DIR builds DIR/<name>.cl instead of the embedded text. */
 #include "cl_internal.h"
@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clunet/util.h"
+#include "io/atomic_file.h"
 #include "io/cache_dir.h"
 #include "cl_sources.h"
 
@@ -39,25 +41,12 @@ struct cache_header { /* only 8-byte fields: no padding */
     uint64_t version, key, length, checksum;
 };
 
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
-
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= FNV_PRIME;
-    }
-    return h;
-}
-
 /* Length-prefixed, so that ("ab","c") and ("a","bc") differ. */
 static uint64_t hash_field(uint64_t h, const void *data, size_t len)
 {
     uint64_t n = len;
-    h = fnv1a(h, &n, sizeof n);
-    return fnv1a(h, data, len);
+    h = cu_fnv1a(h, &n, sizeof n);
+    return cu_fnv1a(h, data, len);
 }
 
 static uint64_t hash_str(uint64_t h, const char *s) { return hash_field(h, s, strlen(s)); }
@@ -66,7 +55,7 @@ static uint64_t cache_key(const struct cu_cl_backend *cb, const char *name, cons
 {
     char dev_version[128] = "";
     clGetDeviceInfo(cb->device, CL_DEVICE_VERSION, sizeof dev_version - 1, dev_version, NULL);
-    uint64_t h = FNV_OFFSET, v = CU_CL_CACHE_VERSION;
+    uint64_t h = CU_FNV1A_INIT, v = CU_CL_CACHE_VERSION;
     h = hash_field(h, &v, sizeof v);
     h = hash_str(h, cb->platform_name);
     h = hash_str(h, cb->platform_version);
@@ -78,19 +67,24 @@ static uint64_t cache_key(const struct cu_cl_backend *cb, const char *name, cons
     return hash_field(h, text, len);
 }
 
-static double now_seconds(void)
+/* The first reason the cache could not be used, for `devices --open`. */
+static void note_text(struct cu_cl_backend *cb, const char *text)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    /* Using snprintf's result says that truncating a long text is fine. */
+    if (!cb->cache_note[0] && snprintf(cb->cache_note, sizeof cb->cache_note, "%s", text) < 0)
+        cb->cache_note[0] = '\0';
 }
 
-static void note(struct cu_cl_backend *cb, const char *what, const char *path)
+struct entry {
+    const struct cache_header *h;
+    const unsigned char *bin;
+    size_t len;
+};
+
+static int put_entry(FILE *f, void *ctx)
 {
-    /* Using snprintf's result says that truncating a long path is fine. */
-    if (!cb->cache_note[0] && snprintf(cb->cache_note, sizeof cb->cache_note, "%s: %s: %s", path, what,
-                                       strerror(errno)) < 0)
-        cb->cache_note[0] = '\0';
+    const struct entry *e = ctx;
+    return fwrite(e->h, sizeof *e->h, 1, f) != 1 || fwrite(e->bin, e->len, 1, f) != 1;
 }
 
 /* Fills cb->cache_dir, creating it; "" (and a note) when impossible. */
@@ -127,7 +121,7 @@ static unsigned char *cache_read(const char *path, uint64_t key, size_t *len, in
         goto bad;
     if (fseek(f, (long)sizeof h, SEEK_SET) || !(bin = malloc(h.length)) || fread(bin, h.length, 1, f) != 1)
         goto bad;
-    if (fnv1a(FNV_OFFSET, bin, h.length) != h.checksum)
+    if (cu_fnv1a(CU_FNV1A_INIT, bin, h.length) != h.checksum)
         goto bad;
     fclose(f);
     *len = h.length;
@@ -180,18 +174,13 @@ static void cache_store(struct cu_cl_backend *cb, cl_program p, uint64_t key)
     }
     struct cache_header h = {.version = CU_CL_CACHE_VERSION, .key = key, .length = len};
     memcpy(h.magic, CACHE_MAGIC, 8);
-    h.checksum = fnv1a(FNV_OFFSET, bin, len);
-    char tmp[600], path[600];
+    h.checksum = cu_fnv1a(CU_FNV1A_INIT, bin, len);
+    char path[600];
     entry_path(cb, key, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s/%016llx.tmp.%ld", cb->cache_dir, (unsigned long long)key, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fwrite(&h, sizeof h, 1, f) == 1 && fwrite(bin, len, 1, f) == 1;
-    if (f && fclose(f))
-        ok = 0;
-    if (!ok || rename(tmp, path)) {
-        note(cb, "cannot write a kernel cache entry", tmp);
-        remove(tmp);
-    }
+    struct entry e = {&h, bin, len};
+    struct cu_err why = {0};
+    if (cu_atomic_write_with(path, 0, put_entry, &e, &why)) /* a cache: not durable */
+        note_text(cb, why.msg);
     free(bin);
 }
 
@@ -239,22 +228,9 @@ static enum cu_status build_source(struct cu_cl_backend *cb, const char *file, c
 /* The text of DIR/name (CLUNET_CL_DIR), malloc'd and 0-terminated. */
 static enum cu_status read_dev_source(const char *path, char **text, size_t *len, struct cu_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cu_fail(err, CU_EINPUT, "%s (CLUNET_CL_DIR): %s", path, strerror(errno));
-    char *buf = NULL;
-    long size = -1;
-    if (!fseek(f, 0, SEEK_END) && (size = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET) &&
-        (buf = malloc((size_t)size + 1)) && fread(buf, 1, (size_t)size, f) == (size_t)size) {
-        fclose(f);
-        buf[size] = '\0';
-        *text = buf;
-        *len = (size_t)size;
-        return CU_OK;
-    }
-    free(buf);
-    fclose(f);
-    return cu_fail(err, CU_EINPUT, "%s (CLUNET_CL_DIR): cannot read it", path);
+    struct cu_err why = {0};
+    enum cu_status st = cu_read_file(path, text, len, &why);
+    return st ? cu_fail(err, st, "%s (CLUNET_CL_DIR)", why.msg) : CU_OK;
 }
 
 static enum cu_status build_program(struct cu_cl_backend *cb, const struct cu_cl_source *src, const char *dir,
@@ -295,7 +271,7 @@ static enum cu_status build_program(struct cu_cl_backend *cb, const struct cu_cl
 
 enum cu_status cu_cl_programs_build(struct cu_cl_backend *cb, struct cu_err *err)
 {
-    double t0 = now_seconds();
+    double t0 = cu_now();
     const char *dir = getenv("CLUNET_CL_DIR");
     if (dir && !*dir)
         dir = NULL;
@@ -310,7 +286,7 @@ enum cu_status cu_cl_programs_build(struct cu_cl_backend *cb, struct cu_err *err
         if (!st)
             cb->program_names[cb->nprograms++] = cu_cl_sources[i].name;
     }
-    cb->build_seconds = now_seconds() - t0;
+    cb->build_seconds = cu_now() - t0;
     return st;
 }
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util/num.h"
+#include "clunet/util.h"
 
 void cu_args_init(struct cu_args *a, const char *cmd, int argc, char **argv, const struct cu_opt *opts,
                   struct cu_err *err)

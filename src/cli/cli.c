@@ -17,6 +17,17 @@ void cu_cli_set_comm(struct cu_comm *c) { the_comm = c; }
 
 struct cu_comm *cu_cli_comm(void) { return the_comm; }
 
+void cu_cli_exit_codes(FILE *f)
+{
+    fprintf(f, "exit codes:\n");
+    for (const struct cu_exit_code *c = cu_exit_codes; c->meaning; c++) {
+        fprintf(f, "  %-4d ", c->code);
+        for (const char *p = c->meaning; *p; p++)
+            fprintf(f, *p == '\n' ? "\n       " : "%c", *p);
+        fprintf(f, "\n");
+    }
+}
+
 int cu_cli_report(const struct cu_err *err)
 {
     if (!err || err->status == CU_OK)

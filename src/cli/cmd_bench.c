@@ -73,6 +73,8 @@ static void help(FILE *f)
             "enough channels run as Winograd F(2x2,3x3); CLUNET_NO_WINOGRAD=1 turns\n"
             "that off, CLUNET_NO_DW_DIRECT=1 the direct weight gradient of small\n"
             "layers (docs/perf-winograd.md).\n");
+    fprintf(f, "\n");
+    cu_cli_exit_codes(f);
 }
 
 /* Fills o; *help when -h was given (nothing after it is read). */

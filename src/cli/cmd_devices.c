@@ -39,6 +39,8 @@ static void help(FILE *f)
             "turns it off. Entries are checked on load and rebuilt when damaged;\n"
             "deleting the folder is always safe. CLUNET_CL_DIR=DIR builds DIR/<name>.cl\n"
             "instead of the kernels embedded in the binary (kernel development).\n");
+    fprintf(f, "\n");
+    cu_cli_exit_codes(f);
 }
 
 /* "4.57 GiB", "1.00 MiB", "512 B". */
@@ -151,8 +153,8 @@ static int print_json(const struct cu_cl_device_info *devs, int n)
     char *text = json_dumps(a, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(a);
     if (!text) {
-        fprintf(stderr, "clunet: devices: out of memory formatting JSON\n");
-        return CU_EIO;
+        fprintf(stderr, "clunet: devices: out of host memory formatting JSON\n");
+        return CU_EDEVICE;
     }
     printf("%s\n", text);
     free(text);

@@ -45,10 +45,9 @@ static void help(FILE *f)
             "                    missed, false, merged, split); pictures go to DIR/img/\n"
             "  -q, --quiet       no progress bar and no table (--json still prints)\n"
             "  -h, --help        this help\n\n"
-            "%s\n"
-            "exit codes: 0 done, 1 usage, 2 bad data, prediction or model file, 3 device error,\n"
-            "4 cannot write eval.csv/eval.json.\n",
+            "%s\n",
             cu_predict_flags_help);
+    cu_cli_exit_codes(f);
 }
 
 int cu_cmd_eval(int argc, char **argv)

@@ -97,10 +97,9 @@ static void help(FILE *f)
             "exact Euclidean distance transform separates touching nuclei (markers: h-maxima,\n"
             "--split-h); nuclei smaller than --min-size are dropped; nuclei never overlap.\n"
             "A progress bar runs over the images (stderr); at the end one line gives the count,\n"
-            "time and images/s (stdout).\n\n"
-            "exit codes: 0 done, 1 usage, 2 bad image or model file (corrupt, truncated, not a\n"
-            "clunet model), 3 device error, 4 cannot write an output (nothing half-written).\n",
+            "time and images/s (stdout).\n\n",
             cu_predict_flags_help);
+    cu_cli_exit_codes(f);
 }
 
 int cu_cmd_predict(int argc, char **argv)

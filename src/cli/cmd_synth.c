@@ -25,6 +25,8 @@ static void usage(FILE *f)
             "  --seed K      random seed (default 1)\n"
             "  -q, --quiet   no progress bar or summary line\n"
             "  -h, --help    this help\n");
+    fprintf(f, "\n");
+    cu_cli_exit_codes(f);
 }
 
 /* --size WxH, or --size N for NxN; each side 16..8192. */

@@ -1,7 +1,6 @@
 /* cmd_train.c: `clunet train`: flags, --help, the SIGINT handler, and the
- * call to clunet_train (train.h). Exit codes: 0 done, 1 usage, 2 bad data
- * or a NaN/Inf loss, 3 device trouble or out of memory, 4 cannot write the
- * run folder, 130 interrupted (checkpoint written). */
+ * call to clunet_train (train.h). Exit codes: status.h's table; 130 after
+ * Ctrl-C (checkpoint written). */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -94,13 +93,10 @@ static void help(FILE *f)
             "$XDG_CACHE_HOME/clunet/masks (else ~/.cache/clunet/masks); later runs on the same\n"
             "files read those instead (CLUNET_NO_MASK_CACHE=1: always read the masks).\n"
             "\n"
-            "exit codes: 0 done, 1 usage, 2 bad data or a NaN/infinite loss (the last good checkpoint\n"
-            "is kept), 3 device error or out of device memory, 4 cannot write the run folder,\n"
-            "130 interrupted.\n"
-            "\n"
             "Under MPI (mpirun -n N clunet train ..., when built with MPI) each process takes a slice of\n"
             "every batch (--batch is the global batch, at least N) and of validation, gradients are summed\n"
-            "across processes, and rank 0 alone prints and writes RUN_DIR.\n");
+            "across processes, and rank 0 alone prints and writes RUN_DIR.\n\n");
+    cu_cli_exit_codes(f);
 }
 
 /* The flags of the configuration table (train_fields.h) under their

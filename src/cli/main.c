@@ -25,6 +25,8 @@ static const struct command commands[] = {
     {"models", cu_cmd_models, "the models found by name (the shipped one first) and where they come from"},
     {"convert", cu_cmd_convert, "rewrite a model file with F16 (or F32) weights and added facts"},
     {"bench", cu_cmd_bench, "time training steps, inference and each layer on a device"},
+    {"import", cu_cmd_import, "a Keras .h5/.keras model of the DSB2018 U-Net as a clunet model"},
+    {"export", cu_cmd_export, "a clunet model as ONNX (ONNX Runtime, OpenVINO, TensorRT)"},
 };
 
 static void usage(FILE *f)
@@ -47,10 +49,9 @@ static void usage(FILE *f)
                "  -h, --help       this help\n"
                "\nSeveral processes: `mpirun -n N clunet train ...` trains one model with N\n"
                "processes (docs/SCALING.md); this build: %s.\n"
-               "Every other command runs on rank 0 alone; the other ranks exit 0 at once.\n"
-               "\nexit codes: 0 ok, 1 usage, 2 bad input data or model file, 3 OpenCL/device error,\n"
-               "            4 cannot write output, 130 interrupted.\n",
+               "Every other command runs on rank 0 alone; the other ranks exit 0 at once.\n\n",
             strcmp(cu_comm_library(), "none") ? cu_comm_library() : "no MPI (meson setup -Dmpi=enabled)");
+    cu_cli_exit_codes(f);
 }
 
 /* Runs the command line's command; main wraps it in the process group. */
@@ -115,7 +116,7 @@ int main(int argc, char **argv)
     /* A rank that failed alone (not through cu_comm_agree) may leave the
      * others waiting in a collective: end them all. Usage errors and
      * interrupts happen on every rank alike. */
-    if (rc && rc != CU_EUSAGE && rc != 130 && cu_comm_size(comm) > 1 && cu_comm_failed_rank(comm) < 0)
+    if (rc && rc != CU_EUSAGE && rc != CU_EXIT_SIGINT && rc != CU_EXIT_SIGTERM && cu_comm_size(comm) > 1 && cu_comm_failed_rank(comm) < 0)
         cu_comm_abort(comm, rc);
     cu_cli_set_comm(NULL);
     cu_comm_close(comm);

@@ -4,17 +4,9 @@
 #include "clunet/progress.h"
 
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define BAR 30
-
-double cu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void cu_progress_start(struct cu_progress *p, FILE *f, const char *label, long total)
 {

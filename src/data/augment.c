@@ -11,14 +11,6 @@
 
 #include "clunet/dataset.h"
 
-uint64_t cu_rand_next(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* Uniform in [0, n); the modulo bias is below n / 2^64, negligible. */
 static uint64_t below(uint64_t *state, uint64_t n)
 {

@@ -143,7 +143,7 @@ static enum cu_status compact(struct cu_dataset *ds, char **msg, struct cu_err *
         return CU_OK;
     char **bad = realloc(ds->bad, sizeof *bad * (size_t)(ds->n_bad + nbad));
     if (!bad)
-        return cu_fail(err, CU_EINPUT, "%s: out of memory", ds->dir);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", ds->dir);
     ds->bad = bad;
     for (int i = 0; i < ds->n; i++) {
         if (msg[i]) {
@@ -182,7 +182,7 @@ enum cu_status cu_dataset_load(struct cu_dataset *ds, const struct cu_dataset_op
     j.msg = calloc(n, sizeof *j.msg);
     if (!ds->images || (ds->has_masks && !ds->masks) || !ds->height || !ds->width || !j.msg) {
         free(j.msg);
-        return cu_fail(err, CU_EINPUT, "%s: out of memory for %zu images at %dx%d", ds->dir, n, o->size, o->size);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory for %zu images at %dx%d", ds->dir, n, o->size, o->size);
     }
     pthread_mutex_init(&j.lock, NULL);
     char label[64];
@@ -200,7 +200,7 @@ enum cu_status cu_dataset_load(struct cu_dataset *ds, const struct cu_dataset_op
     pthread_mutex_destroy(&j.lock);
     enum cu_status st = CU_OK;
     if (j.oom)
-        st = cu_fail(err, CU_EINPUT, "%s: out of memory", ds->dir);
+        st = cu_fail(err, CU_EDEVICE, "%s: out of memory", ds->dir);
     for (int i = 0; i < ds->n && !st && !o->skip_bad; i++)
         if (j.msg[i])
             st = cu_fail(err, CU_EINPUT, "%s", j.msg[i]);

@@ -20,7 +20,7 @@ static enum cu_status dsb_labels(const struct cu_sample *s, int h, int w, uint32
     for (int k = 0; k < n && !st; k++) {
         char *p = cu_path_join(s->masks, names[k]);
         struct cu_labels m = {0};
-        st = p ? cu_image_read_labels(p, &m, err) : cu_fail(err, CU_EINPUT, "%s: out of memory", s->masks);
+        st = p ? cu_image_read_labels(p, &m, err) : cu_fail(err, CU_EDEVICE, "%s: out of memory", s->masks);
         if (!st && (m.h != h || m.w != w))
             st = cu_fail(err, CU_EINPUT, "%s: mask is %dx%d, its image is %dx%d", p, m.w, m.h, w, h);
         for (size_t q = 0; !st && q < (size_t)h * (size_t)w; q++)
@@ -118,7 +118,7 @@ static enum cu_status file_labels(const struct cu_sample *s, int h, int w, uint3
     }
     vals = malloc(sizeof *vals * (np + 1));
     if (!vals) {
-        st = cu_fail(err, CU_EINPUT, "%s: out of memory", s->masks);
+        st = cu_fail(err, CU_EDEVICE, "%s: out of memory", s->masks);
         goto out;
     }
     memcpy(vals, m.v, sizeof *vals * np);
@@ -131,7 +131,7 @@ static enum cu_status file_labels(const struct cu_sample *s, int h, int w, uint3
     if (nu <= 1) { /* binary: 0 and one value */
         int k = components(lab, h, w, vals);
         if (k < 0)
-            st = cu_fail(err, CU_EINPUT, "%s: out of memory", s->masks);
+            st = cu_fail(err, CU_EDEVICE, "%s: out of memory", s->masks);
         *count = k;
     } else {
         for (size_t q = 0; q < np; q++)
@@ -159,7 +159,7 @@ enum cu_status cu_dataset_labels(const struct cu_dataset *ds, int i, struct cu_l
         return st;
     uint32_t *lab = malloc(sizeof *lab * (size_t)h * (size_t)w);
     if (!lab)
-        return cu_fail(err, CU_EINPUT, "%s: out of memory", s->image);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", s->image);
     int k = 0;
     st = ds->layout == CU_LAYOUT_DSB_TRAIN ? dsb_labels(s, h, w, lab, &k, err) : file_labels(s, h, w, lab, &k, err);
     if (st) {

@@ -90,13 +90,13 @@ enum cu_status cu_dir_list(const char *dir, enum cu_dir_want want, char ***names
             cap = cap ? 2 * cap : 64;
             char **nv = realloc(v, sizeof *v * (size_t)cap);
             if (!nv) {
-                st = cu_fail(err, CU_EINPUT, "%s: out of memory listing the folder", dir);
+                st = cu_fail(err, CU_EDEVICE, "%s: out of memory listing the folder", dir);
                 break;
             }
             v = nv;
         }
         if (!(v[k] = strdup(e->d_name))) {
-            st = cu_fail(err, CU_EINPUT, "%s: out of memory listing the folder", dir);
+            st = cu_fail(err, CU_EDEVICE, "%s: out of memory listing the folder", dir);
             break;
         }
         k++;
@@ -126,14 +126,14 @@ static enum cu_status add_sample(struct scan *s, const char *id, char *image, ch
     char *idc = strdup(id);
     if (!idc || !image || (masks == NULL && ds->has_masks)) {
         free(idc), free(image), free(masks);
-        return cu_fail(err, CU_EINPUT, "%s: out of memory", ds->dir);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", ds->dir);
     }
     if (ds->n == s->cap) {
         s->cap = s->cap ? 2 * s->cap : 64;
         struct cu_sample *v = realloc(ds->samples, sizeof *v * (size_t)s->cap);
         if (!v) {
             free(idc), free(image), free(masks);
-            return cu_fail(err, CU_EINPUT, "%s: out of memory", ds->dir);
+            return cu_fail(err, CU_EDEVICE, "%s: out of memory", ds->dir);
         }
         ds->samples = v;
     }
@@ -151,11 +151,11 @@ static enum cu_status bad_sample(struct scan *s, const char *line, struct cu_err
         s->bad_cap = s->bad_cap ? 2 * s->bad_cap : 16;
         char **v = realloc(ds->bad, sizeof *v * (size_t)s->bad_cap);
         if (!v)
-            return cu_fail(err, CU_EINPUT, "%s: out of memory", ds->dir);
+            return cu_fail(err, CU_EDEVICE, "%s: out of memory", ds->dir);
         ds->bad = v;
     }
     if (!(ds->bad[ds->n_bad] = strdup(line)))
-        return cu_fail(err, CU_EINPUT, "%s: out of memory", ds->dir);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", ds->dir);
     ds->n_bad++;
     return CU_OK;
 }
@@ -175,7 +175,7 @@ static enum cu_status scan_dsb(struct scan *s, char **ids, int n, struct cu_err 
         char *imdir = cu_path_join(ds->dir, rel);
         if (!image || !imdir) {
             free(image), free(imdir);
-            return cu_fail(err, CU_EINPUT, "%s: out of memory", ds->dir);
+            return cu_fail(err, CU_EDEVICE, "%s: out of memory", ds->dir);
         }
         int has_images = cu_is_dir(imdir);
         free(imdir);
@@ -258,7 +258,7 @@ static enum cu_status scan_files(struct scan *s, const char *imdir, const char *
                 continue;
             }
         }
-        st = id ? add_sample(s, id, image, mask, err) : cu_fail(err, CU_EINPUT, "%s: out of memory", imdir);
+        st = id ? add_sample(s, id, image, mask, err) : cu_fail(err, CU_EDEVICE, "%s: out of memory", imdir);
         free(id);
     }
     cu_names_free(names, n);
@@ -275,7 +275,7 @@ static enum cu_status detect(struct scan *s, int depth, struct cu_err *err)
     char *imdir = cu_path_join(ds->dir, "images"), *mdir = cu_path_join(ds->dir, "masks");
     enum cu_status st = CU_OK;
     if (!imdir || !mdir) {
-        st = cu_fail(err, CU_EINPUT, "%s: out of memory", ds->dir);
+        st = cu_fail(err, CU_EDEVICE, "%s: out of memory", ds->dir);
         goto out;
     }
     if (cu_is_dir(imdir)) {
@@ -339,7 +339,7 @@ enum cu_status cu_dataset_scan(const char *dir, const struct cu_dataset_opts *o,
     struct cu_dataset *ds = calloc(1, sizeof *ds);
     if (!ds || !(ds->dir = strdup(dir))) {
         free(ds);
-        return cu_fail(err, CU_EINPUT, "%s: out of memory", dir);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", dir);
     }
     struct scan s = {.ds = ds, .skip_bad = o->skip_bad};
     enum cu_status st = detect(&s, 0, err);

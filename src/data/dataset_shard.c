@@ -100,7 +100,7 @@ static enum cu_status share_lines(struct cu_comm *comm, int n, const float *bad,
     if (nb == 0)
         return CU_OK;
     float *buf = calloc((size_t)nb * L, sizeof *buf);
-    enum cu_status st = buf ? CU_OK : cu_fail(err, CU_EINPUT, "out of host memory");
+    enum cu_status st = buf ? CU_OK : cu_fail(err, CU_EDEVICE, "out of host memory");
     st = cu_comm_agree(comm, st, err);
     if (st) {
         free(buf);
@@ -119,7 +119,7 @@ static enum cu_status share_lines(struct cu_comm *comm, int n, const float *bad,
             continue;
         char *m = malloc(L);
         if (!m) {
-            st = cu_fail(err, CU_EINPUT, "out of host memory");
+            st = cu_fail(err, CU_EDEVICE, "out of host memory");
             break;
         }
         free(msg[g]);
@@ -144,7 +144,7 @@ static enum cu_status drop_bad(struct cu_dataset *ds, const float *bad, char **m
         return CU_OK;
     char **all = realloc(ds->bad, sizeof *all * (size_t)(ds->n_bad + nb));
     if (!all)
-        return cu_fail(err, CU_EINPUT, "%s: out of memory", ds->dir);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", ds->dir);
     ds->bad = all;
     for (int g = 0; g < ds->n; g++) {
         if (bad[g] != 0.0f) {
@@ -177,7 +177,7 @@ static enum cu_status gather(struct cu_comm *comm, struct cu_dataset *ds, const 
     float *hw = calloc(2 * n, sizeof(float));
     enum cu_status st = CU_OK;
     if (!ds->images || (ds->has_masks && !ds->masks) || !ds->height || !ds->width || !hw)
-        st = cu_fail(err, CU_EINPUT, "%s: out of memory for %zu images at %dx%d", ds->dir, n, s, s);
+        st = cu_fail(err, CU_EDEVICE, "%s: out of memory for %zu images at %dx%d", ds->dir, n, s, s);
     st = cu_comm_agree(comm, st, err);
     for (int g = rank, j = 0; g < n_all && !st; g += size) {
         if (keep[g] < 0)
@@ -224,7 +224,7 @@ static enum cu_status load_all(struct cu_comm *comm, struct cu_dataset *ds, cons
     char **msg = calloc((size_t)n + 1, sizeof *msg);
     int *keep = calloc((size_t)n + 1, sizeof *keep);
     struct cu_dataset *sh = bad && msg && keep ? shard_of(ds, rank, size) : NULL;
-    enum cu_status st = sh ? CU_OK : cu_fail(err, CU_EINPUT, "%s: out of memory", ds->dir);
+    enum cu_status st = sh ? CU_OK : cu_fail(err, CU_EDEVICE, "%s: out of memory", ds->dir);
     st = st ? st : load_shard(ds, sh, o, rank, size, bad, msg, err);
     st = cu_comm_agree(comm, st, err);
     st = st ? st : cu_comm_sum_f32(comm, bad, (size_t)n, err);

@@ -31,12 +31,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "io/cache_dir.h"
 #include "clunet/image.h"
+#include "clunet/util.h"
+#include "io/atomic_file.h"
+#include "io/cache_dir.h"
 
 #define ENTRY_VERSION 1
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
 
 struct entry_header { /* 8-byte fields only: no padding */
     char magic[8];
@@ -48,14 +48,6 @@ struct entry_header { /* 8-byte fields only: no padding */
 
 static const char entry_magic[8] = "CUMASKR1";
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * FNV_PRIME;
-    return h;
-}
-
 /* 0 and the key, or -1 when a file cannot be stat'ed (then no caching:
  * reading the masks reports what is wrong). */
 static int entry_key(const char *dir, char **names, int n, int h, int w, uint64_t *key)
@@ -63,17 +55,17 @@ static int entry_key(const char *dir, char **names, int n, int h, int w, uint64_
     char real[PATH_MAX], path[PATH_MAX];
     if (!realpath(dir, real))
         return -1;
-    uint64_t k = FNV_OFFSET, v[4] = {ENTRY_VERSION, (uint64_t)h, (uint64_t)w, (uint64_t)n};
-    k = fnv(k, v, sizeof v);
-    k = fnv(k, real, strlen(real) + 1);
+    uint64_t k = CU_FNV1A_INIT, v[4] = {ENTRY_VERSION, (uint64_t)h, (uint64_t)w, (uint64_t)n};
+    k = cu_fnv1a(k, v, sizeof v);
+    k = cu_fnv1a(k, real, strlen(real) + 1);
     for (int i = 0; i < n; i++) {
         struct stat st;
         if (snprintf(path, sizeof path, "%s/%s", real, names[i]) >= (int)sizeof path || stat(path, &st))
             return -1;
         uint64_t f[4] = {(uint64_t)st.st_size, (uint64_t)st.st_ino, (uint64_t)st.st_mtim.tv_sec,
                          (uint64_t)st.st_mtim.tv_nsec};
-        k = fnv(k, names[i], strlen(names[i]) + 1);
-        k = fnv(k, f, sizeof f);
+        k = cu_fnv1a(k, names[i], strlen(names[i]) + 1);
+        k = cu_fnv1a(k, f, sizeof f);
     }
     *key = k;
     return 0;
@@ -93,7 +85,7 @@ static int entry_read(const char *path, uint64_t key, int h, int w, float *u)
     if (ok) {
         runs = malloc(sizeof *runs * 2 * (size_t)hd.n_runs + 1);
         ok = runs && fread(runs, sizeof *runs * 2, (size_t)hd.n_runs, f) == hd.n_runs && fgetc(f) == EOF &&
-             fnv(FNV_OFFSET, runs, sizeof *runs * 2 * (size_t)hd.n_runs) == hd.checksum;
+             cu_fnv1a(CU_FNV1A_INIT, runs, sizeof *runs * 2 * (size_t)hd.n_runs) == hd.checksum;
     }
     fclose(f);
     uint64_t end = 0; /* runs must be increasing, apart and inside the image */
@@ -110,6 +102,18 @@ static int entry_read(const char *path, uint64_t key, int h, int w, float *u)
     }
     free(runs);
     return ok;
+}
+
+struct entry {
+    const struct entry_header *hd;
+    const uint32_t *runs;
+    size_t n;
+};
+
+static int put_entry(FILE *f, void *ctx)
+{
+    const struct entry *e = ctx;
+    return fwrite(e->hd, sizeof *e->hd, 1, f) != 1 || fwrite(e->runs, sizeof *e->runs, e->n, f) != e->n;
 }
 
 /* Stores u (0/1) as an entry; any failure just leaves no entry. */
@@ -133,15 +137,10 @@ static void entry_write(const char *path, uint64_t key, int h, int w, const floa
     }
     struct entry_header hd = {.key = key, .h = (uint64_t)h, .w = (uint64_t)w, .n_runs = n / 2};
     memcpy(hd.magic, entry_magic, 8);
-    hd.checksum = fnv(FNV_OFFSET, runs, sizeof *runs * n);
-    char tmp[PATH_MAX + 64];
-    int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = len > 0 && (size_t)len < sizeof tmp ? fopen(tmp, "wb") : NULL;
-    int ok = f && fwrite(&hd, sizeof hd, 1, f) == 1 && fwrite(runs, sizeof *runs, n, f) == n;
-    if (f)
-        ok = !fclose(f) && ok;
-    if (f && (!ok || rename(tmp, path)))
-        unlink(tmp);
+    hd.checksum = cu_fnv1a(CU_FNV1A_INIT, runs, sizeof *runs * n);
+    struct entry e = {&hd, runs, n};
+    struct cu_err ignored = {0};
+    cu_atomic_write_with(path, 0, put_entry, &e, &ignored); /* a cache: not durable */
     free(runs);
 }
 
@@ -151,7 +150,7 @@ static enum cu_status read_masks(const char *dir, char **names, int n, int h, in
     enum cu_status st = CU_OK;
     for (int k = 0; k < n && !st; k++) {
         char *p = cu_path_join(dir, names[k]);
-        st = p ? cu_image_or_mask(p, h, w, u, err) : cu_fail(err, CU_EINPUT, "%s: out of memory", dir);
+        st = p ? cu_image_or_mask(p, h, w, u, err) : cu_fail(err, CU_EDEVICE, "%s: out of memory", dir);
         free(p);
     }
     return st;

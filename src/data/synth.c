@@ -231,7 +231,7 @@ enum cu_status cu_synth_sample(uint64_t seed, int index, int h, int w, uint8_t *
     float *sig = malloc(sizeof *sig * np), *tex = malloc(sizeof *tex * np), *tmp = malloc(sizeof *tmp * np);
     enum cu_status st = CU_OK;
     if (!nu || !sig || !tex || !tmp) {
-        st = cu_fail(err, CU_EIO, "synth: out of memory for %dx%d", w, h);
+        st = cu_fail(err, CU_EDEVICE, "synth: out of memory for %dx%d", w, h);
         goto out;
     }
     uint64_t s = mix(seed, (uint64_t)index + 1, 0x5EED);

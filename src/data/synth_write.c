@@ -18,24 +18,7 @@
 #include "io/remove_tree.h"
 #include "clunet/progress.h"
 #include "clunet/synth.h"
-
-/* mkdir -p */
-static int make_dirs(const char *path)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return (errno = ENAMETOOLONG), -1;
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
+#include "clunet/util.h"
 
 /* One image folder: <root>/<id>/images/<id>.png and masks/m<k>.png. */
 static enum cu_status write_one(const char *root, const struct cu_synth_opts *o, int i, uint8_t *rgb,
@@ -50,8 +33,7 @@ static enum cu_status write_one(const char *root, const struct cu_synth_opts *o,
     const char *sub[] = {"images", "masks"};
     for (int j = 0; j < 2; j++) {
         snprintf(path, sizeof path, "%s/%s/%s", root, id, sub[j]);
-        if (make_dirs(path))
-            return cu_fail(err, CU_EIO, "%s: %s", path, strerror(errno));
+        CU_TRY(cu_mkdir_p(path, 0777, err));
     }
     snprintf(path, sizeof path, "%s/%s/images/%s.png", root, id, id);
     st = cu_png_write_rgb8(path, rgb, h, w, err);
@@ -91,7 +73,7 @@ static void *worker(void *arg)
             break;
         struct cu_err e = {0};
         if (!rgb || !mask || !lab)
-            cu_fail(&e, CU_EIO, "synth: out of memory for %dx%d", j->o->width, j->o->height);
+            cu_fail(&e, CU_EDEVICE, "synth: out of memory for %dx%d", j->o->width, j->o->height);
         else
             write_one(j->root, j->o, i, rgb, lab, mask, &e);
         pthread_mutex_lock(&j->lock);
@@ -117,8 +99,7 @@ enum cu_status clunet_synth(const struct cu_synth_opts *o, struct cu_err *err)
         return cu_fail(err, CU_EUSAGE, "synth: --out path too long");
     snprintf(tmp, sizeof tmp, "%s/.stage1_train.tmp.XXXXXX", o->out);
     struct stat sb;
-    if (make_dirs(o->out))
-        return cu_fail(err, CU_EIO, "%s: %s", o->out, strerror(errno));
+    CU_TRY(cu_mkdir_p(o->out, 0777, err));
     if (stat(final, &sb) == 0)
         return cu_fail(err, CU_EIO, "%s: already exists (remove it or choose another --out)", final);
     if (!mkdtemp(tmp))

@@ -7,20 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* mkdir -p, mode 0700 (the cache is per user). */
-static int make_dirs(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        int rc = mkdir(path, 0700);
-        *p = '/';
-        if (rc && errno != EEXIST)
-            return -1;
-    }
-    return mkdir(path, 0700) && errno != EEXIST ? -1 : 0;
-}
+#include "clunet/util.h"
 
 int cu_cache_dir(const char *sub, char *out, size_t size, size_t reserve, char *why, size_t why_size)
 {
@@ -34,12 +21,13 @@ int cu_cache_dir(const char *sub, char *out, size_t size, size_t reserve, char *
     else
         w = -2;
     int rc = -1;
+    struct cu_err e = {0};
     if (w == -2)
         rc = snprintf(why, why_size, "neither XDG_CACHE_HOME nor HOME is set");
     else if (w < 0 || (size_t)w + reserve >= size)
         rc = snprintf(why, why_size, "cache folder path too long");
-    else if (make_dirs(out))
-        rc = snprintf(why, why_size, "cannot create %s: %s", out, strerror(errno));
+    else if (cu_mkdir_p(out, 0700, &e)) /* the cache is per user */
+        rc = snprintf(why, why_size, "%s", e.msg);
     else
         return 0;
     if (rc < 0) /* using the result says a cut reason is fine */

@@ -79,13 +79,13 @@ static enum cu_status put_state(struct cu_st_writer *w, const struct cu_train_st
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f)
-        return cu_fail(err, CU_EIO, "checkpoint: out of memory");
+        return cu_fail(err, CU_EDEVICE, "checkpoint: out of memory");
     int bad = cu_history_write_csv(f, &s->history);
     bad |= fclose(f) != 0;
     if (!bad)
         st = cu_st_writer_meta(w, "state.history", text, err);
     free(text);
-    return bad ? cu_fail(err, CU_EIO, "checkpoint: out of memory") : st;
+    return bad ? cu_fail(err, CU_EDEVICE, "checkpoint: out of memory") : st;
 }
 
 enum cu_status cu_checkpoint_save(const char *path, const struct cu_unet *net, const struct cu_train_config *cfg,

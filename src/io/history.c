@@ -21,7 +21,7 @@ enum cu_status cu_history_add(struct cu_history *h, const struct cu_history_row 
         int cap = h->cap ? h->cap * 2 : 32;
         struct cu_history_row *rows = realloc(h->rows, (size_t)cap * sizeof *rows);
         if (!rows)
-            return cu_fail(err, CU_EIO, "history: out of memory");
+            return cu_fail(err, CU_EDEVICE, "history: out of memory");
         h->rows = rows;
         h->cap = cap;
     }

@@ -102,7 +102,7 @@ enum cu_status cu_raw_to_labels(const struct cu_raw_image *r, const char *path, 
     size_t n = (size_t)r->h * (size_t)r->w;
     uint32_t *v = malloc(sizeof *v * (n ? n : 1));
     if (!v)
-        return cu_fail(err, CU_EINPUT, "%s: out of memory for %dx%d labels", path, r->w, r->h);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory for %dx%d labels", path, r->w, r->h);
     for (size_t q = 0; q < n; q++) {
         double s = cu_raw_at(r, q);
         if (r->channels == 3) { /* colour labels are compared at 8 bit */

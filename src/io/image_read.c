@@ -113,7 +113,7 @@ enum cu_status cu_image_new(struct cu_image *out, int c, int h, int w, struct cu
         return cu_fail(err, CU_EUSAGE, "image: bad size %dx%dx%d", c, h, w);
     float *px = calloc((size_t)c * (size_t)h * (size_t)w, sizeof *px);
     if (!px)
-        return cu_fail(err, CU_EINPUT, "image: out of memory for %dx%dx%d floats", c, h, w);
+        return cu_fail(err, CU_EDEVICE, "image: out of memory for %dx%dx%d floats", c, h, w);
     out->c = c, out->h = h, out->w = w, out->px = px;
     return CU_OK;
 }

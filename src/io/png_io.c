@@ -22,6 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/atomic_file.h"
+
 enum want { WANT_RAW, WANT_SIZE, WANT_MASK };
 
 /* Decoder state: set up before setjmp, read after a longjmp. */
@@ -263,7 +265,7 @@ static enum cu_status copy_palette(const struct rd *r, struct cu_raw_image *out,
         return cu_fail(err, CU_EINPUT, "%s: palette image without a palette", r->path);
     out->palette = malloc((size_t)n * 3);
     if (!out->palette)
-        return cu_fail(err, CU_EINPUT, "%s: out of memory", r->path);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", r->path);
     for (int i = 0; i < n; i++)
         out->palette[3 * i] = pal[i].red, out->palette[3 * i + 1] = pal[i].green, out->palette[3 * i + 2] = pal[i].blue;
     out->n_palette = n;
@@ -285,7 +287,7 @@ enum cu_status cu_png_decode(const char *path, int header_only, struct cu_raw_im
         size_t plane = (size_t)r.h * (size_t)r.w;
         im.data = malloc(plane * (size_t)im.channels * (size_t)im.bytes);
         if (!im.data)
-            st = cu_fail(err, CU_EINPUT, "%s: out of memory for %dx%d pixels", path, r.w, r.h);
+            st = cu_fail(err, CU_EDEVICE, "%s: out of memory for %dx%d pixels", path, r.w, r.h);
         for (int y = 0; !st && y < r.h; y++) {
             const png_byte *row = r.rows[y];
             for (int x = 0; x < r.w; x++)
@@ -369,8 +371,8 @@ static int encode(struct wr *s)
     return 0;
 }
 
-/* Writes to "<path>.tmp.XXXXXX" beside path, then renames; the temporary is
- * removed on any failure. */
+/* Writes atomically (io/atomic_file.h; an output a rerun makes again: not
+ * fsync'ed). */
 static enum cu_status write_png(const char *path, const void *px, int h, int w, int type, int depth,
                                 struct cu_err *err)
 {
@@ -378,27 +380,16 @@ static enum cu_status write_png(const char *path, const void *px, int h, int w, 
         return cu_fail(err, CU_EIO, "%s: cannot write a %dx%d image", path, w, h);
     struct wr s = {.px = px, .h = h, .w = w, .type = type, .depth = depth};
     s.ch = type == PNG_COLOR_TYPE_RGB ? 3 : 1;
-    size_t len = strlen(path) + 16;
-    char *tmp = malloc(len);
     s.row = malloc((size_t)w * (size_t)s.ch * (size_t)(depth / 8));
-    if (!tmp || !s.row) {
-        free(tmp), free(s.row);
-        return cu_fail(err, CU_EIO, "%s: out of memory", path);
+    if (!s.row)
+        return cu_fail(err, CU_EDEVICE, "%s: out of host memory", path);
+    struct cu_atomic a;
+    enum cu_status st = cu_atomic_begin(&a, path, err);
+    if (st) {
+        free(s.row);
+        return st;
     }
-    snprintf(tmp, len, "%s.tmp.XXXXXX", path);
-    enum cu_status st = CU_OK;
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        st = cu_fail(err, CU_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
-        goto out;
-    }
-    fchmod(fd, 0644); /* mkstemp makes 0600; outputs are ordinary files */
-    s.f = fdopen(fd, "wb");
-    if (!s.f) {
-        st = cu_fail(err, CU_EIO, "%s: %s", path, strerror(errno));
-        close(fd);
-        goto fail;
-    }
+    s.f = a.f;
     s.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &s, on_write_error, on_warning);
     if (s.png)
         s.info = png_create_info_struct(s.png);
@@ -408,15 +399,10 @@ static enum cu_status write_png(const char *path, const void *px, int h, int w, 
         st = cu_fail(err, CU_EIO, "%s: %s", path, s.msg);
     if (s.png)
         png_destroy_write_struct(&s.png, &s.info);
-    if (fclose(s.f) != 0 && !st)
-        st = cu_fail(err, CU_EIO, "%s: %s", path, strerror(errno));
-    if (!st && rename(tmp, path) != 0)
-        st = cu_fail(err, CU_EIO, "%s: cannot rename the temporary file: %s", path, strerror(errno));
-fail:
     if (st)
-        unlink(tmp);
-out:
-    free(tmp);
+        cu_atomic_abort(&a);
+    else
+        st = cu_atomic_commit(&a, err);
     free(s.row);
     return st;
 }

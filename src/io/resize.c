@@ -218,7 +218,7 @@ static enum cu_status plan_init(struct plan *p, int c, int sh, int sw, int dh, i
     p->frows = malloc(sizeof *p->frows * (size_t)sh * (size_t)sw);
     if (bad || !p->need_y || !p->need_x || !p->vrow || !p->frows) {
         plan_free(p);
-        return cu_fail(err, CU_EINPUT, "resize: out of memory for %dx%d -> %dx%d", sw, sh, dw, dh);
+        return cu_fail(err, CU_EDEVICE, "resize: out of memory for %dx%d -> %dx%d", sw, sh, dw, dh);
     }
     axis_need(&p->ay, p->need_y);
     axis_need(&p->ax, p->need_x);
@@ -246,7 +246,7 @@ enum cu_status cu_resize(const float *src, int c, int sh, int sw, float *dst, in
     double lo, hi, *out = malloc(sizeof *out * dp);
     if (!out) {
         plan_free(&p);
-        return cu_fail(err, CU_EINPUT, "resize: out of memory for %dx%d", dw, dh);
+        return cu_fail(err, CU_EDEVICE, "resize: out of memory for %dx%d", dw, dh);
     }
     range(src, (size_t)c * sp, &lo, &hi);
     for (int k = 0; k < c; k++) {
@@ -270,7 +270,7 @@ enum cu_status cu_resize_mask(const float *src, int sh, int sw, float *dst, int 
     double lo, hi, *out = malloc(sizeof *out * dp);
     if (!out) {
         plan_free(&p);
-        return cu_fail(err, CU_EINPUT, "resize: out of memory for %dx%d", dw, dh);
+        return cu_fail(err, CU_EDEVICE, "resize: out of memory for %dx%d", dw, dh);
     }
     range(src, (size_t)sh * (size_t)sw, &lo, &hi);
     resize_plane(&p, src, out);

@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clunet/util.h"
+#include "io/atomic_file.h"
+
 static const char *const run_files[] = {
     CU_RUN_MODEL, CU_RUN_BEST, CU_RUN_CHECKPOINT, CU_RUN_HISTORY_CSV, CU_RUN_HISTORY_SVG, CU_RUN_LOG,
 };
@@ -18,26 +21,6 @@ enum cu_status cu_run_dir_path(char *buf, size_t size, const char *dir, const ch
     int n = snprintf(buf, size, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= size)
         return cu_fail(err, CU_EUSAGE, "%s: path too long", dir);
-    return CU_OK;
-}
-
-/* mkdir -p: each missing component, mode 0777 & ~umask. */
-static enum cu_status make_dirs(const char *dir, struct cu_err *err)
-{
-    char tmp[4096];
-    int n = snprintf(tmp, sizeof tmp, "%s", dir);
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        return cu_fail(err, CU_EUSAGE, "%s: path too long", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-            return cu_fail(err, CU_EIO, "%s: cannot create folder: %s", tmp, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-        return cu_fail(err, CU_EIO, "%s: cannot create folder: %s", tmp, strerror(errno));
     return CU_OK;
 }
 
@@ -92,62 +75,23 @@ enum cu_status cu_run_dir_create(const char *dir, int force, struct cu_err *err)
     }
     if (errno != ENOENT)
         return cu_fail(err, CU_EIO, "%s: %s", dir, strerror(errno));
-    return make_dirs(dir, err);
+    return cu_mkdir_p(dir, 0777, err);
 }
 
 enum cu_status cu_run_dir_write(const char *dir, const char *name, int (*fill)(FILE *f, void *ctx), void *ctx,
                                 struct cu_err *err)
 {
-    char path[4096], tmp[4096];
+    char path[4096];
     enum cu_status st = cu_run_dir_path(path, sizeof path, dir, name, err);
-    if (st)
-        return st;
-    int n = snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        return cu_fail(err, CU_EUSAGE, "%s: path too long", dir);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return cu_fail(err, CU_EIO, "%s: cannot write: %s", path, strerror(errno));
-    int bad = fill(f, ctx) != 0;
-    bad |= fflush(f) != 0;
-    bad |= ferror(f) != 0;
-    int saved = errno;
-    if (!bad && fsync(fileno(f)) != 0) {
-        bad = 1;
-        saved = errno;
-    }
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        saved = errno;
-    }
-    if (bad) {
-        unlink(tmp);
-        return cu_fail(err, CU_EIO, "%s: write failed: %s", path, saved ? strerror(saved) : "error");
-    }
-    if (rename(tmp, path) != 0) {
-        saved = errno;
-        unlink(tmp);
-        return cu_fail(err, CU_EIO, "%s: cannot rename into place: %s", path, strerror(saved));
-    }
-    return CU_OK;
-}
-
-struct bytes {
-    const void *data;
-    size_t len;
-};
-
-static int fill_bytes(FILE *f, void *ctx)
-{
-    const struct bytes *b = ctx;
-    return b->len && fwrite(b->data, 1, b->len, f) != b->len;
+    return st ? st : cu_atomic_write_with(path, 1, fill, ctx, err); /* the run folder is durable */
 }
 
 enum cu_status cu_run_dir_write_bytes(const char *dir, const char *name, const void *data, size_t len,
                                       struct cu_err *err)
 {
-    struct bytes b = {data, len};
-    return cu_run_dir_write(dir, name, fill_bytes, &b, err);
+    char path[4096];
+    enum cu_status st = cu_run_dir_path(path, sizeof path, dir, name, err);
+    return st ? st : cu_atomic_write(path, 1, data, len, err);
 }
 
 enum cu_status cu_run_dir_read(const char *dir, const char *name, char **data, size_t *len, struct cu_err *err)
@@ -156,34 +100,5 @@ enum cu_status cu_run_dir_read(const char *dir, const char *name, char **data, s
     enum cu_status st = cu_run_dir_path(path, sizeof path, dir, name, err);
     if (st)
         return st;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cu_fail(err, CU_EINPUT, "%s: %s", path, strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - 1 - n, f);
-        if (n < cap - 1)
-            break;
-        char *grown = realloc(buf, cap * 2);
-        if (!grown) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = grown;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf)
-        return cu_fail(err, CU_EIO, "%s: out of memory reading it", path);
-    if (bad) {
-        free(buf);
-        return cu_fail(err, CU_EINPUT, "%s: read error", path);
-    }
-    buf[n] = '\0';
-    *data = buf;
-    *len = n;
-    return CU_OK;
+    return cu_read_file(path, data, len, err);
 }

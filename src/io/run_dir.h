@@ -1,9 +1,10 @@
 /* run_dir.h: the run folder of `clunet train`: creating it (refusing an
  * existing one unless forced) and writing files into it atomically.
  *
- * Every file goes to "<dir>/.<name>.tmp.<pid>" first, is flushed and
- * fsync'd, then renamed over "<dir>/<name>", so a reader (or a resumed run
- * after a crash) sees either the old file or the new one, never half of it.
+ * Every file is written as io/atomic_file.h writes a durable file: to a
+ * temporary name beside it, flushed and fsync'd, then renamed over
+ * "<dir>/<name>", so a reader (or a resumed run after a crash or a power
+ * cut) sees either the old file or the new one, never half of it.
  * Leaves out: what the files contain (train.c, history.c, safetensors). */
 #ifndef CLUNET_RUN_DIR_H
 #define CLUNET_RUN_DIR_H
@@ -27,8 +28,8 @@
 enum cu_status cu_run_dir_create(const char *dir, int force, struct cu_err *err);
 
 /* Removes the temporary files a killed run left behind: "<name>.tmp.*"
- * (the safetensors writer) and ".<name>.tmp.*" (cu_run_dir_write) of the
- * run files above, whatever their pid: one run uses a folder at a time.
+ * (io/atomic_file.h) and ".<name>.tmp.*" (older clunets) of the run files
+ * above, whatever their pid: one run uses a folder at a time.
  * Best effort (a file that cannot be removed stays); called by --resume
  * and --force. */
 void cu_run_dir_clean_tmp(const char *dir);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clunet/half.h"
+#include "io/atomic_file.h"
 
 struct st_item {
     char *name;
@@ -102,7 +103,7 @@ enum cu_status cu_st_writer_new(struct cu_st_writer **out, struct cu_err *err)
     struct cu_st_writer *w = calloc(1, sizeof *w);
     if (!w || !(w->meta = json_object())) {
         free(w);
-        return cu_fail(err, CU_EIO, "safetensors writer: out of memory");
+        return cu_fail(err, CU_EDEVICE, "safetensors writer: out of memory");
     }
     *out = w;
     return CU_OK;
@@ -133,7 +134,7 @@ enum cu_status cu_st_writer_meta(struct cu_st_writer *w, const char *key, const 
 {
     json_t *v = json_string(value);
     if (!v || json_object_set_new(w->meta, key, v))
-        return cu_fail(err, CU_EUSAGE, "safetensors metadata %s: not valid UTF-8 or out of memory", key);
+        return cu_fail(err, CU_EDEVICE, "safetensors metadata %s: not valid UTF-8 or out of memory", key);
     return CU_OK;
 }
 
@@ -152,7 +153,7 @@ static enum cu_status add_item(struct cu_st_writer *w, const char *name, int ndi
         int cap = w->cap ? 2 * w->cap : 32;
         struct st_item *ni = realloc(w->items, (size_t)cap * sizeof *ni);
         if (!ni)
-            return cu_fail(err, CU_EIO, "safetensors writer: out of memory");
+            return cu_fail(err, CU_EDEVICE, "safetensors writer: out of memory");
         w->items = ni, w->cap = cap;
     }
     struct st_item *it = &w->items[w->n];
@@ -162,7 +163,7 @@ static enum cu_status add_item(struct cu_st_writer *w, const char *name, int ndi
     if (!it->name || !it->data) {
         free(it->name);
         free(it->data);
-        return cu_fail(err, CU_EIO, "safetensors writer: out of memory for %s", name);
+        return cu_fail(err, CU_EDEVICE, "safetensors writer: out of memory for %s", name);
     }
     it->ndim = ndim;
     memcpy(it->shape, shape, (size_t)ndim * sizeof *shape);
@@ -287,6 +288,18 @@ static enum cu_status check_f16_range(const struct cu_st_writer *w, const char *
     return CU_OK;
 }
 
+struct body {
+    const struct cu_st_writer *w;
+    const char *hdr;
+    size_t len;
+};
+
+static int put_body(FILE *fp, void *ctx)
+{
+    const struct body *b = ctx;
+    return !write_body(fp, b->w, b->hdr, b->len);
+}
+
 enum cu_status cu_st_writer_write(struct cu_st_writer *w, const char *path, struct cu_err *err)
 {
     enum cu_status range = check_f16_range(w, path, err);
@@ -296,30 +309,9 @@ enum cu_status cu_st_writer_write(struct cu_st_writer *w, const char *path, stru
     size_t len = 0;
     char *hdr = header_json(w, &len);
     if (!hdr)
-        return cu_fail(err, CU_EIO, "%s: cannot build the safetensors header (out of memory)", path);
-    size_t tlen = strlen(path) + 32;
-    char *tmp = malloc(tlen);
-    if (!tmp) {
-        free(hdr);
-        return cu_fail(err, CU_EIO, "%s: out of memory", path);
-    }
-    snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
-    enum cu_status st = CU_OK;
-    FILE *fp = fopen(tmp, "wb");
-    if (!fp) {
-        st = cu_fail(err, CU_EIO, "%s: cannot create its temporary file: %s", path, strerror(errno));
-    } else {
-        int ok = write_body(fp, w, hdr, len) && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
-        int e = errno;
-        ok = (fclose(fp) == 0) && ok;
-        if (!ok)
-            st = cu_fail(err, CU_EIO, "%s: write failed: %s", path, strerror(e ? e : errno)); /* the file, not its temp name */
-        else if (rename(tmp, path) != 0)
-            st = cu_fail(err, CU_EIO, "%s: cannot rename %s to it: %s", path, tmp, strerror(errno));
-        if (st)
-            remove(tmp);
-    }
-    free(tmp);
+        return cu_fail(err, CU_EDEVICE, "%s: cannot build the safetensors header (out of memory)", path);
+    struct body b = {w, hdr, len};
+    enum cu_status st = cu_atomic_write_with(path, 1, put_body, &b, err); /* model files are durable */
     free(hdr);
     return st;
 }
@@ -409,7 +401,7 @@ static enum cu_status parse_meta(struct cu_st_file *f, json_t *m, struct cu_err 
     }
     f->meta_keys = malloc((json_object_size(m) ? json_object_size(m) : 1) * sizeof *f->meta_keys);
     if (!f->meta_keys)
-        return cu_fail(err, CU_EINPUT, "%s: out of memory", f->path);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", f->path);
     json_object_foreach(m, key, v)
         f->meta_keys[f->n_meta++] = key;
     qsort(f->meta_keys, (size_t)f->n_meta, sizeof *f->meta_keys, cmp_str);
@@ -471,7 +463,7 @@ static enum cu_status parse_entry(struct cu_st_file *f, const char *name, json_t
                        (long long)b);
     out->name = strdup(name);
     if (!out->name)
-        return cu_fail(err, CU_EINPUT, "%s: out of memory", path);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", path);
     out->data = (const float *)(f->data + b); /* F16/BF16: widened later, from this offset */
     *sp = (struct span){(size_t)b, (size_t)en, out->name};
     return CU_OK;
@@ -497,7 +489,7 @@ static enum cu_status widen(struct cu_st_file *f, struct cu_err *err)
     if (!total)
         return CU_OK;
     if (!(f->wide = malloc(total * sizeof *f->wide)))
-        return cu_fail(err, CU_EINPUT, "%s: out of memory", f->path);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", f->path);
     float *o = f->wide;
     for (int i = 0; i < f->n; i++) {
         struct cu_st_entry *e = &f->entries[i];
@@ -521,7 +513,7 @@ static enum cu_status parse_header(struct cu_st_file *f, json_t *root, size_t ds
     size_t n = json_object_size(root) - (json_object_get(root, "__metadata__") ? 1 : 0);
     f->entries = calloc(n ? n : 1, sizeof *f->entries);
     struct span *sp = calloc(n ? n : 1, sizeof *sp);
-    enum cu_status st = f->entries && sp ? CU_OK : cu_fail(err, CU_EINPUT, "%s: out of memory", f->path);
+    enum cu_status st = f->entries && sp ? CU_OK : cu_fail(err, CU_EDEVICE, "%s: out of memory", f->path);
     const char *key;
     json_t *v;
     json_object_foreach(root, key, v) {
@@ -572,7 +564,7 @@ static enum cu_status read_file(struct cu_st_file *f, FILE *fp, struct cu_err *e
     f->data = malloc(dsize ? dsize : 1);
     if (!hdr || !f->data) {
         free(hdr);
-        return cu_fail(err, CU_EINPUT, "%s: out of memory for %llu bytes", path, size);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory for %llu bytes", path, size);
     }
     if (!read_all(fp, hdr, (size_t)n) || !read_all(fp, f->data, dsize)) {
         free(hdr);
@@ -597,7 +589,7 @@ enum cu_status cu_st_file_read(const char *path, struct cu_st_file **out, struct
     struct cu_st_file *f = calloc(1, sizeof *f);
     enum cu_status st = CU_OK;
     if (!f || !(f->path = strdup(path)))
-        st = cu_fail(err, CU_EINPUT, "%s: out of memory", path);
+        st = cu_fail(err, CU_EDEVICE, "%s: out of memory", path);
     if (!st)
         st = read_file(f, fp, err);
     fclose(fp);

@@ -110,7 +110,7 @@ static enum cu_status check_image(const int32_t *labels, int h, int w, int32_t *
 
 enum cu_status cu_rle_encode(char **out, const int32_t *labels, int h, int w, int32_t label, struct cu_err *err)
 {
-    int32_t max;
+    int32_t max = 0; /* set by check_image; -O3 cannot see that */
     enum cu_status st = check_image(labels, h, w, &max, err);
     if (st)
         return st;
@@ -142,7 +142,7 @@ void cu_rle_free_all(char **strs, int32_t n)
 enum cu_status cu_rle_encode_all(char ***out, int32_t *n_out, const int32_t *labels, int h, int w,
                                  struct cu_err *err)
 {
-    int32_t max;
+    int32_t max = 0; /* set by check_image; -O3 cannot see that */
     enum cu_status st = check_image(labels, h, w, &max, err);
     if (st)
         return st;

@@ -5,6 +5,7 @@
  * need quotes are refused). */
 #include "clunet/rle.h"
 
+#include "clunet/util.h"
 #include "io/atomic_file.h"
 
 #include <errno.h>
@@ -147,40 +148,6 @@ enum cu_status cu_sub_write(const struct cu_sub *s, const char *path, struct cu_
     return cu_atomic_commit(&a, err); /* a failed fprintf sets ferror: caught there */
 }
 
-/* The whole file as a 0-terminated string. */
-static enum cu_status slurp(const char *path, char **out, size_t *len_out, struct cu_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cu_fail(err, CU_EINPUT, "%s: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - 1 - n, f);
-        if (n < cap - 1)
-            break;
-        char *b = realloc(buf, 2 * cap);
-        if (!b) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = b;
-        cap *= 2;
-    }
-    int rerr = ferror(f);
-    fclose(f);
-    if (!buf)
-        return cu_fail(err, CU_EINPUT, "%s: out of host memory reading it", path);
-    if (rerr) {
-        free(buf);
-        return cu_fail(err, CU_EINPUT, "%s: read error", path);
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len_out = n;
-    return CU_OK;
-}
 
 /* One data line (without its end of line). */
 static enum cu_status parse_row(struct cu_sub *s, const char *line, size_t len, long lineno, const char *path,
@@ -201,14 +168,14 @@ static enum cu_status parse_row(struct cu_sub *s, const char *line, size_t len, 
         return cu_fail(err, CU_EINPUT, "%s: %s", where, why);
     char *pixels = dup_str(px, px_len);
     if (!pixels)
-        return cu_fail(err, CU_EINPUT, "%s: out of host memory", where);
+        return cu_fail(err, CU_EDEVICE, "%s: out of host memory", where);
     enum cu_status st = cu_rle_check(pixels, where, err);
     if (st) {
         free(pixels);
         return st;
     }
     if (add_row(s, line, id_len, pixels, lineno))
-        return cu_fail(err, CU_EINPUT, "%s: out of host memory", where);
+        return cu_fail(err, CU_EDEVICE, "%s: out of host memory", where);
     return CU_OK;
 }
 
@@ -216,14 +183,14 @@ enum cu_status cu_sub_read(struct cu_sub **out, const char *path, struct cu_err 
 {
     char *buf = NULL;
     size_t len = 0;
-    enum cu_status st = slurp(path, &buf, &len, err);
+    enum cu_status st = cu_read_file(path, &buf, &len, err);
     if (st)
         return st;
     struct cu_sub *s = calloc(1, sizeof *s);
     if (!s || !(s->path = dup_str(path, strlen(path)))) {
         free(buf);
         cu_sub_free(s);
-        return cu_fail(err, CU_EINPUT, "%s: out of host memory", path);
+        return cu_fail(err, CU_EDEVICE, "%s: out of host memory", path);
     }
     if (memchr(buf, '\0', len))
         st = cu_fail(err, CU_EINPUT, "%s: holds a NUL byte: not a CSV text file", path);

@@ -67,7 +67,7 @@ static enum cu_status read_pred(const char *dir, const char *id, int h, int w, i
         return CU_OK;
     uint8_t *mask = malloc(n);
     if (!mask)
-        return cu_fail(err, CU_EINPUT, "%s: out of memory", path);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", path);
     for (size_t q = 0; q < n; q++)
         mask[q] = pred[q] != 0;
     int count;
@@ -124,7 +124,7 @@ static enum cu_status eval_one(const struct cu_eval_run *r, struct cu_predictor 
     enum cu_status st = cu_dataset_labels(ds, i, &truth, &count, err);
     size_t n = st ? 0 : (size_t)truth.h * (size_t)truth.w;
     if (!st && !(t32 = malloc(sizeof *t32 * n)))
-        st = cu_fail(err, CU_EINPUT, "%s: out of memory", s->image);
+        st = cu_fail(err, CU_EDEVICE, "%s: out of memory", s->image);
     if (!st)
         st = to_int32(&truth, t32, s->image, err);
     if (!st && p) {
@@ -141,7 +141,7 @@ static enum cu_status eval_one(const struct cu_eval_run *r, struct cu_predictor 
         }
     } else if (!st) {
         if (!(pred = malloc(sizeof *pred * n)))
-            st = cu_fail(err, CU_EINPUT, "%s: out of memory", s->image);
+            st = cu_fail(err, CU_EDEVICE, "%s: out of memory", s->image);
         if (!st)
             st = read_pred(r->pred_dir, s->id, truth.h, truth.w, pred, err);
     }
@@ -184,7 +184,7 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     if (!st)
         out_dir = r->out_dir ? strdup(r->out_dir) : r->model ? folder_of(r->model) : strdup(r->pred_dir);
     if (!st && !out_dir)
-        st = cu_fail(err, CU_EUSAGE, "eval: out of memory");
+        st = cu_fail(err, CU_EDEVICE, "eval: out of memory");
     if (!st)
         st = cu_dataset_scan(r->data, &dopts, &ds, err);
     if (!st)

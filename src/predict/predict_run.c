@@ -61,7 +61,7 @@ static enum cu_status push(struct cu_item **items, int *n, int *cap, char *id, c
     }
     if (!id || !p || *n == *cap) {
         free(id), free(p);
-        return cu_fail(err, CU_EINPUT, "%s: out of memory", path);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", path);
     }
     (*items)[(*n)++] = (struct cu_item){id, p};
     return CU_OK;
@@ -114,7 +114,7 @@ enum cu_status cu_out_dir_prepare(const char *dir, struct cu_err *err)
     size_t len = strlen(dir) + 32;
     char *probe = malloc(len);
     if (!probe)
-        return cu_fail(err, CU_EIO, "%s: out of memory", dir);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", dir);
     snprintf(probe, len, "%s/.clunet-probe-XXXXXX", dir);
     int fd = mkstemp(probe);
     enum cu_status st = CU_OK;
@@ -154,7 +154,7 @@ static enum cu_status write_outputs(const struct cu_predict_run *r, const char *
     char path[4096];
     uint8_t *buf = malloc(n * 3);
     if (!buf)
-        return cu_fail(err, CU_EIO, "%s: out of memory", id);
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", id);
     for (size_t q = 0; q < n; q++)
         buf[q] = pi->labels[q] > 0 ? 255 : 0;
     enum cu_status st = cu_png_write_gray8(out_path(path, sizeof path, r->out_dir, id, ".png"), buf, h, w, err);
@@ -171,7 +171,7 @@ static enum cu_status write_outputs(const struct cu_predict_run *r, const char *
         } else {
             uint16_t *lab = malloc(sizeof *lab * n);
             if (!lab)
-                st = cu_fail(err, CU_EIO, "%s: out of memory", id);
+                st = cu_fail(err, CU_EDEVICE, "%s: out of memory", id);
             for (size_t q = 0; lab && q < n; q++)
                 lab[q] = (uint16_t)pi->labels[q];
             if (lab)

@@ -453,7 +453,7 @@ static enum cu_status load_data(struct cu_trainer *tr, struct cu_err *err)
         st = cu_fail(err, CU_EINPUT, "%s: no training images left after the validation split of %g (%d images)",
                      tr->cfg.data_dir, tr->cfg.val_split, tr->data.n);
     if (!st && !(tr->perm = malloc((size_t)tr->data.n_train * sizeof(int))))
-        st = cu_fail(err, CU_EIO, "out of host memory");
+        st = cu_fail(err, CU_EDEVICE, "out of host memory");
     st = cu_comm_agree(tr->comm, st, err);
     st = st ? st : same_data(tr, err);
     if (st)

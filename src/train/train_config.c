@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "clunet/unet.h"
-#include "util/num.h"
+#include "clunet/util.h"
 
 _Static_assert(sizeof(enum cu_loss) == sizeof(int), "loss is read and written as an int");
 

@@ -17,7 +17,7 @@ enum cu_status cu_train_data_load(const struct cu_train_config *cfg, struct cu_c
     d->order = malloc((size_t)(d->n > 0 ? d->n : 1) * sizeof(int));
     d->scratch = malloc((size_t)cfg->image_size * (size_t)cfg->image_size * sizeof(float));
     if (!d->order || !d->scratch)
-        return cu_fail(err, CU_EIO, "%s: out of host memory", cfg->data_dir);
+        return cu_fail(err, CU_EDEVICE, "%s: out of host memory", cfg->data_dir);
     cu_split_make(d->n, cfg->val_split, cfg->split_seed >= 0, (uint64_t)cfg->split_seed, d->order, &d->n_train);
     d->n_val = d->n - d->n_train;
     d->train_idx = d->order;

@@ -279,7 +279,7 @@ static enum cu_status share_state(struct cu_trainer *tr, struct cu_err *err)
     if (tr->rank) {
         tr->st.history.rows = calloc((size_t)n, sizeof *h.rows);
         tr->st.history.n = tr->st.history.cap = tr->st.history.rows ? n : 0;
-        st = tr->st.history.rows ? CU_OK : cu_fail(err, CU_EIO, "out of host memory");
+        st = tr->st.history.rows ? CU_OK : cu_fail(err, CU_EDEVICE, "out of host memory");
     }
     st = cu_comm_agree(tr->comm, st, err);
     return st ? st : cu_comm_bcast(tr->comm, tr->st.history.rows, (size_t)n * sizeof *h.rows, err);

@@ -1,5 +1,5 @@
 /* num.c: the number parsers of num.h. */
-#include "util/num.h"
+#include "clunet/util.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -26,6 +26,10 @@ void fz_empty_dir(const char *dir);
  * written, or -1 on failure (a message on stderr). */
 int fz_make_seeds(const char *target, const char *dir);
 
+/* The seeds of the zip and keras_config targets (fuzz_seeds_keras.c);
+ * same contract as fz_make_seeds. */
+int fz_seeds_keras(const char *target, const char *dir);
+
 /* The model the safetensors target loads into: S=16, c=1/32, bilinear,
  * 3 input channels, on the ref backend (built once per process). */
 struct cu_unet *fz_seed_net(void);

@@ -228,6 +228,8 @@ int fz_make_seeds(const char *target, const char *dir)
         return seeds_csv(dir);
     if (!strcmp(target, "dataset"))
         return seeds_dataset(dir);
+    if (!strcmp(target, "zip") || !strcmp(target, "keras_config"))
+        return fz_seeds_keras(target, dir);
     fprintf(stderr, "fuzz: unknown target %s\n", target);
     return -1;
 }
