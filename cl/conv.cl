@@ -12,7 +12,7 @@
  * splits its index into (i0, i1, i2) itself, once per run of work. */
 
 #ifndef CU_RED_WG
-#define CU_RED_WG 64 /* work-group size of the reductions; the host uses the same */
+#error "CU_RED_WG comes from the build options (src/cl/cl_consts.h)"
 #endif
 
 /* Each work-item of im2col fills one row of one band row (a run of W
@@ -221,6 +221,9 @@ __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global con
     y += yo + img * Cout * H * W;
     const int p = k / 2, kk = C * k * k;
     const bool inner = ox0 - p >= 0 && ox0 + 15 + p < W;
+#if CU_GEMM_TM != 8 || CU_GEMM_TN != 16
+#error "the implicit convolution tiles 8 x 16 like gemm.cl (CU_GEMM_TM, CU_GEMM_TN: src/cl/cl_consts.h)"
+#endif
 #define CU_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #define CU_DECL(i)                                                                                                \
     __global const float *w##i = w + wo + min(m0 + i, Cout - 1) * kk;                                            \

@@ -12,8 +12,12 @@
  * packs whichever operand is smaller and, if that is A, computes C^T.
  * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
 
-#define CU_GEMM_TM 8  /* rows of C per work-item */
-#define CU_GEMM_TN 16 /* columns of C per work-item: one panel */
+/* CU_GEMM_TM (rows of C per work-item) and CU_GEMM_TN (columns: one
+ * panel) come from the build options (src/cl/cl_consts.h); the unrolled
+ * rows and float16 panels below fix them. */
+#if CU_GEMM_TM != 8 || CU_GEMM_TN != 16
+#error "gemm.cl needs CU_GEMM_TM 8 and CU_GEMM_TN 16 from the build options (src/cl/cl_consts.h)"
+#endif
 
 /* Ranges are 1-D with a fixed work-group size (PoCL compiles a kernel once
  * per work-group size); a work-item splits its index itself. */

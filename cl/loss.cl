@@ -12,7 +12,7 @@
  * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
 
 #ifndef CU_RED_WG
-#define CU_RED_WG 64 /* work-group size of the reductions; the host uses the same */
+#error "CU_RED_WG comes from the build options (src/cl/cl_consts.h)"
 #endif
 
 static float sigm(const float z) { return 1.0f / (1.0f + exp(-z)); }

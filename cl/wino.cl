@@ -23,7 +23,12 @@
  * fma(), not mad(): PoCL turned mad() into a multiply and an add.
  * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
 
-#define CU_WINO_TM 8 /* rows of P per work-item of cu_wino_gemm (CU_CL_WG_TILE work-groups) */
+/* CU_WINO_TM (rows of P per work-item of cu_wino_gemm, CU_CL_WG_TILE
+ * work-groups; 8 unrolled rows below) and CU_WINO_SKEW come from the build
+ * options (src/cl/cl_consts.h). */
+#if CU_WINO_TM != 8 || !defined(CU_WINO_SKEW)
+#error "wino.cl needs CU_WINO_TM 8 and CU_WINO_SKEW from the build options (src/cl/cl_consts.h)"
+#endif
 /* The 16 slabs U[xi], V[xi], P[xi] (and Y', D of the weight gradient)
  * start CU_WINO_SKEW floats (one cache line) apart beyond their size:
  * without it they lie a multiple of 4 KiB apart, and the transforms' 16
@@ -31,7 +36,6 @@
  * (measured: 10x slower at 128 x 128; the weight transform of 256 x 256
  * channels 2x slower). The host sizes the workspace the same way
  * (cl_ops_wino.c). */
-#define CU_WINO_SKEW 16
 
 /* U[xi][m][k] = (G g G^T)[xi] for g the 3x3 kernel of output m, input k:
  * flip = 0: g = w[m][k] (w: M x K x 3 x 3); flip = 1: g = w[k][m] turned by

@@ -110,8 +110,11 @@ int main(int argc, char **argv)
     TU_CHECK(rc == 3, "a broken act.cl exits 3 (%d)", rc);
     TU_CHECK(!strncmp(first, want, strlen(want)) && strstr(first, "): build failed"),
              "clunet's line names the file, the device and the options: %s", first);
-    TU_CHECK((strstr(first, "(-cl-std=CL1.2)") != NULL) == wants_std,
+    TU_CHECK((strstr(first, "(-cl-std=CL1.2 ") != NULL) == wants_std,
              "-cl-std=CL1.2 shown exactly when the device reports OpenCL C >= 1.2 (%d.%d)", major, minor);
+    TU_CHECK(strstr(first, "-D CU_RED_WG=64") && strstr(first, "-D CU_GEMM_TN=16") &&
+                 strstr(first, "-D CU_WINO_SKEW=16)"),
+             "the kernel constants of src/cl/cl_consts.h go to the build as -D options");
     const char *log = strchr(line, '\n');
     TU_CHECK(log && strstr(log, "clunet_undeclared_name"), "the build log follows, naming the error");
     TU_CHECK(tu_count_lines(out) >= 2, "the log is below the one-line message (%d lines)", tu_count_lines(out));

@@ -149,6 +149,10 @@ static void check_corruption(void)
     long size = file_size(entry);
     unsigned char *good = NULL;
     long len = 0;
+    if (size <= 0) {
+        TU_CHECK(0, "a cache entry to corrupt (%ld bytes)", size);
+        return;
+    }
 
     unsigned char *garbage = malloc((size_t)size);
     for (long i = 0; i < size; i++)

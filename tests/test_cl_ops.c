@@ -68,6 +68,19 @@
 #define TOL_ADAM_STEP 1e-4
 
 static struct cu_backend *cl, *ref;
+
+/* The device's policy is decided once, when it opens (cl_policy.c): a
+ * change of the environment takes effect only when the policy is filled
+ * again, which is what this does after setting (value) or removing (NULL)
+ * name. */
+static void env(const char *name, const char *value)
+{
+    if (value)
+        setenv(name, value, 1);
+    else
+        unsetenv(name);
+    cu_cl_policy_fill(cu_cl(cl));
+}
 static const char *gemm_impl = "default"; /* CLUNET_GEMM for the conv cases, in their labels */
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 
@@ -187,7 +200,7 @@ static void test_conv(const struct conv_case *cc)
     if (cc->col_bytes) {
         char v[32];
         snprintf(v, sizeof v, "%zu", cc->col_bytes);
-        setenv("CLUNET_CL_COL_BYTES", v, 1);
+        env("CLUNET_CL_COL_BYTES", v);
     }
     struct cu_err err = {0};
     struct pair x = pair_new((struct cu_shape){cc->n, cc->cin, cc->h, cc->w}, "x", -1, 1);
@@ -216,7 +229,7 @@ static void test_conv(const struct conv_case *cc)
     struct pair *all[] = {&x, &w, &b, &y, &dy, &dx, &dw, &db};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         pair_free(all[i]);
-    unsetenv("CLUNET_CL_COL_BYTES");
+    env("CLUNET_CL_COL_BYTES", NULL);
 }
 
 /* A partial batch: tensors allocated for 3 images, used with n = 2 (the
@@ -270,11 +283,11 @@ static void test_col_limit(void)
     struct cu_tensor *w = tu_tensor(cl, (struct cu_shape){2, 4, 3, 3}, "limit.w", NULL);
     struct cu_tensor *dy = tu_tensor(cl, (struct cu_shape){1, 2, 5, 7}, "limit.dy", NULL);
     struct cu_tensor *dw = tu_tensor(cl, (struct cu_shape){2, 4, 3, 3}, "limit.dw", NULL);
-    setenv("CLUNET_CL_COL_BYTES", "100", 1); /* one row: 36 x 7 floats = 1008 bytes */
-    setenv("CLUNET_NO_DW_DIRECT", "1", 1);      /* on CPUs this small dW needs no im2col otherwise */
+    env("CLUNET_CL_COL_BYTES", "100"); /* one row: 36 x 7 floats = 1008 bytes */
+    env("CLUNET_NO_DW_DIRECT", "1");      /* on CPUs this small dW needs no im2col otherwise */
     enum cu_status st = cu_conv_backward(cl, NULL, dw, NULL, dy, x, w, &err);
-    unsetenv("CLUNET_CL_COL_BYTES");
-    unsetenv("CLUNET_NO_DW_DIRECT");
+    env("CLUNET_CL_COL_BYTES", NULL);
+    env("CLUNET_NO_DW_DIRECT", NULL);
     TU_CHECK(st == CU_EDEVICE && strstr(err.msg, "limit.x") && strstr(err.msg, "im2col"),
              "im2col row over CLUNET_CL_COL_BYTES: status %d, \"%s\"", (int)st, err.msg);
     cu_tensor_free(x), cu_tensor_free(w), cu_tensor_free(dy), cu_tensor_free(dw);
@@ -635,7 +648,7 @@ static void test_step(void)
 static void test_gemm_ops(const char *impl)
 {
     gemm_impl = impl;
-    setenv("CLUNET_GEMM", impl, 1);
+    env("CLUNET_GEMM", impl);
     /* Shapes: m < n and m > n (the panel GEMM packs the smaller operand:
      * both orientations), edges off the 8 x 16 tile, k past 256. */
     for (int t = 0; t < 4; t++) {
@@ -677,7 +690,7 @@ static void test_gemm_ops(const char *impl)
     test_tconv(2, 32, 12, 10, 16);
     test_partial_batch();
     test_step();
-    unsetenv("CLUNET_GEMM");
+    env("CLUNET_GEMM", NULL);
 }
 
 /* test_cl_ops [clblast]: without an argument, every op with the panel GEMM

@@ -33,6 +33,19 @@
 #define TOL_BIAS 1e-5
 
 static struct cu_backend *cl, *ref;
+
+/* The device's policy is decided once, when it opens (cl_policy.c): a
+ * change of the environment takes effect only when the policy is filled
+ * again, which is what this does after setting (value) or removing (NULL)
+ * name. */
+static void env(const char *name, const char *value)
+{
+    if (value)
+        setenv(name, value, 1);
+    else
+        unsetenv(name);
+    cu_cl_policy_fill(cu_cl(cl));
+}
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
 struct pair {
@@ -82,7 +95,7 @@ static void test_case(const struct wcase *c)
     snprintf(lab, sizeof lab, "%s %dx%dx%dx%d ->%d%s%s%s", getenv("CLUNET_WINOGRAD") ? "winograd" : "default", c->n, c->cin, c->h, c->w, c->cout,
              c->act == CU_ACT_RELU ? " relu" : "", c->bytes ? " chunks of " : "", c->bytes ? c->bytes : "");
     if (c->bytes)
-        setenv("CLUNET_WINO_BYTES", c->bytes, 1);
+        env("CLUNET_WINO_BYTES", c->bytes);
     struct cu_err err = {0};
     struct pair x = pair_new((struct cu_shape){c->n, c->cin, c->h, c->w}, "x", -1, 1);
     struct pair w = pair_new((struct cu_shape){c->cout, c->cin, 3, 3}, "w", -1, 1);
@@ -107,7 +120,7 @@ static void test_case(const struct wcase *c)
     struct pair *all[] = {&x, &w, &b, &y, &dy, &dx, &dw, &db};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         pair_free(all[i]);
-    unsetenv("CLUNET_WINO_BYTES");
+    env("CLUNET_WINO_BYTES", NULL);
 }
 
 /* The default choice, and that CLUNET_NO_WINOGRAD=1 changes the path: the
@@ -116,16 +129,19 @@ static void test_case(const struct wcase *c)
 static void test_switch(void)
 {
     struct cu_cl_backend *cb = cu_cl(cl);
-    unsetenv("CLUNET_WINOGRAD");
+    env("CLUNET_WINOGRAD", NULL);
     TU_CHECK(cu_cl_wino_use(cb, 3, 64, 64, false) && cu_cl_wino_use(cb, 3, 32, 32, false) &&
                  !cu_cl_wino_use(cb, 3, 16, 48, false) && cu_cl_wino_use(cb, 3, 16, 16, true) &&
                  !cu_cl_wino_use(cb, 3, 16, 3, true) && !cu_cl_wino_use(cb, 1, 64, 64, false) &&
                  !cu_cl_wino_use(cb, 5, 64, 64, true),
              "default: Winograd for 3x3 layers 64->64 and 32->32, 48->16 and 16->16 only for dW, not for 3->16 nor k = 1 or 5");
     setenv("CLUNET_NO_WINOGRAD", "1", 1);
+    TU_CHECK(cu_cl_wino_use(cb, 3, 64, 64, false),
+             "the policy is the one of the opened device: a later CLUNET_NO_WINOGRAD=1 alone changes nothing");
+    env("CLUNET_NO_WINOGRAD", "1");
     TU_CHECK(!cu_cl_wino_use(cb, 3, 64, 64, false) && !cu_cl_wino_use(cb, 3, 64, 64, true),
              "CLUNET_NO_WINOGRAD=1 turns it off");
-    unsetenv("CLUNET_NO_WINOGRAD");
+    env("CLUNET_NO_WINOGRAD", NULL);
 
     struct cu_err err = {0};
     struct pair x = pair_new((struct cu_shape){2, 40, 12, 20}, "x", -1, 1);
@@ -134,9 +150,9 @@ static void test_switch(void)
     struct cu_shape ys = {2, 36, 12, 20};
     struct cu_tensor *y1 = tu_tensor(cl, ys, "y1", NULL), *y2 = tu_tensor(cl, ys, "y2", NULL);
     int ran = tu_ok(cu_conv_forward(cl, y1, x.c, w.c, b.c, CU_ACT_NONE, &err), &err, "conv, default");
-    setenv("CLUNET_NO_WINOGRAD", "1", 1);
+    env("CLUNET_NO_WINOGRAD", "1");
     ran = ran && tu_ok(cu_conv_forward(cl, y2, x.c, w.c, b.c, CU_ACT_NONE, &err), &err, "conv, no Winograd");
-    unsetenv("CLUNET_NO_WINOGRAD");
+    env("CLUNET_NO_WINOGRAD", NULL);
     if (ran) {
         float *a = tu_download(y1), *o = tu_download(y2);
         size_t n = cu_shape_numel(ys), differ = 0;
@@ -166,7 +182,7 @@ int main(void)
     if (cu_backend_kind(cl) != CU_BACKEND_CL)
         return tu_finish();
     test_switch();
-    setenv("CLUNET_WINOGRAD", "all", 1);
+    env("CLUNET_WINOGRAD", "all");
     static const struct wcase cases[] = {
         {3, 5, 7, 9, 6, CU_ACT_RELU, NULL},     /* odd sides: the last tile row and column half outside */
         {1, 1, 1, 1, 1, CU_ACT_NONE, NULL},     /* one pixel: one tile, 3 of its 4 outputs outside */
@@ -185,7 +201,7 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         test_case(&cases[i]);
-    unsetenv("CLUNET_WINOGRAD");
+    env("CLUNET_WINOGRAD", NULL);
     /* the direct weight gradient of layers with few weights (default
      * choice): odd Cout (the pair's second channel clamped), widths with a
      * partial run of 16, H x W past 2048 pixels (two row blocks per image) */

@@ -81,6 +81,24 @@ static void parser_forms(void)
     expect_error(ARGV("--fla"), "cmd: unknown option --fla (see clunet cmd --help)", "no abbreviations");
 }
 
+/* The top level stops at its command: next is the command's index. */
+static void stop_at_command(void)
+{
+    char **lines[] = {ARGV("-q", "train", "-s", "64"), ARGV("-q", "--", "train", "-s", "64")};
+    for (int k = 0; k < 2; k++) {
+        int argc = 0;
+        while (lines[k][argc])
+            argc++;
+        struct cu_err err = {0};
+        struct cu_args a;
+        cu_args_init(&a, NULL, argc, lines[k], opts, &err);
+        a.stop_at_pos = 1;
+        int q = cu_args_next(&a), pos = cu_args_next(&a), cmd = a.next, end = cu_args_next(&a);
+        TU_CHECK(q == 'q' && pos == CU_ARG_POS && cmd == 2 + k && !strcmp(lines[k][cmd], "train") && end == 0,
+                 "stops at the command%s (index %d)", k ? " after --" : "", cmd);
+    }
+}
+
 static void value_parsers(void)
 {
     struct cu_err err = {0};
@@ -208,12 +226,16 @@ static void commands(void)
     }
     TU_CHECK(all && strstr(out, "143  terminated") && strstr(out, "130  interrupted"),
              "clunet --help lists every exit code, 130 and 143 included");
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+    static const char *const all_cmds[] = {"train", "synth", "predict", "eval", "bench", "devices", "import", "export"};
+    for (size_t i = 0; i < sizeof all_cmds / sizeof all_cmds[0]; i++) {
         char args[64];
-        snprintf(args, sizeof args, "%s --help", cmds[i]);
+        snprintf(args, sizeof args, "%s --help", all_cmds[i]);
         rc = run(args, out, sizeof out);
         TU_CHECK(rc == 0 && strstr(out, "exit codes:\n  0    done") && strstr(out, "143  terminated"),
                  "%s: the exit-code table", args);
+        snprintf(args, sizeof args, "%s -q --quiet --frob", all_cmds[i]);
+        rc = run(args, out, sizeof out);
+        TU_CHECK(rc == 1 && strstr(out, "unknown option --frob"), "%s: -q and --quiet accepted: %s", args, out);
     }
     rc = run("bench -s 16384 --batch 65536 --steps 1 --warmup 0 --no-layers --no-gemm --no-startup", out,
              sizeof out);
@@ -231,6 +253,7 @@ int main(int argc, char **argv)
         return fprintf(stderr, "usage: test_cli_args CLUNET\n"), 1;
     exe = argv[1];
     parser_forms();
+    stop_at_command();
     value_parsers();
     commands();
     return tu_finish();

@@ -8,7 +8,7 @@ no line was found (the tests did not run)."""
 import json
 import sys
 
-EXIT = {1: "usage", 2: "bad input data or model file", 3: "device", 4: "cannot write output"}
+EXIT = {1: "usage", 2: "bad input data or model file", 3: "device or memory", 4: "cannot write output"}
 
 HEAD = """# Bad input: what clunet says, and its exit code
 
@@ -20,9 +20,11 @@ stderr). `<tmp>` stands for the test's temporary folder. Regenerate with
 
     meson test -C build bad_input faults && tools/bad_input_table.py build
 
-Exit codes: 0 success, 1 usage, 2 bad input data or model file (also a NaN
-or infinite loss), 3 OpenCL or device error (out of device memory), 4
-cannot write output, 130 interrupted (Ctrl-C; checkpoint written).
+Exit codes (the table of README.md and `clunet --help`): 0 success, 1
+usage, 2 bad input data or model file (also a NaN or infinite loss), 3
+OpenCL or device error, out of device or host memory, 4 cannot write
+output, 130 interrupted (Ctrl-C; checkpoint written), 143 terminated
+(SIGTERM).
 
 | bad input | exit | what clunet says |
 |---|---|---|

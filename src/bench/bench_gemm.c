@@ -110,6 +110,7 @@ enum cu_status cu_bench_gemm_run(struct cu_backend *be, const struct cu_bench_op
     for (int j = 0; !st && j < n; j++) {
         snprintf(r->gemm_impl[j], sizeof r->gemm_impl[j], "%s", impl[j]);
         setenv("CLUNET_GEMM", impl[j], 1);
+        cu_cl_policy_fill(cu_cl(be));
         st = time_impl(be, o, r, j, t, err);
         r->ngemm = j + 1;
     }
@@ -117,6 +118,7 @@ enum cu_status cu_bench_gemm_run(struct cu_backend *be, const struct cu_bench_op
         setenv("CLUNET_GEMM", saved, 1);
     else
         unsetenv("CLUNET_GEMM");
+    cu_cl_policy_fill(cu_cl(be));
     free(saved);
     free(t);
     return st;

@@ -194,6 +194,18 @@ static int c_version(const char *v)
     return major * 100 + minor;
 }
 
+/* The options of every program build: the language version, then each
+ * constant of cl_consts.h as -D NAME=VALUE. */
+static void build_options(struct cu_cl_backend *cb, const char *std)
+{
+    size_t o = (size_t)snprintf(cb->options, sizeof cb->options, "%s", std);
+#define CU_CL_CONST_OPTION(name, value, what)                                                                     \
+    if (o < sizeof cb->options)                                                                                   \
+        o += (size_t)snprintf(cb->options + o, sizeof cb->options - o, "%s-D " #name "=%d", o ? " " : "", value);
+    CU_CL_CONSTS(CU_CL_CONST_OPTION)
+#undef CU_CL_CONST_OPTION
+}
+
 static void fill_caps(struct cu_cl_backend *cb, const struct cu_cl_device_info *di)
 {
     cb->platform = di->platform;
@@ -211,13 +223,8 @@ static void fill_caps(struct cu_cl_backend *cb, const struct cu_cl_device_info *
     cb->caps.fp64 = di->fp64;
     /* Kernels are OpenCL C 1.2; say so only to a device that knows it
      * (a 1.1 device rejects the option). */
-    snprintf(cb->options, sizeof cb->options, "%s", c_version(di->version) >= 102 ? "-cl-std=CL1.2" : "");
-    size_t max_wg = 0;
-    clGetDeviceInfo(di->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg, &max_wg, NULL);
-    cb->max_wg = max_wg ? max_wg : 1;
-    cl_uint align_bits = 0; /* where a sub-buffer (a view) may start */
-    clGetDeviceInfo(di->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits, &align_bits, NULL);
-    cb->base.view_align = align_bits >= 32 ? align_bits / 8 : 4096;
+    build_options(cb, c_version(di->version) >= 102 ? "-cl-std=CL1.2" : "");
+    cu_cl_policy_fill(cb);
 }
 
 static bool cache_enabled(void)
@@ -300,7 +307,7 @@ enum cu_status cu_cl_launch_n(struct cu_cl_backend *cb, cl_kernel k, const char 
                        cb->caps.name, kname, n);
     /* 256 suits GPUs of every vendor; a smaller device or kernel limit
      * (a register-heavy kernel on a GPU) wins. */
-    size_t local = cb->max_wg < 256 ? cb->max_wg : 256, kwg = 0;
+    size_t local = cb->policy.max_wg < 256 ? cb->policy.max_wg : 256, kwg = 0;
     if (clGetKernelWorkGroupInfo(k, cb->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kwg, &kwg, NULL) == CL_SUCCESS &&
         kwg > 0 && kwg < local)
         local = kwg;

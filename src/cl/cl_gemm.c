@@ -42,21 +42,11 @@ static const char *clblast_name(CLBlastStatusCode s)
     }
 }
 
-#define PANEL 16 /* CU_GEMM_TN in gemm.cl */
-#define TILE_M 8  /* CU_GEMM_TM in gemm.cl */
+/* The panel kernel's tile (cl_consts.h, passed to gemm.cl as -D). */
+#define PANEL CU_GEMM_TN
+#define TILE_M CU_GEMM_TM
 
-static bool use_panel(const struct cu_cl_backend *cb)
-{
-    const char *env = getenv("CLUNET_GEMM");
-    if (env && !strcmp(env, "panel"))
-        return true;
-    if (env && !strcmp(env, "clblast"))
-        return false;
-    cl_device_type type = 0;
-    if (clGetDeviceInfo(cb->device, CL_DEVICE_TYPE, sizeof type, &type, NULL) != CL_SUCCESS)
-        return false;
-    return (type & CL_DEVICE_TYPE_CPU) != 0;
-}
+static bool use_panel(const struct cu_cl_backend *cb) { return cb->policy.gemm_panel; }
 
 bool cu_cl_gemm_panels(const struct cu_cl_backend *cb) { return use_panel(cb); }
 
@@ -99,15 +89,7 @@ static size_t clblast_temp_bytes(const struct cu_cl_backend *cb, bool trans_a, b
     return bytes;
 }
 
-/* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a sub-buffer may start. */
-static size_t base_align(const struct cu_cl_backend *cb)
-{
-    cl_uint bits = 0;
-    if (clGetDeviceInfo(cb->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof bits, &bits, NULL) != CL_SUCCESS ||
-        bits < 8 * sizeof(float))
-        bits = 4096; /* the largest alignment devices ask for */
-    return bits / 8;
-}
+static size_t base_align(const struct cu_cl_backend *cb) { return cb->policy.base_align; }
 
 size_t cu_cl_gemm_ws(const struct cu_cl_backend *cb, bool trans_a, bool trans_b, int m, int n, int k, int lda,
                      int ldb)

@@ -12,6 +12,8 @@
  *   cl_ops.h      declarations of the ops, one block per cl_ops_*.c
  *   cl_ops_*.c    the ops: enqueue kernels from cl/ (and CLBlast SGEMM)
  *   cl_gemm.c     the GEMM used by the convolutions
+ *   cl_policy.c   how the ops run on this device, decided once at open
+ *   cl_consts.h   kernel constants, passed to every program as -D
  *
  * Everything is enqueued on one in-order queue; only downloads and
  * cu_backend_sync wait. No allocation happens inside a training step: the
@@ -31,6 +33,24 @@ struct cu_cl_kernel_entry {
     cl_kernel kernel;
 };
 
+/* How the ops run on this device, decided once when it opens
+ * (cu_cl_policy_fill, cl_policy.c) from the device's properties and the
+ * environment overrides; the ops read it and query nothing themselves. */
+enum cu_cl_wino_mode { CU_CL_WINO_OFF, CU_CL_WINO_BY_SIZE, CU_CL_WINO_ALL };
+struct cu_cl_policy {
+    cl_device_type type;    /* CL_DEVICE_TYPE */
+    bool cpu;               /* a CPU device (PoCL, Intel's CPU runtime) */
+    bool gemm_panel;        /* the panel GEMM (CPU devices) or CLBlast; CLUNET_GEMM=panel|clblast */
+    enum cu_cl_wino_mode wino;/* Winograd 3x3 (panel devices only); CLUNET_NO_WINOGRAD, CLUNET_WINOGRAD=all */
+    bool dw_direct;         /* the direct weight gradient (panel devices); CLUNET_NO_DW_DIRECT */
+    size_t col_bytes;       /* largest im2col band, within max_alloc; CLUNET_CL_COL_BYTES */
+    size_t wino_bytes;      /* Winograd chunk workspace; CLUNET_WINO_BYTES */
+    size_t base_align;      /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a sub-buffer may start */
+    size_t max_wg;          /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
+    cl_uint vector_width;   /* CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT */
+    cl_ulong local_mem;     /* CL_DEVICE_LOCAL_MEM_SIZE */
+};
+
 struct cu_cl_backend {
     struct cu_backend base; /* first member: (struct cu_backend *) casts */
     cl_platform_id platform;
@@ -43,7 +63,7 @@ struct cu_cl_backend {
     char driver_version[64];
     char id[16]; /* "0:1" */
     char options[256];      /* build options of every program ("-cl-std=CL1.2") */
-    size_t max_wg;          /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
+    struct cu_cl_policy policy; /* filled once at open (cu_cl_policy_fill) */
     cl_program programs[16];
     const char *program_names[16]; /* "act.cl", for messages */
     int nprograms;
@@ -119,6 +139,10 @@ enum cu_status cu_cl_devices(struct cu_cl_device_info **out, int *count, const c
  * there is no device, or NULL). */
 enum cu_status cu_cl_device_pick(const char *spec, const struct cu_cl_device_info *devs, int n, const char *why,
                                  int *index, struct cu_err *err);
+
+/* Fills cb->policy from the device and the environment (cl_policy.c): at
+ * open, and again only where a test changed the environment on purpose. */
+void cu_cl_policy_fill(struct cu_cl_backend *cb);
 
 /* Programs (cl_program.c): builds every embedded source for the device. */
 enum cu_status cu_cl_programs_build(struct cu_cl_backend *cb, struct cu_err *err);

@@ -6,6 +6,7 @@
 #ifndef CLUNET_CL_OPS_H
 #define CLUNET_CL_OPS_H
 
+#include "cl_consts.h"
 #include "cl_internal.h"
 
 /* cl_ops_act.c (cl/act.cl): element-wise activations and axpy. */
@@ -21,8 +22,6 @@ enum cu_status cu_cl_sigmoid_bwd(struct cu_backend *be, struct cu_tensor *dx, co
                                  const struct cu_tensor *y, struct cu_err *err);
 
 /* --- clops --- */
-/* Work-group size of the reduction kernels (CU_RED_WG in conv.cl, loss.cl). */
-#define CU_CL_RED_WG 64
 
 /* One kernel argument: its size and a pointer to its value. */
 struct cu_cl_karg {

@@ -23,7 +23,6 @@
 
 #include <stdlib.h>
 
-#define COL_BYTES_DEFAULT ((size_t)256 << 20)
 
 struct conv_dims {
     int n, cin, h, w, cout, k, kk; /* kk = Cin*k*k, the GEMM depth */
@@ -33,20 +32,7 @@ struct conv_dims {
     size_t wt; /* flipped weights (implicit data gradient): from here on, after the workspace */
 };
 
-static size_t col_limit(const struct cu_cl_backend *cb)
-{
-    size_t lim = COL_BYTES_DEFAULT;
-    const char *env = getenv("CLUNET_CL_COL_BYTES");
-    if (env && *env) {
-        char *end;
-        unsigned long long v = strtoull(env, &end, 10);
-        if (*end == '\0' && v > 0)
-            lim = (size_t)v;
-    }
-    if (cb->caps.max_alloc && lim > cb->caps.max_alloc)
-        lim = (size_t)cb->caps.max_alloc;
-    return lim;
-}
+static size_t col_limit(const struct cu_cl_backend *cb) { return cb->policy.col_bytes; }
 
 /* Whether the data gradient runs as an implicit GEMM (cu_conv_fwd_implicit
  * on dy, CPU devices, W % 16 == 0), k = 1 too: one launch for the batch
@@ -144,7 +130,8 @@ static enum cu_status fwd_implicit(struct cu_cl_backend *cb, struct cu_tensor *y
         st = cu_cl_ops_fits(cb, cu_tensor_numel(y), y->name, err);
     cl_mem my = cu_cl_mem(y), mx = cu_cl_mem(x), mw = cu_cl_mem(w), mb = cu_cl_mem(b);
     const int relu = act == CU_ACT_RELU, mode = 0, wo = 0, yo = 0, xo = 0;
-    const size_t tiles = (size_t)(w->n + 7) / 8 * (size_t)(x->w / 16) * (size_t)x->h * (size_t)x->n;
+    const size_t tiles = (size_t)(w->n + CU_GEMM_TM - 1) / CU_GEMM_TM * (size_t)(x->w / CU_GEMM_TN) * (size_t)x->h *
+                         (size_t)x->n;
     if (!st)
         st = cu_cl_ops_fits(cb, tiles, y->name, err);
     if (!st)
@@ -163,7 +150,8 @@ static enum cu_status bwd_data_implicit(struct cu_cl_backend *cb, const struct c
     enum cu_status st = CU_CL_RUN(cb, "cu_conv_flip", (size_t)d->cout * d->kk, CU_CL_WG, err, CU_KARG(scratch),
                                   CU_KARG(wto), CU_KARG(w), CU_KARG(d->cout), CU_KARG(d->cin), CU_KARG(d->k));
     const int xo = 0, yo = 0;
-    const size_t tiles = (size_t)(d->cin + 7) / 8 * (size_t)(d->w / 16) * (size_t)d->h * (size_t)d->n;
+    const size_t tiles = (size_t)(d->cin + CU_GEMM_TM - 1) / CU_GEMM_TM * (size_t)(d->w / CU_GEMM_TN) * (size_t)d->h *
+                         (size_t)d->n;
     if (!st)
         st = cu_cl_ops_fits(cb, tiles, "conv data gradient", err);
     if (!st)

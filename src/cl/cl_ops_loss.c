@@ -14,7 +14,7 @@ static enum cu_status loss_sums(struct cu_cl_backend *cb, const struct cu_tensor
                                 cl_mem *scratch, int *so, struct cu_err *err)
 {
     const int n = (int)cu_tensor_numel(z), po = 0;
-    int groups = (n + CU_CL_RED_WG - 1) / CU_CL_RED_WG;
+    int groups = (n + CU_RED_WG - 1) / CU_RED_WG;
     if (groups > LOSS_GROUPS)
         groups = LOSS_GROUPS;
     *so = groups * 4;
@@ -22,10 +22,10 @@ static enum cu_status loss_sums(struct cu_cl_backend *cb, const struct cu_tensor
     if (st)
         return st;
     cl_mem mz = cu_cl_mem(z), mt = cu_cl_mem(t), s = *scratch;
-    st = CU_CL_RUN(cb, "cu_loss_partial", (size_t)groups * CU_CL_RED_WG, CU_CL_RED_WG, err, CU_KARG(s), CU_KARG(po),
+    st = CU_CL_RUN(cb, "cu_loss_partial", (size_t)groups * CU_RED_WG, CU_RED_WG, err, CU_KARG(s), CU_KARG(po),
                    CU_KARG(mz), CU_KARG(mt), CU_KARG(n));
     if (!st)
-        st = CU_CL_RUN(cb, "cu_loss_total", CU_CL_RED_WG, CU_CL_RED_WG, err, CU_KARG(s), CU_KARG(*so), CU_KARG(s),
+        st = CU_CL_RUN(cb, "cu_loss_total", CU_RED_WG, CU_RED_WG, err, CU_KARG(s), CU_KARG(*so), CU_KARG(s),
                        CU_KARG(po), CU_KARG(groups));
     return st;
 }

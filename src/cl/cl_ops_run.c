@@ -42,6 +42,6 @@ enum cu_status cu_cl_ops_fits(const struct cu_cl_backend *cb, size_t count, cons
 enum cu_status cu_cl_ops_bias_grad(struct cu_cl_backend *cb, cl_mem db, cl_mem dy, int n, int c, int hw,
                                    struct cu_err *err)
 {
-    return CU_CL_RUN(cb, "cu_conv_bias_grad", (size_t)c * CU_CL_RED_WG, CU_CL_RED_WG, err, CU_KARG(db), CU_KARG(dy),
+    return CU_CL_RUN(cb, "cu_conv_bias_grad", (size_t)c * CU_RED_WG, CU_RED_WG, err, CU_KARG(db), CU_KARG(dy),
                      CU_KARG(n), CU_KARG(c), CU_KARG(hw));
 }

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WINO_BYTES_DEFAULT ((size_t)4 << 20)
 /* The weight gradient's work-items each sum over the panels of a chunk,
  * then reduce across lanes: with fewer than ~32 panels that reduction
  * dominates (384 -> 128 at 16 x 16: 8 panels 1.4x the CPU time of 32). */
@@ -41,27 +40,11 @@
  * measured, docs/perf-winograd.md). */
 #define DW_DIRECT_MAX_WEIGHTS 64 /* Cout x Cin */
 
-static size_t wino_bytes(void)
-{
-    const char *env = getenv("CLUNET_WINO_BYTES");
-    if (env && *env) {
-        char *end;
-        unsigned long long v = strtoull(env, &end, 10);
-        if (*end == '\0' && v > 0)
-            return (size_t)v;
-    }
-    return WINO_BYTES_DEFAULT;
-}
-
 bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin, bool dw)
 {
-    if (k != 3 || !cu_cl_gemm_panels(cb))
+    if (k != 3 || cb->policy.wino == CU_CL_WINO_OFF) /* off on devices without the panel GEMM too */
         return false;
-    const char *off = getenv("CLUNET_NO_WINOGRAD");
-    if (off && *off && strcmp(off, "0"))
-        return false;
-    const char *all = getenv("CLUNET_WINOGRAD");
-    if (all && !strcmp(all, "all"))
+    if (cb->policy.wino == CU_CL_WINO_ALL)
         return true;
     return m >= WINO_MIN_C && kin >= WINO_MIN_C && (dw || m * kin >= WINO_MIN_MK);
 }
@@ -72,15 +55,16 @@ static size_t line_up(size_t n) { return (n + 15) / 16 * 16; }
 /* Panels of 16 tiles per chunk (at least min_q), for kin + m channels of
  * transformed tiles, and the floats of workspace: the 16 x m x kin transformed weights (or
  * weight gradient), then the two chunk slabs (V and P, or V and Y'). */
-static size_t chunk_panels(int kin, int m, size_t total, size_t min_q, size_t *floats)
+static size_t chunk_panels(const struct cu_cl_backend *cb, int kin, int m, size_t total, size_t min_q,
+                           size_t *floats)
 {
     const size_t per_panel = (size_t)256 * ((size_t)kin + (size_t)m);
-    size_t q = wino_bytes() / sizeof(float) / per_panel, need = (total + 15) / 16;
+    size_t q = cb->policy.wino_bytes / sizeof(float) / per_panel, need = (total + 15) / 16;
     if (q < min_q)
         q = min_q;
     if (q > need)
         q = need;
-    *floats = line_up((size_t)16 * ((size_t)m * kin + 16)) + q * per_panel + 512; /* + CU_WINO_SKEW per slab */
+    *floats = line_up((size_t)16 * ((size_t)m * kin + CU_WINO_SKEW)) + q * per_panel + 32 * CU_WINO_SKEW; /* 32 slabs */
     return q;
 }
 
@@ -93,8 +77,9 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
     if (st || total == 0)
         return st;
     size_t all;
-    const size_t q = chunk_panels(c->kin, c->m, total, 1, &all);
-    const size_t uf = line_up((size_t)16 * ((size_t)c->m * c->kin + 16)), vf = (size_t)256 * q * c->kin + 256;
+    const size_t q = chunk_panels(cb, c->kin, c->m, total, 1, &all);
+    const size_t uf = line_up((size_t)16 * ((size_t)c->m * c->kin + CU_WINO_SKEW)),
+                 vf = (size_t)256 * q * c->kin + 16 * CU_WINO_SKEW;
     st = cu_cl_ops_fits(cb, all, c->what, err);
     cl_mem ws = NULL;
     if (!st)
@@ -111,7 +96,7 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
                        CU_KARG(c->x), CU_KARG(c->kin), CU_KARG(c->h), CU_KARG(c->w), CU_KARG(first), CU_KARG(T),
                        CU_KARG(Q), CU_KARG(panel_major));
         if (!st)
-            st = CU_CL_RUN(cb, "cu_wino_gemm", (size_t)(c->m + 7) / 8 * (size_t)Q * 16, CU_CL_WG_TILE, err,
+            st = CU_CL_RUN(cb, "cu_wino_gemm", (size_t)(c->m + CU_WINO_TM - 1) / CU_WINO_TM * (size_t)Q * 16, CU_CL_WG_TILE, err,
                            CU_KARG(ws), CU_KARG(po), CU_KARG(ws), CU_KARG(uo), CU_KARG(ws), CU_KARG(vo),
                            CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(Q));
         if (!st)
@@ -131,8 +116,8 @@ enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_
     if (st || total == 0)
         return st;
     size_t all;
-    const size_t q = chunk_panels(kin, m, total, DW_MIN_PANELS, &all);
-    const size_t df = line_up((size_t)16 * ((size_t)m * kin + 16)), vf = (size_t)256 * q * kin + 256;
+    const size_t q = chunk_panels(cb, kin, m, total, DW_MIN_PANELS, &all);
+    const size_t df = line_up((size_t)16 * ((size_t)m * kin + CU_WINO_SKEW)), vf = (size_t)256 * q * kin + 16 * CU_WINO_SKEW;
     st = cu_cl_ops_fits(cb, all, what, err);
     cl_mem ws = NULL;
     if (!st)
@@ -167,10 +152,7 @@ enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_
 
 bool cu_cl_dw_direct_use(const struct cu_cl_backend *cb, int k, int m, int kin)
 {
-    if (k != 3 || !cu_cl_gemm_panels(cb) || cu_cl_wino_use(cb, k, m, kin, true))
-        return false;
-    const char *off = getenv("CLUNET_NO_DW_DIRECT");
-    if (off && *off && strcmp(off, "0"))
+    if (k != 3 || !cb->policy.dw_direct || cu_cl_wino_use(cb, k, m, kin, true))
         return false;
     return m * kin <= DW_DIRECT_MAX_WEIGHTS;
 }

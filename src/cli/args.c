@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clunet/train_fields.h"
 #include "clunet/util.h"
 
 void cu_args_init(struct cu_args *a, const char *cmd, int argc, char **argv, const struct cu_opt *opts,
@@ -78,7 +79,11 @@ int cu_args_next(struct cu_args *a)
     if (a->after_dashes) { /* everything after "--" is positional */
         if (a->next >= a->argc)
             return 0;
-        a->val = a->argv[a->next++];
+        a->val = a->argv[a->next];
+        if (a->stop_at_pos)
+            a->argc = a->next; /* stop here: next stays its index */
+        else
+            a->next++;
         return CU_ARG_POS;
     }
     /* Refuse an abbreviation or unknown long name before getopt_long
@@ -130,6 +135,15 @@ int cu_args_next(struct cu_args *a)
             a->val = optarg + 1;
     }
     return c;
+}
+
+int cu_arg_train_field(struct cu_args *a, const struct cu_train_field *f, struct cu_train_config *c)
+{
+    if (!cu_train_field_set(f, c, f->type == CU_FIELD_BOOL ? "1" : a->val))
+        return 0;
+    char range[128];
+    cu_train_field_range(f, range, sizeof range);
+    return cu_arg_bad(a, range);
 }
 
 int cu_arg_extra(struct cu_args *a)

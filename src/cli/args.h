@@ -40,7 +40,8 @@ struct cu_args {
     /* After cu_args_next returned a key: */
     const char *val;   /* the option's value, or the positional argument */
     char flag[64];     /* the flag as written: "--out", "-s" */
-    int next;          /* argv index of the first argument not yet read */
+    int next;          /* argv index of the first argument not yet read; after
+                        * stop_at_pos stopped, the positional's own index */
     /* internal */
     const struct cu_opt *opts;
     int nopts, after_dashes;
@@ -62,6 +63,11 @@ int cu_arg_ll(struct cu_args *a, long long lo, long long hi, long long *out);
 int cu_arg_u64(struct cu_args *a, uint64_t *out);
 /* lo_open / hi_open exclude that end: (0, 1] is lo_open = 1. */
 int cu_arg_double(struct cu_args *a, double lo, double hi, int lo_open, int hi_open, double *out);
+struct cu_train_field;
+struct cu_train_config;
+/* The value of a training-configuration field (train_fields.h: its type
+ * and range, as `clunet train` reads it) into c; a plain flag sets 1. */
+int cu_arg_train_field(struct cu_args *a, const struct cu_train_field *f, struct cu_train_config *c);
 /* "<cmd>: unexpected argument <val> (see clunet <cmd> --help)", for a
  * positional argument the command does not take; returns -1. */
 int cu_arg_extra(struct cu_args *a);

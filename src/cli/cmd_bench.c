@@ -9,6 +9,7 @@
 #include "clunet/bench.h"
 #include "cli/args.h"
 #include "clunet/cli.h"
+#include "clunet/train_fields.h"
 
 static void help(FILE *f)
 {
@@ -92,7 +93,12 @@ static int parse_args(int argc, char **argv, struct cu_bench_opts *o, int *json,
     };
     struct cu_args a;
     cu_args_init(&a, "bench", argc, argv, opts, err);
-    int key, bad = 0, u;
+    /* -s, -c, --batch, --upsample: read and range-checked as by clunet train */
+    struct cu_train_config tc;
+    cu_train_config_default(&tc);
+    tc.image_size = o->cfg.image_size, tc.channel_rate = o->cfg.channel_rate, tc.upsample = o->cfg.upsample;
+    tc.batch = o->batch;
+    int key, bad = 0;
     while (!bad && !*help && (key = cu_args_next(&a)) > 0) {
         switch (key) {
         case 'h': *help = 1; break;
@@ -106,21 +112,17 @@ static int parse_args(int argc, char **argv, struct cu_bench_opts *o, int *json,
         case O_DATA: o->data = a.val; break;
         case O_DEVICE: o->device = a.val; break;
         case O_DEVICES: o->devices = a.val; break;
-        case 's': bad = cu_arg_int(&a, 16, 16384, &o->cfg.image_size); break;
-        case 'c': bad = cu_arg_double(&a, 0, 64, 1, 0, &o->cfg.channel_rate); break;
-        case O_BATCH: bad = cu_arg_int(&a, 1, 65536, &o->batch); break;
+        case 's': bad = cu_arg_train_field(&a, cu_train_field_by_flag("-s"), &tc); break;
+        case 'c': bad = cu_arg_train_field(&a, cu_train_field_by_flag("-c"), &tc); break;
+        case O_BATCH: bad = cu_arg_train_field(&a, cu_train_field_by_flag("--batch"), &tc); break;
         case O_STEPS: bad = cu_arg_int(&a, 1, 1000000, &o->steps); break;
         case O_WARMUP: bad = cu_arg_int(&a, 0, 1000000, &o->warmup); break;
-        case O_UPSAMPLE:
-            u = cu_upsample_parse(a.val);
-            if (u < 0)
-                bad = cu_arg_bad(&a, "bilinear or transposed");
-            else
-                o->cfg.upsample = (enum cu_upsample)u;
-            break;
+        case O_UPSAMPLE: bad = cu_arg_train_field(&a, cu_train_field_by_flag("--upsample"), &tc); break;
         case CU_ARG_POS: bad = cu_arg_extra(&a); break;
         }
     }
+    o->cfg.image_size = tc.image_size, o->cfg.channel_rate = tc.channel_rate;
+    o->cfg.upsample = (enum cu_upsample)tc.upsample, o->batch = tc.batch;
     return err->status;
 }
 

@@ -25,9 +25,9 @@ static void help(FILE *f)
             "  --opset N     ONNX operator set, %d..%d (default %d, which runtimes from 2020 on load)\n"
             "  --force       replace FILE if it exists\n"
             "  -q, --quiet   no summary line\n"
-            "  -h, --help    this help\n\n"
-            "exit codes: 0 done, 1 usage, 2 bad model file, 3 out of memory, 4 cannot write FILE.\n",
+            "  -h, --help    this help\n\n",
             CU_ONNX_IR_VERSION, CU_ONNX_OPSET_MIN, CU_ONNX_OPSET_MAX, CU_ONNX_OPSET_MIN);
+    cu_cli_exit_codes(f);
 }
 
 /* The model file's facts worth carrying into the ONNX metadata. */

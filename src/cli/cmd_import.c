@@ -26,9 +26,8 @@ static void help(FILE *f)
             "                (Input(shape=(None, None, 3))); else it must match the model's\n"
             "  --force       replace FILE if it exists\n"
             "  -q, --quiet   no summary line\n"
-            "  -h, --help    this help\n\n"
-            "exit codes: 0 done, 1 usage, 2 not a Keras model of the DSB2018 U-Net (or damaged),\n"
-            "3 out of memory, 4 cannot write FILE.\n");
+            "  -h, --help    this help\n\n");
+    cu_cli_exit_codes(f);
 }
 
 int cu_cmd_import(int argc, char **argv)

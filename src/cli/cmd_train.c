@@ -179,11 +179,8 @@ static int apply(struct cu_args *a, int key, struct cu_train_opts *o, int *fixes
     *fixes_config = 0;
     const struct cu_train_field *f = field_of(key);
     if (f) {
-        char range[128];
-        if (cu_train_field_set(f, &o->cfg, f->type == CU_FIELD_BOOL ? "1" : a->val)) {
-            cu_train_field_range(f, range, sizeof range);
-            return cu_arg_bad(a, range);
-        }
+        if (cu_arg_train_field(a, f, &o->cfg))
+            return -1;
         o->given |= 1ull << (f - cu_train_fields);
         *fixes_config = !f->on_resume;
         return 0;

@@ -2,6 +2,7 @@
  * entries as cu_backend_open takes them, "all" and device types expanded
  * into OpenCL ids; and cu_split, the contiguous slices a batch is cut into.
  * Leaves out: opening the devices (replicas.c). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -65,9 +66,10 @@ enum cu_status cu_device_list_parse(const char *list, char ***specs_out, int *k_
             st = add_type(specs, &k, NULL, err);
         else if ((len == 3 && !strncasecmp(p, "gpu", 3)) || (len == 3 && !strncasecmp(p, "cpu", 3)) ||
                  (len == 11 && !strncasecmp(p, "accelerator", 11))) {
-            char type[12];
-            for (size_t i = 0; i <= len; i++)
-                type[i] = i < len ? (char)(p[i] | 0x20) : '\0';
+            char type[12]; /* the longest, "accelerator", and its 0 */
+            snprintf(type, sizeof type, "%.*s", (int)len, p);
+            for (char *c = type; *c; c++)
+                *c = (char)(*c | 0x20); /* lower case */
             st = add_type(specs, &k, type, err);
         } else
             st = add_spec(specs, &k, p, len, err);

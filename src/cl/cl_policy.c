@@ -1,0 +1,65 @@
+/* cl_policy.c: the OpenCL backend's policy (struct cu_cl_policy in
+ * cl_internal.h), decided once when the device opens: which GEMM the
+ * convolutions use, when Winograd and the direct weight gradient run, the
+ * workspace limits, and the device facts the launches need. The
+ * environment overrides (documented in docs/cl-ops.md) are read here and
+ * nowhere else in src/cl/. */
+#include "cl_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define COL_BYTES_DEFAULT ((size_t)256 << 20)
+/* Winograd chunk workspace (docs/perf-winograd.md). */
+#define WINO_BYTES_DEFAULT ((size_t)4 << 20)
+
+/* A positive byte count from the environment, else dflt. */
+static size_t env_bytes(const char *name, size_t dflt)
+{
+    const char *env = getenv(name);
+    if (env && *env) {
+        char *end;
+        unsigned long long v = strtoull(env, &end, 10);
+        if (*end == '\0' && v > 0)
+            return (size_t)v;
+    }
+    return dflt;
+}
+
+/* Set to anything but "" or "0". */
+static bool env_on(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+void cu_cl_policy_fill(struct cu_cl_backend *cb)
+{
+    struct cu_cl_policy *p = &cb->policy;
+    memset(p, 0, sizeof *p);
+    clGetDeviceInfo(cb->device, CL_DEVICE_TYPE, sizeof p->type, &p->type, NULL);
+    p->cpu = (p->type & CL_DEVICE_TYPE_CPU) != 0;
+    const char *gemm = getenv("CLUNET_GEMM");
+    p->gemm_panel = gemm && !strcmp(gemm, "panel") ? true : gemm && !strcmp(gemm, "clblast") ? false : p->cpu;
+    const char *wino = getenv("CLUNET_WINOGRAD");
+    p->wino = !p->gemm_panel || env_on("CLUNET_NO_WINOGRAD") ? CU_CL_WINO_OFF
+              : wino && !strcmp(wino, "all")                 ? CU_CL_WINO_ALL
+                                                             : CU_CL_WINO_BY_SIZE;
+    p->dw_direct = p->gemm_panel && !env_on("CLUNET_NO_DW_DIRECT");
+    p->col_bytes = env_bytes("CLUNET_CL_COL_BYTES", COL_BYTES_DEFAULT);
+    if (cb->caps.max_alloc && p->col_bytes > cb->caps.max_alloc)
+        p->col_bytes = (size_t)cb->caps.max_alloc;
+    p->wino_bytes = env_bytes("CLUNET_WINO_BYTES", WINO_BYTES_DEFAULT);
+    cl_uint bits = 0;
+    if (clGetDeviceInfo(cb->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof bits, &bits, NULL) != CL_SUCCESS ||
+        bits < 8 * sizeof(float))
+        bits = 4096 * 8; /* unknown: the largest alignment devices ask for */
+    p->base_align = bits / 8;
+    size_t max_wg = 0;
+    clGetDeviceInfo(cb->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg, &max_wg, NULL);
+    p->max_wg = max_wg ? max_wg : 1;
+    clGetDeviceInfo(cb->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof p->vector_width, &p->vector_width,
+                    NULL);
+    clGetDeviceInfo(cb->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof p->local_mem, &p->local_mem, NULL);
+    cb->base.view_align = p->base_align;
+}
