@@ -86,9 +86,14 @@ struct cu_predict_run {
     const char *device;         /* backend spec, NULL = default */
     struct cu_predict_opts opts;
     int probabilities, instances, overlay; /* extra outputs per image */
+    int prob_png, prob_tif;     /* formats of the probabilities (png when neither is set) */
+    int labels_tif;             /* labels as a 32-bit TIFF instead of a 16-bit PNG */
+    int measure, rois, geojson; /* nuclei table (+ nuclei_summary.csv), ImageJ ROIs, GeoJSON */
+    double pixel_size_um;       /* > 0: micrometres per pixel for every image (--pixel-size) */
     const char *submission;     /* Kaggle CSV path, or NULL */
     FILE *progress;             /* progress bar (stderr) or NULL */
     FILE *report;               /* summary lines (stdout) or NULL */
+    FILE *notes;                /* notes on changed outputs (stderr) or NULL */
 };
 
 /* Predicts every image of every input and writes the outputs (predict.h's

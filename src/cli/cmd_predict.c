@@ -89,7 +89,27 @@ static void help(FILE *f)
             "                    in its own colour\n"
             "  --submission FILE the Kaggle DSB2018 CSV (ImageId,EncodedPixels; one row per\n"
             "                    nucleus, 1-based run-length pairs, pixels numbered top to\n"
-            "                    bottom then left to right; an empty row for an image with none)\n\n"
+            "                    bottom then left to right; an empty row for an image with none)\n"
+            "  --labels-format F png (default): 16-bit PNG, or tif: 32-bit unsigned TIFF; an\n"
+            "                    image with more than 65,535 nuclei gets the TIFF either way\n"
+            "                    (with a note on stderr). Implies --instances\n"
+            "  --prob-format F   png (default, 8-bit), tif (float32 TIFF, 0..1) or png,tif\n"
+            "                    (both). Implies --probabilities\n\n"
+            "exports for Fiji/ImageJ, QuPath, CellProfiler and spreadsheets, per image <id>:\n"
+            "  --measure         <id>_nuclei.csv: one row per nucleus: label, area, centroid,\n"
+            "                    bounding box, equivalent diameter, perimeter, eccentricity,\n"
+            "                    solidity, convex area, mean/min/max intensity per channel\n"
+            "                    (of the image as read, 0..1), mean probability; defined as\n"
+            "                    scikit-image's regionprops (README); and nuclei_summary.csv\n"
+            "                    with one row per image (count, area fraction, mean area, ...)\n"
+            "  --rois            <id>_rois.zip: an ImageJ ROI set, one polygon per nucleus\n"
+            "                    (its outline along pixel edges) named by its label; opens in\n"
+            "                    Fiji's ROI Manager\n"
+            "  --geojson         <id>.geojson: a FeatureCollection of Polygon detections as\n"
+            "                    QuPath imports them (objectType detection, name = label,\n"
+            "                    the measurements as properties)\n"
+            "  --pixel-size UM   micrometres per pixel: adds um/um^2 columns to the tables and\n"
+            "                    the GeoJSON measurements (default: none)\n\n"
             "%s"
             "  -q, --quiet       no progress bar or summary line\n"
             "  -h, --help        this help\n\n"
@@ -104,7 +124,8 @@ static void help(FILE *f)
 
 int cu_cmd_predict(int argc, char **argv)
 {
-    enum { O_OUT = CU_ARG_LONG, O_SUBMISSION, O_PROB, O_INSTANCES, O_OVERLAY, O_MODEL };
+    enum { O_OUT = CU_ARG_LONG, O_SUBMISSION, O_PROB, O_INSTANCES, O_OVERLAY, O_LABELS_FORMAT, O_PROB_FORMAT,
+           O_MEASURE, O_ROIS, O_GEOJSON, O_PIXEL_SIZE, O_MODEL };
     static const struct cu_opt opts[] = {
         CU_PREDICT_OPTS,
         {"out", O_OUT, 1},
@@ -113,6 +134,12 @@ int cu_cmd_predict(int argc, char **argv)
         {"probabilities", O_PROB, 0},
         {"instances", O_INSTANCES, 0},
         {"overlay", O_OVERLAY, 0},
+        {"labels-format", O_LABELS_FORMAT, 1},
+        {"prob-format", O_PROB_FORMAT, 1},
+        {"measure", O_MEASURE, 0},
+        {"rois", O_ROIS, 0},
+        {"geojson", O_GEOJSON, 0},
+        {"pixel-size", O_PIXEL_SIZE, 1},
         {"quiet", 'q', 0},
         {"help", 'h', 0},
         {NULL, 0, 0},
@@ -121,7 +148,7 @@ int cu_cmd_predict(int argc, char **argv)
     struct cu_predict_run r = {0};
     cu_predict_opts_default(&r.opts);
     r.device = getenv("CLUNET_DEVICE");
-    r.progress = stderr, r.report = stdout;
+    r.progress = stderr, r.report = stdout, r.notes = stderr;
     if (cu_cli_quiet())
         r.progress = NULL, r.report = NULL;
     const char **pos = calloc((size_t)argc, sizeof *pos), *model = NULL;
@@ -149,8 +176,29 @@ int cu_cmd_predict(int argc, char **argv)
         case O_PROB: r.probabilities = 1; break;
         case O_INSTANCES: r.instances = 1; break;
         case O_OVERLAY: r.overlay = 1; break;
+        case O_MEASURE: r.measure = 1; break;
+        case O_ROIS: r.rois = 1; break;
+        case O_GEOJSON: r.geojson = 1; break;
+        case O_LABELS_FORMAT:
+            if (strcmp(a.val, "png") && strcmp(a.val, "tif")) {
+                cu_arg_bad(&a, "png or tif");
+                break;
+            }
+            r.labels_tif = !strcmp(a.val, "tif");
+            r.instances = 1;
+            break;
+        case O_PROB_FORMAT:
+            r.prob_png = !strcmp(a.val, "png") || !strcmp(a.val, "png,tif") || !strcmp(a.val, "tif,png");
+            r.prob_tif = !strcmp(a.val, "tif") || !strcmp(a.val, "png,tif") || !strcmp(a.val, "tif,png");
+            if (!r.prob_png && !r.prob_tif)
+                cu_arg_bad(&a, "png, tif or png,tif");
+            r.probabilities = 1;
+            break;
+        case O_PIXEL_SIZE: cu_arg_double(&a, 0, 1e9, 1, 0, &r.pixel_size_um); break;
         case CU_ARG_POS: pos[npos++] = a.val; break;
         }
+        if (err.status)
+            break;
     }
     /* the positional MODEL of before --model: a first argument that is a
      * model file */

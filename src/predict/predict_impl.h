@@ -38,4 +38,11 @@ enum cu_status cu_pred_image_run(struct cu_predictor *p, const struct cu_image *
                                  struct cu_err *err);
 void cu_pred_image_free(struct cu_pred_image *pi);
 
+/* The nuclei table (+ its row of summary), ROI set and GeoJSON of one
+ * image, as r asks (exports.c); um: the pixel size, 0 when unknown. */
+struct cu_summary;
+enum cu_status cu_predict_exports(const struct cu_predict_run *r, const char *id, const struct cu_image *img,
+                                  const struct cu_pred_image *pi, double um, struct cu_summary *summary,
+                                  struct cu_err *err);
+
 #endif

@@ -1,8 +1,9 @@
 /* predict_run.c: `clunet predict` as a library call (clunet_predict):
  * gathering the images of every input, checking the output folder before
  * any work, predicting each image, and writing its files (mask,
- * probabilities, labels, overlay) and the submission CSV. The predictor
- * itself is predict.c; flags are cmd_predict.c's.
+ * probabilities, labels, overlay), the exports of exports.c, the
+ * submission CSV and nuclei_summary.csv. The predictor itself is
+ * predict.c; flags are cmd_predict.c's.
  *
  * Inputs: a PNG file (id = its name without .png), or a folder read by
  * cu_dataset_scan (DSB2018 train/test <id>/images/<id>.png, images/ +
@@ -18,6 +19,7 @@
 
 #include "io/atomic_file.h"
 #include "clunet/dataset.h"
+#include "clunet/export.h"
 #include "clunet/overlay.h"
 #include "clunet/predict.h"
 #include "clunet/progress.h"
@@ -145,6 +147,31 @@ static const char *out_path(char *buf, size_t size, const char *dir, const char 
     return buf;
 }
 
+/* <id>_labels.png (16-bit), or <id>_labels.tif (32-bit) when asked or when
+ * the nuclei do not fit 16 bits (with a note). */
+static enum cu_status write_labels(const struct cu_predict_run *r, const char *id, const struct cu_pred_image *pi,
+                                   int h, int w, struct cu_err *err)
+{
+    char path[4096];
+    size_t n = (size_t)h * (size_t)w;
+    if (r->labels_tif || pi->n > 65535) {
+        if (!r->labels_tif && r->notes)
+            fprintf(r->notes, "clunet: %s: %d nuclei do not fit a 16-bit PNG; wrote %s_labels.tif (32-bit) instead\n",
+                    id, pi->n, id);
+        /* labels are 0..n, never negative: the same bits as uint32 */
+        return cu_tiff_write_u32(out_path(path, sizeof path, r->out_dir, id, "_labels.tif"),
+                                 (const uint32_t *)pi->labels, h, w, err);
+    }
+    uint16_t *lab = malloc(sizeof *lab * n);
+    if (!lab)
+        return cu_fail(err, CU_EDEVICE, "%s: out of host memory", id);
+    for (size_t q = 0; q < n; q++)
+        lab[q] = (uint16_t)pi->labels[q];
+    enum cu_status st = cu_png_write_gray16(out_path(path, sizeof path, r->out_dir, id, "_labels.png"), lab, h, w, err);
+    free(lab);
+    return st;
+}
+
 /* Every output of one predicted image. */
 static enum cu_status write_outputs(const struct cu_predict_run *r, const char *id, const struct cu_image *img,
                                     const struct cu_pred_image *pi, struct cu_err *err)
@@ -158,27 +185,17 @@ static enum cu_status write_outputs(const struct cu_predict_run *r, const char *
     for (size_t q = 0; q < n; q++)
         buf[q] = pi->labels[q] > 0 ? 255 : 0;
     enum cu_status st = cu_png_write_gray8(out_path(path, sizeof path, r->out_dir, id, ".png"), buf, h, w, err);
-    if (!st && r->probabilities) {
+    if (!st && r->probabilities && (r->prob_png || !r->prob_tif)) {
         for (size_t q = 0; q < n; q++) {
             float v = pi->prob[q];
             buf[q] = (uint8_t)((v > 0 ? v < 1 ? v : 1 : 0) * 255.0f + 0.5f);
         }
         st = cu_png_write_gray8(out_path(path, sizeof path, r->out_dir, id, "_prob.png"), buf, h, w, err);
     }
-    if (!st && r->instances) {
-        if (pi->n > 65535) {
-            st = cu_fail(err, CU_EIO, "%s: %d nuclei do not fit a 16-bit label image", id, pi->n);
-        } else {
-            uint16_t *lab = malloc(sizeof *lab * n);
-            if (!lab)
-                st = cu_fail(err, CU_EDEVICE, "%s: out of memory", id);
-            for (size_t q = 0; lab && q < n; q++)
-                lab[q] = (uint16_t)pi->labels[q];
-            if (lab)
-                st = cu_png_write_gray16(out_path(path, sizeof path, r->out_dir, id, "_labels.png"), lab, h, w, err);
-            free(lab);
-        }
-    }
+    if (!st && r->probabilities && r->prob_tif)
+        st = cu_tiff_write_f32(out_path(path, sizeof path, r->out_dir, id, "_prob.tif"), pi->prob, h, w, err);
+    if (!st && r->instances)
+        st = write_labels(r, id, pi, h, w, err);
     if (!st && r->overlay) {
         to_rgb8(img, buf);
         st = cu_overlay_draw(buf, buf, pi->labels, h, w, h > 1024 || w > 1024 ? 2 : 1, err);
@@ -208,6 +225,7 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
     struct cu_predictor *p = NULL;
     struct cu_sub *sub = NULL;
     struct cu_pred_image pi = {0};
+    struct cu_summary *summary = NULL;
     long nuclei = 0;
     enum cu_status st = r->out_dir ? CU_OK : cu_fail(err, CU_EUSAGE, "--out DIR is required");
     if (!st)
@@ -218,6 +236,8 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
         st = probe_submission(r->submission, err);
     if (!st && r->submission)
         st = cu_sub_new(&sub, err);
+    if (!st && r->measure)
+        st = cu_summary_new(&summary, err);
     if (!st)
         st = cu_backend_open(r->device, &be, err);
     if (!st)
@@ -231,6 +251,8 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
             st = cu_pred_image_run(p, &img, &pi, err);
         if (!st)
             st = write_outputs(r, items[i].id, &img, &pi, err);
+        if (!st)
+            st = cu_predict_exports(r, items[i].id, &img, &pi, r->pixel_size_um, summary, err);
         if (!st && sub)
             st = cu_sub_add(sub, items[i].id, pi.labels, img.h, img.w, err);
         nuclei += pi.n;
@@ -242,6 +264,10 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
         cu_progress_done(&bar);
     if (!st && sub)
         st = cu_sub_write(sub, r->submission, err);
+    if (!st && summary) {
+        char path[4096];
+        st = cu_summary_write(summary, out_path(path, sizeof path, r->out_dir, "nuclei_summary", ".csv"), err);
+    }
     if (!st && r->report) {
         const struct cu_unet_config *c = cu_predictor_config(p);
         fprintf(r->report, "predicted %d image%s (%ld nuclei) with S=%d c=%g %s on %s in %.1f s: %.2f images/s; outputs in %s%s%s\n",
@@ -250,6 +276,7 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
                 sub ? r->submission : "");
     }
     cu_pred_image_free(&pi);
+    cu_summary_free(summary);
     cu_sub_free(sub);
     cu_predictor_free(p);
     cu_backend_free(be);
