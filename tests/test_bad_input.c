@@ -125,7 +125,8 @@ static void data_cases(void)
     expect(2, "a truncated PNG", "img000.png", (char *[]){TRAIN, "--data", d, "--out", out, NULL});
     static const unsigned char jpeg[] = {0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0};
     bad_dataset("jpeg", 0, jpeg, sizeof jpeg, d, sizeof d);
-    expect(2, "a JPEG file named .png", "img000.png", (char *[]){TRAIN, "--data", d, "--out", out, NULL});
+    expect(2, "a truncated JPEG (named .png: the first bytes decide)", "img000.png: JPEG",
+           (char *[]){TRAIN, "--data", d, "--out", out, NULL});
     /* A PNG whose header claims 100000 x 100000 pixels. */
     unsigned char *huge = malloc((size_t)n);
     memcpy(huge, png, (size_t)n);
@@ -302,6 +303,23 @@ static void predict_eval_cases(void)
     snprintf(p, sizeof p, "%s/text/img000/images/img000.png", tmp);
     expect(2, "predict: an input image that is not a PNG", "img000.png",
            (char *[]){"predict", model, p, "--out", out, "--device", "ref", "-q", NULL});
+    char src[1300];
+    snprintf(src, sizeof src, "%s/datasets/images/bad_truncated.tif", tu_source_path("."));
+    expect(2, "predict: a TIFF cut short (pixel data missing)", "bad_truncated.tif: file is truncated",
+           (char *[]){"predict", model, src, "--out", out, "--device", "ref", "-q", NULL});
+    snprintf(src, sizeof src, "%s/datasets/images/bad_ifd.tif", tu_source_path("."));
+    expect(2, "predict: a TIFF whose first IFD is past the end", "bad_ifd.tif: not a readable TIFF",
+           (char *[]){"predict", model, src, "--out", out, "--device", "ref", "-q", NULL});
+    snprintf(src, sizeof src, "%s/datasets/images/u16_c4_planar.tif", tu_source_path("."));
+    expect(2, "predict: a 4-channel image without --channel", "pick the nuclear stain with --channel",
+           (char *[]){"predict", model, src, "--out", out, "--device", "ref", "-q", NULL});
+    expect(1, "predict: --channel beyond the image's channels", "--channel 5: the image has 4 channels",
+           (char *[]){"predict", model, src, "--out", out, "--channel", "5", "--device", "ref", "-q", NULL});
+    expect(1, "predict: --normalize that is not auto, none or LO,HI", "--normalize 99,1",
+           (char *[]){"predict", model, src, "--out", out, "--normalize", "99,1", "--device", "ref", "-q", NULL});
+    expect(1, "predict: --page past the last page", "page 4: the file has 1 page",
+           (char *[]){"predict", model, src, "--out", out, "--channel", "1", "--page", "4", "--device", "ref", "-q",
+                      NULL});
     snprintf(p, sizeof p, "%s/nothere.png", tmp);
     expect(2, "predict: an input that does not exist", "nothere.png",
            (char *[]){"predict", model, p, "--out", out, "--device", "ref", "-q", NULL});

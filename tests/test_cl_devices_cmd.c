@@ -112,9 +112,15 @@ static void check_misc(void)
     TU_CHECK(rc == 1 && strstr(out, "--bogus") && tu_count_lines(out) == 1, "a bad option: exit 1, one line: %s", line1(out));
     rc = run("", "devices --open --device ref", 0, out, sizeof out);
     TU_CHECK(rc == 0 && strstr(out, "opened ref"), "devices --open --device ref opens ref");
+    rc = run("CLUNET_DEVICE=no-such-device", "--device ref devices --open", 0, out, sizeof out);
+    TU_CHECK(rc == 0 && strstr(out, "opened ref"), "the global --device wins over CLUNET_DEVICE: %s", line1(out));
+    rc = run("CLUNET_DEVICE=ref", "devices --open", 0, out, sizeof out);
+    TU_CHECK(rc == 0 && strstr(out, "opened ref"), "CLUNET_DEVICE alone chooses: %s", line1(out));
     rc = run("", "devices --open --device 0:0", 0, out, sizeof out);
     TU_CHECK(rc == 0 && !strncmp(out, "opened 0:0 ", 11) && strstr(out, "programs in"),
              "devices --open --device 0:0 opens 0:0 and reports the build");
+    TU_CHECK(strstr(out, "policy: gemm ") && strstr(out, "-D CU_RED_WG=64"),
+             "--open reports the policy chosen at open and the build options: %s", out);
     rc = run("", "--list-devices --json", 0, out, sizeof out);
     json_t *j = json_loads(out, 0, NULL);
     TU_CHECK(rc == 0 && json_is_array(j), "--list-devices --json is JSON");

@@ -216,6 +216,73 @@ static void pairs_layout(void)
     free(l16);
 }
 
+/* Copies the committed fixture datasets/images/<name> to dst. */
+static void put_fixture(const char *name, const char *dst)
+{
+    char src[1024];
+    snprintf(src, sizeof src, "%s/%s", tu_source_path("datasets/images"), name);
+    FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
+    char buf[4096];
+    size_t n;
+    while (in && out && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        fwrite(buf, 1, n, out);
+    TU_CHECK(in && out, "copy %s", name);
+    if (in)
+        fclose(in);
+    if (out)
+        fclose(out);
+}
+
+/* TIFF and JPEG images and masks beside PNGs; other files listed once. */
+static void other_formats(void)
+{
+    mkdirs(P("mixed/images", 0, 0));
+    mkdirs(P("mixed/masks", 0, 0));
+    put_image(P("mixed/images/a.png", 0, 0), 1, S, S);
+    put_rect(P("mixed/masks/a.png", 0, 0), S, S, 2, 5, 2, 5);
+    put_fixture("u16_gray_lzw.tif", P("mixed/images/b.tif", 0, 0)); /* 13x9 */
+    put_fixture("mask1.tif", P("mixed/masks/b_mask.TIF", 0, 0));    /* 13x9, 1-bit */
+    put_fixture("rgb.jpg", P("mixed/images/c.jpeg", 0, 0));         /* 32x24 */
+    put_fixture("gray.jpg", P("mixed/masks/c.jpg", 0, 0));
+    put_rect(P("mixed/images/notes.txt", 0, 0), 2, 2, 0, 1, 0, 1);
+    put_rect(P("mixed/masks/README", 0, 0), 2, 2, 0, 1, 0, 1);
+    struct cu_dataset_opts o = {.size = 16, .need_masks = 1};
+    struct cu_dataset *ds = NULL;
+    struct cu_err err = {0};
+    if (!tu_ok(cu_dataset_scan(P("mixed", 0, 0), &o, &ds, &err), &err, "mixed formats"))
+        return;
+    TU_CHECK(ds->n == 3 && !strcmp(ds->samples[1].id, "b") && strstr(ds->samples[1].masks, "b_mask.TIF") &&
+                 !strcmp(ds->samples[2].id, "c") && strstr(ds->samples[2].masks, "c.jpg"),
+             "PNG, TIFF and JPEG samples with their masks (%d)", ds->n);
+    char text[1024] = "";
+    FILE *f = tmpfile();
+    cu_dataset_print_skipped(ds, f);
+    rewind(f);
+    size_t got = fread(text, 1, sizeof text - 1, f);
+    text[got] = '\0';
+    fclose(f);
+    TU_CHECK(ds->n_skipped == 2 && strstr(text, "data: skipped 2 files that are not PNG, TIFF or JPEG:") &&
+                 strstr(text, "notes.txt") && strstr(text, "README") && tu_count_lines(text) == 1,
+             "other files named in one line: %s", text);
+    if (tu_ok(cu_dataset_load(ds, &o, &err), &err, "load mixed")) {
+        TU_CHECK(ds->height[1] == 9 && ds->width[1] == 13 && ds->height[2] == 24 && ds->width[2] == 32,
+                 "original sizes of the TIFF and the JPEG");
+        struct cu_image u = {0};
+        if (tu_ok(cu_dataset_union(ds, 1, &u, &err), &err, "TIFF mask union")) {
+            struct cu_raw_image r;
+            if (tu_ok(cu_image_read(ds->samples[1].masks, 0, &r, &err), &err, "mask1")) {
+                int bad = 0;
+                for (int q = 0; q < 9 * 13; q++)
+                    bad |= u.px[q] != (cu_raw_at(&r, (size_t)q) != 0);
+                TU_CHECK(!bad, "1-bit TIFF mask: union = its set pixels");
+                cu_raw_free(&r);
+            }
+            cu_image_free(&u);
+        }
+    }
+    cu_dataset_free(ds);
+}
+
 static void bad_datasets(void)
 {
     struct cu_err err = {0};
@@ -437,6 +504,7 @@ int main(void)
     }
     dsb_layouts();
     pairs_layout();
+    other_formats();
     bad_datasets();
     split_and_augment();
     threads_agree();

@@ -123,7 +123,10 @@ static void flavours(void)
             }
             struct cu_image im = {0};
             struct cu_err err = {0};
-            if (!tu_ok(cu_image_read_rgb(p, NULL, &im, &err), &err, name))
+            /* --normalize none: every depth by its range (16-bit images are
+             * percentile-stretched by default: test_image_read). */
+            struct cu_input_opts none = {.norm = CU_NORM_NONE};
+            if (!tu_ok(cu_image_read_rgb(p, &none, &im, &err), &err, name))
                 continue;
             double d = 0;
             for (int k = 0; k < 3; k++)

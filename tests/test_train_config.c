@@ -112,6 +112,8 @@ static void round_trip(void)
     c->seed = 18446744073709551557ULL; /* above INT64_MAX */
     c->patience = 4;
     c->lr_schedule = CU_LR_PLATEAU;
+    c->input_channel = 2;              /* of the RGB fixture */
+    snprintf(c->normalize, sizeof c->normalize, "0.5,99.5");
     o.device = "ref";
     struct cu_train_config def;
     cu_train_config_default(&def);

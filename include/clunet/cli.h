@@ -30,6 +30,13 @@ struct cu_comm *cu_cli_comm(void);
 void cu_cli_set_quiet(int q);
 int cu_cli_quiet(void);
 
+/* The device the user chose for this run: the global --device (main.c;
+ * `clunet devices --device` too), else CLUNET_DEVICE, else NULL (the
+ * default device). Commands pass it to the library; nothing travels
+ * through the environment. */
+void cu_cli_set_device(const char *spec);
+const char *cu_cli_device(void);
+
 int cu_cmd_devices(int argc, char **argv);
 int cu_cmd_forward(int argc, char **argv);
 int cu_cmd_synth(int argc, char **argv);

@@ -62,6 +62,10 @@ struct cu_dataset {
     /* with skip_bad: one "path: what is wrong" line per sample left out */
     int n_bad;
     char **bad;
+    struct cu_input_opts input; /* as loaded (cu_dataset_load) */
+    /* files in the image and mask folders that are not images (by name) */
+    int n_skipped;
+    char **skipped;
 };
 
 struct cu_dataset_opts {
@@ -69,6 +73,7 @@ struct cu_dataset_opts {
     int need_masks;    /* refuse layouts without masks (training, eval) */
     int skip_bad;      /* leave bad samples out, listing them in bad[] */
     int threads;       /* loader threads; <= 0 means 2 */
+    struct cu_input_opts input; /* how images become network input (image.h) */
     FILE *progress;    /* progress bar stream (stderr), or NULL */
 };
 
@@ -77,6 +82,10 @@ enum cu_status cu_dataset_scan(const char *dir, const struct cu_dataset_opts *o,
                                struct cu_err *err);
 /* Reads and resizes every sample into ds->images / ds->masks. */
 enum cu_status cu_dataset_load(struct cu_dataset *ds, const struct cu_dataset_opts *o, struct cu_err *err);
+/* One line naming the files cu_dataset_scan left out as not images
+ * ("data: skipped 3 files that are not PNG, TIFF or JPEG: a, b, c"); nothing
+ * when there are none or f is NULL. */
+void cu_dataset_print_skipped(const struct cu_dataset *ds, FILE *f);
 /* scan + load. */
 enum cu_status cu_dataset_open(const char *dir, const struct cu_dataset_opts *o, struct cu_dataset **out,
                                struct cu_err *err);

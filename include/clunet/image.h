@@ -50,7 +50,8 @@ void cu_labels_free(struct cu_labels *lb);
 /* ---- reading: one reader for every image file ----
  *
  * cu_image_read picks the decoder by the file's first bytes (its magic
- * number), never by its name: PNG ("\x89PNG"). It returns the samples as
+ * number), never by its name: PNG ("\x89PNG"), TIFF ("II*" / "MM*", also
+ * BigTIFF) or JPEG (FF D8 FF). It returns the samples as
  * stored, unscaled (struct cu_raw_image); turning them into the network's
  * input (cu_raw_to_rgb), labels (cu_raw_to_labels) or a mask
  * (cu_raw_or_mask) is a separate step. Alpha channels are dropped by the
@@ -58,16 +59,16 @@ void cu_labels_free(struct cu_labels *lb);
  * palette. A file's "pages" are the images it holds (for a stack: its z or
  * t positions); every page has the same size and channels. */
 
-enum cu_image_format { CU_FMT_PNG = 1 };
+enum cu_image_format { CU_FMT_PNG = 1, CU_FMT_TIFF, CU_FMT_JPEG };
 enum cu_sample_kind { CU_SAMPLE_UINT, CU_SAMPLE_INT, CU_SAMPLE_FLOAT };
 
 struct cu_raw_image {
     enum cu_image_format format;
     int w, h;
     int channels;  /* samples per pixel (alpha dropped) */
-    int pages;     /* images in the file (1 for PNG) */
+    int pages;     /* images in the file (1 for PNG and JPEG; TIFF: see tiff_read.c) */
     int page;      /* the page held in data (0-based) */
-    int bits;      /* significant bits per sample: 1, 2, 4, 8 or 16 (PNG) */
+    int bits;      /* bits per sample: 1, 2, 4, 8, 16 or 32 (JPEG: 8) */
     int bytes;     /* bytes per stored sample in data: 1, 2 or 4 */
     enum cu_sample_kind kind;
     double um_x, um_y;        /* pixel size in micrometres; 0 when the file does not say */
@@ -92,16 +93,48 @@ void cu_raw_free(struct cu_raw_image *r);
 double cu_raw_sample(const struct cu_raw_image *r, int c, int y, int x);
 double cu_raw_at(const struct cu_raw_image *r, size_t q);
 
-/* How samples become the network's input, in [0, 1], 3 planes:
- *   channels: with channel = k (1-based) plane k is used, replicated to
- *   three planes; without, 1 channel is replicated, 3 are taken as RGB
- *   (a palette is looked up), other counts are an error asking for
- *   --channel.
- *   scaling: 8-bit and lower: value / (2^bits - 1) (1-, 2-, 4-bit first
- *   expanded to 8 bit as libpng does); 16-bit: value / 65535. */
+/* How samples become the network's input: 3 planes of floats in [0, 1].
+ *
+ * Channels: with channel = k (1-based) plane k is used, replicated to the
+ * three planes; without, 1 channel is replicated, 3 are taken as RGB (a
+ * palette is looked up to 8-bit RGB first), other counts are an error
+ * asking for --channel.
+ *
+ * Intensity, per plane (norm):
+ *   CU_NORM_AUTO (the default): integer images of 8 bits or fewer are
+ *     divided by 2^bits - 1 (1-, 2- and 4-bit grey first expanded to 8 bit
+ *     as libpng does, so PNGs read exactly as scikit-image reads them);
+ *     every other image (16 or 32-bit integer, signed, float) is stretched
+ *     by percentiles 1 and 99.8 as CU_NORM_PERCENTILE.
+ *   CU_NORM_PERCENTILE: every image, 8-bit too: p_lo and p_hi, the lo-th
+ *     and hi-th percentiles of the plane's samples (numpy's default linear
+ *     interpolation between order statistics), map to 0 and 1:
+ *     (v - p_lo) / (p_hi - p_lo), clipped to [0, 1]. A plane with
+ *     p_hi <= p_lo (flat) is scaled by its type's range as CU_NORM_NONE.
+ *   CU_NORM_NONE: the type's range: unsigned v / (2^bits - 1), signed
+ *     v / (2^(bits-1) - 1), float v as is, clipped to [0, 1].
+ * Float NaN and infinities read as 0. */
+enum cu_norm { CU_NORM_AUTO = 0, CU_NORM_PERCENTILE, CU_NORM_NONE };
+#define CU_NORM_LO 1.0
+#define CU_NORM_HI 99.8
+
 struct cu_input_opts {
-    int channel; /* 1-based; 0 = by channel count (above) */
+    int channel;       /* 1-based; 0 = by channel count (above) */
+    enum cu_norm norm; /* CU_NORM_AUTO when zeroed */
+    double lo, hi;     /* CU_NORM_PERCENTILE: 0 <= lo < hi <= 100 */
+    int page;          /* 0-based page of a multi-page file (cu_image_read_rgb) */
 };
+
+/* "auto", "none" or "LO,HI" (percentiles) into o->norm, lo, hi; -1 when s
+ * is none of them. */
+int cu_norm_parse(const char *s, struct cu_input_opts *o);
+/* The inverse: "auto", "none" or "1,99.8" (shortest exact decimals). */
+void cu_norm_name(const struct cu_input_opts *o, char *buf, size_t size);
+
+/* The p-th percentile (0..100) of n doubles (sorted in place), numpy's
+ * linear interpolation: x[i] + (pos - i) * (x[i + 1] - x[i]) at
+ * pos = p / 100 * (n - 1), i = floor(pos). */
+double cu_percentile_sorted(const double *x, size_t n, double p);
 
 /* Samples -> c = 3 float image (see struct cu_input_opts); o may be NULL. */
 enum cu_status cu_raw_to_rgb(const struct cu_raw_image *r, const struct cu_input_opts *o, const char *path,
@@ -116,7 +149,8 @@ enum cu_status cu_raw_to_labels(const struct cu_raw_image *r, const char *path, 
 /* u (h, w) = 1 where any sample of the pixel is non-zero. */
 void cu_raw_or_mask(const struct cu_raw_image *r, float *u);
 
-/* The usual calls: read page 0 and convert. */
+/* The usual calls: read (page o->page for images, 0 for labels; o may be
+ * NULL) and convert. */
 enum cu_status cu_image_read_rgb(const char *path, const struct cu_input_opts *o, struct cu_image *out,
                                  struct cu_err *err);
 enum cu_status cu_image_read_labels(const char *path, struct cu_labels *out, struct cu_err *err);

@@ -50,6 +50,11 @@ struct cu_predict_opts {
     int tta;                   /* 8-view test-time augmentation; default 0 */
     int batch;                 /* S x S inputs per forward pass; default 4 */
     struct cu_inst_opts inst;  /* threshold 0.5, watershed on, h 1, min_size 10 */
+    /* How images become input (image.h): --channel, --normalize, --page.
+     * What is not set comes from the model file (what training used). */
+    struct cu_input_opts input;
+    int channel_set, norm_set, page_set;
+    int skip_bad;              /* --skip-bad: leave out unreadable images, listing them */
 };
 
 void cu_predict_opts_default(struct cu_predict_opts *o);
@@ -62,6 +67,9 @@ enum cu_status cu_predictor_new(struct cu_backend *be, const char *model_path, c
                                 struct cu_predictor **out, struct cu_err *err);
 void cu_predictor_free(struct cu_predictor *p);
 const struct cu_unet_config *cu_predictor_config(const struct cu_predictor *p);
+/* The input options for images: the model file's input_channel and
+ * normalize (its training's), overridden by those the options set. */
+void cu_predictor_input(const struct cu_predictor *p, struct cu_input_opts *out);
 
 /* The mode used for an image of h x w (auto resolved). */
 enum cu_predict_mode cu_predictor_mode_for(const struct cu_predictor *p, int h, int w);

@@ -35,6 +35,7 @@
 #include <stdio.h>
 
 #include "clunet/comm.h"
+#include "clunet/image.h"
 #include "clunet/ops.h"
 #include "clunet/status.h"
 
@@ -58,6 +59,10 @@ struct cu_train_config {
     int upsample;        /* --upsample: enum cu_upsample (unet.h) */
     int augment;         /* --augment: flips and 90-degree rotations */
     uint64_t seed;       /* --seed: weights, shuffles, augmentation */
+    /* How images become input (image.h: struct cu_input_opts; see
+     * cu_train_input): */
+    int input_channel;   /* --channel: 1-based, 0 = by channel count */
+    char normalize[32];  /* --normalize: auto, none or LO,HI */
     int patience;        /* --patience: stop after this many epochs without a lower
                             validation loss, keeping the best weights; 0 = off */
     int lr_schedule;     /* --lr-schedule: enum cu_lr_schedule */
@@ -112,6 +117,9 @@ struct cu_train_opts {
 void cu_train_config_default(struct cu_train_config *cfg);
 /* CU_EUSAGE naming the bad field. */
 enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct cu_err *err);
+/* The input options the configuration's --channel and --normalize give
+ * (training reads the first page of a multi-page file). */
+void cu_train_input(const struct cu_train_config *cfg, struct cu_input_opts *in);
 /* "bce", "dice", "bce+dice"; parse returns -1 for anything else. */
 const char *cu_loss_name(enum cu_loss l);
 const char *cu_lr_schedule_name(int s);

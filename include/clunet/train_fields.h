@@ -21,6 +21,7 @@ enum cu_field_type {
     CU_FIELD_BOOL,   /* int 0/1; a flag without a value */
     CU_FIELD_TEXT,   /* char[size]: a path */
     CU_FIELD_CHOICE, /* int: the index of its name in choices */
+    CU_FIELD_WORD,   /* char[size]: a word that valid() accepts, shown as "FLAG word" */
 };
 
 /* The --help sections of `clunet train` a field belongs to. */
@@ -40,8 +41,10 @@ struct cu_train_field {
     enum cu_field_section section;
     int saved;     /* in the checkpoint and the train.log line */
     int on_resume; /* may be given with --resume, overriding the run's own */
-    int optional;  /* a checkpoint of an older clunet may lack it: then its default;
-                      train.log's line leaves it out while it has its default */
+    int optional;  /* may be missing from older checkpoints (the default then);
+                    * in the train.log line only when not the default */
+    int (*valid)(const char *word); /* CU_FIELD_WORD: 1 when word is a value */
+    const char *range;              /* CU_FIELD_WORD: what it takes, for messages */
     const char *help; /* lines separated by '\n', without the default */
 };
 

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "bench/bench_impl.h"
-#include "cl/cl_ops.h"
+#include "clunet/cl.h"
 #include "clunet/backend.h"
 #include "clunet/ops.h"
 #include "clunet/dataset.h"
@@ -190,8 +190,9 @@ static enum cu_status time_net(struct cu_backend *be, const struct cu_bench_opts
     struct cu_backend_stats bs;
     cu_backend_stats(be, &bs);
     r->device_peak = bs.bytes_peak;
-    if (cu_backend_kind(be) == CU_BACKEND_CL) /* workspaces only grow: their size now is their peak */
-        r->device_peak += cu_cl(be)->scratch_bytes;
+    struct cu_cl_report rep;
+    if (cu_cl_report(be, &rep)) /* workspaces only grow: their size now is their peak */
+        r->device_peak += rep.workspace_bytes;
     cu_tensor_free(x);
     cu_tensor_free(tg);
     cu_tensor_free(prob);
@@ -290,8 +291,9 @@ static enum cu_status bench_one(const struct cu_bench_opts *o, struct cu_bench_r
         cu_backend_caps(be, &caps);
         snprintf(r->device, sizeof r->device, "%s", caps.name);
         snprintf(r->backend, sizeof r->backend, "%s", cu_backend_name(be));
-        if (cu_backend_kind(be) == CU_BACKEND_CL)
-            snprintf(r->gemm, sizeof r->gemm, "%s", cu_cl_gemm_panels(cu_cl(be)) ? "panel" : "clblast");
+        struct cu_cl_report rep;
+        if (cu_cl_report(be, &rep))
+            snprintf(r->gemm, sizeof r->gemm, "%s", rep.gemm);
         r->fwd_flop_img = cu_unet_forward_flops(&o->cfg);
         cu_bench_layers(&o->cfg, o->batch, r);
         st = time_net(be, o, r, t, err);

@@ -1,5 +1,5 @@
 /* bench_gemm.c: `clunet bench`'s GEMM section: the device's SGEMM alone
- * (cu_cl_gemm, src/cl/cl_gemm.c: CLBlast, or the panel GEMM of CPU
+ * (cu_cl_gemm_run, clunet/cl.h: CLBlast, or the panel GEMM of CPU
  * devices) on the GEMM shapes an im2col convolution of each layer has, for
  * one image, as the cl backend's convolution ops call it: the ceiling the
  * convolutions would reach if im2col, col2im and the bias were free. The
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "bench/bench_impl.h"
-#include "cl/cl_ops.h"
+#include "clunet/cl.h"
 
 int cu_bench_gemm_shapes(const struct cu_bench_layer *l, int first, struct cu_bench_gemm_shape out[3])
 {
@@ -38,9 +38,8 @@ int cu_bench_gemm_shapes(const struct cu_bench_layer *l, int first, struct cu_be
 static enum cu_status time_one(struct cu_backend *be, const struct cu_bench_opts *o,
                                const struct cu_bench_gemm_shape *g, double *t, double *med, struct cu_err *err)
 {
-    struct cu_cl_backend *cb = cu_cl(be);
     const int arows = g->trans_a ? g->k : g->m, brows = g->trans_b ? g->n : g->k;
-    const size_t ws = cu_cl_gemm_ws(cb, g->trans_a, g->trans_b, g->m, g->n, g->k, g->lda, g->ldb);
+    const size_t ws = cu_cl_gemm_workspace(be, g->trans_a, g->trans_b, g->m, g->n, g->k, g->lda, g->ldb);
     struct cu_tensor *a = NULL, *b = NULL, *c = NULL, *w = NULL;
     enum cu_status st = cu_bench_tensor_rand(be, (struct cu_shape){1, 1, arows, g->lda}, "GEMM A", 7, 0.1f, &a, err);
     if (!st)
@@ -51,8 +50,8 @@ static enum cu_status time_one(struct cu_backend *be, const struct cu_bench_opts
         st = cu_tensor_new(be, (struct cu_shape){1, 1, 1, (int)ws}, "GEMM workspace", &w, err);
     for (int i = -o->warmup; !st && i < o->steps; i++) {
         double t0 = cu_bench_now();
-        st = cu_cl_gemm(cb, g->trans_a, g->trans_b, g->m, g->n, g->k, 1.0f, cu_cl_mem(a), 0, g->lda, cu_cl_mem(b), 0,
-                        g->ldb, g->beta, cu_cl_mem(c), 0, g->n, w ? cu_cl_mem(w) : NULL, 0, g->what, err);
+        st = cu_cl_gemm_run(be, g->trans_a, g->trans_b, g->m, g->n, g->k, 1.0f, a, g->lda, b, g->ldb, g->beta, c, w,
+                            g->what, err);
         if (!st)
             st = cu_backend_sync(be, err);
         if (i >= 0)
@@ -67,7 +66,7 @@ static enum cu_status time_one(struct cu_backend *be, const struct cu_bench_opts
     return st;
 }
 
-/* Every layer's GEMMs with implementation j (CLUNET_GEMM already set). */
+/* Every layer's GEMMs with implementation j (already chosen). */
 static enum cu_status time_impl(struct cu_backend *be, const struct cu_bench_opts *o, struct cu_bench_result *r,
                                 int j, double *t, struct cu_err *err)
 {
@@ -90,36 +89,23 @@ enum cu_status cu_bench_gemm_run(struct cu_backend *be, const struct cu_bench_op
                                  struct cu_err *err)
 {
     r->ngemm = 0;
-    if (o->gemm == CU_BENCH_GEMM_NONE || cu_backend_kind(be) != CU_BACKEND_CL)
+    struct cu_cl_report rep;
+    if (o->gemm == CU_BENCH_GEMM_NONE || !cu_cl_report(be, &rep))
         return CU_OK;
-    const char *own = cu_cl_gemm_panels(cu_cl(be)) ? "panel" : "clblast";
-    const char *impl[CU_BENCH_GEMMS] = {own, strcmp(own, "panel") ? "panel" : "clblast"};
+    const char *impl[CU_BENCH_GEMMS] = {rep.gemm, strcmp(rep.gemm, "panel") ? "panel" : "clblast"};
     const int n = o->gemm == CU_BENCH_GEMM_ALL ? 2 : 1;
     double *t = malloc((size_t)o->steps * sizeof *t);
-    const char *env = getenv("CLUNET_GEMM");
-    char *saved = env ? strdup(env) : NULL;
-    if (!t || (env && !saved)) {
-        free(t);
-        free(saved);
+    if (!t)
         return cu_fail(err, CU_EDEVICE, "bench: out of host memory");
-    }
-    /* cl_gemm.c picks its implementation from CLUNET_GEMM at every call (its
-     * own override, which the tests use too): set it per pass, then put the
-     * user's value back. The bench is single-threaded here. */
     enum cu_status st = CU_OK;
     for (int j = 0; !st && j < n; j++) {
         snprintf(r->gemm_impl[j], sizeof r->gemm_impl[j], "%s", impl[j]);
-        setenv("CLUNET_GEMM", impl[j], 1);
-        cu_cl_policy_fill(cu_cl(be));
-        st = time_impl(be, o, r, j, t, err);
+        st = cu_cl_set_gemm(be, impl[j], err);
+        if (!st)
+            st = time_impl(be, o, r, j, t, err);
         r->ngemm = j + 1;
     }
-    if (saved)
-        setenv("CLUNET_GEMM", saved, 1);
-    else
-        unsetenv("CLUNET_GEMM");
-    cu_cl_policy_fill(cu_cl(be));
-    free(saved);
     free(t);
-    return st;
+    enum cu_status back = cu_cl_set_gemm(be, rep.gemm, err); /* the device's own choice again */
+    return st ? st : back;
 }

@@ -41,8 +41,8 @@ struct cu_cl_policy {
     cl_device_type type;    /* CL_DEVICE_TYPE */
     bool cpu;               /* a CPU device (PoCL, Intel's CPU runtime) */
     bool gemm_panel;        /* the panel GEMM (CPU devices) or CLBlast; CLUNET_GEMM=panel|clblast */
-    enum cu_cl_wino_mode wino;/* Winograd 3x3 (panel devices only); CLUNET_NO_WINOGRAD, CLUNET_WINOGRAD=all */
-    bool dw_direct;         /* the direct weight gradient (panel devices); CLUNET_NO_DW_DIRECT */
+    enum cu_cl_wino_mode wino;/* Winograd 3x3 (with the panel GEMM only); CLUNET_NO_WINOGRAD, CLUNET_WINOGRAD=all */
+    bool dw_direct;         /* the direct weight gradient (with the panel GEMM only); CLUNET_NO_DW_DIRECT */
     size_t col_bytes;       /* largest im2col band, within max_alloc; CLUNET_CL_COL_BYTES */
     size_t wino_bytes;      /* Winograd chunk workspace; CLUNET_WINO_BYTES */
     size_t base_align;      /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a sub-buffer may start */

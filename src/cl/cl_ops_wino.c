@@ -42,7 +42,7 @@
 
 bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin, bool dw)
 {
-    if (k != 3 || cb->policy.wino == CU_CL_WINO_OFF) /* off on devices without the panel GEMM too */
+    if (k != 3 || !cb->policy.gemm_panel || cb->policy.wino == CU_CL_WINO_OFF)
         return false;
     if (cb->policy.wino == CU_CL_WINO_ALL)
         return true;
@@ -152,7 +152,7 @@ enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_
 
 bool cu_cl_dw_direct_use(const struct cu_cl_backend *cb, int k, int m, int kin)
 {
-    if (k != 3 || !cb->policy.dw_direct || cu_cl_wino_use(cb, k, m, kin, true))
+    if (k != 3 || !cb->policy.gemm_panel || !cb->policy.dw_direct || cu_cl_wino_use(cb, k, m, kin, true))
         return false;
     return m * kin <= DW_DIRECT_MAX_WEIGHTS;
 }

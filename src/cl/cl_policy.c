@@ -42,10 +42,11 @@ void cu_cl_policy_fill(struct cu_cl_backend *cb)
     const char *gemm = getenv("CLUNET_GEMM");
     p->gemm_panel = gemm && !strcmp(gemm, "panel") ? true : gemm && !strcmp(gemm, "clblast") ? false : p->cpu;
     const char *wino = getenv("CLUNET_WINOGRAD");
-    p->wino = !p->gemm_panel || env_on("CLUNET_NO_WINOGRAD") ? CU_CL_WINO_OFF
-              : wino && !strcmp(wino, "all")                 ? CU_CL_WINO_ALL
-                                                             : CU_CL_WINO_BY_SIZE;
-    p->dw_direct = p->gemm_panel && !env_on("CLUNET_NO_DW_DIRECT");
+    /* both run only beside the panel GEMM (the ops check gemm_panel too) */
+    p->wino = env_on("CLUNET_NO_WINOGRAD")   ? CU_CL_WINO_OFF
+              : wino && !strcmp(wino, "all") ? CU_CL_WINO_ALL
+                                             : CU_CL_WINO_BY_SIZE;
+    p->dw_direct = !env_on("CLUNET_NO_DW_DIRECT");
     p->col_bytes = env_bytes("CLUNET_CL_COL_BYTES", COL_BYTES_DEFAULT);
     if (cb->caps.max_alloc && p->col_bytes > cb->caps.max_alloc)
         p->col_bytes = (size_t)cb->caps.max_alloc;

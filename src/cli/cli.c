@@ -2,6 +2,7 @@
 #include "clunet/cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clunet/comm.h"
@@ -12,6 +13,16 @@ static int quiet;
 void cu_cli_set_quiet(int q) { quiet = q; }
 
 int cu_cli_quiet(void) { return quiet; }
+
+static const char *device; /* the global --device: a pointer into argv */
+
+void cu_cli_set_device(const char *spec) { device = spec; }
+
+const char *cu_cli_device(void)
+{
+    const char *env = getenv("CLUNET_DEVICE");
+    return device ? device : env && *env ? env : NULL;
+}
 
 void cu_cli_set_comm(struct cu_comm *c) { the_comm = c; }
 

@@ -320,7 +320,7 @@ int cu_cmd_bench(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "--startup-child")) /* src/bench_startup.c's child */
         return cu_bench_startup_child(argv[2]);
-    struct cu_bench_opts o = {.device = getenv("CLUNET_DEVICE"), .cfg = cu_unet_config_default(), .batch = 16,
+    struct cu_bench_opts o = {.device = cu_cli_device(), .cfg = cu_unet_config_default(), .batch = 16,
                               .steps = 5, .warmup = 2, .layers = 1, .gemm = CU_BENCH_GEMM_DEVICE, .startup = 1};
     int json = 0, want_help = 0;
     struct cu_err err = {0};

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl/cl_internal.h"
+#include "clunet/cl.h"
 #include "cli/args.h"
 #include "clunet/backend.h"
 #include "clunet/cli.h"
@@ -63,7 +63,7 @@ static void human(uint64_t bytes, char *buf, size_t size)
 static const char *const heads[NCOL] = {"id",        "platform",  "name",      "type",     "CUs",  "MHz",
                                         "global mem", "max alloc", "local mem", "OpenCL C", "fp16", "fp64"};
 
-static void device_row(const struct cu_cl_device_info *d, char cells[NCOL][128])
+static void device_row(const struct cu_device_info *d, char cells[NCOL][128])
 {
     snprintf(cells[0], 128, "%s", d->id);
     snprintf(cells[1], 128, "%s", d->platform_name);
@@ -87,7 +87,7 @@ static void ref_row(char cells[NCOL][128])
         snprintf(cells[i], 128, "%s", ref[i]);
 }
 
-static void print_table(const struct cu_cl_device_info *devs, int n)
+static void print_table(const struct cu_device_info *devs, int n)
 {
     char(*rows)[NCOL][128] = calloc((size_t)n + 2, sizeof *rows);
     if (!rows)
@@ -110,7 +110,7 @@ static void print_table(const struct cu_cl_device_info *devs, int n)
     free(rows);
 }
 
-static json_t *device_json(const struct cu_cl_device_info *d)
+static json_t *device_json(const struct cu_device_info *d)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_string(d->id));
@@ -144,7 +144,7 @@ static json_t *ref_json(void)
     return o;
 }
 
-static int print_json(const struct cu_cl_device_info *devs, int n)
+static int print_json(const struct cu_device_info *devs, int n)
 {
     json_t *a = json_array();
     for (int i = 0; i < n; i++)
@@ -166,20 +166,27 @@ static int open_selected(void)
 {
     struct cu_err err = {0};
     struct cu_backend *be = NULL;
-    if (cu_backend_open(getenv("CLUNET_DEVICE"), &be, &err))
+    if (cu_backend_open(cu_cli_device(), &be, &err))
         return cu_cli_report(&err);
     if (cu_backend_kind(be) != CU_BACKEND_CL) {
         printf("opened ref (reference backend, no kernels to build)\n");
         cu_backend_free(be);
         return 0;
     }
-    struct cu_cl_backend *cb = cu_cl(be);
-    printf("opened %s %s (%s)\n", cb->id, cb->caps.name, cb->platform_name);
-    printf("kernels: %d programs in %.3f s; cache %s: %d hits, %d misses (%d rejected)\n", cb->nprograms,
-           cb->build_seconds, !cb->use_cache ? "off" : cb->cache_dir[0] ? cb->cache_dir : "unavailable",
-           cb->cache_hits, cb->cache_misses, cb->cache_rejected);
-    if (cb->cache_note[0])
-        printf("kernel cache: %s\n", cb->cache_note);
+    struct cu_cl_report r;
+    cu_cl_report(be, &r);
+    printf("opened %s %s (%s)\n", r.id, r.name, r.platform);
+    printf("kernels: %d programs in %.3f s; cache %s: %d hits, %d misses (%d rejected)\n", r.programs,
+           r.build_seconds, !r.cache_on ? "off" : r.cache_dir[0] ? r.cache_dir : "unavailable", r.cache_hits,
+           r.cache_misses, r.cache_rejected);
+    if (r.cache_note[0])
+        printf("kernel cache: %s\n", r.cache_note);
+    static const char *const wino[3] = {"off", "by layer size", "all 3x3 layers"};
+    printf("policy: gemm %s, winograd %s, direct dW %s; vector width %u, work-group <= %zu, local memory %llu KiB\n",
+           r.gemm, !strcmp(r.gemm, "panel") ? wino[r.winograd] : "off (needs the panel GEMM)",
+           !strcmp(r.gemm, "panel") && r.dw_direct ? "on" : "off", r.vector_width, r.max_work_group,
+           (unsigned long long)(r.local_mem / 1024));
+    printf("build options: %s\n", r.options);
     cu_backend_free(be);
     return 0;
 }
@@ -199,7 +206,7 @@ int cu_cmd_devices(int argc, char **argv)
         switch (key) {
         case O_JSON: json = 1; break;
         case O_OPEN: open = 1; break;
-        case O_DEVICE: setenv("CLUNET_DEVICE", a.val, 1); break; /* as the global flag does */
+        case O_DEVICE: cu_cli_set_device(a.val); break; /* as the global flag does */
         case 'q': break; /* the list is the output */
         case 'h': help(stdout); return 0;
         case CU_ARG_POS: cu_arg_extra(&a); break;
@@ -212,10 +219,10 @@ int cu_cmd_devices(int argc, char **argv)
     if (open)
         return open_selected();
     struct cu_err err = {0};
-    struct cu_cl_device_info *devs = NULL;
+    struct cu_device_info *devs = NULL;
     int n = 0;
     const char *why = NULL;
-    if (cu_cl_devices(&devs, &n, &why, &err))
+    if (cu_device_list(&devs, &n, &why, &err))
         return cu_cli_report(&err);
     if (why)
         fprintf(json ? stderr : stdout, "%s; only ref is available\n", why);

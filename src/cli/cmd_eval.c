@@ -19,9 +19,9 @@ static void help(FILE *f)
             "       clunet eval --pred DIR DATA [options]\n\n"
             "Scores nuclei segmentation on a labelled folder DATA (DSB2018 train layout\n"
             "<id>/images/<id>.png + <id>/masks/*.png, one mask per nucleus; or images/ + masks/\n"
-            "with label images). With MODEL the nuclei are predicted exactly as `clunet predict`\n"
+            "with label images; PNG, TIFF or JPEG). With MODEL the nuclei are predicted exactly as `clunet predict`\n"
             "would with the same options; with --pred DIR they are read from DIR/<id>_labels.png\n"
-            "(as written by predict --instances) or else DIR/<id>.png (a label image, or a\n"
+            "or .tif (as written by predict --instances) or else DIR/<id>.png or .tif (a label image, or a\n"
             "binary mask split into 8-connected components). A missing or wrongly sized\n"
             "prediction is an error, never skipped.\n\n"
             "Per image and as the mean over images: Dice and IoU of the foreground, and the\n"
@@ -60,7 +60,7 @@ int cu_cmd_eval(int argc, char **argv)
     struct cu_err err = {0};
     struct cu_eval_run r = {0};
     cu_predict_opts_default(&r.opts);
-    r.device = getenv("CLUNET_DEVICE");
+    r.device = cu_cli_device();
     r.progress = stderr, r.report = stdout;
     const char *pos[2], *model = NULL;
     int npos = 0, quiet = cu_cli_quiet(), key;

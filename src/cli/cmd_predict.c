@@ -33,7 +33,17 @@ const char cu_predict_flags_help[] =
     "  --min-size N      remove nuclei of fewer than N pixels (default 10; 0 keeps all)\n"
     "  --device SPEC     ref, an OpenCL id (0:1), a name substring, gpu/cpu (default:\n"
     "                    CLUNET_DEVICE, else the first GPU, else the first OpenCL device,\n"
-    "                    else ref)\n";
+    "                    else ref)\n"
+    "input (PNG, TIFF or JPEG, chosen by the file's first bytes; README: input formats):\n"
+    "  --channel N       use channel N (1-based) of multi-channel images, e.g. the nuclear\n"
+    "                    stain (default: the model's; grey and RGB as they are)\n"
+    "  --normalize LO,HI stretch percentiles LO..HI of each image to 0..1 (8-bit too);\n"
+    "                    none: by the sample type's range; auto: 8-bit / 255, 16/32-bit\n"
+    "                    and float by percentiles 1,99.8 (default: the model's, else auto)\n"
+    "  --page N          use page N (1-based) of multi-page TIFFs (default: predict writes\n"
+    "                    every z/t page as <id>_p<N>; eval: page 1; train reads page 1)\n"
+    "  --skip-bad        leave out images that cannot be read, listing them at the end\n"
+    "                    (default: stop at the first, naming the file)\n";
 
 int cu_predict_flag(struct cu_args *a, int key, struct cu_predict_opts *o, const char **device)
 {
@@ -61,6 +71,20 @@ int cu_predict_flag(struct cu_args *a, int key, struct cu_predict_opts *o, const
             return -1;
         o->inst.h = (float)d;
         return 1;
+    case CU_PF_CHANNEL:
+        o->channel_set = 1;
+        return cu_arg_int(a, 1, 65536, &o->input.channel) ? -1 : 1;
+    case CU_PF_PAGE:
+        o->page_set = 1;
+        if (cu_arg_int(a, 1, 1 << 24, &o->input.page))
+            return -1;
+        o->input.page--;
+        return 1;
+    case CU_PF_NORMALIZE:
+        o->norm_set = 1;
+        return cu_norm_parse(a->val, &o->input) ? cu_arg_bad(a, "auto, none or LO,HI percentiles (0 <= LO < HI <= 100)")
+                                                : 1;
+    case CU_PF_SKIP_BAD: o->skip_bad = 1; return 1;
     default: return 0;
     }
 }
@@ -70,9 +94,10 @@ static void help(FILE *f)
     fprintf(f,
             "usage: clunet predict [--model MODEL] INPUT... [--out DIR] [options]\n"
             "       clunet predict MODEL.safetensors INPUT... [--out DIR] [options]\n\n"
-            "Segments nuclei in images of any size and PNG flavour with a trained model and\n"
-            "writes the results at each image's original size. INPUT: PNG files, folders of\n"
-            "PNGs, or DSB2018 folders (<id>/images/<id>.png, test or train layout).\n\n"
+            "Segments nuclei in images of any size (PNG, TIFF or JPEG) with a trained model and\n"
+            "writes the results at each image's original size. INPUT: image files, folders of\n"
+            "images, or DSB2018 folders (<id>/images/<id>.png, test or train layout). A TIFF\n"
+            "stack gives <id>_p1, <id>_p2, ... (one per z/t page; --page N for one).\n\n"
             "model (it supplies the image size S, the channel rate and the up-sampling mode):\n"
             "  --model MODEL     a model file (.safetensors), a run folder (its best.safetensors),\n"
             "                    or the NAME of a model in the model folders (`clunet models`\n"
@@ -147,7 +172,7 @@ int cu_cmd_predict(int argc, char **argv)
     struct cu_err err = {0};
     struct cu_predict_run r = {0};
     cu_predict_opts_default(&r.opts);
-    r.device = getenv("CLUNET_DEVICE");
+    r.device = cu_cli_device();
     r.progress = stderr, r.report = stdout, r.notes = stderr;
     if (cu_cli_quiet())
         r.progress = NULL, r.report = NULL;

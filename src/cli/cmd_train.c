@@ -263,6 +263,8 @@ int cu_cmd_train(int argc, char **argv)
         if (fixes && !bad_on_resume[0])
             snprintf(bad_on_resume, sizeof bad_on_resume, "%s", a.flag);
     }
+    if (!err.status && !o.device && !o.devices)
+        o.device = cu_cli_device(); /* the global --device, else CLUNET_DEVICE */
     if (err.status)
         ; /* a bad option: reported below */
     else if (o.device && o.devices)

@@ -68,12 +68,12 @@ static int dispatch(int argc, char **argv, const struct cu_comm *comm)
     cu_args_init(&a, NULL, argc, argv, opts, &err);
     a.stop_at_pos = 1;
     int key, list = 0;
-    /* Global flags before the command; --device is exported so that every
-     * command sees it through CLUNET_DEVICE. */
+    /* Global flags before the command; the commands read --device through
+     * cu_cli_device. */
     while ((key = cu_args_next(&a)) > 0 && key != CU_ARG_POS) {
         switch (key) {
         case O_LIST: list = 1; break;
-        case O_DEVICE: setenv("CLUNET_DEVICE", a.val, 1); break;
+        case O_DEVICE: cu_cli_set_device(a.val); break;
         case O_NO_CACHE: setenv("CLUNET_NO_KERNEL_CACHE", "1", 1); break;
         case 'q': cu_cli_set_quiet(1); break;
         case 'h':

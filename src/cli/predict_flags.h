@@ -1,6 +1,7 @@
 /* predict_flags.h: the prediction flags `clunet predict` and `clunet eval`
  * share (cmd_predict.c): --mode, --tta, --batch, --threshold, --no-split,
- * --split-h, --min-size, --device. A command puts CU_PREDICT_OPTS in its
+ * --split-h, --min-size, --device, and the input flags --channel,
+ * --normalize, --page, --skip-bad. A command puts CU_PREDICT_OPTS in its
  * option table and hands every key to cu_predict_flag first. */
 #ifndef CLUNET_CLI_PREDICT_FLAGS_H
 #define CLUNET_CLI_PREDICT_FLAGS_H
@@ -17,12 +18,17 @@ enum {
     CU_PF_SPLIT_H,
     CU_PF_MIN_SIZE,
     CU_PF_DEVICE,
+    CU_PF_CHANNEL,
+    CU_PF_NORMALIZE,
+    CU_PF_PAGE,
+    CU_PF_SKIP_BAD,
 };
 
 #define CU_PREDICT_OPTS                                                                                           \
     {"mode", CU_PF_MODE, 1}, {"tta", CU_PF_TTA, 0}, {"batch", CU_PF_BATCH, 1}, {"threshold", CU_PF_THRESHOLD, 1}, \
         {"no-split", CU_PF_NO_SPLIT, 0}, {"split-h", CU_PF_SPLIT_H, 1}, {"min-size", CU_PF_MIN_SIZE, 1},          \
-        {"device", CU_PF_DEVICE, 1}
+        {"device", CU_PF_DEVICE, 1}, {"channel", CU_PF_CHANNEL, 1}, {"normalize", CU_PF_NORMALIZE, 1},            \
+        {"page", CU_PF_PAGE, 1}, {"skip-bad", CU_PF_SKIP_BAD, 0}
 
 /* The help text of those flags. */
 extern const char cu_predict_flags_help[];

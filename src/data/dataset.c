@@ -29,6 +29,7 @@ void cu_dataset_free(struct cu_dataset *ds)
     }
     free(ds->samples);
     cu_names_free(ds->bad, ds->n_bad);
+    cu_names_free(ds->skipped, ds->n_skipped);
     free(ds->images);
     free(ds->masks);
     free(ds->height);
@@ -46,9 +47,9 @@ enum cu_status cu_sample_union(const struct cu_sample *s, enum cu_layout l, int 
     }
     char **names = NULL;
     int n = 0;
-    enum cu_status st = cu_dir_list(s->masks, CU_DIR_PNGS, &names, &n, err);
+    enum cu_status st = cu_dir_list(s->masks, CU_DIR_IMAGES, &names, &n, err);
     if (!st && n == 0)
-        st = cu_fail(err, CU_EINPUT, "%s: no mask files (*.png)", s->masks);
+        st = cu_fail(err, CU_EINPUT, "%s: no mask files (PNG, TIFF or JPEG)", s->masks);
     if (!st)
         st = cu_mask_cache_union(s->masks, names, n, h, w, u, err);
     cu_names_free(names, n);
@@ -80,7 +81,7 @@ static enum cu_status load_one(struct cu_dataset *ds, int i, struct cu_err *err)
     const struct cu_sample *s = &ds->samples[i];
     size_t ss = (size_t)ds->size * (size_t)ds->size;
     struct cu_image im = {0}, u = {0};
-    enum cu_status st = cu_image_read_rgb(s->image, NULL, &im, err);
+    enum cu_status st = cu_image_read_rgb(s->image, &ds->input, &im, err);
     if (!st)
         st = cu_resize(im.px, 3, im.h, im.w, ds->images + 3 * ss * (size_t)i, ds->size, ds->size, err);
     if (!st) {
@@ -174,6 +175,7 @@ enum cu_status cu_dataset_load(struct cu_dataset *ds, const struct cu_dataset_op
     size_t ss = (size_t)o->size * (size_t)o->size, n = (size_t)ds->n;
     free(ds->images), free(ds->masks), free(ds->height), free(ds->width);
     ds->size = o->size;
+    ds->input = o->input;
     ds->images = malloc(sizeof(float) * 3 * ss * n);
     ds->masks = ds->has_masks ? malloc(sizeof(float) * ss * n) : NULL;
     ds->height = calloc(n, sizeof(int));
@@ -226,6 +228,7 @@ enum cu_status cu_dataset_open(const char *dir, const struct cu_dataset_opts *o,
     if (o->progress)
         fprintf(o->progress, "data: %s: %s, %d images%s\n", ds->dir, cu_layout_name(ds->layout), ds->n,
                 ds->n_bad ? " (some bad ones skipped, listed below)" : "");
+    cu_dataset_print_skipped(ds, o->progress);
     st = cu_dataset_load(ds, o, err);
     if (!st && o->progress && ds->n_bad) {
         fprintf(o->progress, "data: skipped %d bad image%s (--skip-bad):\n", ds->n_bad, ds->n_bad > 1 ? "s" : "");

@@ -15,7 +15,7 @@ static enum cu_status dsb_labels(const struct cu_sample *s, int h, int w, uint32
 {
     char **names = NULL;
     int n = 0;
-    enum cu_status st = cu_dir_list(s->masks, CU_DIR_PNGS, &names, &n, err);
+    enum cu_status st = cu_dir_list(s->masks, CU_DIR_IMAGES, &names, &n, err);
     memset(lab, 0, sizeof *lab * (size_t)h * (size_t)w);
     for (int k = 0; k < n && !st; k++) {
         char *p = cu_path_join(s->masks, names[k]);

@@ -49,11 +49,24 @@ char *cu_path_join(const char *a, const char *b)
     return p;
 }
 
-static int ends_png(const char *s)
+/* The extensions of image files (case-insensitive), in the order a DSB
+ * <id>/images/<id>.EXT is looked for. */
+static const char *const image_ext[] = {"png", "tif", "tiff", "jpg", "jpeg"};
+#define N_IMAGE_EXT (sizeof image_ext / sizeof image_ext[0])
+
+int cu_is_image_name(const char *s)
 {
-    size_t n = strlen(s);
-    return n > 4 && s[n - 4] == '.' && tolower((unsigned char)s[n - 3]) == 'p' &&
-           tolower((unsigned char)s[n - 2]) == 'n' && tolower((unsigned char)s[n - 1]) == 'g';
+    const char *dot = strrchr(s, '.');
+    if (!dot || dot == s)
+        return 0;
+    for (size_t i = 0; i < N_IMAGE_EXT; i++) {
+        size_t k = 0;
+        while (image_ext[i][k] && tolower((unsigned char)dot[1 + k]) == image_ext[i][k])
+            k++;
+        if (!image_ext[i][k] && !dot[1 + k])
+            return 1;
+    }
+    return 0;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -79,7 +92,9 @@ enum cu_status cu_dir_list(const char *dir, enum cu_dir_want want, char ***names
     for (struct dirent *e; (e = readdir(d));) {
         if (e->d_name[0] == '.')
             continue;
-        if (want == CU_DIR_PNGS && !ends_png(e->d_name))
+        if (want == CU_DIR_IMAGES && !cu_is_image_name(e->d_name))
+            continue;
+        if (want == CU_DIR_OTHER_FILES && cu_is_image_name(e->d_name))
             continue;
         char *p = cu_path_join(dir, e->d_name);
         int keep = p && (want == CU_DIR_SUBDIRS ? cu_is_dir(p) : cu_is_file(p));
@@ -160,8 +175,64 @@ static enum cu_status bad_sample(struct scan *s, const char *line, struct cu_err
     return CU_OK;
 }
 
-/* DSB: DIR/<id>/images/<id>.png and, for training, DIR/<id>/masks/ with at
- * least one PNG. */
+/* Records the regular files of dir that are not images in ds->skipped
+ * (reported once by cu_dataset_print_skipped). */
+static enum cu_status note_others(struct scan *s, const char *dir, struct cu_err *err)
+{
+    struct cu_dataset *ds = s->ds;
+    char **names = NULL;
+    int n = 0;
+    if (cu_dir_list(dir, CU_DIR_OTHER_FILES, &names, &n, &(struct cu_err){0}) != CU_OK)
+        return CU_OK; /* the listing that matters reports an unreadable folder */
+    enum cu_status st = CU_OK;
+    if (n) {
+        char **v = realloc(ds->skipped, sizeof *v * (size_t)(ds->n_skipped + n));
+        if (!v)
+            st = cu_fail(err, CU_EDEVICE, "%s: out of memory", dir);
+        else
+            ds->skipped = v;
+    }
+    for (int i = 0; i < n && !st; i++) {
+        char *p = cu_path_join(dir, names[i]);
+        if (!p)
+            st = cu_fail(err, CU_EDEVICE, "%s: out of memory", dir);
+        else
+            ds->skipped[ds->n_skipped++] = p;
+    }
+    cu_names_free(names, n);
+    return st;
+}
+
+void cu_dataset_print_skipped(const struct cu_dataset *ds, FILE *f)
+{
+    if (!f || !ds->n_skipped)
+        return;
+    fprintf(f, "data: skipped %d file%s that %s not PNG, TIFF or JPEG:", ds->n_skipped, ds->n_skipped > 1 ? "s" : "",
+            ds->n_skipped > 1 ? "are" : "is");
+    int show = ds->n_skipped <= 6 ? ds->n_skipped : 5;
+    for (int i = 0; i < show; i++)
+        fprintf(f, " %s%s", ds->skipped[i], i + 1 < show ? "," : "");
+    if (show < ds->n_skipped)
+        fprintf(f, " and %d more", ds->n_skipped - show);
+    fputc('\n', f);
+}
+
+/* DIR/<id>/images/<id>.EXT (the first of image_ext that exists), or NULL. */
+static char *dsb_image(const char *dir, const char *id)
+{
+    for (size_t k = 0; k < N_IMAGE_EXT; k++) {
+        char rel[600];
+        snprintf(rel, sizeof rel, "%s/images/%s.%s", id, id, image_ext[k]);
+        char *p = cu_path_join(dir, rel);
+        if (!p || cu_is_file(p))
+            return p;
+        free(p);
+    }
+    return NULL;
+}
+
+/* DSB: DIR/<id>/images/<id>.png (or .tif, .tiff, .jpg, .jpeg) and, for
+ * training, DIR/<id>/masks/ with at least one image. */
 static enum cu_status scan_dsb(struct scan *s, char **ids, int n, struct cu_err *err)
 {
     struct cu_dataset *ds = s->ds;
@@ -169,26 +240,24 @@ static enum cu_status scan_dsb(struct scan *s, char **ids, int n, struct cu_err 
     char line[1200];
     for (int i = 0; i < n && !st; i++) {
         char rel[600];
-        snprintf(rel, sizeof rel, "%s/images/%s.png", ids[i], ids[i]);
-        char *image = cu_path_join(ds->dir, rel);
         snprintf(rel, sizeof rel, "%s/images", ids[i]);
         char *imdir = cu_path_join(ds->dir, rel);
-        if (!image || !imdir) {
-            free(image), free(imdir);
+        if (!imdir)
             return cu_fail(err, CU_EDEVICE, "%s: out of memory", ds->dir);
-        }
-        int has_images = cu_is_dir(imdir);
-        free(imdir);
-        if (!has_images) { /* not a sample folder: ignored, as a README or a zip would be */
-            free(image);
+        if (!cu_is_dir(imdir)) { /* not a sample folder: ignored, as a README or a zip would be */
+            free(imdir);
             continue;
         }
-        if (!cu_is_file(image)) {
-            snprintf(line, sizeof line, "%s: missing (each <id>/images/ holds <id>.png)", image);
-            free(image);
+        st = note_others(s, imdir, err);
+        char *image = st ? NULL : dsb_image(ds->dir, ids[i]);
+        if (!st && !image) {
+            snprintf(line, sizeof line, "%s/%s.png: missing (each <id>/images/ holds <id>.png, .tif or .jpg)", imdir,
+                     ids[i]);
             st = bad_sample(s, line, err);
-            continue;
         }
+        free(imdir);
+        if (!image)
+            continue;
         char *masks = NULL;
         if (ds->has_masks) {
             snprintf(rel, sizeof rel, "%s/masks", ids[i]);
@@ -198,17 +267,19 @@ static enum cu_status scan_dsb(struct scan *s, char **ids, int n, struct cu_err 
             struct cu_err e2 = {0};
             if (masks && !cu_is_dir(masks)) {
                 snprintf(line, sizeof line, "%s: missing (image %s has no masks folder)", masks, ids[i]);
-            } else if (masks && cu_dir_list(masks, CU_DIR_PNGS, &mn, &nm, &e2) == CU_OK && nm == 0) {
-                snprintf(line, sizeof line, "%s: no mask files (*.png)", masks);
+            } else if (masks && cu_dir_list(masks, CU_DIR_IMAGES, &mn, &nm, &e2) == CU_OK && nm == 0) {
+                snprintf(line, sizeof line, "%s: no mask files (PNG, TIFF or JPEG)", masks);
             } else if (e2.status) {
                 snprintf(line, sizeof line, "%s", e2.msg);
             } else {
                 line[0] = '\0';
             }
             cu_names_free(mn, nm);
-            if (line[0]) {
+            if (!line[0] && masks)
+                st = note_others(s, masks, err);
+            if (line[0] || st) {
                 free(image), free(masks);
-                st = bad_sample(s, line, err);
+                st = st ? st : bad_sample(s, line, err);
                 continue;
             }
         }
@@ -217,16 +288,39 @@ static enum cu_status scan_dsb(struct scan *s, char **ids, int n, struct cu_err 
     return st;
 }
 
-/* The stem of a .png name (malloc'd). */
+/* The stem of an image name (malloc'd): without its extension. */
 static char *stem(const char *name)
 {
-    size_t n = strlen(name);
-    char *s = malloc(n - 3);
+    size_t n = (size_t)(strrchr(name, '.') - name);
+    char *s = malloc(n + 1);
     if (s) {
-        memcpy(s, name, n - 4);
-        s[n - 4] = '\0';
+        memcpy(s, name, n);
+        s[n] = '\0';
     }
     return s;
+}
+
+/* The mask of image `name` (stem id) in mdir: the same name, else
+ * <id>, <id>_mask or <id>_masks with any image extension; NULL if none. */
+static char *find_mask(const char *mdir, const char *name, const char *id)
+{
+    char *p = cu_path_join(mdir, name);
+    if (!p || cu_is_file(p))
+        return p;
+    free(p);
+    const char *suffix[] = {"", "_mask", "_masks"};
+    for (int k = 0; k < 3; k++)
+        for (size_t e = 0; e < N_IMAGE_EXT; e++)
+            for (int upper = 0; upper < 2; upper++) {
+                char ext[8], file[600];
+                for (size_t i = 0; i <= strlen(image_ext[e]); i++)
+                    ext[i] = upper ? (char)toupper((unsigned char)image_ext[e][i]) : image_ext[e][i];
+                snprintf(file, sizeof file, "%s%s.%s", id, suffix[k], ext);
+                if (!(p = cu_path_join(mdir, file)) || cu_is_file(p))
+                    return p;
+                free(p);
+            }
+    return NULL;
 }
 
 /* Pairs (masks != NULL) or flat: images from imdir, masks by name. */
@@ -234,23 +328,18 @@ static enum cu_status scan_files(struct scan *s, const char *imdir, const char *
 {
     char **names = NULL;
     int n = 0;
-    enum cu_status st = cu_dir_list(imdir, CU_DIR_PNGS, &names, &n, err);
+    enum cu_status st = cu_dir_list(imdir, CU_DIR_IMAGES, &names, &n, err);
+    if (!st)
+        st = note_others(s, imdir, err);
+    if (!st && mdir)
+        st = note_others(s, mdir, err);
     char line[1200];
     for (int i = 0; i < n && !st; i++) {
         char *id = stem(names[i]);
         char *image = cu_path_join(imdir, names[i]);
         char *mask = NULL;
         if (id && mdir) {
-            const char *fmt[] = {"%s.png", "%s_mask.png", "%s_masks.png", "%s.PNG"};
-            for (int k = 0; k < 4 && !mask; k++) {
-                char name[600];
-                snprintf(name, sizeof name, fmt[k], id);
-                char *p = cu_path_join(mdir, k == 0 ? names[i] : name);
-                if (p && cu_is_file(p))
-                    mask = p;
-                else
-                    free(p);
-            }
+            mask = find_mask(mdir, names[i], id);
             if (!mask) {
                 snprintf(line, sizeof line, "%s/%s: missing (no mask for %s)", mdir, names[i], image ? image : "");
                 free(id), free(image);
@@ -319,7 +408,7 @@ static enum cu_status detect(struct scan *s, int depth, struct cu_err *err)
         if (!found) {
             char **pngs = NULL;
             int np = 0;
-            st = cu_dir_list(ds->dir, CU_DIR_PNGS, &pngs, &np, err);
+            st = cu_dir_list(ds->dir, CU_DIR_IMAGES, &pngs, &np, err);
             cu_names_free(pngs, np);
             if (!st && np) {
                 ds->layout = CU_LAYOUT_FLAT;
@@ -345,7 +434,7 @@ enum cu_status cu_dataset_scan(const char *dir, const struct cu_dataset_opts *o,
     enum cu_status st = detect(&s, 0, err);
     if (!st && ds->n == 0 && ds->n_bad == 0)
         st = cu_fail(err, CU_EINPUT,
-                     "%s: no images found (expected <id>/images/<id>.png folders, images/ + masks/, or PNG files)",
+                     "%s: no images found (expected <id>/images/<id>.png folders, images/ + masks/, or PNG, TIFF or JPEG files)",
                      ds->dir);
     else if (!st && ds->n == 0)
         st = cu_fail(err, CU_EINPUT, "%s: no usable images (%d bad)", ds->dir, ds->n_bad);

@@ -173,7 +173,7 @@ static enum cu_status get_config(const struct cu_st_file *f, struct cu_train_con
             continue;
         snprintf(key, sizeof key, "train.%s", fd->name);
         if (fd->optional && !cu_st_file_meta(f, key))
-            continue; /* an older checkpoint: the default stays */
+            continue; /* a field newer than the checkpoint: its default (cu_checkpoint_read's caller set it) */
         st = get_s(f, key, &s, err);
         if (!st && cu_train_field_set(fd, c, s)) {
             cu_train_field_range(fd, range, sizeof range);

@@ -5,6 +5,9 @@
  * Not here: decoding (image_read.c and the decoders). */
 #include "clunet/image.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,14 +57,110 @@ static enum cu_status pick_planes(const struct cu_raw_image *r, const struct cu_
  * 8 bit then / 255.0f (so 1-, 2- and 4-bit grey give exactly what
  * scikit-image's imread of the PNG gives); 16 bits: / 65535. Division, not
  * a reciprocal product: v / 255.0f is what numpy's float32 arithmetic gives
- * (the resize fixtures). */
+ * (the resize fixtures). Wider and other types: by the type's range,
+ * clipped. */
 static float scaled(const struct cu_raw_image *r, double v)
 {
-    if (r->bits < 8)
+    if (r->kind == CU_SAMPLE_UINT && r->bits < 8)
         return (float)(v * (255 / ((1 << r->bits) - 1))) / 255.0f;
-    if (r->bits == 8)
+    if (r->kind == CU_SAMPLE_UINT && r->bits == 8)
         return (float)v / 255.0f;
-    return (float)v / 65535.0f;
+    if (r->kind == CU_SAMPLE_UINT && r->bits == 16)
+        return (float)v / 65535.0f;
+    double max = r->kind == CU_SAMPLE_FLOAT ? 1.0
+                 : r->kind == CU_SAMPLE_INT ? (double)((1ull << (r->bits - 1)) - 1)
+                                            : (double)((1ull << r->bits) - 1);
+    v /= max;
+    return (float)(v < 0 ? 0 : v > 1 ? 1 : v);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double cu_percentile_sorted(const double *x, size_t n, double p)
+{
+    if (n == 0)
+        return 0;
+    double pos = p / 100.0 * (double)(n - 1);
+    size_t i = (size_t)pos;
+    if (i >= n - 1)
+        return x[n - 1];
+    return x[i] + (pos - (double)i) * (x[i + 1] - x[i]);
+}
+
+/* The k-th smallest (0-based) of the values counted in hist. */
+static double kth(const size_t *hist, size_t bins, size_t k)
+{
+    size_t sum = 0;
+    for (size_t b = 0; b < bins; b++) {
+        sum += hist[b];
+        if (sum > k)
+            return (double)b;
+    }
+    return (double)(bins - 1);
+}
+
+/* p_lo and p_hi of the n values v. Integer samples of 16 bits or fewer
+ * (and palette lookups) are counted in a histogram, exact and fast; other
+ * types are sorted (a copy). */
+static enum cu_status percentiles(const struct cu_raw_image *r, int pal, const double *v, size_t n, double lo,
+                                  double hi, double *plo, double *phi)
+{
+    if (pal || (r->kind == CU_SAMPLE_UINT && r->bits <= 16)) {
+        size_t bins = pal ? 256 : (size_t)1 << r->bits;
+        size_t *hist = calloc(bins, sizeof *hist);
+        if (!hist)
+            return CU_EINPUT;
+        for (size_t q = 0; q < n; q++)
+            hist[(size_t)v[q]]++;
+        double at[2], pct[2] = {lo, hi};
+        for (int k = 0; k < 2; k++) {
+            double pos = pct[k] / 100.0 * (double)(n - 1);
+            size_t i = (size_t)pos;
+            double a = kth(hist, bins, i), b = i + 1 < n ? kth(hist, bins, i + 1) : a;
+            at[k] = a + (pos - (double)i) * (b - a);
+        }
+        free(hist);
+        *plo = at[0], *phi = at[1];
+        return CU_OK;
+    }
+    double *x = malloc(sizeof *x * n);
+    if (!x)
+        return CU_EINPUT;
+    memcpy(x, v, sizeof *x * n);
+    qsort(x, n, sizeof *x, cmp_double);
+    *plo = cu_percentile_sorted(x, n, lo);
+    *phi = cu_percentile_sorted(x, n, hi);
+    free(x);
+    return CU_OK;
+}
+
+/* One output plane from the values v (n) of a raw plane. */
+static enum cu_status convert_plane(const struct cu_raw_image *r, const struct cu_input_opts *o, int pal,
+                                    const double *v, size_t n, float *dst)
+{
+    enum cu_norm norm = o ? o->norm : CU_NORM_AUTO;
+    int small = pal || (r->kind == CU_SAMPLE_UINT && r->bits <= 8);
+    int stretch = norm == CU_NORM_PERCENTILE || (norm == CU_NORM_AUTO && !small);
+    double plo = 0, phi = 0;
+    if (stretch) {
+        double lo = norm == CU_NORM_PERCENTILE ? o->lo : CU_NORM_LO, hi = norm == CU_NORM_PERCENTILE ? o->hi : CU_NORM_HI;
+        if (percentiles(r, pal, v, n, lo, hi, &plo, &phi))
+            return CU_EINPUT;
+        stretch = phi > plo;
+    }
+    for (size_t q = 0; q < n; q++) {
+        if (stretch) {
+            double t = (v[q] - plo) / (phi - plo);
+            dst[q] = (float)(t < 0 ? 0 : t > 1 ? 1 : t);
+        } else {
+            dst[q] = pal ? (float)v[q] / 255.0f : scaled(r, v[q]);
+        }
+    }
+    return CU_OK;
 }
 
 enum cu_status cu_raw_to_rgb(const struct cu_raw_image *r, const struct cu_input_opts *o, const char *path,
@@ -69,28 +168,85 @@ enum cu_status cu_raw_to_rgb(const struct cu_raw_image *r, const struct cu_input
 {
     int plane[3];
     CU_TRY(pick_planes(r, o, path, plane, err));
-    if (r->kind != CU_SAMPLE_UINT || r->bits > 16)
-        return cu_fail(err, CU_EINPUT, "%s: %d-bit %s samples are not supported", path, r->bits,
-                       r->kind == CU_SAMPLE_FLOAT ? "float" : "integer");
     struct cu_image im;
     CU_TRY(cu_image_new(&im, 3, r->h, r->w, err));
     size_t n = (size_t)r->h * (size_t)r->w;
     int pal = r->palette && !(o && o->channel > 0);
-    for (int k = 0; k < 3; k++) {
+    double *v = malloc(sizeof *v * n);
+    enum cu_status st = v ? CU_OK : cu_fail(err, CU_EDEVICE, "%s: out of memory", path);
+    for (int k = 0; k < 3 && !st; k++) {
         float *dst = im.px + n * (size_t)k;
+        if (k > 0 && plane[k] == plane[k - 1] && !pal) { /* a replicated plane */
+            memcpy(dst, dst - n, sizeof *dst * n);
+            continue;
+        }
         size_t base = n * (size_t)plane[k];
         for (size_t q = 0; q < n; q++) {
-            double v = cu_raw_at(r, base + q);
+            double s = cu_raw_at(r, base + q);
+            if (!isfinite(s)) /* float NaN and infinities: 0 */
+                s = 0;
             if (pal) {
-                size_t i = (size_t)v;
-                dst[q] = i < (size_t)r->n_palette ? (float)r->palette[3 * i + (size_t)k] / 255.0f : 0.0f;
-            } else {
-                dst[q] = scaled(r, v);
+                size_t i = (size_t)s;
+                s = i < (size_t)r->n_palette ? r->palette[3 * i + (size_t)k] : 0;
             }
+            v[q] = s;
         }
+        if (convert_plane(r, o, pal, v, n, dst))
+            st = cu_fail(err, CU_EDEVICE, "%s: out of memory", path);
+    }
+    free(v);
+    if (st) {
+        cu_image_free(&im);
+        return st;
     }
     *out = im;
     return CU_OK;
+}
+
+int cu_norm_parse(const char *s, struct cu_input_opts *o)
+{
+    if (!strcmp(s, "auto")) {
+        o->norm = CU_NORM_AUTO, o->lo = o->hi = 0;
+        return 0;
+    }
+    if (!strcmp(s, "none")) {
+        o->norm = CU_NORM_NONE, o->lo = o->hi = 0;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    double lo = strtod(s, &end);
+    if (end == s || *end != ',' || errno)
+        return -1;
+    const char *h = end + 1;
+    double hi = strtod(h, &end);
+    if (end == h || *end || errno || !(lo >= 0 && lo < hi && hi <= 100))
+        return -1;
+    o->norm = CU_NORM_PERCENTILE, o->lo = lo, o->hi = hi;
+    return 0;
+}
+
+/* The shortest %g that reads back as x. */
+static void shortest(double x, char *buf, size_t size)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x)
+            return;
+    }
+}
+
+void cu_norm_name(const struct cu_input_opts *o, char *buf, size_t size)
+{
+    if (!o || o->norm == CU_NORM_AUTO) {
+        snprintf(buf, size, "auto");
+    } else if (o->norm == CU_NORM_NONE) {
+        snprintf(buf, size, "none");
+    } else {
+        char a[32], b[32];
+        shortest(o->lo, a, sizeof a), shortest(o->hi, b, sizeof b);
+        snprintf(buf, size, "%s,%s", a, b);
+    }
 }
 
 enum cu_status cu_raw_to_labels(const struct cu_raw_image *r, const char *path, struct cu_labels *out,

@@ -21,36 +21,44 @@ enum cu_status cu_image_format_of(const char *path, enum cu_image_format *fmt, s
     size_t n = fread(m, 1, sizeof m, f);
     fclose(f);
     if (n == 0)
-        return cu_fail(err, CU_EINPUT, "%s: empty file (0 bytes), not a PNG", path);
-    if (n == 8 && !memcmp(m, "\x89PNG\r\n\x1a\n", 8)) {
+        return cu_fail(err, CU_EINPUT, "%s: empty file (0 bytes), not an image", path);
+    if (n == 8 && !memcmp(m, "\x89PNG\r\n\x1a\n", 8))
         *fmt = CU_FMT_PNG;
-        return CU_OK;
-    }
-    if (n >= 3 && m[0] == 0xFF && m[1] == 0xD8 && m[2] == 0xFF)
-        return cu_fail(err, CU_EINPUT, "%s: not a PNG file (it is a JPEG)", path);
-    return cu_fail(err, CU_EINPUT, "%s: not a PNG file (bad signature)", path);
+    else if (n >= 4 && (!memcmp(m, "II*\0", 4) || !memcmp(m, "MM\0*", 4) || !memcmp(m, "II+\0", 4) ||
+                        !memcmp(m, "MM\0+", 4)))
+        *fmt = CU_FMT_TIFF; /* classic TIFF and BigTIFF, either byte order */
+    else if (n >= 3 && m[0] == 0xFF && m[1] == 0xD8 && m[2] == 0xFF)
+        *fmt = CU_FMT_JPEG;
+    else
+        return cu_fail(err, CU_EINPUT, "%s: not a PNG, TIFF or JPEG file (bad signature)", path);
+    return CU_OK;
 }
 
-static enum cu_status decode(const char *path, int header_only, struct cu_raw_image *out, struct cu_err *err)
+static enum cu_status decode(const char *path, int page, int header_only, struct cu_raw_image *out,
+                             struct cu_err *err)
 {
-    enum cu_image_format fmt;
+    enum cu_image_format fmt = CU_FMT_PNG;
     CU_TRY(cu_image_format_of(path, &fmt, err));
+    if (fmt == CU_FMT_TIFF)
+        return cu_tiff_decode(path, page, header_only, out, err);
+    if (page != 0)
+        return cu_fail(err, CU_EUSAGE, "%s: page %d: the file has 1 page", path, page + 1);
     switch (fmt) {
     case CU_FMT_PNG: return cu_png_decode(path, header_only, out, err);
+    case CU_FMT_TIFF: break;
+    case CU_FMT_JPEG: return cu_jpeg_decode(path, header_only, out, err);
     }
     return cu_fail(err, CU_EINPUT, "%s: unknown image format", path);
 }
 
 enum cu_status cu_image_probe(const char *path, struct cu_raw_image *out, struct cu_err *err)
 {
-    return decode(path, 1, out, err);
+    return decode(path, 0, 1, out, err);
 }
 
 enum cu_status cu_image_read(const char *path, int page, struct cu_raw_image *out, struct cu_err *err)
 {
-    if (page != 0)
-        return cu_fail(err, CU_EUSAGE, "%s: page %d: the file has 1 page", path, page + 1);
-    return decode(path, 0, out, err);
+    return decode(path, page, 0, out, err);
 }
 
 void cu_raw_free(struct cu_raw_image *r)
@@ -66,7 +74,7 @@ enum cu_status cu_image_read_rgb(const char *path, const struct cu_input_opts *o
                                  struct cu_err *err)
 {
     struct cu_raw_image r;
-    CU_TRY(cu_image_read(path, 0, &r, err));
+    CU_TRY(cu_image_read(path, o ? o->page : 0, &r, err));
     enum cu_status st = cu_raw_to_rgb(&r, o, path, out, err);
     cu_raw_free(&r);
     return st;
@@ -83,7 +91,7 @@ enum cu_status cu_image_read_labels(const char *path, struct cu_labels *out, str
 
 enum cu_status cu_image_or_mask(const char *path, int h, int w, float *u, struct cu_err *err)
 {
-    enum cu_image_format fmt;
+    enum cu_image_format fmt = CU_FMT_PNG;
     CU_TRY(cu_image_format_of(path, &fmt, err));
     if (fmt == CU_FMT_PNG)
         return cu_png_or_mask(path, h, w, u, err);

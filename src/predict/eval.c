@@ -3,10 +3,10 @@
  * from a folder of saved label images) against the true ones, scored with
  * eval_report.c's cu_eval_image; then the table or JSON and the two files.
  *
- * Saved predictions: DIR/<id>_labels.png (what `predict --instances`
- * writes) is used as is; else DIR/<id>.png, which is a label image when it
- * holds more than one non-zero value, and a binary mask split into its
- * 8-connected components otherwise. */
+ * Saved predictions: DIR/<id>_labels.png or .tif (what `predict
+ * --instances` writes) is used as is; else DIR/<id>.png or .tif, which is a
+ * label image when it holds more than one non-zero value, and a binary mask
+ * split into its 8-connected components otherwise. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,16 +32,21 @@ static enum cu_status to_int32(const struct cu_labels *lb, int32_t *out, const c
     return CU_OK;
 }
 
-/* Reads the saved prediction of id into pred (h*w). */
+/* Reads the saved prediction of id into pred (h*w): the first of
+ * <id>_labels.png, <id>_labels.tif, <id>.png, <id>.tif that exists. */
 static enum cu_status read_pred(const char *dir, const char *id, int h, int w, int32_t *pred, struct cu_err *err)
 {
+    static const char *const suffix[] = {"_labels.png", "_labels.tif", ".png", ".tif"};
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s_labels.png", dir, id);
-    int binary_ok = 0;
-    if (access(path, F_OK) != 0) {
-        snprintf(path, sizeof path, "%s/%s.png", dir, id);
-        binary_ok = 1;
+    int k = 0;
+    for (; k < 4; k++) {
+        snprintf(path, sizeof path, "%s/%s%s", dir, id, suffix[k]);
+        if (access(path, F_OK) == 0)
+            break;
     }
+    if (k == 4) /* name the file predict writes by default */
+        snprintf(path, sizeof path, "%s/%s.png", dir, id);
+    int binary_ok = k >= 2;
     struct cu_labels lb = {0};
     enum cu_status st = cu_image_read_labels(path, &lb, err);
     if (st)
@@ -128,7 +133,9 @@ static enum cu_status eval_one(const struct cu_eval_run *r, struct cu_predictor 
     if (!st)
         st = to_int32(&truth, t32, s->image, err);
     if (!st && p) {
-        st = cu_image_read_rgb(s->image, NULL, &img, err);
+        struct cu_input_opts in;
+        cu_predictor_input(p, &in);
+        st = cu_image_read_rgb(s->image, &in, &img, err);
         if (!st && (img.h != truth.h || img.w != truth.w))
             st = cu_fail(err, CU_EINPUT, "%s: image and masks differ in size", s->image);
         if (!st)
@@ -148,7 +155,7 @@ static enum cu_status eval_one(const struct cu_eval_run *r, struct cu_predictor 
     if (!st)
         st = cu_eval_image(row, s->id, mask, pred, t32, truth.h, truth.w, err);
     if (!st && html && !p)
-        st = cu_image_read_rgb(s->image, NULL, &img, err);
+        st = cu_image_read_rgb(s->image, &r->opts.input, &img, err); /* the flags as given */
     if (!st && html && (img.h != truth.h || img.w != truth.w))
         st = cu_fail(err, CU_EINPUT, "%s: image and masks differ in size", s->image);
     if (!st && html)
@@ -179,7 +186,8 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     struct cu_pred_image pi = {0};
     struct cu_eval_html html = {0};
     char *out_dir = NULL, path[4096];
-    struct cu_dataset_opts dopts = {.need_masks = 1};
+    struct cu_dataset_opts dopts = {.need_masks = 1, .skip_bad = r->opts.skip_bad};
+    struct cu_skipped skipped = {0};
     enum cu_status st = check_run(r, err);
     if (!st)
         out_dir = r->out_dir ? strdup(r->out_dir) : r->model ? folder_of(r->model) : strdup(r->pred_dir);
@@ -187,6 +195,13 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
         st = cu_fail(err, CU_EDEVICE, "eval: out of memory");
     if (!st)
         st = cu_dataset_scan(r->data, &dopts, &ds, err);
+    if (!st)
+        cu_dataset_print_skipped(ds, r->progress);
+    for (int i = 0; !st && i < ds->n_bad; i++) { /* samples the scan left out (--skip-bad) */
+        struct cu_err line = {0};
+        cu_fail(&line, CU_EINPUT, "%s", ds->bad[i]);
+        st = cu_skipped_add(&skipped, &line) ? cu_fail(err, CU_EDEVICE, "eval: out of memory") : CU_OK;
+    }
     if (!st)
         st = cu_out_dir_prepare(out_dir, err);
     if (!st)
@@ -202,12 +217,21 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     for (int i = 0; !st && i < ds->n; i++) {
         struct cu_eval_row row;
         st = eval_one(r, p, ds, i, &pi, &row, r->report_dir ? &html : NULL, err);
+        if (st == CU_EINPUT && r->opts.skip_bad) { /* listed at the end, scored without it */
+            st = cu_skipped_add(&skipped, err);
+            cu_progress_update(&bar, i + 1, NULL);
+            continue;
+        }
         if (!st)
             st = cu_eval_report_add(rep, &row, err);
         cu_progress_update(&bar, i + 1, NULL);
     }
     if (!st)
         cu_progress_done(&bar);
+    if (!st)
+        cu_skipped_print(&skipped, r->progress);
+    if (!st && cu_eval_report_rows(rep) == 0)
+        st = cu_fail(err, CU_EINPUT, "%s: no image could be scored (%d bad)", r->data, skipped.n);
     if (!st)
         snprintf(path, sizeof path, "%s/eval.csv", out_dir), st = cu_eval_report_write_csv(rep, path, err);
     if (!st)
@@ -235,6 +259,7 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     cu_predictor_free(p);
     cu_backend_free(be);
     cu_dataset_free(ds);
+    cu_skipped_free(&skipped);
     free(out_dir);
     return st;
 }

@@ -25,6 +25,7 @@ struct cu_predictor {
     struct cu_backend *be;
     struct cu_unet *net;
     struct cu_predict_opts o;
+    struct cu_input_opts model_input; /* the model file's input_channel, normalize */
     int S, cin, cap;
     struct cu_tensor *x, *y; /* (cap, cin, S, S), (cap, 1, S, S) */
     float *hx, *hy;          /* host copies of x and y */
@@ -116,6 +117,35 @@ static enum cu_status alloc_host(struct cu_predictor *p, struct cu_err *err)
     return CU_OK;
 }
 
+/* The model's input_channel and normalize facts (absent in older models:
+ * the defaults, which are what those were trained with). */
+static enum cu_status model_input(const struct cu_st_file *f, const char *path, struct cu_input_opts *in,
+                                  struct cu_err *err)
+{
+    memset(in, 0, sizeof *in);
+    const char *ch = cu_st_file_meta(f, "input_channel"), *norm = cu_st_file_meta(f, "normalize");
+    if (ch) {
+        char *end;
+        long v = strtol(ch, &end, 10);
+        if (end == ch || *end || v < 0 || v > 65536)
+            return cu_fail(err, CU_EINPUT, "%s: metadata input_channel=\"%.40s\" is not a channel number", path, ch);
+        in->channel = (int)v;
+    }
+    if (norm && cu_norm_parse(norm, in))
+        return cu_fail(err, CU_EINPUT, "%s: metadata normalize=\"%.40s\" is not auto, none or LO,HI", path, norm);
+    return CU_OK;
+}
+
+void cu_predictor_input(const struct cu_predictor *p, struct cu_input_opts *out)
+{
+    *out = p->model_input;
+    if (p->o.channel_set)
+        out->channel = p->o.input.channel;
+    if (p->o.norm_set)
+        out->norm = p->o.input.norm, out->lo = p->o.input.lo, out->hi = p->o.input.hi;
+    out->page = p->o.input.page;
+}
+
 enum cu_status cu_predictor_new(struct cu_backend *be, const char *model_path, const struct cu_predict_opts *o,
                                 struct cu_predictor **out, struct cu_err *err)
 {
@@ -127,7 +157,11 @@ enum cu_status cu_predictor_new(struct cu_backend *be, const char *model_path, c
     p->be = be;
     p->o = *o;
     p->cap = o->batch;
-    enum cu_status st = cu_model_load(be, model_path, p->cap, 0, &p->net, NULL, err);
+    struct cu_st_file *file = NULL;
+    enum cu_status st = cu_model_load(be, model_path, p->cap, 0, &p->net, &file, err);
+    if (!st)
+        st = model_input(file, model_path, &p->model_input, err);
+    cu_st_file_free(file);
     if (!st) {
         const struct cu_unet_config *c = cu_unet_config(p->net);
         p->S = c->image_size, p->cin = c->input_channels;

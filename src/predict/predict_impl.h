@@ -6,19 +6,35 @@
 #define CLUNET_PREDICT_IMPL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "clunet/predict.h"
 
 struct cu_item {
     char *id, *path; /* output id, image file */
+    int page;        /* 0-based page of the file */
 };
 
 /* Every image of the inputs (files or folders), sorted by id; ids must be
- * unique. */
-enum cu_status cu_item_list(const char *const *inputs, int n_inputs, struct cu_item **out, int *n_out,
-                            struct cu_err *err);
+ * unique. page >= 0: that page of every file; page < 0: every page of a
+ * multi-page file (z/t positions; channels stay together), as
+ * <id>_p<N> (N from 1). Files in the folders that are not images are
+ * named in one line on note (when not NULL). */
+enum cu_status cu_item_list(const char *const *inputs, int n_inputs, int page, FILE *note, struct cu_item **out,
+                            int *n_out, struct cu_err *err);
 void cu_item_list_free(struct cu_item *items, int n);
+
+/* --skip-bad: the lines of the images left out. add takes err's message
+ * and clears err (CU_OK, or out of memory); print writes "skipped N bad
+ * images (--skip-bad):" and the lines to f (nothing when none). */
+struct cu_skipped {
+    int n;
+    char **lines;
+};
+enum cu_status cu_skipped_add(struct cu_skipped *s, struct cu_err *err);
+void cu_skipped_print(const struct cu_skipped *s, FILE *f);
+void cu_skipped_free(struct cu_skipped *s);
 
 /* Creates dir (one level) if missing and checks that a file can be made in
  * it: CU_EIO naming dir otherwise. */

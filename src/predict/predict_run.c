@@ -5,9 +5,9 @@
  * submission CSV and nuclei_summary.csv. The predictor itself is
  * predict.c; flags are cmd_predict.c's.
  *
- * Inputs: a PNG file (id = its name without .png), or a folder read by
- * cu_dataset_scan (DSB2018 train/test <id>/images/<id>.png, images/ +
- * masks/, or a flat folder of PNGs). Two inputs with the same id would
+ * Inputs: an image file (id = its name without its extension), or a folder
+ * read by cu_dataset_scan (DSB2018 train/test <id>/images/<id>.png, images/
+ * + masks/, or a flat folder of images). Two inputs with the same id would
  * write the same files, so that is refused before anything runs. */
 #include <errno.h>
 #include <stdint.h>
@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "data/dataset_impl.h"
 #include "io/atomic_file.h"
 #include "clunet/dataset.h"
 #include "clunet/export.h"
@@ -25,6 +26,36 @@
 #include "clunet/progress.h"
 #include "clunet/rle.h"
 #include "predict/predict_impl.h"
+
+enum cu_status cu_skipped_add(struct cu_skipped *s, struct cu_err *err)
+{
+    char **v = realloc(s->lines, sizeof *v * (size_t)(s->n + 1));
+    char *line = v ? strdup(err->msg) : NULL;
+    if (v)
+        s->lines = v;
+    if (!line)
+        return CU_EDEVICE; /* out of memory; err keeps the image's own message */
+    s->lines[s->n++] = line;
+    cu_err_clear(err);
+    return CU_OK;
+}
+
+void cu_skipped_print(const struct cu_skipped *s, FILE *f)
+{
+    if (!f || !s->n)
+        return;
+    fprintf(f, "skipped %d bad image%s (--skip-bad):\n", s->n, s->n > 1 ? "s" : "");
+    for (int i = 0; i < s->n; i++)
+        fprintf(f, "  %s\n", s->lines[i]);
+}
+
+void cu_skipped_free(struct cu_skipped *s)
+{
+    for (int i = 0; i < s->n; i++)
+        free(s->lines[i]);
+    free(s->lines);
+    memset(s, 0, sizeof *s);
+}
 
 void cu_item_list_free(struct cu_item *items, int n)
 {
@@ -38,21 +69,23 @@ static int cmp_item(const void *a, const void *b)
     return strcmp(((const struct cu_item *)a)->id, ((const struct cu_item *)b)->id);
 }
 
-/* File name without folder and without a .png ending. */
+/* File name without folder and without its image extension (.png, .tif,
+ * .tiff, .jpg, .jpeg). */
 static char *id_of(const char *path)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     size_t len = strlen(base);
-    if (len > 4 && !strcasecmp(base + len - 4, ".png"))
-        len -= 4;
+    if (cu_is_image_name(base))
+        len = (size_t)(strrchr(base, '.') - base);
     char *id = malloc(len + 1);
     if (id)
         memcpy(id, base, len), id[len] = '\0';
     return id;
 }
 
-static enum cu_status push(struct cu_item **items, int *n, int *cap, char *id, const char *path, struct cu_err *err)
+static enum cu_status push1(struct cu_item **items, int *n, int *cap, char *id, const char *path, int page,
+                            struct cu_err *err)
 {
     char *p = strdup(path);
     if (*n == *cap) {
@@ -65,12 +98,34 @@ static enum cu_status push(struct cu_item **items, int *n, int *cap, char *id, c
         free(id), free(p);
         return cu_fail(err, CU_EDEVICE, "%s: out of memory", path);
     }
-    (*items)[(*n)++] = (struct cu_item){id, p};
+    (*items)[(*n)++] = (struct cu_item){id, p, page};
     return CU_OK;
 }
 
-enum cu_status cu_item_list(const char *const *inputs, int n_inputs, struct cu_item **out, int *n_out,
-                            struct cu_err *err)
+/* One item per page to predict (see cu_item_list). A file whose header
+ * cannot be read is one item: reading it reports what is wrong. */
+static enum cu_status push(struct cu_item **items, int *n, int *cap, char *id, const char *path, int page,
+                           struct cu_err *err)
+{
+    struct cu_raw_image r;
+    struct cu_err ignore = {0};
+    int pages = page < 0 && id && !cu_image_probe(path, &r, &ignore) ? r.pages : 1;
+    if (pages <= 1)
+        return push1(items, n, cap, id, path, page < 0 ? 0 : page, err);
+    enum cu_status st = CU_OK;
+    for (int k = 0; k < pages && !st; k++) {
+        size_t len = strlen(id) + 16;
+        char *pid = malloc(len);
+        if (pid)
+            snprintf(pid, len, "%s_p%d", id, k + 1);
+        st = push1(items, n, cap, pid, path, k, err);
+    }
+    free(id);
+    return st;
+}
+
+enum cu_status cu_item_list(const char *const *inputs, int n_inputs, int page, FILE *note, struct cu_item **out,
+                            int *n_out, struct cu_err *err)
 {
     struct cu_item *items = NULL;
     int n = 0, cap = 0;
@@ -83,11 +138,13 @@ enum cu_status cu_item_list(const char *const *inputs, int n_inputs, struct cu_i
             struct cu_dataset *ds = NULL;
             struct cu_dataset_opts o = {0};
             st = cu_dataset_scan(inputs[k], &o, &ds, err);
+            if (!st)
+                cu_dataset_print_skipped(ds, note);
             for (int i = 0; !st && i < ds->n; i++)
-                st = push(&items, &n, &cap, strdup(ds->samples[i].id), ds->samples[i].image, err);
+                st = push(&items, &n, &cap, strdup(ds->samples[i].id), ds->samples[i].image, page, err);
             cu_dataset_free(ds);
         } else {
-            st = push(&items, &n, &cap, id_of(inputs[k]), inputs[k], err);
+            st = push(&items, &n, &cap, id_of(inputs[k]), inputs[k], page, err);
         }
     }
     if (!st && n == 0)
@@ -229,7 +286,8 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
     long nuclei = 0;
     enum cu_status st = r->out_dir ? CU_OK : cu_fail(err, CU_EUSAGE, "--out DIR is required");
     if (!st)
-        st = cu_item_list(r->inputs, r->n_inputs, &items, &n, err);
+        st = cu_item_list(r->inputs, r->n_inputs, r->opts.page_set ? r->opts.input.page : -1, r->progress, &items,
+                          &n, err);
     if (!st)
         st = cu_out_dir_prepare(r->out_dir, err);
     if (!st && r->submission)
@@ -242,13 +300,25 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
         st = cu_backend_open(r->device, &be, err);
     if (!st)
         st = cu_predictor_new(be, r->model, &r->opts, &p, err);
+    struct cu_input_opts in = {0};
+    if (!st)
+        cu_predictor_input(p, &in);
+    struct cu_skipped skipped = {0};
     struct cu_progress bar;
     cu_progress_start(&bar, st ? NULL : r->progress, "predict", n);
+    int done = 0;
     for (int i = 0; i < n && !st; i++) {
         struct cu_image img = {0};
-        st = cu_image_read_rgb(items[i].path, NULL, &img, err);
+        in.page = items[i].page;
+        st = cu_image_read_rgb(items[i].path, &in, &img, err);
+        if (st == CU_EINPUT && r->opts.skip_bad) { /* listed at the end, the rest goes on */
+            st = cu_skipped_add(&skipped, err);
+            cu_progress_update(&bar, i + 1, NULL);
+            continue;
+        }
         if (!st)
             st = cu_pred_image_run(p, &img, &pi, err);
+        done += !st;
         if (!st)
             st = write_outputs(r, items[i].id, &img, &pi, err);
         if (!st)
@@ -262,6 +332,11 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
     double secs = cu_progress_elapsed(&bar);
     if (!st)
         cu_progress_done(&bar);
+    if (!st)
+        cu_skipped_print(&skipped, r->progress);
+    if (!st && done == 0 && skipped.n)
+        st = cu_fail(err, CU_EINPUT, "no readable images (%d bad)", skipped.n);
+    cu_skipped_free(&skipped);
     if (!st && sub)
         st = cu_sub_write(sub, r->submission, err);
     if (!st && summary) {
@@ -271,8 +346,8 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
     if (!st && r->report) {
         const struct cu_unet_config *c = cu_predictor_config(p);
         fprintf(r->report, "predicted %d image%s (%ld nuclei) with S=%d c=%g %s on %s in %.1f s: %.2f images/s; outputs in %s%s%s\n",
-                n, n == 1 ? "" : "s", nuclei, c->image_size, c->channel_rate, cu_upsample_name(c->upsample),
-                cu_backend_name(be), secs, secs > 0 ? n / secs : 0.0, r->out_dir, sub ? ", submission " : "",
+                done, done == 1 ? "" : "s", nuclei, c->image_size, c->channel_rate, cu_upsample_name(c->upsample),
+                cu_backend_name(be), secs, secs > 0 ? done / secs : 0.0, r->out_dir, sub ? ", submission " : "",
                 sub ? r->submission : "");
     }
     cu_pred_image_free(&pi);

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cl/cl_internal.h"
+#include "clunet/cl.h"
 #include "clunet/replicas.h"
 
 static enum cu_status add_spec(char **specs, int *k, const char *s, size_t len, struct cu_err *err)
@@ -26,10 +26,10 @@ static enum cu_status add_spec(char **specs, int *k, const char *s, size_t len, 
 /* Every OpenCL device whose type is type (NULL: every device). */
 static enum cu_status add_type(char **specs, int *k, const char *type, struct cu_err *err)
 {
-    struct cu_cl_device_info *devs = NULL;
+    struct cu_device_info *devs = NULL;
     int n = 0, found = 0;
     const char *why = NULL;
-    CU_TRY(cu_cl_devices(&devs, &n, &why, err));
+    CU_TRY(cu_device_list(&devs, &n, &why, err));
     enum cu_status st = CU_OK;
     for (int i = 0; !st && i < n; i++)
         if (!type || !strcmp(devs[i].type, type)) {

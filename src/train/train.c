@@ -214,9 +214,17 @@ static enum cu_status save_model(struct cu_trainer *tr, const char *name, int ep
     snprintf(vd, sizeof vd, tr->data.n_val ? "%.9g" : "none (no validation)", val_dice);
     snprintf(lr, sizeof lr, "%.17g", tr->cfg.lr);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)tr->cfg.seed);
+    char ch[32], norm[64];
+    struct cu_input_opts in;
+    cu_train_input(&tr->cfg, &in);
+    snprintf(ch, sizeof ch, "%d", in.channel);
+    cu_norm_name(&in, norm, sizeof norm);
+    /* input_channel and normalize: how training made the network's input,
+     * which predict and eval repeat unless told otherwise. */
     const struct cu_meta_kv facts[] = {
         {"epochs", ep}, {"val_loss", vl}, {"val_dice", vd}, {"loss", cu_loss_name(tr->cfg.loss)},
-        {"lr", lr},     {"seed", seed},   {"data", tr->cfg.data_dir}, {"init", tr->o->init_path},
+        {"lr", lr},     {"seed", seed},   {"data", tr->cfg.data_dir}, {"input_channel", ch},
+        {"normalize", norm}, {"init", tr->o->init_path},
     };
     double t0 = cu_now();
     int n_facts = (int)(sizeof facts / sizeof facts[0]) - !tr->o->init_path; /* "init" only when fine-tuned */

@@ -23,6 +23,12 @@ static const char *const schedule_names[] = {"constant", "cosine", "plateau", NU
 #define AT(member) offsetof(struct cu_train_config, member), sizeof(((struct cu_train_config *)0)->member)
 
 /* The order is train.log's and the checkpoint's; --help groups by section. */
+static int valid_norm(const char *word)
+{
+    struct cu_input_opts o = {0};
+    return cu_norm_parse(word, &o) == 0;
+}
+
 const struct cu_train_field cu_train_fields[] = {
     {.name = "data", .flag = "--data", .arg = "DIR", .type = CU_FIELD_TEXT, AT(data_dir), .def = NULL,
      .section = CU_FIELD_SEC_DATA, .saved = 1, .on_resume = 1,
@@ -74,6 +80,17 @@ const struct cu_train_field cu_train_fields[] = {
              "a cosine over all the run's steps; plateau: halved after 3 epochs\n"
              "without a lower validation loss, down to LR/1000 (Keras's\n"
              "ReduceLROnPlateau, factor 0.5, patience 3)"},
+    {.name = "input_channel", .flag = "--channel", .arg = "N", .type = CU_FIELD_INT, AT(input_channel), .imin = 0,
+     .imax = 65536, .def = "0", .section = CU_FIELD_SEC_DATA, .saved = 1, .optional = 1,
+     .help = "use channel N (1-based) of multi-channel images, e.g. the nuclear\n"
+             "stain; 0: grey and RGB as they are, other channel counts refused"},
+    {.name = "normalize", .flag = "--normalize", .arg = "LO,HI", .type = CU_FIELD_WORD, AT(normalize),
+     .def = "auto", .section = CU_FIELD_SEC_DATA, .saved = 1, .optional = 1, .valid = valid_norm,
+     .range = "auto, none or LO,HI percentiles (0 <= LO < HI <= 100)",
+     .help = "stretch percentiles LO..HI of every image to 0..1 (8-bit too);\n"
+             "none: scale by the sample type's range; auto: 8-bit and lower / 255,\n"
+             "16/32-bit and float by percentiles 1,99.8. The model records\n"
+             "--channel and --normalize; predict and eval repeat them"},
     {.name = "skip_bad", .flag = "--skip-bad", .type = CU_FIELD_BOOL, AT(skip_bad), .def = "0",
      .section = CU_FIELD_SEC_DATA, .on_resume = 1,
      .help = "leave out images or masks that cannot be read, listing them\n"
@@ -124,6 +141,11 @@ int cu_train_field_set(const struct cu_train_field *f, struct cu_train_config *c
             return -1;
         memcpy(at(f, c), text, strlen(text) + 1);
         return 0;
+    case CU_FIELD_WORD:
+        if (!text || strlen(text) >= f->size || !f->valid(text))
+            return -1;
+        memcpy(at(f, c), text, strlen(text) + 1);
+        return 0;
     case CU_FIELD_CHOICE:
         for (int i = 0; text && f->choices[i]; i++)
             if (!strcmp(text, f->choices[i])) {
@@ -161,7 +183,8 @@ void cu_train_field_text(const struct cu_train_field *f, const struct cu_train_c
         else
             shortest(*(const double *)p, buf, size);
         return;
-    case CU_FIELD_TEXT: snprintf(buf, size, "%s", (const char *)p); return;
+    case CU_FIELD_TEXT:
+    case CU_FIELD_WORD: snprintf(buf, size, "%s", (const char *)p); return;
     case CU_FIELD_CHOICE:
         i = *(const int *)p;
         for (int k = 0; f->choices[k]; k++)
@@ -187,6 +210,7 @@ void cu_train_field_range(const struct cu_train_field *f, char *buf, size_t size
         return;
     case CU_FIELD_BOOL: snprintf(buf, size, "0 or 1"); return;
     case CU_FIELD_TEXT: snprintf(buf, size, "a path of fewer than %zu bytes", f->size); return;
+    case CU_FIELD_WORD: snprintf(buf, size, "%s", f->range); return;
     case CU_FIELD_CHOICE:
         buf[0] = '\0';
         for (int k = 0; f->choices[k] && used < size; k++) {
@@ -209,7 +233,7 @@ const struct cu_train_field *cu_train_field_by_flag(const char *flag)
 int cu_train_field_equal(const struct cu_train_field *f, const struct cu_train_config *a,
                          const struct cu_train_config *b)
 {
-    if (f->type == CU_FIELD_TEXT)
+    if (f->type == CU_FIELD_TEXT || f->type == CU_FIELD_WORD)
         return !strcmp(cat(f, a), cat(f, b));
     return !memcmp(cat(f, a), cat(f, b), f->size);
 }
@@ -244,6 +268,13 @@ int cu_loss_parse(const char *s)
         if (!strcmp(s, loss_names[i]))
             return i;
     return -1;
+}
+
+void cu_train_input(const struct cu_train_config *cfg, struct cu_input_opts *in)
+{
+    memset(in, 0, sizeof *in);
+    cu_norm_parse(cfg->normalize, in);
+    in->channel = cfg->input_channel; /* page 0: training reads the first page of a stack */
 }
 
 enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct cu_err *err)
@@ -281,9 +312,12 @@ void cu_train_config_line(const struct cu_train_config *c, char *buf, size_t siz
         char text[1100];
         if (!f->saved || (f->type == CU_FIELD_BOOL && !*(const int *)cat(f, c)))
             continue;
-        struct cu_train_config def; /* an optional field at its default: the line of older clunets */
-        if (f->optional && (cu_train_config_default(&def), cu_train_field_equal(f, c, &def)))
-            continue;
+        if (f->optional && f->def) { /* newer fields only when set: the line of older runs is unchanged */
+            struct cu_train_config d;
+            cu_train_config_default(&d);
+            if (cu_train_field_equal(f, c, &d))
+                continue;
+        }
         cu_train_field_text(f, c, 0, text, sizeof text);
         const char *sep = used ? ", " : "";
         int n = f->type == CU_FIELD_BOOL   ? snprintf(buf + used, size - used, "%s%s", sep, f->flag)

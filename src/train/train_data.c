@@ -9,6 +9,7 @@ enum cu_status cu_train_data_load(const struct cu_train_config *cfg, struct cu_c
 {
     struct cu_dataset_opts o = {.size = cfg->image_size, .need_masks = 1, .skip_bad = cfg->skip_bad, .threads = 2,
                                 .progress = progress};
+    cu_train_input(cfg, &o.input);
     enum cu_status st = cu_dataset_open_shared(cfg->data_dir, &o, comm, &d->ds, err);
     if (st)
         return st;

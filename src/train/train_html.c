@@ -42,7 +42,7 @@ static enum cu_status draw_one(struct cu_predictor *p, const struct cu_dataset *
     int32_t *t32 = NULL;
     uint8_t *rgb = NULL;
     int count;
-    enum cu_status st = cu_image_read_rgb(ds->samples[i].image, NULL, &img, err);
+    enum cu_status st = cu_image_read_rgb(ds->samples[i].image, &ds->input, &img, err);
     st = st ? st : cu_dataset_labels(ds, i, &truth, &count, err);
     if (!st && (truth.h != img.h || truth.w != img.w))
         st = cu_fail(err, CU_EINPUT, "%s: image and masks differ in size", ds->samples[i].image);

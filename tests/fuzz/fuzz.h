@@ -21,8 +21,14 @@ const char *fz_scratch_dir(const char *tag);
 /* Removes everything below dir (not dir itself). */
 void fz_empty_dir(const char *dir);
 
+/* Every reading path of the image reader on the file at path: probe,
+ * every page (up to 4) as raw samples, then as network input, labels and a
+ * mask union. Files over 2^20 pixels are only probed (the reader allows
+ * 2^28 by design; that much memory is libFuzzer's limit, not a bug). */
+void fz_read_image(const char *path);
+
 /* Writes the seed corpus of target ("safetensors", "png", "csv",
- * "dataset") into the existing folder dir; returns the number of files
+ * "dataset", "tiff", "jpeg") into the existing folder dir; returns the number of files
  * written, or -1 on failure (a message on stderr). */
 int fz_make_seeds(const char *target, const char *dir);
 

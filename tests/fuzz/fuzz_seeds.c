@@ -5,6 +5,7 @@
  * the safetensors target loads into. Leaves out the targets themselves. */
 #include "fuzz.h"
 
+#include <dirent.h>
 #include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,8 +219,51 @@ static int seeds_dataset(const char *dir)
     return n;
 }
 
+/* ---- TIFF and JPEG: the committed reader fixtures (datasets/images) ---- */
+
+/* Copies every datasets/images/<name> ending in one of exts (under
+ * $CLUNET_SOURCE_ROOT, else the current folder) into dir, each also cut
+ * to its first half. */
+static int seeds_fixtures(const char *dir, const char *const *exts, int n_exts)
+{
+    const char *root = getenv("CLUNET_SOURCE_ROOT");
+    char src[4096];
+    snprintf(src, sizeof src, "%s/datasets/images", root ? root : ".");
+    DIR *d = opendir(src);
+    if (!d) {
+        fprintf(stderr, "fuzz: %s: cannot list the fixtures\n", src);
+        return -1;
+    }
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *dot = strrchr(e->d_name, '.');
+        int want = 0;
+        for (int k = 0; dot && k < n_exts; k++)
+            want |= !strcmp(dot + 1, exts[k]);
+        if (!want)
+            continue;
+        char p[8192];
+        snprintf(p, sizeof p, "%s/%s", src, e->d_name);
+        FILE *f = fopen(p, "rb");
+        unsigned char buf[16384];
+        size_t len = f ? fread(buf, 1, sizeof buf, f) : 0;
+        if (f)
+            fclose(f);
+        n += len && put_file(dir, e->d_name, buf, len) == 0;
+        char cut[300]; /* a near miss: the first half */
+        snprintf(cut, sizeof cut, "%.250s.cut", e->d_name);
+        n += len && put_file(dir, cut, buf, len / 2) == 0;
+    }
+    closedir(d);
+    return n;
+}
+
 int fz_make_seeds(const char *target, const char *dir)
 {
+    if (!strcmp(target, "tiff"))
+        return seeds_fixtures(dir, (const char *const[]){"tif"}, 1);
+    if (!strcmp(target, "jpeg"))
+        return seeds_fixtures(dir, (const char *const[]){"jpg"}, 1);
     if (!strcmp(target, "safetensors"))
         return seeds_safetensors(dir);
     if (!strcmp(target, "png"))

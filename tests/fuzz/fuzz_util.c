@@ -4,6 +4,8 @@
 #define _XOPEN_SOURCE 700
 #include "fuzz.h"
 
+#include "clunet/image.h"
+
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,4 +80,41 @@ const char *fz_scratch_dir(const char *tag)
     note_made(path);
     fz_empty_dir(path);
     return path;
+}
+
+void fz_read_image(const char *path)
+{
+    struct cu_err err = {0};
+    struct cu_raw_image r;
+    if (cu_image_probe(path, &r, &err))
+        return;
+    long long px = (long long)r.w * r.h * r.channels;
+    int pages = r.pages;
+    cu_raw_free(&r);
+    if (px > (1 << 20))
+        return;
+    for (int p = 0; p < pages && p < 4; p++) {
+        cu_err_clear(&err);
+        if (cu_image_read(path, p, &r, &err))
+            continue;
+        struct cu_image im = {0};
+        struct cu_labels lb = {0};
+        struct cu_input_opts o = {.channel = r.channels};
+        if (!cu_raw_to_rgb(&r, NULL, path, &im, &err))
+            cu_image_free(&im);
+        cu_err_clear(&err);
+        if (!cu_raw_to_rgb(&r, &o, path, &im, &err))
+            cu_image_free(&im);
+        cu_err_clear(&err);
+        if (!cu_raw_to_labels(&r, path, &lb, &err))
+            cu_labels_free(&lb);
+        float *u = calloc((size_t)r.w * (size_t)r.h, sizeof *u);
+        if (u)
+            cu_raw_or_mask(&r, u);
+        free(u);
+        cu_raw_free(&r);
+    }
+    float one = 0;
+    cu_err_clear(&err);
+    (void)cu_image_or_mask(path, 1, 1, &one, &err); /* wrong size unless 1x1: must refuse, not write past */
 }

@@ -1,0 +1,11 @@
+/* fuzz_jpeg.c: libFuzzer target for the JPEG decoder (jpeg_read.c) through
+ * the one image reader: probe, every page, and each conversion (fz_read_image). */
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *path = fz_scratch_file("jpeg", data, size);
+    if (path)
+        fz_read_image(path);
+    return 0;
+}
