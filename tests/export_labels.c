@@ -4,17 +4,70 @@
  * (float32 ramp prob[q] = q / (h w), exact in float32 for the sizes used).
  * Usage: export_labels LABELS.png OUT NAME
  * or:    export_labels --model PATH   (a He-initialised S=32 c=0.25 model,
- *                                      predict_fixture.c's, for predict runs) */
+ *                                      predict_fixture.c's, for predict runs)
+ * or:    export_labels --identity PATH S   (a model whose probability is
+ *        sigmoid(40 x - 20) of each pixel's first channel x: predict then
+ *        finds exactly the bright pixels of an image, for the test with
+ *        more nuclei than a 16-bit PNG holds) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clunet/export.h"
 #include "clunet/image.h"
+#include "clunet/model_file.h"
+#include "clunet/unet.h"
 #include "predict_fixture.h"
+
+/* Sets element k of parameter name to v (the rest stays 0). */
+static enum cu_status set_one(struct cu_unet *net, const char *name, size_t k, float v, struct cu_err *err)
+{
+    const struct cu_unet_param *p = cu_unet_param_find(net, name);
+    if (!p)
+        return cu_fail(err, CU_EUSAGE, "no parameter %s", name);
+    size_t n = cu_tensor_numel(p->w);
+    float *host = calloc(n, sizeof *host);
+    if (!host)
+        return cu_fail(err, CU_EDEVICE, "out of host memory");
+    host[k] = v;
+    enum cu_status st = cu_tensor_upload(p->w, host, err);
+    free(host);
+    return st;
+}
+
+/* The identity model: channel 0 passes through the centre taps of the
+ * level-0 convolutions (enc1, dec1 whose concat puts enc1's channels
+ * first, head), every other weight is 0; the 1x1 output is 40 x - 20. */
+static int identity_model(const char *path, int S)
+{
+    struct cu_err err = {0};
+    struct cu_backend *be = NULL;
+    struct cu_unet *net = NULL;
+    struct cu_unet_config cfg = {S, 1.0 / 32, CU_UPSAMPLE_BILINEAR, 3, 1};
+    static const char *centre[] = {"enc1.conv1.weight", "enc1.conv2.weight", "dec1.conv1.weight",
+                                   "dec1.conv2.weight", "head.conv.weight"};
+    enum cu_status st = cu_backend_open("ref", &be, &err);
+    if (!st)
+        st = cu_unet_new(be, &cfg, 1, &net, &err);
+    for (size_t i = 0; i < sizeof centre / sizeof centre[0] && !st; i++)
+        st = set_one(net, centre[i], 4, 1.0f, &err); /* (out 0, in 0, row 1, column 1) */
+    if (!st)
+        st = set_one(net, "head.out.weight", 0, 40.0f, &err);
+    if (!st)
+        st = set_one(net, "head.out.bias", 0, -20.0f, &err);
+    if (!st)
+        st = cu_model_save(path, net, 0, NULL, 0, &err);
+    if (st)
+        fprintf(stderr, "export_labels: %s\n", err.msg);
+    cu_unet_free(net);
+    cu_backend_free(be);
+    return st ? 2 : 0;
+}
 
 int main(int argc, char **argv)
 {
+    if (argc == 4 && !strcmp(argv[1], "--identity"))
+        return identity_model(argv[2], atoi(argv[3]));
     if (argc == 3 && !strcmp(argv[1], "--model"))
         return pf_make_model(argv[2], 32, 0.25, 18) ? 2 : 0;
     if (argc != 4) {

@@ -1,7 +1,8 @@
 /* test_keras_import.c: `clunet import` (argv[1]) on the Keras models of
  * datasets/fixtures/keras (tools/make_keras_fixtures.py: the DSB2018 U-Net
  * at S=64, c=0.0625 saved by Keras 3 as .h5 and .keras, by Keras 2 as .h5,
- * and with Conv2DTranspose up-sampling as .keras). Each imported model
+ * with Conv2DTranspose up-sampling as .keras, and with an open input
+ * shape, which needs -s). Each imported model
  * predicts the fixture's two inputs on ref and must give Keras's own
  * model.predict output. Malformed files (not the U-Net, a missing layer,
  * a kernel of the wrong shape, a wrong activation, truncated .h5 and
@@ -37,20 +38,20 @@ static const char *fixture(const char *name)
     return buf[k];
 }
 
-static int run_import(const char *model, const char *out, char *log, size_t size)
+static int run_import(const char *model, const char *out, const char *args, char *log, size_t size)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s import '%s' --out '%s' 2>&1", exe, model, out);
+    snprintf(cmd, sizeof cmd, "%s import '%s' --out '%s' %s 2>&1", exe, model, out, args);
     return tu_run(cmd, log, size);
 }
 
 /* Imports name and compares its predictions of x with want. */
-static void check_model(const char *name, const struct cu_st_entry *x, const struct cu_st_entry *want,
-                        const char *upsample)
+static void check_model(const char *name, const char *args, const struct cu_st_entry *x,
+                        const struct cu_st_entry *want, const char *upsample)
 {
     char out[512], log[4096];
     snprintf(out, sizeof out, "%s/%s.safetensors", tmp, name);
-    int rc = run_import(fixture(name), out, log, sizeof log);
+    int rc = run_import(fixture(name), out, args, log, sizeof log);
     if (!TU_CHECK(rc == 0, "%s imports (rc %d: %s)", name, rc, log))
         return;
     struct cu_err err = {0};
@@ -77,16 +78,22 @@ static void check_model(const char *name, const struct cu_st_entry *x, const str
     cu_backend_free(be);
 }
 
-/* clunet import must fail with exit 2 and one line naming path and must. */
-static void check_bad(const char *path, const char *must, const char *what)
+/* clunet import (with args) must fail with exit code and one line naming
+ * path and must. */
+static void check_refused(const char *path, const char *args, int code, const char *must, const char *what)
 {
     char out[512], log[4096], head[1200];
     snprintf(out, sizeof out, "%s/bad.safetensors", tmp);
-    int rc = run_import(path, out, log, sizeof log);
+    int rc = run_import(path, out, args, log, sizeof log);
     snprintf(head, sizeof head, "clunet: %s: ", path);
-    TU_CHECK(rc == 2 && tu_count_lines(log) == 1 && !strncmp(log, head, strlen(head)) && strstr(log, must),
-             "%s: exit 2, one line naming the file and \"%s\" (rc %d: %s)", what, must, rc, log);
+    TU_CHECK(rc == code && tu_count_lines(log) == 1 && !strncmp(log, head, strlen(head)) && strstr(log, must),
+             "%s: exit %d, one line naming the file and \"%s\" (rc %d: %s)", what, code, must, rc, log);
     TU_CHECK(access(out, F_OK) != 0, "%s: no output file", what);
+}
+
+static void check_bad(const char *path, const char *must, const char *what)
+{
+    check_refused(path, "", 2, must, what);
 }
 
 /* Writes the first keep bytes of the fixture name to tmp/to. */
@@ -126,10 +133,12 @@ int main(int argc, char **argv)
                                  *yt = cu_st_file_find(io, "y_transposed");
         if (TU_CHECK(x && y && yt && x->numel == 2 * 3 * 64 * 64 && y->numel == 2 * 64 * 64 && yt->numel == y->numel,
                      "fixture holds x (2,3,64,64), y and y_transposed (2,1,64,64)")) {
-            check_model("unet_k3.h5", x, y, "bilinear");
-            check_model("unet_k3.keras", x, y, "bilinear");
-            check_model("unet_k2.h5", x, y, "bilinear");
-            check_model("unet_k3_transposed.keras", x, yt, "transposed");
+            check_model("unet_k3.h5", "", x, y, "bilinear");
+            check_model("unet_k3.keras", "", x, y, "bilinear");
+            check_model("unet_k2.h5", "", x, y, "bilinear");
+            check_model("unet_k3_transposed.keras", "", x, yt, "transposed");
+            check_model("unet_k3_open.keras", "-s 64", x, y, "bilinear");
+            check_model("unet_k3.h5", "-s 64 --force", x, y, "bilinear"); /* -s may repeat the model's S */
         }
         cu_st_file_free(io);
     }
@@ -142,6 +151,11 @@ int main(int argc, char **argv)
     check_bad(truncated("unet_k3.keras", "half.keras", 0.5), "not a zip archive", "a truncated .keras");
     check_bad(truncated("unet_k3.keras", "tail.keras", 0.999), "not a zip archive", "a .keras missing its end");
     check_bad(fixture("keras_io.safetensors"), "neither an HDF5 (.h5) nor a zip (.keras)", "not a Keras file");
+    /* The image size: from -s only when the input shape leaves it open. */
+    check_refused(fixture("unet_k3_open.keras"), "", 1, "leaves the image size open: give it with -s",
+                  "an open input shape without -s");
+    check_refused(fixture("unet_k3.keras"), "-s 32", 1, "the model's input is 64x64, not -s 32",
+                  "-s against the model's own size");
     tu_rm_rf(tmp);
     return tu_finish();
 }

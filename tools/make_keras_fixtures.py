@@ -13,6 +13,8 @@ biases, and writes:
   unet_k3.h5, unet_k3.keras   Keras 3, HDF5 and .keras (zip) formats
   unet_k2.h5                  Keras 2 (tf-keras): the files users have today
   unet_k3_transposed.keras    Conv2DTranspose up-sampling
+  unet_k3_open.keras          unet_k3.keras with the input shape left open
+                              (None, None, 3): clunet import needs -s
   keras_io.safetensors        x: two inputs (2,3,64,64) in [0,1], NCHW;
                               y, y_transposed: Keras's model.predict (2,1,64,64)
   bad_arch.h5                 a two-layer model (not the U-Net)
@@ -120,6 +122,14 @@ def main():
     y = k3.predict(x, verbose=0)
     k3.save(p('unet_k3.h5'))
     k3.save(p('unet_k3.keras'))
+    with zipfile.ZipFile(p('unet_k3.keras')) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    cfg = json.loads(entries['config.json'])
+    cfg['config']['layers'][0]['config']['batch_shape'] = [None, None, None, 3]
+    entries['config.json'] = json.dumps(cfg).encode()
+    with zipfile.ZipFile(p('unet_k3_open.keras'), 'w') as z:
+        for n, data in entries.items():
+            z.writestr(n, data)
     k2 = unet(tf_keras)
     set_weights(k2, 1)
     y2 = k2.predict(x, verbose=0)

@@ -14,8 +14,8 @@ static void help(FILE *f)
             "usage: clunet import MODEL.h5|MODEL.keras --out MODEL.safetensors [-s S] [--force]\n\n"
             "Turns a Keras model of the DSB2018 U-Net (the network of the original Train.py:\n"
             "`model.save('my_UNET.h5')` with Keras 2 or 3, or Keras 3's .keras file) into a\n"
-            "clunet model file that `clunet predict`, `eval` and `train --init` read like any\n"
-            "other. The channel rate comes from the layers' filter counts, the image size S\n"
+            "clunet model file that `clunet predict`, `eval` and `export` read like any other.\n"
+            "The channel rate comes from the layers' filter counts, the image size S\n"
             "from the model's input shape, bilinear or transposed up-sampling from its layers.\n"
             "Dropout layers are dropped (they do nothing at inference). Any other architecture,\n"
             "layer or setting is refused with a message naming the first layer that does not\n"
@@ -26,7 +26,8 @@ static void help(FILE *f)
             "                (Input(shape=(None, None, 3))); else it must match the model's\n"
             "  --force       replace FILE if it exists\n"
             "  -q, --quiet   no summary line\n"
-            "  -h, --help    this help\n\n");
+            "  -h, --help    this help\n\n"
+            "A file that is not a Keras model of the DSB2018 U-Net, or is damaged, exits 2.\n\n");
     cu_cli_exit_codes(f);
 }
 

@@ -55,10 +55,12 @@ enum cu_status cu_pred_image_run(struct cu_predictor *p, const struct cu_image *
 void cu_pred_image_free(struct cu_pred_image *pi);
 
 /* The nuclei table (+ its row of summary), ROI set and GeoJSON of one
- * image, as r asks (exports.c); um: the pixel size, 0 when unknown. */
+ * image, as r asks (exports.c). img: the network's input; raw: the file's
+ * samples and pixel size (NULL: intensities from img, no pixel size but
+ * r->pixel_size_um). */
 struct cu_summary;
 enum cu_status cu_predict_exports(const struct cu_predict_run *r, const char *id, const struct cu_image *img,
-                                  const struct cu_pred_image *pi, double um, struct cu_summary *summary,
-                                  struct cu_err *err);
+                                  const struct cu_raw_image *raw, const struct cu_pred_image *pi,
+                                  struct cu_summary *summary, struct cu_err *err);
 
 #endif

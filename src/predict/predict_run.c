@@ -309,6 +309,7 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
     int done = 0;
     for (int i = 0; i < n && !st; i++) {
         struct cu_image img = {0};
+        struct cu_raw_image raw = {0};
         in.page = items[i].page;
         st = cu_image_read_rgb(items[i].path, &in, &img, err);
         if (st == CU_EINPUT && r->opts.skip_bad) { /* listed at the end, the rest goes on */
@@ -316,17 +317,21 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
             cu_progress_update(&bar, i + 1, NULL);
             continue;
         }
+        /* the file's own samples (every channel) and pixel size, for the measurements */
+        if (!st && (r->measure || r->geojson))
+            st = cu_image_read(items[i].path, items[i].page, &raw, err);
         if (!st)
             st = cu_pred_image_run(p, &img, &pi, err);
         done += !st;
         if (!st)
             st = write_outputs(r, items[i].id, &img, &pi, err);
         if (!st)
-            st = cu_predict_exports(r, items[i].id, &img, &pi, r->pixel_size_um, summary, err);
+            st = cu_predict_exports(r, items[i].id, &img, raw.data ? &raw : NULL, &pi, summary, err);
         if (!st && sub)
             st = cu_sub_add(sub, items[i].id, pi.labels, img.h, img.w, err);
         nuclei += pi.n;
         cu_image_free(&img);
+        cu_raw_free(&raw);
         cu_progress_update(&bar, i + 1, NULL);
     }
     double secs = cu_progress_elapsed(&bar);
