@@ -5,11 +5,13 @@ the format: onnx.checker (full check, with shape inference) and ONNX Runtime.
 usage: check_onnx.py CLUNET ONNX_FIXTURE
 For bilinear and transposed up-sampling: onnx_fixture writes a small clunet
 model (S=32, c=0.25) and clunet's own probabilities for two inputs (ref);
-`clunet export` writes it as ONNX with opset 13 and with opset 17; then
+`clunet export` writes it as ONNX with opset 13 and with opset 17 (and a
+bilinear net with 3 output channels goes through the exporter directly,
+opset 13); then
   - onnx.checker.check_model(full_check=True) passes; IR version 8, the
     opset asked for, only the documented operators;
   - input "image" (N, 3, 32, 32) with N symbolic, output "probability"
-    (N, 1, 32, 32); metadata_props hold clunet_version, image_size 32,
+    (N, K, 32, 32); metadata_props hold clunet_version, image_size 32,
     channel_rate 0.25, the up-sampling and the normalisation;
   - ONNX Runtime (CPU) on the two inputs, batched and one at a time (the
     batch is dynamic), gives clunet's probabilities within 1e-5.
@@ -66,18 +68,21 @@ def dims(value_info):
 def main():
     clunet, fixture = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory() as tmp:
-        for mode in ("bilinear", "transposed"):
-            d = os.path.join(tmp, mode)
+        # (mode, output channels): 3 channels as the instance-aware head has,
+        # exported by the library (model files do not record K yet).
+        for mode, k in (("bilinear", 1), ("transposed", 1), ("bilinear", 3)):
+            d = os.path.join(tmp, mode if k == 1 else f"{mode}-{k}")
             os.mkdir(d)
-            subprocess.run([fixture, mode, d], check=True)
+            subprocess.run([fixture, mode, d, str(k)], check=True)
             io = read_safetensors(os.path.join(d, "io.safetensors"))
-            for opset in (13, 17):
+            for opset in ((13, 17) if k == 1 else (13,)):
                 path = os.path.join(d, f"model-{opset}.onnx")
-                r = subprocess.run([clunet, "export", os.path.join(d, "model.safetensors"), "--onnx", path,
-                                    "--opset", str(opset)], capture_output=True, text=True)
-                what = f"{mode} opset {opset}"
-                if not check(r.returncode == 0, f"{what}: clunet export ({r.stderr.strip()})"):
-                    continue
+                what = f"{mode} opset {opset}" + (f", {k} output channels" if k > 1 else "")
+                if k == 1:
+                    r = subprocess.run([clunet, "export", os.path.join(d, "model.safetensors"), "--onnx", path,
+                                        "--opset", str(opset)], capture_output=True, text=True)
+                    if not check(r.returncode == 0, f"{what}: clunet export ({r.stderr.strip()})"):
+                        continue
                 m = onnx.load(path)
                 try:
                     onnx.checker.check_model(m, full_check=True)
@@ -92,11 +97,12 @@ def main():
                 g = m.graph
                 check([i.name for i in g.input] == ["image"] and dims(g.input[0])[1:] == [3, 32, 32]
                       and isinstance(dims(g.input[0])[0], str), f"{what}: input image (N, 3, 32, 32)")
-                check([o.name for o in g.output] == ["probability"] and dims(g.output[0])[1:] == [1, 32, 32],
-                      f"{what}: output probability (N, 1, 32, 32)")
+                check([o.name for o in g.output] == ["probability"] and dims(g.output[0])[1:] == [k, 32, 32],
+                      f"{what}: output probability (N, {k}, 32, 32)")
                 meta = {p.key: p.value for p in m.metadata_props}
                 check(meta.get("image_size") == "32" and meta.get("channel_rate") == "0.25"
-                      and meta.get("upsample") == mode and "clunet_version" in meta and "normalisation" in meta,
+                      and meta.get("upsample") == mode and meta.get("output_channels") == str(k)
+                      and "clunet_version" in meta and "normalisation" in meta,
                       f"{what}: metadata_props {sorted(meta)}")
                 sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
                 y = sess.run(None, {"image": io["x"]})[0]

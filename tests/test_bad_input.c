@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "bad_input_util.h"
 #include "testutil.h"
 #include "train_fixture.h"
 
@@ -40,44 +41,9 @@ static void copy_file(const char *from, const char *to)
     free(d);
 }
 
-/* Runs clunet with args (NULL-terminated, without argv[0]), then checks
- * the exit code and the one-line message, and prints the table line. */
 static void expect(int code, const char *what, const char *must, char **args)
 {
-    char *argv[40];
-    int k = 0;
-    argv[k++] = (char *)exe;
-    for (int i = 0; args[i] && k < 39; i++)
-        argv[k++] = args[i];
-    argv[k] = NULL;
-    int rc = tf_run(argv, logp);
-    long n = 0;
-    char *out = tf_read("", logp, &n);
-    char line[2048] = "";
-    int lines = 0;
-    for (char *p = out; p && *p; lines++) {
-        char *e = strchr(p, '\n');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (!lines)
-            snprintf(line, sizeof line, "%.*s", (int)len, p);
-        p = e ? e + 1 : p + len;
-    }
-    int one = lines == 1 && !strncmp(line, "clunet: ", 8);
-    TU_CHECK(rc == code && one && (!must || strstr(line, must)), "%s: exit %d (want %d), \"%s\"%s", what, rc, code,
-             line, one ? "" : " (not one clunet: line)");
-    char shown[2048];
-    size_t o = 0, tl = strlen(tmp);
-    for (const char *p = line; *p && o + 6 < sizeof shown;) {
-        if (!strncmp(p, tmp, tl)) {
-            o += (size_t)snprintf(shown + o, sizeof shown - o, "<tmp>");
-            p += tl;
-        } else {
-            shown[o++] = *p++;
-        }
-    }
-    shown[o] = 0;
-    printf("bad-input: %d | %s | %s\n", rc, what, shown);
-    free(out);
+    bi_expect(code, what, must, args);
 }
 
 #define TRAIN "--device", "ref", "train", "-s", "16", "-c", "0.125", "-e", "1", "--batch", "2", "-q"
@@ -262,6 +228,85 @@ static void checkpoint_cases(void)
     resume(2, "a model file (no optimiser state) as the checkpoint", "checkpoint.safetensors", dir);
 }
 
+/* --resume --data: other images are refused without --force; the same
+ * images in a moved folder resume. */
+static void resume_data_cases(void)
+{
+    char dir[1500], ck[1600], other[1100], moved[1100], cmd[3000];
+    snprintf(other, sizeof other, "%s/other_data", tmp);
+    TU_CHECK(tf_make_dataset(other, 5, 24, 20, 9) == 0, "a dataset with other ids");
+    run_copy("run_otherdata", dir, sizeof dir, ck, sizeof ck);
+    expect(1, "--resume with --data holding other images than the run's", "--force",
+           (char *[]){"--device", "ref", "train", "--resume", dir, "--data", other, "-e", "2", "-q", NULL});
+    char *f[] = {(char *)exe, "--device", "ref", "train", "--resume", dir, "--data", other, "-e", "2", "-q", "--force",
+                 NULL};
+    long n = 0;
+    TU_CHECK(tf_run(f, NULL) == 0, "... and with --force it resumes");
+    char *log = tf_read(dir, "train.log", &n);
+    TU_CHECK(log && strstr(log, "note: --force: resuming on other images"), "train.log notes the --force");
+    free(log);
+    snprintf(moved, sizeof moved, "%s/moved_data", tmp);
+    snprintf(cmd, sizeof cmd, "cp -r %s/data %s", tmp, moved);
+    TU_CHECK(system(cmd) == 0, "the run's data copied to another folder");
+    run_copy("run_moved", dir, sizeof dir, ck, sizeof ck);
+    char *m[] = {(char *)exe, "--device", "ref", "train", "--resume", dir, "--data", moved, "-e", "2", "-q", NULL};
+    TU_CHECK(tf_run(m, NULL) == 0, "the same images in a moved folder resume without --force");
+}
+
+/* Messages that name the problem, and one exit code per kind of mistake. */
+static void message_cases(void)
+{
+    char data[1100], d[1500], p[1600], one[1100], out[1500];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    expect(1, "bench: an unknown --device (its start-up child's status, not 3)", "nosuchdevice",
+           (char *[]){"--device", "nosuchdevice", "bench", "--steps", "1", NULL});
+    snprintf(out, sizeof out, "%s/o_acc", tmp);
+    expect(1, "--devices of a type no device has", "--devices accelerator",
+           (char *[]){"--device", "ref", "train", "--devices", "accelerator", "--data", data, "--out", out, NULL});
+    /* A PNG as the model, and random bytes. */
+    char img[1300], rnd[1300];
+    snprintf(img, sizeof img, "%s/img000/images/img000.png", data);
+    snprintf(out, sizeof out, "%s/o_png", tmp);
+    expect(2, "predict: a PNG image given as the model", "not a safetensors file",
+           (char *[]){"predict", img, img, "--out", out, "--device", "ref", "-q", NULL});
+    unsigned char bytes[100];
+    uint64_t s = 12345;
+    for (size_t i = 0; i < sizeof bytes; i++)
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL, bytes[i] = (unsigned char)(s >> 56);
+    snprintf(rnd, sizeof rnd, "%s/random.safetensors", tmp);
+    put(rnd, bytes, sizeof bytes);
+    expect(2, "predict: random bytes given as the model", "not a safetensors file",
+           (char *[]){"predict", rnd, img, "--out", out, "--device", "ref", "-q", NULL});
+    /* A PNG whose IHDR CRC is wrong. */
+    long n = 0;
+    char *png = tf_read("", img, &n);
+    if (png && n > 33)
+        png[29] ^= 0x5a; /* the IHDR chunk's CRC: bytes 29..32 */
+    bad_dataset("crc", 0, png, (size_t)n, d, sizeof d);
+    free(png);
+    snprintf(out, sizeof out, "%s/o_crc", tmp);
+    expect(2, "an image with a bad CRC", "bad CRC in chunk IHDR", (char *[]){TRAIN, "--data", d, "--out", out, NULL});
+    /* --out an existing folder that is not a run: no --resume suggested. */
+    snprintf(p, sizeof p, "%s/notarun", tmp);
+    mkdir(p, 0755);
+    expect(1, "--out names an existing folder that is not a run", "holds no run",
+           (char *[]){TRAIN, "--data", data, "--out", p, NULL});
+    /* One image and the default validation split. */
+    snprintf(one, sizeof one, "%s/one", tmp);
+    TU_CHECK(tf_make_dataset(one, 1, 24, 20, 4) == 0, "a one-image dataset");
+    snprintf(out, sizeof out, "%s/o_one", tmp);
+    expect(2, "training on one image with the default --val-split", "--val-split 0",
+           (char *[]){"--device", "ref", "train", "-s", "16", "-c", "0.125", "-e", "1", "-q", "--data", one, "--out", out,
+                      NULL});
+    expect(1, "--resume -e N of a run that has trained N epochs", "has trained 1 epoch ",
+           (char *[]){"--device", "ref", "train", "--resume", base_run, "-e", "1", "-q", NULL});
+    snprintf(p, sizeof p, "%s/synth", tmp);
+    char *sy[] = {(char *)exe, "synth", "--out", p, "--count", "1", "--size", "16x16", "-q", NULL};
+    TU_CHECK(tf_run(sy, NULL) == 0, "a synthetic set");
+    expect(1, "synth --out where a dataset already is (usage, as train)", "already exists",
+           (char *[]){"synth", "--out", p, "--count", "1", "--size", "16x16", "-q", NULL});
+}
+
 static void usage_and_output_cases(void)
 {
     char data[1100], out[1500];
@@ -348,11 +393,14 @@ int main(int argc, char **argv)
     snprintf(tmp, sizeof tmp, "%s", t);
     free(t);
     snprintf(logp, sizeof logp, "%s/log.txt", tmp);
+    bi_init(exe, tmp, logp);
     char data[1100];
     snprintf(data, sizeof data, "%s/data", tmp);
     TU_CHECK(tf_make_dataset(data, 4, 24, 20, 9) == 0, "good dataset written");
     data_cases();
     checkpoint_cases();
+    resume_data_cases();
+    message_cases();
     usage_and_output_cases();
     predict_eval_cases();
     tf_rmtree(tmp);

@@ -125,8 +125,8 @@ static void test_known_scores(void)
     TU_CHECK(rc == 0 && strstr(out_buf, "DSB score 0.3333") && strstr(out_buf, "dice") && strstr(out_buf, "\nA "),
              "the table has a row per image and the mean score (%d)", rc);
     struct stat sb;
-    TU_CHECK(stat(pf_path("pred/eval.json"), &sb) == 0 && stat(pf_path("pred/eval.csv"), &sb) == 0,
-             "without --out, eval --pred writes into the predictions folder");
+    TU_CHECK(stat(pf_path("pred/eval_data.json"), &sb) == 0 && stat(pf_path("pred/eval_data.csv"), &sb) == 0,
+             "without --out, eval --pred writes eval_<data>.csv/.json into the predictions folder");
 }
 
 static void test_errors(void)
@@ -142,7 +142,7 @@ static void test_errors(void)
     rc = pf_run(exe, args, out_buf, sizeof out_buf, err_buf, sizeof err_buf);
     TU_CHECK(rc == 2 && pf_lines(err_buf) == 1 && strstr(err_buf, "6x7"),
              "a wrongly sized prediction: exit 2, one line (%d: %s)", rc, err_buf);
-    TU_CHECK(pf_count_files(pf_path("ev2")) == 0, "failed evals leave no eval.csv/eval.json");
+    TU_CHECK(pf_count_files(pf_path("ev2")) == -1, "failed evals leave no eval.csv/eval.json (nor the --out folder they made)");
     snprintf(args, sizeof args, "eval --pred '%s' '%s' --out /proc/self", pf_path("pred"), pf_path("data"));
     rc = pf_run(exe, args, out_buf, sizeof out_buf, err_buf, sizeof err_buf);
     TU_CHECK(rc == 4 && pf_lines(err_buf) == 1, "unwritable --out: exit 4, one line (%d: %s)", rc, err_buf);
@@ -178,7 +178,7 @@ static void test_model_matches_predict(void)
     TU_CHECK(rc == 0 && rc2 == 0 && a && b, "eval --pred and eval MODEL both run (%d, %d: %s)", rc, rc2, err_buf);
     TU_CHECK(a && b && json_equal(a, b), "eval MODEL gives exactly the scores of predict + eval --pred");
     struct stat sb;
-    TU_CHECK(stat(pf_path("eval.json"), &sb) == 0, "eval MODEL writes eval.json beside the model by default");
+    TU_CHECK(stat(pf_path("eval_data.json"), &sb) == 0, "eval MODEL writes eval_<data>.json beside the model by default");
     json_decref(a), json_decref(b);
     snprintf(args, sizeof args, "eval '%s' '%s'", pf_path("data/masks/A.png"), pf_path("data"));
     rc = pf_run(exe, args, out_buf, sizeof out_buf, err_buf, sizeof err_buf);

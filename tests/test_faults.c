@@ -15,7 +15,9 @@
  *   - a batch too large for the device (ref, and the OpenCL CPU device):
  *     exit 3, nothing written.
  *   - a NaN injected into a weight of the checkpoint, then --resume:
- *     exit 2 with a message naming NaN, the checkpoint and best model kept.
+ *     exit 2 with a message naming the tensor; a --lr so large that the
+ *     loss turns NaN: exit 2 naming NaN; both keep the checkpoint and
+ *     the best model.
  * Each failure's message line is printed as "bad-input: CODE | WHAT | LINE"
  * for tools/bad_input_table.py. Usage: test_faults CLUNET */
 #define _DEFAULT_SOURCE
@@ -449,29 +451,35 @@ static int inject_nan(const char *path, const char *name)
     return (fclose(f) != 0 || bad) ? -1 : 0;
 }
 
-static void nan_weights(const char *tmp)
+/* in_file: a NaN written into a weight of the checkpoint (refused on load,
+ * naming the tensor); else a --lr so large that the loss turns NaN. */
+static void nan_weights(const char *tmp, int in_file)
 {
     char run[1100], ck[1200];
-    snprintf(run, sizeof run, "%s/nan", tmp);
+    snprintf(run, sizeof run, "%s/nan%d", tmp, in_file);
     snprintf(ck, sizeof ck, "%s/checkpoint.safetensors", run);
     char *a1[] = {(char *)exe, "--device", "ref", "train", FLAGS, "-e", "1", "--data", data, "--out", run, "-q", NULL};
     TU_CHECK(run_lim(a1, NULL) == 0, "NaN weights: 1 epoch written first");
-    TU_CHECK(inject_nan(ck, "enc1.conv1.weight") == 0, "NaN written into enc1.conv1.weight of the checkpoint");
+    if (in_file)
+        TU_CHECK(inject_nan(ck, "enc1.conv1.weight") == 0, "NaN written into enc1.conv1.weight of the checkpoint");
     long n1 = 0, n2 = 0, b1 = 0, b2 = 0, m1 = 0, m2 = 0;
     char *before = tf_read(run, "checkpoint.safetensors", &n1), *best1 = tf_read(run, "best.safetensors", &b1);
     char *model1 = tf_read(run, "model.safetensors", &m1);
-    char *a2[] = {(char *)exe, "--device", "ref", "train", "--resume", run, "-e", "2", "-q", NULL};
+    char *a2[] = {(char *)exe, "--device", "ref", "train", "--resume", run, "-e", "2", "-q", NULL, NULL, NULL};
+    if (!in_file)
+        a2[9] = "--lr", a2[10] = "1e38";
     int rc = run_lim(a2, NULL);
     char *after = tf_read(run, "checkpoint.safetensors", &n2), *best2 = tf_read(run, "best.safetensors", &b2);
     char *model2 = tf_read(run, "model.safetensors", &m2);
     char *line = last_line();
-    TU_CHECK(rc == 2 && strstr(line, "NaN") && strstr(line, "stopped"), "NaN in the weights: exit %d, \"%s\"", rc,
-             line);
+    TU_CHECK(rc == 2 && strstr(line, "NaN") && strstr(line, in_file ? "tensor enc1.conv1.weight" : "stopped"),
+             "NaN %s: exit %d, \"%s\"", in_file ? "in the weights" : "loss", rc, line);
     TU_CHECK(before && after && n1 == n2 && !memcmp(before, after, (size_t)n1) && best1 && best2 && b1 == b2 &&
                  !memcmp(best1, best2, (size_t)b1) && model1 && model2 && m1 == m2 && !memcmp(model1, model2, (size_t)m1) &&
                  count_tmp(run) == 0,
              "NaN in the weights: checkpoint, best and epoch-1 model byte-identical, no temporary file");
-    table_line(rc, "a NaN in the weights (or a NaN/infinite loss)", line, tmp);
+    table_line(rc, in_file ? "a NaN (or infinite value) in the weights of a model or checkpoint" : "a NaN/infinite loss",
+               line, tmp);
     free(line);
     free(before);
     free(after);
@@ -498,7 +506,8 @@ int main(int argc, char **argv)
     read_only_folder(tmp);
     full_disk(tmp);
     too_big(tmp);
-    nan_weights(tmp);
+    nan_weights(tmp, 1);
+    nan_weights(tmp, 0);
     tf_rmtree(tmp);
     free(tmp);
     return tu_finish();

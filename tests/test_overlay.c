@@ -1,8 +1,8 @@
-/* test_overlay.c: outlines on a hand-made label image: interior pixels are
- * the dimmed input, outline pixels carry their nucleus's colour, the
- * background is only dimmed, colours of neighbouring labels differ, and bad
- * thickness is refused. Pixel values are exact (integer arithmetic and one
- * rounding): no tolerance beyond +-1 for the dimming's rounding. */
+/* test_overlay.c: outlines on a hand-made label image: interior pixels and
+ * the background are the input unchanged (full brightness), outline pixels
+ * carry their nucleus's colour, colours of neighbouring labels differ, bad
+ * thickness is refused; and the base picture stretches a faint image to
+ * the whole 0..255 range. Pixel values are exact but for +-1 of rounding. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,10 +53,10 @@ int main(void)
              "where nuclei touch each side is outlined in its own colour");
     int dim_ok = 1;
     for (int c = 0; c < 3; c++) {
-        dim_ok &= near(out[3 * i_in1 + c], (int)(CU_OVERLAY_DIM * rgb[3 * i_in1 + c] + 0.5f));
-        dim_ok &= near(out[3 * i_bg + c], (int)(CU_OVERLAY_DIM * rgb[3 * i_bg + c] + 0.5f));
+        dim_ok &= out[3 * i_in1 + c] == rgb[3 * i_in1 + c];
+        dim_ok &= out[3 * i_bg + c] == rgb[3 * i_bg + c];
     }
-    TU_CHECK(dim_ok, "interior and background are the input dimmed by %.2f", (double)CU_OVERLAY_DIM);
+    TU_CHECK(dim_ok, "interior and background are the input at full brightness (not dimmed)");
     /* outline pixel count of nucleus 1 with thickness 1: its 8x8 square
      * minus the 6x6 interior = 28 */
     int n1 = 0;
@@ -71,9 +71,26 @@ int main(void)
     /* in place */
     memcpy(out, rgb, sizeof rgb);
     tu_ok(cu_overlay_draw(out, out, lab, H, W, 1, &err), &err, "overlay in place");
-    TU_CHECK(!memcmp(out + 3 * i_edge1, c1, 3) && near(out[3 * i_in1], (int)(CU_OVERLAY_DIM * rgb[3 * i_in1] + 0.5f)),
+    TU_CHECK(!memcmp(out + 3 * i_edge1, c1, 3) && out[3 * i_in1] == rgb[3 * i_in1],
              "in-place drawing gives the same picture");
     cu_err_clear(&err);
     TU_CHECK(cu_overlay_draw(out, rgb, lab, H, W, 3, &err) == CU_EUSAGE, "thickness 3 refused: %s", err.msg);
+
+    /* A faint grey image (values 0.02..0.10, a dim fluorescence picture):
+     * the base picture spans 0..255, linearly in between. 1000 pixels, so
+     * the 0.5 % tails hold 5 samples: the ramp's 5 lowest and highest
+     * values clamp to 0 and 255. */
+    enum { N = 1000 };
+    static float px[N];
+    static uint8_t base[N * 3];
+    for (int i = 0; i < N; i++)
+        px[i] = 0.02f + 0.08f * (float)i / (N - 1);
+    cu_overlay_base(px, 1, 1, N, base);
+    int mid = N / 2, lin = 1;
+    for (int i = 10; i < N - 10; i += 97) /* linear: value (i - 5) / (N - 11) of the range, +-2 for the bins */
+        lin &= abs(base[3 * i] - (int)(255.0 * (i - 5) / (N - 11) + 0.5)) <= 2;
+    TU_CHECK(base[0] == 0 && base[3 * (N - 1)] == 255 && near(base[3 * mid], 128) && lin && base[3 * mid] == base[3 * mid + 2],
+             "a faint image (0.02..0.10) is stretched to 0..255 (%d, %d, middle %d), grey stays grey",
+             base[0], base[3 * (N - 1)], base[3 * mid]);
     return tu_finish();
 }

@@ -178,8 +178,8 @@ static void check_lists(void)
     TU_CHECK(cu_device_list_parse("0:0,,ref", &specs, &k, &err) == CU_EUSAGE && strstr(err.msg, "empty"),
              "an empty entry is a usage error: %s", err.msg);
     cu_err_clear(&err);
-    TU_CHECK(cu_device_list_parse("accelerator", &specs, &k, &err) == CU_EDEVICE,
-             "a type with no device is a device error: %s", err.msg);
+    TU_CHECK(cu_device_list_parse("accelerator", &specs, &k, &err) == CU_EUSAGE,
+             "a type with no device is a usage error, as an unknown --device: %s", err.msg);
     int off[3], len[3];
     for (int i = 0; i < 3; i++)
         cu_split(16, 3, i, &off[i], &len[i]);

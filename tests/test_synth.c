@@ -94,7 +94,7 @@ int main(void)
     /* Refuses to overwrite; leaves nothing behind. */
     cu_err_clear(&err);
     enum cu_status st = synth("a", N, W, H, 7, &err);
-    TU_CHECK(st == CU_EIO && strstr(err.msg, "already exists"), "existing output refused: %s", err.msg);
+    TU_CHECK(st == CU_EUSAGE && strstr(err.msg, "already exists"), "existing output refused (usage, as train): %s", err.msg);
     char adir[512];
     snprintf(adir, sizeof adir, "%s/a", root);
     DIR *d = opendir(adir);
@@ -207,7 +207,7 @@ int main(void)
     snprintf(img, sizeof img, "%s/stage1_train/%s/images/%s.png", out, id, id);
     int h = 0, w = 0;
     TU_CHECK(cu_image_read_size(img, &h, &w, &err) == CU_OK && w == 40 && h == 24, "%s is 40x24", img);
-    TU_CHECK(cu_cmd_synth(10, good) == 4, "synth into an existing dataset: exit 4");
+    TU_CHECK(cu_cmd_synth(10, good) == 1, "synth into an existing dataset: exit 1 (usage, as train)");
     tu_rm_rf(root);
     return tu_finish();
 }

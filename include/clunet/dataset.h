@@ -13,7 +13,8 @@
  *   flat       DIR/<name>.png, images only (predict only)
  * A DIR holding stage1_train/ (or, for images only, stage1_test/) and none
  * of the above is read through that folder: `clunet synth --out DIR` then
- * `--data DIR` works.
+ * `--data DIR` works. A DIR holding both is refused (CU_EUSAGE, naming
+ * both): either choice would be a guess.
  *
  * Loaded arrays (NCHW float32, contiguous, sample i at i * 3*S*S):
  * images (N,3,S,S) in [0,1], masks (N,1,S,S) in {0,1}, ids sorted with

@@ -58,6 +58,10 @@ struct cu_sub;
 enum cu_status cu_sub_new(struct cu_sub **out, struct cu_err *err);
 void cu_sub_free(struct cu_sub *s);
 
+/* NULL when image_id can be a submission's ImageId, else what is wrong
+ * with it (empty, or a comma, quote, space or control character). */
+const char *cu_sub_id_problem(const char *image_id);
+
 /* Appends the rows of one image: one per nucleus, in label order (one pass
  * over the image), or one empty row when labels holds no nucleus. */
 enum cu_status cu_sub_add(struct cu_sub *s, const char *image_id, const int32_t *labels, int h, int w,

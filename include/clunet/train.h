@@ -42,6 +42,9 @@
 /* Exit code of an interrupted training (128 + SIGINT), returned by
  * clunet_train as a plain int through *interrupted, not as a cu_status. */
 #define CU_TRAIN_INTERRUPTED CU_EXIT_SIGINT
+/* The same after SIGTERM (128 + SIGTERM): what SLURM, timeout and docker
+ * stop send; the checkpoint is written as for Ctrl-C. */
+#define CU_TRAIN_TERMINATED CU_EXIT_SIGTERM
 
 /* The configuration of a run. Everything from `image_size` to `augment` is
  * saved in the checkpoint and comes back from it on --resume. */

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "bench/bench_impl.h"
+#include "train/mem_check.h"
 #include "clunet/cl.h"
 #include "clunet/backend.h"
 #include "clunet/ops.h"
@@ -294,6 +295,13 @@ static enum cu_status bench_one(const struct cu_bench_opts *o, struct cu_bench_r
         struct cu_cl_report rep;
         if (cu_cl_report(be, &rep))
             snprintf(r->gemm, sizeof r->gemm, "%s", rep.gemm);
+        double largest, need = cu_train_mem_estimate(&o->cfg, o->batch, &largest);
+        char what[96];
+        snprintf(what, sizeof what, "bench at -s %d with --batch %d", o->cfg.image_size, o->batch);
+        if (cu_backend_kind(be) == CU_BACKEND_CL) /* an OpenCL driver's buffers under an address-space limit */
+            st = cu_as_limit_check(need, what, err);
+    }
+    if (!st) {
         r->fwd_flop_img = cu_unet_forward_flops(&o->cfg);
         cu_bench_layers(&o->cfg, o->batch, r);
         st = time_net(be, o, r, t, err);

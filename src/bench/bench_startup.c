@@ -35,6 +35,7 @@
 
 struct startup_msg {
     int ok;
+    int status; /* the child's enum cu_status when !ok: an unknown device is usage (1), as everywhere */
     double open_s, first_s;
     char text[1024]; /* the error, when !ok (struct cu_err.msg; under PIPE_BUF in all) */
 };
@@ -58,6 +59,7 @@ static void measure(const char *spec, struct startup_msg *m)
         st = cu_backend_sync(be, &err);
     m->first_s = cu_bench_now() - t0;
     m->ok = st == CU_OK;
+    m->status = (int)st;
     if (st)
         snprintf(m->text, sizeof m->text, "%s", err.msg);
     cu_tensor_free(x);
@@ -175,7 +177,8 @@ static enum cu_status run_child(const char *spec, const char *dir, struct startu
         return cu_fail(err, CU_EDEVICE, "bench: start-up: the child process (/proc/self/exe bench --startup-child) "
                        "ended without a report (status %d)", status);
     if (!m->ok)
-        return cu_fail(err, CU_EDEVICE, "%s", m->text);
+        return cu_fail(err, m->status >= CU_EUSAGE && m->status <= CU_EIO ? (enum cu_status)m->status : CU_EDEVICE,
+                       "%s", m->text);
     return CU_OK;
 }
 

@@ -7,6 +7,7 @@
 #include "clunet/cli.h"
 #include <unistd.h>
 
+#include "io/tmp_files.h"
 #include "clunet/eval.h"
 #include "clunet/model_find.h"
 #include "cli/predict_flags.h"
@@ -34,9 +35,11 @@ static void help(FILE *f)
             "                    is the same.\n"
             "  --pred DIR        score saved predictions instead of a model\n"
             "  --out DIR         where eval.csv (one row per image) and eval.json (images, dice,\n"
-            "                    iou, dsb_score, precision at each threshold) go (default: the\n"
-            "                    model file's folder, e.g. its run folder; with --pred, DIR itself;\n"
-            "                    for a model found by name a new folder eval-YYYYMMDD-HHMMSS)\n"
+            "                    iou, dsb_score, precision at each threshold) go; without it they\n"
+            "                    are eval_<data>.csv/.json, <data> the name of the folder read,\n"
+            "                    in the model's folder (with --pred, in DIR itself), and an\n"
+            "                    earlier report there is never overwritten (exit 1: give --out);\n"
+            "                    for a model found by name a new folder eval-YYYYMMDD-HHMMSS\n"
             "  --json            print the eval.json summary on stdout instead of the table\n"
             "  --report DIR      also write DIR/index.html, a page to look at: the scores, the\n"
             "                    precision at each IoU threshold, a table per image-size group\n"
@@ -111,6 +114,7 @@ int cu_cmd_eval(int argc, char **argv)
         r.data = pos[npos - 1];
         if (quiet)
             r.progress = NULL, r.report = r.json ? stdout : NULL;
+        cu_tmp_files_on_signals(); /* Ctrl-C, SIGTERM: no half-written output left behind */
         clunet_eval(&r, &err);
     }
     if (err.status && made_out)

@@ -8,6 +8,7 @@
 
 #include "clunet/cli.h"
 #include "clunet/model_find.h"
+#include "io/tmp_files.h"
 #include "clunet/predict.h"
 #include "cli/predict_flags.h"
 
@@ -110,7 +111,8 @@ static void help(FILE *f)
             "                    <id>.png: binary mask, 0/255, the pixels of the nuclei found\n"
             "  --probabilities   also <id>_prob.png: the probability map, 8-bit (255 = 1.0)\n"
             "  --instances       also <id>_labels.png: 16-bit labels, 0 background, 1..N nuclei\n"
-            "  --overlay         also <id>_overlay.png: the image dimmed, each nucleus outlined\n"
+            "  --overlay         also <id>_overlay.png: the image contrast-stretched at full\n"
+            "                    brightness (faint nuclei stay visible), each nucleus outlined\n"
             "                    in its own colour\n"
             "  --submission FILE the Kaggle DSB2018 CSV (ImageId,EncodedPixels; one row per\n"
             "                    nucleus, 1-based run-length pairs, pixels numbered top to\n"
@@ -137,7 +139,12 @@ static void help(FILE *f)
             "  --pixel-size UM   micrometres per pixel, for every image: adds um/um^2 columns\n"
             "                    to the tables and the GeoJSON measurements (default: the\n"
             "                    image file's own when it gives square pixels under 50 um,\n"
-            "                    not a print resolution like 72 dpi; else none)\n\n"
+            "                    not a print resolution like 72 dpi; else none)\n"
+            "Refused before anything is written (exit 1): an output that is an input image\n"
+            "(--out the input folder), two outputs with one name (x_labels.png: the labels of x\n"
+            "and the mask of an input x_labels), with --submission an id holding a space, comma\n"
+            "or quote. A folder input's layout is printed; one holding both stage1_train/ and\n"
+            "stage1_test/ is refused. A model holding a NaN or infinite weight is refused (exit 2).\n\n"
             "%s"
             "  -q, --quiet       no progress bar or summary line\n"
             "  -h, --help        this help\n\n"
@@ -248,6 +255,7 @@ int cu_cmd_predict(int argc, char **argv)
         r.model = model_path;
         r.inputs = pos + first;
         r.n_inputs = npos - first;
+        cu_tmp_files_on_signals(); /* Ctrl-C, SIGTERM: no half-written output left behind */
         clunet_predict(&r, &err);
     }
     if (err.status && made_out)

@@ -1,6 +1,6 @@
 /* cmd_train.c: `clunet train`: flags, --help, the SIGINT handler, and the
  * call to clunet_train (train.h). Exit codes: status.h's table; 130 after
- * Ctrl-C (checkpoint written). */
+ * Ctrl-C, 143 after SIGTERM (checkpoint written). */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,11 +16,13 @@
 #include "clunet/train_fields.h"
 #include "clunet/unet.h"
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, stop_signal;
 
-static void on_sigint(int sig)
+/* SIGINT (Ctrl-C) and SIGTERM (SLURM, timeout, docker stop) alike: finish
+ * the batch, write the checkpoint, stop. */
+static void on_stop(int sig)
 {
-    (void)sig;
+    stop_signal = sig;
     stop_flag = 1;
 }
 
@@ -58,7 +60,9 @@ static void help(FILE *f)
             "  --force             overwrite the run files of an existing RUN_DIR (others are kept)\n"
             "  --resume RUN_DIR    continue from RUN_DIR/checkpoint.safetensors with the run's own\n"
             "                      configuration up to -e epochs in all (default: the run's own -e);\n"
-            "                      only %s, --device(s), -q, -v may be given;\n"
+            "                      only %s, --device(s), --force, -q, -v may be given;\n"
+            "                      --data holding other images than the run's is refused unless\n"
+            "                      --force (then train.log notes it)\n"
             "                      without --device, --devices or CLUNET_DEVICE it runs on the devices\n"
             "                      the run chose (its --device or --devices as given, else the default)\n"
             "                      and train.log says \"from the run\"; the devices and the number of MPI\n"
@@ -86,12 +90,18 @@ static void help(FILE *f)
             "  -h, --help          this help\n"
             "\n"
             "On a terminal each epoch shows a one-line progress bar (batch k/n, running loss and Dice,\n"
-            "images/s, ETA); otherwise one plain line per epoch. Ctrl-C finishes the current batch,\n"
-            "writes the checkpoint and exits with 130; resume with --resume RUN_DIR.\n"
+            "images/s, ETA); otherwise one plain line per epoch. Ctrl-C or SIGTERM (what SLURM,\n"
+            "timeout and docker stop send) finishes the current batch, writes the checkpoint and\n"
+            "exits with 130 (Ctrl-C) or 143 (SIGTERM); resume with --resume RUN_DIR. train.log is\n"
+            "written before the first epoch, so even a killed run says what it was.\n"
             "\n"
             "The union masks of a DSB2018 folder are decoded once and kept in\n"
             "$XDG_CACHE_HOME/clunet/masks (else ~/.cache/clunet/masks); later runs on the same\n"
             "files read those instead (CLUNET_NO_MASK_CACHE=1: always read the masks).\n"
+            "\n"
+            "A run folder is locked while a process writes it (RUN_DIR/.lock): a second train on it\n"
+            "stops at once with exit 1, naming the process that holds it. Ctrl-C exits 130 and\n"
+            "SIGTERM 143, both after writing the checkpoint.\n"
             "\n"
             "Under MPI (mpirun -n N clunet train ..., when built with MPI) each process takes a slice of\n"
             "every batch (--batch is the global batch, at least N) and of validation, gradients are summed\n"
@@ -276,7 +286,7 @@ int cu_cmd_train(int argc, char **argv)
         resume_flags(resumable, sizeof resumable);
         cu_fail(&err, CU_EUSAGE,
                 "train: %s cannot change a resumed run (it keeps its own configuration; only %s, "
-                "--device, --devices, -q, -v may be given)",
+                "--device, --devices, --force, -q, -v may be given)",
                 bad_on_resume, resumable);
     }
     char init_path[4096];
@@ -296,20 +306,22 @@ int cu_cmd_train(int argc, char **argv)
      * user's is: no live bar there, plain per-epoch lines. */
     o.tty = isatty(fileno(stdout)) && cu_comm_size(o.comm) == 1;
 
-    /* Ctrl-C: finish the batch, write the checkpoint, exit 130; a second
-     * Ctrl-C (SA_RESETHAND) kills at once. */
-    struct sigaction sa, old;
+    /* Ctrl-C or SIGTERM: finish the batch, write the checkpoint, exit 130
+     * (143 for SIGTERM); a second one (SA_RESETHAND) kills at once. */
+    struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
+    sa.sa_handler = on_stop;
     sa.sa_flags = SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     o.stop = &stop_flag;
 
     int interrupted = 0;
     clunet_train(&o, &interrupted, &err);
-    sigaction(SIGINT, &old, NULL);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     if (err.status)
         return cu_cli_report(&err);
-    return interrupted ? CU_TRAIN_INTERRUPTED : 0;
+    return !interrupted ? 0 : stop_signal == SIGTERM ? CU_TRAIN_TERMINATED : CU_TRAIN_INTERRUPTED;
 }

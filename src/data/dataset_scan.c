@@ -355,7 +355,8 @@ static enum cu_status scan_files(struct scan *s, const char *imdir, const char *
 }
 
 /* Chooses the layout of ds->dir (see dataset.h); may descend once into
- * stage1_train/ or stage1_test/. */
+ * stage1_train/ or stage1_test/ (a folder holding both is refused: reading
+ * either would be a guess). */
 static enum cu_status detect(struct scan *s, int depth, struct cu_err *err)
 {
     struct cu_dataset *ds = s->ds;
@@ -394,6 +395,12 @@ static enum cu_status detect(struct scan *s, int depth, struct cu_err *err)
     } else if (!st && depth == 0) {
         const char *sub[] = {"stage1_train", "stage1_test"};
         int found = 0;
+        char *both[2] = {cu_path_join(ds->dir, sub[0]), cu_path_join(ds->dir, sub[1])};
+        if (both[0] && both[1] && cu_is_dir(both[0]) && cu_is_dir(both[1])) /* which one was meant? */
+            st = cu_fail(err, CU_EUSAGE, "%s: holds both stage1_train/ and stage1_test/; give one of them: %s or %s",
+                         ds->dir, both[0], both[1]);
+        free(both[0]), free(both[1]);
+        found = st != CU_OK;
         for (int k = 0; k < 2 && !found; k++) {
             char *p = cu_path_join(ds->dir, sub[k]);
             if (p && cu_is_dir(p)) {

@@ -101,7 +101,7 @@ enum cu_status clunet_synth(const struct cu_synth_opts *o, struct cu_err *err)
     struct stat sb;
     CU_TRY(cu_mkdir_p(o->out, 0777, err));
     if (stat(final, &sb) == 0)
-        return cu_fail(err, CU_EIO, "%s: already exists (remove it or choose another --out)", final);
+        return cu_fail(err, CU_EUSAGE, "%s: already exists (remove it or choose another --out)", final);
     if (!mkdtemp(tmp))
         return cu_fail(err, CU_EIO, "%s: cannot create a folder: %s", o->out, strerror(errno));
     struct job j = {.o = o, .root = tmp, .failed_at = o->count};

@@ -1,5 +1,6 @@
 /* atomic_file.c: temporary file + (fsync) + rename, see atomic_file.h. */
 #include "io/atomic_file.h"
+#include "io/tmp_files.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +25,7 @@ enum cu_status cu_atomic_begin(struct cu_atomic *a, const char *path, struct cu_
     int fd = -1, e = 0;
     for (int tries = 0; fd < 0 && tries < 100; tries++) {
         snprintf(a->tmp, len, "%s.tmp.%ld.%lu", path, (long)getpid(), (unsigned long)atomic_fetch_add(&serial, 1));
-        fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        fd = cu_tmp_files_open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666); /* a signal removes it */
         e = errno;
         if (fd < 0 && e != EEXIST) /* EEXIST: a leftover of a killed process that had our pid */
             break;
@@ -33,6 +34,7 @@ enum cu_status cu_atomic_begin(struct cu_atomic *a, const char *path, struct cu_
         e = errno;
         close(fd);
         unlink(a->tmp);
+        cu_tmp_files_drop(a->tmp);
     }
     if (!a->f) {
         free(a->tmp);
@@ -59,6 +61,7 @@ enum cu_status cu_atomic_commit(struct cu_atomic *a, struct cu_err *err)
         st = cu_fail(err, CU_EIO, "%s: cannot rename into place: %s", a->path, strerror(errno));
     if (st)
         remove(a->tmp);
+    cu_tmp_files_drop(a->tmp);
     free(a->tmp);
     a->tmp = NULL;
     return st;
@@ -69,7 +72,7 @@ void cu_atomic_abort(struct cu_atomic *a)
     if (a->f)
         fclose(a->f);
     if (a->tmp)
-        remove(a->tmp);
+        remove(a->tmp), cu_tmp_files_drop(a->tmp);
     free(a->tmp);
     a->f = NULL;
     a->tmp = NULL;

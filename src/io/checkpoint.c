@@ -69,6 +69,8 @@ static enum cu_status put_state(struct cu_st_writer *w, const struct cu_train_st
         st = cu_st_writer_meta(w, "state.devices", s->devices, err);
     if (!st && s->has_device_spec)
         st = cu_st_writer_meta(w, "state.device_spec", s->device_spec, err);
+    if (!st && s->ids_hash[0])
+        st = cu_st_writer_meta(w, "state.ids_hash", s->ids_hash, err);
     /* Facts for a reader of the file (not read back). */
     st = st ? st : meta_i(w, "epochs", s->epoch, err);
     if (!st && s->history.n > 0)
@@ -228,6 +230,12 @@ static enum cu_status get_state(const struct cu_st_file *f, struct cu_train_stat
     const char *devices = cu_st_file_meta(f, "state.devices"); /* optional: older checkpoints lack it */
     snprintf(s->devices, sizeof s->devices, "%s", devices ? devices : "");
     st = st ? st : get_device_spec(f, s, err);
+    const char *ids = cu_st_file_meta(f, "state.ids_hash"); /* optional: older checkpoints lack it */
+    if (!st && ids && (strlen(ids) != 16 || strspn(ids, "0123456789abcdef") != 16))
+        st = cu_fail(err, CU_EINPUT, "%s: metadata state.ids_hash=\"%.40s\" is not 16 hex digits", cu_st_file_path(f),
+                     ids);
+    if (!st && ids)
+        memcpy(s->ids_hash, ids, 17);
     const char *text;
     st = st ? st : get_s(f, "state.history", &text, err);
     st = st ? st : cu_history_parse(&s->history, text, cu_st_file_path(f), err);

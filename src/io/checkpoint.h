@@ -42,6 +42,11 @@ struct cu_train_state {
      * device of its own opens the same. */
     char device_spec[1024];
     int has_device_spec;
+    /* FNV-1a 64 of the training ids, then the validation ids, in the
+     * order training uses them, as 16 hex digits ("" when unknown: an
+     * older checkpoint). A resume whose data gives other ids is refused
+     * without --force; the same ids in a moved folder resume normally. */
+    char ids_hash[17];
     struct cu_history history;
 };
 

@@ -199,7 +199,8 @@ enum cu_status cu_model_config(const struct cu_st_file *f, struct cu_unet_config
     return CU_OK;
 }
 
-/* Finds name in f with the parameter's file shape and uploads it into t. */
+/* Finds name in f with the parameter's file shape and uploads it into t;
+ * a NaN or infinite value anywhere is refused, naming the tensor. */
 static enum cu_status load_one(const struct cu_st_file *f, const char *name, const struct cu_tensor *p,
                                struct cu_tensor *t, struct cu_err *err)
 {
@@ -218,6 +219,11 @@ static enum cu_status load_one(const struct cu_st_file *f, const char *name, con
         fmt_shape(b, sizeof b, nd, want);
         return cu_fail(err, CU_EINPUT, "%s: tensor %s has shape %s but the model needs %s", path, name, a, b);
     }
+    for (size_t i = 0; i < e->numel; i++) /* a NaN would silently turn every prediction to 0 */
+        if (!isfinite(e->data[i]))
+            return cu_fail(err, CU_EINPUT, "%s: tensor %s holds %s at element %zu of %zu; the file is damaged or was "
+                                           "saved from a diverged training",
+                           path, name, isnan(e->data[i]) ? "NaN" : "an infinite value", i, e->numel);
     return cu_tensor_upload(t, e->data, err);
 }
 

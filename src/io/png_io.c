@@ -45,7 +45,14 @@ struct rd {
 static void on_error(png_structp png, png_const_charp m)
 {
     struct rd *r = png_get_error_ptr(png);
-    snprintf(r->msg, sizeof r->msg, "%s", m);
+    const char *colon = strstr(m, ": ");
+    if (colon && strstr(m, "CRC error")) /* "IDAT: CRC error" */
+        snprintf(r->msg, sizeof r->msg, "corrupt PNG: bad CRC in chunk %.*s (the file is damaged)", (int)(colon - m), m);
+    else if (strstr(m, "invalid chunk type") || strstr(m, "bad adaptive filter") || strstr(m, "invalid distance") ||
+             strstr(m, "incorrect data check") || strstr(m, "invalid block type"))
+        snprintf(r->msg, sizeof r->msg, "corrupt PNG: damaged data (%s)", m);
+    else
+        snprintf(r->msg, sizeof r->msg, "%s", m);
     png_longjmp(png, 1);
 }
 

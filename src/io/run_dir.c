@@ -1,6 +1,7 @@
 /* run_dir.c: the run folder (see run_dir.h): create or refuse, atomic
  * writes through a temporary name in the same folder, whole-file reads. */
 #include "io/run_dir.h"
+#include "io/dir_lock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +22,27 @@ enum cu_status cu_run_dir_path(char *buf, size_t size, const char *dir, const ch
     int n = snprintf(buf, size, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= size)
         return cu_fail(err, CU_EUSAGE, "%s: path too long", dir);
+    return CU_OK;
+}
+
+/* mkdir -p, with *made = 1 when dir itself was made by this call (not by
+ * another process at the same time). */
+static enum cu_status make_dirs(const char *dir, int *made, struct cu_err *err)
+{
+    char parent[4096];
+    int n = snprintf(parent, sizeof parent, "%s", dir);
+    if (n < 0 || (size_t)n >= sizeof parent)
+        return cu_fail(err, CU_EUSAGE, "%s: path too long", dir);
+    while (n > 1 && parent[n - 1] == '/')
+        parent[--n] = '\0';
+    char *slash = strrchr(parent, '/');
+    if (slash && slash != parent) {
+        *slash = '\0';
+        CU_TRY(cu_mkdir_p(parent, 0777, err));
+    }
+    *made = mkdir(dir, 0777) == 0;
+    if (!*made && errno != EEXIST)
+        return cu_fail(err, CU_EIO, "%s: cannot create folder: %s", dir, strerror(errno));
     return CU_OK;
 }
 
@@ -50,8 +72,10 @@ void cu_run_dir_clean_tmp(const char *dir)
     closedir(d);
 }
 
-enum cu_status cu_run_dir_create(const char *dir, int force, struct cu_err *err)
+enum cu_status cu_run_dir_create(const char *dir, int force, int *made, int *lock_fd, struct cu_err *err)
 {
+    *made = 0;
+    *lock_fd = -1;
     if (!dir || !*dir)
         return cu_fail(err, CU_EUSAGE, "no run folder given (--out DIR)");
     struct stat sb;
@@ -62,6 +86,7 @@ enum cu_status cu_run_dir_create(const char *dir, int force, struct cu_err *err)
             return cu_fail(err, CU_EUSAGE,
                            "%s: run folder already exists; use --force to overwrite it or --resume %s to continue",
                            dir, dir);
+        CU_TRY(cu_dir_lock(dir, lock_fd, err)); /* never delete the files of a run that is still going */
         for (size_t i = 0; i < sizeof run_files / sizeof run_files[0]; i++) {
             char path[4096];
             enum cu_status st = cu_run_dir_path(path, sizeof path, dir, run_files[i], err);
@@ -75,7 +100,8 @@ enum cu_status cu_run_dir_create(const char *dir, int force, struct cu_err *err)
     }
     if (errno != ENOENT)
         return cu_fail(err, CU_EIO, "%s: %s", dir, strerror(errno));
-    return cu_mkdir_p(dir, 0777, err);
+    CU_TRY(make_dirs(dir, made, err));
+    return cu_dir_lock(dir, lock_fd, err);
 }
 
 enum cu_status cu_run_dir_write(const char *dir, const char *name, int (*fill)(FILE *f, void *ctx), void *ctx,

@@ -22,10 +22,12 @@
 #define CU_RUN_HISTORY_SVG "history.svg"
 #define CU_RUN_LOG "train.log"
 
-/* Creates dir (and missing parents). An existing dir is refused (CU_EUSAGE,
- * "already exists; use --force or --resume") unless force; with force, the
- * run files listed above are removed from it and nothing else is touched. */
-enum cu_status cu_run_dir_create(const char *dir, int force, struct cu_err *err);
+/* Creates dir (and missing parents; *made = 1 when dir itself was made)
+ * and locks it (dir_lock.h; *lock_fd, -1 on failure). An existing dir is
+ * refused (CU_EUSAGE, "already exists; use --force or --resume") unless
+ * force; with force, once locked, the run files listed above are removed
+ * from it and nothing else is touched. */
+enum cu_status cu_run_dir_create(const char *dir, int force, int *made, int *lock_fd, struct cu_err *err);
 
 /* Removes the temporary files a killed run left behind: "<name>.tmp.*"
  * (io/atomic_file.h) and ".<name>.tmp.*" (older clunets) of the run files

@@ -554,6 +554,17 @@ static enum cu_status read_file(struct cu_st_file *f, FILE *fp, struct cu_err *e
     unsigned long long n = 0;
     for (int i = 7; i >= 0; i--)
         n = (n << 8) | lb[i];
+    int json = 0; /* a safetensors header is JSON: it starts with '{' */
+    if (size > 8) {
+        int c = fgetc(fp);
+        json = c == '{';
+        if (c != EOF)
+            ungetc(c, fp);
+    }
+    if (!json && !memcmp(lb, "\x89PNG", 4))
+        return cu_fail(err, CU_EINPUT, "%s: not a safetensors file (it is a PNG image); give a clunet model", path);
+    if (!json && n > size - 8)
+        return cu_fail(err, CU_EINPUT, "%s: not a safetensors file (no JSON header after its 8-byte length)", path);
     if (n > size - 8)
         return cu_fail(err, CU_EINPUT, "%s: header length %llu exceeds the %llu bytes after it (truncated file?)",
                        path, n, size - 8);

@@ -1,4 +1,4 @@
-/* overlay.c: nucleus outlines drawn on the input image (see
+/* overlay.c: nucleus outlines drawn on the contrast-stretched input (see
  * include/clunet/overlay.h for the outline rule and the colours). One pass
  * over the image; each pixel looks at its (2t+1)^2 neighbourhood. Leaves
  * out PNG writing and anti-aliasing. */
@@ -6,6 +6,44 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
+
+#define BINS 4096
+
+/* The value below which a share q of the samples lie (histogram of BINS
+ * bins on [0, 1]). */
+static float percentile(const unsigned *hist, size_t total, double q)
+{
+    size_t want = (size_t)(q * (double)total), seen = 0;
+    for (int b = 0; b < BINS; b++) {
+        seen += hist[b];
+        if (seen > want)
+            return (float)b / (BINS - 1);
+    }
+    return 1.0f;
+}
+
+void cu_overlay_base(const float *px, int channels, int h, int w, uint8_t *rgb)
+{
+    size_t n = (size_t)h * (size_t)w, total = n * (size_t)(channels < 3 ? channels : 3);
+    static unsigned hist[BINS]; /* host only, one caller at a time */
+    memset(hist, 0, sizeof hist);
+    for (int c = 0; c < channels && c < 3; c++)
+        for (size_t q = 0; q < n; q++) {
+            float v = px[(size_t)c * n + q];
+            v = v < 0 ? 0 : v > 1 ? 1 : v;
+            hist[(int)(v * (BINS - 1) + 0.5f)]++;
+        }
+    float lo = percentile(hist, total, 0.005), hi = percentile(hist, total, 0.995);
+    if (hi - lo < 1.0f / (BINS - 1)) /* flat: nothing to stretch */
+        lo = 0, hi = 1;
+    float scale = 255.0f / (hi - lo);
+    for (size_t q = 0; q < n; q++)
+        for (int c = 0; c < 3; c++) {
+            float v = (px[(size_t)(c < channels ? c : 0) * n + q] - lo) * scale;
+            rgb[q * 3 + (size_t)c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v + 0.5f);
+        }
+}
 
 void cu_overlay_colour(int32_t l, uint8_t rgb[3])
 {
@@ -57,8 +95,9 @@ enum cu_status cu_overlay_draw(uint8_t *out, const uint8_t *rgb, const int32_t *
                 cu_overlay_colour(l, out + 3 * i);
                 continue;
             }
-            for (int c = 0; c < 3; c++)
-                out[3 * i + c] = (uint8_t)lroundf(CU_OVERLAY_DIM * rgb[3 * i + c]);
+            if (out != rgb)
+                for (int c = 0; c < 3; c++)
+                    out[3 * i + c] = rgb[3 * i + c];
         }
     return CU_OK;
 }

@@ -107,6 +107,8 @@ static const char *bad_id(const char *id, size_t n)
     return NULL;
 }
 
+const char *cu_sub_id_problem(const char *image_id) { return bad_id(image_id, strlen(image_id)); }
+
 enum cu_status cu_sub_add(struct cu_sub *s, const char *image_id, const int32_t *labels, int h, int w,
                           struct cu_err *err)
 {

@@ -7,7 +7,10 @@
  * --instances` writes) is used as is; else DIR/<id>.png or .tif, which is a
  * label image when it holds more than one non-zero value, and a binary mask
  * split into its 8-connected components otherwise. */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +117,36 @@ static char *folder_of(const char *path)
     return d;
 }
 
+/* The report files' names in dir: with --out, eval.csv and eval.json;
+ * without it (the model's folder or --pred DIR, which earlier evals of
+ * other datasets share) eval_<data>.csv/.json after the folder read, and
+ * never over an earlier report: those are refused (CU_EUSAGE). */
+static enum cu_status report_names(const struct cu_eval_run *r, const char *dir, const struct cu_dataset *ds,
+                                   char *csv, char *json, size_t size, struct cu_err *err)
+{
+    if (r->out_dir) {
+        snprintf(csv, size, "%s/eval.csv", dir);
+        snprintf(json, size, "%s/eval.json", dir);
+        return CU_OK;
+    }
+    char *real = realpath(ds->dir, NULL), name[256];
+    const char *base = real ? strrchr(real, '/') : NULL;
+    snprintf(name, sizeof name, "%s", base && base[1] ? base + 1 : "data");
+    free(real);
+    for (char *c = name; *c; c++) /* a file name that needs no quoting */
+        if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' && *c != '_')
+            *c = '_';
+    snprintf(csv, size, "%s/eval_%s.csv", dir, name);
+    snprintf(json, size, "%s/eval_%s.json", dir, name);
+    const char *there = access(csv, F_OK) == 0 ? csv : access(json, F_OK) == 0 ? json : NULL;
+    if (there)
+        return cu_fail(err, CU_EUSAGE,
+                       "%s: exists (an earlier eval); give --out DIR for this one's eval.csv and eval.json, or "
+                       "remove it",
+                       there);
+    return CU_OK;
+}
+
 /* Scores sample i of ds into row; with html, adds it to the report (the
  * image is read for that when the predictions come from a folder). */
 static enum cu_status eval_one(const struct cu_eval_run *r, struct cu_predictor *p, const struct cu_dataset *ds,
@@ -185,7 +218,8 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     struct cu_eval_report *rep = NULL;
     struct cu_pred_image pi = {0};
     struct cu_eval_html html = {0};
-    char *out_dir = NULL, path[4096];
+    char *out_dir = NULL;
+    int created = 0, lock_fd = -1;
     struct cu_dataset_opts dopts = {.need_masks = 1, .skip_bad = r->opts.skip_bad};
     struct cu_skipped skipped = {0};
     enum cu_status st = check_run(r, err);
@@ -195,6 +229,10 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
         st = cu_fail(err, CU_EDEVICE, "eval: out of memory");
     if (!st)
         st = cu_dataset_scan(r->data, &dopts, &ds, err);
+    FILE *say = r->json ? r->progress : r->report; /* --json keeps stdout for the JSON */
+    if (!st && say)
+        fprintf(say, "data: %s (%s): %d image%s\n", ds->dir, cu_layout_name(ds->layout), ds->n, ds->n == 1 ? "" : "s");
+    char csv[4096], json[4096];
     if (!st)
         cu_dataset_print_skipped(ds, r->progress);
     for (int i = 0; !st && i < ds->n_bad; i++) { /* samples the scan left out (--skip-bad) */
@@ -203,7 +241,10 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
         st = cu_skipped_add(&skipped, &line) ? cu_fail(err, CU_EDEVICE, "eval: out of memory") : CU_OK;
     }
     if (!st)
-        st = cu_out_dir_prepare(out_dir, err);
+        st = report_names(r, out_dir, ds, csv, json, sizeof csv, err);
+    if (!st)
+        st = cu_out_dir_prepare(out_dir, r->out_dir != NULL, &created, &lock_fd, err); /* the model's own folder
+                                                                                   may be a run in training */
     if (!st)
         st = cu_eval_report_new(&rep, err);
     if (!st && r->report_dir)
@@ -233,9 +274,9 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     if (!st && cu_eval_report_rows(rep) == 0)
         st = cu_fail(err, CU_EINPUT, "%s: no image could be scored (%d bad)", r->data, skipped.n);
     if (!st)
-        snprintf(path, sizeof path, "%s/eval.csv", out_dir), st = cu_eval_report_write_csv(rep, path, err);
+        st = cu_eval_report_write_csv(rep, csv, err);
     if (!st)
-        snprintf(path, sizeof path, "%s/eval.json", out_dir), st = cu_eval_report_write_json(rep, path, err);
+        st = cu_eval_report_write_json(rep, json, err);
     if (!st && r->report_dir) {
         struct cu_eval_summary sum;
         cu_eval_report_summary(rep, &sum);
@@ -249,10 +290,12 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
         free(js);
     } else if (!st && r->report) {
         print_table(r->report, rep);
-        fprintf(r->report, "wrote %s/eval.csv and %s/eval.json\n", out_dir, out_dir);
+        fprintf(r->report, "wrote %s and %s\n", csv, json);
         if (r->report_dir)
             fprintf(r->report, "report: %s/index.html\n", r->report_dir);
     }
+    if (out_dir)
+        cu_out_dir_finish(out_dir, created, lock_fd, st != CU_OK);
     cu_pred_image_free(&pi);
     cu_eval_html_free(&html);
     cu_eval_report_free(rep);

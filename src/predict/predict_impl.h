@@ -20,9 +20,10 @@ struct cu_item {
  * unique. page >= 0: that page of every file; page < 0: every page of a
  * multi-page file (z/t positions; channels stay together), as
  * <id>_p<N> (N from 1). Files in the folders that are not images are
- * named in one line on note (when not NULL). */
-enum cu_status cu_item_list(const char *const *inputs, int n_inputs, int page, FILE *note, struct cu_item **out,
-                            int *n_out, struct cu_err *err);
+ * named in one line on note (when not NULL). With say, one line per
+ * folder: the layout found and its count. */
+enum cu_status cu_item_list(const char *const *inputs, int n_inputs, int page, FILE *note, FILE *say,
+                            struct cu_item **out, int *n_out, struct cu_err *err);
 void cu_item_list_free(struct cu_item *items, int n);
 
 /* --skip-bad: the lines of the images left out. add takes err's message
@@ -36,9 +37,29 @@ enum cu_status cu_skipped_add(struct cu_skipped *s, struct cu_err *err);
 void cu_skipped_print(const struct cu_skipped *s, FILE *f);
 void cu_skipped_free(struct cu_skipped *s);
 
-/* Creates dir (one level) if missing and checks that a file can be made in
- * it: CU_EIO naming dir otherwise. */
-enum cu_status cu_out_dir_prepare(const char *dir, struct cu_err *err);
+/* One kind of output file per image: "<id><suffix>" in the output folder,
+ * and what it holds in words ("mask", "labels") for messages. */
+struct cu_out_kind {
+    const char *suffix, *what;
+};
+
+/* Refuses (CU_EUSAGE, naming the file) before anything is written: two
+ * outputs with one name (for example the labels of x and the mask of an
+ * input named x_labels), an output or the submission that is one of the
+ * input images (--out the input folder), the submission named like an
+ * output, and, with a submission, an id the CSV cannot hold. out_dir
+ * should exist (cu_out_dir_prepare) so that files compare by inode. */
+enum cu_status cu_out_names_check(const struct cu_item *items, int n, const char *out_dir,
+                                  const struct cu_out_kind *kinds, int nk, const char *submission, struct cu_err *err);
+
+/* Creates dir (one level) if missing (*created = 1 then), with lock locks
+ * it for this process (io/dir_lock.h: another clunet writing there is
+ * CU_EUSAGE naming its pid) and checks that a file can be made in it:
+ * CU_EIO naming dir otherwise. */
+enum cu_status cu_out_dir_prepare(const char *dir, int lock, int *created, int *lock_fd, struct cu_err *err);
+/* Releases the lock; after a failure, a folder prepare created is removed
+ * again when nothing was written into it. */
+void cu_out_dir_finish(const char *dir, int created, int lock_fd, int failed);
 
 /* One image's results, at its size: probabilities, nuclei (after
  * min_size), n nuclei. Buffers grow as needed. */

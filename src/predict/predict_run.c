@@ -19,6 +19,8 @@
 
 #include "data/dataset_impl.h"
 #include "io/atomic_file.h"
+#include "io/dir_lock.h"
+#include "io/tmp_files.h"
 #include "clunet/dataset.h"
 #include "clunet/export.h"
 #include "clunet/overlay.h"
@@ -124,8 +126,8 @@ static enum cu_status push(struct cu_item **items, int *n, int *cap, char *id, c
     return st;
 }
 
-enum cu_status cu_item_list(const char *const *inputs, int n_inputs, int page, FILE *note, struct cu_item **out,
-                            int *n_out, struct cu_err *err)
+enum cu_status cu_item_list(const char *const *inputs, int n_inputs, int page, FILE *note, FILE *say,
+                            struct cu_item **out, int *n_out, struct cu_err *err)
 {
     struct cu_item *items = NULL;
     int n = 0, cap = 0;
@@ -138,6 +140,9 @@ enum cu_status cu_item_list(const char *const *inputs, int n_inputs, int page, F
             struct cu_dataset *ds = NULL;
             struct cu_dataset_opts o = {0};
             st = cu_dataset_scan(inputs[k], &o, &ds, err);
+            if (!st && say)
+                fprintf(say, "data: %s (%s): %d image%s\n", ds->dir, cu_layout_name(ds->layout), ds->n,
+                        ds->n == 1 ? "" : "s");
             if (!st)
                 cu_dataset_print_skipped(ds, note);
             for (int i = 0; !st && i < ds->n; i++)
@@ -165,10 +170,19 @@ enum cu_status cu_item_list(const char *const *inputs, int n_inputs, int page, F
     return CU_OK;
 }
 
-enum cu_status cu_out_dir_prepare(const char *dir, struct cu_err *err)
+enum cu_status cu_out_dir_prepare(const char *dir, int lock, int *created, int *lock_fd, struct cu_err *err)
 {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+    *lock_fd = -1;
+    *created = mkdir(dir, 0777) == 0;
+    if (!*created && errno != EEXIST)
         return cu_fail(err, CU_EIO, "%s: cannot create the output folder: %s", dir, strerror(errno));
+    if (lock)
+        CU_TRY(cu_dir_lock(dir, lock_fd, err)); /* one writer at a time */
+    if (*lock_fd >= 0) { /* a signal that stops the run removes it too */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/.lock", dir);
+        cu_tmp_files_add(path);
+    }
     /* A probe file now, so that an unwritable folder fails before the work. */
     size_t len = strlen(dir) + 32;
     char *probe = malloc(len);
@@ -185,16 +199,16 @@ enum cu_status cu_out_dir_prepare(const char *dir, struct cu_err *err)
     return st;
 }
 
-/* The image as interleaved 8-bit RGB, for the overlay. */
-static void to_rgb8(const struct cu_image *img, uint8_t *rgb)
+void cu_out_dir_finish(const char *dir, int created, int lock_fd, int failed)
 {
-    size_t n = (size_t)img->h * (size_t)img->w;
-    for (size_t q = 0; q < n; q++)
-        for (int c = 0; c < 3; c++) {
-            float v = img->px[(size_t)(c < img->c ? c : 0) * n + q];
-            v = v < 0 ? 0 : v > 1 ? 1 : v;
-            rgb[q * 3 + (size_t)c] = (uint8_t)(v * 255.0f + 0.5f);
-        }
+    if (lock_fd >= 0) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/.lock", dir);
+        cu_tmp_files_drop(path);
+    }
+    cu_dir_unlock(dir, lock_fd);
+    if (failed && created) /* a failure before the first output leaves no folder behind */
+        rmdir(dir);        /* (only when empty) */
 }
 
 /* "<dir>/<id><suffix>" into buf. */
@@ -254,13 +268,38 @@ static enum cu_status write_outputs(const struct cu_predict_run *r, const char *
     if (!st && r->instances)
         st = write_labels(r, id, pi, h, w, err);
     if (!st && r->overlay) {
-        to_rgb8(img, buf);
+        cu_overlay_base(img->px, img->c, h, w, buf);
         st = cu_overlay_draw(buf, buf, pi->labels, h, w, h > 1024 || w > 1024 ? 2 : 1, err);
         if (!st)
             st = cu_png_write_rgb8(out_path(path, sizeof path, r->out_dir, id, "_overlay.png"), buf, h, w, err);
     }
     free(buf);
     return st;
+}
+
+/* The outputs of every image, checked before anything is written. */
+static enum cu_status check_names(const struct cu_predict_run *r, const struct cu_item *items, int n,
+                                  struct cu_err *err)
+{
+    struct cu_out_kind kinds[10];
+    int nk = 0;
+    kinds[nk++] = (struct cu_out_kind){".png", "mask"};
+    if (r->probabilities && (r->prob_png || !r->prob_tif))
+        kinds[nk++] = (struct cu_out_kind){"_prob.png", "probabilities"};
+    if (r->probabilities && r->prob_tif)
+        kinds[nk++] = (struct cu_out_kind){"_prob.tif", "probabilities"};
+    if (r->instances) /* the TIFF also when the nuclei do not fit 16 bits */
+        kinds[nk++] = (struct cu_out_kind){"_labels.png", "labels"},
+        kinds[nk++] = (struct cu_out_kind){"_labels.tif", "labels"};
+    if (r->overlay)
+        kinds[nk++] = (struct cu_out_kind){"_overlay.png", "overlay"};
+    if (r->measure)
+        kinds[nk++] = (struct cu_out_kind){"_nuclei.csv", "nuclei table"};
+    if (r->rois)
+        kinds[nk++] = (struct cu_out_kind){"_rois.zip", "ROI set"};
+    if (r->geojson)
+        kinds[nk++] = (struct cu_out_kind){".geojson", "GeoJSON"};
+    return cu_out_names_check(items, n, r->out_dir, kinds, nk, r->submission, err);
 }
 
 /* A temporary file beside the submission now, so that an unwritable place
@@ -286,10 +325,15 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
     long nuclei = 0;
     enum cu_status st = r->out_dir ? CU_OK : cu_fail(err, CU_EUSAGE, "--out DIR is required");
     if (!st)
-        st = cu_item_list(r->inputs, r->n_inputs, r->opts.page_set ? r->opts.input.page : -1, r->progress, &items,
-                          &n, err);
+        st = cu_item_list(r->inputs, r->n_inputs, r->opts.page_set ? r->opts.input.page : -1, r->progress, r->report,
+                          &items, &n, err);
+    int created = 0, lock_fd = -1;
+    if (!st) /* before anything is made, and again once the folder exists to compare files in it */
+        st = check_names(r, items, n, err);
     if (!st)
-        st = cu_out_dir_prepare(r->out_dir, err);
+        st = cu_out_dir_prepare(r->out_dir, 1, &created, &lock_fd, err);
+    if (!st && created)
+        st = check_names(r, items, n, err);
     if (!st && r->submission)
         st = probe_submission(r->submission, err);
     if (!st && r->submission)
@@ -355,6 +399,7 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
                 cu_backend_name(be), secs, secs > 0 ? done / secs : 0.0, r->out_dir, sub ? ", submission " : "",
                 sub ? r->submission : "");
     }
+    cu_out_dir_finish(r->out_dir, created, lock_fd, st != CU_OK);
     cu_pred_image_free(&pi);
     cu_summary_free(summary);
     cu_sub_free(sub);

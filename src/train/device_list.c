@@ -38,7 +38,7 @@ static enum cu_status add_type(char **specs, int *k, const char *type, struct cu
         }
     free(devs);
     if (!st && !found)
-        st = cu_fail(err, CU_EDEVICE, "--devices %s: no such OpenCL device%s%s", type ? type : "all",
+        st = cu_fail(err, CU_EUSAGE, "--devices %s: no such OpenCL device%s%s", type ? type : "all",
                      why ? ": " : "", why ? why : "");
     return st;
 }

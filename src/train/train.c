@@ -30,6 +30,8 @@
 #include "clunet/progress.h"
 #include "clunet/train_fields.h"
 #include "io/history.h"
+#include "io/dir_lock.h"
+#include "io/remove_tree.h"
 #include "io/run_dir.h"
 
 /* Prints to the terminal (unless quiet) and to train.log. */
@@ -434,6 +436,43 @@ static enum cu_status run_epoch(struct cu_trainer *tr, int epoch, int *stopped, 
     return st;
 }
 
+/* The ids hash of checkpoint.h: FNV-1a 64 over the training ids, then the
+ * validation ids, each ended by a NUL, the two lists apart by a 0xff. */
+static void ids_hash(const struct cu_train_data *d, char out[17])
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int k = 0; k < d->n_train + d->n_val; k++) {
+        if (k == d->n_train)
+            h = (h ^ 0xffu) * 0x100000001b3ULL;
+        int i = k < d->n_train ? d->train_idx[k] : d->val_idx[k - d->n_train];
+        for (const unsigned char *c = (const unsigned char *)d->ds->samples[i].id;; c++) {
+            h = (h ^ *c) * 0x100000001b3ULL;
+            if (!*c)
+                break;
+        }
+    }
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/* A resume must train on the run's own images (a moved folder is fine):
+ * other ids are refused without --force, and noted in train.log with it. */
+static enum cu_status check_ids(struct cu_trainer *tr, struct cu_err *err)
+{
+    char now[17];
+    ids_hash(&tr->data, now);
+    int differ = tr->o->resume_dir && tr->st.ids_hash[0] && strcmp(now, tr->st.ids_hash);
+    if (differ && !tr->o->force)
+        return cu_fail(err, CU_EUSAGE,
+                       "%s: %s holds other images than the run was trained on (%d for training, %d for validation; "
+                       "ids hash %s, the run's %s); give --force to resume on them anyway",
+                       tr->dir, tr->cfg.data_dir, tr->data.n_train, tr->data.n_val, now, tr->st.ids_hash);
+    if (differ)
+        say(tr, "note: --force: resuming on other images than the run was trained on (ids hash %s, the run's %s)", now,
+            tr->st.ids_hash);
+    memcpy(tr->st.ids_hash, now, sizeof now);
+    return CU_OK;
+}
+
 /* Every rank loads the whole dataset (a batch may draw any image): the
  * ranks must see the same images, which the counts check. */
 static enum cu_status same_data(struct cu_trainer *tr, struct cu_err *err)
@@ -458,8 +497,10 @@ static enum cu_status load_data(struct cu_trainer *tr, struct cu_err *err)
     enum cu_status st =
         cu_train_data_load(&tr->cfg, tr->comm, tr->out && tr->o->tty ? tr->out : NULL, &tr->data, err);
     if (!st && tr->data.n_train < 1)
-        st = cu_fail(err, CU_EINPUT, "%s: no training images left after the validation split of %g (%d images)",
-                     tr->cfg.data_dir, tr->cfg.val_split, tr->data.n);
+        st = cu_fail(err, CU_EINPUT,
+                     "%s: no training images left after the validation split of %g (%d image%s); give --val-split 0 "
+                     "to train on all of them without validation",
+                     tr->cfg.data_dir, tr->cfg.val_split, tr->data.n, tr->data.n == 1 ? "" : "s");
     if (!st && !(tr->perm = malloc((size_t)tr->data.n_train * sizeof(int))))
         st = cu_fail(err, CU_EDEVICE, "out of host memory");
     st = cu_comm_agree(tr->comm, st, err);
@@ -472,15 +513,16 @@ static enum cu_status load_data(struct cu_trainer *tr, struct cu_err *err)
     else
         snprintf(val, sizeof val, "no validation (--val-split %g; best.safetensors follows the training loss)",
                  tr->cfg.val_split);
-    say(tr, "data: %s (%s): %d images, %d for training, %s, loaded in %.1f s", tr->cfg.data_dir,
-        tr->data.layout, tr->data.n, tr->data.n_train, val, cu_now() - t0);
+    say(tr, "data: %s (%s): %d image%s, %d for training, %s, loaded in %.1f s", tr->cfg.data_dir,
+        tr->data.layout, tr->data.n, tr->data.n == 1 ? "" : "s", tr->data.n_train, val, cu_now() - t0);
     for (int i = 0; i < tr->data.ds->n_bad; i++) /* --skip-bad: never silently */
         say(tr, "data: skipped (--skip-bad): %s", tr->data.ds->bad[i]);
-    return CU_OK;
+    return check_ids(tr, err);
 }
 
 static void trainer_free(struct cu_trainer *tr)
 {
+    cu_dir_unlock(tr->dir, tr->lock_fd);
     free(tr->hx);
     free(tr->hy);
     free(tr->perm);
@@ -520,11 +562,10 @@ static enum cu_status train_run(struct cu_trainer *tr, int *interrupted, struct 
     log_config(tr, resumed);
     note_devices(tr, resumed);
     st = load_data(tr, err);
-    if (!st && !resumed) {
-        if (tr->rank == 0)
-            st = cu_run_dir_create(tr->dir, o->force, err);
-        st = cu_comm_agree(tr->comm, st, err);
-    }
+    if (!st && !resumed && tr->rank == 0)
+        st = cu_run_dir_create(tr->dir, o->force, &tr->made_dir, &tr->lock_fd, err);
+    /* train.log at once, so that a run killed in its first epoch still says what it was */
+    st = cu_comm_agree(tr->comm, st ? st : write_log(tr, err), err);
     for (int e = tr->st.epoch + 1; !st && e <= tr->cfg.epochs; e++) {
         int stopped = 0;
         st = run_epoch(tr, e, &stopped, err);
@@ -567,7 +608,10 @@ enum cu_status clunet_train(const struct cu_train_opts *opts, int *interrupted, 
     tr.size = cu_comm_size(opts->comm);
     tr.out = opts->verbosity > 0 && tr.rank == 0 ? opts->out : NULL; /* other ranks stay silent */
     *interrupted = 0;
+    tr.lock_fd = -1;
     enum cu_status st = train_run(&tr, interrupted, err);
+    if (st && tr.made_dir && !tr.have_checkpoint) /* nothing to resume: no folder to block a re-run */
+        cu_remove_tree(tr.dir);
     trainer_free(&tr);
     return st;
 }

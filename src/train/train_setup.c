@@ -15,7 +15,9 @@
 #include "clunet/model_file.h"
 #include "clunet/safetensors.h"
 #include "clunet/train_fields.h"
+#include "io/dir_lock.h"
 #include "io/run_dir.h"
+#include "train/mem_check.h"
 
 const char *cu_train_path(struct cu_trainer *tr, const char *name)
 {
@@ -48,29 +50,13 @@ enum cu_status cu_train_memory_hint(struct cu_err *err)
     return err->status;
 }
 
-/* A rough upper bound of the training memory: parameters with gradient and
- * two moments, plus about 20 activation-sized buffers per level (forward
- * outputs, concat, up-sampling and the gradients of each). */
-static double memory_estimate(const struct cu_train_config *c, int batch, double *largest)
-{
-    int f[CU_UNET_LEVELS];
-    cu_unet_widths(c->channel_rate, f);
-    struct cu_unet_config u = {c->image_size, c->channel_rate, (enum cu_upsample)c->upsample, 3, 1};
-    double bytes = 16.0 * (double)cu_unet_param_count(&u);
-    for (int k = 0; k < CU_UNET_LEVELS; k++) {
-        double s = (double)(c->image_size >> k);
-        bytes += 20.0 * 4.0 * batch * f[k] * s * s;
-    }
-    *largest = 4.0 * batch * (double)(f[0] + f[1]) * c->image_size * c->image_size;
-    return bytes;
-}
-
 /* For `copies` replicas of batch images each on a device with caps (a
  * device listed several times in --devices holds several). */
 static enum cu_status check_memory(struct cu_trainer *tr, const struct cu_caps *caps, int batch, int copies,
                                    struct cu_err *err)
 {
-    double largest, need = copies * memory_estimate(&tr->cfg, batch, &largest);
+    struct cu_unet_config u = {tr->cfg.image_size, tr->cfg.channel_rate, (enum cu_upsample)tr->cfg.upsample, 3, 1};
+    double largest, need = copies * cu_train_mem_estimate(&u, batch, &largest);
     double have = (double)caps->global_mem;
     if (!have) {
         long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
@@ -165,6 +151,17 @@ static enum cu_status build(struct cu_trainer *tr, struct cu_err *err)
         if (st)
             return st;
     }
+    /* Under an address-space limit an OpenCL driver's buffers must fit too
+     * (ref's are plain mallocs, which fail cleanly). */
+    double need = 0, largest;
+    struct cu_unet_config uc = {S, tr->cfg.channel_rate, (enum cu_upsample)tr->cfg.upsample, 3, 1};
+    for (int i = 0; i < k; i++)
+        if (cu_backend_kind(cu_replicas_backend(tr->reps, i)) == CU_BACKEND_CL)
+            need += cu_train_mem_estimate(&uc, per, &largest);
+    char what[96];
+    snprintf(what, sizeof what, "training at -s %d with --batch %d", S, B);
+    if (need > 0 && (st = cu_as_limit_check(need, what, err)))
+        return st;
     tr->be = cu_replicas_backend(tr->reps, 0);
     struct cu_unet_config u = {S, tr->cfg.channel_rate, (enum cu_upsample)tr->cfg.upsample, 3, 1};
     st = cu_replicas_build(tr->reps, &u, share, err);
@@ -199,10 +196,17 @@ static enum cu_status check_out_dir(const struct cu_train_opts *o, struct cu_err
     struct stat sb;
     if (stat(o->out_dir, &sb) == 0 && !S_ISDIR(sb.st_mode))
         return cu_fail(err, CU_EUSAGE, "%s: exists and is not a folder; give --out a new folder", o->out_dir);
-    if (!o->force && stat(o->out_dir, &sb) == 0)
+    char ck[4200];
+    snprintf(ck, sizeof ck, "%s/%s", o->out_dir, CU_RUN_CHECKPOINT);
+    if (!o->force && stat(o->out_dir, &sb) == 0 && stat(ck, &sb) == 0)
         return cu_fail(err, CU_EUSAGE,
                        "%s: run folder already exists; use --force to overwrite it or --resume %s to continue",
                        o->out_dir, o->out_dir);
+    if (!o->force && stat(o->out_dir, &sb) == 0)
+        return cu_fail(err, CU_EUSAGE,
+                       "%s: already exists and holds no run to resume; give --out a new folder, or --force to write "
+                       "the run's files into it (its other files are kept)",
+                       o->out_dir);
     return CU_OK;
 }
 
@@ -256,8 +260,9 @@ static enum cu_status read_checkpoint(struct cu_trainer *tr, struct cu_st_file *
     absolute(tr->cfg.data_dir, sizeof tr->cfg.data_dir); /* moved data (--data) given relative */
     st = cu_train_config_check(&tr->cfg, err);
     if (!st && tr->st.epoch >= tr->cfg.epochs && tr->st.batch == 0)
-        st = cu_fail(err, CU_EUSAGE, "%s: already trained %d of %d epochs; give -e N with N > %d to train further",
-                     tr->dir, tr->st.epoch, tr->cfg.epochs, tr->st.epoch);
+        st = cu_fail(err, CU_EUSAGE, "%s: the run has trained %d epoch%s (-e %d asks for no more); give -e N with N > %d "
+                     "to train further",
+                     tr->dir, tr->st.epoch, tr->st.epoch == 1 ? "" : "s", tr->cfg.epochs, tr->st.epoch);
     return st;
 }
 
@@ -288,11 +293,37 @@ static enum cu_status share_state(struct cu_trainer *tr, struct cu_err *err)
 /* Resume: rank 0 reads the checkpoint and hands its configuration, state,
  * weights and moments to every rank and replica; the checkpoint holds only
  * global state, so any number of ranks and devices may continue it. */
+/* Rank 0: the folder is a run with a checkpoint (else one line saying what
+ * it is instead), locked for this process. */
+static enum cu_status open_run(struct cu_trainer *tr, struct cu_err *err)
+{
+    struct stat sb;
+    const char *dir = tr->dir;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return cu_fail(err, CU_EINPUT,
+                       "%s: %s, so no checkpoint.safetensors to resume; --resume takes the run folder of an earlier "
+                       "clunet train --out",
+                       dir, stat(dir, &sb) != 0 ? "no such folder" : "not a folder");
+    CU_TRY(cu_dir_lock(dir, &tr->lock_fd, err));
+    if (stat(cu_train_path(tr, CU_RUN_CHECKPOINT), &sb) == 0)
+        return CU_OK;
+    if (stat(cu_train_path(tr, CU_RUN_LOG), &sb) == 0)
+        return cu_fail(err, CU_EINPUT,
+                       "%s: the run stopped before its first checkpoint (no checkpoint.safetensors), so there is "
+                       "nothing to resume; start it again with --out %s --force (train.log has its configuration)",
+                       dir, dir);
+    return cu_fail(err, CU_EINPUT,
+                   "%s: not a run folder (no checkpoint.safetensors); --resume takes the run folder of an earlier "
+                   "clunet train --out",
+                   dir);
+}
+
 enum cu_status cu_train_setup_resume(struct cu_trainer *tr, struct cu_err *err)
 {
     tr->dir = tr->o->resume_dir;
     struct cu_st_file *file = NULL;
-    enum cu_status st = tr->rank ? CU_OK : read_checkpoint(tr, &file, err);
+    enum cu_status st = tr->rank ? CU_OK : open_run(tr, err);
+    st = st || tr->rank ? st : read_checkpoint(tr, &file, err);
     st = cu_comm_agree(tr->comm, st, err);
     st = st ? st : share_state(tr, err);
     st = st ? st : check_ranks(tr, err);
