@@ -103,7 +103,8 @@ static void help(FILE *f)
             "  --model MODEL     a model file (.safetensors), a run folder (its best.safetensors),\n"
             "                    or the NAME of a model in the model folders (`clunet models`\n"
             "                    lists them). Default: " CU_DEFAULT_MODEL ", the nuclei model that ships with\n"
-            "                    clunet. A first argument ending in .safetensors is the model too.\n\n"
+            "                    clunet. A first argument ending in .safetensors is the model too.\n\n");
+    fprintf(f,
             "outputs, per image <id> (each file written atomically):\n"
             "  --out DIR         output folder, created if missing (default: a new folder\n"
             "                    predictions-YYYYMMDD-HHMMSS in the current folder, never an\n"
