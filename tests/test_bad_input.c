@@ -268,7 +268,7 @@ static void message_cases(void)
     snprintf(img, sizeof img, "%s/img000/images/img000.png", data);
     snprintf(out, sizeof out, "%s/o_png", tmp);
     expect(2, "predict: a PNG image given as the model", "not a safetensors file",
-           (char *[]){"predict", img, img, "--out", out, "--device", "ref", "-q", NULL});
+           (char *[]){"predict", "--model", img, img, "--out", out, "--device", "ref", "-q", NULL});
     unsigned char bytes[100];
     uint64_t s = 12345;
     for (size_t i = 0; i < sizeof bytes; i++)
