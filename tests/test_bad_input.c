@@ -348,14 +348,18 @@ static void predict_eval_cases(void)
     snprintf(p, sizeof p, "%s/text/img000/images/img000.png", tmp);
     expect(2, "predict: an input image that is not a PNG", "img000.png",
            (char *[]){"predict", model, p, "--out", out, "--device", "ref", "-q", NULL});
-    char src[1300];
-    snprintf(src, sizeof src, "%s/datasets/images/bad_truncated.tif", tu_source_path("."));
+    /* The reader fixtures, copied into tmp (messages show <tmp>). */
+    char src[1300], cmd2[4000];
+    snprintf(cmd2, sizeof cmd2, "cp %s/datasets/images/bad_truncated.tif %s/datasets/images/bad_ifd.tif "
+             "%s/datasets/images/u16_c4_planar.tif %s/", tu_source_path("."), tu_source_path("."), tu_source_path("."), tmp);
+    TU_CHECK(system(cmd2) == 0, "TIFF fixtures copied");
+    snprintf(src, sizeof src, "%s/bad_truncated.tif", tmp);
     expect(2, "predict: a TIFF cut short (pixel data missing)", "bad_truncated.tif: file is truncated",
            (char *[]){"predict", model, src, "--out", out, "--device", "ref", "-q", NULL});
-    snprintf(src, sizeof src, "%s/datasets/images/bad_ifd.tif", tu_source_path("."));
+    snprintf(src, sizeof src, "%s/bad_ifd.tif", tmp);
     expect(2, "predict: a TIFF whose first IFD is past the end", "bad_ifd.tif: not a readable TIFF",
            (char *[]){"predict", model, src, "--out", out, "--device", "ref", "-q", NULL});
-    snprintf(src, sizeof src, "%s/datasets/images/u16_c4_planar.tif", tu_source_path("."));
+    snprintf(src, sizeof src, "%s/u16_c4_planar.tif", tmp);
     expect(2, "predict: a 4-channel image without --channel", "pick the nuclear stain with --channel",
            (char *[]){"predict", model, src, "--out", out, "--device", "ref", "-q", NULL});
     expect(1, "predict: --channel beyond the image's channels", "--channel 5: the image has 4 channels",

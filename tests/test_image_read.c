@@ -192,6 +192,66 @@ static void normalisation(void)
         }
         free(want.data);
     }
+    /* cu_stretch_plane on float planes: the same numbers (selection, not
+     * sorting; so also the same 6e-8). */
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct npy want = {0};
+        char npath[4096];
+        snprintf(npath, sizeof npath, "%s", fixture_path(cases[c].want));
+        struct cu_raw_image r;
+        struct cu_err e = {0};
+        struct cu_input_opts o = {0};
+        cu_norm_parse(cases[c].norm, &o);
+        if (o.norm == CU_NORM_AUTO)
+            o.lo = CU_NORM_LO, o.hi = CU_NORM_HI;
+        if (npy_read(npath, &want) || !tu_ok(cu_image_read(fixture_path(cases[c].file), 0, &r, &e), &e, "raw"))
+            continue;
+        size_t n = (size_t)r.w * (size_t)r.h;
+        float *px = malloc(sizeof *px * n);
+        for (size_t q = 0; q < n; q++)
+            px[q] = (float)cu_raw_at(&r, q);
+        double worst = 0;
+        int exact = r.kind != CU_SAMPLE_UINT || r.bits <= 16; /* 32-bit integers do not fit a float */
+        if (exact && tu_ok(cu_stretch_plane(px, n, o.lo, o.hi, &e), &e, "stretch")) {
+            for (size_t q = 0; q < n; q++) {
+                double d = fabs(px[q] - npy_at(&want, q));
+                worst = d > worst ? d : worst;
+            }
+            TU_CHECK(worst <= 6e-8, "cu_stretch_plane %s %g..%g: max |clunet - numpy| = %g", cases[c].file, o.lo,
+                     o.hi, worst);
+        }
+        free(px);
+        free(want.data);
+        cu_raw_free(&r);
+    }
+    /* Selection against sorting on random planes with many ties. */
+    uint64_t rng = 5;
+    int bad = 0;
+    for (int t = 0; t < 300; t++) {
+        size_t n = 1 + (size_t)tu_rand_uniform(&rng, 0, 300);
+        int levels = 1 + (int)tu_rand_uniform(&rng, 0, t % 2 ? 5 : 1000);
+        float *px = malloc(sizeof *px * n);
+        double *s = malloc(sizeof *s * n);
+        for (size_t q = 0; q < n; q++)
+            px[q] = (float)(int)tu_rand_uniform(&rng, 0, (float)levels), s[q] = px[q];
+        for (size_t i = 1; i < n; i++) /* insertion sort: the reference */
+            for (size_t j = i; j > 0 && s[j - 1] > s[j]; j--) {
+                double x = s[j];
+                s[j] = s[j - 1], s[j - 1] = x;
+            }
+        double lo = tu_rand_uniform(&rng, 0, 50), hi = lo + tu_rand_uniform(&rng, 0.1f, 50);
+        double plo = cu_percentile_sorted(s, n, lo), phi = cu_percentile_sorted(s, n, hi);
+        float *want = malloc(sizeof *want * n);
+        for (size_t q = 0; q < n; q++) {
+            double v = (px[q] - plo) / (phi - plo);
+            want[q] = phi > plo ? (float)(v < 0 ? 0 : v > 1 ? 1 : v) : px[q];
+        }
+        struct cu_err e = {0};
+        cu_stretch_plane(px, n, lo, hi, &e);
+        bad += memcmp(px, want, sizeof *px * n) != 0;
+        free(px), free(s), free(want);
+    }
+    TU_CHECK(bad == 0, "cu_stretch_plane = sort + numpy's interpolation on 300 random planes (%d differ)", bad);
     /* 8-bit stays v / 255 by default; none scales 16-bit by 65535. */
     struct cu_err err = {0};
     struct cu_image im = {0};

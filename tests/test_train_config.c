@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clunet/predict.h"
 #include "clunet/safetensors.h"
 #include "clunet/train_fields.h"
 #include "io/checkpoint.h"
@@ -151,6 +152,30 @@ static void round_trip(void)
                  "a bad part is named: %s", err.msg);
     }
     free(log);
+    /* The model records how its input was made, and predict repeats it
+     * unless told otherwise. */
+    char model[1200];
+    snprintf(model, sizeof model, "%s/model.safetensors", run);
+    struct cu_backend *be = NULL;
+    struct cu_predictor *pr = NULL;
+    struct cu_predict_opts po;
+    cu_predict_opts_default(&po);
+    if (tu_ok(cu_backend_open("ref", &be, &err), &err, "ref") &&
+        tu_ok(cu_predictor_new(be, model, &po, &pr, &err), &err, "predictor on the model")) {
+        struct cu_input_opts in;
+        cu_predictor_input(pr, &in);
+        TU_CHECK(in.channel == 2 && in.norm == CU_NORM_PERCENTILE && in.lo == 0.5 && in.hi == 99.5,
+                 "predict takes --channel 2 --normalize 0.5,99.5 from the model (%d, %d, %g, %g)", in.channel,
+                 (int)in.norm, in.lo, in.hi);
+        cu_predictor_free(pr);
+        po.channel_set = 1, po.input.channel = 1, po.norm_set = 1, po.input.norm = CU_NORM_NONE;
+        if (tu_ok(cu_predictor_new(be, model, &po, &pr, &err), &err, "predictor with flags")) {
+            cu_predictor_input(pr, &in);
+            TU_CHECK(in.channel == 1 && in.norm == CU_NORM_NONE, "--channel and --normalize given win");
+            cu_predictor_free(pr);
+        }
+    }
+    cu_backend_free(be);
     tf_rmtree(dir);
     free(dir);
 }

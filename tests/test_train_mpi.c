@@ -260,7 +260,7 @@ static void fail_case(char **args, int code, const char *must, const char *what,
 static void failure_runs(void)
 {
     /* Sample 1 in sorted order belongs to rank 1's shard (1 % 2). */
-    char bad[1100], cmd[4200], spoiled[1300];
+    char bad[1100], cmd[4200], spoiled[1700]; /* bad, two ids and the rest */
     path(bad, sizeof bad, "bad");
     snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", data, bad);
     TU_CHECK(system(cmd) == 0, "copied the data");

@@ -131,6 +131,13 @@ int cu_norm_parse(const char *s, struct cu_input_opts *o);
 /* The inverse: "auto", "none" or "1,99.8" (shortest exact decimals). */
 void cu_norm_name(const struct cu_input_opts *o, char *buf, size_t size);
 
+/* The percentile stretch of CU_NORM_PERCENTILE on a plane of n floats, in
+ * place: the lo-th and hi-th percentiles (numpy's linear interpolation,
+ * found by selection, O(n)) map to 0 and 1, clipped; a flat plane is left
+ * as it is. For code that normalises planes it already holds (a recipe's
+ * preprocessing); CU_EDEVICE only when out of memory. */
+enum cu_status cu_stretch_plane(float *px, size_t n, double lo, double hi, struct cu_err *err);
+
 /* The p-th percentile (0..100) of n doubles (sorted in place), numpy's
  * linear interpolation: x[i] + (pos - i) * (x[i + 1] - x[i]) at
  * pos = p / 100 * (n - 1), i = floor(pos). */

@@ -91,6 +91,82 @@ double cu_percentile_sorted(const double *x, size_t n, double p)
     return x[i] + (pos - (double)i) * (x[i + 1] - x[i]);
 }
 
+/* The k-th smallest (0-based) of x (n), rearranging x: Hoare's selection
+ * with a median-of-three pivot; afterwards x[0..k] <= x[k] <= x[k+1..]. */
+static float select_kth(float *x, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        float a = x[lo], b = x[mid], c = x[hi];
+        float pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (x[i] < pivot)
+                i++;
+            while (x[j] > pivot)
+                j--;
+            if (i <= j) {
+                float t = x[i];
+                x[i] = x[j], x[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return x[k];
+    }
+    return x[k];
+}
+
+/* The smallest of x[from..n-1]. */
+static float min_from(const float *x, size_t from, size_t n)
+{
+    float m = x[from];
+    for (size_t i = from + 1; i < n; i++)
+        m = x[i] < m ? x[i] : m;
+    return m;
+}
+
+/* The p-th percentile of x (n, rearranged), numpy's linear interpolation. */
+static double select_pct(float *x, size_t n, double p)
+{
+    double pos = p / 100.0 * (double)(n - 1);
+    size_t i = (size_t)pos;
+    double a = select_kth(x, n, i);
+    if (i + 1 >= n)
+        return a;
+    double b = min_from(x, i + 1, n); /* the (i+1)-th: the smallest above position i */
+    return a + (pos - (double)i) * (b - a);
+}
+
+enum cu_status cu_stretch_plane(float *px, size_t n, double lo, double hi, struct cu_err *err)
+{
+    if (n == 0)
+        return CU_OK;
+    float *x = malloc(sizeof *x * n);
+    if (!x)
+        return cu_fail(err, CU_EDEVICE, "percentile stretch: out of memory for %zu values", n);
+    size_t m = 0;
+    for (size_t q = 0; q < n; q++)
+        x[m++] = isfinite(px[q]) ? px[q] : 0.0f;
+    double plo = select_pct(x, m, lo), phi = select_pct(x, m, hi);
+    free(x);
+    if (!(phi > plo))
+        return CU_OK;
+    for (size_t q = 0; q < n; q++) {
+        double t = ((isfinite(px[q]) ? px[q] : 0.0) - plo) / (phi - plo);
+        px[q] = (float)(t < 0 ? 0 : t > 1 ? 1 : t);
+    }
+    return CU_OK;
+}
+
 /* The k-th smallest (0-based) of the values counted in hist. */
 static double kth(const size_t *hist, size_t bins, size_t k)
 {
@@ -181,6 +257,12 @@ enum cu_status cu_raw_to_rgb(const struct cu_raw_image *r, const struct cu_input
             continue;
         }
         size_t base = n * (size_t)plane[k];
+        if (!pal && r->kind == CU_SAMPLE_UINT && r->bits == 8 && (!o || o->norm != CU_NORM_PERCENTILE)) {
+            const uint8_t *src = (const uint8_t *)r->data + base; /* the common case, without the doubles */
+            for (size_t q = 0; q < n; q++)
+                dst[q] = (float)src[q] / 255.0f;
+            continue;
+        }
         for (size_t q = 0; q < n; q++) {
             double s = cu_raw_at(r, base + q);
             if (!isfinite(s)) /* float NaN and infinities: 0 */

@@ -285,7 +285,7 @@ enum cu_status cu_tiff_decode(const char *path, int page, int header_only, struc
     }
     for (long c = 0; !st && c < c_ifd; c++) {
         long ifd = m.kind == CU_TIFF_PLAIN ? page : cu_tiff_meta_ifd(&m, c, page);
-        if (ifd != 0 && !TIFFSetDirectory(t.tif, (tdir_t)ifd)) {
+        if ((long)TIFFCurrentDirectory(t.tif) != ifd && !TIFFSetDirectory(t.tif, (tdir_t)ifd)) {
             st = fail(&t, err, "cannot read a page");
             break;
         }
