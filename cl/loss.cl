@@ -9,6 +9,10 @@
  * cu_loss_grad adds d loss / d z. Kinds as enum cu_loss: 0 bce, 1 dice,
  * 2 bce+dice. Work-items sum with Kahan compensation, work-groups with a
  * fixed tree: the result is deterministic. No atomics.
+ * Channels (ops.h): z and t are (N,C,H,W) with hw = H*W pixels per plane;
+ * the BCE term of a pixel of channel c is scaled by sc[c] = C * w[c] and
+ * the Dice sums take channel 0 only (d0 = 1 there, else 0). With C = 1
+ * and w = 1 every scale is 1.0f: the same floats as the one-channel loss.
  * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
 
 #ifndef CU_RED_WG
@@ -50,14 +54,21 @@ static void kahan8(float8 *s, float8 *c, const float8 v)
 /* The four terms of one pixel (or 8 lanes of pixels): the BCE term, t p,
  * t, p, with e = exp(-|z|) shared by log1p and p = sigmoid(z) (1/(1+e)
  * for z >= 0, e/(1+e) below: no overflow, one exp instead of two). */
-#define CU_LOSS_TERMS(T, zi, ti, sum, cmp, kah)                                                     \
+#define CU_LOSS_TERMS(T, zi, ti, sum, cmp, kah, sc, d0)                                             \
     do {                                                                                           \
         const T e = exp(-fabs(zi)), p = select(e / (1.0f + e), 1.0f / (1.0f + e), cmp(zi, 0.0f)); \
-        kah(&sum[0], &c[0], fmax(zi, 0.0f) - zi * ti + log1p(e));                                  \
-        kah(&sum[1], &c[1], ti * p);                                                               \
-        kah(&sum[2], &c[2], ti);                                                                   \
-        kah(&sum[3], &c[3], p);                                                                    \
+        kah(&sum[0], &c[0], sc * (fmax(zi, 0.0f) - zi * ti + log1p(e)));                           \
+        kah(&sum[1], &c[1], d0 * (ti * p));                                                        \
+        kah(&sum[2], &c[2], d0 * ti);                                                              \
+        kah(&sum[3], &c[3], d0 * p);                                                               \
     } while (0)
+
+/* Channel of flat pixel i and its BCE scale. */
+#define CU_CHAN(i) (((i) / hw) % nc)
+static float chan_scale(const int c, const float s0, const float s1, const float s2, const float s3)
+{
+    return c == 0 ? s0 : c == 1 ? s1 : c == 2 ? s2 : s3;
+}
 
 /* part[g*4 + q] = partial sum q of work-group g; range (groups*CU_RED_WG).
  * Work-items step through the input in runs of 8 pixels (float8 lanes,
@@ -66,18 +77,22 @@ static void kahan8(float8 *s, float8 *c, const float8 v)
  * their 8 lanes in a fixed tree; work-item 0 of group 0 also takes the
  * last n % 8 pixels, one at a time. */
 __kernel void cu_loss_partial(__global float *part, const int po, __global const float *z,
-                              __global const float *t, const int n)
+                              __global const float *t, const int n, const int hw, const int nc, const float s0,
+                              const float s1, const float s2, const float s3)
 {
     __local float loc[4][CU_RED_WG];
     const int l = get_local_id(0), g = get_group_id(0);
-    const int stride = get_num_groups(0) * CU_RED_WG, nv = n / 8;
+    /* runs of 8 stay inside one channel plane when hw % 8 == 0 */
+    const int stride = get_num_groups(0) * CU_RED_WG, nv = nc == 1 || hw % 8 == 0 ? n / 8 : 0;
     float8 s8[4] = {(float8)(0.0f), (float8)(0.0f), (float8)(0.0f), (float8)(0.0f)}, c8[4];
     for (int q = 0; q < 4; q++)
         c8[q] = (float8)(0.0f);
     for (int i = g * CU_RED_WG + l; i < nv; i += stride) {
         const float8 zi = vload8(i, z), ti = vload8(i, t);
         float8 *c = c8;
-        CU_LOSS_TERMS(float8, zi, ti, s8, isgreaterequal, kahan8);
+        const int ch = CU_CHAN(8 * i);
+        const float sc = chan_scale(ch, s0, s1, s2, s3), d0 = ch == 0 ? 1.0f : 0.0f;
+        CU_LOSS_TERMS(float8, zi, ti, s8, isgreaterequal, kahan8, sc, d0);
     }
     float s[4], c[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     for (int q = 0; q < 4; q++) {
@@ -87,7 +102,9 @@ __kernel void cu_loss_partial(__global float *part, const int po, __global const
     if (g == 0 && l == 0)
         for (int i = 8 * nv; i < n; i++) {
             const float zi = z[i], ti = t[i];
-            CU_LOSS_TERMS(float, zi, ti, s, CU_GE, kahan);
+            const int ch = CU_CHAN(i);
+            const float sc = chan_scale(ch, s0, s1, s2, s3), d0 = ch == 0 ? 1.0f : 0.0f;
+            CU_LOSS_TERMS(float, zi, ti, s, CU_GE, kahan, sc, d0);
         }
     for (int q = 0; q < 4; q++) {
         loc[q][l] = s[q];
@@ -132,16 +149,18 @@ __kernel void cu_loss_value(__global float *out, __global const float *S, const 
  *   dice: -(2 t (U+1) - (2 S1 + 1)) / (U+1)^2 * p (1-p),  U = S2 + S3.
  * S is read only for the Dice kinds (the host passes any buffer for bce). */
 __kernel void cu_loss_grad(__global float *dz, __global const float *z, __global const float *t,
-                           __global const float *S, const int so, const int n, const int kind)
+                           __global const float *S, const int so, const int n, const int kind, const int hw,
+                           const int nc, const float s0, const float s1, const float s2, const float s3)
 {
     const int i = get_global_id(0);
     if (i >= n)
         return;
     const float p = sigm(z[i]), ti = t[i];
+    const int ch = CU_CHAN(i);
     float g = 0.0f;
     if (kind != 1)
-        g += (p - ti) / (float)n;
-    if (kind != 0) {
+        g += chan_scale(ch, s0, s1, s2, s3) * (p - ti) / (float)n;
+    if (kind != 0 && ch == 0) {
         const float u1 = S[so + 2] + S[so + 3] + 1.0f;
         g -= (2.0f * ti * u1 - (2.0f * S[so + 1] + 1.0f)) / (u1 * u1) * p * (1.0f - p);
     }

@@ -67,10 +67,11 @@ struct cu_backend_ops {
                                  const struct cu_tensor *b, struct cu_err *err);
     enum cu_status (*concat_bwd)(struct cu_backend *be, struct cu_tensor *da, struct cu_tensor *db,
                                  const struct cu_tensor *dy, struct cu_err *err);
+    /* w: z->c channel weights (ops.h's cu_loss_forward_w), never NULL here */
     enum cu_status (*loss_fwd)(struct cu_backend *be, struct cu_tensor *out, const struct cu_tensor *z,
-                               const struct cu_tensor *t, enum cu_loss kind, struct cu_err *err);
+                               const struct cu_tensor *t, enum cu_loss kind, const float *w, struct cu_err *err);
     enum cu_status (*loss_bwd)(struct cu_backend *be, struct cu_tensor *dz, const struct cu_tensor *z,
-                               const struct cu_tensor *t, enum cu_loss kind, struct cu_err *err);
+                               const struct cu_tensor *t, enum cu_loss kind, const float *w, struct cu_err *err);
     enum cu_status (*adam)(struct cu_backend *be, struct cu_tensor *p, const struct cu_tensor *g,
                            struct cu_tensor *m, struct cu_tensor *v, const struct cu_adam *hp, long step,
                            struct cu_err *err);

@@ -256,35 +256,68 @@ enum cu_status cu_concat_backward(struct cu_backend *be, struct cu_tensor *da, s
 static enum cu_status loss_check(struct cu_backend *be, const char *op, const struct cu_tensor *z,
                                  const struct cu_tensor *t, struct cu_err *err)
 {
-    EXPECT(z, shp(z->n, 1, z->h, z->w), 0);
     EXPECT(t, sh(z), 0);
     return CU_OK;
 }
 
-enum cu_status cu_loss_forward(struct cu_backend *be, struct cu_tensor *out, const struct cu_tensor *z,
-                               const struct cu_tensor *t, enum cu_loss kind, struct cu_err *err)
+/* Channel weights: w as given (finite, >= 0), or ones; at most
+ * CU_LOSS_MAX_CHANNELS channels. */
+static enum cu_status loss_weights(const char *op, const struct cu_tensor *z, const float *w, float out[],
+                                   struct cu_err *err)
+{
+    if (z->c < 1 || z->c > CU_LOSS_MAX_CHANNELS)
+        return cu_fail(err, CU_EUSAGE, "%s: %d channels; the loss takes 1 to %d", op, z->c, CU_LOSS_MAX_CHANNELS);
+    for (int c = 0; c < z->c; c++) {
+        out[c] = w ? w[c] : 1.0f;
+        if (!(out[c] >= 0.0f && out[c] < 1e30f))
+            return cu_fail(err, CU_EUSAGE, "%s: channel weight %d is %g; it must be finite and >= 0", op, c,
+                           (double)out[c]);
+    }
+    return CU_OK;
+}
+
+enum cu_status cu_loss_forward_w(struct cu_backend *be, struct cu_tensor *out, const struct cu_tensor *z,
+                                 const struct cu_tensor *t, enum cu_loss kind, const float *w, struct cu_err *err)
 {
     const char *op = "loss forward";
+    float wc[CU_LOSS_MAX_CHANNELS];
     enum cu_status st = loss_check(be, op, z, t, err);
+    if (!st)
+        st = loss_weights(op, z, w, wc, err);
     if (st)
         return st;
     EXPECT(out, shp(1, 1, 1, 2), 0);
     if (!be->ops->loss_fwd)
         return unsupported(be, "loss_fwd", err);
-    return be->ops->loss_fwd(be, out, z, t, kind, err);
+    return be->ops->loss_fwd(be, out, z, t, kind, wc, err);
 }
 
-enum cu_status cu_loss_backward(struct cu_backend *be, struct cu_tensor *dz, const struct cu_tensor *z,
-                                const struct cu_tensor *t, enum cu_loss kind, struct cu_err *err)
+enum cu_status cu_loss_backward_w(struct cu_backend *be, struct cu_tensor *dz, const struct cu_tensor *z,
+                                  const struct cu_tensor *t, enum cu_loss kind, const float *w, struct cu_err *err)
 {
     const char *op = "loss backward";
+    float wc[CU_LOSS_MAX_CHANNELS];
     enum cu_status st = loss_check(be, op, z, t, err);
+    if (!st)
+        st = loss_weights(op, z, w, wc, err);
     if (st)
         return st;
     EXPECT(dz, sh(z), 0);
     if (!be->ops->loss_bwd)
         return unsupported(be, "loss_bwd", err);
-    return be->ops->loss_bwd(be, dz, z, t, kind, err);
+    return be->ops->loss_bwd(be, dz, z, t, kind, wc, err);
+}
+
+enum cu_status cu_loss_forward(struct cu_backend *be, struct cu_tensor *out, const struct cu_tensor *z,
+                               const struct cu_tensor *t, enum cu_loss kind, struct cu_err *err)
+{
+    return cu_loss_forward_w(be, out, z, t, kind, NULL, err);
+}
+
+enum cu_status cu_loss_backward(struct cu_backend *be, struct cu_tensor *dz, const struct cu_tensor *z,
+                                const struct cu_tensor *t, enum cu_loss kind, struct cu_err *err)
+{
+    return cu_loss_backward_w(be, dz, z, t, kind, NULL, err);
 }
 
 enum cu_status cu_adam_update(struct cu_backend *be, struct cu_tensor *p, const struct cu_tensor *g,

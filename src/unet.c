@@ -46,6 +46,7 @@ struct cu_unet {
     struct cu_tensor *g_enc[4][2], *g_pool[4], *g_mid[2], *g_up[4], *g_cat[4], *g_dec[4][2], *g_head,
         *g_logits;
     struct cu_tensor *scalars; /* (1,1,1,2): [loss, dice] */
+    float loss_w[CU_LOSS_MAX_CHANNELS]; /* per output channel (cu_unet_set_loss_weights) */
     /* every batch-sized tensor, for set_batch and free; a view (is_view)
      * borrows another tensor's storage and is freed with free() alone */
     int nt;
@@ -272,13 +273,13 @@ static enum cu_status build_acts(struct cu_unet *net, struct cu_err *err)
     for (int k = 3; k >= 0 && !st; k--)
         st = build_level(net, k, upc[k], err);
     if (!st)
-        st = add_act(net, "head.conv", 2, S, &net->head, NULL, err);
+        st = add_act(net, "head.conv", cu_unet_head_width(&net->cfg), S, &net->head, NULL, err);
     if (!st)
         st = add_act(net, "logits", cu_unet_output_channels(&net->cfg), S, &net->logits, NULL, err);
     if (!st)
         st = add_view(net, net->g_cat[0], "logits", cu_unet_output_channels(&net->cfg), S, &net->g_logits, err);
     if (!st)
-        st = add_view(net, net->up[0], "head.conv", 2, S, &net->g_head, err);
+        st = add_view(net, net->up[0], "head.conv", cu_unet_head_width(&net->cfg), S, &net->g_head, err);
     if (!st)
         st = new_tensor(net, (struct cu_shape){1, 1, 1, 2}, "loss", &net->scalars, err);
     return st;
@@ -298,6 +299,8 @@ enum cu_status cu_unet_new(struct cu_backend *be, const struct cu_unet_config *c
     net->be = be;
     net->cfg = *cfg;
     net->cap = batch_cap;
+    for (int c = 0; c < CU_LOSS_MAX_CHANNELS; c++)
+        net->loss_w[c] = 1.0f;
     cu_unet_widths(cfg->channel_rate, net->f);
     st = build_params(net, err);
     if (!st)
@@ -357,6 +360,12 @@ long long cu_unet_param_total(const struct cu_unet *net)
     for (int i = 0; i < net->np; i++)
         n += (long long)cu_tensor_numel(net->params[i].w);
     return n;
+}
+
+void cu_unet_set_loss_weights(struct cu_unet *net, const float *w)
+{
+    for (int c = 0; c < CU_LOSS_MAX_CHANNELS; c++)
+        net->loss_w[c] = w && c < cu_unet_output_channels(&net->cfg) ? w[c] : 1.0f;
 }
 
 /* ---- forward ---- */
@@ -427,7 +436,7 @@ enum cu_status cu_unet_loss(struct cu_unet *net, const struct cu_tensor *t, enum
 {
     if (!net->x)
         return cu_fail(err, CU_EUSAGE, "unet loss: no forward pass yet");
-    CU_TRY(cu_loss_forward(net->be, net->scalars, net->logits, t, kind, err));
+    CU_TRY(cu_loss_forward_w(net->be, net->scalars, net->logits, t, kind, net->loss_w, err));
     if (scalars)
         *scalars = net->scalars;
     return CU_OK;
@@ -499,7 +508,7 @@ enum cu_status cu_unet_backward(struct cu_unet *net, const struct cu_tensor *t, 
         return cu_fail(err, CU_EUSAGE, "unet backward: no forward pass to differentiate (none yet, or predict replaced the logits)");
     CU_TRY(cu_tensor_zero(net->flat[CU_UNET_GRADS], err));
     CU_TRY(cu_tensor_zero(net->g_logits, err));
-    CU_TRY(cu_loss_backward(net->be, net->g_logits, net->logits, t, kind, err));
+    CU_TRY(cu_loss_backward_w(net->be, net->g_logits, net->logits, t, kind, net->loss_w, err));
     CU_TRY(conv_back(net, net->g_head, net->g_logits, net->head, NULL, L_HEAD_OUT, err));
     CU_TRY(conv_back(net, net->g_dec[0][1], net->g_head, net->dec[0][1], net->head, L_HEAD_CONV, err));
     CU_TRY(decoder_back(net, err));

@@ -65,7 +65,7 @@ enum cu_status cu_unet_init_he(struct cu_unet *net, uint64_t seed, struct cu_err
             uint64_t s = stream_state(seed, i);
             for (size_t j = 0; j < n; j++)
                 buf[j] = (float)(trunc_normal(&s) * sigma);
-            if (!strcmp(p->w->name, "head.out.weight")) /* (Cout, 2, 1, 1): opposite signs per output (unet.h) */
+            if (!strcmp(p->w->name, "head.out.weight")) /* (K, Cin, 1, 1): alternating signs in each output's row (unet.h) */
                 for (size_t j = 0; j < n; j++)
                     buf[j] = j % 2 == 0 ? -fabsf(buf[j]) : fabsf(buf[j]);
             st = cu_tensor_upload(p->w, buf, err);

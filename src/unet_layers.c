@@ -69,6 +69,13 @@ int cu_unet_output_channels(const struct cu_unet_config *cfg)
     return cfg->output_channels > 0 ? cfg->output_channels : 1;
 }
 
+int cu_unet_head_width(const struct cu_unet_config *cfg)
+{
+    int f[CU_UNET_LEVELS];
+    cu_unet_widths(cfg->channel_rate, f);
+    return cu_unet_output_channels(cfg) == 1 ? 2 : f[0];
+}
+
 static int width(const struct cu_unet_config *cfg, const int f[CU_UNET_LEVELS], enum width w, int level)
 {
     switch (w) {
@@ -79,7 +86,7 @@ static int width(const struct cu_unet_config *cfg, const int f[CU_UNET_LEVELS], 
     case W_CAT:
         return f[level] + (cfg->upsample == CU_UPSAMPLE_TRANSPOSED ? f[level] : f[level + 1]);
     case W_2:
-        return 2;
+        return cu_unet_head_width(cfg);
     case W_OUT:
         return cu_unet_output_channels(cfg);
     }

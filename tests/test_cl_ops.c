@@ -410,8 +410,12 @@ static const char *kind_name(enum cu_loss k)
     return k == CU_LOSS_BCE ? "bce" : k == CU_LOSS_DICE ? "dice" : "bce+dice";
 }
 
+/* Channel weights for C > 1 (distinct, so a misplaced one shows). */
+static const float loss_w[3] = {1.0f, 0.5f, 2.0f};
+
 static void test_loss(struct cu_shape s, int soft)
 {
+    const float *w = s.c > 1 ? loss_w : NULL;
     struct cu_err err = {0};
     struct pair z = pair_new(s, "z", -6, 6), t = pair_new(s, "t", 0, 1);
     if (!soft) { /* binary masks, as in training */
@@ -428,13 +432,13 @@ static void test_loss(struct cu_shape s, int soft)
                  soft ? "soft" : "binary");
         struct pair out = pair_new((struct cu_shape){1, 1, 1, 2}, "out", -5, 5);
         struct pair dz = pair_new(s, "dz", -1e-5f, 1e-5f); /* below the gradients (>= ~1e-4) */
-        if (ok(cu_loss_forward(ref, out.r, z.r, t.r, (enum cu_loss)k, &err), &err, "ref loss") &&
-            ok(cu_loss_forward(cl, out.c, z.c, t.c, (enum cu_loss)k, &err), &err, lab)) {
+        if (ok(cu_loss_forward_w(ref, out.r, z.r, t.r, (enum cu_loss)k, w, &err), &err, "ref loss") &&
+            ok(cu_loss_forward_w(cl, out.c, z.c, t.c, (enum cu_loss)k, w, &err), &err, lab)) {
             snprintf(what, sizeof what, "%s fwd [loss, dice]", lab);
             compare(&out, what, TOL_LOSS, 1.0);
         }
-        if (ok(cu_loss_backward(ref, dz.r, z.r, t.r, (enum cu_loss)k, &err), &err, "ref loss backward") &&
-            ok(cu_loss_backward(cl, dz.c, z.c, t.c, (enum cu_loss)k, &err), &err, lab)) {
+        if (ok(cu_loss_backward_w(ref, dz.r, z.r, t.r, (enum cu_loss)k, w, &err), &err, "ref loss backward") &&
+            ok(cu_loss_backward_w(cl, dz.c, z.c, t.c, (enum cu_loss)k, w, &err), &err, lab)) {
             snprintf(what, sizeof what, "%s bwd dz", lab);
             compare(&dz, what, TOL_LOSS, 1.0);
         }
@@ -744,6 +748,8 @@ int main(int argc, char **argv)
         test_loss((struct cu_shape){3, 1, 17, 13}, 1);
         test_loss((struct cu_shape){2, 1, 64, 48}, 0);
         test_loss((struct cu_shape){3, 1, 129, 101}, 0); /* > 64 work-groups of 8-pixel runs: strided stage 1, tail 7 */
+        test_loss((struct cu_shape){2, 3, 16, 16}, 0); /* three weighted channels, planes of whole 8-pixel runs */
+        test_loss((struct cu_shape){2, 3, 9, 7}, 1);   /* planes not a multiple of 8: one pixel at a time */
         test_adam((struct cu_shape){7, 5, 3, 3}, CU_ADAM_DEFAULTS, 1.0f);
         test_adam((struct cu_shape){1, 1, 1, 4099}, (struct cu_adam){1e-2f, 0.9f, 0.999f, 1e-3f}, 2e-3f);
     }

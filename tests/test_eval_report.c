@@ -88,7 +88,7 @@ int main(void)
         fclose(f);
     }
     TU_CHECK(!strncmp(line, "image,width,height,true_nuclei,pred_nuclei,dice,iou,dsb_score,p50,p55,", 70) &&
-                 strstr(line, ",p95\n"),
+                 strstr(line, ",p95,group,matched,missed,false,merged,split\n"),
              "eval.csv header");
     TU_CHECK(!strncmp(line2, "a,12,10,1,1,1.000000,1.000000,1.000000,1.000000,", 48), "eval.csv row a: %s", line2);
     TU_CHECK(!strncmp(line3, "\"b,\"\"odd\"\"\",12,10,1,1,0.888889,0.800000,0.600000,", 49),

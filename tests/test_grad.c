@@ -76,7 +76,16 @@ static const struct gcase cases[] = {
     {"loss dice 3x1x5x7", G_LOSS, {3, 1, 5, 7}, 0, 0, CU_LOSS_DICE, LOSS_EPS, LOSS_TOL},
     {"loss bce+dice 3x1x5x7", G_LOSS, {3, 1, 5, 7}, 0, 0, CU_LOSS_BCE_DICE, LOSS_EPS, LOSS_TOL},
     {"loss bce+dice 1x1x7x5", G_LOSS, {1, 1, 7, 5}, 0, 0, CU_LOSS_BCE_DICE, LOSS_EPS, LOSS_TOL},
+    /* three channels with weights loss_w: weighted BCE over all, Dice of channel 0 */
+    {"loss bce 2x3x5x7 weighted", G_LOSS, {2, 3, 5, 7}, 0, 0, CU_LOSS_BCE, LOSS_EPS, LOSS_TOL},
+    {"loss bce+dice 2x3x5x7 weighted", G_LOSS, {2, 3, 5, 7}, 0, 0, CU_LOSS_BCE_DICE, LOSS_EPS, LOSS_TOL},
+    {"loss dice 1x3x4x6 weighted", G_LOSS, {1, 3, 4, 6}, 0, 0, CU_LOSS_DICE, LOSS_EPS, LOSS_TOL},
 };
+
+/* Channel weights of the multi-channel loss cases (ignored for C = 1:
+ * ones); distinct, so a weight applied to the wrong channel shows. */
+static const float loss_w[3] = {1.0f, 0.5f, 2.0f};
+#define LOSS_W(x) ((x)->c > 1 ? loss_w : NULL)
 
 /* One problem: up to three inputs (host copy + tensor), which of them get a
  * gradient, the output, and the projection r (also uploaded as dy). */
@@ -210,7 +219,7 @@ static enum cu_status forward(struct gprob *p, struct cu_err *err)
     case G_UP: return cu_upsample_forward(be, y, in[0], err);
     case G_TCONV: return cu_tconv_forward(be, y, in[0], in[1], in[2], err);
     case G_CONCAT: return cu_concat_forward(be, y, in[0], in[1], err);
-    case G_LOSS: return cu_loss_forward(be, y, in[0], in[1], p->gc->kind, err);
+    case G_LOSS: return cu_loss_forward_w(be, y, in[0], in[1], p->gc->kind, LOSS_W(in[0]), err);
     }
     return CU_EUSAGE;
 }
@@ -236,7 +245,7 @@ static enum cu_status backward(struct gprob *p, struct cu_tensor **g, struct cu_
     case G_UP: return cu_upsample_backward(be, g[0], dy, err);
     case G_TCONV: return cu_tconv_backward(be, g[0], g[1], g[2], dy, in[0], in[1], err);
     case G_CONCAT: return cu_concat_backward(be, g[0], g[1], dy, err);
-    case G_LOSS: return cu_loss_backward(be, g[0], in[0], in[1], p->gc->kind, err);
+    case G_LOSS: return cu_loss_backward_w(be, g[0], in[0], in[1], p->gc->kind, LOSS_W(in[0]), err);
     }
     return CU_EUSAGE;
 }

@@ -115,6 +115,12 @@ static void round_trip(void)
     c->lr_schedule = CU_LR_PLATEAU;
     c->input_channel = 2;              /* of the RGB fixture */
     snprintf(c->normalize, sizeof c->normalize, "0.5,99.5");
+    c->crop = 32;         /* the nuclei recipe's fields: crops of the images scaled by 1.5 */
+    c->scale = 1.5;
+    c->scale_jitter = 0.1;
+    c->targets = 1;
+    snprintf(c->channel_weights, sizeof c->channel_weights, "1,0.5,2");
+    c->grey = c->intensity = 1;
     o.device = "ref";
     struct cu_train_config def;
     cu_train_config_default(&def);

@@ -105,14 +105,18 @@ static void check_outputs(void)
     c1.output_channels = 1;
     c3.output_channels = 3;
     TU_CHECK(cu_unet_param_count(&c0) == cu_unet_param_count(&c1), "output_channels 0 is 1");
-    TU_CHECK(cu_unet_param_count(&c3) == cu_unet_param_count(&c1) + 6,
-             "3 outputs: 4 more head.out weights and 2 more biases");
+    /* more than one output widens head.conv from 2 to f[0] channels (unet.h) */
+    const long long f0 = 4; /* int(32 * 0.125) */
+    long long head1 = (f0 * 2 * 9 + 2) + (2 * 1 + 1), head3 = (f0 * f0 * 9 + f0) + (f0 * 3 + 3);
+    TU_CHECK(cu_unet_param_count(&c3) == cu_unet_param_count(&c1) - head1 + head3 && cu_unet_head_width(&c3) == f0 &&
+                 cu_unet_head_width(&c1) == 2,
+             "3 outputs: head.conv f[0] wide, head.out 3 x f[0] weights and 3 biases");
     struct cu_unet *net = NULL;
     struct cu_err err = {0};
     if (!tu_ok(cu_unet_new(be, &c3, 2, &net, &err), &err, "3-output net"))
         return;
     const struct cu_tensor *w = cu_unet_param_find(net, "head.out.weight")->w;
-    TU_CHECK(w->n == 3 && w->c == 2 && w->h == 1, "head.out.weight is (3, 2, 1, 1)");
+    TU_CHECK(w->n == 3 && w->c == f0 && w->h == 1, "head.out.weight is (3, f[0], 1, 1)");
     tu_ok(cu_unet_init_he(net, 42, &err), &err, "init");
     float *h = tu_download(w);
     TU_CHECK(h[0] < 0 && h[1] > 0 && h[2] < 0 && h[3] > 0 && h[4] < 0 && h[5] > 0,

@@ -15,6 +15,7 @@ struct cu_eval_run {
     const char *data;     /* labelled folder: DSB2018 train layout or images/ + masks/ */
     const char *out_dir;  /* eval.csv and eval.json; NULL: the model's folder, or pred_dir */
     const char *device;   /* backend spec, NULL = default */
+    const char *groups;   /* grouping file ("image_id,group" lines), or NULL: group by image size */
     const char *report_dir; /* --report: index.html and pictures (eval_html.h), or NULL */
     struct cu_predict_opts opts;
     int json;             /* print the summary JSON instead of the table */

@@ -88,6 +88,28 @@ enum cu_status cu_distance_transform(float *dist, const uint8_t *mask, int h, in
 enum cu_status cu_watershed(int32_t *labels, int *n_out, const float *dist, const uint8_t *mask, int h, int w,
                             float hmax, struct cu_err *err);
 
+/* Watershed from given markers: labels holds the markers on entry (> 0,
+ * inside mask; 0 elsewhere) and the flooded nuclei on return; flooding
+ * pops the queued pixel of highest prio first (as method 2c). Mask pixels
+ * that no marker reaches stay 0. Renumbered as cu_watershed; *n_out. */
+enum cu_status cu_watershed_from(int32_t *labels, int *n_out, const float *prio, const uint8_t *mask, int h, int w,
+                                 struct cu_err *err);
+
+/* Instances from the three maps of a K = 3 model (each (H,W), in [0,1]):
+ * body (nucleus), contour (its rim), border (where two nuclei touch).
+ *  1. mask = body > threshold.
+ *  2. seed value s = body - contour - border; markers = the 8-connected
+ *     components of s > seed_threshold inside the mask (o->threshold is
+ *     used for both by default: seed = threshold).
+ *  3. watershed from the markers inside the mask, highest s first.
+ *  4. mask components no marker reached become nuclei of their own.
+ *  5. min_size, renumbering (as method 3, 4).
+ * Without o->watershed, plain components of the mask. mask_out (may be
+ * NULL) receives the mask. */
+enum cu_status cu_instances_from_maps(int32_t *labels, int *n_out, uint8_t *mask_out, const float *body,
+                                      const float *contour, const float *border, int h, int w,
+                                      const struct cu_inst_opts *o, struct cu_err *err);
+
 /* Removes nuclei of fewer than min_size pixels and renumbers the rest 1..n
  * in row-major order of their first pixel; labels must be >= 0. *n_out = n. */
 enum cu_status cu_labels_filter(int32_t *labels, int *n_out, int h, int w, int min_size, struct cu_err *err);

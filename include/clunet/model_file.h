@@ -7,7 +7,7 @@
  * the same shapes. __metadata__ (all strings):
  *   format "clunet-unet", version "1", image_size, channel_rate (shortest
  *   decimal that reads back exactly), upsample ("bilinear"|"transposed"),
- *   input_channels, plus the caller's free-form facts (epochs, val_dice,
+ *   input_channels, output_channels (only when > 1; absent = 1), plus the caller's free-form facts (epochs, val_dice,
  *   step, rng state, the training configuration, ...).
  * Loading builds the network the metadata describes, so predict never needs
  * -s or -c, and refuses (CU_EINPUT, one line naming the file) a wrong

@@ -88,7 +88,18 @@ enum cu_status cu_concat_backward(struct cu_backend *be, struct cu_tensor *da, s
  *   dice = (2*sum(t*p) + 1) / (sum(t) + sum(p) + 1), p = sigmoid(z), over
  *          the whole batch (smooth = 1)
  *   loss = bce | 1 - dice | bce + 1 - dice.
- * out (1,1,1,2) receives [loss, dice] on the device; download it to read. */
+ * out (1,1,1,2) receives [loss, dice] on the device; download it to read.
+ * With C > 1 channels (z, t (N,C,H,W), C <= CU_LOSS_MAX_CHANNELS) and
+ * channel weights w[C] (cu_loss_forward_w; NULL = ones):
+ *   bce  = sum over c of w[c] * (mean over channel c's pixels of the term)
+ *        = (C / (N*C*H*W)) * sum over pixels of w[c(pixel)] * term,
+ * and dice (the metric and the Dice part of the loss) is that of channel 0
+ * alone. With C = 1 and w = NULL this is exactly the single-channel loss. */
+#define CU_LOSS_MAX_CHANNELS 4
+enum cu_status cu_loss_forward_w(struct cu_backend *be, struct cu_tensor *out, const struct cu_tensor *z,
+                                 const struct cu_tensor *t, enum cu_loss kind, const float *w, struct cu_err *err);
+enum cu_status cu_loss_backward_w(struct cu_backend *be, struct cu_tensor *dz, const struct cu_tensor *z,
+                                  const struct cu_tensor *t, enum cu_loss kind, const float *w, struct cu_err *err);
 enum cu_status cu_loss_forward(struct cu_backend *be, struct cu_tensor *out, const struct cu_tensor *z,
                                const struct cu_tensor *t, enum cu_loss kind, struct cu_err *err);
 /* dz += d loss / d z. */

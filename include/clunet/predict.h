@@ -20,7 +20,14 @@
  *           axis shorter than S is centred in the tile and padded by
  *           mirroring (numpy's 'reflect'), so the network sees no
  *           artificial edge.
- *   auto    tile when H or W exceeds S, else resize (the default).
+ *   auto    tile when H or W exceeds S, else resize.
+ *   model   (the default) what the model was trained for: its file's
+ *           metadata train_mode "crop" (clunet train --crop) means tile,
+ *           with the image first rescaled by its "scale" (maps scaled
+ *           back) and preprocessed by its "prep" (nuclei.h); anything
+ *           else (whole images resized to S x S) means resize.
+ * A model of K > 1 outputs gives K maps; nuclei then come from
+ * cu_instances_from_maps (body, contour, border), else from the one map.
  *
  * With tta each S x S input is predicted in the 8 flips/90-degree
  * rotations (dataset.h's cu_augment_apply), each output turned back, and
@@ -39,14 +46,14 @@
 #include "clunet/instances.h"
 #include "clunet/unet.h"
 
-enum cu_predict_mode { CU_PREDICT_AUTO, CU_PREDICT_RESIZE, CU_PREDICT_TILE };
+enum cu_predict_mode { CU_PREDICT_AUTO, CU_PREDICT_RESIZE, CU_PREDICT_TILE, CU_PREDICT_MODEL };
 
 /* "auto", "resize", "tile"; parse returns -1 for anything else. */
 const char *cu_predict_mode_name(enum cu_predict_mode m);
 int cu_predict_mode_parse(const char *s);
 
 struct cu_predict_opts {
-    enum cu_predict_mode mode; /* default resize (see cmd_predict.c) */
+    enum cu_predict_mode mode; /* default model (see cmd_predict.c) */
     int tta;                   /* 8-view test-time augmentation; default 0 */
     int batch;                 /* S x S inputs per forward pass; default 4 */
     struct cu_inst_opts inst;  /* threshold 0.5, watershed on, h 1, min_size 10 */
@@ -77,8 +84,16 @@ enum cu_predict_mode cu_predictor_mode_for(const struct cu_predictor *p, int h, 
 long cu_predictor_inputs_for(const struct cu_predictor *p, int h, int w);
 
 /* prob (img->h * img->w, row-major) = the probability map of img (c = the
- * model's input channels), in [0, 1]. */
+ * model's input channels), in [0, 1]: output channel 0 (the nuclei). */
 enum cu_status cu_predictor_prob(struct cu_predictor *p, const struct cu_image *img, float *prob,
+                                 struct cu_err *err);
+
+/* "mode tile (the model's), prep grey,normalize, scale 1, trained on
+ * crops, 3 outputs (...)": how images are fed, for reports. */
+void cu_predictor_describe(const struct cu_predictor *p, char *buf, size_t size);
+/* The model's output channels K, and all K maps: maps (K, h, w). */
+int cu_predictor_outputs(const struct cu_predictor *p);
+enum cu_status cu_predictor_maps(struct cu_predictor *p, const struct cu_image *img, float *maps,
                                  struct cu_err *err);
 
 /* The inverse of cu_augment_apply(plane, s, t): plane back to how it was. */

@@ -69,7 +69,26 @@ struct cu_train_config {
     int patience;        /* --patience: stop after this many epochs without a lower
                             validation loss, keeping the best weights; 0 = off */
     int lr_schedule;     /* --lr-schedule: enum cu_lr_schedule */
+    /* The nuclei recipe's settings (docs/train.md); the defaults keep the
+     * original recipe: one output, whole images resized to S x S. */
+    int crop;             /* --crop N: random N x N crops at native size times scale; 0 = off
+                           * (the trainer then uses S = N) */
+    double scale;         /* --scale F: images (and masks) rescaled by F before cropping */
+    double scale_jitter;  /* --scale-jitter J: crop scale drawn in [1/(1+J), 1+J] */
+    int targets;          /* --targets: 0 mask (1 output), 1 instance (3: body, contour, border) */
+    char channel_weights[64]; /* --channel-weights: "w0,w1,..." per output channel loss weights */
+    int grey;             /* --grey: greyscale, bright backgrounds inverted (nuclei.h) */
+    int intensity;        /* --intensity-aug: random brightness, contrast, gamma */
 };
+
+/* What the nuclei fields of c amount to: output channels (1 or 3), the
+ * preprocessing flags (CU_PREP_*), the network's S (crop, or -s), and the
+ * channel weights (ones for channels not listed; 0, or -1 for text that is
+ * not up to 4 numbers in [0, 1000]). */
+int cu_train_outputs(const struct cu_train_config *c);
+int cu_train_prep(const struct cu_train_config *c);
+int cu_train_side(const struct cu_train_config *c);
+int cu_train_channel_weights(const struct cu_train_config *c, float w[4]);
 
 /* How the learning rate moves (--lr-schedule). constant: --lr throughout;
  * cosine: from --lr down to 0 along half a cosine over all the steps of -e
@@ -118,6 +137,11 @@ struct cu_train_opts {
 
 /* Defaults of `clunet train` (the DSB2018 script's recipe). */
 void cu_train_config_default(struct cu_train_config *cfg);
+/* `--recipe nuclei`: three outputs (weights 1, 1, 2), 256 x 256 crops at
+ * native scale with jitter 0.25, grey + normalize, flips/rotations and
+ * intensity augmentation, -c 0.5, --batch 8, -e 30, bce+dice; flags given
+ * with it override each (cmd_train.c applies it first). */
+void cu_train_config_recipe_nuclei(struct cu_train_config *cfg);
 /* CU_EUSAGE naming the bad field. */
 enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct cu_err *err);
 /* The input options the configuration's --channel and --normalize give

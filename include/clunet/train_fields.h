@@ -25,7 +25,7 @@ enum cu_field_type {
 };
 
 /* The --help sections of `clunet train` a field belongs to. */
-enum cu_field_section { CU_FIELD_SEC_DATA, CU_FIELD_SEC_MODEL };
+enum cu_field_section { CU_FIELD_SEC_DATA, CU_FIELD_SEC_MODEL, CU_FIELD_SEC_NUCLEI };
 
 struct cu_train_field {
     const char *name; /* checkpoint key "train.<name>"; train.log's label of a text field */
@@ -73,7 +73,8 @@ void cu_train_field_copy(const struct cu_train_field *f, struct cu_train_config 
 
 /* train.log's configuration (without the "configuration: " prefix):
  * "data DIR, -s 128, -c 0.5, ..., --seed 1": every saved field in table
- * order, a bool's flag only when set. cu_train_config_parse_line reads it
+ * order, a bool's flag only when set, an optional field (the nuclei
+ * recipe's) only when it is not at its default. cu_train_config_parse_line reads it
  * back (a data folder must not hold ", -"); CU_EINPUT naming the part. */
 void cu_train_config_line(const struct cu_train_config *c, char *buf, size_t size);
 enum cu_status cu_train_config_parse_line(const char *line, struct cu_train_config *c, struct cu_err *err);

@@ -8,9 +8,10 @@
  *   dec4..dec1   up (transposed only: ConvTranspose 2x2 s2, f[k] -> f[k-1],
  *                bias, no activation; bilinear has no parameters), concat
  *                [skip, up], conv1, conv2: 3x3 ReLU, f[k-1] channels
- *   head.conv    3x3 ReLU to 2 channels
- *   head.out     1x1 to 1 channel (output_channels): the logits; the mask
- *                is their sigmoid.
+ *   head.conv    3x3 ReLU to 2 channels (f[0] with more than one output)
+ *   head.out     1x1 to K channels (output_channels, 1 by default): the
+ *                logits; channel 0's sigmoid is the mask. K = 3 is the
+ *                nuclei recipe's [body, contour, touching border].
  * The layers are written once, as a table (src/unet_layers.c): the
  * builder, the parameter and FLOP counts and `clunet bench`'s layer list
  * all come from cu_unet_layers.
@@ -95,6 +96,9 @@ int cu_upsample_parse(const char *s);
 void cu_unet_widths(double channel_rate, int f[CU_UNET_LEVELS]);
 /* head.out's channels: output_channels, or 1 when it is 0. */
 int cu_unet_output_channels(const struct cu_unet_config *cfg);
+/* head.conv's width: 2 for one output, f[0] for more (two ReLU channels
+ * cannot carry three maps). */
+int cu_unet_head_width(const struct cu_unet_config *cfg);
 /* The learned layers for cfg in parameter order (transposed up-sampling
  * layers only when cfg has them); returns their count. Needs no backend. */
 int cu_unet_layers(const struct cu_unet_config *cfg, struct cu_unet_layer out[CU_UNET_MAX_LAYERS]);
@@ -150,6 +154,9 @@ enum cu_status cu_unet_init_he(struct cu_unet *net, uint64_t seed, struct cu_err
  * the net; its sigmoid is the mask probability (cu_unet_predict). */
 enum cu_status cu_unet_forward(struct cu_unet *net, const struct cu_tensor *x, struct cu_tensor **logits,
                                struct cu_err *err);
+/* Per-output-channel weights of the training loss (ops.h's
+ * cu_loss_forward_w); NULL = ones (the default). */
+void cu_unet_set_loss_weights(struct cu_unet *net, const float *w);
 /* Loss and Dice of the last forward against target t (n,1,S,S) into the
  * net's scalars tensor (1,1,1,2) = [loss, dice], left on the device;
  * *scalars (may be NULL) receives it. */

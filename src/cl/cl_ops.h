@@ -106,9 +106,11 @@ enum cu_status cu_cl_concat_fwd(struct cu_backend *be, struct cu_tensor *y, cons
 enum cu_status cu_cl_concat_bwd(struct cu_backend *be, struct cu_tensor *da, struct cu_tensor *db,
                                 const struct cu_tensor *dy, struct cu_err *err);
 enum cu_status cu_cl_loss_fwd(struct cu_backend *be, struct cu_tensor *out, const struct cu_tensor *z,
-                              const struct cu_tensor *t, enum cu_loss kind, struct cu_err *err);
+                              const struct cu_tensor *t, enum cu_loss kind, const float *w,
+                              struct cu_err *err);
 enum cu_status cu_cl_loss_bwd(struct cu_backend *be, struct cu_tensor *dz, const struct cu_tensor *z,
-                              const struct cu_tensor *t, enum cu_loss kind, struct cu_err *err);
+                              const struct cu_tensor *t, enum cu_loss kind, const float *w,
+                              struct cu_err *err);
 enum cu_status cu_cl_adam(struct cu_backend *be, struct cu_tensor *p, const struct cu_tensor *g,
                           struct cu_tensor *m, struct cu_tensor *v, const struct cu_adam *hp, long step,
                           struct cu_err *err);

@@ -28,7 +28,13 @@ static void help(FILE *f)
             "Per image and as the mean over images: Dice and IoU of the foreground, and the\n"
             "DSB2018 score: for t = 0.50, 0.55, ..., 0.95 a predicted nucleus matches a true one\n"
             "when IoU > t, precision(t) = TP / (TP + FP + FN); the image's score is the mean\n"
-            "over t. An image with no true and no predicted nucleus scores 1.\n\n"
+            "over t. An image with no true and no predicted nucleus scores 1.\n"
+            "The same per group of images (by size WxH, or --groups FILE), and where it fails,\n"
+            "per image, group and in total: missed nuclei (true, matched by no prediction at\n"
+            "IoU > 0.5 and in no merge), false ones (predicted, matching no true nucleus at\n"
+            "IoU > 0.5 and in no split), merged (a prediction holding >= 50%% of the pixels of\n"
+            "each of >= 2 true nuclei) and split (a true nucleus holding >= 50%% of the pixels\n"
+            "of each of >= 2 predictions).\n\n"
             "  --model MODEL     a model file, a run folder (its best.safetensors) or the NAME of\n"
             "                    a model in the model folders (`clunet models`); default " CU_DEFAULT_MODEL ",\n"
             "                    the model that ships with clunet. MODEL DATA as two arguments\n"
@@ -40,6 +46,8 @@ static void help(FILE *f)
             "                    in the model's folder (with --pred, in DIR itself), and an\n"
             "                    earlier report there is never overwritten (exit 1: give --out);\n"
             "                    for a model found by name a new folder eval-YYYYMMDD-HHMMSS\n"
+            "  --groups FILE     group images by FILE (one \"image_id,group\" line per image; a\n"
+            "                    first line \"image,group\" is a header) instead of by size\n"
             "  --json            print the eval.json summary on stdout instead of the table\n"
             "  --report DIR      also write DIR/index.html, a page to look at: the scores, the\n"
             "                    precision at each IoU threshold, a table per image-size group\n"
@@ -55,10 +63,10 @@ static void help(FILE *f)
 
 int cu_cmd_eval(int argc, char **argv)
 {
-    enum { O_PRED = CU_ARG_LONG, O_OUT, O_REPORT, O_JSON, O_MODEL };
+    enum { O_PRED = CU_ARG_LONG, O_OUT, O_REPORT, O_JSON, O_GROUPS, O_MODEL };
     static const struct cu_opt opts[] = {
-        CU_PREDICT_OPTS, {"pred", O_PRED, 1}, {"out", O_OUT, 1}, {"report", O_REPORT, 1}, {"json", O_JSON, 0},
-        {"model", O_MODEL, 1}, {"quiet", 'q', 0}, {"help", 'h', 0},  {NULL, 0, 0},
+        CU_PREDICT_OPTS,   {"pred", O_PRED, 1}, {"out", O_OUT, 1},   {"report", O_REPORT, 1}, {"json", O_JSON, 0},
+        {"groups", O_GROUPS, 1}, {"model", O_MODEL, 1}, {"quiet", 'q', 0},  {"help", 'h', 0}, {NULL, 0, 0},
     };
     struct cu_err err = {0};
     struct cu_eval_run r = {0};
@@ -82,6 +90,7 @@ int cu_cmd_eval(int argc, char **argv)
         case O_OUT: r.out_dir = a.val; break;
         case O_MODEL: model = a.val; break;
         case O_REPORT: r.report_dir = a.val; break;
+        case O_GROUPS: r.groups = a.val; break;
         case O_JSON: r.json = 1; break;
         case CU_ARG_POS:
             if (npos < 2)

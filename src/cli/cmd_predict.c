@@ -14,11 +14,13 @@
 
 const char cu_predict_flags_help[] =
     "prediction:\n"
-    "  --mode M          resize | tile | auto (default resize; auto: tile for an image\n"
-    "                    larger than S in either direction, else resize). resize is the\n"
-    "                    default because a model trained on images shrunk to SxS sees\n"
-    "                    nuclei at that scale: on the dev split it scored DSB 0.17 vs\n"
-    "                    0.04 for tile (docs/predict.md)\n"
+    "  --mode M          model | resize | tile | auto (default model: what the model file\n"
+    "                    says it was trained for: tile (at its --scale, with its --grey/\n"
+    "                    --normalize) for a model trained on crops (clunet train --crop,\n"
+    "                    --recipe nuclei), resize for one trained on whole images shrunk\n"
+    "                    to SxS, which sees nuclei at that scale: on the dev split resize\n"
+    "                    scored DSB 0.17 vs 0.04 for tile (docs/predict.md)). auto: tile\n"
+    "                    for an image larger than S in either direction, else resize\n"
     "                    resize: the original pipeline: resize to SxS, predict, resize\n"
     "                      the probability map back as scikit-image would\n"
     "                    tile: native resolution, SxS tiles at stride S/2 blended with a\n"
@@ -26,6 +28,8 @@ const char cu_predict_flags_help[] =
     "  --tta             average the 8 flips/90-degree rotations of every input (8x work)\n"
     "  --batch N         SxS inputs (tiles, views) per forward pass (default 4)\n"
     "  --threshold T     foreground where probability > T (default 0.5)\n"
+    "                    (a three-output model, --targets instance: seeds where\n"
+    "                    body - contour - border > T, watershed inside body > T)\n"
     "  --no-split        plain 8-connected components: no watershed separation of\n"
     "                    touching nuclei (default: split)\n"
     "  --split-h H       watershed markers are the h-maxima of the distance transform:\n"
@@ -56,7 +60,7 @@ int cu_predict_flag(struct cu_args *a, int key, struct cu_predict_opts *o, const
     case CU_PF_MODE: {
         int m = cu_predict_mode_parse(a->val);
         if (m < 0)
-            return cu_arg_bad(a, "auto, resize or tile");
+            return cu_arg_bad(a, "model, resize, tile or auto");
         o->mode = (enum cu_predict_mode)m;
         return 1;
     }

@@ -52,6 +52,12 @@ static void help(FILE *f)
                "                      folder's best.safetensors, or a NAME from `clunet models`, e.g.\n"
                "                      " CU_DEFAULT_MODEL "); Adam starts afresh. -s, -c, --upsample and --loss come\n"
                "                      from the file; giving one that differs is refused\n\n");
+    fprintf(f, "nuclei at their own scale (each needs --crop):\n"
+               "  --recipe nuclei     the nuclei recipe: --crop 256 --targets instance --channel-weights 1,1,2\n"
+               "                      --scale-jitter 0.25 --grey --normalize 1,99.8 --augment --intensity-aug\n"
+               "                      -c 0.5 --batch 8 -e 30 --loss bce+dice; other flags given as well\n"
+               "                      override it wherever they stand on the line\n");
+    field_help(f, CU_FIELD_SEC_NUCLEI, "");
     char resumable[256];
     resume_flags(resumable, sizeof resumable);
     fprintf(f,
@@ -113,7 +119,8 @@ static void help(FILE *f)
  * section's heading: "  FLAG ARG  help (default D)". */
 static void field_help(FILE *f, enum cu_field_section section, const char *heading)
 {
-    fprintf(f, "%s\n", heading);
+    if (heading[0])
+        fprintf(f, "%s\n", heading);
     for (int i = 0; i < cu_train_nfields; i++) {
         const struct cu_train_field *fd = &cu_train_fields[i];
         if (fd->section != section)
@@ -147,7 +154,7 @@ static void resume_flags(char *buf, size_t size)
         }
 }
 
-enum { O_FORCE = CU_ARG_LONG, O_DEVICES, O_DEVICE, O_OUT, O_RESUME, O_INIT, O_FIELD };
+enum { O_FORCE = CU_ARG_LONG, O_DEVICES, O_DEVICE, O_OUT, O_RESUME, O_RECIPE, O_INIT, O_FIELD };
 
 /* The option table: the configuration's fields (key O_FIELD + index, or
  * the letter of a short flag), then the flags of the run itself. */
@@ -157,6 +164,7 @@ static int build_opts(struct cu_opt *opts, int cap)
         {"force", O_FORCE, 0}, {"devices", O_DEVICES, 1}, {"device", O_DEVICE, 1}, {"out", O_OUT, 1},
         {"resume", O_RESUME, 1}, {"quiet", 'q', 0},       {NULL, 'v', 0},          {"help", 'h', 0},
         {"init", O_INIT, 1},
+        {"recipe", O_RECIPE, 1},
     };
     int n = 0;
     for (int i = 0; i < cu_train_nfields && n < cap - 1; i++) {
@@ -204,6 +212,9 @@ static int apply(struct cu_args *a, int key, struct cu_train_opts *o, int *fixes
     case O_OUT: o->out_dir = a->val; return 0;
     case O_RESUME: o->resume_dir = a->val; return 0;
     case O_INIT: o->init_path = a->val; *fixes_config = 1; return 0;
+    case O_RECIPE: /* applied before the other flags (apply_recipe); fixes the configuration */
+        *fixes_config = 1;
+        return strcmp(a->val, "nuclei") ? cu_arg_bad(a, "nuclei (the one recipe)") : 0;
     case CU_ARG_POS: return cu_arg_extra(a);
     }
     return 0;
@@ -248,12 +259,24 @@ static enum cu_status take_init(struct cu_train_opts *o, char *path, size_t len,
     return st;
 }
 
+/* `--recipe nuclei` (or --recipe=nuclei) anywhere on the line sets the
+ * recipe's fields before the flags are applied, so that the other flags
+ * override it; a bad name is reported by apply. */
+static void apply_recipe(int argc, char **argv, struct cu_train_config *c)
+{
+    for (int i = 1; i < argc; i++)
+        if ((!strcmp(argv[i], "--recipe") && i + 1 < argc && !strcmp(argv[i + 1], "nuclei")) ||
+            !strcmp(argv[i], "--recipe=nuclei"))
+            cu_train_config_recipe_nuclei(c);
+}
+
 int cu_cmd_train(int argc, char **argv)
 {
     struct cu_err err = {0};
     struct cu_train_opts o;
     memset(&o, 0, sizeof o);
     cu_train_config_default(&o.cfg);
+    apply_recipe(argc, argv, &o.cfg);
     o.verbosity = cu_cli_quiet() ? 0 : 1;
     o.out = stdout;
     char bad_on_resume[64] = "";

@@ -11,7 +11,10 @@
 #include <string.h>
 
 static const char *const reserved[] = {"format", "version", "image_size", "channel_rate", "upsample",
-                                       "input_channels"};
+                                       "input_channels", "output_channels"};
+/* output_channels is written only for K > 1: one-output files stay as
+ * they were, and a file without it has one output. */
+#define N_ALWAYS 6
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -57,8 +60,15 @@ enum cu_status cu_model_fill(struct cu_st_writer *w, const struct cu_unet *net, 
     fmt_double(rate, sizeof rate, cfg->channel_rate);
     snprintf(inch, sizeof inch, "%d", cfg->input_channels);
     const char *vals[] = {CU_MODEL_FORMAT, CU_MODEL_VERSION, size, rate, cu_upsample_name(cfg->upsample), inch};
-    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++) {
+    for (size_t i = 0; i < N_ALWAYS; i++) {
         enum cu_status st = cu_st_writer_meta(w, reserved[i], vals[i], err);
+        if (st)
+            return st;
+    }
+    if (cu_unet_output_channels(cfg) > 1) {
+        char outc[32];
+        snprintf(outc, sizeof outc, "%d", cu_unet_output_channels(cfg));
+        enum cu_status st = cu_st_writer_meta(w, "output_channels", outc, err);
         if (st)
             return st;
     }
@@ -180,6 +190,9 @@ enum cu_status cu_model_config(const struct cu_st_file *f, struct cu_unet_config
     enum cu_status st = meta_int(f, "image_size", &c.image_size, err);
     if (!st)
         st = meta_int(f, "input_channels", &c.input_channels, err);
+    c.output_channels = 1;
+    if (!st && cu_st_file_meta(f, "output_channels"))
+        st = meta_int(f, "output_channels", &c.output_channels, err);
     if (st)
         return st;
     const char *rate = cu_st_file_meta(f, "channel_rate"), *up = cu_st_file_meta(f, "upsample");
@@ -249,11 +262,13 @@ enum cu_status cu_model_load_into(struct cu_unet *net, const struct cu_st_file *
     if (st)
         return st;
     if (cfg.image_size != have->image_size || cfg.channel_rate != have->channel_rate ||
-        cfg.upsample != have->upsample || cfg.input_channels != have->input_channels)
-        return cu_fail(err, CU_EINPUT, "%s: model is S=%d c=%g %s with %d input channels, not S=%d c=%g %s with %d",
+        cfg.upsample != have->upsample || cfg.input_channels != have->input_channels ||
+        cu_unet_output_channels(&cfg) != cu_unet_output_channels(have))
+        return cu_fail(err, CU_EINPUT,
+                       "%s: model is S=%d c=%g %s with %d input and %d output channels, not S=%d c=%g %s with %d and %d",
                        cu_st_file_path(f), cfg.image_size, cfg.channel_rate, cu_upsample_name(cfg.upsample),
-                       cfg.input_channels, have->image_size, have->channel_rate, cu_upsample_name(have->upsample),
-                       have->input_channels);
+                       cfg.input_channels, cu_unet_output_channels(&cfg), have->image_size, have->channel_rate,
+                       cu_upsample_name(have->upsample), have->input_channels, cu_unet_output_channels(have));
     st = check_known(net, f, err);
     for (int i = 0; i < cu_unet_n_params(net) && !st; i++) {
         const struct cu_unet_param *p = cu_unet_param(net, i);

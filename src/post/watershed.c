@@ -293,3 +293,31 @@ enum cu_status cu_watershed(int32_t *labels, int *n_out, const float *dist, cons
     free(inq);
     return st;
 }
+
+enum cu_status cu_watershed_from(int32_t *labels, int *n_out, const float *prio, const uint8_t *mask, int h, int w,
+                                 struct cu_err *err)
+{
+    if (h <= 0 || w <= 0 || (long long)h * w > INT32_MAX)
+        return cu_fail(err, CU_EUSAGE, "watershed: bad image size %dx%d", w, h);
+    size_t n = (size_t)h * (size_t)w;
+    for (size_t i = 0; i < n; i++)
+        if (labels[i] < 0 || (labels[i] && !mask[i]))
+            return cu_fail(err, CU_EUSAGE, "watershed: marker %d at pixel %zu lies outside the mask", (int)labels[i],
+                           i);
+    int32_t *buf = malloc((4 * n + 1) * sizeof *buf);
+    uint32_t *key = malloc(n * sizeof *key);
+    enum cu_status st = CU_OK;
+    int32_t n_levels = buf && key ? rank_levels(buf, prio, mask, n, buf + n, buf + 2 * n, key) : -1;
+    if (n_levels < 0) {
+        st = cu_fail(err, CU_EDEVICE, "watershed: out of host memory (%dx%d)", w, h);
+    } else {
+        flood(labels, buf, n_levels, mask, h, w, buf + n, buf + 2 * n, buf + 3 * n);
+        int count = 0;
+        st = cu_labels_filter(labels, &count, h, w, 0, err);
+        if (!st)
+            *n_out = count;
+    }
+    free(buf);
+    free(key);
+    return st;
+}

@@ -84,24 +84,55 @@ static enum cu_status read_pred(const char *dir, const char *id, int h, int w, i
     return st;
 }
 
-static void print_table(FILE *f, const struct cu_eval_report *rep)
+/* missed, false, merged (merging predictions) and split (split true
+ * nuclei) as table columns */
+static void print_errors(FILE *f, const struct cu_fate_counts *e)
+{
+    fprintf(f, " %6lld %6lld %6lld %6lld\n", (long long)e->missed, (long long)e->false_pos, (long long)e->merged,
+            (long long)e->split);
+}
+
+static enum cu_status print_table(FILE *f, const struct cu_eval_report *rep, const char *grouping,
+                                  struct cu_err *err)
 {
     struct cu_eval_summary s;
     cu_eval_report_summary(rep, &s);
-    fprintf(f, "%-20s %11s %6s %6s %7s %7s %7s\n", "image", "size", "true", "pred", "dice", "iou", "dsb");
+    fprintf(f, "%-20s %11s %6s %6s %7s %7s %7s %6s %6s %6s %6s\n", "image", "size", "true", "pred", "dice", "iou",
+            "dsb", "missed", "false", "merged", "split");
     for (size_t i = 0; i < cu_eval_report_rows(rep); i++) {
         const struct cu_eval_row *r = cu_eval_report_row(rep, i);
         char size[32];
         snprintf(size, sizeof size, "%dx%d", r->width, r->height);
-        fprintf(f, "%-20.20s %11s %6d %6d %7.4f %7.4f %7.4f\n", r->image, size, r->dsb.n_true, r->dsb.n_pred,
+        fprintf(f, "%-20.20s %11s %6d %6d %7.4f %7.4f %7.4f", r->image, size, r->dsb.n_true, r->dsb.n_pred,
                 r->fg.dice, r->fg.iou, r->dsb.score);
+        print_errors(f, &r->fates);
     }
-    fprintf(f, "%-20s %11s %6lld %6lld %7.4f %7.4f %7.4f\n", "mean", "", (long long)s.true_nuclei,
+    fprintf(f, "%-20s %11s %6lld %6lld %7.4f %7.4f %7.4f", "mean", "", (long long)s.true_nuclei,
             (long long)s.pred_nuclei, s.dice, s.iou, s.dsb_score);
+    print_errors(f, &s.fates);
+    struct cu_eval_group *g = NULL;
+    size_t ng = 0;
+    enum cu_status st = cu_eval_report_groups(rep, &g, &ng, err);
+    if (st)
+        return st;
+    fprintf(f, "\nby %s:\n%-20s %11s %6s %6s %7s %7s %7s %6s %6s %6s %6s\n", grouping ? grouping : "image size",
+            "group", "images", "true", "pred", "dice", "iou", "dsb", "missed", "false", "merged", "split");
+    for (size_t j = 0; j < ng; j++) {
+        const struct cu_eval_summary *q = &g[j].s;
+        fprintf(f, "%-20.20s %11d %6lld %6lld %7.4f %7.4f %7.4f", g[j].name, q->images, (long long)q->true_nuclei,
+                (long long)q->pred_nuclei, q->dice, q->iou, q->dsb_score);
+        print_errors(f, &q->fates);
+    }
+    free(g);
+    fprintf(f, "(missed: true nuclei matched by no prediction at IoU > 0.5 and in no merge; false: predictions\n"
+               " matching no true nucleus at IoU > 0.5 and in no split; merged: predictions holding >= 50%% of the\n"
+               " pixels of each of >= 2 true nuclei; split: true nuclei holding >= 50%% of the pixels of each of\n"
+               " >= 2 predictions. A split nucleus also counts as missed, a merging prediction as false.)\n");
     fprintf(f, "precision at IoU >");
     for (int t = 0; t < CU_DSB_NT; t++)
         fprintf(f, " %.2f: %.3f%s", cu_dsb_threshold(t), s.precision[t], t + 1 < CU_DSB_NT ? "," : "\n");
     fprintf(f, "%d images: Dice %.4f  IoU %.4f  DSB score %.4f\n", s.images, s.dice, s.iou, s.dsb_score);
+    return CU_OK;
 }
 
 /* The folder of path ("." when it has none), malloc'd. */
@@ -115,6 +146,89 @@ static char *folder_of(const char *path)
     if (d)
         memcpy(d, path, len), d[len] = '\0';
     return d;
+}
+
+/* The grouping file: one "image_id,group" line per image (a first line
+ * "image,group" is a header; blank lines and lines starting with # are
+ * skipped). Every scored image must be listed. */
+struct grouping {
+    char **id, **group;
+    int n;
+};
+
+static void grouping_free(struct grouping *g)
+{
+    for (int i = 0; i < g->n; i++)
+        free(g->id[i]), free(g->group[i]);
+    free(g->id), free(g->group);
+    memset(g, 0, sizeof *g);
+}
+
+static enum cu_status grouping_read(const char *path, struct grouping *g, struct cu_err *err)
+{
+    memset(g, 0, sizeof *g);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return cu_fail(err, CU_EINPUT, "%s: cannot open the grouping file: %s", path, strerror(errno));
+    char line[1024];
+    int lineno = 0, cap = 0;
+    enum cu_status st = CU_OK;
+    while (!st && fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+            st = cu_fail(err, CU_EINPUT, "%s: line %d is longer than %zu characters", path, lineno, sizeof line - 2);
+            break;
+        }
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (!len || line[0] == '#' || (lineno == 1 && !strcmp(line, "image,group")))
+            continue;
+        char *comma = strchr(line, ',');
+        if (!comma || comma == line || !comma[1] || strchr(comma + 1, ',') || strlen(comma + 1) >= 64) {
+            st = cu_fail(err, CU_EINPUT, "%s: line %d: expected image_id,group (a group of 1..63 characters)", path,
+                         lineno);
+            break;
+        }
+        *comma = '\0';
+        if (g->n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **a = realloc(g->id, sizeof *a * (size_t)cap), **b = a ? realloc(g->group, sizeof *b * (size_t)cap) : NULL;
+            if (a)
+                g->id = a;
+            if (b)
+                g->group = b;
+            if (!a || !b) {
+                st = cu_fail(err, CU_EINPUT, "%s: out of memory", path);
+                break;
+            }
+        }
+        g->id[g->n] = strdup(line);
+        g->group[g->n] = strdup(comma + 1);
+        if (!g->id[g->n] || !g->group[g->n]) {
+            free(g->id[g->n]), free(g->group[g->n]);
+            st = cu_fail(err, CU_EINPUT, "%s: out of memory", path);
+            break;
+        }
+        g->n++;
+    }
+    if (!st && ferror(f))
+        st = cu_fail(err, CU_EINPUT, "%s: read error", path);
+    fclose(f);
+    if (st)
+        grouping_free(g);
+    return st;
+}
+
+static enum cu_status grouping_apply(const struct grouping *g, const char *path, struct cu_eval_row *row,
+                                     struct cu_err *err)
+{
+    for (int i = 0; i < g->n; i++)
+        if (!strcmp(g->id[i], row->image)) {
+            snprintf(row->group, sizeof row->group, "%s", g->group[i]);
+            return CU_OK;
+        }
+    return cu_fail(err, CU_EINPUT, "%s: image %s is in no group", path, row->image);
 }
 
 /* The report files' names in dir: with --out, eval.csv and eval.json;
@@ -151,7 +265,7 @@ static enum cu_status report_names(const struct cu_eval_run *r, const char *dir,
  * image is read for that when the predictions come from a folder). */
 static enum cu_status eval_one(const struct cu_eval_run *r, struct cu_predictor *p, const struct cu_dataset *ds,
                                int i, struct cu_pred_image *pi, struct cu_eval_row *row, struct cu_eval_html *html,
-                               struct cu_err *err)
+                               const struct grouping *grp, struct cu_err *err)
 {
     const struct cu_sample *s = &ds->samples[i];
     struct cu_labels truth = {0};
@@ -187,6 +301,8 @@ static enum cu_status eval_one(const struct cu_eval_run *r, struct cu_predictor 
     }
     if (!st)
         st = cu_eval_image(row, s->id, mask, pred, t32, truth.h, truth.w, err);
+    if (!st && grp)
+        st = grouping_apply(grp, r->groups, row, err);
     if (!st && html && !p)
         st = cu_image_read_rgb(s->image, &r->opts.input, &img, err); /* the flags as given */
     if (!st && html && (img.h != truth.h || img.w != truth.w))
@@ -222,7 +338,10 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     int created = 0, lock_fd = -1;
     struct cu_dataset_opts dopts = {.need_masks = 1, .skip_bad = r->opts.skip_bad};
     struct cu_skipped skipped = {0};
+    struct grouping grp = {0};
     enum cu_status st = check_run(r, err);
+    if (!st && r->groups)
+        st = grouping_read(r->groups, &grp, err);
     if (!st)
         out_dir = r->out_dir ? strdup(r->out_dir) : r->model ? folder_of(r->model) : strdup(r->pred_dir);
     if (!st && !out_dir)
@@ -247,6 +366,8 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
                                                                                    may be a run in training */
     if (!st)
         st = cu_eval_report_new(&rep, err);
+    if (!st && r->groups)
+        cu_eval_report_set_grouping(rep, r->groups);
     if (!st && r->report_dir)
         st = cu_eval_html_begin(&html, r->report_dir, err);
     if (!st && r->model)
@@ -257,7 +378,7 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
     cu_progress_start(&bar, st ? NULL : r->progress, "eval", st ? 0 : ds->n);
     for (int i = 0; !st && i < ds->n; i++) {
         struct cu_eval_row row;
-        st = eval_one(r, p, ds, i, &pi, &row, r->report_dir ? &html : NULL, err);
+        st = eval_one(r, p, ds, i, &pi, &row, r->report_dir ? &html : NULL, r->groups ? &grp : NULL, err);
         if (st == CU_EINPUT && r->opts.skip_bad) { /* listed at the end, scored without it */
             st = cu_skipped_add(&skipped, err);
             cu_progress_update(&bar, i + 1, NULL);
@@ -289,11 +410,13 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
             fprintf(r->report, "%s\n", js);
         free(js);
     } else if (!st && r->report) {
-        print_table(r->report, rep);
-        fprintf(r->report, "wrote %s and %s\n", csv, json);
-        if (r->report_dir)
+        st = print_table(r->report, rep, r->groups, err);
+        if (!st)
+            fprintf(r->report, "wrote %s and %s\n", csv, json);
+        if (!st && r->report_dir)
             fprintf(r->report, "report: %s/index.html\n", r->report_dir);
     }
+    grouping_free(&grp);
     if (out_dir)
         cu_out_dir_finish(out_dir, created, lock_fd, st != CU_OK);
     cu_pred_image_free(&pi);

@@ -67,6 +67,7 @@ enum cu_status cu_eval_html_add(struct cu_eval_html *h, const struct cu_eval_row
     struct cu_html_image *e = &h->im[h->n];
     memset(e, 0, sizeof *e);
     snprintf(e->id, sizeof e->id, "%s", row->image);
+    snprintf(e->group, sizeof e->group, "%s", row->group);
     e->w = row->width, e->h = row->height;
     e->n_true = row->dsb.n_true, e->n_pred = row->dsb.n_pred;
     e->dice = row->fg.dice, e->iou = row->fg.iou, e->dsb = row->dsb.score;

@@ -18,6 +18,7 @@
 
 #include "clunet/dataset.h"
 #include "clunet/model_file.h"
+#include "clunet/nuclei.h"
 #include "clunet/ops.h"
 #include "predict/predict_impl.h"
 
@@ -26,8 +27,10 @@ struct cu_predictor {
     struct cu_unet *net;
     struct cu_predict_opts o;
     struct cu_input_opts model_input; /* the model file's input_channel, normalize */
-    int S, cin, cap;
-    struct cu_tensor *x, *y; /* (cap, cin, S, S), (cap, 1, S, S) */
+    int S, cin, cap, K;      /* K: the model's output channels */
+    int crop_trained, prep;  /* from the model file's metadata */
+    double scale;
+    struct cu_tensor *x, *y; /* (cap, cin, S, S), (cap, K, S, S) */
     float *hx, *hy;          /* host copies of x and y */
     int *slot_oy, *slot_ox, *slot_t; /* tile origin and view of each slot */
     int nslot;
@@ -35,8 +38,10 @@ struct cu_predictor {
     float *ones;    /* S: 1 */
     float *scratch; /* S*S */
     float *canvas;  /* cin*S*S: the resized image (resize mode) */
-    float *acc, *wsum; /* canvas-sized accumulators, grown on demand */
+    float *acc, *wsum; /* accumulators: K canvas planes and one weight plane, grown on demand */
     size_t acc_cap;
+    float *work;       /* the preprocessed / rescaled image, and maps at scale */
+    size_t work_cap;
     /* the image being predicted (valid inside cu_predictor_prob) */
     const float *src; /* (cin, ch, cw) */
     int ch, cw;
@@ -45,7 +50,7 @@ struct cu_predictor {
 
 const char *cu_predict_mode_name(enum cu_predict_mode m)
 {
-    return m == CU_PREDICT_RESIZE ? "resize" : m == CU_PREDICT_TILE ? "tile" : "auto";
+    return m == CU_PREDICT_RESIZE ? "resize" : m == CU_PREDICT_TILE ? "tile" : m == CU_PREDICT_MODEL ? "model" : "auto";
 }
 
 int cu_predict_mode_parse(const char *s)
@@ -58,13 +63,15 @@ int cu_predict_mode_parse(const char *s)
         return CU_PREDICT_RESIZE;
     if (!strcmp(s, "tile"))
         return CU_PREDICT_TILE;
+    if (!strcmp(s, "model"))
+        return CU_PREDICT_MODEL;
     return -1;
 }
 
 void cu_predict_opts_default(struct cu_predict_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->mode = CU_PREDICT_RESIZE;
+    o->mode = CU_PREDICT_MODEL;
     o->batch = 4;
     cu_inst_opts_default(&o->inst);
 }
@@ -89,7 +96,7 @@ void cu_predictor_free(struct cu_predictor *p)
     free(p->hx), free(p->hy);
     free(p->slot_oy), free(p->slot_ox), free(p->slot_t);
     free(p->win), free(p->ones), free(p->scratch), free(p->canvas);
-    free(p->acc), free(p->wsum);
+    free(p->acc), free(p->wsum), free(p->work);
     free(p);
 }
 
@@ -97,7 +104,7 @@ static enum cu_status alloc_host(struct cu_predictor *p, struct cu_err *err)
 {
     size_t ss = (size_t)p->S * (size_t)p->S, cap = (size_t)p->cap;
     p->hx = malloc(sizeof(float) * cap * (size_t)p->cin * ss);
-    p->hy = malloc(sizeof(float) * cap * ss);
+    p->hy = malloc(sizeof(float) * cap * (size_t)p->K * ss);
     p->slot_oy = malloc(sizeof(int) * cap);
     p->slot_ox = malloc(sizeof(int) * cap);
     p->slot_t = malloc(sizeof(int) * cap);
@@ -114,6 +121,29 @@ static enum cu_status alloc_host(struct cu_predictor *p, struct cu_err *err)
         p->win[i] = (float)(s * s);
         p->ones[i] = 1.0f;
     }
+    return CU_OK;
+}
+
+/* The model file's record of its training (train.c's facts): crop-trained
+ * models are tiled at their scale, with their preprocessing. Files without
+ * it were trained on whole resized images. */
+static enum cu_status read_training_mode(struct cu_predictor *p, const struct cu_st_file *f, const char *path,
+                                         struct cu_err *err)
+{
+    const char *mode = cu_st_file_meta(f, "train_mode"), *scale = cu_st_file_meta(f, "scale"),
+               *prep = cu_st_file_meta(f, "prep");
+    p->crop_trained = mode && !strcmp(mode, "crop");
+    p->scale = 1.0;
+    p->prep = 0;
+    if (!p->crop_trained)
+        return CU_OK;
+    char *end = NULL;
+    p->scale = scale ? strtod(scale, &end) : 1.0;
+    if (scale && (!*scale || *end || !(p->scale >= 0.05 && p->scale <= 20)))
+        return cu_fail(err, CU_EINPUT, "%s: metadata scale is \"%s\", not a number in [0.05, 20]", path, scale);
+    p->prep = prep ? cu_prep_parse(prep) : 0;
+    if (p->prep < 0)
+        return cu_fail(err, CU_EINPUT, "%s: metadata prep is \"%s\", not grey, normalize or both", path, prep);
     return CU_OK;
 }
 
@@ -161,10 +191,12 @@ enum cu_status cu_predictor_new(struct cu_backend *be, const char *model_path, c
     enum cu_status st = cu_model_load(be, model_path, p->cap, 0, &p->net, &file, err);
     if (!st)
         st = model_input(file, model_path, &p->model_input, err);
+    if (!st)
+        st = read_training_mode(p, file, model_path, err);
     cu_st_file_free(file);
     if (!st) {
         const struct cu_unet_config *c = cu_unet_config(p->net);
-        p->S = c->image_size, p->cin = c->input_channels;
+        p->S = c->image_size, p->cin = c->input_channels, p->K = cu_unet_output_channels(c);
         if (p->cin != 3)
             st = cu_fail(err, CU_EINPUT, "%s: the model takes %d input channels; predict feeds RGB (3)", model_path,
                          p->cin);
@@ -172,7 +204,7 @@ enum cu_status cu_predictor_new(struct cu_backend *be, const char *model_path, c
     if (!st)
         st = cu_tensor_new(be, (struct cu_shape){p->cap, p->cin, p->S, p->S}, "predict.input", &p->x, err);
     if (!st)
-        st = cu_tensor_new(be, (struct cu_shape){p->cap, 1, p->S, p->S}, "predict.prob", &p->y, err);
+        st = cu_tensor_new(be, (struct cu_shape){p->cap, p->K, p->S, p->S}, "predict.prob", &p->y, err);
     if (!st)
         st = alloc_host(p, err);
     if (st) {
@@ -185,6 +217,8 @@ enum cu_status cu_predictor_new(struct cu_backend *be, const char *model_path, c
 
 enum cu_predict_mode cu_predictor_mode_for(const struct cu_predictor *p, int h, int w)
 {
+    if (p->o.mode == CU_PREDICT_MODEL)
+        return p->crop_trained ? CU_PREDICT_TILE : CU_PREDICT_RESIZE;
     if (p->o.mode != CU_PREDICT_AUTO)
         return p->o.mode;
     return h > p->S || w > p->S ? CU_PREDICT_TILE : CU_PREDICT_RESIZE;
@@ -276,22 +310,27 @@ static enum cu_status flush(struct cu_predictor *p, struct cu_err *err)
     if (st)
         return st;
     const int S = p->S;
+    const size_t ss = (size_t)S * (size_t)S, plane = (size_t)p->ch * (size_t)p->cw;
     for (int k = 0; k < n; k++) {
-        float *out = p->hy + (size_t)k * (size_t)S * (size_t)S;
-        cu_tta_invert(out, S, p->slot_t[k], p->scratch);
         int oy = p->slot_oy[k], ox = p->slot_ox[k];
-        for (int i = 0; i < S; i++) {
-            int y = oy + i;
-            if (y < 0 || y >= p->ch)
-                continue;
-            for (int j = 0; j < S; j++) {
-                int x = ox + j;
-                if (x < 0 || x >= p->cw)
+        for (int c = 0; c < p->K; c++) {
+            float *out = p->hy + ((size_t)k * (size_t)p->K + (size_t)c) * ss;
+            float *acc = p->acc + (size_t)c * plane;
+            cu_tta_invert(out, S, p->slot_t[k], p->scratch);
+            for (int i = 0; i < S; i++) {
+                int y = oy + i;
+                if (y < 0 || y >= p->ch)
                     continue;
-                float wgt = p->wy[i] * p->wx[j];
-                size_t q = (size_t)y * (size_t)p->cw + (size_t)x;
-                p->acc[q] += wgt * out[(size_t)i * (size_t)S + (size_t)j];
-                p->wsum[q] += wgt;
+                for (int j = 0; j < S; j++) {
+                    int x = ox + j;
+                    if (x < 0 || x >= p->cw)
+                        continue;
+                    float wgt = p->wy[i] * p->wx[j];
+                    size_t q = (size_t)y * (size_t)p->cw + (size_t)x;
+                    acc[q] += wgt * out[(size_t)i * (size_t)S + (size_t)j];
+                    if (c == 0)
+                        p->wsum[q] += wgt;
+                }
             }
         }
     }
@@ -301,7 +340,7 @@ static enum cu_status flush(struct cu_predictor *p, struct cu_err *err)
 static enum cu_status grow_acc(struct cu_predictor *p, size_t n, struct cu_err *err)
 {
     if (n > p->acc_cap) {
-        float *a = realloc(p->acc, sizeof *a * n);
+        float *a = realloc(p->acc, sizeof *a * n * (size_t)p->K);
         if (a)
             p->acc = a;
         float *w = a ? realloc(p->wsum, sizeof *w * n) : NULL;
@@ -311,7 +350,7 @@ static enum cu_status grow_acc(struct cu_predictor *p, size_t n, struct cu_err *
             return cu_fail(err, CU_EDEVICE, "predict: out of host memory for a %zu-pixel image", n);
         p->acc_cap = n;
     }
-    memset(p->acc, 0, sizeof *p->acc * n);
+    memset(p->acc, 0, sizeof *p->acc * n * (size_t)p->K);
     memset(p->wsum, 0, sizeof *p->wsum * n);
     return CU_OK;
 }
@@ -337,23 +376,86 @@ static enum cu_status predict_canvas(struct cu_predictor *p, struct cu_err *err)
     return st;
 }
 
-enum cu_status cu_predictor_prob(struct cu_predictor *p, const struct cu_image *img, float *prob,
+static enum cu_status grow_work(struct cu_predictor *p, size_t n, struct cu_err *err)
+{
+    if (n <= p->work_cap)
+        return CU_OK;
+    float *w = realloc(p->work, sizeof *w * n);
+    if (!w)
+        return cu_fail(err, CU_EDEVICE, "predict: out of host memory for a %zu-float image", n);
+    p->work = w, p->work_cap = n;
+    return CU_OK;
+}
+
+/* maps (K, ch, cw) = the accumulators over their weights. */
+static void normalise(const struct cu_predictor *p, float *maps)
+{
+    size_t n = (size_t)p->ch * (size_t)p->cw;
+    for (int c = 0; c < p->K; c++)
+        for (size_t q = 0; q < n; q++)
+            maps[(size_t)c * n + q] = p->acc[(size_t)c * n + q] / p->wsum[q];
+}
+
+int cu_predictor_outputs(const struct cu_predictor *p) { return p->K; }
+
+void cu_predictor_describe(const struct cu_predictor *p, char *buf, size_t size)
+{
+    char prep[40];
+    cu_prep_name(p->prep, prep, sizeof prep);
+    const char *mode = p->o.mode == CU_PREDICT_MODEL ? (p->crop_trained ? "tile" : "resize")
+                                                     : cu_predict_mode_name(p->o.mode);
+    snprintf(buf, size, "mode %s%s%s%s, scale %g, %s%d output%s", mode,
+             p->o.mode == CU_PREDICT_MODEL ? " (the model's)" : "", prep[0] ? ", prep " : "", prep, p->scale,
+             p->crop_trained ? "trained on crops, " : "", p->K, p->K == 1 ? "" : "s (body, contour, border)");
+}
+
+enum cu_status cu_predictor_maps(struct cu_predictor *p, const struct cu_image *img, float *maps,
                                  struct cu_err *err)
 {
     if (img->c != p->cin || img->h < 1 || img->w < 1)
         return cu_fail(err, CU_EUSAGE, "predict: image is %dx%dx%d, the model takes %d channels", img->c, img->h,
                        img->w, p->cin);
     const int S = p->S;
-    size_t n = (size_t)img->h * (size_t)img->w;
-    enum cu_status st;
-    if (cu_predictor_mode_for(p, img->h, img->w) == CU_PREDICT_TILE) {
-        p->src = img->px, p->ch = img->h, p->cw = img->w;
-        st = predict_canvas(p, err);
-        for (size_t q = 0; q < n && !st; q++)
-            prob[q] = p->acc[q] / p->wsum[q];
+    const float *src = img->px;
+    int h = img->h, w = img->w;
+    size_t n = (size_t)h * (size_t)w;
+    enum cu_status st = CU_OK;
+    if (p->prep) { /* the model's preprocessing, on a copy */
+        st = grow_work(p, (size_t)p->cin * n, err);
+        if (st)
+            return st;
+        memcpy(p->work, img->px, sizeof *p->work * (size_t)p->cin * n);
+        cu_prep_image(p->work, h, w, p->prep);
+        src = p->work;
+    }
+    if (cu_predictor_mode_for(p, h, w) == CU_PREDICT_TILE) {
+        if (p->scale == 1.0) {
+            p->src = src, p->ch = h, p->cw = w;
+            st = predict_canvas(p, err);
+            if (!st)
+                normalise(p, maps);
+            return st;
+        }
+        /* tiles of the image rescaled as in training, maps scaled back */
+        int sh = (int)lround(h * p->scale), sw = (int)lround(w * p->scale);
+        sh = sh < 1 ? 1 : sh, sw = sw < 1 ? 1 : sw;
+        size_t sn = (size_t)sh * (size_t)sw;
+        float *scaled = malloc(sizeof *scaled * sn * (size_t)(p->cin > p->K ? p->cin : p->K));
+        if (!scaled)
+            return cu_fail(err, CU_EDEVICE, "predict: out of host memory for a %dx%d image", sw, sh);
+        st = cu_resize(src, p->cin, h, w, scaled, sh, sw, err);
+        if (!st) {
+            p->src = scaled, p->ch = sh, p->cw = sw;
+            st = predict_canvas(p, err);
+        }
+        if (!st) {
+            normalise(p, scaled);
+            st = cu_resize(scaled, p->K, sh, sw, maps, h, w, err);
+        }
+        free(scaled);
         return st;
     }
-    st = cu_resize(img->px, p->cin, img->h, img->w, p->canvas, S, S, err);
+    st = cu_resize(src, p->cin, h, w, p->canvas, S, S, err);
     if (st)
         return st;
     p->src = p->canvas, p->ch = S, p->cw = S;
@@ -361,9 +463,29 @@ enum cu_status cu_predictor_prob(struct cu_predictor *p, const struct cu_image *
     if (st)
         return st;
     size_t ss = (size_t)S * (size_t)S;
-    for (size_t q = 0; q < ss; q++)
-        p->scratch[q] = p->acc[q] / p->wsum[q];
-    return cu_resize(p->scratch, 1, S, S, prob, img->h, img->w, err);
+    float *small = malloc(sizeof *small * ss * (size_t)p->K);
+    if (!small)
+        return cu_fail(err, CU_EDEVICE, "predict: out of host memory");
+    normalise(p, small);
+    st = cu_resize(small, p->K, S, S, maps, h, w, err);
+    free(small);
+    return st;
+}
+
+enum cu_status cu_predictor_prob(struct cu_predictor *p, const struct cu_image *img, float *prob,
+                                 struct cu_err *err)
+{
+    if (p->K == 1)
+        return cu_predictor_maps(p, img, prob, err);
+    size_t n = (size_t)img->h * (size_t)img->w;
+    float *maps = malloc(sizeof *maps * n * (size_t)p->K);
+    if (!maps)
+        return cu_fail(err, CU_EDEVICE, "predict: out of host memory for a %dx%d image", img->w, img->h);
+    enum cu_status st = cu_predictor_maps(p, img, maps, err);
+    if (!st)
+        memcpy(prob, maps, sizeof *prob * n);
+    free(maps);
+    return st;
 }
 
 /* ---- one image with its nuclei (predict_impl.h) ---- */
@@ -384,9 +506,23 @@ enum cu_status cu_pred_image_run(struct cu_predictor *p, const struct cu_image *
         pi->cap = n;
     }
     pi->n = 0;
-    enum cu_status st = cu_predictor_prob(p, img, pi->prob, err);
-    if (!st)
-        st = cu_instances_from_prob(pi->labels, &pi->n, pi->mask, pi->prob, img->h, img->w, &p->o.inst, err);
+    if (p->K == 1) {
+        enum cu_status st = cu_predictor_prob(p, img, pi->prob, err);
+        if (!st)
+            st = cu_instances_from_prob(pi->labels, &pi->n, pi->mask, pi->prob, img->h, img->w, &p->o.inst, err);
+        return st;
+    }
+    /* body, contour, border (nuclei.h): seeds from all three */
+    float *maps = malloc(sizeof *maps * n * (size_t)p->K);
+    if (!maps)
+        return cu_fail(err, CU_EDEVICE, "predict: out of host memory for a %dx%d image", img->w, img->h);
+    enum cu_status st = cu_predictor_maps(p, img, maps, err);
+    if (!st) {
+        memcpy(pi->prob, maps, sizeof *pi->prob * n);
+        st = cu_instances_from_maps(pi->labels, &pi->n, pi->mask, maps, maps + n, maps + 2 * n, img->h, img->w,
+                                    &p->o.inst, err);
+    }
+    free(maps);
     return st;
 }
 

@@ -394,8 +394,12 @@ enum cu_status clunet_predict(const struct cu_predict_run *r, struct cu_err *err
     }
     if (!st && r->report) {
         const struct cu_unet_config *c = cu_predictor_config(p);
-        fprintf(r->report, "predicted %d image%s (%ld nuclei) with S=%d c=%g %s on %s in %.1f s: %.2f images/s; outputs in %s%s%s\n",
-                done, done == 1 ? "" : "s", nuclei, c->image_size, c->channel_rate, cu_upsample_name(c->upsample),
+        char how[256];
+        cu_predictor_describe(p, how, sizeof how);
+        fprintf(r->report,
+                "predicted %d image%s (%ld nuclei) with S=%d c=%g %s (%s) on %s in %.1f s: %.2f images/s; outputs in "
+                "%s%s%s\n",
+                done, done == 1 ? "" : "s", nuclei, c->image_size, c->channel_rate, cu_upsample_name(c->upsample), how,
                 cu_backend_name(be), secs, secs > 0 ? done / secs : 0.0, r->out_dir, sub ? ", submission " : "",
                 sub ? r->submission : "");
     }

@@ -54,9 +54,11 @@ enum cu_status cu_ref_concat_bwd(struct cu_backend *be, struct cu_tensor *da, st
 
 /* ref_loss.c */
 enum cu_status cu_ref_loss_fwd(struct cu_backend *be, struct cu_tensor *out, const struct cu_tensor *z,
-                               const struct cu_tensor *t, enum cu_loss kind, struct cu_err *err);
+                               const struct cu_tensor *t, enum cu_loss kind, const float *w,
+                              struct cu_err *err);
 enum cu_status cu_ref_loss_bwd(struct cu_backend *be, struct cu_tensor *dz, const struct cu_tensor *z,
-                               const struct cu_tensor *t, enum cu_loss kind, struct cu_err *err);
+                               const struct cu_tensor *t, enum cu_loss kind, const float *w,
+                              struct cu_err *err);
 
 /* ref_adam.c */
 enum cu_status cu_ref_adam(struct cu_backend *be, struct cu_tensor *p, const struct cu_tensor *g,

@@ -30,7 +30,7 @@ struct replica {
 
 struct cu_replicas {
     struct cu_comm *comm;
-    int k, cap, in_ch, side;
+    int k, cap, in_ch, side, out_ch;
     size_t numel;  /* learned floats */
     float *gsum;   /* weighted sum of the gradients (slow path only) */
     /* the step being run */
@@ -76,12 +76,13 @@ enum cu_status cu_replicas_build(struct cu_replicas *r, const struct cu_unet_con
     r->cap = (max_images + r->k - 1) / r->k;
     r->in_ch = cfg->input_channels;
     r->side = cfg->image_size;
+    r->out_ch = cu_unet_output_channels(cfg);
     const int S = cfg->image_size;
     for (int i = 0; i < r->k; i++) {
         struct replica *p = &r->rep[i];
         CU_TRY(cu_unet_new(p->be, cfg, r->cap, &p->net, err));
         CU_TRY(cu_tensor_new(p->be, (struct cu_shape){r->cap, cfg->input_channels, S, S}, "input", &p->x, err));
-        CU_TRY(cu_tensor_new(p->be, (struct cu_shape){r->cap, 1, S, S}, "target", &p->t, err));
+        CU_TRY(cu_tensor_new(p->be, (struct cu_shape){r->cap, r->out_ch, S, S}, "target", &p->t, err));
     }
     r->numel = cu_tensor_numel(cu_unet_flat(r->rep[0].net, CU_UNET_GRADS)); /* the same layout everywhere */
     if (fast(r))
@@ -169,7 +170,7 @@ static enum cu_status run_all(struct cu_replicas *r, enum cu_status (*fn)(struct
 /* ---- the step ---- */
 
 static size_t image_floats(const struct cu_replicas *r) { return (size_t)r->in_ch * r->side * r->side; }
-static size_t mask_floats(const struct cu_replicas *r) { return (size_t)r->side * r->side; }
+static size_t mask_floats(const struct cu_replicas *r) { return (size_t)r->out_ch * r->side * r->side; }
 
 static enum cu_status upload_slice(struct replica *p, struct cu_err *err)
 {

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "clunet/model_file.h"
+#include "clunet/nuclei.h"
 #include "clunet/progress.h"
 #include "clunet/train_fields.h"
 #include "io/history.h"
@@ -152,7 +153,7 @@ static enum cu_status nan_stop(struct cu_trainer *tr, int epoch, const char *pha
 static enum cu_status validate(struct cu_trainer *tr, int epoch, double *loss, double *dice, struct cu_err *err)
 {
     *loss = *dice = NAN;
-    int nv = tr->data.n_val, B = tr->cfg.batch;
+    int nv = tr->data.n_val_items, B = tr->cfg.batch;
     if (!nv)
         return CU_OK;
     double sums[2] = {0, 0};
@@ -161,7 +162,7 @@ static enum cu_status validate(struct cu_trainer *tr, int epoch, double *loss, d
         int n = nv - b < B ? nv - b : B, off, len;
         double bs[2] = {0, 0};
         cu_split(n, tr->size, tr->rank, &off, &len);
-        cu_train_data_gather(&tr->data, tr->data.val_idx + b + off, len, NULL, tr->hx, tr->hy);
+        cu_train_data_gather_val(&tr->data, b + off, len, tr->hx, tr->hy);
         st = cu_replicas_eval(tr->reps, tr->hx, tr->hy, len, tr->cfg.loss, bs, err);
         if (st)
             st = cu_train_memory_hint(err);
@@ -210,7 +211,7 @@ static enum cu_status save_model(struct cu_trainer *tr, const char *name, int ep
 {
     if (tr->rank)
         return CU_OK;
-    char ep[32], vl[64], vd[64], lr[64], seed[32];
+    char ep[32], vl[64], vd[64], lr[64], seed[32], scale[40], prep[40];
     snprintf(ep, sizeof ep, "%d", epoch);
     snprintf(vl, sizeof vl, tr->data.n_val ? "%.9g" : "none (no validation)", val_loss);
     snprintf(vd, sizeof vd, tr->data.n_val ? "%.9g" : "none (no validation)", val_dice);
@@ -221,12 +222,15 @@ static enum cu_status save_model(struct cu_trainer *tr, const char *name, int ep
     cu_train_input(&tr->cfg, &in);
     snprintf(ch, sizeof ch, "%d", in.channel);
     cu_norm_name(&in, norm, sizeof norm);
+    snprintf(scale, sizeof scale, "%.17g", tr->cfg.scale);
+    cu_prep_name(cu_train_prep(&tr->cfg), prep, sizeof prep);
     /* input_channel and normalize: how training made the network's input,
-     * which predict and eval repeat unless told otherwise. */
+     * which predict and eval repeat unless told otherwise; train_mode,
+     * scale and prep: how predict feeds a crop-trained model (predict.h) */
     const struct cu_meta_kv facts[] = {
         {"epochs", ep}, {"val_loss", vl}, {"val_dice", vd}, {"loss", cu_loss_name(tr->cfg.loss)},
         {"lr", lr},     {"seed", seed},   {"data", tr->cfg.data_dir}, {"input_channel", ch},
-        {"normalize", norm}, {"init", tr->o->init_path},
+        {"normalize", norm}, {"train_mode", tr->cfg.crop ? "crop" : "resize"}, {"scale", scale}, {"prep", prep}, {"init", tr->o->init_path},
     };
     double t0 = cu_now();
     int n_facts = (int)(sizeof facts / sizeof facts[0]) - !tr->o->init_path; /* "init" only when fine-tuned */
@@ -345,9 +349,9 @@ static enum cu_status end_epoch(struct cu_trainer *tr, int epoch, double seconds
 static enum cu_status run_epoch(struct cu_trainer *tr, int epoch, int *stopped, struct cu_err *err)
 {
     struct cu_train_state *s = &tr->st;
-    int nt = tr->data.n_train, B = tr->cfg.batch, nb = (nt + B - 1) / B;
+    int nt = tr->data.n_items, B = tr->cfg.batch, nb = (nt + B - 1) / B;
     uint64_t rng = cu_train_rng_for_epoch(tr->cfg.seed, epoch);
-    memcpy(tr->perm, tr->data.train_idx, (size_t)nt * sizeof(int));
+    memcpy(tr->perm, tr->data.items, (size_t)nt * sizeof(int));
     cu_train_shuffle(&rng, tr->perm, nt);
     int first = 0;
     double seconds_before = 0;
@@ -370,12 +374,12 @@ static enum cu_status run_epoch(struct cu_trainer *tr, int epoch, int *stopped, 
     cu_progress_start(&bar, tr->out && tr->o->tty ? tr->out : NULL, label, nb);
     cu_progress_update(&bar, first, NULL);
     const size_t img = (size_t)3 * tr->cfg.image_size * tr->cfg.image_size;
-    const size_t msk = (size_t)tr->cfg.image_size * tr->cfg.image_size;
+    const size_t msk = (size_t)tr->data.K * tr->cfg.image_size * tr->cfg.image_size;
     for (int b = first; b < nb; b++) {
         int n = nt - b * B < B ? nt - b * B : B, off, len;
         double t0 = cu_now();
         /* every rank draws the whole batch (the same stream), then takes its slice */
-        cu_train_data_gather(&tr->data, tr->perm + b * B, n, tr->cfg.augment ? &rng : NULL, tr->hx, tr->hy);
+        cu_train_data_gather(&tr->data, tr->perm + b * B, n, &rng, tr->hx, tr->hy);
         cu_split(n, tr->size, tr->rank, &off, &len);
         double t1 = cu_now();
         double out[2];
@@ -501,7 +505,7 @@ static enum cu_status load_data(struct cu_trainer *tr, struct cu_err *err)
                      "%s: no training images left after the validation split of %g (%d image%s); give --val-split 0 "
                      "to train on all of them without validation",
                      tr->cfg.data_dir, tr->cfg.val_split, tr->data.n, tr->data.n == 1 ? "" : "s");
-    if (!st && !(tr->perm = malloc((size_t)tr->data.n_train * sizeof(int))))
+    if (!st && !(tr->perm = malloc((size_t)(tr->data.n_items > 0 ? tr->data.n_items : 1) * sizeof(int))))
         st = cu_fail(err, CU_EDEVICE, "out of host memory");
     st = cu_comm_agree(tr->comm, st, err);
     st = st ? st : same_data(tr, err);
@@ -515,6 +519,9 @@ static enum cu_status load_data(struct cu_trainer *tr, struct cu_err *err)
                  tr->cfg.val_split);
     say(tr, "data: %s (%s): %d image%s, %d for training, %s, loaded in %.1f s", tr->cfg.data_dir,
         tr->data.layout, tr->data.n, tr->data.n == 1 ? "" : "s", tr->data.n_train, val, cu_now() - t0);
+    if (tr->cfg.crop)
+        say(tr, "data: %d random %dx%d crops per epoch (images repeated by area), validation in %d tiles",
+            tr->data.n_items, tr->cfg.image_size, tr->cfg.image_size, tr->data.n_val_items);
     for (int i = 0; i < tr->data.ds->n_bad; i++) /* --skip-bad: never silently */
         say(tr, "data: skipped (--skip-bad): %s", tr->data.ds->bad[i]);
     return check_ids(tr, err);

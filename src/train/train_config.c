@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clunet/nuclei.h"
 #include "clunet/unet.h"
 #include "clunet/util.h"
 
@@ -19,6 +20,7 @@ _Static_assert(sizeof(enum cu_loss) == sizeof(int), "loss is read and written as
 static const char *const loss_names[] = {"bce", "dice", "bce+dice", NULL};       /* enum cu_loss */
 static const char *const upsample_names[] = {"bilinear", "transposed", NULL};    /* enum cu_upsample */
 static const char *const schedule_names[] = {"constant", "cosine", "plateau", NULL}; /* enum cu_lr_schedule */
+static const char *const target_names[] = {"mask", "instance", NULL};            /* outputs 1, 3 */
 
 #define AT(member) offsetof(struct cu_train_config, member), sizeof(((struct cu_train_config *)0)->member)
 
@@ -95,6 +97,37 @@ const struct cu_train_field cu_train_fields[] = {
      .section = CU_FIELD_SEC_DATA, .on_resume = 1,
      .help = "leave out images or masks that cannot be read, listing them\n"
              "(default: stop at the first, naming the file)"},
+    /* the nuclei recipe (docs/train.md); older checkpoints lack them */
+    {.name = "crop", .flag = "--crop", .arg = "N", .type = CU_FIELD_INT, AT(crop), .imin = 0, .imax = 16384,
+     .def = "0", .section = CU_FIELD_SEC_NUCLEI, .saved = 1, .optional = 1,
+     .help = "train on random N x N crops (N a multiple of 16; the network's S = N)\n"
+             "of each image at native resolution (times --scale), redrawn every\n"
+             "epoch; an image appears round(area / N^2) times per epoch (1 to 4);\n"
+             "images smaller than N are padded by reflection; validation on whole\n"
+             "images cut into N x N tiles. predict then tiles at that scale.\n"
+             "0: whole images resized to S x S (the original)"},
+    {.name = "scale", .flag = "--scale", .arg = "F", .type = CU_FIELD_DOUBLE, AT(scale), .dmin = 0.05, .dmax = 20,
+     .def = "1", .section = CU_FIELD_SEC_NUCLEI, .saved = 1, .optional = 1,
+     .help = "rescale images and masks by F before cropping; predict does the same"},
+    {.name = "scale_jitter", .flag = "--scale-jitter", .arg = "J", .type = CU_FIELD_DOUBLE, AT(scale_jitter),
+     .dmin = 0, .dmax = 1, .def = "0", .section = CU_FIELD_SEC_NUCLEI, .saved = 1, .optional = 1,
+     .help = "each crop's window is N*s source pixels, s log-uniform in\n[1/(1+J), 1+J]; 0: off"},
+    {.name = "targets", .flag = "--targets", .arg = "T", .type = CU_FIELD_CHOICE, AT(targets),
+     .choices = target_names, .def = "mask", .section = CU_FIELD_SEC_NUCLEI, .saved = 1, .optional = 1,
+     .help = "mask (one output: the union of the nuclei) | instance (three outputs:\n"
+             "nucleus body, its contour, the border where two nuclei touch;\n"
+             "predict seeds a watershed with body - contour - border)"},
+    {.name = "channel_weights", .flag = "--channel-weights", .arg = "W", .type = CU_FIELD_TEXT, AT(channel_weights),
+     .def = "1,1,1", .section = CU_FIELD_SEC_NUCLEI, .saved = 1, .optional = 1,
+     .help = "per-output loss weights, comma-separated: the BCE is the sum of each\n"
+             "channel's mean times its weight; the Dice is channel 0's"},
+    {.name = "grey", .flag = "--grey", .type = CU_FIELD_BOOL, AT(grey), .def = "0", .section = CU_FIELD_SEC_NUCLEI,
+     .saved = 1, .optional = 1,
+     .help = "greyscale input, inverted where the background is bright\n"
+             "(brightfield, stained tissue); predict does the same"},
+    {.name = "intensity", .flag = "--intensity-aug", .type = CU_FIELD_BOOL, AT(intensity), .def = "0",
+     .section = CU_FIELD_SEC_NUCLEI, .saved = 1, .optional = 1,
+     .help = "random brightness (+-0.1), contrast (x0.75..1.33), gamma (0.7..1.43)"},
 };
 const int cu_train_nfields = (int)(sizeof cu_train_fields / sizeof cu_train_fields[0]);
 _Static_assert(sizeof cu_train_fields / sizeof cu_train_fields[0] <= 64, "cu_train_opts.given has 64 bits");
@@ -257,6 +290,50 @@ const char *cu_lr_schedule_name(int s)
     return s >= CU_LR_CONSTANT && s <= CU_LR_PLATEAU ? schedule_names[s] : schedule_names[0];
 }
 
+int cu_train_outputs(const struct cu_train_config *c) { return c->targets ? 3 : 1; }
+
+int cu_train_prep(const struct cu_train_config *c)
+{
+    return c->grey ? CU_PREP_GREY : 0; /* normalisation is --normalize's, at reading (image.h) */
+}
+
+int cu_train_side(const struct cu_train_config *c) { return c->crop ? c->crop : c->image_size; }
+
+int cu_train_channel_weights(const struct cu_train_config *c, float w[4])
+{
+    for (int k = 0; k < 4; k++)
+        w[k] = 1.0f;
+    const char *p = c->channel_weights;
+    for (int k = 0; *p; k++) {
+        char *end;
+        double v = strtod(p, &end);
+        if (k >= 4 || end == p || !(v >= 0 && v <= 1000) || (*end && *end != ','))
+            return -1;
+        w[k] = (float)v;
+        p = *end ? end + 1 : end;
+        if (*end && !*p)
+            return -1;
+    }
+    return 0;
+}
+
+void cu_train_config_recipe_nuclei(struct cu_train_config *cfg)
+{
+    cfg->crop = 256;
+    cfg->scale = 1.0;
+    cfg->scale_jitter = 0.25;
+    cfg->targets = 1;
+    snprintf(cfg->channel_weights, sizeof cfg->channel_weights, "1,1,2");
+    cfg->grey = 1;
+    snprintf(cfg->normalize, sizeof cfg->normalize, "1,99.8");
+    cfg->augment = 1;
+    cfg->intensity = 1;
+    cfg->channel_rate = 0.5;
+    cfg->batch = 8;
+    cfg->epochs = 30;
+    cfg->loss = CU_LOSS_BCE_DICE;
+}
+
 const char *cu_loss_name(enum cu_loss l)
 {
     return (int)l >= 0 && (int)l <= CU_LOSS_BCE_DICE ? loss_names[l] : loss_names[0];
@@ -290,17 +367,44 @@ enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct c
         cu_train_field_range(f, range, sizeof range);
         return cu_fail(err, CU_EUSAGE, "%s %s: expected %s", f->flag, text, range);
     }
-    /* What the network needs besides (-s a multiple of 16, -c widths). */
-    struct cu_unet_config ucfg = {cfg->image_size, cfg->channel_rate, (enum cu_upsample)cfg->upsample, 3, 1};
+    /* What the network needs besides (-s or --crop a multiple of 16, -c widths). */
+    struct cu_unet_config ucfg = {cu_train_side(cfg), cfg->channel_rate, (enum cu_upsample)cfg->upsample, 3,
+                                  cu_train_outputs(cfg)};
     enum cu_status st = cu_unet_config_check(&ucfg, err);
     if (st)
         return st;
+    float w[4];
+    if (cu_train_channel_weights(cfg, w))
+        return cu_fail(err, CU_EUSAGE, "--channel-weights %s: expected up to 4 weights in [0, 1000], like 1,1,2",
+                       cfg->channel_weights);
+    if (!cfg->crop && (cfg->scale != 1.0 || cfg->scale_jitter > 0 || cfg->targets || cfg->grey || cfg->intensity))
+        return cu_fail(err, CU_EUSAGE,
+                       "--scale, --scale-jitter, --targets instance, --grey and --intensity-aug train on crops: add "
+                       "--crop N");
     if (!cfg->data_dir[0])
         return cu_fail(err, CU_EUSAGE,
                        "no training data: give --data DIR, a folder in the DSB2018 layout "
                        "(DIR/<id>/images/<id>.png, DIR/<id>/masks/*.png); for a first run make one with "
                        "`clunet synth --out DIR`");
     return CU_OK;
+}
+
+/* train.log's label of field f: the data folder by its name, the rest by
+ * their flags. */
+static const char *label(const struct cu_train_field *f)
+{
+    return f->offset == offsetof(struct cu_train_config, data_dir) ? f->name : f->flag;
+}
+
+/* An optional field (the nuclei recipe's) at its default: left out of
+ * train.log's line, so the original recipe's line reads as it always did. */
+static int at_default(const struct cu_train_field *f, const struct cu_train_config *c)
+{
+    struct cu_train_config def;
+    if (!f->optional)
+        return 0;
+    cu_train_config_default(&def);
+    return cu_train_field_equal(f, c, &def);
 }
 
 void cu_train_config_line(const struct cu_train_config *c, char *buf, size_t size)
@@ -310,7 +414,7 @@ void cu_train_config_line(const struct cu_train_config *c, char *buf, size_t siz
     for (int i = 0; i < cu_train_nfields && used < size; i++) {
         const struct cu_train_field *f = &cu_train_fields[i];
         char text[1100];
-        if (!f->saved || (f->type == CU_FIELD_BOOL && !*(const int *)cat(f, c)))
+        if (!f->saved || (f->type == CU_FIELD_BOOL && !*(const int *)cat(f, c)) || at_default(f, c))
             continue;
         if (f->optional && f->def) { /* newer fields only when set: the line of older runs is unchanged */
             struct cu_train_config d;
@@ -320,9 +424,8 @@ void cu_train_config_line(const struct cu_train_config *c, char *buf, size_t siz
         }
         cu_train_field_text(f, c, 0, text, sizeof text);
         const char *sep = used ? ", " : "";
-        int n = f->type == CU_FIELD_BOOL   ? snprintf(buf + used, size - used, "%s%s", sep, f->flag)
-                : f->type == CU_FIELD_TEXT ? snprintf(buf + used, size - used, "%s%s %s", sep, f->name, text)
-                                           : snprintf(buf + used, size - used, "%s%s %s", sep, f->flag, text);
+        int n = f->type == CU_FIELD_BOOL ? snprintf(buf + used, size - used, "%s%s", sep, f->flag)
+                                         : snprintf(buf + used, size - used, "%s%s %s", sep, label(f), text);
         used += n > 0 ? (size_t)n : 0;
     }
 }
@@ -349,7 +452,7 @@ enum cu_status cu_train_config_parse_line(const char *line, struct cu_train_conf
         const struct cu_train_field *f = NULL;
         for (int i = 0; i < cu_train_nfields && !f; i++) {
             const struct cu_train_field *g = &cu_train_fields[i];
-            if (g->saved && !strcmp(part, g->type == CU_FIELD_TEXT ? g->name : g->flag))
+            if (g->saved && !strcmp(part, label(g)))
                 f = g;
         }
         if (!f || (f->type == CU_FIELD_BOOL) != !val || cu_train_field_set(f, c, val ? val : "1"))

@@ -15,13 +15,37 @@
 #include "clunet/status.h"
 #include "clunet/train.h"
 
+/* Crop mode (--crop): one image at native size (times --scale), after
+ * preprocessing, with its target bits (nuclei.h). */
+struct cu_crop_image {
+    int h, w, planes; /* planes: 1 (grey) or 3 */
+    float *px;        /* (planes, h, w) */
+    uint8_t *bits;    /* (h, w) */
+};
+
+/* A validation tile: image and origin (negative: reflected padding). */
+struct cu_crop_tile {
+    int img, oy, ox;
+};
+
 struct cu_train_data {
-    struct cu_dataset *ds; /* images (n,3,S,S), masks (n,1,S,S) */
+    struct cu_dataset *ds; /* images (n,3,S,S), masks (n,1,S,S); crop mode: scanned only */
     int n, n_train, n_val;
     int *order;             /* n: training indices first, then validation */
     int *train_idx, *val_idx; /* into order */
     float *scratch;         /* S*S floats for augmentation */
     const char *layout;
+    /* what an epoch draws: n_items training items (sample indices; crop
+     * mode repeats an image by its area), and n_val_items validation
+     * items (resize mode: the validation samples; crop mode: tiles) */
+    int n_items, n_val_items;
+    int *items;
+    int S, K, augment;
+    /* crop mode */
+    int crop, intensity;
+    double jitter;
+    struct cu_crop_image *img; /* n */
+    struct cu_crop_tile *tiles; /* n_val_items */
 };
 
 struct cu_comm;
@@ -45,9 +69,24 @@ enum cu_status cu_dataset_open_shared(const char *dir, const struct cu_dataset_o
                                       struct cu_dataset **out, struct cu_err *err);
 void cu_train_data_free(struct cu_train_data *d);
 
-/* Copies samples idx[0..n) into x (n,3,S,S) and y (n,1,S,S); with rng,
- * each (image, mask) pair then gets the same random flip/rotation. */
+/* Training batch from items idx[0..n) into x (n,3,S,S) and y (n,K,S,S):
+ * resize mode copies the samples, then with --augment each pair gets the
+ * same random flip/rotation from rng; crop mode draws a crop of each
+ * item's image and its augmentation from rng. */
 void cu_train_data_gather(const struct cu_train_data *d, const int *idx, int n, uint64_t *rng, float *x, float *y);
+/* Validation items first..first+n into x and y (never augmented). */
+void cu_train_data_gather_val(const struct cu_train_data *d, int first, int n, float *x, float *y);
+
+/* crop_data.c: loads the images of d->ds at native size for crop mode and
+ * makes the items and tiles; the gathers of crop mode. */
+enum cu_status cu_crop_data_load(const struct cu_train_config *cfg, FILE *progress, struct cu_train_data *d,
+                                 struct cu_err *err);
+/* After the split: d->items (training images repeated by area) and
+ * d->tiles (validation images cut into S x S tiles). */
+enum cu_status cu_crop_data_items(struct cu_train_data *d, struct cu_err *err);
+void cu_crop_data_free(struct cu_train_data *d);
+void cu_crop_gather(const struct cu_train_data *d, const int *idx, int n, uint64_t *rng, float *x, float *y);
+void cu_crop_gather_val(const struct cu_train_data *d, int first, int n, float *x, float *y);
 
 /* The epoch's stream (1-based epoch): a state derived from seed and epoch. */
 uint64_t cu_train_rng_for_epoch(uint64_t seed, int epoch);

@@ -163,13 +163,18 @@ static enum cu_status build(struct cu_trainer *tr, struct cu_err *err)
     if (need > 0 && (st = cu_as_limit_check(need, what, err)))
         return st;
     tr->be = cu_replicas_backend(tr->reps, 0);
-    struct cu_unet_config u = {S, tr->cfg.channel_rate, (enum cu_upsample)tr->cfg.upsample, 3, 1};
+    struct cu_unet_config u = {S, tr->cfg.channel_rate, (enum cu_upsample)tr->cfg.upsample, 3,
+                               cu_train_outputs(&tr->cfg)};
     st = cu_replicas_build(tr->reps, &u, share, err);
     if (st)
         return cu_train_memory_hint(err);
+    float w[4];
+    cu_train_channel_weights(&tr->cfg, w); /* checked with the configuration */
+    for (int i = 0; i < cu_replicas_count(tr->reps); i++)
+        cu_unet_set_loss_weights(cu_replicas_net(tr->reps, i), w);
     tr->net = cu_replicas_net(tr->reps, 0);
     tr->hx = malloc((size_t)B * 3 * S * S * sizeof(float));
-    tr->hy = malloc((size_t)B * S * S * sizeof(float));
+    tr->hy = malloc((size_t)B * cu_train_outputs(&tr->cfg) * S * S * sizeof(float));
     if (!tr->hx || !tr->hy)
         return cu_fail(err, CU_EDEVICE, "host: out of memory for a batch of %d at -s %d; try a smaller --batch or -s",
                        B, S);
@@ -224,6 +229,8 @@ enum cu_status cu_train_setup_new(struct cu_trainer *tr, struct cu_err *err)
 {
     const struct cu_train_opts *o = tr->o;
     tr->cfg = o->cfg;
+    if (tr->cfg.crop) /* crop training: the network works on N x N crops */
+        tr->cfg.image_size = tr->cfg.crop;
     enum cu_status st = cu_train_config_check(&tr->cfg, err);
     st = st ? st : check_ranks(tr, err);
     st = st || tr->rank ? st : check_out_dir(o, err);
