@@ -55,7 +55,8 @@ enum cu_status cu_train_memory_hint(struct cu_err *err)
 static enum cu_status check_memory(struct cu_trainer *tr, const struct cu_caps *caps, int batch, int copies,
                                    struct cu_err *err)
 {
-    struct cu_unet_config u = {tr->cfg.image_size, tr->cfg.channel_rate, (enum cu_upsample)tr->cfg.upsample, 3, 1};
+    struct cu_unet_config u = {tr->cfg.image_size, tr->cfg.channel_rate, (enum cu_upsample)tr->cfg.upsample, 3,
+                               cu_train_outputs(&tr->cfg)};
     double largest, need = copies * cu_train_mem_estimate(&u, batch, &largest);
     double have = (double)caps->global_mem;
     if (!have) {
@@ -154,7 +155,8 @@ static enum cu_status build(struct cu_trainer *tr, struct cu_err *err)
     /* Under an address-space limit an OpenCL driver's buffers must fit too
      * (ref's are plain mallocs, which fail cleanly). */
     double need = 0, largest;
-    struct cu_unet_config uc = {S, tr->cfg.channel_rate, (enum cu_upsample)tr->cfg.upsample, 3, 1};
+    struct cu_unet_config uc = {S, tr->cfg.channel_rate, (enum cu_upsample)tr->cfg.upsample, 3,
+                                cu_train_outputs(&tr->cfg)};
     for (int i = 0; i < k; i++)
         if (cu_backend_kind(cu_replicas_backend(tr->reps, i)) == CU_BACKEND_CL)
             need += cu_train_mem_estimate(&uc, per, &largest);
