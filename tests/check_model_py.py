@@ -14,7 +14,10 @@ Trains 1 epoch on a tiny set (ref, S=16, c=0.125), then:
     0.125, upsample bilinear, input_channels 3, epochs 1;
   - values: float32, finite, equal bit for bit to an independent numpy
     parse of the raw file (8-byte length, JSON header, data offsets) and to
-    the weights inside the checkpoint.
+    the weights inside the checkpoint;
+  - `clunet convert --dtype f16 --meta` writes a file that loads as float16,
+    each value equal to numpy's float16 rounding of the float32 weight, with
+    the same metadata plus the new fact.
 Needs the safetensors package: in CI `.ci/run` installs it into .whl/
 (python3 -m pip install --target .whl safetensors), found via PYTHONPATH.
 """
@@ -53,9 +56,10 @@ def raw_read(path):
     meta = header.pop("__metadata__", {})
     out = {}
     for name, e in header.items():
-        assert e["dtype"] == "F32"
+        assert e["dtype"] in ("F32", "F16")
         b, end = e["data_offsets"]
-        out[name] = np.frombuffer(blob[8 + n + b:8 + n + end], dtype="<f4").reshape(e["shape"])
+        dt = "<f4" if e["dtype"] == "F32" else "<f2"
+        out[name] = np.frombuffer(blob[8 + n + b:8 + n + end], dtype=dt).reshape(e["shape"])
     return out, meta
 
 
@@ -121,6 +125,19 @@ def main():
               "the checkpoint (also loadable) holds the same final weights")
         check("adam.m.enc1.conv1.weight" in ck and "adam.v.head.out.bias" in ck,
               "the checkpoint holds the Adam moments")
+
+        half = os.path.join(tmp, "half.safetensors")
+        subprocess.run([clunet, "convert", model, half, "--dtype", "f16", "--meta", "source=test"], check=True)
+        h = safetensors.numpy.load_file(half)
+        with safetensors.safe_open(half, framework="numpy") as f:
+            hmeta = f.metadata()
+        check(set(h) == set(tensors) and all(t.dtype == np.float16 for t in h.values()),
+              "convert --dtype f16: the same tensors, float16")
+        check(all(np.array_equal(h[n].view(np.uint16), tensors[n].astype(np.float16).view(np.uint16))
+                  for n in tensors), "each F16 value is numpy's float16 rounding of the float32 weight")
+        check(hmeta == dict(meta, source="test"), "convert keeps the metadata and adds the --meta fact")
+        rh, _ = raw_read(half)
+        check(all(np.array_equal(rh[n], h[n]) for n in h), "the F16 file equals a raw numpy parse")
     print("%d checks, %d failed" % (checks, failed))
     return 1 if failed else 0
 

@@ -170,7 +170,7 @@ static void set_rate(json_t *r)
     json_object_set_new(m, "channel_rate", json_string("0.25"));
     json_object_set_new(m, "train.channel_rate", json_string("0.25"));
 }
-static void set_f16(json_t *r) { json_object_set_new(json_object_get(r, "head.out.bias"), "dtype", json_string("F16")); }
+static void set_f64(json_t *r) { json_object_set_new(json_object_get(r, "head.out.bias"), "dtype", json_string("F64")); }
 static void set_offsets(json_t *r)
 {
     json_t *o = json_object_get(json_object_get(r, "head.out.bias"), "data_offsets");
@@ -206,9 +206,9 @@ static void checkpoint_cases(void)
     run_copy("run_empty", dir, sizeof dir, ck, sizeof ck);
     put(ck, "", 0);
     resume(2, "an empty model file", "checkpoint.safetensors", dir);
-    run_copy("run_f16", dir, sizeof dir, ck, sizeof ck);
-    TU_CHECK(edit_header(ck, set_f16) == 0, "dtype edited");
-    resume(2, "a tensor of another dtype than F32", "checkpoint.safetensors", dir);
+    run_copy("run_f64", dir, sizeof dir, ck, sizeof ck);
+    TU_CHECK(edit_header(ck, set_f64) == 0, "dtype edited");
+    resume(2, "a tensor of a dtype clunet does not read (F64)", "checkpoint.safetensors", dir);
     run_copy("run_offsets", dir, sizeof dir, ck, sizeof ck);
     TU_CHECK(edit_header(ck, set_offsets) == 0, "offsets edited");
     resume(2, "tensor offsets past the end of the data", "checkpoint.safetensors", dir);
@@ -268,7 +268,7 @@ static void message_cases(void)
     snprintf(img, sizeof img, "%s/img000/images/img000.png", data);
     snprintf(out, sizeof out, "%s/o_png", tmp);
     expect(2, "predict: a PNG image given as the model", "not a safetensors file",
-           (char *[]){"predict", img, img, "--out", out, "--device", "ref", "-q", NULL});
+           (char *[]){"predict", "--model", img, img, "--out", out, "--device", "ref", "-q", NULL});
     unsigned char bytes[100];
     uint64_t s = 12345;
     for (size_t i = 0; i < sizeof bytes; i++)

@@ -146,8 +146,11 @@ static void test_errors(void)
     snprintf(args, sizeof args, "eval --pred '%s' '%s' --out /proc/self", pf_path("pred"), pf_path("data"));
     rc = pf_run(exe, args, out_buf, sizeof out_buf, err_buf, sizeof err_buf);
     TU_CHECK(rc == 4 && pf_lines(err_buf) == 1, "unwritable --out: exit 4, one line (%d: %s)", rc, err_buf);
-    rc = pf_run(exe, "eval onlyone", out_buf, sizeof out_buf, err_buf, sizeof err_buf);
-    TU_CHECK(rc == 1 && pf_lines(err_buf) == 1, "eval with one argument: exit 1 (%d: %s)", rc, err_buf);
+    /* (eval DATA alone uses the default model: test_model_find) */
+    rc = pf_run(exe, "eval one two three", out_buf, sizeof out_buf, err_buf, sizeof err_buf);
+    TU_CHECK(rc == 1 && pf_lines(err_buf) == 1, "eval with three arguments: exit 1 (%d: %s)", rc, err_buf);
+    rc = pf_run(exe, "eval", out_buf, sizeof out_buf, err_buf, sizeof err_buf);
+    TU_CHECK(rc == 1 && pf_lines(err_buf) == 1, "eval with none: exit 1 (%d: %s)", rc, err_buf);
     rc = pf_run(exe, "eval --help", out_buf, sizeof out_buf, err_buf, sizeof err_buf);
     TU_CHECK(rc == 0 && strstr(out_buf, "--pred") && strstr(out_buf, "--json") && strstr(out_buf, "--out") &&
                  strstr(out_buf, "--mode") && strstr(out_buf, "eval.json"),

@@ -202,8 +202,8 @@ static void test_bad_files(void)
     expect_bad("huge header length", raw_file("huge.safetensors", 0xFFFFFFFFFFFFull, "{}", 16), "header length");
     expect_bad("bad JSON", raw_file("json.safetensors", 10, "{\"a\": [1,}", 0), "bad JSON");
     expect_bad("header not an object", raw_file("arr.safetensors", 2, "[]", 0), "not a JSON object");
-    const char *f16 = "{\"x\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}";
-    expect_bad("wrong dtype", raw_file("f16.safetensors", strlen(f16), f16, 4), "F16");
+    const char *f64 = "{\"x\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,16]}}";
+    expect_bad("wrong dtype", raw_file("f64.safetensors", strlen(f64), f64, 16), "F64");
     const char *oob = "{\"x\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}";
     expect_bad("offsets out of range", raw_file("oob.safetensors", strlen(oob), oob, 8), "outside");
     const char *neg = "{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[-4,0]}}";

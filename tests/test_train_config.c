@@ -111,6 +111,8 @@ static void round_trip(void)
     c->loss = CU_LOSS_BCE_DICE;
     c->upsample = 1;      /* transposed */
     c->seed = 18446744073709551557ULL; /* above INT64_MAX */
+    c->patience = 4;
+    c->lr_schedule = CU_LR_PLATEAU;
     c->input_channel = 2;              /* of the RGB fixture */
     snprintf(c->normalize, sizeof c->normalize, "0.5,99.5");
     c->crop = 32;         /* the nuclei recipe's fields: crops of the images scaled by 1.5 */

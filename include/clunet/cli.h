@@ -44,6 +44,8 @@ int cu_cmd_train(int argc, char **argv);
 int cu_cmd_predict(int argc, char **argv);
 int cu_cmd_eval(int argc, char **argv);
 int cu_cmd_bench(int argc, char **argv);
+int cu_cmd_convert(int argc, char **argv);
+int cu_cmd_models(int argc, char **argv);
 int cu_cmd_import(int argc, char **argv);
 int cu_cmd_export(int argc, char **argv);
 

@@ -22,7 +22,11 @@
 #define CU_MODEL_FORMAT "clunet-unet"
 #define CU_MODEL_VERSION "1"
 
-enum { CU_MODEL_ADAM = 1 }; /* flags: also the Adam moments */
+/* flags: CU_MODEL_ADAM also the Adam moments; CU_MODEL_F16 stores the
+ * weights as F16 (a shipped model: half the size; loading widens them to
+ * float32 again, and the probabilities move by less than 5e-3, a bound
+ * test_model_f16 checks) */
+enum { CU_MODEL_ADAM = 1, CU_MODEL_F16 = 2 };
 
 struct cu_meta_kv {
     const char *key, *value;
@@ -35,6 +39,13 @@ enum cu_status cu_model_fill(struct cu_st_writer *w, const struct cu_unet *net, 
  * (a fact may not replace the model's own keys). */
 enum cu_status cu_model_save(const char *path, const struct cu_unet *net, int flags, const struct cu_meta_kv *extra,
                              int n_extra, struct cu_err *err);
+
+/* Rewrites the model file in (any dtype) as out (atomically) with its
+ * tensors stored as dtype and its metadata plus n_extra facts (which may
+ * replace free-form facts but not the model's own keys). A checkpoint
+ * (Adam moments) is refused for F16: resuming needs its float32 state. */
+enum cu_status cu_model_convert(const char *in, const char *out, enum cu_st_dtype dtype,
+                                const struct cu_meta_kv *extra, int n_extra, struct cu_err *err);
 
 /* The configuration a model file's metadata describes (validated). */
 enum cu_status cu_model_config(const struct cu_st_file *f, struct cu_unet_config *cfg, struct cu_err *err);

@@ -66,6 +66,9 @@ struct cu_train_config {
      * cu_train_input): */
     int input_channel;   /* --channel: 1-based, 0 = by channel count */
     char normalize[32];  /* --normalize: auto, none or LO,HI */
+    int patience;        /* --patience: stop after this many epochs without a lower
+                            validation loss, keeping the best weights; 0 = off */
+    int lr_schedule;     /* --lr-schedule: enum cu_lr_schedule */
     /* The nuclei recipe's settings (docs/train.md); the defaults keep the
      * original recipe: one output, whole images resized to S x S. */
     int crop;             /* --crop N: random N x N crops at native size times scale; 0 = off
@@ -87,10 +90,23 @@ int cu_train_prep(const struct cu_train_config *c);
 int cu_train_side(const struct cu_train_config *c);
 int cu_train_channel_weights(const struct cu_train_config *c, float w[4]);
 
+/* How the learning rate moves (--lr-schedule). constant: --lr throughout;
+ * cosine: from --lr down to 0 along half a cosine over all the steps of -e
+ * epochs (lr * (1 + cos(pi * step / steps)) / 2, step 0-based); plateau:
+ * halved whenever the validation loss (the training loss without
+ * validation) has not improved for CU_PLATEAU_WAIT epochs, down to
+ * --lr / 1000 (Keras's ReduceLROnPlateau with factor 0.5). */
+enum cu_lr_schedule { CU_LR_CONSTANT, CU_LR_COSINE, CU_LR_PLATEAU };
+#define CU_PLATEAU_WAIT 3
+
 struct cu_train_opts {
     struct cu_train_config cfg;
     const char *out_dir;    /* a new run folder (refused if it exists unless force) */
     const char *resume_dir; /* or NULL; then cfg comes from its checkpoint, except: */
+    /* A new run starts from this model file's weights instead of He's
+     * (fine-tuning; the Adam moments start at zero). cfg must describe the
+     * same network (cmd_train.c takes -s, -c and --upsample from the file). */
+    const char *init_path;
     /* Bit i: field i of the configuration table (train_fields.h) was
      * given; on resume a given field the table marks on_resume (-e, --lr,
      * --data: the data moved, --skip-bad) overrides the run's own. */
@@ -133,6 +149,7 @@ enum cu_status cu_train_config_check(const struct cu_train_config *cfg, struct c
 void cu_train_input(const struct cu_train_config *cfg, struct cu_input_opts *in);
 /* "bce", "dice", "bce+dice"; parse returns -1 for anything else. */
 const char *cu_loss_name(enum cu_loss l);
+const char *cu_lr_schedule_name(int s);
 int cu_loss_parse(const char *s);
 
 /* Trains. Returns CU_OK when all epochs ran, or the failure (CU_EINPUT for

@@ -5,14 +5,18 @@
 #include <string.h>
 
 #include "clunet/cli.h"
+#include <unistd.h>
+
 #include "io/tmp_files.h"
 #include "clunet/eval.h"
+#include "clunet/model_find.h"
 #include "cli/predict_flags.h"
 
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: clunet eval MODEL DATA [options]\n"
+            "usage: clunet eval [--model MODEL] DATA [options]\n"
+            "       clunet eval MODEL DATA [options]\n"
             "       clunet eval --pred DIR DATA [options]\n\n"
             "Scores nuclei segmentation on a labelled folder DATA (DSB2018 train layout\n"
             "<id>/images/<id>.png + <id>/masks/*.png, one mask per nucleus; or images/ + masks/\n"
@@ -31,12 +35,17 @@ static void help(FILE *f)
             "IoU > 0.5 and in no split), merged (a prediction holding >= 50%% of the pixels of\n"
             "each of >= 2 true nuclei) and split (a true nucleus holding >= 50%% of the pixels\n"
             "of each of >= 2 predictions).\n\n"
+            "  --model MODEL     a model file, a run folder (its best.safetensors) or the NAME of\n"
+            "                    a model in the model folders (`clunet models`); default " CU_DEFAULT_MODEL ",\n"
+            "                    the model that ships with clunet. MODEL DATA as two arguments\n"
+            "                    is the same.\n"
             "  --pred DIR        score saved predictions instead of a model\n"
             "  --out DIR         where eval.csv (one row per image) and eval.json (images, dice,\n"
             "                    iou, dsb_score, precision at each threshold) go; without it they\n"
             "                    are eval_<data>.csv/.json, <data> the name of the folder read,\n"
             "                    in the model's folder (with --pred, in DIR itself), and an\n"
-            "                    earlier report there is never overwritten (exit 1: give --out)\n"
+            "                    earlier report there is never overwritten (exit 1: give --out);\n"
+            "                    for a model found by name a new folder eval-YYYYMMDD-HHMMSS\n"
             "  --groups FILE     group images by FILE (one \"image_id,group\" line per image; a\n"
             "                    first line \"image,group\" is a header) instead of by size\n"
             "  --json            print the eval.json summary on stdout instead of the table\n"
@@ -54,17 +63,17 @@ static void help(FILE *f)
 
 int cu_cmd_eval(int argc, char **argv)
 {
-    enum { O_PRED = CU_ARG_LONG, O_OUT, O_REPORT, O_JSON, O_GROUPS };
+    enum { O_PRED = CU_ARG_LONG, O_OUT, O_REPORT, O_JSON, O_GROUPS, O_MODEL };
     static const struct cu_opt opts[] = {
         CU_PREDICT_OPTS,   {"pred", O_PRED, 1}, {"out", O_OUT, 1},   {"report", O_REPORT, 1}, {"json", O_JSON, 0},
-        {"groups", O_GROUPS, 1}, {"quiet", 'q', 0},  {"help", 'h', 0}, {NULL, 0, 0},
+        {"groups", O_GROUPS, 1}, {"model", O_MODEL, 1}, {"quiet", 'q', 0},  {"help", 'h', 0}, {NULL, 0, 0},
     };
     struct cu_err err = {0};
     struct cu_eval_run r = {0};
     cu_predict_opts_default(&r.opts);
     r.device = cu_cli_device();
     r.progress = stderr, r.report = stdout;
-    const char *pos[2];
+    const char *pos[2], *model = NULL;
     int npos = 0, quiet = cu_cli_quiet(), key;
     struct cu_args a;
     cu_args_init(&a, "eval", argc, argv, opts, &err);
@@ -79,6 +88,7 @@ int cu_cmd_eval(int argc, char **argv)
         case 'q': quiet = 1; break;
         case O_PRED: r.pred_dir = a.val; break;
         case O_OUT: r.out_dir = a.val; break;
+        case O_MODEL: model = a.val; break;
         case O_REPORT: r.report_dir = a.val; break;
         case O_GROUPS: r.groups = a.val; break;
         case O_JSON: r.json = 1; break;
@@ -92,15 +102,31 @@ int cu_cmd_eval(int argc, char **argv)
         if (err.status)
             break;
     }
-    if (!err.status && npos != (r.pred_dir ? 1 : 2))
-        cu_fail(&err, CU_EUSAGE, "usage: clunet eval MODEL DATA | clunet eval --pred DIR DATA (see --help)");
+    int model_pos = 0;
+    if (!err.status && npos == 2 && !model && !r.pred_dir)
+        model = pos[0], model_pos = 1;
+    if (!err.status && npos != 1 + model_pos)
+        cu_fail(&err, CU_EUSAGE, "usage: clunet eval [--model MODEL] DATA | clunet eval --pred DIR DATA (see --help)");
+    else if (!err.status && r.pred_dir && model)
+        cu_fail(&err, CU_EUSAGE, "eval: give either a model or --pred DIR, not both");
+    char model_path[4096], out[4096];
+    int by_name = 0, made_out = 0;
+    if (!err.status && !r.pred_dir && !cu_model_resolve(model, model_path, sizeof model_path, &by_name, &err))
+        r.model = model_path;
+    /* a shipped model's folder is not where results go */
+    if (!err.status && by_name && !r.out_dir && !cu_new_out_dir("eval", out, sizeof out, &err)) {
+        r.out_dir = out, made_out = 1;
+        if (!quiet)
+            fprintf(r.json ? stderr : stdout, "clunet eval: results go to %s/ (model %s)\n", out, model_path);
+    }
     if (!err.status) {
-        r.model = r.pred_dir ? NULL : pos[0];
         r.data = pos[npos - 1];
         if (quiet)
             r.progress = NULL, r.report = r.json ? stdout : NULL;
         cu_tmp_files_on_signals(); /* Ctrl-C, SIGTERM: no half-written output left behind */
         clunet_eval(&r, &err);
     }
+    if (err.status && made_out)
+        rmdir(out); /* only if nothing was written into it */
     return cu_cli_report(&err);
 }

@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clunet/cli.h"
+#include "clunet/model_find.h"
 #include "io/tmp_files.h"
 #include "clunet/predict.h"
 #include "cli/predict_flags.h"
@@ -95,15 +97,22 @@ int cu_predict_flag(struct cu_args *a, int key, struct cu_predict_opts *o, const
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: clunet predict MODEL INPUT... --out DIR [options]\n\n"
+            "usage: clunet predict [--model MODEL] INPUT... [--out DIR] [options]\n"
+            "       clunet predict MODEL.safetensors INPUT... [--out DIR] [options]\n\n"
             "Segments nuclei in images of any size (PNG, TIFF or JPEG) with a trained model and\n"
-            "writes the results at each image's original size. MODEL is a clunet model file\n"
-            "(model.safetensors or best.safetensors of a run folder); it supplies the image\n"
-            "size S, the channel rate and the up-sampling mode. INPUT: image files, folders of\n"
+            "writes the results at each image's original size. INPUT: image files, folders of\n"
             "images, or DSB2018 folders (<id>/images/<id>.png, test or train layout). A TIFF\n"
             "stack gives <id>_p1, <id>_p2, ... (one per z/t page; --page N for one).\n\n"
+            "model (it supplies the image size S, the channel rate and the up-sampling mode):\n"
+            "  --model MODEL     a model file (.safetensors), a run folder (its best.safetensors),\n"
+            "                    or the NAME of a model in the model folders (`clunet models`\n"
+            "                    lists them). Default: " CU_DEFAULT_MODEL ", the nuclei model that ships with\n"
+            "                    clunet. A first argument ending in .safetensors is the model too.\n\n");
+    fprintf(f,
             "outputs, per image <id> (each file written atomically):\n"
-            "  --out DIR         output folder, created if missing (required)\n"
+            "  --out DIR         output folder, created if missing (default: a new folder\n"
+            "                    predictions-YYYYMMDD-HHMMSS in the current folder, never an\n"
+            "                    existing one; the first line printed names it)\n"
             "                    <id>.png: binary mask, 0/255, the pixels of the nuclei found\n"
             "  --probabilities   also <id>_prob.png: the probability map, 8-bit (255 = 1.0)\n"
             "  --instances       also <id>_labels.png: 16-bit labels, 0 background, 1..N nuclei\n"
@@ -156,10 +165,11 @@ static void help(FILE *f)
 int cu_cmd_predict(int argc, char **argv)
 {
     enum { O_OUT = CU_ARG_LONG, O_SUBMISSION, O_PROB, O_INSTANCES, O_OVERLAY, O_LABELS_FORMAT, O_PROB_FORMAT,
-           O_MEASURE, O_ROIS, O_GEOJSON, O_PIXEL_SIZE };
+           O_MEASURE, O_ROIS, O_GEOJSON, O_PIXEL_SIZE, O_MODEL };
     static const struct cu_opt opts[] = {
         CU_PREDICT_OPTS,
         {"out", O_OUT, 1},
+        {"model", O_MODEL, 1},
         {"submission", O_SUBMISSION, 1},
         {"probabilities", O_PROB, 0},
         {"instances", O_INSTANCES, 0},
@@ -181,7 +191,7 @@ int cu_cmd_predict(int argc, char **argv)
     r.progress = stderr, r.report = stdout, r.notes = stderr;
     if (cu_cli_quiet())
         r.progress = NULL, r.report = NULL;
-    const char **pos = calloc((size_t)argc, sizeof *pos);
+    const char **pos = calloc((size_t)argc, sizeof *pos), *model = NULL;
     int npos = 0;
     if (!pos)
         return cu_fail(&err, CU_EDEVICE, "out of host memory"), cu_cli_report(&err);
@@ -201,6 +211,7 @@ int cu_cmd_predict(int argc, char **argv)
             return 0;
         case 'q': r.progress = NULL, r.report = NULL; break;
         case O_OUT: r.out_dir = a.val; break;
+        case O_MODEL: model = a.val; break;
         case O_SUBMISSION: r.submission = a.val; break;
         case O_PROB: r.probabilities = 1; break;
         case O_INSTANCES: r.instances = 1; break;
@@ -229,17 +240,31 @@ int cu_cmd_predict(int argc, char **argv)
         if (err.status)
             break;
     }
-    if (!err.status && npos < 2)
-        cu_fail(&err, CU_EUSAGE, "usage: clunet predict MODEL INPUT... --out DIR (see clunet predict --help)");
-    else if (!err.status && !r.out_dir)
-        cu_fail(&err, CU_EUSAGE, "predict: --out DIR is required");
+    /* the positional MODEL of before --model: a first argument that is a
+     * model file */
+    int first = 0;
+    if (!err.status && !model && npos >= 2 && cu_is_model_path(pos[0]))
+        model = pos[first++];
+    if (!err.status && npos - first < 1)
+        cu_fail(&err, CU_EUSAGE, "usage: clunet predict [--model MODEL] INPUT... (see clunet predict --help)");
+    char model_path[4096], out[4096];
+    int made_out = 0;
+    if (!err.status)
+        cu_model_resolve(model, model_path, sizeof model_path, NULL, &err);
+    if (!err.status && !r.out_dir && !cu_new_out_dir("predictions", out, sizeof out, &err)) {
+        r.out_dir = out, made_out = 1;
+        printf("clunet predict: results go to %s/ (model %s)\n", out, model_path);
+        fflush(stdout);
+    }
     if (!err.status) {
-        r.model = pos[0];
-        r.inputs = pos + 1;
-        r.n_inputs = npos - 1;
+        r.model = model_path;
+        r.inputs = pos + first;
+        r.n_inputs = npos - first;
         cu_tmp_files_on_signals(); /* Ctrl-C, SIGTERM: no half-written output left behind */
         clunet_predict(&r, &err);
     }
+    if (err.status && made_out)
+        rmdir(out); /* only if nothing was written into it */
     free(pos);
     return cu_cli_report(&err);
 }

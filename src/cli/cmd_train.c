@@ -10,6 +10,8 @@
 
 #include "cli/args.h"
 #include "clunet/cli.h"
+#include "clunet/model_file.h"
+#include "clunet/model_find.h"
 #include "clunet/train.h"
 #include "clunet/train_fields.h"
 #include "clunet/unet.h"
@@ -45,6 +47,11 @@ static void help(FILE *f)
             "\n");
     field_help(f, CU_FIELD_SEC_DATA, "data:");
     field_help(f, CU_FIELD_SEC_MODEL, "model and training:");
+    fprintf(f, "fine-tuning:\n"
+               "  --init MODEL        start from MODEL's weights instead of He's (a model file, a run\n"
+               "                      folder's best.safetensors, or a NAME from `clunet models`, e.g.\n"
+               "                      " CU_DEFAULT_MODEL "); Adam starts afresh. -s, -c, --upsample and --loss come\n"
+               "                      from the file; giving one that differs is refused\n\n");
     fprintf(f, "nuclei at their own scale (each needs --crop):\n"
                "  --recipe nuclei     the nuclei recipe: --crop 256 --targets instance --channel-weights 1,1,2\n"
                "                      --scale-jitter 0.25 --grey --normalize 1,99.8 --augment --intensity-aug\n"
@@ -147,7 +154,7 @@ static void resume_flags(char *buf, size_t size)
         }
 }
 
-enum { O_FORCE = CU_ARG_LONG, O_DEVICES, O_DEVICE, O_OUT, O_RESUME, O_RECIPE, O_FIELD };
+enum { O_FORCE = CU_ARG_LONG, O_DEVICES, O_DEVICE, O_OUT, O_RESUME, O_RECIPE, O_INIT, O_FIELD };
 
 /* The option table: the configuration's fields (key O_FIELD + index, or
  * the letter of a short flag), then the flags of the run itself. */
@@ -156,6 +163,7 @@ static int build_opts(struct cu_opt *opts, int cap)
     static const struct cu_opt own[] = {
         {"force", O_FORCE, 0}, {"devices", O_DEVICES, 1}, {"device", O_DEVICE, 1}, {"out", O_OUT, 1},
         {"resume", O_RESUME, 1}, {"quiet", 'q', 0},       {NULL, 'v', 0},          {"help", 'h', 0},
+        {"init", O_INIT, 1},
         {"recipe", O_RECIPE, 1},
     };
     int n = 0;
@@ -203,12 +211,52 @@ static int apply(struct cu_args *a, int key, struct cu_train_opts *o, int *fixes
     case O_DEVICE: o->device = a->val; return 0;
     case O_OUT: o->out_dir = a->val; return 0;
     case O_RESUME: o->resume_dir = a->val; return 0;
+    case O_INIT: o->init_path = a->val; *fixes_config = 1; return 0;
     case O_RECIPE: /* applied before the other flags (apply_recipe); fixes the configuration */
         *fixes_config = 1;
         return strcmp(a->val, "nuclei") ? cu_arg_bad(a, "nuclei (the one recipe)") : 0;
     case CU_ARG_POS: return cu_arg_extra(a);
     }
     return 0;
+}
+
+/* --init: the network (and loss) come from the model file; a flag that
+ * asks for another is refused rather than silently ignored. On success
+ * o->init_path is the resolved file (in path). */
+static enum cu_status take_init(struct cu_train_opts *o, char *path, size_t len, struct cu_err *err)
+{
+    struct cu_st_file *f = NULL;
+    struct cu_unet_config m;
+    enum cu_status st = cu_model_resolve(o->init_path, path, len, NULL, err);
+    st = st ? st : cu_st_file_read(path, &f, err);
+    st = st ? st : cu_model_config(f, &m, err);
+    if (st) {
+        cu_st_file_free(f);
+        return st;
+    }
+    struct cu_train_config want = o->cfg; /* the file's network and loss */
+    want.image_size = m.image_size, want.channel_rate = m.channel_rate, want.upsample = (int)m.upsample;
+    const char *floss = cu_st_file_meta(f, "loss");
+    if (floss && cu_loss_parse(floss) >= 0)
+        want.loss = (enum cu_loss)cu_loss_parse(floss);
+    static const char *const flags[] = {"-s", "-c", "--upsample", "--loss"};
+    for (int k = 0; k < 4 && !st; k++) {
+        const struct cu_train_field *fd = cu_train_field_by_flag(flags[k]);
+        char given[64], have[64];
+        if ((o->given >> (fd - cu_train_fields) & 1) && !cu_train_field_equal(fd, &o->cfg, &want)) {
+            cu_train_field_text(fd, &o->cfg, 0, given, sizeof given);
+            cu_train_field_text(fd, &want, 0, have, sizeof have);
+            st = cu_fail(err, CU_EUSAGE,
+                         "train: %s %s conflicts with --init %s, which is %s %s; a fine-tuned model keeps the "
+                         "network and loss it was trained with: drop %s",
+                         flags[k], given, path, flags[k], have, flags[k]);
+        }
+        cu_train_field_copy(fd, &o->cfg, &want);
+    }
+    if (!st)
+        o->init_path = path;
+    cu_st_file_free(f);
+    return st;
 }
 
 /* `--recipe nuclei` (or --recipe=nuclei) anywhere on the line sets the
@@ -264,7 +312,10 @@ int cu_cmd_train(int argc, char **argv)
                 "--device, --devices, --force, -q, -v may be given)",
                 bad_on_resume, resumable);
     }
-    if (!o.resume_dir && !o.cfg.data_dir[0])
+    char init_path[4096];
+    if (!err.status && o.init_path && !o.resume_dir)
+        take_init(&o, init_path, sizeof init_path, &err);
+    if (!err.status && !o.resume_dir && !o.cfg.data_dir[0])
         cu_fail(&err, CU_EUSAGE,
                 "train: no training data: give --data DIR, a folder in the DSB2018 layout "
                 "(DIR/<id>/images/<id>.png and DIR/<id>/masks/*.png) or DIR/images/ + DIR/masks/; "

@@ -22,6 +22,8 @@ static const struct command commands[] = {
     {"synth", cu_cmd_synth, "write a synthetic nuclei dataset (DSB2018 layout), the default first dataset"},
     {"predict", cu_cmd_predict, "masks, nuclei, overlays and a Kaggle CSV for images of any size"},
     {"eval", cu_cmd_eval, "Dice, IoU and the DSB2018 score of a model (or of saved labels)"},
+    {"models", cu_cmd_models, "the models found by name (the shipped one first) and where they come from"},
+    {"convert", cu_cmd_convert, "rewrite a model file with F16 (or F32) weights and added facts"},
     {"bench", cu_cmd_bench, "time training steps, inference and each layer on a device"},
     {"import", cu_cmd_import, "a Keras .h5/.keras model of the DSB2018 U-Net as a clunet model"},
     {"export", cu_cmd_export, "a clunet model as ONNX (ONNX Runtime, OpenVINO, TensorRT)"},

@@ -63,6 +63,8 @@ static enum cu_status put_state(struct cu_st_writer *w, const struct cu_train_st
     st = st ? st : meta_f(w, "state.part_seconds", s->part_seconds, err);
     st = st ? st : meta_f(w, "state.best_loss", s->best_loss, err);
     st = st ? st : meta_i(w, "state.best_epoch", s->best_epoch, err);
+    st = st ? st : meta_f(w, "state.lr_scale", s->lr_scale, err);
+    st = st ? st : meta_i(w, "state.plateau_wait", s->plateau_wait, err);
     if (!st && s->devices[0])
         st = cu_st_writer_meta(w, "state.devices", s->devices, err);
     if (!st && s->has_device_spec)
@@ -218,6 +220,13 @@ static enum cu_status get_state(const struct cu_st_file *f, struct cu_train_stat
     st = st ? st : get_f(f, "state.best_loss", &s->best_loss, err);
     st = st ? st : get_i(f, "state.best_epoch", 0, 1000000, &v, err);
     s->best_epoch = (int)v;
+    s->lr_scale = 1;
+    if (!st && cu_st_file_meta(f, "state.lr_scale")) /* optional: older checkpoints lack it */
+        st = get_f(f, "state.lr_scale", &s->lr_scale, err);
+    if (!st && cu_st_file_meta(f, "state.plateau_wait")) {
+        st = get_i(f, "state.plateau_wait", 0, 1000000, &v, err);
+        s->plateau_wait = (int)v;
+    }
     const char *devices = cu_st_file_meta(f, "state.devices"); /* optional: older checkpoints lack it */
     snprintf(s->devices, sizeof s->devices, "%s", devices ? devices : "");
     st = st ? st : get_device_spec(f, s, err);

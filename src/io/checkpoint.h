@@ -27,6 +27,10 @@ struct cu_train_state {
     double part_loss, part_dice, part_images, part_seconds;
     double best_loss; /* lowest validation loss so far (+inf: none) */
     int best_epoch;
+    /* --lr-schedule plateau: the factor on --lr now (1 at the start) and
+     * the epochs since the loss last improved or the lr was last cut */
+    double lr_scale;
+    int plateau_wait;
     /* The devices that trained it (rank 0's, "" when unknown: a checkpoint
      * of an older clunet): a resume on others is not bit-identical, and
      * says so. A fact, not configuration: the resume chooses its own. */

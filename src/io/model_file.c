@@ -87,11 +87,11 @@ enum cu_status cu_model_fill(struct cu_st_writer *w, const struct cu_unet *net, 
     return CU_OK;
 }
 
-enum cu_status cu_model_save(const char *path, const struct cu_unet *net, int flags, const struct cu_meta_kv *extra,
-                             int n_extra, struct cu_err *err)
+/* Adds the caller's facts, refusing the model's own keys. */
+static enum cu_status add_extra(struct cu_st_writer *w, const char *path, const struct cu_meta_kv *extra, int n_extra,
+                                struct cu_err *err)
 {
-    struct cu_st_writer *w = NULL;
-    enum cu_status st = cu_st_writer_new(&w, err);
+    enum cu_status st = CU_OK;
     for (int i = 0; i < n_extra && !st; i++) {
         for (size_t j = 0; j < sizeof reserved / sizeof *reserved; j++)
             if (strcmp(extra[i].key, reserved[j]) == 0)
@@ -99,11 +99,65 @@ enum cu_status cu_model_save(const char *path, const struct cu_unet *net, int fl
         if (!st)
             st = cu_st_writer_meta(w, extra[i].key, extra[i].value, err);
     }
+    return st;
+}
+
+enum cu_status cu_model_save(const char *path, const struct cu_unet *net, int flags, const struct cu_meta_kv *extra,
+                             int n_extra, struct cu_err *err)
+{
+    struct cu_st_writer *w = NULL;
+    enum cu_status st = cu_st_writer_new(&w, err);
+    if (!st)
+        st = add_extra(w, path, extra, n_extra, err);
+    if (!st && (flags & CU_MODEL_F16))
+        st = cu_st_writer_dtype(w, CU_ST_F16, err);
     if (!st)
         st = cu_model_fill(w, net, flags, err);
     if (!st)
         st = cu_st_writer_write(w, path, err);
     cu_st_writer_free(w);
+    return st;
+}
+
+static int has_moments(const struct cu_st_file *f)
+{
+    for (int i = 0; i < cu_st_file_count(f); i++)
+        if (strncmp(cu_st_file_entry(f, i)->name, "adam.", 5) == 0)
+            return 1;
+    return 0;
+}
+
+enum cu_status cu_model_convert(const char *in, const char *out, enum cu_st_dtype dtype,
+                                const struct cu_meta_kv *extra, int n_extra, struct cu_err *err)
+{
+    struct cu_st_file *f = NULL;
+    struct cu_st_writer *w = NULL;
+    struct cu_unet_config cfg;
+    enum cu_status st = cu_st_file_read(in, &f, err);
+    if (!st)
+        st = cu_model_config(f, &cfg, err);
+    if (!st && dtype != CU_ST_F32 && has_moments(f))
+        st = cu_fail(err, CU_EUSAGE, "%s: a training checkpoint stays F32 (resuming needs its exact state); convert "
+                                     "the run's model.safetensors or best.safetensors", in);
+    if (!st)
+        st = cu_st_writer_new(&w, err);
+    if (!st)
+        st = cu_st_writer_dtype(w, dtype, err);
+    for (int i = 0; !st && i < cu_st_file_meta_count(f); i++) {
+        const char *k, *v;
+        cu_st_file_meta_at(f, i, &k, &v);
+        st = cu_st_writer_meta(w, k, v, err);
+    }
+    if (!st)
+        st = add_extra(w, out, extra, n_extra, err);
+    for (int i = 0; !st && i < cu_st_file_count(f); i++) {
+        const struct cu_st_entry *e = cu_st_file_entry(f, i);
+        st = cu_st_writer_add(w, e->name, e->ndim, e->shape, e->data, err);
+    }
+    if (!st)
+        st = cu_st_writer_write(w, out, err);
+    cu_st_writer_free(w);
+    cu_st_file_free(f);
     return st;
 }
 

@@ -1,6 +1,7 @@
 /* safetensors.c: the safetensors reader and writer of
- * include/clunet/safetensors.h, float32 only, JSON through jansson.
- * Not here: which tensors a U-Net file holds (model_file.c). */
+ * include/clunet/safetensors.h, JSON through jansson; F16/BF16 bit
+ * conversions are half.c's. Not here: which tensors a U-Net file holds
+ * (model_file.c). */
 #include "clunet/safetensors.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clunet/half.h"
 #include "io/atomic_file.h"
 
 struct st_item {
@@ -23,6 +25,7 @@ struct st_item {
 
 struct cu_st_writer {
     json_t *meta;
+    enum cu_st_dtype dtype;
     int n, cap;
     struct st_item *items;
 };
@@ -31,6 +34,9 @@ struct cu_st_file {
     char *path;
     json_t *meta;
     unsigned char *data; /* the data section */
+    float *wide;         /* the F16 and BF16 tensors widened to float32 */
+    const char **meta_keys; /* sorted */
+    int n_meta;
     int n;
     struct cu_st_entry *entries;
 };
@@ -50,6 +56,24 @@ static void swap4(void *p, size_t n)
         unsigned char t0 = b[0], t1 = b[1];
         b[0] = b[3], b[1] = b[2], b[2] = t1, b[3] = t0;
     }
+}
+
+static const char *const dtype_names[] = {"F32", "F16", "BF16"};
+static const size_t dtype_bytes[] = {4, 2, 2};
+
+const char *cu_st_dtype_name(enum cu_st_dtype d) { return dtype_names[d]; }
+
+int cu_st_dtype_parse(const char *s)
+{
+    for (int d = 0; s && d < 3; d++) {
+        const char *n = dtype_names[d];
+        size_t i = 0;
+        while (n[i] && (s[i] == n[i] || s[i] == n[i] - 'A' + 'a'))
+            i++;
+        if (!n[i] && !s[i])
+            return d;
+    }
+    return -1;
 }
 
 static int cmp_item(const void *a, const void *b)
@@ -96,6 +120,14 @@ void cu_st_writer_free(struct cu_st_writer *w)
     free(w->items);
     json_decref(w->meta);
     free(w);
+}
+
+enum cu_status cu_st_writer_dtype(struct cu_st_writer *w, enum cu_st_dtype d, struct cu_err *err)
+{
+    if (d != CU_ST_F32 && d != CU_ST_F16)
+        return cu_fail(err, CU_EUSAGE, "safetensors: clunet writes F32 or F16, not %s", cu_st_dtype_name(d));
+    w->dtype = d;
+    return CU_OK;
 }
 
 enum cu_status cu_st_writer_meta(struct cu_st_writer *w, const char *key, const char *value, struct cu_err *err)
@@ -180,8 +212,8 @@ static char *header_json(struct cu_st_writer *w, size_t *len)
         json_t *shape = json_array();
         for (int d = 0; shape && d < it->ndim; d++)
             json_array_append_new(shape, json_integer((json_int_t)it->shape[d]));
-        size_t end = off + it->numel * sizeof(float);
-        json_t *e = json_pack("{s:s, s:o, s:[I,I]}", "dtype", "F32", "shape", shape, "data_offsets",
+        size_t end = off + it->numel * dtype_bytes[w->dtype];
+        json_t *e = json_pack("{s:s, s:o, s:[I,I]}", "dtype", dtype_names[w->dtype], "shape", shape, "data_offsets",
                               (json_int_t)off, (json_int_t)end);
         bad = !e || json_object_set_new(root, it->name, e);
         off = end;
@@ -195,8 +227,26 @@ static char *header_json(struct cu_st_writer *w, size_t *len)
 
 static int write_all(FILE *fp, const void *p, size_t n) { return n == 0 || fwrite(p, 1, n, fp) == n; }
 
-static int write_data(FILE *fp, const struct st_item *it)
+/* F16, little-endian, a block at a time. */
+static int write_f16(FILE *fp, const struct st_item *it)
 {
+    unsigned char buf[2048];
+    for (size_t i = 0; i < it->numel; i += 1024) {
+        size_t k = it->numel - i < 1024 ? it->numel - i : 1024;
+        for (size_t j = 0; j < k; j++) {
+            uint16_t h = cu_float_to_f16(it->data[i + j]);
+            buf[2 * j] = (unsigned char)h, buf[2 * j + 1] = (unsigned char)(h >> 8);
+        }
+        if (!write_all(fp, buf, 2 * k))
+            return 0;
+    }
+    return 1;
+}
+
+static int write_data(FILE *fp, const struct st_item *it, enum cu_st_dtype d)
+{
+    if (d == CU_ST_F16)
+        return write_f16(fp, it);
     if (host_is_le())
         return write_all(fp, it->data, it->numel * sizeof(float));
     float buf[1024];
@@ -219,9 +269,23 @@ static int write_body(FILE *fp, const struct cu_st_writer *w, const char *hdr, s
     if (!write_all(fp, lb, 8) || !write_all(fp, hdr, len) || !write_all(fp, "        ", padded - len))
         return 0;
     for (int i = 0; i < w->n; i++)
-        if (!write_data(fp, &w->items[i]))
+        if (!write_data(fp, &w->items[i], w->dtype))
             return 0;
     return 1;
+}
+
+/* F16 cannot hold a finite value beyond +-65504: refuse rather than store
+ * an infinity the network never had. */
+static enum cu_status check_f16_range(const struct cu_st_writer *w, const char *path, struct cu_err *err)
+{
+    for (int i = 0; w->dtype == CU_ST_F16 && i < w->n; i++)
+        for (size_t j = 0; j < w->items[i].numel; j++) {
+            float v = w->items[i].data[j];
+            if (v == v && v - v == 0 && (v > CU_F16_MAX || v < -CU_F16_MAX))
+                return cu_fail(err, CU_EINPUT, "%s: tensor %s holds %g, beyond F16's range (+-65504)", path,
+                               w->items[i].name, (double)v);
+        }
+    return CU_OK;
 }
 
 struct body {
@@ -238,6 +302,9 @@ static int put_body(FILE *fp, void *ctx)
 
 enum cu_status cu_st_writer_write(struct cu_st_writer *w, const char *path, struct cu_err *err)
 {
+    enum cu_status range = check_f16_range(w, path, err);
+    if (range)
+        return range;
     qsort(w->items, (size_t)w->n, sizeof *w->items, cmp_item);
     size_t len = 0;
     char *hdr = header_json(w, &len);
@@ -258,7 +325,9 @@ void cu_st_file_free(struct cu_st_file *f)
     for (int i = 0; i < f->n; i++)
         free((char *)f->entries[i].name);
     free(f->entries);
+    free(f->meta_keys);
     json_decref(f->meta);
+    free(f->wide);
     free(f->data);
     free(f->path);
     free(f);
@@ -269,6 +338,14 @@ const char *cu_st_file_path(const struct cu_st_file *f) { return f->path; }
 const char *cu_st_file_meta(const struct cu_st_file *f, const char *key)
 {
     return f->meta ? json_string_value(json_object_get(f->meta, key)) : NULL;
+}
+
+int cu_st_file_meta_count(const struct cu_st_file *f) { return f->n_meta; }
+
+void cu_st_file_meta_at(const struct cu_st_file *f, int i, const char **key, const char **value)
+{
+    *key = f->meta_keys[i];
+    *value = cu_st_file_meta(f, *key);
 }
 
 int cu_st_file_count(const struct cu_st_file *f) { return f->n; }
@@ -305,6 +382,8 @@ static int cmp_span(const void *a, const void *b)
     return x->begin < y->begin ? -1 : x->begin > y->begin;
 }
 
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
 static int cmp_entry(const void *a, const void *b)
 {
     return strcmp(((const struct cu_st_entry *)a)->name, ((const struct cu_st_entry *)b)->name);
@@ -320,6 +399,12 @@ static enum cu_status parse_meta(struct cu_st_file *f, json_t *m, struct cu_err 
         if (!json_is_string(v))
             return cu_fail(err, CU_EINPUT, "%s: metadata %s is not a string", f->path, key);
     }
+    f->meta_keys = malloc((json_object_size(m) ? json_object_size(m) : 1) * sizeof *f->meta_keys);
+    if (!f->meta_keys)
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", f->path);
+    json_object_foreach(m, key, v)
+        f->meta_keys[f->n_meta++] = key;
+    qsort(f->meta_keys, (size_t)f->n_meta, sizeof *f->meta_keys, cmp_str);
     f->meta = json_incref(m);
     return CU_OK;
 }
@@ -354,8 +439,11 @@ static enum cu_status parse_entry(struct cu_st_file *f, const char *name, json_t
     const char *dtype = json_string_value(json_object_get(e, "dtype"));
     if (!dtype)
         return cu_fail(err, CU_EINPUT, "%s: tensor %s: no dtype", path, name);
-    if (strcmp(dtype, "F32") != 0)
-        return cu_fail(err, CU_EINPUT, "%s: tensor %s has dtype %s; clunet reads only F32", path, name, dtype);
+    int dt = cu_st_dtype_parse(dtype);
+    if (dt < 0 || strcmp(dtype, dtype_names[dt]) != 0)
+        return cu_fail(err, CU_EINPUT, "%s: tensor %s has dtype %s; clunet reads F32, F16 and BF16", path, name, dtype);
+    out->dtype = (enum cu_st_dtype)dt;
+    size_t esize = dtype_bytes[dt];
     enum cu_status st = parse_shape(path, name, json_object_get(e, "shape"), out, err);
     if (st)
         return st;
@@ -367,16 +455,16 @@ static enum cu_status parse_entry(struct cu_st_file *f, const char *name, json_t
     if (b < 0 || en < b || (unsigned long long)en > (unsigned long long)dsize)
         return cu_fail(err, CU_EINPUT, "%s: tensor %s: data_offsets [%lld, %lld] lie outside the %zu data bytes",
                        path, name, (long long)b, (long long)en, dsize);
-    if ((size_t)(en - b) != out->numel * sizeof(float))
+    if ((size_t)(en - b) != out->numel * esize)
         return cu_fail(err, CU_EINPUT, "%s: tensor %s: its shape needs %zu bytes but data_offsets span %lld", path,
-                       name, out->numel * sizeof(float), (long long)(en - b));
-    if (b % 4)
+                       name, out->numel * esize, (long long)(en - b));
+    if (dt == CU_ST_F32 && b % 4)
         return cu_fail(err, CU_EINPUT, "%s: tensor %s: data offset %lld is not a multiple of 4", path, name,
                        (long long)b);
     out->name = strdup(name);
     if (!out->name)
         return cu_fail(err, CU_EDEVICE, "%s: out of memory", path);
-    out->data = (const float *)(f->data + b);
+    out->data = (const float *)(f->data + b); /* F16/BF16: widened later, from this offset */
     *sp = (struct span){(size_t)b, (size_t)en, out->name};
     return CU_OK;
 }
@@ -388,6 +476,33 @@ static enum cu_status check_overlap(const char *path, struct span *sp, int n, st
         if (sp[i].begin < sp[i - 1].end && sp[i].begin < sp[i].end)
             return cu_fail(err, CU_EINPUT, "%s: tensors %s and %s overlap in the data", path, sp[i - 1].name,
                            sp[i].name);
+    return CU_OK;
+}
+
+/* Widens the F16 and BF16 tensors into one float32 buffer and points their
+ * entries there (until now their data pointed at their stored bytes). */
+static enum cu_status widen(struct cu_st_file *f, struct cu_err *err)
+{
+    size_t total = 0;
+    for (int i = 0; i < f->n; i++)
+        total += f->entries[i].dtype != CU_ST_F32 ? f->entries[i].numel : 0;
+    if (!total)
+        return CU_OK;
+    if (!(f->wide = malloc(total * sizeof *f->wide)))
+        return cu_fail(err, CU_EDEVICE, "%s: out of memory", f->path);
+    float *o = f->wide;
+    for (int i = 0; i < f->n; i++) {
+        struct cu_st_entry *e = &f->entries[i];
+        if (e->dtype == CU_ST_F32)
+            continue;
+        const unsigned char *b = (const unsigned char *)e->data;
+        for (size_t j = 0; j < e->numel; j++) {
+            uint16_t h = (uint16_t)(b[2 * j] | (b[2 * j + 1] << 8));
+            o[j] = e->dtype == CU_ST_F16 ? cu_f16_to_float(h) : cu_bf16_to_float(h);
+        }
+        e->data = o;
+        o += e->numel;
+    }
     return CU_OK;
 }
 
@@ -412,12 +527,15 @@ static enum cu_status parse_header(struct cu_st_file *f, json_t *root, size_t ds
     if (!st)
         st = check_overlap(f->path, sp, f->n, err);
     free(sp);
+    if (!st)
+        st = widen(f, err);
     if (st)
         return st;
     qsort(f->entries, (size_t)f->n, sizeof *f->entries, cmp_entry);
     if (!host_is_le())
         for (int i = 0; i < f->n; i++)
-            swap4((void *)f->entries[i].data, f->entries[i].numel);
+            if (f->entries[i].dtype == CU_ST_F32)
+                swap4((void *)f->entries[i].data, f->entries[i].numel);
     return CU_OK;
 }
 

@@ -84,6 +84,8 @@ static void log_config(struct cu_trainer *tr, int resumed)
                 "per device",
             tr->size, tr->size > 1 ? "es" : "", k, k > 1 ? "s" : "", c->batch, cu_replicas_cap(tr->reps));
     say(tr, "network: %lld parameters", cu_unet_param_total(tr->net));
+    if (tr->o->init_path && !resumed)
+        say(tr, "initial weights: %s (fine-tuning: its weights instead of He's, Adam state fresh)", tr->o->init_path);
 }
 
 /* This process's devices in words, as the checkpoint records them: rank
@@ -211,8 +213,8 @@ static enum cu_status save_model(struct cu_trainer *tr, const char *name, int ep
         return CU_OK;
     char ep[32], vl[64], vd[64], lr[64], seed[32], scale[40], prep[40];
     snprintf(ep, sizeof ep, "%d", epoch);
-    snprintf(vl, sizeof vl, "%.9g", val_loss);
-    snprintf(vd, sizeof vd, "%.9g", val_dice);
+    snprintf(vl, sizeof vl, tr->data.n_val ? "%.9g" : "none (no validation)", val_loss);
+    snprintf(vd, sizeof vd, tr->data.n_val ? "%.9g" : "none (no validation)", val_dice);
     snprintf(lr, sizeof lr, "%.17g", tr->cfg.lr);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)tr->cfg.seed);
     char ch[32], norm[64];
@@ -228,11 +230,11 @@ static enum cu_status save_model(struct cu_trainer *tr, const char *name, int ep
     const struct cu_meta_kv facts[] = {
         {"epochs", ep}, {"val_loss", vl}, {"val_dice", vd}, {"loss", cu_loss_name(tr->cfg.loss)},
         {"lr", lr},     {"seed", seed},   {"data", tr->cfg.data_dir}, {"input_channel", ch},
-        {"normalize", norm}, {"train_mode", tr->cfg.crop ? "crop" : "resize"}, {"scale", scale}, {"prep", prep},
+        {"normalize", norm}, {"train_mode", tr->cfg.crop ? "crop" : "resize"}, {"scale", scale}, {"prep", prep}, {"init", tr->o->init_path},
     };
     double t0 = cu_now();
-    enum cu_status st = cu_model_save(cu_train_path(tr, name), tr->net, 0, facts, (int)(sizeof facts / sizeof facts[0]),
-                                      err);
+    int n_facts = (int)(sizeof facts / sizeof facts[0]) - !tr->o->init_path; /* "init" only when fine-tuned */
+    enum cu_status st = cu_model_save(cu_train_path(tr, name), tr->net, 0, facts, n_facts, err);
     tr->t_save += cu_now() - t0;
     return st;
 }
@@ -300,21 +302,38 @@ static enum cu_status end_epoch(struct cu_trainer *tr, int epoch, double seconds
     s->batch = 0;
     s->part_loss = s->part_dice = s->part_images = s->part_seconds = 0;
     double crit = tr->data.n_val ? vl : row.train_loss; /* no validation set: the training loss decides */
-    if (crit < s->best_loss) {
+    int improved = crit < s->best_loss;
+    if (improved) {
         s->best_loss = crit;
         s->best_epoch = epoch;
         st = save_model(tr, CU_RUN_BEST, epoch, vl, vd, err);
+    }
+    char lr_note[96] = "";
+    if (tr->cfg.lr_schedule != CU_LR_CONSTANT)
+        snprintf(lr_note, sizeof lr_note, "  lr %.3g", tr->epoch_lr);
+    if (tr->cfg.lr_schedule == CU_LR_PLATEAU && (improved || ++s->plateau_wait < CU_PLATEAU_WAIT))
+        s->plateau_wait = improved ? 0 : s->plateau_wait;
+    else if (tr->cfg.lr_schedule == CU_LR_PLATEAU) { /* CU_PLATEAU_WAIT epochs without improvement */
+        s->plateau_wait = 0;
+        if (s->lr_scale > 1e-3) {
+            s->lr_scale = fmax(s->lr_scale * 0.5, 1e-3);
+            size_t at = strlen(lr_note);
+            snprintf(lr_note + at, sizeof lr_note - at, " (plateau: %.3g from the next epoch)", tr->cfg.lr * s->lr_scale);
+        }
     }
     st = st ? st : save_checkpoint(tr, err);
     if (st)
         return cu_comm_agree(tr->comm, st, err);
     if (tr->out && tr->o->tty)
         cu_report_clear(tr->out);
-    char line[512];
-    int n = snprintf(line, sizeof line,
-                     "epoch %d/%d  train loss %.4f dice %.4f  val loss %.4f dice %.4f  %.1f s  %.1f img/s%s", epoch,
-                     tr->cfg.epochs, row.train_loss, row.train_dice, vl, vd, row.seconds, row.images_per_second,
-                     s->best_epoch == epoch ? "  (best)" : "");
+    char line[512], val[64];
+    if (tr->data.n_val)
+        snprintf(val, sizeof val, "val loss %.4f dice %.4f", vl, vd);
+    else
+        snprintf(val, sizeof val, "no validation");
+    int n = snprintf(line, sizeof line, "epoch %d/%d  train loss %.4f dice %.4f  %s  %.1f s  %.1f img/s%s%s", epoch,
+                     tr->cfg.epochs, row.train_loss, row.train_dice, val, row.seconds, row.images_per_second,
+                     s->best_epoch == epoch ? "  (best)" : "", lr_note);
     if (tr->o->verbosity >= 2 && n > 0 && (size_t)n < sizeof line)
         snprintf(line + n, sizeof line - (size_t)n, "  [data %.2f s, steps %.2f s, validation %.2f s, saving %.2f s]",
                  tr->t_data, tr->t_step, tr->t_val, tr->t_save);
@@ -344,6 +363,10 @@ static enum cu_status run_epoch(struct cu_trainer *tr, int epoch, int *stopped, 
     tr->t_data = tr->t_step = tr->t_val = tr->t_save = 0;
     struct cu_adam hp = CU_ADAM_DEFAULTS;
     hp.lr = (float)tr->cfg.lr;
+    if (tr->cfg.lr_schedule == CU_LR_PLATEAU)
+        hp.lr = (float)(tr->cfg.lr * s->lr_scale);
+    const long total_steps = (long)tr->cfg.epochs * nb;
+    tr->epoch_lr = hp.lr;
     double t_start = cu_now();
     struct cu_progress bar;
     char label[64];
@@ -360,6 +383,10 @@ static enum cu_status run_epoch(struct cu_trainer *tr, int epoch, int *stopped, 
         cu_split(n, tr->size, tr->rank, &off, &len);
         double t1 = cu_now();
         double out[2];
+        if (tr->cfg.lr_schedule == CU_LR_COSINE) /* the lr of this step, 0-based, over the whole run */
+            hp.lr = (float)(tr->cfg.lr * 0.5 * (1 + cos(acos(-1.0) * (double)s->step / (double)total_steps)));
+        if (b == first)
+            tr->epoch_lr = hp.lr;
         enum cu_status st = cu_replicas_train_step(tr->reps, tr->hx + off * img, tr->hy + off * msk, len, n,
                                                    tr->cfg.loss, &hp, s->step + 1, out, err);
         if (st)
@@ -484,8 +511,14 @@ static enum cu_status load_data(struct cu_trainer *tr, struct cu_err *err)
     st = st ? st : same_data(tr, err);
     if (st)
         return st;
-    say(tr, "data: %s (%s): %d image%s, %d for training, %d for validation, loaded in %.1f s", tr->cfg.data_dir,
-        tr->data.layout, tr->data.n, tr->data.n == 1 ? "" : "s", tr->data.n_train, tr->data.n_val, cu_now() - t0);
+    char val[96];
+    if (tr->data.n_val)
+        snprintf(val, sizeof val, "%d for validation", tr->data.n_val);
+    else
+        snprintf(val, sizeof val, "no validation (--val-split %g; best.safetensors follows the training loss)",
+                 tr->cfg.val_split);
+    say(tr, "data: %s (%s): %d image%s, %d for training, %s, loaded in %.1f s", tr->cfg.data_dir,
+        tr->data.layout, tr->data.n, tr->data.n == 1 ? "" : "s", tr->data.n_train, val, cu_now() - t0);
     if (tr->cfg.crop)
         say(tr, "data: %d random %dx%d crops per epoch (images repeated by area), validation in %d tiles",
             tr->data.n_items, tr->cfg.image_size, tr->cfg.image_size, tr->data.n_val_items);
@@ -504,6 +537,22 @@ static void trainer_free(struct cu_trainer *tr)
     cu_train_data_free(&tr->data);
     cu_history_free(&tr->st.history);
     cu_text_free(&tr->log);
+}
+
+/* --patience: the net takes best.safetensors's weights again (rank 0 reads
+ * them, every replica takes them). */
+static enum cu_status restore_best(struct cu_trainer *tr, struct cu_err *err)
+{
+    struct cu_st_file *f = NULL;
+    enum cu_status st = CU_OK;
+    if (tr->rank == 0 && !(st = cu_st_file_read(cu_train_path(tr, CU_RUN_BEST), &f, err)))
+        st = cu_model_load_into(tr->net, f, 0, err);
+    cu_st_file_free(f);
+    st = cu_comm_agree(tr->comm, st, err);
+    st = st ? st : cu_replicas_share(tr->reps, err);
+    if (!st)
+        say(tr, "restored the weights of the best epoch (%d) for %s (--patience)", tr->st.best_epoch, CU_RUN_MODEL);
+    return st;
 }
 
 static enum cu_status train_run(struct cu_trainer *tr, int *interrupted, struct cu_err *err)
@@ -531,10 +580,22 @@ static enum cu_status train_run(struct cu_trainer *tr, int *interrupted, struct 
             *interrupted = 1;
             return CU_OK;
         }
+        if (!st && tr->cfg.patience && e - tr->st.best_epoch >= tr->cfg.patience && e < tr->cfg.epochs) {
+            say(tr, "early stop after epoch %d: no lower %s loss for %d epochs (--patience %d); best epoch %d", e,
+                tr->data.n_val ? "validation" : "training", e - tr->st.best_epoch, tr->cfg.patience,
+                tr->st.best_epoch);
+            tr->cfg.epochs = e; /* the run is complete: a resume needs -e to go on */
+            st = cu_comm_agree(tr->comm, save_checkpoint(tr, err), err);
+            break;
+        }
     }
+    if (!st && tr->cfg.patience)
+        st = restore_best(tr, err);
     if (st)
         return st;
     const struct cu_history_row *last = &tr->st.history.rows[tr->st.history.n - 1];
+    if (tr->cfg.patience) /* model.safetensors holds the best epoch's weights */
+        last = &tr->st.history.rows[tr->st.best_epoch - 1];
     st = save_model(tr, CU_RUN_MODEL, tr->st.epoch, last->val_loss, last->val_dice, err);
     if (!st) {
         say(tr, "done: %d epochs; model %s/%s, best (epoch %d) %s/%s; curves %s/%s", tr->st.epoch, tr->dir,

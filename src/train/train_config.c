@@ -19,6 +19,7 @@ _Static_assert(sizeof(enum cu_loss) == sizeof(int), "loss is read and written as
 
 static const char *const loss_names[] = {"bce", "dice", "bce+dice", NULL};       /* enum cu_loss */
 static const char *const upsample_names[] = {"bilinear", "transposed", NULL};    /* enum cu_upsample */
+static const char *const schedule_names[] = {"constant", "cosine", "plateau", NULL}; /* enum cu_lr_schedule */
 static const char *const target_names[] = {"mask", "instance", NULL};            /* outputs 1, 3 */
 
 #define AT(member) offsetof(struct cu_train_config, member), sizeof(((struct cu_train_config *)0)->member)
@@ -52,7 +53,8 @@ const struct cu_train_field cu_train_fields[] = {
     {.name = "val_split", .flag = "--val-split", .arg = "F", .type = CU_FIELD_DOUBLE, AT(val_split), .dmin = 0,
      .dmax = 1, .hi_open = 1, .def = "0.1", .section = CU_FIELD_SEC_DATA, .saved = 1,
      .help = "fraction held out for validation: the last F of the ids in sorted\n"
-             "order, as Keras's validation_split"},
+             "order, as Keras's validation_split; 0: no validation\n"
+             "(best.safetensors then follows the training loss)"},
     {.name = "split_seed", .flag = "--split-seed", .arg = "N", .type = CU_FIELD_I64, AT(split_seed), .imin = -1,
      .imax = INT64_MAX, .def = "-1", .section = CU_FIELD_SEC_DATA, .saved = 1,
      .help = "shuffle the ids with seed N before splitting; -1: no shuffle"},
@@ -69,6 +71,17 @@ const struct cu_train_field cu_train_fields[] = {
      .help = "random flips and 90-degree rotations of training images"},
     {.name = "seed", .flag = "--seed", .arg = "N", .type = CU_FIELD_U64, AT(seed), .def = "1",
      .section = CU_FIELD_SEC_MODEL, .saved = 1, .help = "seed of the weights, shuffles and augmentation"},
+    {.name = "patience", .flag = "--patience", .arg = "N", .type = CU_FIELD_INT, AT(patience), .imin = 0,
+     .imax = 1000000, .def = "0", .section = CU_FIELD_SEC_MODEL, .saved = 1, .optional = 1,
+     .help = "early stopping: stop after N epochs without a lower validation\n"
+             "loss (the training loss when there is no validation) and leave\n"
+             "the best epoch's weights in model.safetensors too; 0: off"},
+    {.name = "lr_schedule", .flag = "--lr-schedule", .arg = "S", .type = CU_FIELD_CHOICE, AT(lr_schedule),
+     .choices = schedule_names, .def = "constant", .section = CU_FIELD_SEC_MODEL, .saved = 1, .optional = 1,
+     .help = "constant | cosine | plateau. cosine: from LR down to 0 along half\n"
+             "a cosine over all the run's steps; plateau: halved after 3 epochs\n"
+             "without a lower validation loss, down to LR/1000 (Keras's\n"
+             "ReduceLROnPlateau, factor 0.5, patience 3)"},
     {.name = "input_channel", .flag = "--channel", .arg = "N", .type = CU_FIELD_INT, AT(input_channel), .imin = 0,
      .imax = 65536, .def = "0", .section = CU_FIELD_SEC_DATA, .saved = 1, .optional = 1,
      .help = "use channel N (1-based) of multi-channel images, e.g. the nuclear\n"
@@ -270,6 +283,11 @@ void cu_train_config_default(struct cu_train_config *cfg)
     for (int i = 0; i < cu_train_nfields; i++)
         if (cu_train_fields[i].def)
             cu_train_field_set(&cu_train_fields[i], cfg, cu_train_fields[i].def);
+}
+
+const char *cu_lr_schedule_name(int s)
+{
+    return s >= CU_LR_CONSTANT && s <= CU_LR_PLATEAU ? schedule_names[s] : schedule_names[0];
 }
 
 int cu_train_outputs(const struct cu_train_config *c) { return c->targets ? 3 : 1; }

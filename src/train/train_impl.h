@@ -39,6 +39,7 @@ struct cu_trainer {
     FILE *out; /* NULL when quiet */
     long batches;    /* taken by this process (stop_after_batches) */
     double t_data, t_step, t_val, t_save; /* this epoch's phases, for -v */
+    float epoch_lr; /* the lr of the epoch's first step (--lr-schedule) */
     int have_checkpoint, ckpt_epoch, ckpt_mid_epoch;
     int lock_fd;     /* rank 0's lock on the run folder (dir_lock.h), or -1 */
     int made_dir;    /* this run created its folder (removed again on a failure before any checkpoint) */

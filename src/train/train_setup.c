@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clunet/model_file.h"
 #include "clunet/safetensors.h"
 #include "clunet/train_fields.h"
 #include "io/dir_lock.h"
@@ -241,8 +242,17 @@ enum cu_status cu_train_setup_new(struct cu_trainer *tr, struct cu_err *err)
     absolute(tr->cfg.data_dir, sizeof tr->cfg.data_dir);
     tr->dir = o->out_dir;
     tr->st.best_loss = INFINITY;
+    tr->st.lr_scale = 1;
     st = build(tr, err);
     st = st ? st : cu_replicas_init_he(tr->reps, tr->cfg.seed, err);
+    if (o->init_path) { /* fine-tuning: rank 0 reads the weights, every replica takes them */
+        struct cu_st_file *f = NULL;
+        if (!st && tr->rank == 0 && !(st = cu_st_file_read(o->init_path, &f, err)))
+            st = cu_model_load_into(tr->net, f, 0, err);
+        cu_st_file_free(f);
+        st = cu_comm_agree(tr->comm, st, err);
+        st = st ? st : cu_replicas_share(tr->reps, err);
+    }
     return cu_comm_agree(tr->comm, st, err);
 }
 

@@ -64,6 +64,7 @@ static int seeds_safetensors(const char *dir)
     int n = 0;
     n += model_seed(dir, "model", net, 0) == 0;
     n += model_seed(dir, "checkpoint", net, CU_MODEL_ADAM) == 0;
+    n += model_seed(dir, "model_f16", net, CU_MODEL_F16) == 0;
     /* A transposed-up-sampling model: loads as a file, refused by the net. */
     struct cu_unet *t = NULL;
     struct cu_err err = {0};
@@ -77,6 +78,8 @@ static int seeds_safetensors(const char *dir)
         "{\"__metadata__\":{\"format\":\"clunet-unet\"},\"a\":{\"dtype\":\"F16\",\"shape\":[2],"
         "\"data_offsets\":[0,4]}}",
         "{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}",
+        "{\"a\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[0,2]},\"b\":{\"dtype\":\"F32\","
+        "\"shape\":[1],\"data_offsets\":[2,6]}}",
         "{\"a\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[4,8]},\"b\":{\"dtype\":\"F32\","
         "\"shape\":[1],\"data_offsets\":[0,4]}}",
     };
