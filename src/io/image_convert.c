@@ -331,6 +331,16 @@ void cu_norm_name(const struct cu_input_opts *o, char *buf, size_t size)
     }
 }
 
+/* A sample as a label: a whole number in 0..2^32-1 (NaN, negative, fractional
+ * and too-large values of float or signed images are not labels). */
+static int label_of(double s, uint32_t *out)
+{
+    if (!(s >= 0 && s <= 4294967295.0) || s != floor(s))
+        return 0;
+    *out = (uint32_t)s;
+    return 1;
+}
+
 enum cu_status cu_raw_to_labels(const struct cu_raw_image *r, const char *path, struct cu_labels *out,
                                 struct cu_err *err)
 {
@@ -341,19 +351,18 @@ enum cu_status cu_raw_to_labels(const struct cu_raw_image *r, const char *path, 
     uint32_t *v = malloc(sizeof *v * (n ? n : 1));
     if (!v)
         return cu_fail(err, CU_EDEVICE, "%s: out of memory for %dx%d labels", path, r->w, r->h);
+    int shift = r->channels == 3 && r->bits > 8 ? r->bits - 8 : 0; /* colour labels are compared at 8 bit */
     for (size_t q = 0; q < n; q++) {
-        double s = cu_raw_at(r, q);
-        if (r->channels == 3) { /* colour labels are compared at 8 bit */
-            int shift = r->bits > 8 ? r->bits - 8 : 0;
-            uint32_t c0 = (uint32_t)s >> shift, c1 = (uint32_t)cu_raw_at(r, n + q) >> shift,
-                     c2 = (uint32_t)cu_raw_at(r, 2 * n + q) >> shift;
-            v[q] = c0 << 16 | c1 << 8 | c2;
-        } else if (s < 0 || s > 4294967295.0 || s != (double)(uint32_t)s) {
-            free(v);
-            return cu_fail(err, CU_EINPUT, "%s: label %g is not a whole number in 0..2^32-1", path, s);
-        } else {
-            v[q] = (uint32_t)s;
+        uint32_t c[3] = {0, 0, 0};
+        for (int k = 0; k < r->channels; k++) {
+            double s = cu_raw_at(r, (size_t)k * n + q);
+            if (!label_of(s, &c[k])) {
+                free(v);
+                return cu_fail(err, CU_EINPUT, "%s: label %g is not a whole number in 0..2^32-1", path, s);
+            }
         }
+        v[q] = r->channels == 3 ? (c[0] >> shift & 0xFF) << 16 | (c[1] >> shift & 0xFF) << 8 | (c[2] >> shift & 0xFF)
+                                : c[0];
     }
     out->h = r->h, out->w = r->w, out->v = v;
     return CU_OK;
