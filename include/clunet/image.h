@@ -171,6 +171,11 @@ enum cu_status cu_image_or_mask(const char *path, int h, int w, float *u, struct
 /* Width and height only (reads the header). */
 enum cu_status cu_image_read_size(const char *path, int *h, int *w, struct cu_err *err);
 
+/* Interleaved 8-bit RGB (h*w*3, malloc'd; NULL when out of memory) of a
+ * planar image in [0, 1]: values clamped, rounded; one plane is
+ * replicated to three. For pictures a person looks at. */
+uint8_t *cu_image_rgb8(const struct cu_image *im);
+
 /* Writers, atomic (temp + rename). px is row major; rgb8 is interleaved
  * r,g,b per pixel (h*w*3 bytes). */
 enum cu_status cu_png_write_gray8(const char *path, const uint8_t *px, int h, int w, struct cu_err *err);

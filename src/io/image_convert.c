@@ -376,3 +376,15 @@ void cu_raw_or_mask(const struct cu_raw_image *r, float *u)
             if (cu_raw_at(r, (size_t)c * n + q) != 0)
                 u[q] = 1.0f;
 }
+
+uint8_t *cu_image_rgb8(const struct cu_image *im)
+{
+    size_t n = (size_t)im->h * (size_t)im->w;
+    uint8_t *out = malloc(3 * (n ? n : 1));
+    for (size_t q = 0; out && q < n; q++)
+        for (int c = 0; c < 3; c++) {
+            float v = im->px[(size_t)(im->c >= 3 ? c : 0) * n + q];
+            out[3 * q + c] = (uint8_t)lroundf(255.f * (v < 0 ? 0 : v > 1 ? 1 : v));
+        }
+    return out;
+}

@@ -33,21 +33,6 @@ enum cu_status cu_eval_html_begin(struct cu_eval_html *h, const char *dir, struc
     return make_dir(sub, err);
 }
 
-/* Planar floats in [0, 1] to interleaved 8-bit RGB (gray replicated). */
-static uint8_t *to_rgb8(const struct cu_image *im)
-{
-    size_t n = (size_t)im->h * (size_t)im->w;
-    uint8_t *out = malloc(3 * n);
-    if (!out)
-        return NULL;
-    for (size_t q = 0; q < n; q++)
-        for (int c = 0; c < 3; c++) {
-            float v = im->px[(size_t)(im->c >= 3 ? c : 0) * n + q];
-            out[3 * q + c] = (uint8_t)lroundf(255.f * (v < 0 ? 0 : v > 1 ? 1 : v));
-        }
-    return out;
-}
-
 static enum cu_status grow(struct cu_eval_html *h, struct cu_err *err)
 {
     if (h->n < h->cap)
@@ -76,7 +61,7 @@ enum cu_status cu_eval_html_add(struct cu_eval_html *h, const struct cu_eval_row
     struct cu_fates f;
     CU_TRY(cu_fates_compute(&f, pred, truth, row->height, row->width, err));
     e->fates = f.counts;
-    uint8_t *px = to_rgb8(rgb), *ov = malloc(3 * (size_t)rgb->h * (size_t)rgb->w);
+    uint8_t *px = cu_image_rgb8(rgb), *ov = malloc(3 * (size_t)rgb->h * (size_t)rgb->w);
     enum cu_status st = px && ov ? CU_OK : cu_fail(err, CU_EDEVICE, "eval report: out of memory");
     char path[4096];
     if (!st) {

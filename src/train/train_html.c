@@ -17,19 +17,6 @@
 #include "predict/predict_impl.h"
 #include "train/train_impl.h"
 
-/* Interleaved 8-bit RGB of a planar [0, 1] image (gray replicated). */
-static uint8_t *rgb8_of(const struct cu_image *im)
-{
-    size_t n = (size_t)im->h * (size_t)im->w;
-    uint8_t *out = malloc(3 * n);
-    for (size_t q = 0; out && q < n; q++)
-        for (int c = 0; c < 3; c++) {
-            float v = im->px[(size_t)(im->c >= 3 ? c : 0) * n + q];
-            out[3 * q + c] = (uint8_t)lroundf(255.f * (v < 0 ? 0 : v > 1 ? 1 : v));
-        }
-    return out;
-}
-
 /* Predicts validation sample i with p and writes its fate overlay to path;
  * fills caption k of h. */
 static enum cu_status draw_one(struct cu_predictor *p, const struct cu_dataset *ds, int i, const char *path,
@@ -47,7 +34,7 @@ static enum cu_status draw_one(struct cu_predictor *p, const struct cu_dataset *
     if (!st && (truth.h != img.h || truth.w != img.w))
         st = cu_fail(err, CU_EINPUT, "%s: image and masks differ in size", ds->samples[i].image);
     size_t n = st ? 0 : (size_t)img.h * (size_t)img.w;
-    if (!st && (!(t32 = malloc(sizeof *t32 * n)) || !(rgb = rgb8_of(&img))))
+    if (!st && (!(t32 = malloc(sizeof *t32 * n)) || !(rgb = cu_image_rgb8(&img))))
         st = cu_fail(err, CU_EDEVICE, "report: out of memory");
     for (size_t q = 0; !st && q < n; q++)
         t32[q] = (int32_t)(truth.v[q] > INT32_MAX ? INT32_MAX : truth.v[q]);
