@@ -155,6 +155,13 @@ static enum cu_status read_pixels(struct tctx *t, const struct ifd *d, struct cu
     tmsize_t bsize = d->tiled ? TIFFTileSize(tif) : TIFFStripSize(tif);
     if (bsize <= 0 || (uint64_t)bsize < rowbits / 8)
         return fail(t, err, "bad strip or tile size");
+    /* A block may pad the image (tiles past its edge), but not by more than
+     * twice the image or 64 MiB: a header claiming more is damaged, and its
+     * buffer is never allocated. */
+    uint64_t image_bytes = (uint64_t)d->w * d->h * (uint64_t)d->spp * ((d->bps + 7) / 8);
+    uint64_t limit = 2 * image_bytes > ((uint64_t)64 << 20) ? 2 * image_bytes : ((uint64_t)64 << 20);
+    if ((uint64_t)bsize > limit)
+        return fail(t, err, "a strip or tile is larger than the image it holds");
     uint8_t *buf = malloc((size_t)bsize);
     if (!buf)
         return cu_fail(err, CU_EDEVICE, "%s: out of memory", t->path);
