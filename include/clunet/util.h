@@ -5,6 +5,8 @@
 #ifndef CLUNET_UTIL_H
 #define CLUNET_UTIL_H
 
+#include <stdio.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,5 +45,9 @@ uint64_t cu_rand_next(uint64_t *state);
 double cu_now(void);
 /* Seconds of the process's CPU time, all threads. */
 double cu_cpu_now(void);
+
+/* Writes s as one CSV field: quoted (quotes doubled) when it holds a
+ * comma, a quote or a line break, as RFC 4180 says. */
+void cu_csv_field(FILE *f, const char *s);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clunet/export.h"
+#include "clunet/util.h"
 #include "io/atomic_file.h"
 
 static void channel_header(FILE *f, int nc)
@@ -50,23 +51,6 @@ enum cu_status cu_nuclei_csv_write(const char *path, const struct cu_measure_tab
 }
 
 /* ---- summary ---- */
-
-/* s as one CSV field: quoted (quotes doubled) when it holds a comma, a
- * quote or a line break. */
-static void put_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
 
 struct row {
     char *id;
@@ -148,7 +132,7 @@ enum cu_status cu_summary_write(const struct cu_summary *s, const char *path, st
                "mean_probability,pixel_size_um,mean_area_um2,mean_equivalent_diameter_um\n");
     for (int i = 0; i < s->n; i++) {
         const struct row *r = &s->rows[i];
-        put_field(f, r->id);
+        cu_csv_field(f, r->id);
         fprintf(f, ",%d,%d,%d,%.10g", r->w, r->h, r->n, r->frac);
         if (r->n > 0)
             fprintf(f, ",%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g", r->mean_area, r->median_area,

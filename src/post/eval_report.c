@@ -3,6 +3,7 @@
  * jansson so that strings and numbers are always valid JSON. Also the
  * printed table. Leaves out predicting and reading images. */
 #include "clunet/eval_report.h"
+#include "clunet/util.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -150,23 +151,6 @@ enum cu_status cu_eval_report_groups(const struct cu_eval_report *r, struct cu_e
     return CU_OK;
 }
 
-/* An image id as a CSV field: quoted (quotes doubled) when it holds a
- * comma, quote or line break, as RFC 4180 says. */
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 enum cu_status cu_eval_report_write_csv(const struct cu_eval_report *r, const char *path, struct cu_err *err)
 {
     struct cu_atomic a;
@@ -179,13 +163,13 @@ enum cu_status cu_eval_report_write_csv(const struct cu_eval_report *r, const ch
     fprintf(a.f, ",group,matched,missed,false,merged,split\n");
     for (size_t i = 0; i < r->n; i++) {
         const struct cu_eval_row *row = &r->rows[i];
-        csv_field(a.f, row->image);
+        cu_csv_field(a.f, row->image);
         fprintf(a.f, ",%d,%d,%d,%d,%.6f,%.6f,%.6f", row->width, row->height, row->dsb.n_true,
                 row->dsb.n_pred, row->fg.dice, row->fg.iou, row->dsb.score);
         for (int t = 0; t < CU_DSB_NT; t++)
             fprintf(a.f, ",%.6f", row->dsb.precision[t]);
         fputc(',', a.f);
-        csv_field(a.f, row->group);
+        cu_csv_field(a.f, row->group);
         const struct cu_fate_counts *e = &row->fates;
         fprintf(a.f, ",%lld,%lld,%lld,%lld,%lld\n", (long long)e->matched, (long long)e->missed,
                 (long long)e->false_pos, (long long)e->merged, (long long)e->split);
