@@ -331,6 +331,7 @@ void cu_train_config_recipe_nuclei(struct cu_train_config *cfg)
     cfg->channel_rate = 0.5;
     cfg->batch = 8;
     cfg->epochs = 30;
+    cfg->lr_schedule = CU_LR_COSINE;
     cfg->loss = CU_LOSS_BCE_DICE;
 }
 
