@@ -4,8 +4,8 @@
  * appears round(A / 32^2) times, 1..4; tiles ceil(40/32) x ceil(56/32)),
  * the model file records three outputs and how it was trained, a resume
  * keeps the recipe's configuration, `clunet predict` picks tile mode
- * from the model file and writes labels, and the recipe's flags refuse bad
- * values. argv[1]: the clunet binary. */
+ * from the model file and writes labels, takes --threshold and --tta from
+ * the model file unless given, and the recipe's flags refuse bad values. argv[1]: the clunet binary. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +93,34 @@ int main(int argc, char **argv)
     rc = run(cmd, log);
     pl = tf_read(dir, "log.txt", NULL);
     TU_CHECK(rc == 0 && pl && strstr(pl, "mode resize, prep grey"), "--mode resize overrides it");
+    free(pl);
+
+    /* prediction defaults recorded in the model file (clunet convert
+     * --meta threshold=... --meta tta=1), and the flags that override them */
+    char tuned[1200];
+    snprintf(tuned, sizeof tuned, "%s/tuned.safetensors", dir);
+    snprintf(cmd, sizeof cmd, "convert %s %s --meta threshold=0.625 --meta tta=1", model, tuned);
+    rc = run(cmd, log);
+    TU_CHECK(rc == 0, "convert --meta threshold=0.625 --meta tta=1: exit %d", rc);
+    snprintf(cmd, sizeof cmd, "--device ref predict %s %s --out %s", tuned, data, pred);
+    rc = run(cmd, log);
+    pl = tf_read(dir, "log.txt", NULL);
+    TU_CHECK(rc == 0 && pl && strstr(pl, "3 outputs (body, contour, border), threshold 0.625, 8 views (tta))"),
+             "predict takes threshold and tta from the model file (exit %d): %s", rc, pl ? pl : "");
+    free(pl);
+    snprintf(cmd, sizeof cmd, "--device ref predict %s %s --out %s --threshold 0.5 --no-tta", tuned, data, pred);
+    rc = run(cmd, log);
+    pl = tf_read(dir, "log.txt", NULL);
+    TU_CHECK(rc == 0 && pl && strstr(pl, "border), threshold 0.5)"), "--threshold and --no-tta override them: %s",
+             pl ? pl : "");
+    free(pl);
+    snprintf(cmd, sizeof cmd, "convert %s %s/bad.safetensors --meta threshold=1.5", model, dir);
+    rc = run(cmd, log);
+    snprintf(cmd, sizeof cmd, "--device ref predict %s/bad.safetensors %s --out %s", dir, data, pred);
+    int rc2 = run(cmd, log);
+    pl = tf_read(dir, "log.txt", NULL);
+    TU_CHECK(rc == 0 && rc2 == 2 && pl && strstr(pl, "bad.safetensors: metadata threshold=\"1.5\" is not a number in (0, 1)"),
+             "a model file's threshold outside (0, 1) is bad input naming the file (exit %d): %s", rc2, pl ? pl : "");
     free(pl);
 
     static const char *bad[] = {

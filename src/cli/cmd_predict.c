@@ -25,9 +25,12 @@ const char cu_predict_flags_help[] =
     "                      the probability map back as scikit-image would\n"
     "                    tile: native resolution, SxS tiles at stride S/2 blended with a\n"
     "                      raised-cosine window; smaller images are mirror-padded\n"
-    "  --tta             average the 8 flips/90-degree rotations of every input (8x work)\n"
+    "  --tta             average the 8 flips/90-degree rotations of every input (8x work);\n"
+    "                    default: the model file's `tta` (the shipped nuclei model: on)\n"
+    "  --no-tta          one view per input, whatever the model file says\n"
     "  --batch N         SxS inputs (tiles, views) per forward pass (default 4)\n"
-    "  --threshold T     foreground where probability > T (default 0.5)\n"
+    "  --threshold T     foreground where probability > T (default: the model file's\n"
+    "                    `threshold`, chosen on training images, else 0.5)\n"
     "                    (a three-output model, --targets instance: seeds where\n"
     "                    body - contour - border > T, watershed inside body > T)\n"
     "  --no-split        plain 8-connected components: no watershed separation of\n"
@@ -54,7 +57,8 @@ int cu_predict_flag(struct cu_args *a, int key, struct cu_predict_opts *o, const
 {
     double d;
     switch (key) {
-    case CU_PF_TTA: o->tta = 1; return 1;
+    case CU_PF_TTA: o->tta = o->tta_set = 1; return 1;
+    case CU_PF_NO_TTA: o->tta = 0, o->tta_set = 1; return 1;
     case CU_PF_NO_SPLIT: o->inst.watershed = 0; return 1;
     case CU_PF_DEVICE: *device = a->val; return 1;
     case CU_PF_MODE: {
@@ -70,6 +74,7 @@ int cu_predict_flag(struct cu_args *a, int key, struct cu_predict_opts *o, const
         if (cu_arg_double(a, 0, 1, 0, 0, &d))
             return -1;
         o->inst.threshold = (float)d;
+        o->threshold_set = 1;
         return 1;
     case CU_PF_SPLIT_H:
         if (cu_arg_double(a, 0, 1e6, 0, 0, &d))

@@ -147,6 +147,27 @@ static enum cu_status read_training_mode(struct cu_predictor *p, const struct cu
     return CU_OK;
 }
 
+/* The model file's prediction defaults (metadata `threshold`, `tta`),
+ * used where the options did not set them. */
+static enum cu_status model_defaults(struct cu_predictor *p, const struct cu_st_file *f, const char *path,
+                                     struct cu_err *err)
+{
+    const char *th = cu_st_file_meta(f, "threshold"), *tta = cu_st_file_meta(f, "tta");
+    if (th && !p->o.threshold_set) {
+        char *end;
+        double v = strtod(th, &end);
+        if (end == th || *end || !(v > 0 && v < 1))
+            return cu_fail(err, CU_EINPUT, "%s: metadata threshold=\"%.40s\" is not a number in (0, 1)", path, th);
+        p->o.inst.threshold = (float)v;
+    }
+    if (tta && !p->o.tta_set) {
+        if (strcmp(tta, "0") && strcmp(tta, "1"))
+            return cu_fail(err, CU_EINPUT, "%s: metadata tta=\"%.40s\" is not 0 or 1", path, tta);
+        p->o.tta = tta[0] == '1';
+    }
+    return CU_OK;
+}
+
 /* The model's input_channel and normalize facts (absent in older models:
  * the defaults, which are what those were trained with). */
 static enum cu_status model_input(const struct cu_st_file *f, const char *path, struct cu_input_opts *in,
@@ -193,6 +214,8 @@ enum cu_status cu_predictor_new(struct cu_backend *be, const char *model_path, c
         st = model_input(file, model_path, &p->model_input, err);
     if (!st)
         st = read_training_mode(p, file, model_path, err);
+    if (!st)
+        st = model_defaults(p, file, model_path, err);
     cu_st_file_free(file);
     if (!st) {
         const struct cu_unet_config *c = cu_unet_config(p->net);
@@ -404,9 +427,10 @@ void cu_predictor_describe(const struct cu_predictor *p, char *buf, size_t size)
     cu_prep_name(p->prep, prep, sizeof prep);
     const char *mode = p->o.mode == CU_PREDICT_MODEL ? (p->crop_trained ? "tile" : "resize")
                                                      : cu_predict_mode_name(p->o.mode);
-    snprintf(buf, size, "mode %s%s%s%s, scale %g, %s%d output%s", mode,
+    snprintf(buf, size, "mode %s%s%s%s, scale %g, %s%d output%s, threshold %g%s", mode,
              p->o.mode == CU_PREDICT_MODEL ? " (the model's)" : "", prep[0] ? ", prep " : "", prep, p->scale,
-             p->crop_trained ? "trained on crops, " : "", p->K, p->K == 1 ? "" : "s (body, contour, border)");
+             p->crop_trained ? "trained on crops, " : "", p->K, p->K == 1 ? "" : "s (body, contour, border)",
+             p->o.inst.threshold, p->o.tta ? ", 8 views (tta)" : "");
 }
 
 enum cu_status cu_predictor_maps(struct cu_predictor *p, const struct cu_image *img, float *maps,
