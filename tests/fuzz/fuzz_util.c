@@ -97,6 +97,10 @@ void fz_read_image(const char *path)
         cu_err_clear(&err);
         if (cu_image_read(path, p, &r, &err))
             continue;
+        if ((long long)r.w * r.h * r.channels > (1 << 20)) { /* a later page can be larger than page 0 */
+            cu_raw_free(&r);
+            continue;
+        }
         struct cu_image im = {0};
         struct cu_labels lb = {0};
         struct cu_input_opts o = {.channel = r.channels};
