@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -324,18 +325,29 @@ int main(int argc, char **argv)
     int rc2 = run(rk2);
     TU_CHECK(rc == 128 + SIGKILL && rc2 == 0 && tf_exists(k, "model.safetensors"),
              "SIGKILL mid-run (exit %d), then --resume -e %s completes (exit %d)", rc, ep, rc2);
-    /* A temporary a kill left behind is cleaned by the next resume. */
-    char *stale_path = NULL;
-    if (asprintf_like(&stale_path, k, ".checkpoint.safetensors.tmp.99999") == 0) {
-        FILE *sf = fopen(stale_path, "w");
-        if (sf)
-            fclose(sf);
-        snprintf(ep, sizeof ep, "%d", done + 3);
-        rc2 = run(rk2);
-        TU_CHECK(rc2 == 0 && !tf_exists(k, ".checkpoint.safetensors.tmp.99999"),
-                 "a resume removes a stale temporary file of the run (exit %d)", rc2);
-    }
-    free(stale_path);
+    /* Temporaries a kill left behind (of the checkpoint, of the report and
+     * its pictures) are cleaned by the next resume; other files stay. */
+    static const char *const stale[] = {".checkpoint.safetensors.tmp.99999", "report.html.tmp.99999.0",
+                                        "report/val0.png.tmp.99999.1", "report/notes.txt"};
+    char *stale_path[4] = {NULL};
+    char *report_dir = NULL;
+    if (asprintf_like(&report_dir, k, "report") == 0)
+        mkdir(report_dir, 0777);
+    for (int i = 0; i < 4; i++)
+        if (asprintf_like(&stale_path[i], k, stale[i]) == 0) {
+            FILE *sf = fopen(stale_path[i], "w");
+            if (sf)
+                fclose(sf);
+        }
+    snprintf(ep, sizeof ep, "%d", done + 3);
+    rc2 = run(rk2);
+    TU_CHECK(rc2 == 0 && !tf_exists(k, stale[0]) && !tf_exists(k, stale[1]) && !tf_exists(k, stale[2]) &&
+                 tf_exists(k, stale[3]),
+             "a resume removes the run's stale temporary files (checkpoint, report.html, report/val0.png) and "
+             "keeps report/notes.txt (exit %d)", rc2);
+    for (int i = 0; i < 4; i++)
+        free(stale_path[i]);
+    free(report_dir);
     free(hist);
 
     tf_rmtree(tmp);

@@ -14,7 +14,7 @@
 #include "io/atomic_file.h"
 
 static const char *const run_files[] = {
-    CU_RUN_MODEL, CU_RUN_BEST, CU_RUN_CHECKPOINT, CU_RUN_HISTORY_CSV, CU_RUN_HISTORY_SVG, CU_RUN_LOG,
+    CU_RUN_MODEL, CU_RUN_BEST, CU_RUN_CHECKPOINT, CU_RUN_HISTORY_CSV, CU_RUN_HISTORY_SVG, CU_RUN_LOG, CU_RUN_REPORT,
 };
 
 enum cu_status cu_run_dir_path(char *buf, size_t size, const char *dir, const char *name, struct cu_err *err)
@@ -58,7 +58,8 @@ static int stale_tmp(const char *file)
     return 0;
 }
 
-void cu_run_dir_clean_tmp(const char *dir)
+/* Removes the entries of dir that is_tmp calls temp files. */
+static void clean_in(const char *dir, int (*is_tmp)(const char *))
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -66,10 +67,22 @@ void cu_run_dir_clean_tmp(const char *dir)
     for (struct dirent *e; (e = readdir(d));) {
         char path[4096];
         int n = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (stale_tmp(e->d_name) && n > 0 && (size_t)n < sizeof path)
+        if (is_tmp(e->d_name) && n > 0 && (size_t)n < sizeof path)
             unlink(path);
     }
     closedir(d);
+}
+
+/* The report's pictures (report/valN.png) are written the same way. */
+static int report_tmp(const char *file) { return strstr(file, ".png.tmp.") != NULL; }
+
+void cu_run_dir_clean_tmp(const char *dir)
+{
+    clean_in(dir, stale_tmp);
+    char sub[4096];
+    int n = snprintf(sub, sizeof sub, "%s/report", dir);
+    if (n > 0 && (size_t)n < sizeof sub)
+        clean_in(sub, report_tmp);
 }
 
 enum cu_status cu_run_dir_create(const char *dir, int force, int *made, int *lock_fd, struct cu_err *err)

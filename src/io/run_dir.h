@@ -21,6 +21,7 @@
 #define CU_RUN_HISTORY_CSV "history.csv"
 #define CU_RUN_HISTORY_SVG "history.svg"
 #define CU_RUN_LOG "train.log"
+#define CU_RUN_REPORT "report.html" /* and its pictures in report/ */
 
 /* Creates dir (and missing parents; *made = 1 when dir itself was made)
  * and locks it (dir_lock.h; *lock_fd, -1 on failure). An existing dir is
