@@ -448,7 +448,7 @@ static void test_unwritable(void)
     TU_CHECK(rc == 1 && strstr(err_buf, "same id"), "two inputs with one id: exit 1 (%d: %s)", rc, err_buf);
     rc = pf_run(exe, "predict --help", out_buf, sizeof out_buf, err_buf, sizeof err_buf);
     TU_CHECK(rc == 0 && strstr(out_buf, "--mode") && strstr(out_buf, "--tta") && strstr(out_buf, "--submission") &&
-                 strstr(out_buf, "--no-split") && strstr(out_buf, "--min-size") && strstr(out_buf, "default 0.5"),
+                 strstr(out_buf, "--no-split") && strstr(out_buf, "--min-size") && strstr(out_buf, "else 0.5)") && strstr(out_buf, "--no-tta"),
              "predict --help documents the flags and defaults");
 }
 

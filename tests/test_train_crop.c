@@ -99,19 +99,19 @@ int main(int argc, char **argv)
      * --meta threshold=... --meta tta=1), and the flags that override them */
     char tuned[1200];
     snprintf(tuned, sizeof tuned, "%s/tuned.safetensors", dir);
-    snprintf(cmd, sizeof cmd, "convert %s %s --meta threshold=0.625 --meta tta=1", model, tuned);
+    snprintf(cmd, sizeof cmd, "convert %s %s --meta threshold=0.625 --meta tta=1 --meta min_size=7", model, tuned);
     rc = run(cmd, log);
-    TU_CHECK(rc == 0, "convert --meta threshold=0.625 --meta tta=1: exit %d", rc);
+    TU_CHECK(rc == 0, "convert --meta threshold=0.625 --meta tta=1 --meta min_size=7: exit %d", rc);
     snprintf(cmd, sizeof cmd, "--device ref predict %s %s --out %s", tuned, data, pred);
     rc = run(cmd, log);
     pl = tf_read(dir, "log.txt", NULL);
-    TU_CHECK(rc == 0 && pl && strstr(pl, "3 outputs (body, contour, border), threshold 0.625, 8 views (tta))"),
-             "predict takes threshold and tta from the model file (exit %d): %s", rc, pl ? pl : "");
+    TU_CHECK(rc == 0 && pl && strstr(pl, "3 outputs (body, contour, border), threshold 0.625, min size 7, 8 views (tta))"),
+             "predict takes threshold, min size and tta from the model file (exit %d): %s", rc, pl ? pl : "");
     free(pl);
-    snprintf(cmd, sizeof cmd, "--device ref predict %s %s --out %s --threshold 0.5 --no-tta", tuned, data, pred);
+    snprintf(cmd, sizeof cmd, "--device ref predict %s %s --out %s --threshold 0.5 --no-tta --min-size 10", tuned, data, pred);
     rc = run(cmd, log);
     pl = tf_read(dir, "log.txt", NULL);
-    TU_CHECK(rc == 0 && pl && strstr(pl, "border), threshold 0.5)"), "--threshold and --no-tta override them: %s",
+    TU_CHECK(rc == 0 && pl && strstr(pl, "border), threshold 0.5, min size 10)"), "--threshold, --min-size and --no-tta override them: %s",
              pl ? pl : "");
     free(pl);
     snprintf(cmd, sizeof cmd, "convert %s %s/bad.safetensors --meta threshold=1.5", model, dir);

@@ -38,7 +38,8 @@ const char cu_predict_flags_help[] =
     "  --split-h H       watershed markers are the h-maxima of the distance transform:\n"
     "                    a peak must rise H pixels above its saddle to be its own\n"
     "                    nucleus (default 1.0)\n"
-    "  --min-size N      remove nuclei of fewer than N pixels (default 10; 0 keeps all)\n"
+    "  --min-size N      remove nuclei of fewer than N pixels (default: the model file's\n"
+    "                    `min_size`, else 10; 0 keeps all)\n"
     "  --device SPEC     ref, an OpenCL id (0:1), a name substring, gpu/cpu (default:\n"
     "                    CLUNET_DEVICE, else the first GPU, else the first OpenCL device,\n"
     "                    else ref)\n"
@@ -69,7 +70,9 @@ int cu_predict_flag(struct cu_args *a, int key, struct cu_predict_opts *o, const
         return 1;
     }
     case CU_PF_BATCH: return cu_arg_int(a, 1, 4096, &o->batch) ? -1 : 1;
-    case CU_PF_MIN_SIZE: return cu_arg_int(a, 0, 1000000000, &o->inst.min_size) ? -1 : 1;
+    case CU_PF_MIN_SIZE:
+        o->min_size_set = 1;
+        return cu_arg_int(a, 0, 1000000000, &o->inst.min_size) ? -1 : 1;
     case CU_PF_THRESHOLD:
         if (cu_arg_double(a, 0, 1, 0, 0, &d))
             return -1;

@@ -374,6 +374,11 @@ enum cu_status clunet_eval(const struct cu_eval_run *r, struct cu_err *err)
         st = cu_backend_open(r->device, &be, err);
     if (!st && r->model)
         st = cu_predictor_new(be, r->model, &r->opts, &p, err);
+    if (!st && p && say) {
+        char how[256];
+        cu_predictor_describe(p, how, sizeof how);
+        fprintf(say, "predicting with %s\n", how);
+    }
     struct cu_progress bar;
     cu_progress_start(&bar, st ? NULL : r->progress, "eval", st ? 0 : ds->n);
     for (int i = 0; !st && i < ds->n; i++) {

@@ -147,12 +147,13 @@ static enum cu_status read_training_mode(struct cu_predictor *p, const struct cu
     return CU_OK;
 }
 
-/* The model file's prediction defaults (metadata `threshold`, `tta`),
- * used where the options did not set them. */
+/* The model file's prediction defaults (metadata `threshold`, `tta`,
+ * `min_size`), used where the options did not set them. */
 static enum cu_status model_defaults(struct cu_predictor *p, const struct cu_st_file *f, const char *path,
                                      struct cu_err *err)
 {
-    const char *th = cu_st_file_meta(f, "threshold"), *tta = cu_st_file_meta(f, "tta");
+    const char *th = cu_st_file_meta(f, "threshold"), *tta = cu_st_file_meta(f, "tta"),
+               *ms = cu_st_file_meta(f, "min_size");
     if (th && !p->o.threshold_set) {
         char *end;
         double v = strtod(th, &end);
@@ -164,6 +165,13 @@ static enum cu_status model_defaults(struct cu_predictor *p, const struct cu_st_
         if (strcmp(tta, "0") && strcmp(tta, "1"))
             return cu_fail(err, CU_EINPUT, "%s: metadata tta=\"%.40s\" is not 0 or 1", path, tta);
         p->o.tta = tta[0] == '1';
+    }
+    if (ms && !p->o.min_size_set) {
+        char *end;
+        long v = strtol(ms, &end, 10);
+        if (end == ms || *end || v < 0 || v > 1000000)
+            return cu_fail(err, CU_EINPUT, "%s: metadata min_size=\"%.40s\" is not a pixel count", path, ms);
+        p->o.inst.min_size = (int)v;
     }
     return CU_OK;
 }
@@ -427,10 +435,10 @@ void cu_predictor_describe(const struct cu_predictor *p, char *buf, size_t size)
     cu_prep_name(p->prep, prep, sizeof prep);
     const char *mode = p->o.mode == CU_PREDICT_MODEL ? (p->crop_trained ? "tile" : "resize")
                                                      : cu_predict_mode_name(p->o.mode);
-    snprintf(buf, size, "mode %s%s%s%s, scale %g, %s%d output%s, threshold %g%s", mode,
+    snprintf(buf, size, "mode %s%s%s%s, scale %g, %s%d output%s, threshold %g, min size %d%s", mode,
              p->o.mode == CU_PREDICT_MODEL ? " (the model's)" : "", prep[0] ? ", prep " : "", prep, p->scale,
              p->crop_trained ? "trained on crops, " : "", p->K, p->K == 1 ? "" : "s (body, contour, border)",
-             p->o.inst.threshold, p->o.tta ? ", 8 views (tta)" : "");
+             p->o.inst.threshold, p->o.inst.min_size, p->o.tta ? ", 8 views (tta)" : "");
 }
 
 enum cu_status cu_predictor_maps(struct cu_predictor *p, const struct cu_image *img, float *maps,
