@@ -123,6 +123,24 @@ int main(int argc, char **argv)
              "a model file's threshold outside (0, 1) is bad input naming the file (exit %d): %s", rc2, pl ? pl : "");
     free(pl);
 
+    /* fine-tuning a crop-trained model: crops, outputs, scale and input
+     * preparation come from the file; a --crop that differs is refused */
+    char ft[1100];
+    snprintf(ft, sizeof ft, "%s/ft", dir);
+    snprintf(cmd, sizeof cmd, "--device ref train --init %s --data %s --out %s -e 1 --batch 4", model, data, ft);
+    rc = run(cmd, log);
+    tl = tf_read(ft, "train.log", NULL);
+    TU_CHECK(rc == 0 && tl && strstr(tl, "-s 32, -c 0.125") && strstr(tl, "--normalize 1,99.8, --crop 32") &&
+                 strstr(tl, "--targets instance") && strstr(tl, "--grey") && strstr(tl, "crops per epoch"),
+             "train --init of a crop-trained model trains on crops with its outputs and preparation (exit %d)", rc);
+    free(tl);
+    snprintf(cmd, sizeof cmd, "--device ref train --init %s --data %s --out %s/ft2 -e 1 --crop 64", model, data, dir);
+    rc = run(cmd, log);
+    pl = tf_read(dir, "log.txt", NULL);
+    TU_CHECK(rc == 1 && pl && strstr(pl, "--crop conflicts with --init"), "--init with another --crop: exit %d: %s", rc,
+             pl ? pl : "");
+    free(pl);
+
     static const char *bad[] = {
         "train --scale 2 -e 1",                 /* needs --crop */
         "train --recipe cells -e 1",            /* unknown recipe */

@@ -220,6 +220,42 @@ static int apply(struct cu_args *a, int key, struct cu_train_opts *o, int *fixes
     return 0;
 }
 
+/* --init of a crop-trained model (the nuclei recipe's, the shipped one):
+ * its crops, outputs, scale and input preparation come from the file too,
+ * so `train --init nuclei --data mine` fine-tunes it as it was trained.
+ * --crop or --targets that differ change the network: refused; --scale,
+ * --grey and --normalize given on the line win. */
+static enum cu_status take_init_crop(struct cu_train_opts *o, const struct cu_st_file *f, const char *path,
+                                     struct cu_err *err)
+{
+    const char *mode = cu_st_file_meta(f, "train_mode"), *size = cu_st_file_meta(f, "image_size"),
+               *oc = cu_st_file_meta(f, "output_channels"), *scale = cu_st_file_meta(f, "scale"),
+               *prep = cu_st_file_meta(f, "prep"), *norm = cu_st_file_meta(f, "normalize");
+    if (!mode || strcmp(mode, "crop") || !size)
+        return CU_OK;
+    const char *facts[][2] = {
+        {"--crop", size},
+        {"--targets", oc && !strcmp(oc, "3") ? "instance" : "mask"},
+        {"--scale", scale ? scale : "1"},
+        {"--grey", prep && strstr(prep, "grey") ? "1" : "0"},
+        {"--normalize", norm},
+    };
+    for (int k = 0; k < 5; k++) {
+        const struct cu_train_field *fd = cu_train_field_by_flag(facts[k][0]);
+        struct cu_train_config want = o->cfg;
+        if (!fd || !facts[k][1] || cu_train_field_set(fd, &want, facts[k][1]))
+            continue; /* a fact the file lacks or cannot hold: the line's value stays */
+        int given = o->given >> (fd - cu_train_fields) & 1;
+        if (given && k < 2 && !cu_train_field_equal(fd, &o->cfg, &want))
+            return cu_fail(err, CU_EUSAGE,
+                           "train: %s conflicts with --init %s, which was trained with %s %s; drop %s",
+                           facts[k][0], path, facts[k][0], facts[k][1], facts[k][0]);
+        if (!given)
+            cu_train_field_copy(fd, &o->cfg, &want);
+    }
+    return CU_OK;
+}
+
 /* --init: the network (and loss) come from the model file; a flag that
  * asks for another is refused rather than silently ignored. On success
  * o->init_path is the resolved file (in path). */
@@ -253,6 +289,8 @@ static enum cu_status take_init(struct cu_train_opts *o, char *path, size_t len,
         }
         cu_train_field_copy(fd, &o->cfg, &want);
     }
+    if (!st)
+        st = take_init_crop(o, f, path, err);
     if (!st)
         o->init_path = path;
     cu_st_file_free(f);
