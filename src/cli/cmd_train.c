@@ -51,7 +51,9 @@ static void help(FILE *f)
                "  --init MODEL        start from MODEL's weights instead of He's (a model file, a run\n"
                "                      folder's best.safetensors, or a NAME from `clunet models`, e.g.\n"
                "                      " CU_DEFAULT_MODEL "); Adam starts afresh. -s, -c, --upsample and --loss come\n"
-               "                      from the file; giving one that differs is refused\n\n");
+               "                      from the file; giving one that differs is refused. A model trained\n"
+               "                      on crops (--recipe nuclei, the shipped one) also gives --crop and\n"
+               "                      --targets (refused if they differ), --scale, --grey, --normalize\n\n");
     fprintf(f, "nuclei at their own scale (each needs --crop):\n"
                "  --recipe nuclei     the nuclei recipe: --crop 256 --targets instance --channel-weights 1,1,2\n"
                "                      --scale-jitter 0.25 --grey --normalize 1,99.8 --augment --intensity-aug\n"
