@@ -29,6 +29,26 @@ static int run(const char *args, const char *log)
     return rc;
 }
 
+/* Runs cmd and checks its exit code and that its output (log, in dir as
+ * log.txt) holds want. */
+static void run_says(const char *dir, const char *cmd, const char *log, int want_rc, const char *want,
+                     const char *what)
+{
+    int rc = run(cmd, log);
+    char *pl = tf_read(dir, "log.txt", NULL);
+    TU_CHECK(rc == want_rc && pl && strstr(pl, want), "%s (exit %d, want %d): %s", what, rc, want_rc, pl ? pl : "");
+    free(pl);
+}
+
+/* clunet convert model out META (--meta flags), which must succeed. */
+static void convert_meta(const char *model, const char *out, const char *meta, const char *log)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "convert %s %s %s", model, out, meta);
+    int rc = run(cmd, log);
+    TU_CHECK(rc == 0, "convert %s: exit %d", meta, rc);
+}
+
 static void check_meta(const char *model)
 {
     struct cu_st_file *f = NULL;
@@ -84,44 +104,27 @@ int main(int argc, char **argv)
     free(tl);
 
     snprintf(cmd, sizeof cmd, "--device ref predict %s %s --out %s --instances", model, data, pred);
-    rc = run(cmd, log);
-    char *pl = tf_read(dir, "log.txt", NULL);
-    TU_CHECK(rc == 0 && pl && strstr(pl, "mode tile (the model's), prep grey, scale 1, trained on crops, 3 outputs"),
-             "predict defaults to the model's mode (exit %d): %s", rc, pl ? pl : "");
-    free(pl);
+    run_says(dir, cmd, log, 0, "mode tile (the model's), prep grey, scale 1, trained on crops, 3 outputs",
+             "predict defaults to the model's mode");
     snprintf(cmd, sizeof cmd, "--device ref predict %s %s --out %s --mode resize", model, data, pred);
-    rc = run(cmd, log);
-    pl = tf_read(dir, "log.txt", NULL);
-    TU_CHECK(rc == 0 && pl && strstr(pl, "mode resize, prep grey"), "--mode resize overrides it");
-    free(pl);
+    run_says(dir, cmd, log, 0, "mode resize, prep grey", "--mode resize overrides it");
 
     /* prediction defaults recorded in the model file (clunet convert
      * --meta threshold=... --meta tta=1), and the flags that override them */
     char tuned[1200];
     snprintf(tuned, sizeof tuned, "%s/tuned.safetensors", dir);
-    snprintf(cmd, sizeof cmd, "convert %s %s --meta threshold=0.625 --meta tta=1 --meta min_size=7", model, tuned);
-    rc = run(cmd, log);
-    TU_CHECK(rc == 0, "convert --meta threshold=0.625 --meta tta=1 --meta min_size=7: exit %d", rc);
+    convert_meta(model, tuned, "--meta threshold=0.625 --meta tta=1 --meta min_size=7", log);
     snprintf(cmd, sizeof cmd, "--device ref predict %s %s --out %s", tuned, data, pred);
-    rc = run(cmd, log);
-    pl = tf_read(dir, "log.txt", NULL);
-    TU_CHECK(rc == 0 && pl && strstr(pl, "3 outputs (body, contour, border), threshold 0.625, min size 7, 8 views (tta))"),
-             "predict takes threshold, min size and tta from the model file (exit %d): %s", rc, pl ? pl : "");
-    free(pl);
-    snprintf(cmd, sizeof cmd, "--device ref predict %s %s --out %s --threshold 0.5 --no-tta --min-size 10", tuned, data, pred);
-    rc = run(cmd, log);
-    pl = tf_read(dir, "log.txt", NULL);
-    TU_CHECK(rc == 0 && pl && strstr(pl, "border), threshold 0.5, min size 10)"), "--threshold, --min-size and --no-tta override them: %s",
-             pl ? pl : "");
-    free(pl);
-    snprintf(cmd, sizeof cmd, "convert %s %s/bad.safetensors --meta threshold=1.5", model, dir);
-    rc = run(cmd, log);
-    snprintf(cmd, sizeof cmd, "--device ref predict %s/bad.safetensors %s --out %s", dir, data, pred);
-    int rc2 = run(cmd, log);
-    pl = tf_read(dir, "log.txt", NULL);
-    TU_CHECK(rc == 0 && rc2 == 2 && pl && strstr(pl, "bad.safetensors: metadata threshold=\"1.5\" is not a number in (0, 1)"),
-             "a model file's threshold outside (0, 1) is bad input naming the file (exit %d): %s", rc2, pl ? pl : "");
-    free(pl);
+    run_says(dir, cmd, log, 0, "3 outputs (body, contour, border), threshold 0.625, min size 7, 8 views (tta))",
+             "predict takes threshold, min size and tta from the model file");
+    snprintf(cmd, sizeof cmd, "--device ref predict %s %s --out %s --threshold 0.5 --no-tta --min-size 10", tuned, data,
+             pred);
+    run_says(dir, cmd, log, 0, "border), threshold 0.5, min size 10)", "--threshold, --min-size and --no-tta override them");
+    snprintf(tuned, sizeof tuned, "%s/bad.safetensors", dir);
+    convert_meta(model, tuned, "--meta threshold=1.5", log);
+    snprintf(cmd, sizeof cmd, "--device ref predict %s %s --out %s", tuned, data, pred);
+    run_says(dir, cmd, log, 2, "bad.safetensors: metadata threshold=\"1.5\" is not a number in (0, 1)",
+             "a model file's threshold outside (0, 1) is bad input naming the file");
 
     /* fine-tuning a crop-trained model: crops, outputs, scale and input
      * preparation come from the file; a --crop that differs is refused */
@@ -135,11 +138,7 @@ int main(int argc, char **argv)
              "train --init of a crop-trained model trains on crops with its outputs and preparation (exit %d)", rc);
     free(tl);
     snprintf(cmd, sizeof cmd, "--device ref train --init %s --data %s --out %s/ft2 -e 1 --crop 64", model, data, dir);
-    rc = run(cmd, log);
-    pl = tf_read(dir, "log.txt", NULL);
-    TU_CHECK(rc == 1 && pl && strstr(pl, "--crop conflicts with --init"), "--init with another --crop: exit %d: %s", rc,
-             pl ? pl : "");
-    free(pl);
+    run_says(dir, cmd, log, 1, "--crop conflicts with --init", "--init with another --crop");
 
     static const char *bad[] = {
         "train --scale 2 -e 1",                 /* needs --crop */
