@@ -83,8 +83,8 @@ int main(int argc, char **argv)
     char device[128] = "?";
     int major = 0, minor = 0;
     if (idx >= 0) {
-        snprintf(device, sizeof device, "%s", devs[idx].name);
-        sscanf(devs[idx].version, "OpenCL C %d.%d", &major, &minor);
+        snprintf(device, sizeof device, "%s", devs[idx].pub.name);
+        sscanf(devs[idx].pub.version, "OpenCL C %d.%d", &major, &minor);
     }
     int wants_std = major * 100 + minor >= 102;
     free(devs);

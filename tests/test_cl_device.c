@@ -16,9 +16,9 @@ static struct cu_cl_device_info fake(const char *id, const char *name, const cha
 {
     struct cu_cl_device_info d;
     memset(&d, 0, sizeof d);
-    snprintf(d.id, sizeof d.id, "%s", id);
-    snprintf(d.name, sizeof d.name, "%s", name);
-    snprintf(d.type, sizeof d.type, "%s", type);
+    snprintf(d.pub.id, sizeof d.pub.id, "%s", id);
+    snprintf(d.pub.name, sizeof d.pub.name, "%s", name);
+    snprintf(d.pub.type, sizeof d.pub.type, "%s", type);
     return d;
 }
 
@@ -96,23 +96,23 @@ static void check_real(void)
         return;
     int cpu = -1, gpu = -1;
     for (int i = 0; i < n; i++) {
-        if (cpu < 0 && !strcmp(devs[i].type, "cpu"))
+        if (cpu < 0 && !strcmp(devs[i].pub.type, "cpu"))
             cpu = i;
-        if (gpu < 0 && !strcmp(devs[i].type, "gpu"))
+        if (gpu < 0 && !strcmp(devs[i].pub.type, "gpu"))
             gpu = i;
     }
     TU_CHECK(cpu >= 0, "a CPU device is installed (PoCL)");
-    TU_CHECK(!strcmp(devs[0].id, "0:0"), "first id is 0:0 (%s)", devs[0].id);
+    TU_CHECK(!strcmp(devs[0].pub.id, "0:0"), "first id is 0:0 (%s)", devs[0].pub.id);
     check_open("0:0", "0:0", "id");
     if (cpu >= 0) {
         char piece[32];
-        name_piece(devs[cpu].name, piece, sizeof piece);
-        check_open(piece, devs[cpu].id, "name substring");
-        check_open("cpu", devs[cpu].id, "type");
-        check_open("Cpu", devs[cpu].id, "type, mixed case");
+        name_piece(devs[cpu].pub.name, piece, sizeof piece);
+        check_open(piece, devs[cpu].pub.id, "name substring");
+        check_open("cpu", devs[cpu].pub.id, "type");
+        check_open("Cpu", devs[cpu].pub.id, "type, mixed case");
     }
     unsetenv("CLUNET_DEVICE");
-    check_open(NULL, devs[gpu >= 0 ? gpu : 0].id, "default");
+    check_open(NULL, devs[gpu >= 0 ? gpu : 0].pub.id, "default");
 
     struct cu_backend *be = NULL;
     TU_CHECK(!cu_backend_open("ref", &be, &err) && cu_backend_kind(be) == CU_BACKEND_REF, "ref opens ref");
@@ -128,7 +128,7 @@ static void check_real(void)
     cu_err_clear(&err);
     enum cu_status st = cu_backend_open("no-such-device-xyz", &be, &err);
     TU_CHECK(st == CU_EUSAGE && !be, "a bad spec fails with CU_EUSAGE (%d)", (int)st);
-    TU_CHECK(strstr(err.msg, "no-such-device-xyz") && strstr(err.msg, devs[0].name) && strstr(err.msg, "ref") &&
+    TU_CHECK(strstr(err.msg, "no-such-device-xyz") && strstr(err.msg, devs[0].pub.name) && strstr(err.msg, "ref") &&
                  !strchr(err.msg, '\n'),
              "one line naming the spec, the devices and ref: %s", err.msg);
     free(devs);

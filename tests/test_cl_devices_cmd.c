@@ -46,12 +46,12 @@ static void check_table(const struct cu_cl_device_info *devs, int n)
     const char *line = strchr(out, '\n');
     for (int i = 0; i < n && line; i++) {
         line++;
-        size_t idlen = strlen(devs[i].id);
+        size_t idlen = strlen(devs[i].pub.id);
         const char *end = strchr(line, '\n');
         char row[1024];
         snprintf(row, sizeof row, "%.*s", end ? (int)(end - line) : 0, line);
-        TU_CHECK(!strncmp(row, devs[i].id, idlen) && row[idlen] == ' ' && strstr(row, devs[i].name) &&
-                     strstr(row, devs[i].platform_name) && strstr(row, devs[i].type) && strstr(row, devs[i].version),
+        TU_CHECK(!strncmp(row, devs[i].pub.id, idlen) && row[idlen] == ' ' && strstr(row, devs[i].pub.name) &&
+                     strstr(row, devs[i].pub.platform_name) && strstr(row, devs[i].pub.type) && strstr(row, devs[i].pub.version),
                  "row %d: id, platform, name, type, version: %s", i + 1, row);
         line = end;
     }
@@ -89,10 +89,10 @@ static void check_json(const struct cu_cl_device_info *devs, int n)
         TU_CHECK(typed && json_object_size(o) == 12, "device %d has the 12 fields, typed", i);
         if (!typed)
             continue;
-        TU_CHECK(!strcmp(json_string_value(json_object_get(o, "id")), devs[i].id) &&
-                     !strcmp(json_string_value(json_object_get(o, "name")), devs[i].name) &&
-                     (uint64_t)json_integer_value(json_object_get(o, "max_alloc")) == devs[i].max_alloc &&
-                     (uint64_t)json_integer_value(json_object_get(o, "global_mem")) == devs[i].global_mem,
+        TU_CHECK(!strcmp(json_string_value(json_object_get(o, "id")), devs[i].pub.id) &&
+                     !strcmp(json_string_value(json_object_get(o, "name")), devs[i].pub.name) &&
+                     (uint64_t)json_integer_value(json_object_get(o, "max_alloc")) == devs[i].pub.max_alloc &&
+                     (uint64_t)json_integer_value(json_object_get(o, "global_mem")) == devs[i].pub.global_mem,
                  "device %d: id, name and memory sizes match the enumeration", i);
     }
     json_t *r = json_array_get(a, json_array_size(a) - 1);

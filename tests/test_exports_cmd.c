@@ -25,18 +25,6 @@ static int exists(const char *dir, const char *name)
     return stat(p, &sb) == 0;
 }
 
-/* Files in dir whose name holds ".tmp.". */
-static int temporaries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += strstr(e->d_name, ".tmp.") != NULL;
-    if (d)
-        closedir(d);
-    return n;
-}
-
 static int predict(const char *out, const char *flags)
 {
     char args[4096];
@@ -118,7 +106,7 @@ static void test_unwritable(void)
         mkdir(p, 0777);
         int rc = predict(out, cases[k].flag);
         TU_CHECK(rc == 4 && pf_lines(err_buf) == 1 && strstr(err_buf, cases[k].name) &&
-                     temporaries(pf_path(out)) == 0,
+                     tu_count_names(pf_path(out), "", ".tmp.") == 0,
                  "%s with %s a folder: exit 4, one line naming it, no temporary left (%d: %s)", cases[k].flag,
                  cases[k].name, rc, err_buf);
     }

@@ -143,29 +143,6 @@ static void table_line(int code, const char *what, const char *line, const char 
     printf("bad-input: %d | %s | %s\n", code, what, out);
 }
 
-/* Files of dir whose name holds ".tmp." (half-written outputs). */
-static int count_tmp(const char *dir)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += strstr(e->d_name, ".tmp.") != NULL;
-    if (d)
-        closedir(d);
-    return n;
-}
-
-static int has_tmp(const char *dir, const char *prefix)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += strstr(e->d_name, ".tmp.") && strncmp(e->d_name, prefix, strlen(prefix)) == 0;
-    if (d)
-        closedir(d);
-    return n;
-}
-
 /* Every complete model file of dir reads and describes a model. */
 static int models_ok(const char *dir, char *why, size_t n)
 {
@@ -230,7 +207,7 @@ static int wait_tmp(const char *dir, const char *prefix, int pid, double timeout
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
-        if (has_tmp(dir, prefix))
+        if (tu_count_names(dir, prefix, ".tmp."))
             return 1;
         if (waitpid(pid, NULL, WNOHANG) != 0)
             return 0;
@@ -240,18 +217,6 @@ static int wait_tmp(const char *dir, const char *prefix, int pid, double timeout
         struct timespec ts = {0, 200000};
         nanosleep(&ts, NULL);
     }
-}
-
-static int wait_file(const char *dir, const char *name, int pid, double timeout_s)
-{
-    for (int i = 0; i < (int)(timeout_s * 100); i++) {
-        if (tf_exists(dir, name))
-            return 1;
-        if (waitpid(pid, NULL, WNOHANG) != 0)
-            return 0;
-        nap_ms(10);
-    }
-    return 0;
 }
 
 /* ---- SIGKILL then --resume ---- */
@@ -268,7 +233,7 @@ static void kill_and_resume(const char *tmp, enum kill_point kp, uint64_t *rng)
         char *argv[] = {(char *)exe, "--device", "ref", "train", FLAGS, "-e", "1000", "--data", data,
                         "--out", run, "-q", NULL};
         int pid = spawn(argv, NULL);
-        int ready = wait_file(run, "checkpoint.safetensors", pid, 60);
+        int ready = tu_wait_file(run, "checkpoint.safetensors", pid, 60);
         if (kp == KILL_MID_EPOCH) {
             nap_ms(50 + (long)(tu_rand_u64(rng) % 400));
             caught = ready;
@@ -278,7 +243,7 @@ static void kill_and_resume(const char *tmp, enum kill_point kp, uint64_t *rng)
         kill(pid, SIGKILL);
         rc = tf_wait(pid);
         if (kp != KILL_MID_EPOCH) /* still there after the kill: it died mid-write */
-            caught = caught && has_tmp(run, kp == KILL_IN_CHECKPOINT ? "checkpoint." : "best.");
+            caught = caught && tu_count_names(run, kp == KILL_IN_CHECKPOINT ? "checkpoint." : "best.", ".tmp.");
         printf("kill %s, attempt %d: %s\n", point_name[kp], attempt + 1, caught ? "caught" : "missed");
     }
     TU_CHECK(caught && rc == 128 + SIGKILL, "SIGKILL %s: killed there (exit %d)", point_name[kp], rc);
@@ -296,8 +261,8 @@ static void kill_and_resume(const char *tmp, enum kill_point kp, uint64_t *rng)
     TU_CHECK(rc == 0 && after == before + 1 && tf_exists(run, "model.safetensors") && ok,
              "SIGKILL %s: --resume -e %s finishes (exit %d), history epochs 1..%d once each%s%s", point_name[kp], ep,
              rc, after, ok ? "" : ", ", why);
-    TU_CHECK(count_tmp(run) == 0, "SIGKILL %s: no temporary file left in the run folder after --resume (%d)",
-             point_name[kp], count_tmp(run));
+    TU_CHECK(tu_count_names(run, "", ".tmp.") == 0, "SIGKILL %s: no temporary file left in the run folder after --resume (%d)",
+             point_name[kp], tu_count_names(run, "", ".tmp."));
 }
 
 /* ---- the run folder turns read-only ---- */
@@ -318,7 +283,7 @@ static void read_only_folder(const char *tmp)
     char *argv[] = {(char *)exe, "--device", "ref", "train", FLAGS, "-e", "1000", "--data", data, "--out", run,
                     "-q", NULL};
     int pid = spawn(argv, &lim);
-    int ready = wait_file(run, "checkpoint.safetensors", pid, 60);
+    int ready = tu_wait_file(run, "checkpoint.safetensors", pid, 60);
     chmod(run, 0555);
     long n1 = 0, n2 = 0;
     char *before = tf_read(run, "checkpoint.safetensors", &n1);
@@ -345,7 +310,7 @@ static void read_only_folder(const char *tmp)
     snprintf(ep, sizeof ep, "%d", done + 1);
     char *a2[] = {(char *)exe, "--device", "ref", "train", "--resume", run, "-e", ep, "-q", NULL};
     rc = run_lim(a2, &lim);
-    TU_CHECK(rc == 0 && history_epochs(run) == done + 1 && count_tmp(run) == 0,
+    TU_CHECK(rc == 0 && history_epochs(run) == done + 1 && tu_count_names(run, "", ".tmp.") == 0,
              "read-only run folder, writable again: --resume -e %s finishes (exit %d), no temporary file left", ep,
              rc);
     free(before);
@@ -374,7 +339,7 @@ static void full_disk(const char *tmp)
              "disk full during the checkpoint write: exit %d, \"%s\"", rc, line);
     TU_CHECK(before && after && n1 == n2 && !memcmp(before, after, (size_t)n1) && models_ok(run, why, sizeof why),
              "disk full: the previous checkpoint is byte-identical and loads%s", why);
-    TU_CHECK(count_tmp(run) == 0, "disk full during the checkpoint: no temporary file (%d)", count_tmp(run));
+    TU_CHECK(tu_count_names(run, "", ".tmp.") == 0, "disk full during the checkpoint: no temporary file (%d)", tu_count_names(run, "", ".tmp."));
     table_line(rc, "the disk fills up while writing a checkpoint", line, tmp);
     free(line);
     free(before);
@@ -390,7 +355,7 @@ static void full_disk(const char *tmp)
     char *ap[] = {(char *)exe, "predict", model, image, "--out", out, "--device", "ref", "-q", NULL};
     rc = run_lim(ap, &tiny);
     line = last_line();
-    TU_CHECK(rc == 4 && strstr(line, "img000.png") && !tf_exists(out, "img000.png") && count_tmp(out) == 0,
+    TU_CHECK(rc == 4 && strstr(line, "img000.png") && !tf_exists(out, "img000.png") && tu_count_names(out, "", ".tmp.") == 0,
              "disk full during predict: exit %d, no mask and no temporary file, \"%s\"", rc, line);
     table_line(rc, "the disk fills up while predict writes a mask", line, tmp);
     free(line);
@@ -476,7 +441,7 @@ static void nan_weights(const char *tmp, int in_file)
              "NaN %s: exit %d, \"%s\"", in_file ? "in the weights" : "loss", rc, line);
     TU_CHECK(before && after && n1 == n2 && !memcmp(before, after, (size_t)n1) && best1 && best2 && b1 == b2 &&
                  !memcmp(best1, best2, (size_t)b1) && model1 && model2 && m1 == m2 && !memcmp(model1, model2, (size_t)m1) &&
-                 count_tmp(run) == 0,
+                 tu_count_names(run, "", ".tmp.") == 0,
              "NaN in the weights: checkpoint, best and epoch-1 model byte-identical, no temporary file");
     table_line(rc, in_file ? "a NaN (or infinite value) in the weights of a model or checkpoint" : "a NaN/infinite loss",
                line, tmp);

@@ -27,38 +27,6 @@
 static const char *exe;
 static char tmp[1000], logp[1100], data[1100];
 
-static void nap_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Files in dir whose name holds ".tmp.". */
-static int count_tmp(const char *dir)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += strstr(e->d_name, ".tmp.") != NULL;
-    if (d)
-        closedir(d);
-    return n;
-}
-
-/* Waits (up to timeout_s) until dir/name exists while pid runs: 1 when it
- * does, 0 when pid ended or time ran out. */
-static int wait_file(const char *dir, const char *name, int pid, double timeout_s)
-{
-    for (int i = 0; i < (int)(timeout_s * 1000); i++) {
-        if (tf_exists(dir, name))
-            return 1;
-        if (waitpid(pid, NULL, WNOHANG) != 0)
-            return 0;
-        nap_ms(1);
-    }
-    return 0;
-}
-
 #define TRAIN "--device", "ref", "train", "-s", "16", "-c", "0.5", "--batch", "2", "--seed", "3", "-q"
 
 static void sigterm_train(void)
@@ -67,7 +35,7 @@ static void sigterm_train(void)
     snprintf(run, sizeof run, "%s/term", tmp);
     char *a[] = {(char *)exe, TRAIN, "-e", "1000", "--data", data, "--out", run, NULL};
     int pid = tf_spawn(a, NULL);
-    int log_first = wait_file(run, "train.log", pid, 60) && !tf_exists(run, "checkpoint.safetensors");
+    int log_first = tu_wait_file(run, "train.log", pid, 60) && !tf_exists(run, "checkpoint.safetensors");
     TU_CHECK(log_first, "train.log is written before the first checkpoint (before the first epoch ends)");
     long n = 0;
     char *log = tf_read(run, "train.log", &n);
@@ -85,7 +53,7 @@ static void sigterm_train(void)
     free(log);
     char *r[] = {(char *)exe, "--device", "ref", "train", "--resume", run, "-e", "1", "-q", NULL};
     int rr = tf_run(r, NULL);
-    TU_CHECK(rr == 0 && tf_exists(run, "model.safetensors") && count_tmp(run) == 0,
+    TU_CHECK(rr == 0 && tf_exists(run, "model.safetensors") && tu_count_names(run, "", ".tmp.") == 0,
              "the run resumes after SIGTERM and finishes (%d)", rr);
 }
 
@@ -107,7 +75,7 @@ static void sigterm_predict(void)
                      "--probabilities", NULL};
         int pid = tf_spawn(a, NULL);
         for (int i = 0; i < 60000 && !caught && waitpid(pid, NULL, WNOHANG) == 0; i++) {
-            caught = count_tmp(out) > 0;
+            caught = tu_count_names(out, "", ".tmp.") > 0;
             if (!caught)
                 usleep(200);
         }
@@ -116,7 +84,7 @@ static void sigterm_predict(void)
         printf("predict SIGTERM attempt %d: %s (exit %d)\n", attempt + 1, caught ? "caught mid-write" : "missed", rc);
     }
     TU_CHECK(caught, "predict was stopped while writing an output");
-    TU_CHECK(count_tmp(out) == 0, "predict stopped by SIGTERM leaves no *.tmp.* file (%d)", count_tmp(out));
+    TU_CHECK(tu_count_names(out, "", ".tmp.") == 0, "predict stopped by SIGTERM leaves no *.tmp.* file (%d)", tu_count_names(out, "", ".tmp."));
 }
 
 static void two_writers(void)
@@ -125,7 +93,7 @@ static void two_writers(void)
     snprintf(run, sizeof run, "%s/busy", tmp);
     char *a[] = {(char *)exe, TRAIN, "-e", "1000", "--data", data, "--out", run, NULL};
     int pid = tf_spawn(a, NULL);
-    TU_CHECK(wait_file(run, "train.log", pid, 60), "a training runs");
+    TU_CHECK(tu_wait_file(run, "train.log", pid, 60), "a training runs");
     snprintf(pidw, sizeof pidw, "pid %d", pid);
     bi_expect(1, "train --resume of a run folder that another training is writing", pidw,
               (char *[]){"--device", "ref", "train", "--resume", run, "-e", "1000", "-q", NULL});
@@ -141,7 +109,7 @@ static void two_writers(void)
     snprintf(out, sizeof out, "%s/pbusy", tmp);
     char *p[] = {(char *)exe, "--device", "ref", "predict", "-q", model, in, "--out", out, NULL};
     pid = tf_spawn(p, NULL);
-    int held = wait_file(out, ".lock", pid, 60);
+    int held = tu_wait_file(out, ".lock", pid, 60);
     snprintf(pidw, sizeof pidw, "pid %d", pid);
     TU_CHECK(held, "a predict holds its --out");
     if (held)

@@ -17,17 +17,6 @@
 
 static char root[1024];
 
-static int tmp_files(void)
-{
-    DIR *d = opendir(root);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        n += strstr(e->d_name, ".tmp.") != NULL;
-    if (d)
-        closedir(d);
-    return n;
-}
-
 static void folders_and_files(void)
 {
     char p[1200], q[1300];
@@ -110,12 +99,12 @@ static void atomic_writes(void)
              "a failed fill: %s", err.msg);
     TU_CHECK(cu_read_file(p, &data, &len, &err) == CU_OK && !strcmp(data, "old"), "the old file is whole");
     free(data);
-    TU_CHECK(tmp_files() == 0, "no temporary file after a failed fill");
+    TU_CHECK(tu_count_names(root, "", ".tmp.") == 0, "no temporary file after a failed fill");
     cu_err_clear(&err);
     snprintf(p, sizeof p, "%s/a", root); /* a folder: rename over it fails */
     TU_CHECK(cu_atomic_write(p, 0, "x", 1, &err) == CU_EIO && strstr(err.msg, "/a: cannot rename into place"),
              "rename onto a folder: %s", err.msg);
-    TU_CHECK(tmp_files() == 0, "no temporary file after a failed rename");
+    TU_CHECK(tu_count_names(root, "", ".tmp.") == 0, "no temporary file after a failed rename");
     cu_err_clear(&err);
     snprintf(p, sizeof p, "%s/nofolder/x", root);
     TU_CHECK(cu_atomic_write(p, 0, "x", 1, &err) == CU_EIO && strstr(err.msg, "nofolder/x: cannot create"),
@@ -126,7 +115,7 @@ static void atomic_writes(void)
     fputs("never", a.f);
     cu_atomic_abort(&a);
     struct stat sb;
-    TU_CHECK(stat(p, &sb) != 0 && tmp_files() == 0, "abort: neither the file nor a temporary");
+    TU_CHECK(stat(p, &sb) != 0 && tu_count_names(root, "", ".tmp.") == 0, "abort: neither the file nor a temporary");
 }
 
 int main(void)

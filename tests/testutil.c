@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int n_checks, n_failed;
@@ -150,4 +151,31 @@ int tu_count_lines(const char *s)
     for (; *s; s++)
         n += *s == '\n';
     return n;
+}
+
+int tu_count_names(const char *dir, const char *prefix, const char *part)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0 && strstr(e->d_name, part) != NULL;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+int tu_wait_file(const char *dir, const char *name, int pid, double timeout_s)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    for (int i = 0; i < (int)(timeout_s * 1000); i++) {
+        struct stat sb;
+        if (stat(path, &sb) == 0)
+            return 1;
+        if (waitpid(pid, NULL, WNOHANG) != 0)
+            return 0;
+        struct timespec ts = {0, 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
 }

@@ -46,5 +46,11 @@ void tu_rm_rf(const char *path);
 int tu_run(const char *cmdline, char *out, size_t size);
 /* Number of '\n' in s. */
 int tu_count_lines(const char *s);
+/* Entries of dir whose name starts with prefix ("" for any) and holds part
+ * (e.g. ".tmp.": half-written outputs); 0 when dir cannot be read. */
+int tu_count_names(const char *dir, const char *prefix, const char *part);
+/* Waits (up to timeout_s, 1 ms polls) until dir/name exists while process
+ * pid runs: 1 when it does, 0 when pid ended or the time ran out. */
+int tu_wait_file(const char *dir, const char *name, int pid, double timeout_s);
 
 #endif

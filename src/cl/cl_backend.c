@@ -210,20 +210,20 @@ static void fill_caps(struct cu_cl_backend *cb, const struct cu_cl_device_info *
 {
     cb->platform = di->platform;
     cb->device = di->device;
-    snprintf(cb->id, sizeof cb->id, "%s", di->id);
-    snprintf(cb->platform_name, sizeof cb->platform_name, "%s", di->platform_name);
+    snprintf(cb->id, sizeof cb->id, "%s", di->pub.id);
+    snprintf(cb->platform_name, sizeof cb->platform_name, "%s", di->pub.platform_name);
     clGetPlatformInfo(di->platform, CL_PLATFORM_VERSION, sizeof cb->platform_version - 1, cb->platform_version,
                       NULL);
-    snprintf(cb->driver_version, sizeof cb->driver_version, "%s", di->driver);
-    snprintf(cb->caps.name, sizeof cb->caps.name, "%s", di->name);
+    snprintf(cb->driver_version, sizeof cb->driver_version, "%s", di->pub.driver);
+    snprintf(cb->caps.name, sizeof cb->caps.name, "%s", di->pub.name);
     cb->caps.kind = CU_BACKEND_CL;
-    cb->caps.global_mem = di->global_mem;
-    cb->caps.max_alloc = di->max_alloc;
-    cb->caps.fp16 = di->fp16;
-    cb->caps.fp64 = di->fp64;
+    cb->caps.global_mem = di->pub.global_mem;
+    cb->caps.max_alloc = di->pub.max_alloc;
+    cb->caps.fp16 = di->pub.fp16;
+    cb->caps.fp64 = di->pub.fp64;
     /* Kernels are OpenCL C 1.2; say so only to a device that knows it
      * (a 1.1 device rejects the option). */
-    build_options(cb, c_version(di->version) >= 102 ? "-cl-std=CL1.2" : "");
+    build_options(cb, c_version(di->pub.version) >= 102 ? "-cl-std=CL1.2" : "");
     cu_cl_policy_fill(cb);
 }
 
@@ -264,7 +264,7 @@ enum cu_status cu_cl_backend_new(const char *spec, struct cu_backend **out, stru
     }
     struct cu_cl_backend *cb = calloc(1, sizeof *cb);
     if (!cb) {
-        st = cu_fail(err, CU_EDEVICE, "%s: out of host memory", devs[index].name);
+        st = cu_fail(err, CU_EDEVICE, "%s: out of host memory", devs[index].pub.name);
         free(devs);
         return st;
     }

@@ -78,28 +78,28 @@ static const char *type_name(cl_device_type t)
 static void describe(struct cu_cl_device_info *di, cl_platform_id p, cl_device_id d, int pi, int dj)
 {
     memset(di, 0, sizeof *di);
-    snprintf(di->id, sizeof di->id, "%d:%d", pi, dj);
+    snprintf(di->pub.id, sizeof di->pub.id, "%d:%d", pi, dj);
     di->platform = p;
     di->device = d;
-    if (clGetPlatformInfo(p, CL_PLATFORM_NAME, sizeof di->platform_name, di->platform_name, NULL) != CL_SUCCESS)
-        snprintf(di->platform_name, sizeof di->platform_name, "?");
-    di->platform_name[sizeof di->platform_name - 1] = '\0';
-    trim(di->platform_name);
-    device_str(d, CL_DEVICE_NAME, di->name, sizeof di->name);
-    device_str(d, CL_DEVICE_OPENCL_C_VERSION, di->version, sizeof di->version);
-    device_str(d, CL_DRIVER_VERSION, di->driver, sizeof di->driver);
+    if (clGetPlatformInfo(p, CL_PLATFORM_NAME, sizeof di->pub.platform_name, di->pub.platform_name, NULL) != CL_SUCCESS)
+        snprintf(di->pub.platform_name, sizeof di->pub.platform_name, "?");
+    di->pub.platform_name[sizeof di->pub.platform_name - 1] = '\0';
+    trim(di->pub.platform_name);
+    device_str(d, CL_DEVICE_NAME, di->pub.name, sizeof di->pub.name);
+    device_str(d, CL_DEVICE_OPENCL_C_VERSION, di->pub.version, sizeof di->pub.version);
+    device_str(d, CL_DRIVER_VERSION, di->pub.driver, sizeof di->pub.driver);
     cl_device_type t = 0;
     clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof t, &t, NULL);
-    snprintf(di->type, sizeof di->type, "%s", type_name(t));
-    di->compute_units = device_uint(d, CL_DEVICE_MAX_COMPUTE_UNITS);
-    di->max_clock_mhz = device_uint(d, CL_DEVICE_MAX_CLOCK_FREQUENCY);
-    di->global_mem = device_u64(d, CL_DEVICE_GLOBAL_MEM_SIZE);
-    di->max_alloc = device_u64(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE);
-    di->local_mem = device_u64(d, CL_DEVICE_LOCAL_MEM_SIZE);
-    di->fp16 = has_extension(d, "cl_khr_fp16");
+    snprintf(di->pub.type, sizeof di->pub.type, "%s", type_name(t));
+    di->pub.compute_units = device_uint(d, CL_DEVICE_MAX_COMPUTE_UNITS);
+    di->pub.max_clock_mhz = device_uint(d, CL_DEVICE_MAX_CLOCK_FREQUENCY);
+    di->pub.global_mem = device_u64(d, CL_DEVICE_GLOBAL_MEM_SIZE);
+    di->pub.max_alloc = device_u64(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE);
+    di->pub.local_mem = device_u64(d, CL_DEVICE_LOCAL_MEM_SIZE);
+    di->pub.fp16 = has_extension(d, "cl_khr_fp16");
     cl_device_fp_config fp64 = 0;
     clGetDeviceInfo(d, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL);
-    di->fp64 = fp64 != 0 || has_extension(d, "cl_khr_fp64");
+    di->pub.fp64 = fp64 != 0 || has_extension(d, "cl_khr_fp64");
 }
 
 static const char no_platform[] = "no OpenCL platform found (no ICD installed: /etc/OpenCL/vendors is empty "
@@ -194,7 +194,7 @@ static void list_devices(const struct cu_cl_device_info *devs, int n, char *buf,
     size_t used = 0;
     buf[0] = '\0';
     for (int i = 0; i < n && used < size; i++) {
-        int w = snprintf(buf + used, size - used, "%s %s (%s), ", devs[i].id, devs[i].name, devs[i].type);
+        int w = snprintf(buf + used, size - used, "%s %s (%s), ", devs[i].pub.id, devs[i].pub.name, devs[i].pub.type);
         used += w > 0 ? (size_t)w : 0;
     }
     if (used < size)
@@ -204,7 +204,7 @@ static void list_devices(const struct cu_cl_device_info *devs, int n, char *buf,
 static int find_type(const struct cu_cl_device_info *devs, int n, const char *type)
 {
     for (int i = 0; i < n; i++)
-        if (!strcmp(devs[i].type, type))
+        if (!strcmp(devs[i].pub.type, type))
             return i;
     return -1;
 }
@@ -220,7 +220,7 @@ enum cu_status cu_cl_device_pick(const char *spec, const struct cu_cl_device_inf
     }
     if (is_id(spec)) {
         for (int i = 0; i < n && found < 0; i++)
-            if (!strcmp(devs[i].id, spec))
+            if (!strcmp(devs[i].pub.id, spec))
                 found = i;
     } else if (!strcasecmp(spec, "gpu") || !strcasecmp(spec, "cpu") || !strcasecmp(spec, "accelerator")) {
         char type[16];
@@ -231,7 +231,7 @@ enum cu_status cu_cl_device_pick(const char *spec, const struct cu_cl_device_inf
         is_type = 1;
     } else {
         for (int i = 0; i < n && found < 0; i++)
-            if (contains_nocase(devs[i].name, spec))
+            if (contains_nocase(devs[i].pub.name, spec))
                 found = i;
     }
     if (found >= 0) {

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 
 #include "backend_impl.h"
+#include "clunet/cl.h"
 
 #define CU_CL_MAX_KERNELS 96
 
@@ -115,17 +116,9 @@ enum cu_status cu_cl_scratch(struct cu_cl_backend *cb, size_t bytes, cl_mem *out
 
 /* Device enumeration (cl_device.c). */
 struct cu_cl_device_info {
-    char id[16];
+    struct cu_device_info pub; /* what `clunet devices` lists (clunet/cl.h) */
     cl_platform_id platform;
     cl_device_id device;
-    char platform_name[128];
-    char name[128];
-    char type[16]; /* "gpu", "cpu", "accelerator", "other" */
-    char version[64];      /* OpenCL C version */
-    char driver[64];
-    unsigned compute_units, max_clock_mhz;
-    uint64_t global_mem, max_alloc, local_mem;
-    int fp16, fp64;
 };
 
 /* Every device of every platform, ids "platform:device" in enumeration

@@ -19,23 +19,8 @@ enum cu_status cu_device_list(struct cu_device_info **out, int *count, const cha
         free(devs);
         return cu_fail(err, CU_EDEVICE, "devices: out of host memory");
     }
-    for (int i = 0; i < n; i++) {
-        const struct cu_cl_device_info *d = &devs[i];
-        struct cu_device_info *p = &pub[i];
-        snprintf(p->id, sizeof p->id, "%s", d->id);
-        snprintf(p->platform_name, sizeof p->platform_name, "%s", d->platform_name);
-        snprintf(p->name, sizeof p->name, "%s", d->name);
-        snprintf(p->type, sizeof p->type, "%s", d->type);
-        snprintf(p->version, sizeof p->version, "%s", d->version);
-        snprintf(p->driver, sizeof p->driver, "%s", d->driver);
-        p->compute_units = d->compute_units;
-        p->max_clock_mhz = d->max_clock_mhz;
-        p->global_mem = d->global_mem;
-        p->max_alloc = d->max_alloc;
-        p->local_mem = d->local_mem;
-        p->fp16 = d->fp16;
-        p->fp64 = d->fp64;
-    }
+    for (int i = 0; i < n; i++)
+        pub[i] = devs[i].pub;
     free(devs);
     *out = pub;
     *count = n;
