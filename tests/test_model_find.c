@@ -55,7 +55,7 @@ int main(int argc, char **argv)
     snprintf(img, sizeof img, "%s", pf_path("in/cells.png"));
     snprintf(rundir, sizeof rundir, "%s", pf_path("run"));
     mkdir(models, 0777), mkdir(work, 0777), mkdir(pf_path("in"), 0777), mkdir(rundir, 0777);
-    char p[2048];
+    char p[2100]; /* work + folder + a name: 1023 + 1023 + 12 */
     snprintf(p, sizeof p, "%s/nuclei-f32.safetensors", rundir);
     TU_CHECK(pf_make_model(p, 16, 0.125, 1) == 0, "model made");
     /* the default name, S=16, F16 with a provenance fact; another, S=32 */
