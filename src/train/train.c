@@ -34,6 +34,7 @@
 #include "io/dir_lock.h"
 #include "io/remove_tree.h"
 #include "io/run_dir.h"
+#include "train/prefetch.h"
 
 /* Prints to the terminal (unless quiet) and to train.log. */
 static void say(struct cu_trainer *tr, const char *fmt, ...) CU_PRINTF(2, 3);
@@ -343,6 +344,17 @@ static enum cu_status end_epoch(struct cu_trainer *tr, int epoch, double seconds
     return cu_comm_agree(tr->comm, st, err);
 }
 
+/* The size of batch b of an epoch of nt items in batches of B. */
+static int batch_size(int nt, int B, int b) { return nt - b * B < B ? nt - b * B : B; }
+
+/* The batch just drawn becomes the one to train. */
+static void swap_batches(struct cu_trainer *tr)
+{
+    float *x = tr->hx, *y = tr->hy;
+    tr->hx = tr->next_x, tr->hy = tr->next_y;
+    tr->next_x = x, tr->next_y = y;
+}
+
 /* One epoch (1-based), from batch first_batch (a resumed, interrupted
  * epoch) on. Sets *stopped when a stop was requested and the checkpoint is
  * written. */
@@ -375,11 +387,20 @@ static enum cu_status run_epoch(struct cu_trainer *tr, int epoch, int *stopped, 
     cu_progress_update(&bar, first, NULL);
     const size_t img = (size_t)3 * tr->cfg.image_size * tr->cfg.image_size;
     const size_t msk = (size_t)tr->data.K * tr->cfg.image_size * tr->cfg.image_size;
+    /* every rank draws each whole batch (the same stream), then takes its
+     * slice; batch b + 1 is drawn by a loader thread during step b */
+    struct cu_prefetch pf = {0};
+    if (first < nb)
+        cu_prefetch_start(&pf, &tr->data, tr->perm + first * B, batch_size(nt, B, first), rng, tr->next_x,
+                          tr->next_y);
     for (int b = first; b < nb; b++) {
-        int n = nt - b * B < B ? nt - b * B : B, off, len;
+        int n = batch_size(nt, B, b), off, len;
         double t0 = cu_now();
-        /* every rank draws the whole batch (the same stream), then takes its slice */
-        cu_train_data_gather(&tr->data, tr->perm + b * B, n, &rng, tr->hx, tr->hy);
+        rng = cu_prefetch_wait(&pf); /* the stream after batch b */
+        swap_batches(tr);
+        if (b + 1 < nb)
+            cu_prefetch_start(&pf, &tr->data, tr->perm + (b + 1) * B, batch_size(nt, B, b + 1), rng, tr->next_x,
+                              tr->next_y);
         cu_split(n, tr->size, tr->rank, &off, &len);
         double t1 = cu_now();
         double out[2];
@@ -389,13 +410,17 @@ static enum cu_status run_epoch(struct cu_trainer *tr, int epoch, int *stopped, 
             tr->epoch_lr = hp.lr;
         enum cu_status st = cu_replicas_train_step(tr->reps, tr->hx + off * img, tr->hy + off * msk, len, n,
                                                    tr->cfg.loss, &hp, s->step + 1, out, err);
-        if (st)
+        if (st) {
+            cu_prefetch_wait(&pf);
             return cu_train_memory_hint(err);
+        }
         double t2 = cu_now();
         tr->t_data += t1 - t0;
         tr->t_step += t2 - t1;
-        if (!isfinite(out[0]))
+        if (!isfinite(out[0])) {
+            cu_prefetch_wait(&pf); /* no loader thread outlives the loop */
             return nan_stop(tr, epoch, "training", b + 1, out[0], err);
+        }
         s->step++;
         s->part_loss += (double)out[0] * n;
         s->part_dice += (double)out[1] * n;
@@ -411,6 +436,8 @@ static enum cu_status run_epoch(struct cu_trainer *tr, int epoch, int *stopped, 
         }
         int stop = 0;
         st = stop_agreed(tr, &stop, err);
+        if (st || stop)
+            cu_prefetch_wait(&pf);
         if (st)
             return st;
         if (stop && b + 1 < nb) {
@@ -532,6 +559,8 @@ static void trainer_free(struct cu_trainer *tr)
     cu_dir_unlock(tr->dir, tr->lock_fd);
     free(tr->hx);
     free(tr->hy);
+    free(tr->next_x);
+    free(tr->next_y);
     free(tr->perm);
     cu_replicas_free(tr->reps);
     cu_train_data_free(&tr->data);

@@ -34,6 +34,7 @@ struct cu_trainer {
     struct cu_unet *net;   /* replica 0's: the one saved */
     struct cu_train_data data;
     float *hx, *hy;        /* one global batch */
+    float *next_x, *next_y; /* the next one, drawn while hx, hy train (prefetch.h) */
     int *perm;
     struct cu_text log;
     FILE *out; /* NULL when quiet */

@@ -177,7 +177,9 @@ static enum cu_status build(struct cu_trainer *tr, struct cu_err *err)
     tr->net = cu_replicas_net(tr->reps, 0);
     tr->hx = malloc((size_t)B * 3 * S * S * sizeof(float));
     tr->hy = malloc((size_t)B * cu_train_outputs(&tr->cfg) * S * S * sizeof(float));
-    if (!tr->hx || !tr->hy)
+    tr->next_x = malloc((size_t)B * 3 * S * S * sizeof(float));
+    tr->next_y = malloc((size_t)B * cu_train_outputs(&tr->cfg) * S * S * sizeof(float));
+    if (!tr->hx || !tr->hy || !tr->next_x || !tr->next_y)
         return cu_fail(err, CU_EDEVICE, "host: out of memory for a batch of %d at -s %d; try a smaller --batch or -s",
                        B, S);
     return CU_OK;
