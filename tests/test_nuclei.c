@@ -162,6 +162,32 @@ static void test_touching_discs(void)
     o.watershed = 0;
     tu_ok(cu_instances_from_maps(out, &n1, NULL, maps[0], maps[1], maps[2], DH, DW, &o, &err), &err, "no split");
     TU_CHECK(n1 == 1, "--no-split: plain components of the body mask: %d", n1);
+
+    /* A faint border (0.3 of the map above) and no contour, as a model
+     * unsure of a touching line predicts: body - border stays near 0.7
+     * across the neck, so the default seeds (> 0.5) join the discs; a
+     * border weight of 3 (0.1 there) or a seed threshold of 0.8 cuts them. */
+    static float faint[DH * DW];
+    for (int i = 0; i < DH * DW; i++)
+        faint[i] = 0.3f * maps[2][i];
+    cu_inst_opts_default(&o);
+    tu_ok(cu_instances_from_maps(out, &n1, NULL, maps[0], zero, faint, DH, DW, &o, &err), &err, "faint");
+    TU_CHECK(n1 == 1, "faint border, border weight 1, seeds > 0.5: the discs merge (%d nuclei)", n1);
+    o.border_weight = 3;
+    tu_ok(cu_instances_from_maps(out, &n1, NULL, maps[0], zero, faint, DH, DW, &o, &err), &err, "faint, weight 3");
+    TU_CHECK(n1 == 2, "faint border, border weight 3: two nuclei (%d)", n1);
+    o.border_weight = 1, o.seed_threshold = 0.8f;
+    tu_ok(cu_instances_from_maps(out, &n1, NULL, maps[0], zero, faint, DH, DW, &o, &err), &err, "faint, seed 0.8");
+    TU_CHECK(n1 == 2, "faint border, seeds > 0.8: two nuclei (%d)", n1);
+    int mask_px = 0;
+    static uint8_t mask[DH * DW];
+    tu_ok(cu_instances_from_maps(out, &n1, mask, maps[0], zero, faint, DH, DW, &o, &err), &err, "mask");
+    for (int i = 0; i < DH * DW; i++)
+        mask_px += mask[i] != (maps[0][i] > 0.5f);
+    TU_CHECK(mask_px == 0, "the seed threshold leaves the mask (body > 0.5) alone: %d pixels differ", mask_px);
+    o.border_weight = -1;
+    TU_CHECK(cu_instances_from_maps(out, &n1, NULL, maps[0], zero, faint, DH, DW, &o, &err) == CU_EUSAGE,
+             "a negative border weight is refused");
 }
 
 static void test_watershed_from(void)

@@ -113,13 +113,31 @@ int main(int argc, char **argv)
      * --meta threshold=... --meta tta=1), and the flags that override them */
     char tuned[1200];
     snprintf(tuned, sizeof tuned, "%s/tuned.safetensors", dir);
-    convert_meta(model, tuned, "--meta threshold=0.625 --meta tta=1 --meta min_size=7", log);
+    snprintf(cmd, sizeof cmd, "--device ref predict %s %s --out %s", model, data, pred);
+    run_says(dir, cmd, log, 0, "threshold 0.5, seeds body - contour - 1 border > 0.5, min size 10)",
+             "seeds default to --threshold and a border weight of 1");
+    convert_meta(model, tuned,
+                 "--meta threshold=0.625 --meta tta=1 --meta min_size=7 --meta seed_threshold=0.25 "
+                 "--meta border_weight=3",
+                 log);
     snprintf(cmd, sizeof cmd, "--device ref predict %s %s --out %s", tuned, data, pred);
-    run_says(dir, cmd, log, 0, "3 outputs (body, contour, border), threshold 0.625, min size 7, 8 views (tta))",
-             "predict takes threshold, min size and tta from the model file");
-    snprintf(cmd, sizeof cmd, "--device ref predict %s %s --out %s --threshold 0.5 --no-tta --min-size 10", tuned, data,
-             pred);
-    run_says(dir, cmd, log, 0, "border), threshold 0.5, min size 10)", "--threshold, --min-size and --no-tta override them");
+    run_says(dir, cmd, log, 0,
+             "3 outputs (body, contour, border), threshold 0.625, seeds body - contour - 3 border > 0.25, min size 7, "
+             "8 views (tta))",
+             "predict takes threshold, seeds, min size and tta from the model file");
+    snprintf(cmd, sizeof cmd,
+             "--device ref predict %s %s --out %s --threshold 0.5 --no-tta --min-size 10 --seed-threshold 0.375 "
+             "--border-weight 2",
+             tuned, data, pred);
+    run_says(dir, cmd, log, 0, "border), threshold 0.5, seeds body - contour - 2 border > 0.375, min size 10)",
+             "--threshold, --seed-threshold, --border-weight, --min-size and --no-tta override them");
+    snprintf(cmd, sizeof cmd, "--device ref predict %s %s --out %s --border-weight -1", tuned, data, pred);
+    run_says(dir, cmd, log, 1, "--border-weight", "a negative --border-weight is a usage error");
+    snprintf(tuned, sizeof tuned, "%s/badseed.safetensors", dir);
+    convert_meta(model, tuned, "--meta border_weight=x", log);
+    snprintf(cmd, sizeof cmd, "--device ref predict %s %s --out %s", tuned, data, pred);
+    run_says(dir, cmd, log, 2, "badseed.safetensors: metadata border_weight=\"x\" is not a number in [0, 100]",
+             "a model file's border_weight that is not a number is bad input naming the file");
     snprintf(tuned, sizeof tuned, "%s/bad.safetensors", dir);
     convert_meta(model, tuned, "--meta threshold=1.5", log);
     snprintf(cmd, sizeof cmd, "--device ref predict %s %s --out %s", tuned, data, pred);

@@ -65,6 +65,9 @@ struct cu_inst_opts {
     int watershed;   /* 0: plain 8-connected components */
     float h;         /* h-maxima height, pixels of distance (>= 0) */
     int min_size;    /* nuclei with fewer pixels are removed (0: keep all) */
+    /* three-map models only (cu_instances_from_maps): */
+    float seed_threshold; /* markers where the seed value > this; < 0: threshold */
+    float border_weight;  /* weight of the border map in the seed value (1) */
 };
 
 void cu_inst_opts_default(struct cu_inst_opts *o);
@@ -98,9 +101,11 @@ enum cu_status cu_watershed_from(int32_t *labels, int *n_out, const float *prio,
 /* Instances from the three maps of a K = 3 model (each (H,W), in [0,1]):
  * body (nucleus), contour (its rim), border (where two nuclei touch).
  *  1. mask = body > threshold.
- *  2. seed value s = body - contour - border; markers = the 8-connected
- *     components of s > seed_threshold inside the mask (o->threshold is
- *     used for both by default: seed = threshold).
+ *  2. seed value s = body - contour - border_weight * border; markers =
+ *     the 8-connected components of s > seed_threshold inside the mask
+ *     (seed_threshold < 0, the default: threshold). A heavier border cuts
+ *     touching nuclei apart where the border map is faint; a lower seed
+ *     threshold keeps the faint nuclei's markers (docs/postprocessing.md).
  *  3. watershed from the markers inside the mask, highest s first.
  *  4. mask components no marker reached become nuclei of their own.
  *  5. min_size, renumbering (as method 3, 4).

@@ -55,10 +55,12 @@ int cu_predict_mode_parse(const char *s);
 struct cu_predict_opts {
     enum cu_predict_mode mode; /* default model (see cmd_predict.c) */
     int tta;                   /* 8-view test-time augmentation; default 0 */
-    /* --threshold / --tta / --no-tta / --min-size given: otherwise the model
-     * file's metadata `threshold`, `tta` and `min_size` (chosen on training images when the
-     * model was made; models/README.md) replace the defaults. */
-    int threshold_set, tta_set, min_size_set;
+    /* --threshold / --tta / --no-tta / --min-size / --seed-threshold /
+     * --border-weight given: otherwise the model file's metadata `threshold`,
+     * `tta`, `min_size`, `seed_threshold` and `border_weight` (chosen on
+     * training images when the model was made; models/README.md) replace
+     * the defaults. */
+    int threshold_set, tta_set, min_size_set, seed_set, border_set;
     int batch;                 /* S x S inputs per forward pass; default 4 */
     struct cu_inst_opts inst;  /* threshold 0.5, watershed on, h 1, min_size 10 */
     /* How images become input (image.h): --channel, --normalize, --page.

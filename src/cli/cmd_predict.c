@@ -31,8 +31,13 @@ const char cu_predict_flags_help[] =
     "  --batch N         SxS inputs (tiles, views) per forward pass (default 4)\n"
     "  --threshold T     foreground where probability > T (default: the model file's\n"
     "                    `threshold`, chosen on training images, else 0.5)\n"
-    "                    (a three-output model, --targets instance: seeds where\n"
-    "                    body - contour - border > T, watershed inside body > T)\n"
+    "                    (a three-output model, --targets instance: watershed inside\n"
+    "                    body > T from the seeds below)\n"
+    "  --seed-threshold T  three-output models: seeds (watershed markers) where\n"
+    "                    body - contour - W * border > T (default: the model file's\n"
+    "                    `seed_threshold`, else --threshold)\n"
+    "  --border-weight W W above (default: the model file's `border_weight`, else 1);\n"
+    "                    a larger W cuts touching nuclei apart where the border is faint\n"
     "  --no-split        plain 8-connected components: no watershed separation of\n"
     "                    touching nuclei (default: split)\n"
     "  --split-h H       watershed markers are the h-maxima of the distance transform:\n"
@@ -78,6 +83,18 @@ int cu_predict_flag(struct cu_args *a, int key, struct cu_predict_opts *o, const
             return -1;
         o->inst.threshold = (float)d;
         o->threshold_set = 1;
+        return 1;
+    case CU_PF_SEED_THRESHOLD:
+        if (cu_arg_double(a, 0, 1, 0, 0, &d))
+            return -1;
+        o->inst.seed_threshold = (float)d;
+        o->seed_set = 1;
+        return 1;
+    case CU_PF_BORDER_WEIGHT:
+        if (cu_arg_double(a, 0, 100, 0, 0, &d))
+            return -1;
+        o->inst.border_weight = (float)d;
+        o->border_set = 1;
         return 1;
     case CU_PF_SPLIT_H:
         if (cu_arg_double(a, 0, 1e6, 0, 0, &d))

@@ -14,6 +14,8 @@ void cu_inst_opts_default(struct cu_inst_opts *o)
     o->watershed = 1;
     o->h = 1.0f;
     o->min_size = 10;
+    o->seed_threshold = -1.0f;
+    o->border_weight = 1.0f;
 }
 
 void cu_mask_threshold(uint8_t *mask, const float *prob, int h, int w, float threshold)

@@ -1,6 +1,6 @@
 /* instances_maps.c: nuclei from a three-map model's output (body, contour,
  * touching border; instances.h's cu_instances_from_maps): markers where
- * the body is sure and neither rim nor border is, then a watershed from
+ * the body is sure and neither rim nor (weighted) border is, then a watershed from
  * them inside the body mask. */
 #include <stdlib.h>
 
@@ -14,6 +14,8 @@ enum cu_status cu_instances_from_maps(int32_t *labels, int *n_out, uint8_t *mask
         return cu_fail(err, CU_EUSAGE, "instances: bad image size %dx%d", w, h);
     if (o->min_size < 0)
         return cu_fail(err, CU_EUSAGE, "instances: min_size (%d) must be >= 0", o->min_size);
+    if (!(o->border_weight >= 0 && o->border_weight <= 100))
+        return cu_fail(err, CU_EUSAGE, "instances: border_weight (%g) must be in [0, 100]", (double)o->border_weight);
     size_t n = (size_t)h * (size_t)w;
     uint8_t *mask = mask_out ? mask_out : malloc(n);
     uint8_t *seed = malloc(n);
@@ -25,9 +27,10 @@ enum cu_status cu_instances_from_maps(int32_t *labels, int *n_out, uint8_t *mask
     int count = 0;
     if (!st) {
         cu_mask_threshold(mask, body, h, w, o->threshold);
+        const float t = o->seed_threshold >= 0 ? o->seed_threshold : o->threshold, bw = o->border_weight;
         for (size_t i = 0; i < n; i++) {
-            s[i] = body[i] - contour[i] - border[i];
-            seed[i] = mask[i] && s[i] > o->threshold;
+            s[i] = body[i] - contour[i] - bw * border[i];
+            seed[i] = mask[i] && s[i] > t;
         }
         if (!o->watershed)
             st = cu_label_components(labels, &count, mask, h, w, err);

@@ -147,20 +147,34 @@ static enum cu_status read_training_mode(struct cu_predictor *p, const struct cu
     return CU_OK;
 }
 
+/* Metadata key = text as a number in [lo, hi] (lo excluded when open). */
+static enum cu_status meta_number(const char *path, const char *key, const char *text, double lo, double hi,
+                                  int open, float *out, struct cu_err *err)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end || !(v >= lo && v <= hi) || (open && (v == lo || v == hi)))
+        return cu_fail(err, CU_EINPUT, "%s: metadata %s=\"%.40s\" is not a number in %s%g, %g%s", path, key, text,
+                       open ? "(" : "[", lo, hi, open ? ")" : "]");
+    *out = (float)v;
+    return CU_OK;
+}
+
 /* The model file's prediction defaults (metadata `threshold`, `tta`,
- * `min_size`), used where the options did not set them. */
+ * `min_size`, `seed_threshold`, `border_weight`), used where the options
+ * did not set them. */
 static enum cu_status model_defaults(struct cu_predictor *p, const struct cu_st_file *f, const char *path,
                                      struct cu_err *err)
 {
     const char *th = cu_st_file_meta(f, "threshold"), *tta = cu_st_file_meta(f, "tta"),
-               *ms = cu_st_file_meta(f, "min_size");
-    if (th && !p->o.threshold_set) {
-        char *end;
-        double v = strtod(th, &end);
-        if (end == th || *end || !(v > 0 && v < 1))
-            return cu_fail(err, CU_EINPUT, "%s: metadata threshold=\"%.40s\" is not a number in (0, 1)", path, th);
-        p->o.inst.threshold = (float)v;
-    }
+               *ms = cu_st_file_meta(f, "min_size"), *seed = cu_st_file_meta(f, "seed_threshold"),
+               *bw = cu_st_file_meta(f, "border_weight");
+    if (th && !p->o.threshold_set)
+        CU_TRY(meta_number(path, "threshold", th, 0, 1, 1, &p->o.inst.threshold, err));
+    if (seed && !p->o.seed_set)
+        CU_TRY(meta_number(path, "seed_threshold", seed, 0, 1, 0, &p->o.inst.seed_threshold, err));
+    if (bw && !p->o.border_set)
+        CU_TRY(meta_number(path, "border_weight", bw, 0, 100, 0, &p->o.inst.border_weight, err));
     if (tta && !p->o.tta_set) {
         if (strcmp(tta, "0") && strcmp(tta, "1"))
             return cu_fail(err, CU_EINPUT, "%s: metadata tta=\"%.40s\" is not 0 or 1", path, tta);
@@ -435,10 +449,15 @@ void cu_predictor_describe(const struct cu_predictor *p, char *buf, size_t size)
     cu_prep_name(p->prep, prep, sizeof prep);
     const char *mode = p->o.mode == CU_PREDICT_MODEL ? (p->crop_trained ? "tile" : "resize")
                                                      : cu_predict_mode_name(p->o.mode);
-    snprintf(buf, size, "mode %s%s%s%s, scale %g, %s%d output%s, threshold %g, min size %d%s", mode,
+    char seeds[96] = "";
+    const struct cu_inst_opts *in = &p->o.inst;
+    if (p->K > 1)
+        snprintf(seeds, sizeof seeds, ", seeds body - contour - %g border > %g", (double)in->border_weight,
+                 (double)(in->seed_threshold >= 0 ? in->seed_threshold : in->threshold));
+    snprintf(buf, size, "mode %s%s%s%s, scale %g, %s%d output%s, threshold %g%s, min size %d%s", mode,
              p->o.mode == CU_PREDICT_MODEL ? " (the model's)" : "", prep[0] ? ", prep " : "", prep, p->scale,
              p->crop_trained ? "trained on crops, " : "", p->K, p->K == 1 ? "" : "s (body, contour, border)",
-             p->o.inst.threshold, p->o.inst.min_size, p->o.tta ? ", 8 views (tta)" : "");
+             (double)in->threshold, seeds, in->min_size, p->o.tta ? ", 8 views (tta)" : "");
 }
 
 enum cu_status cu_predictor_maps(struct cu_predictor *p, const struct cu_image *img, float *maps,
