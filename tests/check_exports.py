@@ -25,6 +25,10 @@ For every label image L and its exports:
   label TIFF (tifffile): equal to L, dtype uint32.
   probability TIFF (tifffile): float32; export_labels's ramp exactly; for
     predict within half an 8-bit step of the PNG (the PNG rounds p * 255).
+  maps TIFF (predict --maps, tifffile): float32 in [0, 1], one page per
+    output map: (H, W) for the one-output model, equal to the probability
+    TIFF; (3, H, W) for a three-output model (export_labels --model3), its
+    first page equal to that model's probability TIFF, three distinct maps.
   nuclei CSV (predict): every column equal to regionprops on the predicted
     labels, with the intensities of the input file (8-bit RGB / 255, three
     channels; a 16-bit gray PNG / 65535, one channel, whose pHYs chunk
@@ -203,6 +207,30 @@ def wide(export_labels, tmp):
     check(got == want, f"ROIs beyond x = 32,767 read back at their place ({got})")
 
 
+def check_maps(what, clunet, export_labels, tmp, image, out, i, prob):
+    """predict --maps of image with the one-output model (out holds its
+    probability TIFF prob) and with a three-output one."""
+    m1 = os.path.join(tmp, "maps1")
+    model = os.path.join(tmp, "model.safetensors")
+    subprocess.run([clunet, "--device", "ref", "predict", model, image, "--out", m1, "-q", "--maps"], check=True)
+    a = tifffile.imread(os.path.join(m1, i + "_maps.tif"))
+    check(a.dtype == np.float32 and a.shape == prob.shape and np.array_equal(a, prob),
+          f"{what}: one-output --maps TIFF is the probability map ({a.dtype}, {a.shape})")
+    model3 = os.path.join(tmp, "model3.safetensors")
+    if not os.path.exists(model3):
+        subprocess.run([export_labels, "--model3", model3], check=True)
+    m3 = os.path.join(tmp, "maps3")
+    subprocess.run([clunet, "--device", "ref", "predict", model3, image, "--out", m3, "-q", "--maps",
+                    "--prob-format", "tif"], check=True)
+    with tifffile.TiffFile(os.path.join(m3, i + "_maps.tif")) as t:
+        pages = len(t.pages)
+        b = t.asarray()
+    p3 = tifffile.imread(os.path.join(m3, i + "_prob.tif"))
+    check(pages == 3 and b.dtype == np.float32 and b.shape == (3,) + prob.shape and np.array_equal(b[0], p3)
+          and b.min() >= 0 and b.max() <= 1 and not np.array_equal(b[1], b[0]) and not np.array_equal(b[2], b[1]),
+          f"{what}: three-output --maps TIFF: 3 float32 pages in [0, 1], the first the probability ({pages}, {b.shape})")
+
+
 def predicted(clunet, export_labels, root, tmp):
     model = os.path.join(tmp, "model.safetensors")
     subprocess.run([export_labels, "--model", model], check=True)
@@ -244,6 +272,7 @@ def predicted(clunet, export_labels, root, tmp):
         else:  # 8-bit RGB: / 255, three channels, no pixel size
             check_table(what, L, rows, (src.astype(np.float32) / np.float32(255)).astype(np.float64),
                         ["_ch1", "_ch2", "_ch3"], pf.astype(np.float64), 0)
+        check_maps(what, clunet, export_labels, tmp, path, out, i, pf)
         p8 = imread(os.path.join(out, i + "_prob.png")).astype(np.float64)
         # the PNG stores round(p * 255): within half a step, plus float32 rounding
         check(pf.dtype == np.float32 and np.max(np.abs(pf * 255.0 - p8)) <= 0.5 + 1e-4,

@@ -5,6 +5,7 @@
  * Usage: export_labels LABELS.png OUT NAME
  * or:    export_labels --model PATH   (a He-initialised S=32 c=0.25 model,
  *                                      predict_fixture.c's, for predict runs)
+ * or:    export_labels --model3 PATH  (the same with three output maps)
  * or:    export_labels --identity PATH S   (a model whose probability is
  *        sigmoid(40 x - 20) of each pixel's first channel x: predict then
  *        finds exactly the bright pixels of an image, for the test with
@@ -70,6 +71,8 @@ int main(int argc, char **argv)
         return identity_model(argv[2], atoi(argv[3]));
     if (argc == 3 && !strcmp(argv[1], "--model"))
         return pf_make_model(argv[2], 32, 0.25, 18) ? 2 : 0;
+    if (argc == 3 && !strcmp(argv[1], "--model3"))
+        return pf_make_model_k(argv[2], 32, 0.25, 18, 3) ? 2 : 0;
     if (argc != 4) {
         fprintf(stderr, "usage: export_labels LABELS.png OUT NAME\n");
         return 1;

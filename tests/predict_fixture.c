@@ -80,12 +80,14 @@ int pf_lines(const char *s)
     return n + (*s && s[strlen(s) - 1] != '\n');
 }
 
-int pf_make_model(const char *path, int S, double c, uint64_t seed)
+int pf_make_model(const char *path, int S, double c, uint64_t seed) { return pf_make_model_k(path, S, c, seed, 1); }
+
+int pf_make_model_k(const char *path, int S, double c, uint64_t seed, int K)
 {
     struct cu_err err = {0};
     struct cu_backend *be = NULL;
     struct cu_unet *net = NULL;
-    struct cu_unet_config cfg = {S, c, CU_UPSAMPLE_BILINEAR, 3, 1};
+    struct cu_unet_config cfg = {S, c, CU_UPSAMPLE_BILINEAR, 3, K};
     enum cu_status st = cu_backend_open("ref", &be, &err);
     if (!st)
         st = cu_unet_new(be, &cfg, 1, &net, &err);

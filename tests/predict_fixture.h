@@ -22,6 +22,8 @@ int pf_lines(const char *s);
 /* Saves a He-initialised U-Net (S, c, bilinear, 3 inputs, seed) to path;
  * 0 on success. */
 int pf_make_model(const char *path, int S, double c, uint64_t seed);
+/* The same with K output maps. */
+int pf_make_model_k(const char *path, int S, double c, uint64_t seed, int K);
 
 /* Synthetic images: bright blobs on a dark ramp, deterministic from seed. */
 int pf_write_gray8(const char *path, int h, int w, uint64_t seed);

@@ -46,6 +46,7 @@ static void test_files(void)
         {"--prob-format png,tif --labels-format png", {"img.png", "img_prob.png", "img_prob.tif", "img_labels.png"}},
         {"--probabilities --pixel-size 0.2 --measure",
          {"img.png", "img_prob.png", "img_nuclei.csv", "nuclei_summary.csv"}},
+        {"--maps", {"img.png", "img_maps.tif"}},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         char out[32];
@@ -97,6 +98,7 @@ static void test_unwritable(void)
         {"--geojson", "img.geojson"},
         {"--labels-format tif", "img_labels.tif"},
         {"--prob-format tif", "img_prob.tif"},
+        {"--maps", "img_maps.tif"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         char out[32], p[2048];

@@ -62,5 +62,8 @@ enum cu_status cu_geojson_write(const char *path, const struct cu_outlines *o, c
  * row major. */
 enum cu_status cu_tiff_write_u32(const char *path, const uint32_t *px, int h, int w, struct cu_err *err);
 enum cu_status cu_tiff_write_f32(const char *path, const float *px, int h, int w, struct cu_err *err);
+/* pages float planes of h x w, one after the other in px, as a multi-page
+ * float32 TIFF (one page per plane; tifffile reads (pages, h, w)). */
+enum cu_status cu_tiff_write_f32_pages(const char *path, const float *px, int pages, int h, int w, struct cu_err *err);
 
 #endif

@@ -115,6 +115,7 @@ struct cu_predict_run {
     const char *device;         /* backend spec, NULL = default */
     struct cu_predict_opts opts;
     int probabilities, instances, overlay; /* extra outputs per image */
+    int maps;                   /* <id>_maps.tif: every output map of the model, float32, a page each */
     int prob_png, prob_tif;     /* formats of the probabilities (png when neither is set) */
     int labels_tif;             /* labels as a 32-bit TIFF instead of a 16-bit PNG */
     int measure, rois, geojson; /* nuclei table (+ nuclei_summary.csv), ImageJ ROIs, GeoJSON */

@@ -151,7 +151,11 @@ static void help(FILE *f)
             "                    image with more than 65,535 nuclei gets the TIFF either way\n"
             "                    (with a note on stderr). Implies --instances\n"
             "  --prob-format F   png (default, 8-bit), tif (float32 TIFF, 0..1) or png,tif\n"
-            "                    (both). Implies --probabilities\n\n"
+            "                    (both). Implies --probabilities\n"
+            "  --maps            also <id>_maps.tif: every output map of the model, float32\n"
+            "                    0..1, one page each (a three-output model: body, contour,\n"
+            "                    touching border; as Fiji shows a stack, tifffile reads\n"
+            "                    (3, H, W)); the maps the seeds and watershed are made from\n\n"
             "exports for Fiji/ImageJ, QuPath, CellProfiler and spreadsheets, per image <id>:\n"
             "  --measure         <id>_nuclei.csv: one row per nucleus: label, area, centroid,\n"
             "                    bounding box, equivalent diameter, perimeter, eccentricity,\n"
@@ -190,13 +194,14 @@ static void help(FILE *f)
 int cu_cmd_predict(int argc, char **argv)
 {
     enum { O_OUT = CU_ARG_LONG, O_SUBMISSION, O_PROB, O_INSTANCES, O_OVERLAY, O_LABELS_FORMAT, O_PROB_FORMAT,
-           O_MEASURE, O_ROIS, O_GEOJSON, O_PIXEL_SIZE, O_MODEL };
+           O_MEASURE, O_ROIS, O_GEOJSON, O_PIXEL_SIZE, O_MODEL, O_MAPS };
     static const struct cu_opt opts[] = {
         CU_PREDICT_OPTS,
         {"out", O_OUT, 1},
         {"model", O_MODEL, 1},
         {"submission", O_SUBMISSION, 1},
         {"probabilities", O_PROB, 0},
+        {"maps", O_MAPS, 0},
         {"instances", O_INSTANCES, 0},
         {"overlay", O_OVERLAY, 0},
         {"labels-format", O_LABELS_FORMAT, 1},
@@ -239,6 +244,7 @@ int cu_cmd_predict(int argc, char **argv)
         case O_MODEL: model = a.val; break;
         case O_SUBMISSION: r.submission = a.val; break;
         case O_PROB: r.probabilities = 1; break;
+        case O_MAPS: r.maps = 1; break;
         case O_INSTANCES: r.instances = 1; break;
         case O_OVERLAY: r.overlay = 1; break;
         case O_MEASURE: r.measure = 1; break;

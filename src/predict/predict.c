@@ -545,36 +545,27 @@ enum cu_status cu_pred_image_run(struct cu_predictor *p, const struct cu_image *
                                  struct cu_err *err)
 {
     size_t n = (size_t)img->h * (size_t)img->w;
-    if (n > pi->cap) {
+    if (n > pi->cap || p->K > pi->kcap) {
         cu_pred_image_free(pi);
-        pi->prob = malloc(sizeof *pi->prob * n);
+        pi->prob = malloc(sizeof *pi->prob * n * (size_t)p->K);
         pi->labels = malloc(sizeof *pi->labels * n);
         pi->mask = malloc(n);
         if (!pi->prob || !pi->labels || !pi->mask) {
             cu_pred_image_free(pi);
             return cu_fail(err, CU_EDEVICE, "predict: out of host memory for a %dx%d image", img->w, img->h);
         }
-        pi->cap = n;
+        pi->cap = n, pi->kcap = p->K;
     }
-    pi->n = 0;
-    if (p->K == 1) {
-        enum cu_status st = cu_predictor_prob(p, img, pi->prob, err);
-        if (!st)
-            st = cu_instances_from_prob(pi->labels, &pi->n, pi->mask, pi->prob, img->h, img->w, &p->o.inst, err);
-        return st;
-    }
-    /* body, contour, border (nuclei.h): seeds from all three */
-    float *maps = malloc(sizeof *maps * n * (size_t)p->K);
-    if (!maps)
-        return cu_fail(err, CU_EDEVICE, "predict: out of host memory for a %dx%d image", img->w, img->h);
+    pi->n = 0, pi->K = p->K;
+    float *maps = pi->prob;
     enum cu_status st = cu_predictor_maps(p, img, maps, err);
-    if (!st) {
-        memcpy(pi->prob, maps, sizeof *pi->prob * n);
-        st = cu_instances_from_maps(pi->labels, &pi->n, pi->mask, maps, maps + n, maps + 2 * n, img->h, img->w,
-                                    &p->o.inst, err);
-    }
-    free(maps);
-    return st;
+    if (st)
+        return st;
+    if (p->K == 1)
+        return cu_instances_from_prob(pi->labels, &pi->n, pi->mask, maps, img->h, img->w, &p->o.inst, err);
+    /* body, contour, border (nuclei.h): seeds from all three */
+    return cu_instances_from_maps(pi->labels, &pi->n, pi->mask, maps, maps + n, maps + 2 * n, img->h, img->w,
+                                  &p->o.inst, err);
 }
 
 void cu_pred_image_free(struct cu_pred_image *pi)

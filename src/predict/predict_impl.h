@@ -61,10 +61,13 @@ enum cu_status cu_out_dir_prepare(const char *dir, int lock, int *created, int *
  * again when nothing was written into it. */
 void cu_out_dir_finish(const char *dir, int created, int lock_fd, int failed);
 
-/* One image's results, at its size: probabilities, nuclei (after
- * min_size), n nuclei. Buffers grow as needed. */
+/* One image's results, at its size: the model's K maps (prob: K planes,
+ * the first the probability of a nucleus, then for a three-output model
+ * contour and border), nuclei (after min_size), n nuclei. Buffers grow as
+ * needed. */
 struct cu_pred_image {
     float *prob;
+    int K, kcap; /* maps now, maps the buffer holds */
     int32_t *labels;
     uint8_t *mask;
     int n;

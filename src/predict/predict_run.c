@@ -265,6 +265,9 @@ static enum cu_status write_outputs(const struct cu_predict_run *r, const char *
     }
     if (!st && r->probabilities && r->prob_tif)
         st = cu_tiff_write_f32(out_path(path, sizeof path, r->out_dir, id, "_prob.tif"), pi->prob, h, w, err);
+    if (!st && r->maps)
+        st = cu_tiff_write_f32_pages(out_path(path, sizeof path, r->out_dir, id, "_maps.tif"), pi->prob, pi->K, h, w,
+                                     err);
     if (!st && r->instances)
         st = write_labels(r, id, pi, h, w, err);
     if (!st && r->overlay) {
@@ -281,13 +284,15 @@ static enum cu_status write_outputs(const struct cu_predict_run *r, const char *
 static enum cu_status check_names(const struct cu_predict_run *r, const struct cu_item *items, int n,
                                   struct cu_err *err)
 {
-    struct cu_out_kind kinds[10];
+    struct cu_out_kind kinds[12];
     int nk = 0;
     kinds[nk++] = (struct cu_out_kind){".png", "mask"};
     if (r->probabilities && (r->prob_png || !r->prob_tif))
         kinds[nk++] = (struct cu_out_kind){"_prob.png", "probabilities"};
     if (r->probabilities && r->prob_tif)
         kinds[nk++] = (struct cu_out_kind){"_prob.tif", "probabilities"};
+    if (r->maps)
+        kinds[nk++] = (struct cu_out_kind){"_maps.tif", "maps"};
     if (r->instances) /* the TIFF also when the nuclei do not fit 16 bits */
         kinds[nk++] = (struct cu_out_kind){"_labels.png", "labels"},
         kinds[nk++] = (struct cu_out_kind){"_labels.tif", "labels"};
