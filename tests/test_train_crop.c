@@ -87,7 +87,7 @@ int main(int argc, char **argv)
     /* 10 training images of 2240 px: round(2240/1024) = 2 crops each; 2
      * validation images in 2 x 2 tiles each */
     TU_CHECK(tl && strstr(tl, "--lr-schedule cosine, --normalize 1,99.8, --crop 32") && strstr(tl, "data: 20 random 32x32 crops per epoch") && strstr(tl, "validation in 8 tiles") &&
-                 strstr(tl, "--crop 32, --scale-jitter 0.25, --targets instance, --channel-weights 1,1,2, "
+                 strstr(tl, "--crop 32, --scale-jitter 0.25, --targets instance, --channel-weights 1,1,3, "
                             "--grey, --intensity-aug"),
              "train.log: crops, tiles and the recipe's settings");
     free(tl);

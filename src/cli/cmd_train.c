@@ -55,9 +55,9 @@ static void help(FILE *f)
                "                      on crops (--recipe nuclei, the shipped one) also gives --crop and\n"
                "                      --targets (refused if they differ), --scale, --grey, --normalize\n\n");
     fprintf(f, "nuclei at their own scale (each needs --crop):\n"
-               "  --recipe nuclei     the nuclei recipe: --crop 256 --targets instance --channel-weights 1,1,2\n"
+               "  --recipe nuclei     the nuclei recipe: --crop 256 --targets instance --channel-weights 1,1,3\n"
                "                      --scale-jitter 0.25 --grey --normalize 1,99.8 --augment --intensity-aug\n"
-               "                      -c 0.5 --batch 8 -e 30 --lr-schedule cosine --loss bce+dice; other flags\n"
+               "                      -c 0.5 --batch 8 -e 36 --lr-schedule cosine --loss bce+dice; other flags\n"
                "                      given as well override it wherever they stand on the line\n");
     field_help(f, CU_FIELD_SEC_NUCLEI, "");
     char resumable[256];

@@ -323,14 +323,14 @@ void cu_train_config_recipe_nuclei(struct cu_train_config *cfg)
     cfg->scale = 1.0;
     cfg->scale_jitter = 0.25;
     cfg->targets = 1;
-    snprintf(cfg->channel_weights, sizeof cfg->channel_weights, "1,1,2");
+    snprintf(cfg->channel_weights, sizeof cfg->channel_weights, "1,1,3");
     cfg->grey = 1;
     snprintf(cfg->normalize, sizeof cfg->normalize, "1,99.8");
     cfg->augment = 1;
     cfg->intensity = 1;
     cfg->channel_rate = 0.5;
     cfg->batch = 8;
-    cfg->epochs = 30;
+    cfg->epochs = 36;
     cfg->lr_schedule = CU_LR_COSINE;
     cfg->loss = CU_LOSS_BCE_DICE;
 }
