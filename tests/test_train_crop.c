@@ -158,6 +158,28 @@ int main(int argc, char **argv)
     snprintf(cmd, sizeof cmd, "--device ref train --init %s --data %s --out %s/ft2 -e 1 --crop 64", model, data, dir);
     run_says(dir, cmd, log, 1, "--crop conflicts with --init", "--init with another --crop");
 
+    /* a fine-tuned model predicts as the file it came from: the prediction
+     * defaults go into its model files, through a --resume too */
+    char inh[1200], ft3[1200];
+    snprintf(inh, sizeof inh, "%s/inh.safetensors", dir);
+    snprintf(ft3, sizeof ft3, "%s/ft3", dir);
+    convert_meta(model, inh, "--meta tta=1 --meta min_size=7 --meta seed_threshold=0.25 --meta border_weight=3", log);
+    snprintf(cmd, sizeof cmd, "--device ref train --init %s --data %s --out %s -e 1 --batch 4", inh, data, ft3);
+    TU_CHECK(run(cmd, log) == 0, "fine-tuning from a file with prediction defaults");
+    tl = tf_read(ft3, "train.log", NULL);
+    TU_CHECK(tl && strstr(tl, "its prediction defaults go into this run's models: min_size=7 tta=1 "
+                              "seed_threshold=0.25 border_weight=3"),
+             "train.log names the inherited prediction defaults");
+    free(tl);
+    snprintf(cmd, sizeof cmd, "--device ref train --resume %s -e 2", ft3);
+    TU_CHECK(run(cmd, log) == 0, "resume of the fine-tuning run");
+    snprintf(cmd, sizeof cmd, "--device ref predict %s/model.safetensors %s --out %s", ft3, data, pred);
+    run_says(dir, cmd, log, 0, "threshold 0.5, seeds body - contour - 3 border > 0.25, min size 7, 8 views (tta))",
+             "the resumed fine-tuned model predicts with the inherited defaults");
+    snprintf(cmd, sizeof cmd, "--device ref predict %s/model.safetensors %s --out %s", ft, data, pred);
+    run_says(dir, cmd, log, 0, "threshold 0.5, seeds body - contour - 1 border > 0.5, min size 10)",
+             "a model fine-tuned from a file without them has none");
+
     static const char *bad[] = {
         "train --scale 2 -e 1",                 /* needs --crop */
         "train --recipe cells -e 1",            /* unknown recipe */

@@ -53,7 +53,10 @@ static void help(FILE *f)
                "                      " CU_DEFAULT_MODEL "); Adam starts afresh. -s, -c, --upsample and --loss come\n"
                "                      from the file; giving one that differs is refused. A model trained\n"
                "                      on crops (--recipe nuclei, the shipped one) also gives --crop and\n"
-               "                      --targets (refused if they differ), --scale, --grey, --normalize\n\n");
+               "                      --targets (refused if they differ), --scale, --grey, --normalize;\n"
+               "                      the file's prediction defaults (threshold, min_size, tta, seeds) go\n"
+               "                      into the run's model files. Give --recipe nuclei too for the\n"
+               "                      recipe's augmentation and loss weights\n\n");
     fprintf(f, "nuclei at their own scale (each needs --crop):\n"
                "  --recipe nuclei     the nuclei recipe: --crop 256 --targets instance --channel-weights 1,1,3\n"
                "                      --scale-jitter 0.25 --grey --normalize 1,99.8 --augment --intensity-aug\n"

@@ -71,6 +71,8 @@ static enum cu_status put_state(struct cu_st_writer *w, const struct cu_train_st
         st = cu_st_writer_meta(w, "state.device_spec", s->device_spec, err);
     if (!st && s->ids_hash[0])
         st = cu_st_writer_meta(w, "state.ids_hash", s->ids_hash, err);
+    if (!st && s->inherited[0])
+        st = cu_st_writer_meta(w, "state.inherited", s->inherited, err);
     /* Facts for a reader of the file (not read back). */
     st = st ? st : meta_i(w, "epochs", s->epoch, err);
     if (!st && s->history.n > 0)
@@ -236,6 +238,12 @@ static enum cu_status get_state(const struct cu_st_file *f, struct cu_train_stat
                      ids);
     if (!st && ids)
         memcpy(s->ids_hash, ids, 17);
+    const char *inh = cu_st_file_meta(f, "state.inherited"); /* optional: only fine-tuning runs have it */
+    if (!st && inh && strlen(inh) >= sizeof s->inherited)
+        st = cu_fail(err, CU_EINPUT, "%s: metadata state.inherited is longer than %zu characters", cu_st_file_path(f),
+                     sizeof s->inherited - 1);
+    if (!st)
+        snprintf(s->inherited, sizeof s->inherited, "%s", inh ? inh : "");
     const char *text;
     st = st ? st : get_s(f, "state.history", &text, err);
     st = st ? st : cu_history_parse(&s->history, text, cu_st_file_path(f), err);

@@ -47,6 +47,10 @@ struct cu_train_state {
      * older checkpoint). A resume whose data gives other ids is refused
      * without --force; the same ids in a moved folder resume normally. */
     char ids_hash[17];
+    /* Prediction defaults a fine-tuning run took from its --init file
+     * ("threshold=0.5 tta=1 ...": predict's model-file defaults, space-
+     * separated; "" none), written into every model file it saves. */
+    char inherited[256];
     struct cu_history history;
 };
 

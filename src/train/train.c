@@ -86,7 +86,8 @@ static void log_config(struct cu_trainer *tr, int resumed)
             tr->size, tr->size > 1 ? "es" : "", k, k > 1 ? "s" : "", c->batch, cu_replicas_cap(tr->reps));
     say(tr, "network: %lld parameters", cu_unet_param_total(tr->net));
     if (tr->o->init_path && !resumed)
-        say(tr, "initial weights: %s (fine-tuning: its weights instead of He's, Adam state fresh)", tr->o->init_path);
+        say(tr, "initial weights: %s (fine-tuning: its weights instead of He's, Adam state fresh)%s%s", tr->o->init_path,
+            tr->st.inherited[0] ? "; its prediction defaults go into this run's models: " : "", tr->st.inherited);
 }
 
 /* This process's devices in words, as the checkpoint records them: rank
@@ -205,6 +206,26 @@ static enum cu_status save_checkpoint(struct cu_trainer *tr, struct cu_err *err)
     return st;
 }
 
+/* The prediction defaults a fine-tuning run inherited ("k=v k=v", state.h)
+ * as facts pointing into buf (a copy of text); returns how many. */
+enum { CU_MAX_INHERITED = 8 };
+static int inherited_facts(const char *text, char *buf, struct cu_meta_kv *out)
+{
+    int n = 0;
+    strcpy(buf, text);
+    for (char *p = buf; *p && n < CU_MAX_INHERITED;) {
+        char *end = p + strcspn(p, " "), *eq = memchr(p, '=', (size_t)(end - p));
+        char next = *end;
+        *end = '\0';
+        if (eq) {
+            *eq = '\0';
+            out[n++] = (struct cu_meta_kv){p, eq + 1};
+        }
+        p = next ? end + 1 : end;
+    }
+    return n;
+}
+
 /* The model files' facts: what a reader of model.safetensors wants to know
  * about how it was made. */
 static enum cu_status save_model(struct cu_trainer *tr, const char *name, int epoch, double val_loss, double val_dice,
@@ -228,13 +249,17 @@ static enum cu_status save_model(struct cu_trainer *tr, const char *name, int ep
     /* input_channel and normalize: how training made the network's input,
      * which predict and eval repeat unless told otherwise; train_mode,
      * scale and prep: how predict feeds a crop-trained model (predict.h) */
-    const struct cu_meta_kv facts[] = {
+    struct cu_meta_kv facts[13 + CU_MAX_INHERITED] = {
         {"epochs", ep}, {"val_loss", vl}, {"val_dice", vd}, {"loss", cu_loss_name(tr->cfg.loss)},
         {"lr", lr},     {"seed", seed},   {"data", tr->cfg.data_dir}, {"input_channel", ch},
-        {"normalize", norm}, {"train_mode", tr->cfg.crop ? "crop" : "resize"}, {"scale", scale}, {"prep", prep}, {"init", tr->o->init_path},
+        {"normalize", norm}, {"train_mode", tr->cfg.crop ? "crop" : "resize"}, {"scale", scale}, {"prep", prep},
     };
+    int n_facts = 12;
+    if (tr->o->init_path) /* "init" only when fine-tuned */
+        facts[n_facts++] = (struct cu_meta_kv){"init", tr->o->init_path};
+    char inherited[sizeof tr->st.inherited];
+    n_facts += inherited_facts(tr->st.inherited, inherited, facts + n_facts);
     double t0 = cu_now();
-    int n_facts = (int)(sizeof facts / sizeof facts[0]) - !tr->o->init_path; /* "init" only when fine-tuned */
     enum cu_status st = cu_model_save(cu_train_path(tr, name), tr->net, 0, facts, n_facts, err);
     tr->t_save += cu_now() - t0;
     return st;

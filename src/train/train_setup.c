@@ -229,6 +229,29 @@ static enum cu_status check_ranks(const struct cu_trainer *tr, struct cu_err *er
     return CU_OK;
 }
 
+/* The --init file's prediction defaults (predict.c's model_defaults: the
+ * threshold, min size, tta and seeds chosen for those weights), as
+ * "key=value ..." for the run's model files: a fine-tuned model predicts
+ * the way the model it came from does unless told otherwise. Values that
+ * are not one short token are left out (predict checks the rest). */
+static void inherit_defaults(const struct cu_st_file *f, char *out, size_t size)
+{
+    static const char *keys[] = {"threshold", "min_size", "tta", "seed_threshold", "border_weight"};
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *v = cu_st_file_meta(f, keys[i]);
+        if (!v || !*v || strlen(v) > 32 || strcspn(v, " =") != strlen(v))
+            continue;
+        int k = snprintf(out + n, size - n, "%s%s=%s", n ? " " : "", keys[i], v);
+        if (k < 0 || (size_t)k >= size - n) {
+            out[n] = '\0';
+            break;
+        }
+        n += (size_t)k;
+    }
+}
+
 enum cu_status cu_train_setup_new(struct cu_trainer *tr, struct cu_err *err)
 {
     const struct cu_train_opts *o = tr->o;
@@ -251,6 +274,8 @@ enum cu_status cu_train_setup_new(struct cu_trainer *tr, struct cu_err *err)
         struct cu_st_file *f = NULL;
         if (!st && tr->rank == 0 && !(st = cu_st_file_read(o->init_path, &f, err)))
             st = cu_model_load_into(tr->net, f, 0, err);
+        if (!st && f)
+            inherit_defaults(f, tr->st.inherited, sizeof tr->st.inherited);
         cu_st_file_free(f);
         st = cu_comm_agree(tr->comm, st, err);
         st = st ? st : cu_replicas_share(tr->reps, err);
