@@ -72,6 +72,12 @@ struct cu_predict_opts {
 
 void cu_predict_opts_default(struct cu_predict_opts *o);
 
+/* The model-file metadata keys that are prediction defaults (above):
+ * threshold, min_size, tta, seed_threshold, border_weight. A fine-tuning
+ * run passes them on from its --init file (train_setup.c). */
+enum { CU_MODEL_DEFAULT_KEYS = 5 };
+extern const char *const cu_model_default_keys[CU_MODEL_DEFAULT_KEYS];
+
 struct cu_predictor;
 
 /* Loads the model file on be (borrowed; must outlive the predictor). A

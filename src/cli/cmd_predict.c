@@ -59,9 +59,21 @@ const char cu_predict_flags_help[] =
     "  --skip-bad        leave out images that cannot be read, listing them at the end\n"
     "                    (default: stop at the first, naming the file)\n";
 
-int cu_predict_flag(struct cu_args *a, int key, struct cu_predict_opts *o, const char **device)
+/* A float flag in [lo, hi] into *dst, noting in *set (if given) that the
+ * user gave it: cu_predict_flag's 1, or -1 on a bad value. */
+static int arg_float(struct cu_args *a, double lo, double hi, float *dst, int *set)
 {
     double d;
+    if (cu_arg_double(a, lo, hi, 0, 0, &d))
+        return -1;
+    *dst = (float)d;
+    if (set)
+        *set = 1;
+    return 1;
+}
+
+int cu_predict_flag(struct cu_args *a, int key, struct cu_predict_opts *o, const char **device)
+{
     switch (key) {
     case CU_PF_TTA: o->tta = o->tta_set = 1; return 1;
     case CU_PF_NO_TTA: o->tta = 0, o->tta_set = 1; return 1;
@@ -78,29 +90,10 @@ int cu_predict_flag(struct cu_args *a, int key, struct cu_predict_opts *o, const
     case CU_PF_MIN_SIZE:
         o->min_size_set = 1;
         return cu_arg_int(a, 0, 1000000000, &o->inst.min_size) ? -1 : 1;
-    case CU_PF_THRESHOLD:
-        if (cu_arg_double(a, 0, 1, 0, 0, &d))
-            return -1;
-        o->inst.threshold = (float)d;
-        o->threshold_set = 1;
-        return 1;
-    case CU_PF_SEED_THRESHOLD:
-        if (cu_arg_double(a, 0, 1, 0, 0, &d))
-            return -1;
-        o->inst.seed_threshold = (float)d;
-        o->seed_set = 1;
-        return 1;
-    case CU_PF_BORDER_WEIGHT:
-        if (cu_arg_double(a, 0, 100, 0, 0, &d))
-            return -1;
-        o->inst.border_weight = (float)d;
-        o->border_set = 1;
-        return 1;
-    case CU_PF_SPLIT_H:
-        if (cu_arg_double(a, 0, 1e6, 0, 0, &d))
-            return -1;
-        o->inst.h = (float)d;
-        return 1;
+    case CU_PF_THRESHOLD: return arg_float(a, 0, 1, &o->inst.threshold, &o->threshold_set);
+    case CU_PF_SEED_THRESHOLD: return arg_float(a, 0, 1, &o->inst.seed_threshold, &o->seed_set);
+    case CU_PF_BORDER_WEIGHT: return arg_float(a, 0, 100, &o->inst.border_weight, &o->border_set);
+    case CU_PF_SPLIT_H: return arg_float(a, 0, 1e6, &o->inst.h, NULL);
     case CU_PF_CHANNEL:
         o->channel_set = 1;
         return cu_arg_int(a, 1, 65536, &o->input.channel) ? -1 : 1;

@@ -160,9 +160,12 @@ static enum cu_status meta_number(const char *path, const char *key, const char 
     return CU_OK;
 }
 
+const char *const cu_model_default_keys[CU_MODEL_DEFAULT_KEYS] = {"threshold", "min_size", "tta", "seed_threshold",
+                                                                 "border_weight"};
+
 /* The model file's prediction defaults (metadata `threshold`, `tta`,
- * `min_size`, `seed_threshold`, `border_weight`), used where the options
- * did not set them. */
+ * `min_size`, `seed_threshold`, `border_weight`: cu_model_default_keys),
+ * used where the options did not set them. */
 static enum cu_status model_defaults(struct cu_predictor *p, const struct cu_st_file *f, const char *path,
                                      struct cu_err *err)
 {

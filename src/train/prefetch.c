@@ -12,7 +12,7 @@ static void *draw(void *arg)
 void cu_prefetch_start(struct cu_prefetch *p, const struct cu_train_data *d, const int *idx, int n, uint64_t rng,
                        float *x, float *y)
 {
-    *p = (struct cu_prefetch){.d = d, .idx = idx, .n = n, .rng = rng, .x = x, .y = y, .busy = 1};
+    *p = (struct cu_prefetch){.d = d, .idx = idx, .n = n, .rng = rng, .x = x, .y = y};
     p->threaded = pthread_create(&p->th, NULL, draw, p) == 0;
     if (!p->threaded)
         draw(p);
@@ -20,8 +20,8 @@ void cu_prefetch_start(struct cu_prefetch *p, const struct cu_train_data *d, con
 
 uint64_t cu_prefetch_wait(struct cu_prefetch *p)
 {
-    if (p->busy && p->threaded)
+    if (p->threaded)
         pthread_join(p->th, NULL);
-    p->busy = 0;
+    p->threaded = 0;
     return p->rng;
 }

@@ -12,8 +12,7 @@
 
 struct cu_prefetch {
     pthread_t th;
-    int busy;     /* a thread is drawing a batch */
-    int threaded; /* ... in its own thread (else it was drawn at start) */
+    int threaded; /* a thread of its own is drawing the batch (else it was drawn at start, or joined) */
     const struct cu_train_data *d;
     const int *idx;
     int n;

@@ -28,6 +28,7 @@
 
 #include "clunet/model_file.h"
 #include "clunet/nuclei.h"
+#include "clunet/predict.h"
 #include "clunet/progress.h"
 #include "clunet/train_fields.h"
 #include "io/history.h"
@@ -208,7 +209,7 @@ static enum cu_status save_checkpoint(struct cu_trainer *tr, struct cu_err *err)
 
 /* The prediction defaults a fine-tuning run inherited ("k=v k=v", state.h)
  * as facts pointing into buf (a copy of text); returns how many. */
-enum { CU_MAX_INHERITED = 8 };
+enum { CU_MAX_INHERITED = CU_MODEL_DEFAULT_KEYS };
 static int inherited_facts(const char *text, char *buf, struct cu_meta_kv *out)
 {
     int n = 0;
@@ -249,12 +250,15 @@ static enum cu_status save_model(struct cu_trainer *tr, const char *name, int ep
     /* input_channel and normalize: how training made the network's input,
      * which predict and eval repeat unless told otherwise; train_mode,
      * scale and prep: how predict feeds a crop-trained model (predict.h) */
-    struct cu_meta_kv facts[13 + CU_MAX_INHERITED] = {
+    const struct cu_meta_kv run_facts[] = {
         {"epochs", ep}, {"val_loss", vl}, {"val_dice", vd}, {"loss", cu_loss_name(tr->cfg.loss)},
         {"lr", lr},     {"seed", seed},   {"data", tr->cfg.data_dir}, {"input_channel", ch},
         {"normalize", norm}, {"train_mode", tr->cfg.crop ? "crop" : "resize"}, {"scale", scale}, {"prep", prep},
     };
-    int n_facts = 12;
+    enum { N_RUN = sizeof run_facts / sizeof run_facts[0] };
+    struct cu_meta_kv facts[N_RUN + 1 + CU_MAX_INHERITED];
+    memcpy(facts, run_facts, sizeof run_facts);
+    int n_facts = N_RUN;
     if (tr->o->init_path) /* "init" only when fine-tuned */
         facts[n_facts++] = (struct cu_meta_kv){"init", tr->o->init_path};
     char inherited[sizeof tr->st.inherited];

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clunet/model_file.h"
+#include "clunet/predict.h"
 #include "clunet/safetensors.h"
 #include "clunet/train_fields.h"
 #include "io/dir_lock.h"
@@ -229,21 +230,20 @@ static enum cu_status check_ranks(const struct cu_trainer *tr, struct cu_err *er
     return CU_OK;
 }
 
-/* The --init file's prediction defaults (predict.c's model_defaults: the
+/* The --init file's prediction defaults (cu_model_default_keys: the
  * threshold, min size, tta and seeds chosen for those weights), as
  * "key=value ..." for the run's model files: a fine-tuned model predicts
  * the way the model it came from does unless told otherwise. Values that
  * are not one short token are left out (predict checks the rest). */
 static void inherit_defaults(const struct cu_st_file *f, char *out, size_t size)
 {
-    static const char *keys[] = {"threshold", "min_size", "tta", "seed_threshold", "border_weight"};
     size_t n = 0;
     out[0] = '\0';
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        const char *v = cu_st_file_meta(f, keys[i]);
+    for (int i = 0; i < CU_MODEL_DEFAULT_KEYS; i++) {
+        const char *key = cu_model_default_keys[i], *v = cu_st_file_meta(f, key);
         if (!v || !*v || strlen(v) > 32 || strcspn(v, " =") != strlen(v))
             continue;
-        int k = snprintf(out + n, size - n, "%s%s=%s", n ? " " : "", keys[i], v);
+        int k = snprintf(out + n, size - n, "%s%s=%s", n ? " " : "", key, v);
         if (k < 0 || (size_t)k >= size - n) {
             out[n] = '\0';
             break;
