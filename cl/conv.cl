@@ -302,3 +302,86 @@ __kernel void cu_conv_flip(__global float *wt, const int wto, __global const flo
     const int t = g % (k * k), co = g / (k * k) % Cout, ci = g / (k * k * Cout);
     wt[wto + (ci * Cout + co) * k * k + t] = w[(co * Cin + ci) * k * k + k * k - 1 - t];
 }
+
+/* The 3x3 forward convolution (and, mode 1, its data gradient) with twice
+ * the tile of cu_conv_fwd_implicit: 8 output channels x 32 pixels of one
+ * row in sixteen float16 accumulators, for W % 32 == 0. Per input row and
+ * channel it loads the three shifted 16-pixel vectors of each half (the
+ * one past a border is the aligned vector with a zero shifted in) and
+ * broadcasts the 24 weights once for 48 FMAs, where the 16-pixel tile
+ * spent 27 loads on 24: on a CPU with two FMA and two load ports the
+ * narrow tile is bound by its loads and the latency of 8 accumulator
+ * chains (docs/PERFORMANCE.md). The same arguments and modes as
+ * cu_conv_fwd_implicit; range ceil(Cout/8)*(W/32)*H*N. */
+__kernel void cu_conv3_fwd_w32(__global float *y, const int yo, __global const float *x, const int xo,
+                               __global const float *w, const int wo, __global const float *b, const int C,
+                               const int H, const int W, const int Cout, const int k, const int relu,
+                               const int mode, const int N)
+{
+    (void)k; /* 3: the argument keeps the signature of cu_conv_fwd_implicit */
+    const int tiles = (Cout + 7) / 8, runs = W / 32, g = get_global_id(0);
+    if (g >= tiles * runs * H * N)
+        return;
+    const int m0 = g % tiles * 8, ox0 = g / tiles % runs * 32, oy = g / (tiles * runs) % H;
+    const int img = g / (tiles * runs * H);
+    x += xo + img * C * H * W;
+    y += yo + img * Cout * H * W;
+    const int kk = C * 9;
+    const int lft = ox0 == 0, rgt = ox0 + 32 == W; /* runs at the image's left and right border */
+#define CU_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define CU_DECL(i)                                                                                                \
+    __global const float *w##i = w + wo + min(m0 + i, Cout - 1) * kk;                                            \
+    float16 a##i = (float16)(0.0f), b##i = (float16)(0.0f);
+    CU_ROWS(CU_DECL)
+#undef CU_DECL
+    for (int ci = 0, r = 0; ci < C; ci++) {
+        for (int ky = 0; ky < 3; ky++, r += 3) {
+            const int iy = oy + ky - 1;
+            if (iy < 0 || iy >= H) /* a zero row of the im2col matrix */
+                continue;
+            __global const float *row = x + (ci * H + iy) * W + ox0;
+            const float16 m0v = vload16(0, row), m1v = vload16(0, row + 16);
+            const float16 r0v = vload16(0, row + 1), l1v = vload16(0, row + 15);
+            /* at a border the load stays inside the row and the missing pixel is a zero shifted in */
+            float16 l0v = vload16(0, row - 1 + lft), r1v = vload16(0, row + 17 - rgt);
+            if (lft)
+                l0v = shuffle2(l0v, (float16)(0.0f), CU_SHIFT_R);
+            if (rgt)
+                r1v = shuffle2(r1v, (float16)(0.0f), CU_SHIFT_L);
+#define CU_MAD(i)                                                                                                 \
+    {                                                                                                             \
+        const float16 p = (float16)(w##i[r]), q = (float16)(w##i[r + 1]), s = (float16)(w##i[r + 2]);             \
+        a##i = fma(p, l0v, a##i);                                                                                 \
+        b##i = fma(p, l1v, b##i);                                                                                 \
+        a##i = fma(q, m0v, a##i);                                                                                 \
+        b##i = fma(q, m1v, b##i);                                                                                 \
+        a##i = fma(s, r0v, a##i);                                                                                 \
+        b##i = fma(s, r1v, b##i);                                                                                 \
+    }
+            CU_ROWS(CU_MAD)
+#undef CU_MAD
+        }
+    }
+#define CU_STORE(i)                                                                                               \
+    if (m0 + i < Cout) {                                                                                          \
+        __global float *out = y + ((m0 + i) * H + oy) * W + ox0;                                                  \
+        float16 u = a##i, v = b##i;                                                                               \
+        if (mode == 1) {                                                                                          \
+            u += vload16(0, out);                                                                                 \
+            v += vload16(0, out + 16);                                                                            \
+        } else {                                                                                                  \
+            const float16 bias = (float16)(b[m0 + i]);                                                            \
+            u += bias;                                                                                            \
+            v += bias;                                                                                            \
+            if (relu) { /* a NaN stays NaN */                                                                     \
+                u = select(u, (float16)(0.0f), u < (float16)(0.0f));                                              \
+                v = select(v, (float16)(0.0f), v < (float16)(0.0f));                                              \
+            }                                                                                                     \
+        }                                                                                                         \
+        vstore16(u, 0, out);                                                                                      \
+        vstore16(v, 0, out + 16);                                                                                 \
+    }
+    CU_ROWS(CU_STORE)
+#undef CU_STORE
+#undef CU_ROWS
+}

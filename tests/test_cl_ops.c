@@ -683,6 +683,14 @@ static void test_gemm_ops(const char *impl)
         {1, 32, 6, 48, 13, 3, CU_ACT_RELU, 1, 0},
         {2, 3, 4, 16, 5, 1, CU_ACT_NONE, 1, 0},
         {1, 3, 5, 32, 4, 5, CU_ACT_NONE, 1, 0},
+        /* 3x3 with W % 32 == 0: the 8 x 32 implicit tile (cu_conv3_fwd_w32),
+         * forward and dx: one run touching both borders (W = 32, 11
+         * outputs: a partial channel tile), a border and an inner run
+         * (W = 96), and 32 -> 40 at W = 64, which would be Winograd at a
+         * narrower width */
+        {2, 5, 4, 32, 11, 3, CU_ACT_RELU, 1, 0},
+        {1, 9, 3, 96, 6, 3, CU_ACT_NONE, 1, 0},
+        {1, 32, 3, 64, 40, 3, CU_ACT_RELU, 1, 0},
         /* H W = 1517 > 16 x 64: the bias gradient's work-items sum two
          * 16-float runs per image and one a short tail */
         {2, 3, 37, 41, 5, 1, CU_ACT_NONE, 1, 0},

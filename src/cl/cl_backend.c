@@ -124,9 +124,17 @@ static enum cu_status cl_download(struct cu_backend *be, const struct cu_tensor 
                  err);
 }
 
+/* On CPU devices a kernel (cu_zero, cl/act.cl) over both threads: PoCL's
+ * fill runs on one thread, a few bytes at a time. */
 static enum cu_status cl_zero(struct cu_backend *be, struct cu_tensor *t, struct cu_err *err)
 {
-    return fill_zero(cu_cl(be), cu_cl_mem(t), cu_tensor_bytes(t), cu_dtype_size(t->dtype), t->name, err);
+    struct cu_cl_backend *cb = cu_cl(be);
+    size_t bytes = cu_tensor_bytes(t);
+    if (!cb->policy.cpu || bytes % 4 || bytes / 4 > INT_MAX - 16)
+        return fill_zero(cb, cu_cl_mem(t), bytes, cu_dtype_size(t->dtype), t->name, err);
+    cl_mem m = cu_cl_mem(t);
+    const int n = (int)(bytes / 4);
+    return CU_CL_RUN(cb, "cu_zero", (size_t)(n + 15) / 16, CU_CL_WG, err, CU_KARG(m), CU_KARG(n));
 }
 
 static enum cu_status cl_copy(struct cu_backend *be, struct cu_tensor *dst, const struct cu_tensor *src,

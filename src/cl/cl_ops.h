@@ -118,9 +118,9 @@ enum cu_status cu_cl_adam(struct cu_backend *be, struct cu_tensor *p, const stru
 /* --- wino: cl_ops_wino.c (cl/wino.cl), 3x3 convolutions as Winograd
  * F(2x2,3x3) on CPU devices. --- */
 /* Whether a 3x3 convolution with m outputs and kin inputs per GEMM (for
- * the data gradient: the layer's Cin and Cout) runs as Winograd here;
- * dw: for its weight gradient (m = Cout, kin = Cin). */
-bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin, bool dw);
+ * the data gradient: the layer's Cin and Cout) at width w runs as
+ * Winograd here; dw: for its weight gradient (m = Cout, kin = Cin). */
+bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin, int w, bool dw);
 /* One Winograd convolution over a batch: y (n, m, h, w) from x (n, kin, h, w)
  * and 3x3 weights wt: (m, kin, 3, 3), or with flip (kin, m, 3, 3) used
  * transposed and turned by 180 degrees (the data gradient). mode 0:

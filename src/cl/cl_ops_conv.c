@@ -119,6 +119,17 @@ static enum cu_status col2im(struct cu_cl_backend *cb, const struct conv_dims *d
                      CU_KARG(d->cin), CU_KARG(d->h), CU_KARG(d->w), CU_KARG(d->k), CU_KARG(r0), CU_KARG(rb));
 }
 
+/* The implicit convolution's kernel and range for cout outputs of a k x k
+ * layer at h x w, n images: 8 channels x 32 pixels a work-item for 3x3
+ * layers whose width allows (cu_conv3_fwd_w32), else 8 x 16. */
+static size_t implicit_range(int cout, int k, int h, int w, int n, const char **kname)
+{
+    const bool wide = k == 3 && w % 32 == 0 && !getenv("CLUNET_NARROW_CONV");
+    *kname = wide ? "cu_conv3_fwd_w32" : "cu_conv_fwd_implicit";
+    return (size_t)(cout + CU_GEMM_TM - 1) / CU_GEMM_TM * (size_t)(w / (wide ? 32 : CU_GEMM_TN)) * (size_t)h *
+           (size_t)n;
+}
+
 /* The implicit GEMM of conv.cl (CPU devices, W % 16 == 0): no im2col
  * matrix, bias and activation fused; one launch for the whole batch. */
 static enum cu_status fwd_implicit(struct cu_cl_backend *cb, struct cu_tensor *y, const struct cu_tensor *x,
@@ -130,12 +141,12 @@ static enum cu_status fwd_implicit(struct cu_cl_backend *cb, struct cu_tensor *y
         st = cu_cl_ops_fits(cb, cu_tensor_numel(y), y->name, err);
     cl_mem my = cu_cl_mem(y), mx = cu_cl_mem(x), mw = cu_cl_mem(w), mb = cu_cl_mem(b);
     const int relu = act == CU_ACT_RELU, mode = 0, wo = 0, yo = 0, xo = 0;
-    const size_t tiles = (size_t)(w->n + CU_GEMM_TM - 1) / CU_GEMM_TM * (size_t)(x->w / CU_GEMM_TN) * (size_t)x->h *
-                         (size_t)x->n;
+    const char *kname;
+    const size_t tiles = implicit_range(w->n, w->h, x->h, x->w, x->n, &kname);
     if (!st)
         st = cu_cl_ops_fits(cb, tiles, y->name, err);
     if (!st)
-        st = CU_CL_RUN(cb, "cu_conv_fwd_implicit", tiles, CU_CL_WG_TILE, err, CU_KARG(my), CU_KARG(yo), CU_KARG(mx),
+        st = CU_CL_RUN(cb, kname, tiles, CU_CL_WG_TILE, err, CU_KARG(my), CU_KARG(yo), CU_KARG(mx),
                        CU_KARG(xo), CU_KARG(mw), CU_KARG(wo), CU_KARG(mb), CU_KARG(x->c), CU_KARG(x->h),
                        CU_KARG(x->w), CU_KARG(w->n), CU_KARG(w->h), CU_KARG(relu), CU_KARG(mode), CU_KARG(x->n));
     return st;
@@ -150,12 +161,12 @@ static enum cu_status bwd_data_implicit(struct cu_cl_backend *cb, const struct c
     enum cu_status st = CU_CL_RUN(cb, "cu_conv_flip", (size_t)d->cout * d->kk, CU_CL_WG, err, CU_KARG(scratch),
                                   CU_KARG(wto), CU_KARG(w), CU_KARG(d->cout), CU_KARG(d->cin), CU_KARG(d->k));
     const int xo = 0, yo = 0;
-    const size_t tiles = (size_t)(d->cin + CU_GEMM_TM - 1) / CU_GEMM_TM * (size_t)(d->w / CU_GEMM_TN) * (size_t)d->h *
-                         (size_t)d->n;
+    const char *kname;
+    const size_t tiles = implicit_range(d->cin, d->k, d->h, d->w, d->n, &kname);
     if (!st)
         st = cu_cl_ops_fits(cb, tiles, "conv data gradient", err);
     if (!st)
-        st = CU_CL_RUN(cb, "cu_conv_fwd_implicit", tiles, CU_CL_WG_TILE, err, CU_KARG(dx), CU_KARG(xo), CU_KARG(dy),
+        st = CU_CL_RUN(cb, kname, tiles, CU_CL_WG_TILE, err, CU_KARG(dx), CU_KARG(xo), CU_KARG(dy),
                        CU_KARG(yo), CU_KARG(scratch), CU_KARG(wto), CU_KARG(dy), CU_KARG(d->cout), CU_KARG(d->h),
                        CU_KARG(d->w), CU_KARG(d->cin), CU_KARG(d->k), CU_KARG(relu), CU_KARG(mode), CU_KARG(d->n));
     return st;
@@ -166,7 +177,7 @@ enum cu_status cu_cl_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const 
                               struct cu_err *err)
 {
     struct cu_cl_backend *cb = cu_cl(be);
-    if (cu_cl_wino_use(cb, w->h, w->n, x->c, false)) {
+    if (cu_cl_wino_use(cb, w->h, w->n, x->c, x->w, false)) {
         const struct cu_cl_wino c = {cu_cl_mem(y), cu_cl_mem(x), cu_cl_mem(w), cu_cl_mem(b), x->n, x->c, w->n, x->h,
                                      x->w, 0, act == CU_ACT_RELU, 0, y->name};
         return cu_cl_wino_conv(cb, &c, err);
@@ -254,13 +265,13 @@ enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struc
     cl_mem col = NULL;
     cl_mem mdx = dx ? cu_cl_mem(dx) : NULL, mdw = dw ? cu_cl_mem(dw) : NULL;
     enum cu_status st = CU_OK;
-    if (mdx && cu_cl_wino_use(cb, w->h, x->c, w->n, false)) { /* first: it takes the scratch for itself */
+    if (mdx && cu_cl_wino_use(cb, w->h, x->c, w->n, x->w, false)) { /* first: it takes the scratch for itself */
         const struct cu_cl_wino c = {mdx, cu_cl_mem(dy), cu_cl_mem(w), mdx, x->n, w->n, x->c, x->h, x->w, 1, 0, 1,
                                      dx->name};
         st = cu_cl_wino_conv(cb, &c, err);
         mdx = NULL;
     }
-    if (!st && mdw && cu_cl_wino_use(cb, w->h, w->n, x->c, true)) {
+    if (!st && mdw && cu_cl_wino_use(cb, w->h, w->n, x->c, x->w, true)) {
         st = cu_cl_wino_dw(cb, mdw, cu_cl_mem(dy), cu_cl_mem(x), x->n, x->c, w->n, x->h, x->w, dw->name, err);
         mdw = NULL;
     }

@@ -40,12 +40,22 @@
  * measured, docs/perf-winograd.md). */
 #define DW_DIRECT_MAX_WEIGHTS 64 /* Cout x Cin */
 
-bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin, bool dw)
+/* The forward and the data gradient of layers at least WIDE_MIN_W wide
+ * (a multiple of 32) with at most WIDE_MAX_MK weights per tap run faster
+ * as the 8 x 32 implicit convolution (cu_conv3_fwd_w32): at S=128 c=0.5,
+ * 32 -> 32 at 64 x 64 took 4.7 ms against Winograd's 7.0, 96 -> 32 14.7
+ * against 19.1; at 32 x 32 the two were even (docs/PERFORMANCE.md). */
+#define WIDE_MIN_W 64
+#define WIDE_MAX_MK 4096
+
+bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin, int w, bool dw)
 {
     if (k != 3 || !cb->policy.gemm_panel || cb->policy.wino == CU_CL_WINO_OFF)
         return false;
     if (cb->policy.wino == CU_CL_WINO_ALL)
         return true;
+    if (!dw && w >= WIDE_MIN_W && w % 32 == 0 && m * kin <= WIDE_MAX_MK)
+        return false;
     return m >= WINO_MIN_C && kin >= WINO_MIN_C && (dw || m * kin >= WINO_MIN_MK);
 }
 
@@ -152,7 +162,7 @@ enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_
 
 bool cu_cl_dw_direct_use(const struct cu_cl_backend *cb, int k, int m, int kin)
 {
-    if (k != 3 || !cb->policy.gemm_panel || !cb->policy.dw_direct || cu_cl_wino_use(cb, k, m, kin, true))
+    if (k != 3 || !cb->policy.gemm_panel || !cb->policy.dw_direct || cu_cl_wino_use(cb, k, m, kin, 0, true))
         return false;
     return m * kin <= DW_DIRECT_MAX_WEIGHTS;
 }
