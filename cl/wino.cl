@@ -597,6 +597,82 @@ __kernel void cu_dw_direct(__global float *part, __global const float *dy, __glo
 #undef CU_PUT
 }
 
+/* Shifting one lane in: y[0] into lane 0 (the rest move up), or into
+ * lane 15 (the rest move down); as in conv.cl. */
+#define CU_SHIFT_R (uint16)(16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
+#define CU_SHIFT_L (uint16)(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+
+/* x[iy][ox0 - 1 + kx + lane] for kx = 0, 1, 2 (zero outside the row or
+ * the image): the aligned vector and its two neighbours, the one past a
+ * border run's edge the aligned vector with a zero shifted in. */
+static void x_taps(__global const float *xc, const int iy, const int H, const int W, const int ox0, float16 *l,
+                   float16 *m, float16 *r)
+{
+    if (iy < 0 || iy >= H) {
+        *l = *m = *r = (float16)(0.0f);
+        return;
+    }
+    const int lft = ox0 == 0, rgt = ox0 + 16 == W;
+    __global const float *row = xc + iy * W + ox0;
+    *m = vload16(0, row);
+    *l = vload16(0, row - 1 + lft);
+    *r = vload16(0, row + 1 - rgt);
+    if (lft)
+        *l = shuffle2(*l, (float16)(0.0f), CU_SHIFT_R);
+    if (rgt)
+        *r = shuffle2(*r, (float16)(0.0f), CU_SHIFT_L);
+}
+
+/* cu_dw_direct for W % 16 == 0, for one output channel a work-item: it
+ * walks its rows down one 16-pixel column at a time, keeping the three
+ * shifted vectors of the input rows oy - 1 and oy in registers, so each
+ * output row loads one new input row (3 vectors) and one dy vector for 9
+ * FMAs; a border run shifts a zero in instead of gathering lane by lane.
+ * part[c][m][k][t] as cu_dw_direct; range M*K*chunks = (m, k, chunk). */
+__kernel void cu_dw3_rows(__global float *part, __global const float *dy, __global const float *x, const int N,
+                          const int K, const int M, const int H, const int W, const int R)
+{
+    const int blocks = (H + R - 1) / R, g = get_global_id(0);
+    if (g >= M * K * N * blocks)
+        return;
+    const int m = g % M, k = g / M % K, c = g / (M * K), n = c / blocks, r0 = c % blocks * R;
+    const int r1 = min(r0 + R, H);
+    __global const float *xc = x + (n * K + k) * H * W;
+    __global const float *g0 = dy + (n * M + m) * H * W;
+#define CU_DECL(t) float16 a##t = (float16)(0.0f);
+    CU_DWD_TAPS(CU_DECL)
+#undef CU_DECL
+    for (int ox0 = 0; ox0 < W; ox0 += 16) {
+        float16 pl, pm, pr, ql, qm, qr; /* input rows oy - 1 and oy */
+        x_taps(xc, r0 - 1, H, W, ox0, &pl, &pm, &pr);
+        x_taps(xc, r0, H, W, ox0, &ql, &qm, &qr);
+        for (int oy = r0; oy < r1; oy++) {
+            float16 sl, sm, sr; /* input row oy + 1 */
+            x_taps(xc, oy + 1, H, W, ox0, &sl, &sm, &sr);
+            const float16 d = vload16(0, g0 + oy * W + ox0);
+            a0 = fma(d, pl, a0);
+            a1 = fma(d, pm, a1);
+            a2 = fma(d, pr, a2);
+            a3 = fma(d, ql, a3);
+            a4 = fma(d, qm, a4);
+            a5 = fma(d, qr, a5);
+            a6 = fma(d, sl, a6);
+            a7 = fma(d, sm, a7);
+            a8 = fma(d, sr, a8);
+            pl = ql;
+            pm = qm;
+            pr = qr;
+            ql = sl;
+            qm = sm;
+            qr = sr;
+        }
+    }
+    __global float *out = part + ((c * M + m) * K + k) * 9;
+#define CU_PUT(t) out[t] = lane_sum(a##t);
+    CU_DWD_TAPS(CU_PUT)
+#undef CU_PUT
+}
+
 /* dw[i] += sum over the chunks c of part[c][i], in chunk order
  * (deterministic). Range M*K*9. */
 __kernel void cu_dw_direct_sum(__global float *dw, __global const float *part, const int n, const int chunks)

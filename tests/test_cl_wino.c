@@ -214,6 +214,12 @@ int main(void)
         {3, 3, 37, 21, 5, CU_ACT_RELU, NULL},
         {2, 2, 70, 40, 3, CU_ACT_NONE, NULL},
         {1, 16, 9, 18, 2, CU_ACT_NONE, NULL},
+        /* W % 16 == 0: the column walk (cu_dw3_rows): W = 16 (one run at
+         * both borders), 48 (a run inside), 64 with H x W past 2048 (two
+         * row blocks of 32 and 3 rows) */
+        {1, 16, 5, 16, 2, CU_ACT_NONE, NULL},
+        {2, 4, 6, 48, 3, CU_ACT_RELU, NULL},
+        {2, 3, 35, 64, 5, CU_ACT_RELU, NULL},
     };
     struct cu_cl_backend *cb = cu_cl(cl);
     TU_CHECK(cu_cl_dw_direct_use(cb, 3, 2, 16) && cu_cl_dw_direct_use(cb, 3, 16, 3) &&
