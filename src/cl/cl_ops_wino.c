@@ -42,11 +42,13 @@
 
 /* The forward and the data gradient of layers at least WIDE_MIN_W wide
  * (a multiple of 32) with at most WIDE_MAX_MK weights per tap run faster
- * as the 8 x 32 implicit convolution (cu_conv3_fwd_w32): at S=128 c=0.5,
- * 32 -> 32 at 64 x 64 took 4.7 ms against Winograd's 7.0, 96 -> 32 14.7
- * against 19.1; at 32 x 32 the two were even (docs/PERFORMANCE.md). */
+ * as the 8 x 32 implicit convolution (cu_conv3_fwd_w32) than as Winograd:
+ * at S=128 c=0.5, 32 -> 32 at 64 x 64 took 4.7 ms against 7.0, 96 -> 32
+ * 14.7 against 19.1; at c=1, 96 -> 32 at 128 x 128 57 against 79, but
+ * 64 -> 64 at 64 x 64 20.8 against Winograd's 19.8; at 32 x 32 the two
+ * were even (Intel Xeon, AVX-512; docs/PERFORMANCE.md). */
 #define WIDE_MIN_W 64
-#define WIDE_MAX_MK 4096
+#define WIDE_MAX_MK 3072
 
 bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin, int w, bool dw)
 {
