@@ -6,6 +6,14 @@
  * (src/cl/cl_gemm.c). Stride 1, 'same' zero padding p = k/2, odd k, NCHW.
  * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
 
+/* A float16 at any float boundary as one vector access: a type that asks
+ * for 4-byte alignment only. vload16/vstore16 are element accesses that
+ * LLVM (PoCL) merges, and in many kernels it did not: 8-byte pieces and
+ * shuffles (docs/PERFORMANCE.md). */
+typedef float16 cu_float16u __attribute__((aligned(4)));
+#define CU_LOADU(p) (*(__global const cu_float16u *)(p))
+#define CU_STOREU(v, p) (*(__global cu_float16u *)(p) = (v))
+
 /* Every kernel here runs over a 1-D range with a fixed work-group size
  * (src/cl/cl_ops_run.c): PoCL compiles a kernel once per work-group size,
  * so shape-dependent sizes would recompile it for every layer. A work-item
@@ -158,7 +166,7 @@ __kernel void cu_conv_bias_grad(__global float *db, __global const float *dy, co
             __global const float *row = dy + (n * C + c) * HW;
             int p = p0;
             for (; p + 16 <= p1; p += 16) {
-                const float16 yk = vload16(0, row + p) - comp;
+                const float16 yk = CU_LOADU(row + p) - comp;
                 const float16 t = s + yk;
                 comp = (t - s) - yk;
                 s = t;
@@ -241,7 +249,7 @@ __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global con
             __global const float *row = x + (ci * H + iy) * W + ox0 - p;
             if (!inner && k == 3) { /* a border run of a 3x3 layer: the aligned 16 and one float each side */
                 __global const float *mid = row + 1;
-                const float16 b1 = vload16(0, mid);
+                const float16 b1 = CU_LOADU(mid);
                 const float l = ox0 > 0 ? mid[-1] : 0.0f, rt = ox0 + 16 < W ? mid[16] : 0.0f;
                 const float16 b0 = shuffle2(b1, (float16)(l), CU_SHIFT_R), b2 = shuffle2(b1, (float16)(rt), CU_SHIFT_L);
 #define CU_MAD3(i)                                                                                                \
@@ -256,7 +264,7 @@ __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global con
             for (int kx = 0; kx < k; kx++, r++) {
                 float16 bv;
                 if (inner) {
-                    bv = vload16(0, row + kx);
+                    bv = CU_LOADU(row + kx);
                 } else {
                     float v[16];
                     for (int t = 0; t < 16; t++) {
@@ -276,13 +284,13 @@ __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global con
         __global float *out = y + ((m0 + i) * H + oy) * W + ox0;                                                  \
         float16 v = c##i;                                                                                         \
         if (mode == 1) {                                                                                          \
-            v += vload16(0, out);                                                                                 \
+            v += CU_LOADU(out);                                                                                 \
         } else {                                                                                                  \
             v += (float16)(b[m0 + i]);                                                                            \
             if (relu)                                                                                             \
                 v = select(v, (float16)(0.0f), v < (float16)(0.0f)); /* a NaN stays NaN */                     \
         }                                                                                                         \
-        vstore16(v, 0, out);                                                                                      \
+        CU_STOREU(v, out);                                                                                      \
     }
     CU_ROWS(CU_STORE)
 #undef CU_STORE
@@ -340,14 +348,19 @@ __kernel void cu_conv3_fwd_w32(__global float *y, const int yo, __global const f
             if (iy < 0 || iy >= H) /* a zero row of the im2col matrix */
                 continue;
             __global const float *row = x + (ci * H + iy) * W + ox0;
-            const float16 m0v = vload16(0, row), m1v = vload16(0, row + 16);
-            const float16 r0v = vload16(0, row + 1), l1v = vload16(0, row + 15);
-            /* at a border the load stays inside the row and the missing pixel is a zero shifted in */
-            float16 l0v = vload16(0, row - 1 + lft), r1v = vload16(0, row + 17 - rgt);
+            /* one vector load each (vload16 is element loads that LLVM
+             * merges, and in this kernel it did not: 8-byte pieces) */
+            const float16 m0v = CU_LOADU(row), m1v = CU_LOADU(row + 16);
+            const float16 r0v = CU_LOADU(row + 1), l1v = CU_LOADU(row + 15);
+            float16 l0v, r1v; /* past a border: the aligned vector with a zero shifted in */
             if (lft)
-                l0v = shuffle2(l0v, (float16)(0.0f), CU_SHIFT_R);
+                l0v = shuffle2(m0v, (float16)(0.0f), CU_SHIFT_R);
+            else
+                l0v = CU_LOADU(row - 1);
             if (rgt)
-                r1v = shuffle2(r1v, (float16)(0.0f), CU_SHIFT_L);
+                r1v = shuffle2(m1v, (float16)(0.0f), CU_SHIFT_L);
+            else
+                r1v = CU_LOADU(row + 17);
 #define CU_MAD(i)                                                                                                 \
     {                                                                                                             \
         const float16 p = (float16)(w##i[r]), q = (float16)(w##i[r + 1]), s = (float16)(w##i[r + 2]);             \
@@ -367,8 +380,8 @@ __kernel void cu_conv3_fwd_w32(__global float *y, const int yo, __global const f
         __global float *out = y + ((m0 + i) * H + oy) * W + ox0;                                                  \
         float16 u = a##i, v = b##i;                                                                               \
         if (mode == 1) {                                                                                          \
-            u += vload16(0, out);                                                                                 \
-            v += vload16(0, out + 16);                                                                            \
+            u += CU_LOADU(out);                                                                                 \
+            v += CU_LOADU(out + 16);                                                                            \
         } else {                                                                                                  \
             const float16 bias = (float16)(b[m0 + i]);                                                            \
             u += bias;                                                                                            \
@@ -378,8 +391,8 @@ __kernel void cu_conv3_fwd_w32(__global float *y, const int yo, __global const f
                 v = select(v, (float16)(0.0f), v < (float16)(0.0f));                                              \
             }                                                                                                     \
         }                                                                                                         \
-        vstore16(u, 0, out);                                                                                      \
-        vstore16(v, 0, out + 16);                                                                                 \
+        CU_STOREU(u, out);                                                                                      \
+        CU_STOREU(v, out + 16);                                                                                 \
     }
     CU_ROWS(CU_STORE)
 #undef CU_STORE

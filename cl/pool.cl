@@ -6,6 +6,14 @@
  * row; windows do not overlap, so backward's += never races.
  * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
 
+/* A float16 at any float boundary as one vector access: a type that asks
+ * for 4-byte alignment only. vload16/vstore16 are element accesses that
+ * LLVM (PoCL) merges, and in many kernels it did not: 8-byte pieces and
+ * shuffles (docs/PERFORMANCE.md). */
+typedef float16 cu_float16u __attribute__((aligned(4)));
+#define CU_LOADU(p) (*(__global const cu_float16u *)(p))
+#define CU_STOREU(v, p) (*(__global cu_float16u *)(p) = (v))
+
 /* Offset (0..3 as 0, 1, W, W+1) of the window's first maximum. */
 static int first_max(__global const float *x, const int base, const int W)
 {
@@ -44,7 +52,7 @@ static int first_max(__global const float *x, const int base, const int W)
 /* The window's four values as lanes (a: (0,0), b: (0,1), c: (1,0), d:
  * (1,1)) and the first maximum's position: at 0..3 in that order. */
 #define CU_POOL_LANES                                                               \
-    const float16 r0 = vload16(0, x + base + 2 * x0), r1 = vload16(0, x + base + W + 2 * x0); \
+    const float16 r0 = CU_LOADU(x + base + 2 * x0), r1 = CU_LOADU(x + base + W + 2 * x0); \
     const float8 a = r0.even, b = r0.odd, c = r1.even, d = r1.odd;                  \
     float8 m = a;                                                                   \
     int8 at = (int8)(0);                                                            \
@@ -86,12 +94,12 @@ __kernel void cu_pool_max_bwd(__global float *dx, __global const float *dy, __gl
         (void)m;
         const float8 gv = vload8(0, gy + x0);
         __global float *d0 = dx + base + 2 * x0, *d1 = d0 + W;
-        const float16 q0 = vload16(0, d0), q1 = vload16(0, d1);
+        const float16 q0 = CU_LOADU(d0), q1 = CU_LOADU(d1);
         const float8 da = select(q0.even, q0.even + gv, at == 0), db = select(q0.odd, q0.odd + gv, at == 1);
         const float8 dc = select(q1.even, q1.even + gv, at == 2), dd = select(q1.odd, q1.odd + gv, at == 3);
         const uint16 zip = (uint16)(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
-        vstore16(shuffle2(da, db, zip), 0, d0);
-        vstore16(shuffle2(dc, dd, zip), 0, d1);
+        CU_STOREU(shuffle2(da, db, zip), d0);
+        CU_STOREU(shuffle2(dc, dd, zip), d1);
     }
     for (int ox = x0; ox < Wo; ox++)
         dx[base + 2 * ox + first_max(x, base + 2 * ox, W)] += gy[ox];

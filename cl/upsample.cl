@@ -6,6 +6,14 @@
  * weights forward uses (1/4, 3/4, or 1 at the edges: exact in float).
  * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
 
+/* A float16 at any float boundary as one vector access: a type that asks
+ * for 4-byte alignment only. vload16/vstore16 are element accesses that
+ * LLVM (PoCL) merges, and in many kernels it did not: 8-byte pieces and
+ * shuffles (docs/PERFORMANCE.md). */
+typedef float16 cu_float16u __attribute__((aligned(4)));
+#define CU_LOADU(p) (*(__global const cu_float16u *)(p))
+#define CU_STOREU(v, p) (*(__global cu_float16u *)(p) = (v))
+
 /* Output index o of an axis of n input samples reads inputs i0 (weight
  * 1-l) and i1 (weight l) at the source s = max((o + 0.5)/2 - 0.5, 0),
  * i0 = floor(s), i1 = min(i0 + 1, n - 1), l = s - i0: for o = 2i that is
@@ -63,8 +71,8 @@ __kernel void cu_upsample_fwd(__global float *y, __global const float *x, const 
         const float vl = wa * pa[il] + wb * pb[il], vr = wa * pa[ir] + wb * pb[ir];
         const float8 left = (float8)(vl, v.s0123, v.s456), right = (float8)(v.s1234, v.s567, vr);
         const float8 ev = 0.25f * left + 0.75f * v, od = 0.75f * v + 0.25f * right;
-        vstore16(shuffle2(ev, od, (uint16)(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15)), 0,
-                 out + 2 * i0);
+        CU_STOREU(shuffle2(ev, od, (uint16)(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15)),
+                  out + 2 * i0);
     }
     for (int i = i0; i < W; i++) {
         const int il = max(i - 1, 0), ir = min(i + 1, W - 1);
@@ -96,8 +104,8 @@ __kernel void cu_upsample_bwd(__global float *dx, __global const float *dy, cons
     int i0 = 0;
     for (; i0 + 8 <= W; i0 += 8) {
         const int o = 2 * i0;
-        const float16 c = 0.25f * (vload16(0, rm + o) + vload16(0, rp + o)) +
-                          0.75f * (vload16(0, r0 + o) + vload16(0, r1 + o));
+        const float16 c = 0.25f * (CU_LOADU(rm + o) + CU_LOADU(rp + o)) +
+                          0.75f * (CU_LOADU(r0 + o) + CU_LOADU(r1 + o));
         const int ol = max(o - 1, 0), orr = min(o + 16, Wo - 1);
         const float cl = CU_COL(ol), cr = CU_COL(orr);
         const float8 ev = c.even, od = c.odd;

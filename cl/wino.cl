@@ -23,6 +23,14 @@
  * fma(), not mad(): PoCL turned mad() into a multiply and an add.
  * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
 
+/* A float16 at any float boundary as one vector access: a type that asks
+ * for 4-byte alignment only. vload16/vstore16 are element accesses that
+ * LLVM (PoCL) merges, and in many kernels it did not: 8-byte pieces and
+ * shuffles (docs/PERFORMANCE.md). */
+typedef float16 cu_float16u __attribute__((aligned(4)));
+#define CU_LOADU(p) (*(__global const cu_float16u *)(p))
+#define CU_STOREU(v, p) (*(__global cu_float16u *)(p) = (v))
+
 /* CU_WINO_TM (rows of P per work-item of cu_wino_gemm, CU_CL_WG_TILE
  * work-groups; 8 unrolled rows below) and CU_WINO_SKEW come from the build
  * options (src/cl/cl_consts.h). */
@@ -96,7 +104,7 @@ __kernel void cu_wino_weights(__global float *u, const int uo, __global const fl
     do {                                                                                                          \
         if ((iy) >= 0 && (iy) < H) {                                                                              \
             __global const float *row_ = plane + (iy) * W + 2 * tx;                                               \
-            const float16 r0_ = vload16(0, row_), r1_ = vload16(1, row_);                                         \
+            const float16 r0_ = CU_LOADU(row_), r1_ = CU_LOADU(row_ + 16);                                         \
             const float l_ = tx > 0 ? row_[-1] : 0.0f, r_ = 2 * tx + 32 < W ? row_[32] : 0.0f;                    \
             c1 = shuffle2(r0_, r1_, CU_EVEN);                                                                     \
             c2 = shuffle2(r0_, r1_, CU_ODD);                                                                      \
@@ -140,8 +148,8 @@ static void input_run(__global float *dst, const int xi_stride, __global const f
  * tile row ty, lanes 8-15 those of ty + 1, each input row one vector. */
 #define CU_ROW_COLS16(iy, c0, c1, c2, c3)                                                                         \
     do {                                                                                                          \
-        const float16 r_ = (iy) >= 0 && (iy) < H ? vload16(0, plane + (iy) * 16) : (float16)(0.0f);              \
-        const float16 s_ = (iy) + 2 < H ? vload16(0, plane + ((iy) + 2) * 16) : (float16)(0.0f);                 \
+        const float16 r_ = (iy) >= 0 && (iy) < H ? CU_LOADU(plane + (iy) * 16) : (float16)(0.0f);              \
+        const float16 s_ = (iy) + 2 < H ? CU_LOADU(plane + ((iy) + 2) * 16) : (float16)(0.0f);                 \
         c1 = shuffle2(r_, s_, CU_EVEN);                                                                           \
         c2 = shuffle2(r_, s_, CU_ODD);                                                                            \
         c0 = shuffle2(c2, (float16)(0.0f), CU_RIGHT8);                                                            \
@@ -257,14 +265,14 @@ __kernel void cu_wino_gemm(__global float *p, const int po, __global const float
 #undef CU_DECL
     __global const float *b = v + vo + xi * (Q * K * 16 + CU_WINO_SKEW) + q * K * 16;
     for (int k = 0; k < K; k++) {
-        const float16 bv = vload16(k, b);
+        const float16 bv = CU_LOADU(b + 16 * (k));
 #define CU_MAD(i) c##i = fma((float16)(a##i[k]), bv, c##i);
         CU_WINO_ROWS(CU_MAD)
 #undef CU_MAD
     }
 #define CU_STORE(i)                                                                                               \
     if (m0 + i < M)                                                                                               \
-        vstore16(c##i, 0, p + po + xi * (M * Q * 16 + CU_WINO_SKEW) + (m0 + i) * Q * 16 + q * 16);
+        CU_STOREU(c##i, p + po + xi * (M * Q * 16 + CU_WINO_SKEW) + (m0 + i) * Q * 16 + q * 16);
     CU_WINO_ROWS(CU_STORE)
 #undef CU_STORE
 }
@@ -286,7 +294,7 @@ __kernel void cu_wino_output(__global float *y, __global const float *p, const i
     const int xi_stride = M * Q * 16 + CU_WINO_SKEW;
     float16 s[16];
     for (int i = 0; i < 16; i++)
-        s[i] = vload16(0, src + i * xi_stride);
+        s[i] = CU_LOADU(src + i * xi_stride);
     float16 e[8]; /* A^T P: 2 x 4 */
     for (int c = 0; c < 4; c++) {
         e[c] = s[c] + s[4 + c] + s[8 + c];
@@ -314,8 +322,8 @@ __kernel void cu_wino_output(__global float *y, __global const float *p, const i
         for (int i = 0; i < 4; i++) {
             __global float *at = dst + (i >> 1) * W + (i & 1) * 16;
             if (mode == 1)
-                r[i] += vload16(0, at);
-            vstore16(r[i], 0, at);
+                r[i] += CU_LOADU(at);
+            CU_STOREU(r[i], at);
         }
         return;
     }
@@ -377,8 +385,8 @@ __kernel void cu_wino_dy(__global float *v, const int vo, __global const float *
     float16 p, r, s, u; /* dY = [p r; s u] of the 16 tiles */
     if (t + 16 <= T && 2 * tx + 32 <= W && 2 * ty + 2 <= H) {
         __global const float *src = dy + ((n * M + m) * H + 2 * ty) * W + 2 * tx;
-        const float16 a = vload16(0, src), b = vload16(0, src + 16);
-        const float16 c = vload16(0, src + W), d = vload16(0, src + W + 16);
+        const float16 a = CU_LOADU(src), b = CU_LOADU(src + 16);
+        const float16 c = CU_LOADU(src + W), d = CU_LOADU(src + W + 16);
         p = shuffle2(a, b, CU_EVEN);
         r = shuffle2(a, b, CU_ODD);
         s = shuffle2(c, d, CU_EVEN);
@@ -417,10 +425,10 @@ __kernel void cu_wino_dy(__global float *v, const int vo, __global const float *
 #define CU_DY_ROW(i, a, b)                                                                                        \
     do {                                                                                                          \
         const float16 a_ = (a), b_ = (b);                                                                         \
-        vstore16(a_, 0, dst + (4 * (i) + 0) * xi_stride);                                                         \
-        vstore16(a_ + b_, 0, dst + (4 * (i) + 1) * xi_stride);                                                    \
-        vstore16(a_ - b_, 0, dst + (4 * (i) + 2) * xi_stride);                                                    \
-        vstore16(-b_, 0, dst + (4 * (i) + 3) * xi_stride);                                                        \
+        CU_STOREU(a_, dst + (4 * (i) + 0) * xi_stride);                                                         \
+        CU_STOREU(a_ + b_, dst + (4 * (i) + 1) * xi_stride);                                                    \
+        CU_STOREU(a_ - b_, dst + (4 * (i) + 2) * xi_stride);                                                    \
+        CU_STOREU(-b_, dst + (4 * (i) + 3) * xi_stride);                                                        \
     } while (0)
     CU_DY_ROW(0, p, r);
     CU_DY_ROW(1, p + s, r + u);
@@ -466,11 +474,11 @@ __kernel void cu_wino_dw_gemm(__global float *d, const int dof, __global const f
 #undef CU_ACC_ROW
     for (int q = 0; q < Q; q++) {
         __global const float *vq = vs + q * 16, *yq = ys + q * 16;
-        const float16 v0 = vload16(0, vq + kr0), v1 = vload16(0, vq + kr1), v2 = vload16(0, vq + kr2),
-                      v3 = vload16(0, vq + kr3);
+        const float16 v0 = CU_LOADU(vq + kr0), v1 = CU_LOADU(vq + kr1), v2 = CU_LOADU(vq + kr2),
+                      v3 = CU_LOADU(vq + kr3);
 #define CU_ACC(i)                                                                                                 \
     {                                                                                                             \
-        const float16 y_ = vload16(0, yq + mr##i);                                                                \
+        const float16 y_ = CU_LOADU(yq + mr##i);                                                                \
         s##i##0 = fma(y_, v0, s##i##0);                                                                           \
         s##i##1 = fma(y_, v1, s##i##1);                                                                           \
         s##i##2 = fma(y_, v2, s##i##2);                                                                           \
@@ -543,8 +551,8 @@ __kernel void cu_dw_direct(__global float *part, __global const float *dy, __glo
         for (int ox0 = 0; ox0 < W; ox0 += 16) {
             float16 d0, d1;
             if (ox0 + 16 <= W) {
-                d0 = vload16(0, g0 + oy * W + ox0);
-                d1 = vload16(0, g1 + oy * W + ox0);
+                d0 = CU_LOADU(g0 + oy * W + ox0);
+                d1 = CU_LOADU(g1 + oy * W + ox0);
             } else { /* past the right edge: dy lanes 0, so the x lanes do not matter */
                 float t0[16], t1[16];
                 for (int i = 0; i < 16; i++) {
@@ -559,7 +567,7 @@ __kernel void cu_dw_direct(__global float *part, __global const float *dy, __glo
     {                                                                                                             \
         float16 xv;                                                                                               \
         if (inner) {                                                                                              \
-            xv = vload16(0, row + ox0 + (kx) - 1);                                                                \
+            xv = CU_LOADU(row + ox0 + (kx) - 1);                                                                \
         } else {                                                                                                  \
             float s_[16];                                                                                         \
             for (int i = 0; i < 16; i++) {                                                                        \
@@ -612,15 +620,10 @@ static void x_taps(__global const float *xc, const int iy, const int H, const in
         *l = *m = *r = (float16)(0.0f);
         return;
     }
-    const int lft = ox0 == 0, rgt = ox0 + 16 == W;
     __global const float *row = xc + iy * W + ox0;
-    *m = vload16(0, row);
-    *l = vload16(0, row - 1 + lft);
-    *r = vload16(0, row + 1 - rgt);
-    if (lft)
-        *l = shuffle2(*l, (float16)(0.0f), CU_SHIFT_R);
-    if (rgt)
-        *r = shuffle2(*r, (float16)(0.0f), CU_SHIFT_L);
+    *m = CU_LOADU(row);
+    *l = ox0 == 0 ? shuffle2(*m, (float16)(0.0f), CU_SHIFT_R) : CU_LOADU(row - 1);
+    *r = ox0 + 16 == W ? shuffle2(*m, (float16)(0.0f), CU_SHIFT_L) : CU_LOADU(row + 1);
 }
 
 /* cu_dw_direct for W % 16 == 0, for one output channel a work-item: it
@@ -649,7 +652,7 @@ __kernel void cu_dw3_rows(__global float *part, __global const float *dy, __glob
         for (int oy = r0; oy < r1; oy++) {
             float16 sl, sm, sr; /* input row oy + 1 */
             x_taps(xc, oy + 1, H, W, ox0, &sl, &sm, &sr);
-            const float16 d = vload16(0, g0 + oy * W + ox0);
+            const float16 d = CU_LOADU(g0 + oy * W + ox0);
             a0 = fma(d, pl, a0);
             a1 = fma(d, pm, a1);
             a2 = fma(d, pr, a2);
