@@ -108,7 +108,8 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
                        CU_KARG(c->x), CU_KARG(c->kin), CU_KARG(c->h), CU_KARG(c->w), CU_KARG(first), CU_KARG(T),
                        CU_KARG(Q), CU_KARG(panel_major));
         if (!st)
-            st = CU_CL_RUN(cb, "cu_wino_gemm", (size_t)(c->m + CU_WINO_TM - 1) / CU_WINO_TM * (size_t)Q * 16, CU_CL_WG_TILE, err,
+            st = CU_CL_RUN(cb, "cu_wino_gemm", (size_t)(c->m + CU_WINO_TM - 1) / CU_WINO_TM * (size_t)(Q + 1) / 2 * 16,
+                           CU_CL_WG_TILE, err,
                            CU_KARG(ws), CU_KARG(po), CU_KARG(ws), CU_KARG(uo), CU_KARG(ws), CU_KARG(vo),
                            CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(Q));
         if (!st)
