@@ -14,6 +14,22 @@ typedef float16 cu_float16u __attribute__((aligned(4)));
 #define CU_LOADU(p) (*(__global const cu_float16u *)(p))
 #define CU_STOREU(v, p) (*(__global cu_float16u *)(p) = (v))
 
+/* Channel k of image n of a tensor with K channels held as two parts,
+ * channels [0, ka) in a and [ka, K) in b (ka = K: a alone): the input of a
+ * convolution over a concatenation (ops.h, cu_conv_forward_cat), and its
+ * data gradient (as in wino.cl). */
+static __global const float *part_plane(__global const float *a, __global const float *b, const int ka,
+                                        const int K, const int n, const int k, const int HW)
+{
+    return k < ka ? a + (n * ka + k) * HW : b + (n * (K - ka) + k - ka) * HW;
+}
+
+static __global float *part_plane_w(__global float *a, __global float *b, const int ka, const int K, const int n,
+                                    const int k, const int HW)
+{
+    return k < ka ? a + (n * ka + k) * HW : b + (n * (K - ka) + k - ka) * HW;
+}
+
 /* Every kernel here runs over a 1-D range with a fixed work-group size
  * (src/cl/cl_ops_run.c): PoCL compiles a kernel once per work-group size,
  * so shape-dependent sizes would recompile it for every layer. A work-item
@@ -206,27 +222,26 @@ __kernel void cu_conv_bias_grad(__global float *db, __global const float *dy, co
  * of a 3x3 layer loads its 16 aligned floats and shifts in the one float
  * on each side (zero past the border): lane by lane, the border runs took
  * most of the time of 16- and 32-wide layers. Other k: lane by lane.
- * One image: x at x + xo (C,H,W), weights at w + wo (Cout,C,k,k), y at
- * y + yo (Cout,H,W). mode 0: y = act(acc + b) (relu != 0: ReLU); mode 1:
- * y += acc (b unused) -- the data gradient, which is this same convolution
- * of dy with the weights transposed and flipped (cu_conv_flip).
+ * x (N,C,H,W) in two parts [x, x2] split at channel ka (ka = C: x alone;
+ * part_plane), weights at w + wo (Cout,C,k,k), y (N,Cout,H,W) in two
+ * parts [y, y2] split at ma (ma = Cout: y alone). mode 0: y = act(acc + b)
+ * (relu != 0: ReLU); mode 1: y += acc (b unused) -- the data gradient,
+ * which is this same convolution of dy with the weights transposed and
+ * flipped (cu_conv_flip).
  * Range: ceil(Cout/8)*(W/16)*H*N = (channel tile, run, oy, image): all N
- * images of the batch in one launch (image i at xo + i*C*H*W and
- * yo + i*Cout*H*W), not one launch per image: on a CPU device every launch
+ * images of the batch in one launch, not one launch per image: on a CPU device every launch
  * wakes and joins the device's threads, and 16 launches of a small layer
  * leave them waiting more than working (docs/perf-threads.md). */
-__kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global const float *x, const int xo,
-                                   __global const float *w, const int wo, __global const float *b, const int C,
-                                   const int H, const int W, const int Cout, const int k, const int relu,
-                                   const int mode, const int N)
+__kernel void cu_conv_fwd_implicit(__global float *y, __global float *y2, const int ma, __global const float *x,
+                                   __global const float *x2, const int ka, __global const float *w, const int wo,
+                                   __global const float *b, const int C, const int H, const int W, const int Cout,
+                                   const int k, const int relu, const int mode, const int N)
 {
     const int tiles = (Cout + 7) / 8, runs = W / 16, g = get_global_id(0);
     if (g >= tiles * runs * H * N)
         return;
     const int m0 = g % tiles * 8, ox0 = g / tiles % runs * 16, oy = g / (tiles * runs) % H;
     const int img = g / (tiles * runs * H);
-    x += xo + img * C * H * W;
-    y += yo + img * Cout * H * W;
     const int p = k / 2, kk = C * k * k;
     const bool inner = ox0 - p >= 0 && ox0 + 15 + p < W;
 #if CU_GEMM_TM != 8 || CU_GEMM_TN != 16
@@ -246,7 +261,7 @@ __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global con
                 r += k;
                 continue;
             }
-            __global const float *row = x + (ci * H + iy) * W + ox0 - p;
+            __global const float *row = part_plane(x, x2, ka, C, img, ci, H * W) + iy * W + ox0 - p;
             if (!inner && k == 3) { /* a border run of a 3x3 layer: the aligned 16 and one float each side */
                 __global const float *mid = row + 1;
                 const float16 b1 = CU_LOADU(mid);
@@ -281,7 +296,7 @@ __kernel void cu_conv_fwd_implicit(__global float *y, const int yo, __global con
     }
 #define CU_STORE(i)                                                                                               \
     if (m0 + i < Cout) {                                                                                          \
-        __global float *out = y + ((m0 + i) * H + oy) * W + ox0;                                                  \
+        __global float *out = part_plane_w(y, y2, ma, Cout, img, m0 + i, H * W) + oy * W + ox0;                  \
         float16 v = c##i;                                                                                         \
         if (mode == 1) {                                                                                          \
             v += CU_LOADU(out);                                                                                 \
@@ -321,10 +336,10 @@ __kernel void cu_conv_flip(__global float *wt, const int wto, __global const flo
  * narrow tile is bound by its loads and the latency of 8 accumulator
  * chains (docs/PERFORMANCE.md). The same arguments and modes as
  * cu_conv_fwd_implicit; range ceil(Cout/8)*(W/32)*H*N. */
-__kernel void cu_conv3_fwd_w32(__global float *y, const int yo, __global const float *x, const int xo,
-                               __global const float *w, const int wo, __global const float *b, const int C,
-                               const int H, const int W, const int Cout, const int k, const int relu,
-                               const int mode, const int N)
+__kernel void cu_conv3_fwd_w32(__global float *y, __global float *y2, const int ma, __global const float *x,
+                               __global const float *x2, const int ka, __global const float *w, const int wo,
+                               __global const float *b, const int C, const int H, const int W, const int Cout,
+                               const int k, const int relu, const int mode, const int N)
 {
     (void)k; /* 3: the argument keeps the signature of cu_conv_fwd_implicit */
     const int tiles = (Cout + 7) / 8, runs = W / 32, g = get_global_id(0);
@@ -332,8 +347,6 @@ __kernel void cu_conv3_fwd_w32(__global float *y, const int yo, __global const f
         return;
     const int m0 = g % tiles * 8, ox0 = g / tiles % runs * 32, oy = g / (tiles * runs) % H;
     const int img = g / (tiles * runs * H);
-    x += xo + img * C * H * W;
-    y += yo + img * Cout * H * W;
     const int kk = C * 9;
     const int lft = ox0 == 0, rgt = ox0 + 32 == W; /* runs at the image's left and right border */
 #define CU_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
@@ -347,7 +360,7 @@ __kernel void cu_conv3_fwd_w32(__global float *y, const int yo, __global const f
             const int iy = oy + ky - 1;
             if (iy < 0 || iy >= H) /* a zero row of the im2col matrix */
                 continue;
-            __global const float *row = x + (ci * H + iy) * W + ox0;
+            __global const float *row = part_plane(x, x2, ka, C, img, ci, H * W) + iy * W + ox0;
             /* one vector load each (vload16 is element loads that LLVM
              * merges, and in this kernel it did not: 8-byte pieces) */
             const float16 m0v = CU_LOADU(row), m1v = CU_LOADU(row + 16);
@@ -377,7 +390,7 @@ __kernel void cu_conv3_fwd_w32(__global float *y, const int yo, __global const f
     }
 #define CU_STORE(i)                                                                                               \
     if (m0 + i < Cout) {                                                                                          \
-        __global float *out = y + ((m0 + i) * H + oy) * W + ox0;                                                  \
+        __global float *out = part_plane_w(y, y2, ma, Cout, img, m0 + i, H * W) + oy * W + ox0;                  \
         float16 u = a##i, v = b##i;                                                                               \
         if (mode == 1) {                                                                                          \
             u += CU_LOADU(out);                                                                                 \

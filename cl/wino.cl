@@ -31,6 +31,22 @@ typedef float16 cu_float16u __attribute__((aligned(4)));
 #define CU_LOADU(p) (*(__global const cu_float16u *)(p))
 #define CU_STOREU(v, p) (*(__global cu_float16u *)(p) = (v))
 
+/* Channel k of image n of a tensor with K channels held as two parts,
+ * channels [0, ka) in a and [ka, K) in b (ka = K: a alone): the input of a
+ * convolution over a concatenation (ops.h, cu_conv_forward_cat), and its
+ * data gradient. */
+static __global const float *part_plane(__global const float *a, __global const float *b, const int ka,
+                                        const int K, const int n, const int k, const int HW)
+{
+    return k < ka ? a + (n * ka + k) * HW : b + (n * (K - ka) + k - ka) * HW;
+}
+
+static __global float *part_plane_w(__global float *a, __global float *b, const int ka, const int K, const int n,
+                                    const int k, const int HW)
+{
+    return k < ka ? a + (n * ka + k) * HW : b + (n * (K - ka) + k - ka) * HW;
+}
+
 /* CU_WINO_TM (rows of P per work-item of cu_wino_gemm, CU_CL_WG_TILE
  * work-groups; 8 unrolled rows below) and CU_WINO_SKEW come from the build
  * options (src/cl/cl_consts.h). */
@@ -180,8 +196,9 @@ static void input_run16(__global float *dst, const int xi_stride, __global const
  * runs that wrap rows or pass T, tile by tile. Range Q*K = (q, k): neighbouring work-items read
  * one plane (channels fastest read planes a power of two apart, which share
  * one cache set). */
-__kernel void cu_wino_input(__global float *v, const int vo, __global const float *x, const int K, const int H,
-                            const int W, const int t0, const int T, const int Q, const int kmajor)
+__kernel void cu_wino_input(__global float *v, const int vo, __global const float *x, __global const float *x2,
+                            const int ka, const int K, const int H, const int W, const int t0, const int T,
+                            const int Q, const int kmajor)
 {
     const int g = get_global_id(0);
     if (g >= K * Q)
@@ -192,17 +209,17 @@ __kernel void cu_wino_input(__global float *v, const int vo, __global const floa
     __global float *dst = v + vo + (kmajor ? k * Q + q : q * K + k) * 16;
     const int xi_stride = Q * K * 16 + CU_WINO_SKEW;
     if (t + 16 <= T && tx + 16 <= TW && 2 * tx + 32 <= W) {
-        input_run(dst, xi_stride, x + (n * K + k) * H * W, H, W, ty, tx);
+        input_run(dst, xi_stride, part_plane(x, x2, ka, K, n, k, H * W), H, W, ty, tx);
         return;
     }
     if (W == 16 && t + 16 <= T && tx == 0 && ty + 1 < TH) {
-        input_run16(dst, xi_stride, x + (n * K + k) * H * W, H, ty);
+        input_run16(dst, xi_stride, part_plane(x, x2, ka, K, n, k, H * W), H, ty);
         return;
     }
     for (int j = 0; j < 16; j++, t++) {
         float d[16];
         if (t < T) {
-            __global const float *plane = x + (n * K + k) * H * W;
+            __global const float *plane = part_plane(x, x2, ka, K, n, k, H * W);
             const int y0 = 2 * ty - 1, x0 = 2 * tx - 1;
             if (y0 >= 0 && y0 + 3 < H && x0 >= 0 && x0 + 3 < W) {
                 for (int r = 0; r < 4; r++)
@@ -297,9 +314,9 @@ __kernel void cu_wino_gemm(__global float *p, const int po, __global const float
  * (b unused). y: the whole batch (N, M, H, W). 16 tiles of one tile row,
  * all inside the image, are stored as two rows of 32 floats; the others
  * tile by tile. Range M*Q = (q, m). */
-__kernel void cu_wino_output(__global float *y, __global const float *p, const int po, __global const float *b,
-                             const int M, const int H, const int W, const int t0, const int T, const int Q,
-                             const int relu, const int mode)
+__kernel void cu_wino_output(__global float *y, __global float *y2, const int ma, __global const float *p,
+                             const int po, __global const float *b, const int M, const int H, const int W,
+                             const int t0, const int T, const int Q, const int relu, const int mode)
 {
     const int g = get_global_id(0);
     if (g >= M * Q)
@@ -331,7 +348,7 @@ __kernel void cu_wino_output(__global float *y, __global const float *p, const i
     const int TW = (W + 1) / 2, TH = (H + 1) / 2, per = TH * TW;
     int t = t0 + q * 16, n = t / per, ty = t % per / TW, tx = t % TW;
     if (t + 16 <= T && 2 * tx + 32 <= W && 2 * ty + 2 <= H) { /* 2 x 32 outputs, all inside */
-        __global float *dst = y + ((n * M + m) * H + 2 * ty) * W + 2 * tx;
+        __global float *dst = part_plane_w(y, y2, ma, M, n, m, H * W) + 2 * ty * W + 2 * tx;
         float16 r[4] = {shuffle2(o[0], o[1], CU_LO), shuffle2(o[0], o[1], CU_HI), shuffle2(o[2], o[3], CU_LO),
                         shuffle2(o[2], o[3], CU_HI)};
         for (int i = 0; i < 4; i++) {
@@ -346,7 +363,7 @@ __kernel void cu_wino_output(__global float *y, __global const float *p, const i
     for (int i = 0; i < 4; i++)
         vstore16(o[i], 0, out[i]);
     for (int j = 0; j < 16 && t < T; j++, t++) {
-        __global float *dst = y + ((n * M + m) * H + 2 * ty) * W + 2 * tx;
+        __global float *dst = part_plane_w(y, y2, ma, M, n, m, H * W) + 2 * ty * W + 2 * tx;
         const bool right = 2 * tx + 1 < W, down = 2 * ty + 1 < H;
         if (mode == 0) {
             dst[0] = out[0][j];
@@ -549,7 +566,8 @@ __kernel void cu_wino_dw_out(__global float *dw, __global const float *d, const 
  * time, reduced once. Range ceil(M/2)*K*chunks = (m pair, k, chunk): the
  * work-items of a chunk share its rows in cache. */
 #define CU_DWD_TAPS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8)
-__kernel void cu_dw_direct(__global float *part, __global const float *dy, __global const float *x, const int N,
+__kernel void cu_dw_direct(__global float *part, __global const float *dy, __global const float *x,
+                          __global const float *x2, const int ka, const int N,
                            const int K, const int M, const int H, const int W, const int R)
 {
     const int mp = (M + 1) / 2, blocks = (H + R - 1) / R, g = get_global_id(0);
@@ -557,7 +575,7 @@ __kernel void cu_dw_direct(__global float *part, __global const float *dy, __glo
         return;
     const int m0 = g % mp * 2, k = g / mp % K, c = g / (mp * K), n = c / blocks, r0 = c % blocks * R;
     const int m1 = min(m0 + 1, M - 1), r1 = min(r0 + R, H);
-    __global const float *xc = x + (n * K + k) * H * W;
+    __global const float *xc = part_plane(x, x2, ka, K, n, k, H * W);
     __global const float *g0 = dy + (n * M + m0) * H * W, *g1 = dy + (n * M + m1) * H * W;
 #define CU_DECL(t) float16 a##t = (float16)(0.0f), b##t = (float16)(0.0f);
     CU_DWD_TAPS(CU_DECL)
@@ -647,7 +665,8 @@ static void x_taps(__global const float *xc, const int iy, const int H, const in
  * output row loads one new input row (3 vectors) and one dy vector for 9
  * FMAs; a border run shifts a zero in instead of gathering lane by lane.
  * part[c][m][k][t] as cu_dw_direct; range M*K*chunks = (m, k, chunk). */
-__kernel void cu_dw3_rows(__global float *part, __global const float *dy, __global const float *x, const int N,
+__kernel void cu_dw3_rows(__global float *part, __global const float *dy, __global const float *x,
+                          __global const float *x2, const int ka, const int N,
                           const int K, const int M, const int H, const int W, const int R)
 {
     const int blocks = (H + R - 1) / R, g = get_global_id(0);
@@ -655,7 +674,7 @@ __kernel void cu_dw3_rows(__global float *part, __global const float *dy, __glob
         return;
     const int m = g % M, k = g / M % K, c = g / (M * K), n = c / blocks, r0 = c % blocks * R;
     const int r1 = min(r0 + R, H);
-    __global const float *xc = x + (n * K + k) * H * W;
+    __global const float *xc = part_plane(x, x2, ka, K, n, k, H * W);
     __global const float *g0 = dy + (n * M + m) * H * W;
 #define CU_DECL(t) float16 a##t = (float16)(0.0f);
     CU_DWD_TAPS(CU_DECL)

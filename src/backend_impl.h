@@ -36,12 +36,15 @@ struct cu_backend_ops {
                            struct cu_err *err);
     enum cu_status (*sync)(struct cu_backend *be, struct cu_err *err);
 
+    /* x2 (dx2): NULL, or the second part of the input x = [x, x2] (ops.h,
+     * cu_conv_forward_cat); w's Cin is then x->c + x2->c */
     enum cu_status (*conv_fwd)(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,
-                               const struct cu_tensor *w, const struct cu_tensor *b, enum cu_act act,
+                               const struct cu_tensor *x2, const struct cu_tensor *w, const struct cu_tensor *b,
+                               enum cu_act act, struct cu_err *err);
+    enum cu_status (*conv_bwd)(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dx2,
+                               struct cu_tensor *dw, struct cu_tensor *db, const struct cu_tensor *dy,
+                               const struct cu_tensor *x, const struct cu_tensor *x2, const struct cu_tensor *w,
                                struct cu_err *err);
-    enum cu_status (*conv_bwd)(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dw,
-                               struct cu_tensor *db, const struct cu_tensor *dy, const struct cu_tensor *x,
-                               const struct cu_tensor *w, struct cu_err *err);
     enum cu_status (*relu_fwd)(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,
                                struct cu_err *err);
     enum cu_status (*relu_bwd)(struct cu_backend *be, struct cu_tensor *dy, const struct cu_tensor *y,

@@ -54,43 +54,72 @@ static enum cu_status expect(struct cu_backend *be, const char *op, const struct
 
 static struct cu_shape shp(int n, int c, int h, int w) { return (struct cu_shape){n, c, h, w}; }
 
+/* x (N,Cin,H,W), or [x, x2] when x2 is non-NULL (same N, H, W): Cin is
+ * their channels together. */
 static enum cu_status conv_check(struct cu_backend *be, const char *op, const struct cu_tensor *y,
-                                 const struct cu_tensor *x, const struct cu_tensor *w, const struct cu_tensor *b,
-                                 int grads_opt, struct cu_err *err)
+                                 const struct cu_tensor *x, const struct cu_tensor *x2, const struct cu_tensor *w,
+                                 const struct cu_tensor *b, int grads_opt, struct cu_err *err)
 {
     EXPECT(x, sh(x), 0);
     EXPECT(w, sh(w), 0);
-    if (w->h != w->w || w->h % 2 == 0 || w->c != x->c)
-        return cu_fail(err, CU_EUSAGE, "%s: weight %s " FMT_SHAPE " does not fit input %s " FMT_SHAPE, op, w->name,
-                       ARG_SHAPE(sh(w)), x->name, ARG_SHAPE(sh(x)));
+    int cin = x->c;
+    if (x2) {
+        EXPECT(x2, shp(x->n, x2->c, x->h, x->w), 0);
+        cin += x2->c;
+    }
+    if (w->h != w->w || w->h % 2 == 0 || w->c != cin)
+        return cu_fail(err, CU_EUSAGE, "%s: weight %s " FMT_SHAPE " does not fit input %s " FMT_SHAPE "%s%s", op,
+                       w->name, ARG_SHAPE(sh(w)), x->name, ARG_SHAPE(sh(x)), x2 ? " with " : "", x2 ? x2->name : "");
     EXPECT(b, shp(w->n, 1, 1, 1), grads_opt);
     EXPECT(y, shp(x->n, w->n, x->h, x->w), 0);
     return CU_OK;
+}
+
+enum cu_status cu_conv_forward_cat(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *xa,
+                                   const struct cu_tensor *xb, const struct cu_tensor *w, const struct cu_tensor *b,
+                                   enum cu_act act, struct cu_err *err)
+{
+    enum cu_status st = conv_check(be, xb ? "conv forward (concat)" : "conv forward", y, xa, xb, w, b, 0, err);
+    if (!be->ops->conv_fwd)
+        return unsupported(be, "conv_fwd", err);
+    return st ? st : be->ops->conv_fwd(be, y, xa, xb, w, b, act, err);
 }
 
 enum cu_status cu_conv_forward(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,
                                const struct cu_tensor *w, const struct cu_tensor *b, enum cu_act act,
                                struct cu_err *err)
 {
-    enum cu_status st = conv_check(be, "conv forward", y, x, w, b, 0, err);
-    if (!be->ops->conv_fwd)
-        return unsupported(be, "conv_fwd", err);
-    return st ? st : be->ops->conv_fwd(be, y, x, w, b, act, err);
+    return cu_conv_forward_cat(be, y, x, NULL, w, b, act, err);
+}
+
+enum cu_status cu_conv_backward_cat(struct cu_backend *be, struct cu_tensor *dxa, struct cu_tensor *dxb,
+                                    struct cu_tensor *dw, struct cu_tensor *db, const struct cu_tensor *dy,
+                                    const struct cu_tensor *xa, const struct cu_tensor *xb,
+                                    const struct cu_tensor *w, struct cu_err *err)
+{
+    const char *op = xb ? "conv backward (concat)" : "conv backward";
+    enum cu_status st = conv_check(be, op, dy, xa, xb, w, db, 1, err);
+    if (st)
+        return st;
+    EXPECT(dxa, sh(xa), 1);
+    if (xb) {
+        EXPECT(dxb, sh(xb), 1);
+        if (!dxa != !dxb)
+            return cu_fail(err, CU_EUSAGE, "%s: the input gradient needs both parts or neither", op);
+    } else if (dxb) {
+        return cu_fail(err, CU_EUSAGE, "%s: a second input gradient %s without a second input", op, dxb->name);
+    }
+    EXPECT(dw, sh(w), 1);
+    if (!be->ops->conv_bwd)
+        return unsupported(be, "conv_bwd", err);
+    return be->ops->conv_bwd(be, dxa, dxb, dw, db, dy, xa, xb, w, err);
 }
 
 enum cu_status cu_conv_backward(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dw,
                                 struct cu_tensor *db, const struct cu_tensor *dy, const struct cu_tensor *x,
                                 const struct cu_tensor *w, struct cu_err *err)
 {
-    const char *op = "conv backward";
-    enum cu_status st = conv_check(be, op, dy, x, w, db, 1, err);
-    if (st)
-        return st;
-    EXPECT(dx, sh(x), 1);
-    EXPECT(dw, sh(w), 1);
-    if (!be->ops->conv_bwd)
-        return unsupported(be, "conv_bwd", err);
-    return be->ops->conv_bwd(be, dx, dw, db, dy, x, w, err);
+    return cu_conv_backward_cat(be, dx, NULL, dw, db, dy, x, NULL, w, err);
 }
 
 static enum cu_status unary_check(struct cu_backend *be, const char *op, const struct cu_tensor *a,

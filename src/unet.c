@@ -5,18 +5,22 @@
  *
  * Levels k = 0..3 are the encoder/decoder levels at S>>k pixels with f[k]
  * channels (u = the up-sampling's channels), level 4 the bottleneck.
- * Gradients whose lifetimes in the backward pass do not overlap share
- * storage: each level k owns three buffers (the views start at offset 0)
- *   P (f+u channels): g_logits (level 0; dead before g_cat[0] is
- *       written), g_cat[k], then in the encoder g_pool[k-1] (at S>>k)
- *   Q (f):   g_dec[k][1], then from the concat split to the end the skip's
- *       gradient g_enc[k][1] (it must survive: pooling's gradient is added
- *       to it in the encoder)
- *   R (u):   the activation up[k] (only read by the concat forward, never in
- *       backward), then g_head (level 0; live together with g_logits and
- *       g_dec[0][1] only), g_dec[k][0], g_up[k], and g_enc[k][0]
+ * The decoder's first convolution reads its input [skip enc[k][1], up[k]]
+ * in place (cu_conv_forward_cat) and adds its input gradient straight into
+ * g_enc[k][1] and g_up[k]: the concatenation is never stored, nor its
+ * gradient. Gradients whose lifetimes in the backward pass do not overlap
+ * share storage: each level k owns three buffers besides its activations
+ * (the views start at offset 0)
+ *   P (u channels): g_up[k], then in the encoder g_pool[k-1] (at S>>k);
+ *       at level 0 first g_head (dead before g_up[0] is written)
+ *   Q (f):   g_dec[k][1], then from the decoder's first convolution to the
+ *       end the skip's gradient g_enc[k][1] (it must survive: pooling's
+ *       gradient is added to it in the encoder)
+ *   R (f, at level 0 at least the output channels): g_dec[k][0], then
+ *       g_enc[k][0]; at level 0 first g_logits (live with g_head only)
  * and the bottleneck has g_mid[1] (reused for g_pool[3]) and g_mid[0].
- * Every gradient view is zeroed just before its first accumulation, exactly
+ * up[k] lives until the decoder's first convolution's weight gradient has
+ * read it. Every gradient view is zeroed just before its first accumulation,
  * where a separate buffer was, because every backward op adds (+=). */
 #include "clunet/unet.h"
 
@@ -42,9 +46,8 @@ struct cu_unet {
     /* the storage of every parameter, gradient and moment (cu_unet_flat) */
     struct cu_tensor *flat[CU_UNET_BUFS];
     /* activations (batch-sized) and their gradients */
-    struct cu_tensor *enc[4][2], *pool[4], *mid[2], *up[4], *cat[4], *dec[4][2], *head, *logits;
-    struct cu_tensor *g_enc[4][2], *g_pool[4], *g_mid[2], *g_up[4], *g_cat[4], *g_dec[4][2], *g_head,
-        *g_logits;
+    struct cu_tensor *enc[4][2], *pool[4], *mid[2], *up[4], *dec[4][2], *head, *logits;
+    struct cu_tensor *g_enc[4][2], *g_pool[4], *g_mid[2], *g_up[4], *g_dec[4][2], *g_head, *g_logits;
     struct cu_tensor *scalars; /* (1,1,1,2): [loss, dice] */
     float loss_w[CU_LOSS_MAX_CHANNELS]; /* per output channel (cu_unet_set_loss_weights) */
     /* every batch-sized tensor, for set_batch and free; a view (is_view)
@@ -220,27 +223,26 @@ static enum cu_status build_params(struct cu_unet *net, struct cu_err *err)
 }
 
 /* Decoder level k's activations and its buffers P, Q, R of the file
- * comment: P is g_cat[k], Q is g_dec[k][1], R is up[k] (= g_up[k]). */
+ * comment: P is g_up[k], Q is g_dec[k][1], R is g_dec[k][0]. */
 static enum cu_status build_level(struct cu_unet *net, int k, int upc, struct cu_err *err)
 {
-    const int *f = net->f, s = net->cfg.image_size >> k;
+    const int *f = net->f, s = net->cfg.image_size >> k, outc = cu_unet_output_channels(&net->cfg);
     char name[32];
     snprintf(name, sizeof name, "dec%d.up", k + 1);
-    enum cu_status st = add_act(net, name, upc, s, &net->up[k], NULL, err);
-    net->g_up[k] = net->up[k]; /* one tensor: see the file comment */
-    snprintf(name, sizeof name, "dec%d.cat", k + 1);
-    if (!st)
-        st = add_act(net, name, f[k] + upc, s, &net->cat[k], &net->g_cat[k], err);
+    enum cu_status st = add_act(net, name, upc, s, &net->up[k], &net->g_up[k], err);
     for (int j = 0; j < 2 && !st; j++) {
         snprintf(name, sizeof name, "dec%d.conv%d", k + 1, j + 1);
         st = add_act(net, name, f[k], s, &net->dec[k][j], j == 1 ? &net->g_dec[k][1] : NULL, err);
     }
-    snprintf(name, sizeof name, "dec%d.conv1", k + 1);
+    snprintf(name, sizeof name, "d.dec%d.conv1", k + 1);
     if (!st)
-        st = add_view(net, net->up[k], name, f[k], s, &net->g_dec[k][0], err);
+        st = new_tensor(net, (struct cu_shape){net->cap, k == 0 && outc > f[0] ? outc : f[k], s, s}, name,
+                        &net->g_dec[k][0], err);
+    if (!st)
+        net->batched[net->nt++] = net->g_dec[k][0];
     if (!st && k > 0) {
         snprintf(name, sizeof name, "enc%d.pool", k);
-        st = add_view(net, net->g_cat[k], name, f[k - 1], s, &net->g_pool[k - 1], err);
+        st = add_view(net, net->g_up[k], name, f[k - 1], s, &net->g_pool[k - 1], err);
     }
     net->g_enc[k][0] = net->g_dec[k][0]; /* shared: see the file comment */
     net->g_enc[k][1] = net->g_dec[k][1];
@@ -277,9 +279,9 @@ static enum cu_status build_acts(struct cu_unet *net, struct cu_err *err)
     if (!st)
         st = add_act(net, "logits", cu_unet_output_channels(&net->cfg), S, &net->logits, NULL, err);
     if (!st)
-        st = add_view(net, net->g_cat[0], "logits", cu_unet_output_channels(&net->cfg), S, &net->g_logits, err);
+        st = add_view(net, net->g_dec[0][0], "logits", cu_unet_output_channels(&net->cfg), S, &net->g_logits, err);
     if (!st)
-        st = add_view(net, net->up[0], "head.conv", cu_unet_head_width(&net->cfg), S, &net->g_head, err);
+        st = add_view(net, net->g_up[0], "head.conv", cu_unet_head_width(&net->cfg), S, &net->g_head, err);
     if (!st)
         st = new_tensor(net, (struct cu_shape){1, 1, 1, 2}, "loss", &net->scalars, err);
     return st;
@@ -419,8 +421,8 @@ enum cu_status cu_unet_forward(struct cu_unet *net, const struct cu_tensor *x, s
             CU_TRY(cu_tconv_forward(be, net->up[k], in, weight(net, L_DEC_UP(k)), bias(net, L_DEC_UP(k)), err));
         else
             CU_TRY(cu_upsample_forward(be, net->up[k], in, err));
-        CU_TRY(cu_concat_forward(be, net->cat[k], net->enc[k][1], net->up[k], err));
-        CU_TRY(conv(net, net->dec[k][0], net->cat[k], L_DEC(k, 0), CU_ACT_RELU, err));
+        CU_TRY(cu_conv_forward_cat(be, net->dec[k][0], net->enc[k][1], net->up[k], weight(net, L_DEC(k, 0)),
+                                   bias(net, L_DEC(k, 0)), CU_ACT_RELU, err));
         CU_TRY(conv(net, net->dec[k][1], net->dec[k][0], L_DEC(k, 1), CU_ACT_RELU, err));
         in = net->dec[k][1];
     }
@@ -465,11 +467,13 @@ static enum cu_status decoder_back(struct cu_unet *net, struct cu_err *err)
     for (int k = 0; k < 4; k++) {
         CU_TRY(conv_back(net, net->g_dec[k][0], net->g_dec[k][1], net->dec[k][0], net->dec[k][1],
                       L_DEC(k, 1), err));
-        CU_TRY(conv_back(net, net->g_cat[k], net->g_dec[k][0], net->cat[k], net->dec[k][0], L_DEC(k, 0),
-                      err));
+        /* the first convolution's input gradient, straight into the skip's and the up-sampling's */
+        const int l = L_DEC(k, 0);
+        CU_TRY(cu_relu_backward(be, net->g_dec[k][0], net->dec[k][0], err));
         CU_TRY(cu_tensor_zero(net->g_enc[k][1], err));
         CU_TRY(cu_tensor_zero(net->g_up[k], err));
-        CU_TRY(cu_concat_backward(be, net->g_enc[k][1], net->g_up[k], net->g_cat[k], err));
+        CU_TRY(cu_conv_backward_cat(be, net->g_enc[k][1], net->g_up[k], weight_grad(net, l), bias_grad(net, l),
+                                    net->g_dec[k][0], net->enc[k][1], net->up[k], weight(net, l), err));
         struct cu_tensor *prev = k < 3 ? net->dec[k + 1][1] : net->mid[1];
         struct cu_tensor *g_prev = k < 3 ? net->g_dec[k + 1][1] : net->g_mid[1];
         CU_TRY(cu_tensor_zero(g_prev, err));
@@ -490,7 +494,7 @@ static enum cu_status encoder_back(struct cu_unet *net, struct cu_err *err)
     CU_TRY(conv_back(net, net->g_mid[0], net->g_mid[1], net->mid[0], net->mid[1], L_MID(1), err));
     CU_TRY(conv_back(net, net->g_pool[3], net->g_mid[0], net->pool[3], net->mid[0], L_MID(0), err));
     for (int k = 3; k >= 0; k--) {
-        /* the skip's gradient (from concat) plus pooling's */
+        /* the skip's gradient (from the decoder) plus pooling's */
         CU_TRY(cu_maxpool_backward(be, net->g_enc[k][1], net->g_pool[k], net->enc[k][1], err));
         CU_TRY(conv_back(net, net->g_enc[k][0], net->g_enc[k][1], net->enc[k][0], net->enc[k][1],
                       L_ENC(k, 1), err));

@@ -36,6 +36,17 @@ enum cu_status cu_conv_forward(struct cu_backend *be, struct cu_tensor *y, const
 enum cu_status cu_conv_backward(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dw,
                                 struct cu_tensor *db, const struct cu_tensor *dy,
                                 const struct cu_tensor *x, const struct cu_tensor *w, struct cu_err *err);
+/* The same on the channel concatenation x = [xa, xb] (N, Ca+Cb, H, W)
+ * without storing it (a U-Net decoder's skip and up-sampled input): the
+ * result equals that of cu_conv_forward on the concatenated tensor, and
+ * backward adds dx's two parts into dxa and dxb (both, or neither). */
+enum cu_status cu_conv_forward_cat(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *xa,
+                                   const struct cu_tensor *xb, const struct cu_tensor *w, const struct cu_tensor *b,
+                                   enum cu_act act, struct cu_err *err);
+enum cu_status cu_conv_backward_cat(struct cu_backend *be, struct cu_tensor *dxa, struct cu_tensor *dxb,
+                                    struct cu_tensor *dw, struct cu_tensor *db, const struct cu_tensor *dy,
+                                    const struct cu_tensor *xa, const struct cu_tensor *xb,
+                                    const struct cu_tensor *w, struct cu_err *err);
 
 /* y = max(x, 0); y may be x. */
 enum cu_status cu_relu_forward(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,

@@ -83,11 +83,12 @@ enum cu_status cu_cl_gemm_packed(struct cu_cl_backend *cb, int m, int n, int k, 
 /* cl_ops_conv.c, cl_ops_pool.c, cl_ops_upsample.c, cl_ops_tconv.c,
  * cl_ops_concat.c, cl_ops_loss.c, cl_ops_adam.c (cl/conv.cl ... adam.cl). */
 enum cu_status cu_cl_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,
-                              const struct cu_tensor *w, const struct cu_tensor *b, enum cu_act act,
+                              const struct cu_tensor *x2, const struct cu_tensor *w, const struct cu_tensor *b,
+                              enum cu_act act, struct cu_err *err);
+enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dx2,
+                              struct cu_tensor *dw, struct cu_tensor *db, const struct cu_tensor *dy,
+                              const struct cu_tensor *x, const struct cu_tensor *x2, const struct cu_tensor *w,
                               struct cu_err *err);
-enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dw,
-                              struct cu_tensor *db, const struct cu_tensor *dy, const struct cu_tensor *x,
-                              const struct cu_tensor *w, struct cu_err *err);
 enum cu_status cu_cl_maxpool_fwd(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,
                                  struct cu_err *err);
 enum cu_status cu_cl_maxpool_bwd(struct cu_backend *be, struct cu_tensor *dx, const struct cu_tensor *dy,
@@ -125,9 +126,11 @@ bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin, int w
  * and 3x3 weights wt: (m, kin, 3, 3), or with flip (kin, m, 3, 3) used
  * transposed and turned by 180 degrees (the data gradient). mode 0:
  * y = act(conv + b) (relu: ReLU); mode 1: y += conv (b unused). */
+/* x: kin channels in two parts [x, x2] split at ka (ka = kin: x alone),
+ * y: m channels in two parts [y, y2] split at ma (ma = m: y alone). */
 struct cu_cl_wino {
-    cl_mem y, x, wt, b;
-    int n, kin, m, h, w;
+    cl_mem y, y2, x, x2, wt, b;
+    int n, kin, ka, m, ma, h, w;
     int flip, relu, mode;
     const char *what; /* the layer, for messages */
 };
@@ -138,9 +141,9 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
  * for 3x3 layers with few output channels on CPU devices
  * (cu_cl_dw_direct_use; CLUNET_NO_DW_DIRECT=1 turns it off). */
 bool cu_cl_dw_direct_use(const struct cu_cl_backend *cb, int k, int m, int kin);
-enum cu_status cu_cl_dw_direct(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, int n, int kin, int m, int h,
-                               int w, const char *what, struct cu_err *err);
-enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, int n, int kin, int m, int h,
-                             int w, const char *what, struct cu_err *err);
+enum cu_status cu_cl_dw_direct(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, cl_mem x2, int ka, int n,
+                               int kin, int m, int h, int w, const char *what, struct cu_err *err);
+enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, cl_mem x2, int ka, int n,
+                             int kin, int m, int h, int w, const char *what, struct cu_err *err);
 
 #endif

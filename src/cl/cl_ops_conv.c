@@ -66,11 +66,11 @@ static size_t gemm_ws(const struct cu_cl_backend *cb, const struct conv_dims *d,
 static enum cu_status conv_dims(struct cu_cl_backend *cb, const struct cu_tensor *x, const struct cu_tensor *w,
                                 const char *op, struct conv_dims *d, cl_mem *col, struct cu_err *err)
 {
-    *d = (struct conv_dims){.n = x->n, .cin = x->c, .h = x->h, .w = x->w, .cout = w->n, .k = w->h};
+    *d = (struct conv_dims){.n = x->n, .cin = w->c, .h = x->h, .w = x->w, .cout = w->n, .k = w->h};
     d->kk = d->cin * d->k * d->k;
     d->hw = d->h * d->w;
     d->rows = d->h;
-    enum cu_status st = cu_cl_ops_fits(cb, cu_tensor_numel(x), x->name, err);
+    enum cu_status st = cu_cl_ops_fits(cb, (size_t)d->n * d->cin * d->hw, x->name, err);
     if (!st)
         st = cu_cl_ops_fits(cb, (size_t)d->n * d->cout * d->hw, op, err);
     if (st)
@@ -133,57 +133,86 @@ static size_t implicit_range(int cout, int k, int h, int w, int n, const char **
 /* The implicit GEMM of conv.cl (CPU devices, W % 16 == 0): no im2col
  * matrix, bias and activation fused; one launch for the whole batch. */
 static enum cu_status fwd_implicit(struct cu_cl_backend *cb, struct cu_tensor *y, const struct cu_tensor *x,
-                                   const struct cu_tensor *w, const struct cu_tensor *b, enum cu_act act,
-                                   struct cu_err *err)
+                                   const struct cu_tensor *x2, const struct cu_tensor *w, const struct cu_tensor *b,
+                                   enum cu_act act, struct cu_err *err)
 {
-    enum cu_status st = cu_cl_ops_fits(cb, cu_tensor_numel(x), x->name, err);
+    enum cu_status st = cu_cl_ops_fits(cb, (size_t)x->n * w->c * x->h * x->w, x->name, err);
     if (!st)
         st = cu_cl_ops_fits(cb, cu_tensor_numel(y), y->name, err);
-    cl_mem my = cu_cl_mem(y), mx = cu_cl_mem(x), mw = cu_cl_mem(w), mb = cu_cl_mem(b);
-    const int relu = act == CU_ACT_RELU, mode = 0, wo = 0, yo = 0, xo = 0;
+    cl_mem my = cu_cl_mem(y), mx = cu_cl_mem(x), mx2 = x2 ? cu_cl_mem(x2) : mx, mw = cu_cl_mem(w), mb = cu_cl_mem(b);
+    const int relu = act == CU_ACT_RELU, mode = 0, wo = 0;
     const char *kname;
     const size_t tiles = implicit_range(w->n, w->h, x->h, x->w, x->n, &kname);
     if (!st)
         st = cu_cl_ops_fits(cb, tiles, y->name, err);
     if (!st)
-        st = CU_CL_RUN(cb, kname, tiles, CU_CL_WG_TILE, err, CU_KARG(my), CU_KARG(yo), CU_KARG(mx),
-                       CU_KARG(xo), CU_KARG(mw), CU_KARG(wo), CU_KARG(mb), CU_KARG(x->c), CU_KARG(x->h),
-                       CU_KARG(x->w), CU_KARG(w->n), CU_KARG(w->h), CU_KARG(relu), CU_KARG(mode), CU_KARG(x->n));
+        st = CU_CL_RUN(cb, kname, tiles, CU_CL_WG_TILE, err, CU_KARG(my), CU_KARG(my), CU_KARG(w->n), CU_KARG(mx),
+                       CU_KARG(mx2), CU_KARG(x->c), CU_KARG(mw), CU_KARG(wo), CU_KARG(mb), CU_KARG(w->c),
+                       CU_KARG(x->h), CU_KARG(x->w), CU_KARG(w->n), CU_KARG(w->h), CU_KARG(relu), CU_KARG(mode),
+                       CU_KARG(x->n));
     return st;
 }
 
 /* dx += the data gradient of every image as a forward convolution of dy
- * with the flipped, transposed weights (written into the scratch at wt). */
+ * with the flipped, transposed weights (written into the scratch at wt);
+ * dx in two parts [dx, dx2] split at channel ka (ka = Cin: dx alone). */
 static enum cu_status bwd_data_implicit(struct cu_cl_backend *cb, const struct conv_dims *d, cl_mem scratch,
-                                        cl_mem dx, cl_mem dy, cl_mem w, struct cu_err *err)
+                                        cl_mem dx, cl_mem dx2, int ka, cl_mem dy, cl_mem w, struct cu_err *err)
 {
     const int wto = (int)d->wt, relu = 0, mode = 1;
     enum cu_status st = CU_CL_RUN(cb, "cu_conv_flip", (size_t)d->cout * d->kk, CU_CL_WG, err, CU_KARG(scratch),
                                   CU_KARG(wto), CU_KARG(w), CU_KARG(d->cout), CU_KARG(d->cin), CU_KARG(d->k));
-    const int xo = 0, yo = 0;
     const char *kname;
     const size_t tiles = implicit_range(d->cin, d->k, d->h, d->w, d->n, &kname);
     if (!st)
         st = cu_cl_ops_fits(cb, tiles, "conv data gradient", err);
     if (!st)
-        st = CU_CL_RUN(cb, kname, tiles, CU_CL_WG_TILE, err, CU_KARG(dx), CU_KARG(xo), CU_KARG(dy),
-                       CU_KARG(yo), CU_KARG(scratch), CU_KARG(wto), CU_KARG(dy), CU_KARG(d->cout), CU_KARG(d->h),
-                       CU_KARG(d->w), CU_KARG(d->cin), CU_KARG(d->k), CU_KARG(relu), CU_KARG(mode), CU_KARG(d->n));
+        st = CU_CL_RUN(cb, kname, tiles, CU_CL_WG_TILE, err, CU_KARG(dx), CU_KARG(dx2), CU_KARG(ka), CU_KARG(dy),
+                       CU_KARG(dy), CU_KARG(d->cout), CU_KARG(scratch), CU_KARG(wto), CU_KARG(dy), CU_KARG(d->cout),
+                       CU_KARG(d->h), CU_KARG(d->w), CU_KARG(d->cin), CU_KARG(d->k), CU_KARG(relu), CU_KARG(mode),
+                       CU_KARG(d->n));
+    return st;
+}
+
+/* The concatenation [x, x2] stored as one temporary tensor, for the paths
+ * that read a single input (im2col + GEMM: GPUs, widths that are not a
+ * multiple of 16, 1 x 1 layers); the CPU paths of the U-Net read both
+ * parts in place. */
+static enum cu_status cat_temp(struct cu_backend *be, const struct cu_tensor *x, const struct cu_tensor *x2,
+                               struct cu_tensor **out, struct cu_err *err)
+{
+    CU_TRY(cu_tensor_new(be, (struct cu_shape){x->n, x->c + x2->c, x->h, x->w}, "concat", out, err));
+    enum cu_status st = cu_cl_concat_fwd(be, *out, x, x2, err);
+    if (st) {
+        cu_tensor_free(*out);
+        *out = NULL;
+    }
     return st;
 }
 
 enum cu_status cu_cl_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,
-                              const struct cu_tensor *w, const struct cu_tensor *b, enum cu_act act,
-                              struct cu_err *err)
+                              const struct cu_tensor *x2, const struct cu_tensor *w, const struct cu_tensor *b,
+                              enum cu_act act, struct cu_err *err)
 {
     struct cu_cl_backend *cb = cu_cl(be);
-    if (cu_cl_wino_use(cb, w->h, w->n, x->c, x->w, false)) {
-        const struct cu_cl_wino c = {cu_cl_mem(y), cu_cl_mem(x), cu_cl_mem(w), cu_cl_mem(b), x->n, x->c, w->n, x->h,
-                                     x->w, 0, act == CU_ACT_RELU, 0, y->name};
+    if (cu_cl_wino_use(cb, w->h, w->n, w->c, x->w, false)) {
+        cl_mem mx = cu_cl_mem(x), my = cu_cl_mem(y);
+        const struct cu_cl_wino c = {.y = my, .y2 = my, .x = mx, .x2 = x2 ? cu_cl_mem(x2) : mx, .wt = cu_cl_mem(w),
+                                     .b = cu_cl_mem(b), .n = x->n, .kin = w->c, .ka = x->c, .m = w->n, .ma = w->n,
+                                     .h = x->h, .w = x->w, .flip = 0, .relu = act == CU_ACT_RELU, .mode = 0,
+                                     .what = y->name};
         return cu_cl_wino_conv(cb, &c, err);
     }
     if (cu_cl_gemm_panels(cb) && x->w % 16 == 0) /* k = 1 too: no GEMM packing */
-        return fwd_implicit(cb, y, x, w, b, act, err);
+        return fwd_implicit(cb, y, x, x2, w, b, act, err);
+    if (x2) {
+        struct cu_tensor *cat = NULL;
+        enum cu_status st = cat_temp(be, x, x2, &cat, err);
+        if (!st)
+            st = cu_cl_conv_fwd(be, y, cat, NULL, w, b, act, err);
+        cu_tensor_free(cat);
+        return st;
+    }
     struct conv_dims d;
     cl_mem col = NULL, mx = cu_cl_mem(x), mw = cu_cl_mem(w), my = cu_cl_mem(y), mb = cu_cl_mem(b);
     enum cu_status st = conv_dims(cb, x, w, "conv forward", &d, &col, err);
@@ -256,48 +285,73 @@ static enum cu_status bwd_band(struct cu_cl_backend *cb, const struct conv_dims 
     return st;
 }
 
-enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dw,
-                              struct cu_tensor *db, const struct cu_tensor *dy, const struct cu_tensor *x,
-                              const struct cu_tensor *w, struct cu_err *err)
+/* The backward paths that read one input, on the concatenation [x, x2]
+ * stored as a temporary: dW from it, dx into a zeroed temporary that is
+ * then split and added into dx and dx2 (cu_cl_concat_bwd). */
+static enum cu_status bwd_cat_temp(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dx2,
+                                   struct cu_tensor *dw, const struct cu_tensor *dy, const struct cu_tensor *x,
+                                   const struct cu_tensor *x2, const struct cu_tensor *w, struct cu_err *err)
+{
+    struct cu_tensor *cat = NULL, *dcat = NULL;
+    enum cu_status st = cat_temp(be, x, x2, &cat, err);
+    if (!st && dx) /* a new tensor is zeroed */
+        st = cu_tensor_new(be, cu_tensor_shape(cat), "d.concat", &dcat, err);
+    if (!st)
+        st = cu_cl_conv_bwd(be, dcat, NULL, dw, NULL, dy, cat, NULL, w, err);
+    if (!st && dx)
+        st = cu_cl_concat_bwd(be, dx, dx2, dcat, err);
+    cu_tensor_free(dcat);
+    cu_tensor_free(cat);
+    return st;
+}
+
+enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dx2,
+                              struct cu_tensor *dw, struct cu_tensor *db, const struct cu_tensor *dy,
+                              const struct cu_tensor *x, const struct cu_tensor *x2, const struct cu_tensor *w,
+                              struct cu_err *err)
 {
     struct cu_cl_backend *cb = cu_cl(be);
     struct conv_dims d;
     cl_mem col = NULL;
-    cl_mem mdx = dx ? cu_cl_mem(dx) : NULL, mdw = dw ? cu_cl_mem(dw) : NULL;
+    cl_mem mdx = dx ? cu_cl_mem(dx) : NULL, mdx2 = dx2 ? cu_cl_mem(dx2) : mdx, mdw = dw ? cu_cl_mem(dw) : NULL;
+    cl_mem mx = cu_cl_mem(x), mx2 = x2 ? cu_cl_mem(x2) : mx, mdy = cu_cl_mem(dy), mw = cu_cl_mem(w);
+    const int cin = w->c; /* x->c + x2->c */
     enum cu_status st = CU_OK;
-    if (mdx && cu_cl_wino_use(cb, w->h, x->c, w->n, x->w, false)) { /* first: it takes the scratch for itself */
-        const struct cu_cl_wino c = {mdx, cu_cl_mem(dy), cu_cl_mem(w), mdx, x->n, w->n, x->c, x->h, x->w, 1, 0, 1,
-                                     dx->name};
+    if (mdx && cu_cl_wino_use(cb, w->h, cin, w->n, x->w, false)) { /* first: it takes the scratch for itself */
+        const struct cu_cl_wino c = {.y = mdx, .y2 = mdx2, .x = mdy, .x2 = mdy, .wt = mw, .b = mdx, .n = x->n,
+                                     .kin = w->n, .ka = w->n, .m = cin, .ma = x->c, .h = x->h, .w = x->w,
+                                     .flip = 1, .relu = 0, .mode = 1, .what = dx->name};
         st = cu_cl_wino_conv(cb, &c, err);
         mdx = NULL;
     }
-    if (!st && mdw && cu_cl_wino_use(cb, w->h, w->n, x->c, x->w, true)) {
-        st = cu_cl_wino_dw(cb, mdw, cu_cl_mem(dy), cu_cl_mem(x), x->n, x->c, w->n, x->h, x->w, dw->name, err);
+    if (!st && mdw && cu_cl_wino_use(cb, w->h, w->n, cin, x->w, true)) {
+        st = cu_cl_wino_dw(cb, mdw, mdy, mx, mx2, x->c, x->n, cin, w->n, x->h, x->w, dw->name, err);
         mdw = NULL;
     }
-    if (!st && mdw && cu_cl_dw_direct_use(cb, w->h, w->n, x->c)) {
-        st = cu_cl_dw_direct(cb, mdw, cu_cl_mem(dy), cu_cl_mem(x), x->n, x->c, w->n, x->h, x->w, dw->name, err);
+    if (!st && mdw && cu_cl_dw_direct_use(cb, w->h, w->n, cin)) {
+        st = cu_cl_dw_direct(cb, mdw, mdy, mx, mx2, x->c, x->n, cin, w->n, x->h, x->w, dw->name, err);
         mdw = NULL;
     }
     if (!st && db)
-        st = cu_cl_ops_bias_grad(cb, cu_cl_mem(db), cu_cl_mem(dy), x->n, w->n, x->h * x->w, err);
+        st = cu_cl_ops_bias_grad(cb, cu_cl_mem(db), mdy, x->n, w->n, x->h * x->w, err);
     if (!st && (mdx || mdw)) /* no im2col workspace when Winograd did both */
         st = conv_dims(cb, x, w, "conv backward", &d, &col, err);
-    if (st || (!mdx && !mdw))
-        return st;
-    if (mdx && implicit(cb, x, w)) { /* dx without col2im; the bands below only do dW */
-        st = bwd_data_implicit(cb, &d, col, mdx, cu_cl_mem(dy), cu_cl_mem(w), err);
+    if (!st && mdx && implicit(cb, x, w)) { /* dx without col2im; the bands below only do dW */
+        st = bwd_data_implicit(cb, &d, col, mdx, mdx2, x->c, mdy, mw, err);
         mdx = NULL;
     }
+    if (st || (!mdx && !mdw))
+        return st;
+    if (x2)
+        return bwd_cat_temp(be, mdx ? dx : NULL, dx2, mdw ? dw : NULL, dy, x, x2, w, err);
     for (int i = 0; !st && (mdx || mdw) && i < d.n; i++) {
         if (d.k == 1) {
-            st = bwd_1x1(cb, &d, i, col, mdx, mdw, cu_cl_mem(dy), cu_cl_mem(x), cu_cl_mem(w), w->name, err);
+            st = bwd_1x1(cb, &d, i, col, mdx, mdw, mdy, mx, mw, w->name, err);
             continue;
         }
         for (int r0 = 0; !st && r0 < d.h; r0 += d.rows) {
             const int rb = d.rows < d.h - r0 ? d.rows : d.h - r0;
-            st = bwd_band(cb, &d, i, r0, rb, col, mdx, mdw, cu_cl_mem(dy), cu_cl_mem(x), cu_cl_mem(w), w->name,
-                          err);
+            st = bwd_band(cb, &d, i, r0, rb, col, mdx, mdw, mdy, mx, mw, w->name, err);
         }
     }
     return st;

@@ -105,23 +105,23 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
         const size_t left = (total - t0 + 15) / 16;
         const int Q = (int)(left < q ? left : q), first = (int)t0;
         st = CU_CL_RUN(cb, "cu_wino_input", (size_t)Q * c->kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(vo),
-                       CU_KARG(c->x), CU_KARG(c->kin), CU_KARG(c->h), CU_KARG(c->w), CU_KARG(first), CU_KARG(T),
-                       CU_KARG(Q), CU_KARG(panel_major));
+                       CU_KARG(c->x), CU_KARG(c->x2), CU_KARG(c->ka), CU_KARG(c->kin), CU_KARG(c->h), CU_KARG(c->w),
+                       CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(panel_major));
         if (!st)
             st = CU_CL_RUN(cb, "cu_wino_gemm", (size_t)(c->m + CU_WINO_TM - 1) / CU_WINO_TM * (size_t)(Q + 1) / 2 * 16,
                            CU_CL_WG_TILE, err,
                            CU_KARG(ws), CU_KARG(po), CU_KARG(ws), CU_KARG(uo), CU_KARG(ws), CU_KARG(vo),
                            CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(Q));
         if (!st)
-            st = CU_CL_RUN(cb, "cu_wino_output", (size_t)Q * c->m, CU_CL_WG, err, CU_KARG(c->y), CU_KARG(ws),
-                           CU_KARG(po), CU_KARG(c->b), CU_KARG(c->m), CU_KARG(c->h), CU_KARG(c->w),
-                           CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(c->relu), CU_KARG(c->mode));
+            st = CU_CL_RUN(cb, "cu_wino_output", (size_t)Q * c->m, CU_CL_WG, err, CU_KARG(c->y), CU_KARG(c->y2),
+                           CU_KARG(c->ma), CU_KARG(ws), CU_KARG(po), CU_KARG(c->b), CU_KARG(c->m), CU_KARG(c->h),
+                           CU_KARG(c->w), CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(c->relu), CU_KARG(c->mode));
     }
     return st;
 }
 
-enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, int n, int kin, int m, int h,
-                             int w, const char *what, struct cu_err *err)
+enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, cl_mem x2, int ka, int n,
+                             int kin, int m, int h, int w, const char *what, struct cu_err *err)
 {
     const int th = (h + 1) / 2, tw = (w + 1) / 2;
     const size_t total = (size_t)n * (size_t)th * (size_t)tw;
@@ -142,8 +142,8 @@ enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_
         const size_t left = (total - t0 + 15) / 16;
         const int Q = (int)(left < q ? left : q), first = (int)t0, acc = t0 > 0;
         st = CU_CL_RUN(cb, "cu_wino_input", (size_t)Q * kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(vo), CU_KARG(x),
-                       CU_KARG(kin), CU_KARG(h), CU_KARG(w), CU_KARG(first), CU_KARG(T), CU_KARG(Q),
-                       CU_KARG(kmajor));
+                       CU_KARG(x2), CU_KARG(ka), CU_KARG(kin), CU_KARG(h), CU_KARG(w), CU_KARG(first), CU_KARG(T),
+                       CU_KARG(Q), CU_KARG(kmajor));
         if (!st)
             st = CU_CL_RUN(cb, "cu_wino_dy", (size_t)Q * m, CU_CL_WG, err, CU_KARG(ws), CU_KARG(yo), CU_KARG(dy),
                            CU_KARG(m), CU_KARG(h), CU_KARG(w), CU_KARG(first), CU_KARG(T), CU_KARG(Q));
@@ -175,8 +175,8 @@ bool cu_cl_dw_direct_use(const struct cu_cl_backend *cb, int k, int m, int kin)
     return m * kin <= DW_DIRECT_MAX_WEIGHTS;
 }
 
-enum cu_status cu_cl_dw_direct(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, int n, int kin, int m, int h,
-                               int w, const char *what, struct cu_err *err)
+enum cu_status cu_cl_dw_direct(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, cl_mem x2, int ka, int n,
+                               int kin, int m, int h, int w, const char *what, struct cu_err *err)
 {
     if (n <= 0 || h <= 0 || w <= 0)
         return CU_OK; /* an empty batch adds nothing */
@@ -193,8 +193,8 @@ enum cu_status cu_cl_dw_direct(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, c
     if (!st)
         st = CU_CL_RUN(cb, w % 16 == 0 ? "cu_dw3_rows" : "cu_dw_direct",
                        (size_t)(w % 16 == 0 ? m : (m + 1) / 2) * (size_t)kin * (size_t)chunks, CU_CL_WG_TILE, err,
-                       CU_KARG(ws), CU_KARG(dy), CU_KARG(x), CU_KARG(n), CU_KARG(kin), CU_KARG(m), CU_KARG(h),
-                       CU_KARG(w), CU_KARG(rows));
+                       CU_KARG(ws), CU_KARG(dy), CU_KARG(x), CU_KARG(x2), CU_KARG(ka), CU_KARG(n), CU_KARG(kin),
+                       CU_KARG(m), CU_KARG(h), CU_KARG(w), CU_KARG(rows));
     if (!st)
         st = CU_CL_RUN(cb, "cu_dw_direct_sum", (size_t)nw, CU_CL_WG, err, CU_KARG(dw), CU_KARG(ws), CU_KARG(nw),
                        CU_KARG(chunks));

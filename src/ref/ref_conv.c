@@ -8,7 +8,10 @@
  * Every sum is accumulated in double, one output row at a time (a row of
  * double accumulators), so the inner loop is a plain contiguous axpy over
  * the columns where the tap lands inside the image. No im2col: that is the
- * cl backend's business; here the loops are the definition. */
+ * cl backend's business; here the loops are the definition.
+ * The input may be the concatenation [x, x2] of two tensors along the
+ * channels (ops.h, cu_conv_forward_cat): a channel's plane then comes from
+ * the part that holds it, and dx's from the part of dx that matches. */
 #include "ref_ops.h"
 
 #include <stdlib.h>
@@ -28,17 +31,36 @@ static enum cu_status row_buffer(int w, double **out, struct cu_err *err)
     return CU_OK;
 }
 
+/* The input of a convolution, one tensor (b NULL, cb 0) or the
+ * concatenation [a, b]: channel c of image n (mutable: for dx). */
+struct planes {
+    float *a, *b;
+    int ca, cb;
+    size_t plane;
+};
+
+static struct planes planes_of(const struct cu_tensor *a, const struct cu_tensor *b)
+{
+    return (struct planes){ref_data(a), b ? ref_data(b) : NULL, a->c, b ? b->c : 0, (size_t)a->h * a->w};
+}
+
+static float *plane_at(const struct planes *p, int n, int c)
+{
+    return c < p->ca ? p->a + ((size_t)n * p->ca + c) * p->plane
+                     : p->b + ((size_t)n * p->cb + (c - p->ca)) * p->plane;
+}
+
 /* acc[j] += sum_{c,u,v} wt[c*wstride_c + u*k + v] * src[c, i+s*(u-p), j+s*(v-p)]
- * over the taps inside the image (nc planes of h x w in src): s = +1
- * correlates (forward: wt is one output's (Cin,k,k) block, wstride_c = k*k),
- * s = -1 convolves (the transpose, for dx: wt walks Cout for one input
- * channel, wstride_c = Cin*k*k). */
-static void accumulate_row(double *acc, const float *src, int nc, int h, int w, int i, const float *wt,
-                           size_t wstride_c, int k, int s)
+ * over the taps inside the image (nc planes of h x w of image n in src):
+ * s = +1 correlates (forward: wt is one output's (Cin,k,k) block,
+ * wstride_c = k*k), s = -1 convolves (the transpose, for dx: wt walks
+ * Cout for one input channel, wstride_c = Cin*k*k). */
+static void accumulate_row(double *acc, const struct planes *src, int n, int nc, int h, int w, int i,
+                           const float *wt, size_t wstride_c, int k, int s)
 {
     int p = k / 2;
     for (int c = 0; c < nc; c++) {
-        const float *plane = src + (size_t)c * h * w;
+        const float *plane = plane_at(src, n, c);
         const float *wc = wt + (size_t)c * wstride_c;
         for (int u = 0; u < k; u++) {
             int si = i + s * (u - p);
@@ -57,12 +79,13 @@ static void accumulate_row(double *acc, const float *src, int nc, int h, int w, 
 }
 
 enum cu_status cu_ref_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,
-                               const struct cu_tensor *w, const struct cu_tensor *b, enum cu_act act,
-                               struct cu_err *err)
+                               const struct cu_tensor *x2, const struct cu_tensor *w, const struct cu_tensor *b,
+                               enum cu_act act, struct cu_err *err)
 {
     (void)be;
-    int n = x->n, ci = x->c, h = x->h, wd = x->w, co = w->n, k = w->h;
-    const float *px = ref_data(x), *pw = ref_data(w), *pb = ref_data(b);
+    int n = x->n, ci = w->c, h = x->h, wd = x->w, co = w->n, k = w->h;
+    const struct planes src = planes_of(x, x2);
+    const float *pw = ref_data(w), *pb = ref_data(b);
     float *py = ref_data(y);
     double *acc;
     enum cu_status st = row_buffer(wd, &acc, err);
@@ -74,8 +97,7 @@ enum cu_status cu_ref_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const
             for (int i = 0; i < h; i++) {
                 for (int j = 0; j < wd; j++)
                     acc[j] = pb[o];
-                accumulate_row(acc, px + (size_t)in * ci * plane, ci, h, wd, i, pw + (size_t)o * ci * k * k,
-                               (size_t)k * k, k, 1);
+                accumulate_row(acc, &src, in, ci, h, wd, i, pw + (size_t)o * ci * k * k, (size_t)k * k, k, 1);
                 float *yr = py + ((size_t)in * co + o) * plane + (size_t)i * wd;
                 for (int j = 0; j < wd; j++) {
                     float v = (float)acc[j];
@@ -87,26 +109,24 @@ enum cu_status cu_ref_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const
 }
 
 /* dx[n,c,i,j] += sum_{o,u,v} w[o,c,u,v] * dy[n,o,i-u+p,j-v+p]. */
-static enum cu_status conv_dx(struct cu_tensor *dx, const struct cu_tensor *dy, const struct cu_tensor *w,
+static enum cu_status conv_dx(const struct planes *dx, const struct cu_tensor *dy, const struct cu_tensor *w,
                               struct cu_err *err)
 {
-    int n = dx->n, ci = dx->c, h = dx->h, wd = dx->w, co = w->n, k = w->h;
-    const float *pdy = ref_data(dy), *pw = ref_data(w);
-    float *pdx = ref_data(dx);
+    int n = dy->n, ci = w->c, h = dy->h, wd = dy->w, co = w->n, k = w->h;
+    const struct planes g = planes_of(dy, NULL);
+    const float *pw = ref_data(w);
     double *acc;
     enum cu_status st = row_buffer(wd, &acc, err);
     if (st)
         return st;
-    size_t plane = (size_t)h * wd;
     for (int in = 0; in < n; in++)
         for (int c = 0; c < ci; c++)
             for (int i = 0; i < h; i++) {
-                float *r = pdx + ((size_t)in * ci + c) * plane + (size_t)i * wd;
+                float *r = plane_at(dx, in, c) + (size_t)i * wd;
                 for (int j = 0; j < wd; j++)
                     acc[j] = r[j];
                 /* Walk Cout: weights of (o, c) sit at pw + (o*ci + c)*k*k. */
-                accumulate_row(acc, pdy + (size_t)in * co * plane, co, h, wd, i, pw + (size_t)c * k * k,
-                               (size_t)ci * k * k, k, -1);
+                accumulate_row(acc, &g, in, co, h, wd, i, pw + (size_t)c * k * k, (size_t)ci * k * k, k, -1);
                 for (int j = 0; j < wd; j++)
                     r[j] = (float)acc[j];
             }
@@ -115,10 +135,10 @@ static enum cu_status conv_dx(struct cu_tensor *dx, const struct cu_tensor *dy, 
 }
 
 /* dw[o,c,u,v] += sum_{n,i,j} dy[n,o,i,j] * x[n,c,i+u-p,j+v-p]. */
-static void conv_dw(struct cu_tensor *dw, const struct cu_tensor *dy, const struct cu_tensor *x)
+static void conv_dw(struct cu_tensor *dw, const struct cu_tensor *dy, const struct planes *x)
 {
-    int n = x->n, ci = x->c, h = x->h, wd = x->w, co = dw->n, k = dw->h, p = k / 2;
-    const float *pdy = ref_data(dy), *px = ref_data(x);
+    int n = dy->n, ci = dw->c, h = dy->h, wd = dy->w, co = dw->n, k = dw->h, p = k / 2;
+    const float *pdy = ref_data(dy);
     float *pdw = ref_data(dw);
     size_t plane = (size_t)h * wd;
     for (int o = 0; o < co; o++)
@@ -134,7 +154,7 @@ static void conv_dw(struct cu_tensor *dw, const struct cu_tensor *dy, const stru
                             if (si < 0 || si >= h)
                                 continue;
                             const float *g = pdy + ((size_t)in * co + o) * plane + (size_t)i * wd;
-                            const float *xr = px + ((size_t)in * ci + c) * plane + (size_t)si * wd;
+                            const float *xr = plane_at(x, in, c) + (size_t)si * wd;
                             for (int j = lo; j < hi; j++)
                                 s += (double)g[j] * xr[j + v - p];
                         }
@@ -160,14 +180,20 @@ static void conv_db(struct cu_tensor *db, const struct cu_tensor *dy)
     }
 }
 
-enum cu_status cu_ref_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dw,
-                               struct cu_tensor *db, const struct cu_tensor *dy, const struct cu_tensor *x,
-                               const struct cu_tensor *w, struct cu_err *err)
+enum cu_status cu_ref_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dx2,
+                               struct cu_tensor *dw, struct cu_tensor *db, const struct cu_tensor *dy,
+                               const struct cu_tensor *x, const struct cu_tensor *x2, const struct cu_tensor *w,
+                               struct cu_err *err)
 {
     (void)be;
-    if (dw)
-        conv_dw(dw, dy, x);
+    if (dw) {
+        const struct planes src = planes_of(x, x2);
+        conv_dw(dw, dy, &src);
+    }
     if (db)
         conv_db(db, dy);
-    return dx ? conv_dx(dx, dy, w, err) : CU_OK;
+    if (!dx)
+        return CU_OK;
+    const struct planes d = planes_of(dx, dx2);
+    return conv_dx(&d, dy, w, err);
 }

@@ -1,0 +1,231 @@
+/* test_conv_cat.c: the convolution over a channel concatenation
+ * (cu_conv_forward_cat, cu_conv_backward_cat: x = [xa, xb] never stored),
+ * which the U-Net decoder uses for its skip + up-sampled input.
+ *   1. ref: forward, dx (split into dxa, dxb), dw and db equal, bit for
+ *      bit, those of cu_conv_forward / cu_conv_backward on the stored
+ *      concatenation (the same sums in the same order).
+ *   2. cl against ref on the same inputs, for the paths a CPU device
+ *      takes: the 8 x 32 implicit tile (W % 32 == 0), the 8 x 16 one
+ *      (W % 16 == 0), Winograd (forward, dx, dW), the direct dW of small
+ *      layers, and the stored-concatenation fallback (W % 16 != 0); then
+ *      all of them again with CLUNET_GEMM=clblast (GPU paths: the
+ *      fallback everywhere). Tolerance 1e-4 of max|ref| for y, dx, dw and
+ *      1e-5 for db, as in test_cl_ops.c (fp32 sums of at most a few
+ *      hundred terms against ref's double sums).
+ *   3. usage errors: one part of dx without the other, a weight whose Cin
+ *      is not Ca + Cb, parts of different sizes: CU_EUSAGE naming the op.
+ * Device: $CLUNET_DEVICE, else "cpu". */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl/cl_internal.h" /* internal: cu_cl_policy_fill after CLUNET_GEMM changes */
+#include "clunet/ops.h"
+#include "testutil.h"
+
+#define TOL_GEMM 1e-4
+#define TOL_BIAS 1e-5
+
+static struct cu_backend *ref, *cl;
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+struct cat_case {
+    int n, ca, cb, h, w, cout;
+    const char *why;
+};
+
+/* Host data of every tensor of one case, filled once, uploaded to both backends. */
+struct host {
+    float *xa, *xb, *w, *b, *dy, *dxa, *dxb, *dw, *db;
+};
+
+static float *fill(size_t n, float lo, float hi)
+{
+    float *h = malloc(n * sizeof *h);
+    tu_fill_uniform(h, n, &rng, lo, hi);
+    return h;
+}
+
+/* The device tensors of one case on backend be. */
+struct dev {
+    struct cu_tensor *xa, *xb, *w, *b, *y, *dy, *dxa, *dxb, *dw, *db;
+};
+
+static struct dev upload(struct cu_backend *be, const struct cat_case *c, const struct host *h)
+{
+    const int k = 3, cin = c->ca + c->cb;
+    struct dev d;
+    d.xa = tu_tensor(be, (struct cu_shape){c->n, c->ca, c->h, c->w}, "xa", h->xa);
+    d.xb = tu_tensor(be, (struct cu_shape){c->n, c->cb, c->h, c->w}, "xb", h->xb);
+    d.w = tu_tensor(be, (struct cu_shape){c->cout, cin, k, k}, "w", h->w);
+    d.b = tu_tensor(be, (struct cu_shape){c->cout, 1, 1, 1}, "b", h->b);
+    d.y = tu_tensor(be, (struct cu_shape){c->n, c->cout, c->h, c->w}, "y", NULL);
+    d.dy = tu_tensor(be, (struct cu_shape){c->n, c->cout, c->h, c->w}, "dy", h->dy);
+    d.dxa = tu_tensor(be, (struct cu_shape){c->n, c->ca, c->h, c->w}, "dxa", h->dxa);
+    d.dxb = tu_tensor(be, (struct cu_shape){c->n, c->cb, c->h, c->w}, "dxb", h->dxb);
+    d.dw = tu_tensor(be, (struct cu_shape){c->cout, cin, k, k}, "dw", h->dw);
+    d.db = tu_tensor(be, (struct cu_shape){c->cout, 1, 1, 1}, "db", h->db);
+    return d;
+}
+
+static void dev_free(struct dev *d)
+{
+    struct cu_tensor *all[] = {d->xa, d->xb, d->w, d->b, d->y, d->dy, d->dxa, d->dxb, d->dw, d->db};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        cu_tensor_free(all[i]);
+}
+
+/* Forward and backward (dx += into both parts, dw +=, db +=) on be. */
+static int run_cat(struct cu_backend *be, struct dev *d, const char *lab)
+{
+    struct cu_err err = {0};
+    return tu_ok(cu_conv_forward_cat(be, d->y, d->xa, d->xb, d->w, d->b, CU_ACT_RELU, &err), &err, lab) &&
+           tu_ok(cu_conv_backward_cat(be, d->dxa, d->dxb, d->dw, d->db, d->dy, d->xa, d->xb, d->w, &err), &err, lab);
+}
+
+static double max_abs(const float *x, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs(x[i]));
+    return m;
+}
+
+/* got against want (on their own tensors): relative to max|want| when tol > 0, bit for bit when tol == 0. */
+static void compare(const struct cu_tensor *got, const struct cu_tensor *want, const char *lab, const char *what,
+                    double tol)
+{
+    size_t n = cu_tensor_numel(want);
+    float *a = tu_download(got), *b = tu_download(want);
+    if (tol == 0.0) {
+        TU_CHECK(memcmp(a, b, n * sizeof *a) == 0, "%s %s: equal bit for bit", lab, what);
+    } else {
+        double floor = max_abs(b, n), e = tu_max_rel_err(a, b, n, floor > 1e-30 ? floor : 1e-30);
+        TU_CHECK(e <= tol, "%s %s: err %.2e (tol %.0e of max|ref|)", lab, what, e, tol);
+    }
+    free(a);
+    free(b);
+}
+
+/* 1: ref's concat path against ref on the stored concatenation. */
+static void ref_against_stored(const struct cat_case *c, const struct host *h)
+{
+    struct dev d = upload(ref, c, h);
+    const struct cu_shape sc = {c->n, c->ca + c->cb, c->h, c->w};
+    struct cu_tensor *x = tu_tensor(ref, sc, "x", NULL), *y = tu_tensor(ref, cu_tensor_shape(d.y), "y", NULL);
+    struct cu_tensor *dx = tu_tensor(ref, sc, "dx", NULL);
+    struct cu_tensor *dxa0 = tu_tensor(ref, cu_tensor_shape(d.xa), "dxa0", h->dxa);
+    struct cu_tensor *dxb0 = tu_tensor(ref, cu_tensor_shape(d.xb), "dxb0", h->dxb);
+    struct cu_tensor *dxa = tu_tensor(ref, cu_tensor_shape(d.xa), "dxa", NULL);
+    struct cu_tensor *dxb = tu_tensor(ref, cu_tensor_shape(d.xb), "dxb", NULL);
+    struct cu_tensor *dw = tu_tensor(ref, cu_tensor_shape(d.w), "dw", h->dw);
+    struct cu_tensor *db = tu_tensor(ref, cu_tensor_shape(d.b), "db", h->db);
+    struct cu_err err = {0};
+    char lab[96];
+    snprintf(lab, sizeof lab, "ref %dx(%d+%d)x%dx%d ->%d", c->n, c->ca, c->cb, c->h, c->w, c->cout);
+    /* dx starts as [dxa0, dxb0], so that dx += rounds once, as on the concat path; the split into zeroed
+     * tensors copies exactly */
+    if (run_cat(ref, &d, lab) && tu_ok(cu_concat_forward(ref, x, d.xa, d.xb, &err), &err, "ref concat") &&
+        tu_ok(cu_concat_forward(ref, dx, dxa0, dxb0, &err), &err, "ref concat dx") &&
+        tu_ok(cu_conv_forward(ref, y, x, d.w, d.b, CU_ACT_RELU, &err), &err, "ref conv") &&
+        tu_ok(cu_conv_backward(ref, dx, dw, db, d.dy, x, d.w, &err), &err, "ref conv backward") &&
+        tu_ok(cu_concat_backward(ref, dxa, dxb, dx, &err), &err, "ref split")) {
+        compare(d.y, y, lab, "y", 0.0);
+        compare(d.dxa, dxa, lab, "dxa", 0.0);
+        compare(d.dxb, dxb, lab, "dxb", 0.0);
+        compare(d.dw, dw, lab, "dw", 0.0);
+        compare(d.db, db, lab, "db", 0.0);
+    }
+    struct cu_tensor *all[] = {x, y, dx, dxa0, dxb0, dxa, dxb, dw, db};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        cu_tensor_free(all[i]);
+    dev_free(&d);
+}
+
+/* 2: cl against ref, both on the concat path. */
+static void cl_against_ref(const struct cat_case *c, const struct host *h, const char *gemm)
+{
+    char lab[160];
+    snprintf(lab, sizeof lab, "cl %dx(%d+%d)x%dx%d ->%d [%s, %s]", c->n, c->ca, c->cb, c->h, c->w, c->cout, c->why,
+             gemm);
+    struct dev r = upload(ref, c, h), g = upload(cl, c, h);
+    if (run_cat(ref, &r, "ref") && run_cat(cl, &g, lab)) {
+        compare(g.y, r.y, lab, "y", TOL_GEMM);
+        compare(g.dxa, r.dxa, lab, "dxa", TOL_GEMM);
+        compare(g.dxb, r.dxb, lab, "dxb", TOL_GEMM);
+        compare(g.dw, r.dw, lab, "dw", TOL_GEMM);
+        compare(g.db, r.db, lab, "db", TOL_BIAS);
+    }
+    dev_free(&r);
+    dev_free(&g);
+}
+
+static void test_case(const struct cat_case *c)
+{
+    const int cin = c->ca + c->cb;
+    const size_t nx = (size_t)c->n * c->h * c->w, nw = (size_t)c->cout * cin * 9;
+    struct host h = {fill(nx * c->ca, -1, 1), fill(nx * c->cb, -1, 1), fill(nw, -0.3f, 0.3f),
+                     fill(c->cout, -0.5f, 0.5f), fill(nx * c->cout, -1, 1), fill(nx * c->ca, -1, 1),
+                     fill(nx * c->cb, -1, 1), fill(nw, -1, 1), fill(c->cout, -1, 1)};
+    ref_against_stored(c, &h);
+    cl_against_ref(c, &h, "default GEMM");
+    setenv("CLUNET_GEMM", "clblast", 1);
+    cu_cl_policy_fill(cu_cl(cl));
+    cl_against_ref(c, &h, "clblast");
+    unsetenv("CLUNET_GEMM");
+    cu_cl_policy_fill(cu_cl(cl));
+    float *all[] = {h.xa, h.xb, h.w, h.b, h.dy, h.dxa, h.dxb, h.dw, h.db};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        free(all[i]);
+}
+
+/* 3: what the checks refuse. */
+static void test_usage(void)
+{
+    struct cu_tensor *xa = tu_tensor(ref, (struct cu_shape){1, 2, 4, 4}, "xa", NULL);
+    struct cu_tensor *xb = tu_tensor(ref, (struct cu_shape){1, 3, 4, 4}, "xb", NULL);
+    struct cu_tensor *xs = tu_tensor(ref, (struct cu_shape){1, 3, 4, 5}, "xs", NULL);
+    struct cu_tensor *w = tu_tensor(ref, (struct cu_shape){2, 5, 3, 3}, "w", NULL);
+    struct cu_tensor *w4 = tu_tensor(ref, (struct cu_shape){2, 4, 3, 3}, "w4", NULL);
+    struct cu_tensor *b = tu_tensor(ref, (struct cu_shape){2, 1, 1, 1}, "b", NULL);
+    struct cu_tensor *y = tu_tensor(ref, (struct cu_shape){1, 2, 4, 4}, "y", NULL);
+    struct cu_tensor *dxa = tu_tensor(ref, (struct cu_shape){1, 2, 4, 4}, "dxa", NULL);
+    struct cu_err err = {0};
+    enum cu_status st = cu_conv_backward_cat(ref, dxa, NULL, NULL, NULL, y, xa, xb, w, &err);
+    TU_CHECK(st == CU_EUSAGE && strstr(err.msg, "both parts"), "dxa without dxb: refused (%s)", err.msg);
+    err = (struct cu_err){0};
+    st = cu_conv_forward_cat(ref, y, xa, xb, w4, b, CU_ACT_NONE, &err);
+    TU_CHECK(st == CU_EUSAGE && strstr(err.msg, "w4") && strstr(err.msg, "xb"),
+             "a weight for 4 input channels on 2 + 3: refused naming both (%s)", err.msg);
+    err = (struct cu_err){0};
+    st = cu_conv_forward_cat(ref, y, xa, xs, w, b, CU_ACT_NONE, &err);
+    TU_CHECK(st == CU_EUSAGE && strstr(err.msg, "xs"), "parts of different widths: refused (%s)", err.msg);
+    struct cu_tensor *all[] = {xa, xb, xs, w, w4, b, y, dxa};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        cu_tensor_free(all[i]);
+}
+
+int main(void)
+{
+    struct cu_err err = {0};
+    const char *spec = getenv("CLUNET_DEVICE");
+    if (!tu_ok(cu_backend_open(spec && *spec ? spec : "cpu", &cl, &err), &err, "open the cl device") ||
+        !tu_ok(cu_backend_open("ref", &ref, &err), &err, "open ref"))
+        return tu_finish();
+    static const struct cat_case cases[] = {
+        {2, 5, 7, 4, 64, 9, "8 x 32 tile"},
+        {2, 3, 6, 5, 32, 11, "8 x 32 tile, one run at both borders"},
+        {1, 4, 4, 3, 48, 6, "8 x 16 tile"},
+        {2, 16, 24, 8, 16, 40, "Winograd"},
+        {1, 20, 12, 6, 12, 17, "Winograd, W % 16 != 0"},
+        {2, 3, 4, 5, 32, 2, "direct dW"},
+        {2, 3, 2, 5, 10, 4, "stored concatenation (W % 16 != 0)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        test_case(&cases[i]);
+    test_usage();
+    cu_backend_free(cl);
+    cu_backend_free(ref);
+    return tu_finish();
+}
