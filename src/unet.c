@@ -9,15 +9,17 @@
  * in place (cu_conv_forward_cat) and adds its input gradient straight into
  * g_enc[k][1] and g_up[k]: the concatenation is never stored, nor its
  * gradient. Gradients whose lifetimes in the backward pass do not overlap
- * share storage: each level k owns three buffers besides its activations
- * (the views start at offset 0)
- *   P (u channels): g_up[k], then in the encoder g_pool[k-1] (at S>>k);
- *       at level 0 first g_head (dead before g_up[0] is written)
- *   Q (f):   g_dec[k][1], then from the decoder's first convolution to the
- *       end the skip's gradient g_enc[k][1] (it must survive: pooling's
- *       gradient is added to it in the encoder)
- *   R (f, at level 0 at least the output channels): g_dec[k][0], then
- *       g_enc[k][0]; at level 0 first g_logits (live with g_head only)
+ * share storage; each level k has, besides up[k] and the skip,
+ *   D (2f channels): the activations dec[k][0] and dec[k][1] (views side
+ *       by side), then, once the decoder's backward has applied their
+ *       ReLU masks and read them, g_up[k] (u channels) and in the encoder
+ *       g_pool[k-1] (at S>>k)
+ *   Q (f, at level 0 at least the output channels): at level 0 first
+ *       g_logits, then g_dec[k][1], then from the decoder's first
+ *       convolution to the end the skip's gradient g_enc[k][1] (it must
+ *       survive: pooling's gradient is added to it in the encoder)
+ *   R (f, at level 0 at least the head's channels): at level 0 first
+ *       g_head, then g_dec[k][0], then g_enc[k][0]
  * and the bottleneck has g_mid[1] (reused for g_pool[3]) and g_mid[0].
  * up[k] lives until the decoder's first convolution's weight gradient has
  * read it. Every gradient view is zeroed just before its first accumulation,
@@ -48,6 +50,7 @@ struct cu_unet {
     /* activations (batch-sized) and their gradients */
     struct cu_tensor *enc[4][2], *pool[4], *mid[2], *up[4], *dec[4][2], *head, *logits;
     struct cu_tensor *g_enc[4][2], *g_pool[4], *g_mid[2], *g_up[4], *g_dec[4][2], *g_head, *g_logits;
+    struct cu_tensor *pair[4]; /* D of level k (see the file comment): dec[k][*] and g_up[k] are views of it */
     struct cu_tensor *scalars; /* (1,1,1,2): [loss, dice] */
     float loss_w[CU_LOSS_MAX_CHANNELS]; /* per output channel (cu_unet_set_loss_weights) */
     /* every batch-sized tensor, for set_batch and free; a view (is_view)
@@ -222,24 +225,55 @@ static enum cu_status build_params(struct cu_unet *net, struct cu_err *err)
     return CU_OK;
 }
 
-/* Decoder level k's activations and its buffers P, Q, R of the file
- * comment: P is g_up[k], Q is g_dec[k][1], R is g_dec[k][0]. */
+/* A view (cap, c, s, s) at offset floats of level k's buffer D. */
+static enum cu_status pair_view(struct cu_unet *net, int k, size_t offset, const char *name, int c, int s,
+                                struct cu_tensor **out, struct cu_err *err)
+{
+    if (net->nt + 1 > MAX_TENSORS)
+        return cu_fail(err, CU_EUSAGE, "unet: too many activations");
+    CU_TRY(cu_tensor_view(net->pair[k], offset, (struct cu_shape){net->cap, c, s, s}, name, out, err));
+    net->batched[net->nt++] = *out;
+    return CU_OK;
+}
+
+/* A batch-sized tensor of at least c channels (c0 when larger) and its
+ * name; for the buffers Q and R. */
+static enum cu_status add_grad(struct cu_unet *net, const char *name, int c, int c0, int s, struct cu_tensor **out,
+                               struct cu_err *err)
+{
+    CU_TRY(new_tensor(net, (struct cu_shape){net->cap, c0 > c ? c0 : c, s, s}, name, out, err));
+    net->batched[net->nt++] = *out;
+    return CU_OK;
+}
+
+/* Decoder level k's activations and its buffers D, Q, R of the file
+ * comment. */
 static enum cu_status build_level(struct cu_unet *net, int k, int upc, struct cu_err *err)
 {
-    const int *f = net->f, s = net->cfg.image_size >> k, outc = cu_unet_output_channels(&net->cfg);
+    const int *f = net->f, s = net->cfg.image_size >> k, top = k == 0;
+    const size_t plane = (size_t)net->cap * s * s, align = cu_backend_view_align(net->be) / sizeof(float);
+    const size_t half = (f[k] * plane + align - 1) / align * align, dec = half + f[k] * plane;
+    const size_t need = dec > upc * plane ? dec : upc * plane;
+    const int pair_c = (int)((need + plane - 1) / plane); /* plane = cap s s: whole (cap, c, s, s) tensor */
     char name[32];
     snprintf(name, sizeof name, "dec%d.up", k + 1);
-    enum cu_status st = add_act(net, name, upc, s, &net->up[k], &net->g_up[k], err);
+    enum cu_status st = add_act(net, name, upc, s, &net->up[k], NULL, err);
+    snprintf(name, sizeof name, "dec%d.pair", k + 1);
+    if (!st)
+        st = new_tensor(net, (struct cu_shape){net->cap, pair_c, s, s}, name, &net->pair[k], err);
     for (int j = 0; j < 2 && !st; j++) {
         snprintf(name, sizeof name, "dec%d.conv%d", k + 1, j + 1);
-        st = add_act(net, name, f[k], s, &net->dec[k][j], j == 1 ? &net->g_dec[k][1] : NULL, err);
+        st = pair_view(net, k, j ? half : 0, name, f[k], s, &net->dec[k][j], err);
     }
+    snprintf(name, sizeof name, "d.dec%d.up", k + 1);
+    if (!st)
+        st = pair_view(net, k, 0, name, upc, s, &net->g_up[k], err);
+    snprintf(name, sizeof name, "d.dec%d.conv2", k + 1);
+    if (!st)
+        st = add_grad(net, name, f[k], top ? cu_unet_output_channels(&net->cfg) : 0, s, &net->g_dec[k][1], err);
     snprintf(name, sizeof name, "d.dec%d.conv1", k + 1);
     if (!st)
-        st = new_tensor(net, (struct cu_shape){net->cap, k == 0 && outc > f[0] ? outc : f[k], s, s}, name,
-                        &net->g_dec[k][0], err);
-    if (!st)
-        net->batched[net->nt++] = net->g_dec[k][0];
+        st = add_grad(net, name, f[k], top ? cu_unet_head_width(&net->cfg) : 0, s, &net->g_dec[k][0], err);
     if (!st && k > 0) {
         snprintf(name, sizeof name, "enc%d.pool", k);
         st = add_view(net, net->g_up[k], name, f[k - 1], s, &net->g_pool[k - 1], err);
@@ -279,9 +313,9 @@ static enum cu_status build_acts(struct cu_unet *net, struct cu_err *err)
     if (!st)
         st = add_act(net, "logits", cu_unet_output_channels(&net->cfg), S, &net->logits, NULL, err);
     if (!st)
-        st = add_view(net, net->g_dec[0][0], "logits", cu_unet_output_channels(&net->cfg), S, &net->g_logits, err);
+        st = add_view(net, net->g_dec[0][1], "logits", cu_unet_output_channels(&net->cfg), S, &net->g_logits, err);
     if (!st)
-        st = add_view(net, net->g_up[0], "head.conv", cu_unet_head_width(&net->cfg), S, &net->g_head, err);
+        st = add_view(net, net->g_dec[0][0], "head.conv", cu_unet_head_width(&net->cfg), S, &net->g_head, err);
     if (!st)
         st = new_tensor(net, (struct cu_shape){1, 1, 1, 2}, "loss", &net->scalars, err);
     return st;
@@ -327,12 +361,14 @@ void cu_unet_free(struct cu_unet *net)
     }
     for (int b = 0; b < CU_UNET_BUFS; b++)
         cu_tensor_free(net->flat[b]);
-    for (int i = 0; i < net->nt; i++) {
+    for (int i = net->nt - 1; i >= 0; i--) { /* a view after its base in the list */
         if (net->is_view[i])
             free(net->batched[i]);
         else
             cu_tensor_free(net->batched[i]);
     }
+    for (int k = 0; k < 4; k++)
+        cu_tensor_free(net->pair[k]);
     cu_tensor_free(net->scalars);
     free(net);
 }

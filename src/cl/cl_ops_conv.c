@@ -62,9 +62,13 @@ static size_t gemm_ws(const struct cu_cl_backend *cb, const struct conv_dims *d,
 }
 
 /* Sizes, band height and the scratch they need; fails when even one row of
- * the im2col matrix exceeds what the device can allocate. */
+ * the im2col matrix exceeds what the device can allocate. bands: whether
+ * the im2col bands and GEMM workspace are needed at all (not when the
+ * implicit data gradient is all that is left: it needs only the flipped
+ * weights, and the scratch, once grown, stays grown: a band of 48 -> 16
+ * at 256 x 256 is 113 MiB). */
 static enum cu_status conv_dims(struct cu_cl_backend *cb, const struct cu_tensor *x, const struct cu_tensor *w,
-                                const char *op, struct conv_dims *d, cl_mem *col, struct cu_err *err)
+                                bool bands, const char *op, struct conv_dims *d, cl_mem *col, struct cu_err *err)
 {
     *d = (struct conv_dims){.n = x->n, .cin = w->c, .h = x->h, .w = x->w, .cout = w->n, .k = w->h};
     d->kk = d->cin * d->k * d->k;
@@ -91,8 +95,8 @@ static enum cu_status conv_dims(struct cu_cl_backend *cb, const struct cu_tensor
                        cb->caps.name, op, x->name, row_bytes, lim);
     if ((size_t)d->rows * row_bytes > lim)
         d->rows = (int)(lim / row_bytes);
-    d->ws = ((size_t)d->rows * d->w + 15) / 16 * 16 * d->kk; /* room for the panel layout too */
-    d->wt = d->ws + gemm_ws(cb, d, d->rows * d->w);
+    d->ws = bands ? ((size_t)d->rows * d->w + 15) / 16 * 16 * d->kk : 0; /* room for the panel layout too */
+    d->wt = bands ? d->ws + gemm_ws(cb, d, d->rows * d->w) : 0;
     size_t total = d->wt + (implicit(cb, x, w) ? (size_t)d->cout * d->kk : 0);
     st = cu_cl_ops_fits(cb, total, op, err);
     return st ? st : cu_cl_scratch(cb, total * sizeof(float), col, err);
@@ -215,7 +219,7 @@ enum cu_status cu_cl_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const 
     }
     struct conv_dims d;
     cl_mem col = NULL, mx = cu_cl_mem(x), mw = cu_cl_mem(w), my = cu_cl_mem(y), mb = cu_cl_mem(b);
-    enum cu_status st = conv_dims(cb, x, w, "conv forward", &d, &col, err);
+    enum cu_status st = conv_dims(cb, x, w, true, "conv forward", &d, &col, err);
     for (int i = 0; !st && i < d.n; i++) {
         const size_t yo = (size_t)i * d.cout * d.hw;
         if (d.k == 1) {
@@ -335,7 +339,7 @@ enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struc
     if (!st && db)
         st = cu_cl_ops_bias_grad(cb, cu_cl_mem(db), mdy, x->n, w->n, x->h * x->w, err);
     if (!st && (mdx || mdw)) /* no im2col workspace when Winograd did both */
-        st = conv_dims(cb, x, w, "conv backward", &d, &col, err);
+        st = conv_dims(cb, x, w, mdw || (mdx && !implicit(cb, x, w)), "conv backward", &d, &col, err);
     if (!st && mdx && implicit(cb, x, w)) { /* dx without col2im; the bands below only do dW */
         st = bwd_data_implicit(cb, &d, col, mdx, mdx2, x->c, mdy, mw, err);
         mdx = NULL;
