@@ -10,8 +10,24 @@
 #include <string.h>
 
 #define COL_BYTES_DEFAULT ((size_t)256 << 20)
-/* Winograd chunk workspace (docs/perf-winograd.md). */
-#define WINO_BYTES_DEFAULT ((size_t)4 << 20)
+/* Winograd chunk workspace (docs/perf-winograd.md): an eighth of the
+ * device's cache (PoCL reports the last level), between 4 and 16 MiB.
+ * On an AMD EPYC (Zen 4, 32 MiB L3) 16 MiB gained nothing at two threads
+ * and cost at one (docs/perf-threads.md); on an Intel Xeon whose cache
+ * reads 480 MiB, 16 MiB took a U-Net training step at S=128 c=0.5 from
+ * 371-388 ms to 358-372, 32 and 64 MiB were slower again
+ * (docs/PERFORMANCE.md). */
+#define WINO_BYTES_MIN ((size_t)4 << 20)
+#define WINO_BYTES_MAX ((size_t)16 << 20)
+
+static size_t wino_bytes_default(cl_device_id dev)
+{
+    cl_ulong cache = 0;
+    if (clGetDeviceInfo(dev, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof cache, &cache, NULL) != CL_SUCCESS)
+        cache = 0;
+    size_t b = (size_t)(cache / 8);
+    return b < WINO_BYTES_MIN ? WINO_BYTES_MIN : b > WINO_BYTES_MAX ? WINO_BYTES_MAX : b;
+}
 
 /* A positive byte count from the environment, else dflt. */
 static size_t env_bytes(const char *name, size_t dflt)
@@ -50,7 +66,7 @@ void cu_cl_policy_fill(struct cu_cl_backend *cb)
     p->col_bytes = env_bytes("CLUNET_CL_COL_BYTES", COL_BYTES_DEFAULT);
     if (cb->caps.max_alloc && p->col_bytes > cb->caps.max_alloc)
         p->col_bytes = (size_t)cb->caps.max_alloc;
-    p->wino_bytes = env_bytes("CLUNET_WINO_BYTES", WINO_BYTES_DEFAULT);
+    p->wino_bytes = env_bytes("CLUNET_WINO_BYTES", wino_bytes_default(cb->device));
     cl_uint bits = 0;
     if (clGetDeviceInfo(cb->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof bits, &bits, NULL) != CL_SUCCESS ||
         bits < 8 * sizeof(float))
