@@ -41,14 +41,16 @@
 #define DW_DIRECT_MAX_WEIGHTS 64 /* Cout x Cin */
 
 /* The forward and the data gradient of layers at least WIDE_MIN_W wide
- * (a multiple of 32) with at most WIDE_MAX_MK weights per tap run faster
- * as the 8 x 32 implicit convolution (cu_conv3_fwd_w32) than as Winograd:
- * at S=128 c=0.5, 32 -> 32 at 64 x 64 took 4.7 ms against 7.0, 96 -> 32
- * 14.7 against 19.1; at c=1, 96 -> 32 at 128 x 128 57 against 79, but
- * 64 -> 64 at 64 x 64 20.8 against Winograd's 19.8; at 32 x 32 the two
- * were even (Intel Xeon, AVX-512; docs/PERFORMANCE.md). */
+ * (a multiple of 32) with at most WIDE_MK_PER_W x W weights per tap run
+ * faster as the 8 x 32 implicit convolution (cu_conv3_fwd_w32) than as
+ * Winograd, whose transforms cost more per pixel while its GEMMs are
+ * shallow (Intel Xeon, AVX-512; docs/PERFORMANCE.md): at S=128 c=0.5,
+ * 32 -> 32 at 64 x 64 took 4.7 ms against 7.0; 96 -> 32 at 64 x 64 was
+ * even forward and 6 ms slower backward (dx), so 2048 at W = 64; at c=1,
+ * 96 -> 32 at 128 x 128 took 57 ms against 79, and 64 -> 64 at 64 x 64
+ * 20.8 against Winograd's 19.8; at 32 x 32 the two were even. */
 #define WIDE_MIN_W 64
-#define WIDE_MAX_MK 3072
+#define WIDE_MK_PER_W 32
 
 bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin, int w, bool dw)
 {
@@ -56,7 +58,7 @@ bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin, int w
         return false;
     if (cb->policy.wino == CU_CL_WINO_ALL)
         return true;
-    if (!dw && w >= WIDE_MIN_W && w % 32 == 0 && m * kin <= WIDE_MAX_MK)
+    if (!dw && w >= WIDE_MIN_W && w % 32 == 0 && m * kin <= WIDE_MK_PER_W * w)
         return false;
     return m >= WINO_MIN_C && kin >= WINO_MIN_C && (dw || m * kin >= WINO_MIN_MK);
 }
