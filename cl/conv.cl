@@ -208,6 +208,45 @@ __kernel void cu_conv_bias_grad(__global float *db, __global const float *dy, co
         db[c] += part[0];
 }
 
+/* dw[co][ci] += sum over n and the HW pixels of dy[n][co] x[n][ci]: the
+ * weight gradient of a 1 x 1 convolution (the output layer), one
+ * work-group of CU_RED_WG per (co, ci) as cu_conv_bias_grad: each
+ * work-item a contiguous share of every image's planes in float16 lanes,
+ * then a tree in local memory (deterministic, no atomics). A GEMM per
+ * image took 3.5 ms of a training step at S=128 for 2 -> 1. */
+__kernel void cu_conv_dw1(__global float *dw, __global const float *dy, __global const float *x, const int N,
+                          const int Cout, const int Cin, const int HW)
+{
+    __local float part[CU_RED_WG];
+    const int pair = get_group_id(0), l = get_local_id(0);
+    const int co = pair / Cin, ci = pair % Cin;
+    const int chunk = (HW + 16 * CU_RED_WG - 1) / (16 * CU_RED_WG) * 16; /* a multiple of 16 */
+    const int p0 = min(l * chunk, HW), p1 = min(p0 + chunk, HW);
+    float16 s = (float16)(0.0f);
+    float ss = 0.0f; /* the tail of a plane, when HW % 16 != 0 */
+    if (co < Cout) {
+        for (int n = 0; n < N; n++) {
+            __global const float *a = dy + (n * Cout + co) * HW, *b = x + (n * Cin + ci) * HW;
+            int p = p0;
+            for (; p + 16 <= p1; p += 16)
+                s = fma(CU_LOADU(a + p), CU_LOADU(b + p), s);
+            for (; p < p1; p++)
+                ss = fma(a[p], b[p], ss);
+        }
+    }
+    const float8 s8 = s.lo + s.hi;
+    const float4 s4 = s8.lo + s8.hi;
+    part[l] = ((s4.x + s4.y) + (s4.z + s4.w)) + ss;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int h = CU_RED_WG / 2; h > 0; h /= 2) {
+        if (l < h)
+            part[l] += part[l + h];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (l == 0 && co < Cout)
+        dw[co * Cin + ci] += part[0];
+}
+
 /* Shifting one lane in: y[0] into lane 0 (the rest move up), or into
  * lane 15 (the rest move down). */
 #define CU_SHIFT_R (uint16)(16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)

@@ -336,6 +336,14 @@ enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struc
         st = cu_cl_dw_direct(cb, mdw, mdy, mx, mx2, x->c, x->n, cin, w->n, x->h, x->w, dw->name, err);
         mdw = NULL;
     }
+    if (!st && mdw && w->h == 1 && !x2 && cu_cl_gemm_panels(cb)) { /* a reduction per weight, not a GEMM per image */
+        const int hw = x->h * x->w;
+        st = cu_cl_ops_fits(cb, (size_t)x->n * (size_t)(x->c > w->n ? x->c : w->n) * hw, dw->name, err);
+        if (!st)
+            st = CU_CL_RUN(cb, "cu_conv_dw1", (size_t)w->n * x->c * CU_RED_WG, CU_RED_WG, err, CU_KARG(mdw),
+                           CU_KARG(mdy), CU_KARG(mx), CU_KARG(x->n), CU_KARG(w->n), CU_KARG(x->c), CU_KARG(hw));
+        mdw = NULL;
+    }
     if (!st && db)
         st = cu_cl_ops_bias_grad(cb, cu_cl_mem(db), mdy, x->n, w->n, x->h * x->w, err);
     if (!st && (mdx || mdw)) /* no im2col workspace when Winograd did both */
