@@ -266,17 +266,19 @@ __kernel void cu_wino_input(__global float *v, const int vo, __global const floa
  * tile of one P[xi] (two panels of 16 tiles) in sixteen float16
  * accumulators, K deep: 8 broadcasts and 2 vector loads for 16 FMAs (one
  * panel, as in gemm.cl: 9 loads for 8, and 8 chains too few for the FMA
- * latency). Range ceil(M/8)*ceil(Q/2)*16 = (row tile, panel pair, xi),
- * row tiles fastest so that neighbouring work-items share the V panels.
- * With Q odd the last pair's second panel repeats the first and is not
- * stored. */
+ * latency); two = 0: one panel, 8 accumulators (devices with 16 vector
+ * registers: src/cl/cl_policy.c, wide_tiles). Range ceil(M/8)*ceil(Q/p)*16
+ * = (row tile, panel group of p = 1 + two, xi), row tiles fastest so that
+ * neighbouring work-items share the V panels. With Q odd the last pair's
+ * second panel repeats the first and is not stored. */
 __kernel void cu_wino_gemm(__global float *p, const int po, __global const float *u, const int uo,
-                           __global const float *v, const int vo, const int M, const int K, const int Q)
+                           __global const float *v, const int vo, const int M, const int K, const int Q,
+                           const int two)
 {
-    const int tiles = (M + CU_WINO_TM - 1) / CU_WINO_TM, pairs = (Q + 1) / 2, g = get_global_id(0);
-    if (g >= tiles * pairs * 16)
+    const int tiles = (M + CU_WINO_TM - 1) / CU_WINO_TM, groups = (Q + two) / (1 + two), g = get_global_id(0);
+    if (g >= tiles * groups * 16)
         return;
-    const int m0 = g % tiles * CU_WINO_TM, q = g / tiles % pairs * 2, xi = g / (tiles * pairs);
+    const int m0 = g % tiles * CU_WINO_TM, q = g / tiles % groups * (1 + two), xi = g / (tiles * groups);
     const int q1 = min(q + 1, Q - 1);
     __global const float *a = u + uo + xi * (M * K + CU_WINO_SKEW);
     /* rows past M read row M-1 (valid memory) and are not stored */
@@ -287,22 +289,31 @@ __kernel void cu_wino_gemm(__global float *p, const int po, __global const float
 #undef CU_DECL
     __global const float *b = v + vo + xi * (Q * K * 16 + CU_WINO_SKEW) + q * K * 16;
     __global const float *b1 = v + vo + xi * (Q * K * 16 + CU_WINO_SKEW) + q1 * K * 16;
-    for (int k = 0; k < K; k++) {
-        const float16 bv = CU_LOADU(b + 16 * k), bw = CU_LOADU(b1 + 16 * k);
+    if (two) {
+        for (int k = 0; k < K; k++) {
+            const float16 bv = CU_LOADU(b + 16 * k), bw = CU_LOADU(b1 + 16 * k);
 #define CU_MAD(i)                                                                                                 \
     {                                                                                                             \
         const float16 s = (float16)(a##i[k]);                                                                     \
         c##i = fma(s, bv, c##i);                                                                                  \
         d##i = fma(s, bw, d##i);                                                                                  \
     }
-        CU_WINO_ROWS(CU_MAD)
+            CU_WINO_ROWS(CU_MAD)
 #undef CU_MAD
+        }
+    } else {
+        for (int k = 0; k < K; k++) {
+            const float16 bv = CU_LOADU(b + 16 * k);
+#define CU_MAD(i) c##i = fma((float16)(a##i[k]), bv, c##i);
+            CU_WINO_ROWS(CU_MAD)
+#undef CU_MAD
+        }
     }
     __global float *out = p + po + xi * (M * Q * 16 + CU_WINO_SKEW) + q * 16;
 #define CU_STORE(i)                                                                                               \
     if (m0 + i < M) {                                                                                             \
         CU_STOREU(c##i, out + (m0 + i) * Q * 16);                                                                 \
-        if (q + 1 < Q)                                                                                            \
+        if (two && q + 1 < Q)                                                                                     \
             CU_STOREU(d##i, out + (m0 + i) * Q * 16 + 16);                                                        \
     }
     CU_WINO_ROWS(CU_STORE)

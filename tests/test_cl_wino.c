@@ -135,11 +135,15 @@ static void test_switch(void)
                  !cu_cl_wino_use(cb, 3, 16, 3, 16, true) && !cu_cl_wino_use(cb, 1, 64, 64, 16, false) &&
                  !cu_cl_wino_use(cb, 5, 64, 64, 16, true),
              "default: Winograd for 3x3 layers 64->64 and 32->32, 48->16 and 16->16 only for dW, not for 3->16 nor k = 1 or 5");
-    TU_CHECK(!cu_cl_wino_use(cb, 3, 32, 32, 64, false) && !cu_cl_wino_use(cb, 3, 96, 32, 128, false) &&
-                 cu_cl_wino_use(cb, 3, 32, 32, 64, true) && cu_cl_wino_use(cb, 3, 32, 32, 48, false) &&
-                 cu_cl_wino_use(cb, 3, 64, 64, 64, false) && cu_cl_wino_use(cb, 3, 96, 32, 64, false),
-             "default: at widths of 64 and more (multiples of 32) the 8 x 32 implicit tile instead for up to "
-             "32 x W weights per tap (2048 at 64, 4096 at 128), forward and dx; dW stays Winograd");
+    if (cb->policy.wide_tiles)
+        TU_CHECK(!cu_cl_wino_use(cb, 3, 32, 32, 64, false) && !cu_cl_wino_use(cb, 3, 96, 32, 128, false) &&
+                     cu_cl_wino_use(cb, 3, 32, 32, 64, true) && cu_cl_wino_use(cb, 3, 32, 32, 48, false) &&
+                     cu_cl_wino_use(cb, 3, 64, 64, 64, false) && cu_cl_wino_use(cb, 3, 96, 32, 64, false),
+                 "wide tiles: at widths of 64 and more (multiples of 32) the 8 x 32 implicit tile instead for up "
+                 "to 32 x W weights per tap (2048 at 64, 4096 at 128), forward and dx; dW stays Winograd");
+    else
+        TU_CHECK(cu_cl_wino_use(cb, 3, 32, 32, 64, false) && cu_cl_wino_use(cb, 3, 96, 32, 128, false),
+                 "narrow tiles (CLUNET_TILES=narrow, or a device with 16 vector registers): Winograd by size only");
     setenv("CLUNET_NO_WINOGRAD", "1", 1);
     TU_CHECK(cu_cl_wino_use(cb, 3, 64, 64, 16, false),
              "the policy is the one of the opened device: a later CLUNET_NO_WINOGRAD=1 alone changes nothing");

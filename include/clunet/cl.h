@@ -44,6 +44,7 @@ struct cu_cl_report {
     int winograd;            /* Winograd 3x3 layers (with the panel GEMM): 0 off, 1 by size, 2 all */
     int dw_direct;           /* the direct weight gradient of small layers (with the panel GEMM) */
     unsigned vector_width;   /* preferred float vector width */
+    int wide_tiles;          /* 8 x 32 register tiles (16 accumulators), else 8 x 16 */
     size_t max_work_group;
     uint64_t local_mem;
     uint64_t workspace_bytes; /* the ops' scratch buffer now (it only grows: its size is its peak) */

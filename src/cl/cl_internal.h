@@ -49,6 +49,8 @@ struct cu_cl_policy {
     size_t base_align;      /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a sub-buffer may start */
     size_t max_wg;          /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
     cl_uint vector_width;   /* CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT */
+    bool wide_tiles;        /* 16 float16 accumulators a work-item (8 x 32 tiles): 32 vector registers,
+                             * vector_width >= 16 (AVX-512); else 8 (8 x 16); CLUNET_TILES=wide|narrow */
     cl_ulong local_mem;     /* CL_DEVICE_LOCAL_MEM_SIZE */
 };
 

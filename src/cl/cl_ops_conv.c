@@ -125,10 +125,12 @@ static enum cu_status col2im(struct cu_cl_backend *cb, const struct conv_dims *d
 
 /* The implicit convolution's kernel and range for cout outputs of a k x k
  * layer at h x w, n images: 8 channels x 32 pixels a work-item for 3x3
- * layers whose width allows (cu_conv3_fwd_w32), else 8 x 16. */
-static size_t implicit_range(int cout, int k, int h, int w, int n, const char **kname)
+ * layers whose width allows (cu_conv3_fwd_w32) on devices with the
+ * registers for it (policy.wide_tiles), else 8 x 16. */
+static size_t implicit_range(const struct cu_cl_backend *cb, int cout, int k, int h, int w, int n,
+                             const char **kname)
 {
-    const bool wide = k == 3 && w % 32 == 0 && !getenv("CLUNET_NARROW_CONV");
+    const bool wide = k == 3 && w % 32 == 0 && cb->policy.wide_tiles;
     *kname = wide ? "cu_conv3_fwd_w32" : "cu_conv_fwd_implicit";
     return (size_t)(cout + CU_GEMM_TM - 1) / CU_GEMM_TM * (size_t)(w / (wide ? 32 : CU_GEMM_TN)) * (size_t)h *
            (size_t)n;
@@ -146,7 +148,7 @@ static enum cu_status fwd_implicit(struct cu_cl_backend *cb, struct cu_tensor *y
     cl_mem my = cu_cl_mem(y), mx = cu_cl_mem(x), mx2 = x2 ? cu_cl_mem(x2) : mx, mw = cu_cl_mem(w), mb = cu_cl_mem(b);
     const int relu = act == CU_ACT_RELU, mode = 0, wo = 0;
     const char *kname;
-    const size_t tiles = implicit_range(w->n, w->h, x->h, x->w, x->n, &kname);
+    const size_t tiles = implicit_range(cb, w->n, w->h, x->h, x->w, x->n, &kname);
     if (!st)
         st = cu_cl_ops_fits(cb, tiles, y->name, err);
     if (!st)
@@ -167,7 +169,7 @@ static enum cu_status bwd_data_implicit(struct cu_cl_backend *cb, const struct c
     enum cu_status st = CU_CL_RUN(cb, "cu_conv_flip", (size_t)d->cout * d->kk, CU_CL_WG, err, CU_KARG(scratch),
                                   CU_KARG(wto), CU_KARG(w), CU_KARG(d->cout), CU_KARG(d->cin), CU_KARG(d->k));
     const char *kname;
-    const size_t tiles = implicit_range(d->cin, d->k, d->h, d->w, d->n, &kname);
+    const size_t tiles = implicit_range(cb, d->cin, d->k, d->h, d->w, d->n, &kname);
     if (!st)
         st = cu_cl_ops_fits(cb, tiles, "conv data gradient", err);
     if (!st)

@@ -78,5 +78,12 @@ void cu_cl_policy_fill(struct cu_cl_backend *cb)
     clGetDeviceInfo(cb->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof p->vector_width, &p->vector_width,
                     NULL);
     clGetDeviceInfo(cb->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof p->local_mem, &p->local_mem, NULL);
+    /* sixteen float16 accumulators fill AVX-512's 32 registers; with AVX2
+     * (16 registers of 8 floats: preferred width 8) each is two registers,
+     * so the narrow tiles, which already need all 16 */
+    const char *tiles = getenv("CLUNET_TILES");
+    p->wide_tiles = tiles && !strcmp(tiles, "wide")     ? true
+                    : tiles && !strcmp(tiles, "narrow") ? false
+                                                        : p->vector_width >= 16;
     cb->base.view_align = p->base_align;
 }

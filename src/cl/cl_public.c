@@ -49,6 +49,7 @@ int cu_cl_report(const struct cu_backend *be, struct cu_cl_report *out)
     out->winograd = (int)cb->policy.wino;
     out->dw_direct = cb->policy.dw_direct;
     out->vector_width = cb->policy.vector_width;
+    out->wide_tiles = cb->policy.wide_tiles;
     out->max_work_group = cb->policy.max_wg;
     out->local_mem = cb->policy.local_mem;
     out->workspace_bytes = cb->scratch_bytes;
