@@ -264,14 +264,17 @@ __kernel void cu_conv_dw1(__global float *dw, __global const float *dy, __global
  * x (N,C,H,W) in two parts [x, x2] split at channel ka (ka = C: x alone;
  * part_plane), weights at w + wo (Cout,C,k,k), y (N,Cout,H,W) in two
  * parts [y, y2] split at ma (ma = Cout: y alone). mode 0: y = act(acc + b)
- * (relu != 0: ReLU); mode 1: y += acc (b unused) -- the data gradient,
- * which is this same convolution of dy with the weights transposed and
- * flipped (cu_conv_flip).
+ * (relu != 0: ReLU); the data gradient, which is this same convolution of
+ * dy with the weights transposed and flipped (cu_conv_flip), b unused:
+ * mode 1: y += acc; mode 2: y = acc; mode 3: y = acc where the mask
+ * [xm, xm2] (split as y: the layer's input, a ReLU's output) is > 0, else
+ * 0 -- the gradient through that ReLU, without a pass of its own.
  * Range: ceil(Cout/8)*(W/16)*H*N = (channel tile, run, oy, image): all N
  * images of the batch in one launch, not one launch per image: on a CPU device every launch
  * wakes and joins the device's threads, and 16 launches of a small layer
  * leave them waiting more than working (docs/perf-threads.md). */
-__kernel void cu_conv_fwd_implicit(__global float *y, __global float *y2, const int ma, __global const float *x,
+__kernel void cu_conv_fwd_implicit(__global float *y, __global float *y2, const int ma, __global const float *xm,
+                                   __global const float *xm2, __global const float *x,
                                    __global const float *x2, const int ka, __global const float *w, const int wo,
                                    __global const float *b, const int C, const int H, const int W, const int Cout,
                                    const int k, const int relu, const int mode, const int N)
@@ -335,16 +338,20 @@ __kernel void cu_conv_fwd_implicit(__global float *y, __global float *y2, const 
     }
 #define CU_STORE(i)                                                                                               \
     if (m0 + i < Cout) {                                                                                          \
-        __global float *out = part_plane_w(y, y2, ma, Cout, img, m0 + i, H * W) + oy * W + ox0;                  \
+        const int o_ = oy * W + ox0;                                                                              \
+        __global float *out = part_plane_w(y, y2, ma, Cout, img, m0 + i, H * W) + o_;                            \
         float16 v = c##i;                                                                                         \
         if (mode == 1) {                                                                                          \
-            v += CU_LOADU(out);                                                                                 \
-        } else {                                                                                                  \
+            v += CU_LOADU(out);                                                                                   \
+        } else if (mode == 3) {                                                                                   \
+            __global const float *mk = part_plane(xm, xm2, ma, Cout, img, m0 + i, H * W) + o_;                   \
+            v = select((float16)(0.0f), v, CU_LOADU(mk) > (float16)(0.0f));                                      \
+        } else if (mode == 0) {                                                                                   \
             v += (float16)(b[m0 + i]);                                                                            \
             if (relu)                                                                                             \
-                v = select(v, (float16)(0.0f), v < (float16)(0.0f)); /* a NaN stays NaN */                     \
+                v = select(v, (float16)(0.0f), v < (float16)(0.0f)); /* a NaN stays NaN */                       \
         }                                                                                                         \
-        CU_STOREU(v, out);                                                                                      \
+        CU_STOREU(v, out);                                                                                        \
     }
     CU_ROWS(CU_STORE)
 #undef CU_STORE
@@ -375,7 +382,8 @@ __kernel void cu_conv_flip(__global float *wt, const int wto, __global const flo
  * narrow tile is bound by its loads and the latency of 8 accumulator
  * chains (docs/PERFORMANCE.md). The same arguments and modes as
  * cu_conv_fwd_implicit; range ceil(Cout/8)*(W/32)*H*N. */
-__kernel void cu_conv3_fwd_w32(__global float *y, __global float *y2, const int ma, __global const float *x,
+__kernel void cu_conv3_fwd_w32(__global float *y, __global float *y2, const int ma, __global const float *xm,
+                               __global const float *xm2, __global const float *x,
                                __global const float *x2, const int ka, __global const float *w, const int wo,
                                __global const float *b, const int C, const int H, const int W, const int Cout,
                                const int k, const int relu, const int mode, const int N)
@@ -429,12 +437,17 @@ __kernel void cu_conv3_fwd_w32(__global float *y, __global float *y2, const int 
     }
 #define CU_STORE(i)                                                                                               \
     if (m0 + i < Cout) {                                                                                          \
-        __global float *out = part_plane_w(y, y2, ma, Cout, img, m0 + i, H * W) + oy * W + ox0;                  \
+        const int o_ = oy * W + ox0;                                                                              \
+        __global float *out = part_plane_w(y, y2, ma, Cout, img, m0 + i, H * W) + o_;                            \
         float16 u = a##i, v = b##i;                                                                               \
         if (mode == 1) {                                                                                          \
-            u += CU_LOADU(out);                                                                                 \
-            v += CU_LOADU(out + 16);                                                                            \
-        } else {                                                                                                  \
+            u += CU_LOADU(out);                                                                                   \
+            v += CU_LOADU(out + 16);                                                                              \
+        } else if (mode == 3) {                                                                                   \
+            __global const float *mk = part_plane(xm, xm2, ma, Cout, img, m0 + i, H * W) + o_;                   \
+            u = select((float16)(0.0f), u, CU_LOADU(mk) > (float16)(0.0f));                                      \
+            v = select((float16)(0.0f), v, CU_LOADU(mk + 16) > (float16)(0.0f));                                 \
+        } else if (mode == 0) {                                                                                   \
             const float16 bias = (float16)(b[m0 + i]);                                                            \
             u += bias;                                                                                            \
             v += bias;                                                                                            \

@@ -321,11 +321,14 @@ __kernel void cu_wino_gemm(__global float *p, const int po, __global const float
 }
 
 /* y = A^T P A for tiles t0 + 16q .. t0 + 16q + 15 (those < T) of output
- * channel m: mode 0: y = act(. + b[m]) (relu != 0: ReLU), mode 1: y += .
- * (b unused). y: the whole batch (N, M, H, W). 16 tiles of one tile row,
+ * channel m: mode 0: y = act(. + b[m]) (relu != 0: ReLU); b unused:
+ * mode 1: y += ., mode 2: y = ., mode 3: y = . where the mask [xm, xm2]
+ * (split as y) is > 0, else 0 (cu_conv_fwd_implicit's modes). y: the
+ * whole batch (N, M, H, W) in two parts [y, y2] split at ma. 16 tiles of one tile row,
  * all inside the image, are stored as two rows of 32 floats; the others
  * tile by tile. Range M*Q = (q, m). */
-__kernel void cu_wino_output(__global float *y, __global float *y2, const int ma, __global const float *p,
+__kernel void cu_wino_output(__global float *y, __global float *y2, const int ma, __global const float *xm,
+                             __global const float *xm2, __global const float *p,
                              const int po, __global const float *b, const int M, const int H, const int W,
                              const int t0, const int T, const int Q, const int relu, const int mode)
 {
@@ -359,14 +362,18 @@ __kernel void cu_wino_output(__global float *y, __global float *y2, const int ma
     const int TW = (W + 1) / 2, TH = (H + 1) / 2, per = TH * TW;
     int t = t0 + q * 16, n = t / per, ty = t % per / TW, tx = t % TW;
     if (t + 16 <= T && 2 * tx + 32 <= W && 2 * ty + 2 <= H) { /* 2 x 32 outputs, all inside */
-        __global float *dst = part_plane_w(y, y2, ma, M, n, m, H * W) + 2 * ty * W + 2 * tx;
+        const int o_ = 2 * ty * W + 2 * tx;
+        __global float *dst = part_plane_w(y, y2, ma, M, n, m, H * W) + o_;
+        __global const float *mk = mode == 3 ? part_plane(xm, xm2, ma, M, n, m, H * W) + o_ : xm;
         float16 r[4] = {shuffle2(o[0], o[1], CU_LO), shuffle2(o[0], o[1], CU_HI), shuffle2(o[2], o[3], CU_LO),
                         shuffle2(o[2], o[3], CU_HI)};
         for (int i = 0; i < 4; i++) {
-            __global float *at = dst + (i >> 1) * W + (i & 1) * 16;
+            const int at = (i >> 1) * W + (i & 1) * 16;
             if (mode == 1)
-                r[i] += CU_LOADU(at);
-            CU_STOREU(r[i], at);
+                r[i] += CU_LOADU(dst + at);
+            else if (mode == 3)
+                r[i] = select((float16)(0.0f), r[i], CU_LOADU(mk + at) > (float16)(0.0f));
+            CU_STOREU(r[i], dst + at);
         }
         return;
     }
@@ -374,9 +381,19 @@ __kernel void cu_wino_output(__global float *y, __global float *y2, const int ma
     for (int i = 0; i < 4; i++)
         vstore16(o[i], 0, out[i]);
     for (int j = 0; j < 16 && t < T; j++, t++) {
-        __global float *dst = part_plane_w(y, y2, ma, M, n, m, H * W) + 2 * ty * W + 2 * tx;
+        const int o_ = 2 * ty * W + 2 * tx;
+        __global float *dst = part_plane_w(y, y2, ma, M, n, m, H * W) + o_;
         const bool right = 2 * tx + 1 < W, down = 2 * ty + 1 < H;
-        if (mode == 0) {
+        if (mode == 3) { /* the gradient through the ReLU whose output is the mask */
+            __global const float *mk = part_plane(xm, xm2, ma, M, n, m, H * W) + o_;
+            dst[0] = mk[0] > 0.0f ? out[0][j] : 0.0f;
+            if (right)
+                dst[1] = mk[1] > 0.0f ? out[1][j] : 0.0f;
+            if (down)
+                dst[W] = mk[W] > 0.0f ? out[2][j] : 0.0f;
+            if (right && down)
+                dst[W + 1] = mk[W + 1] > 0.0f ? out[3][j] : 0.0f;
+        } else if (mode != 1) {
             dst[0] = out[0][j];
             if (right)
                 dst[1] = out[1][j];

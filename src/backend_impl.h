@@ -44,7 +44,7 @@ struct cu_backend_ops {
     enum cu_status (*conv_bwd)(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dx2,
                                struct cu_tensor *dw, struct cu_tensor *db, const struct cu_tensor *dy,
                                const struct cu_tensor *x, const struct cu_tensor *x2, const struct cu_tensor *w,
-                               struct cu_err *err);
+                               enum cu_dx_mode mode, struct cu_err *err);
     enum cu_status (*relu_fwd)(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,
                                struct cu_err *err);
     enum cu_status (*relu_bwd)(struct cu_backend *be, struct cu_tensor *dy, const struct cu_tensor *y,

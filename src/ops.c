@@ -92,10 +92,10 @@ enum cu_status cu_conv_forward(struct cu_backend *be, struct cu_tensor *y, const
     return cu_conv_forward_cat(be, y, x, NULL, w, b, act, err);
 }
 
-enum cu_status cu_conv_backward_cat(struct cu_backend *be, struct cu_tensor *dxa, struct cu_tensor *dxb,
-                                    struct cu_tensor *dw, struct cu_tensor *db, const struct cu_tensor *dy,
-                                    const struct cu_tensor *xa, const struct cu_tensor *xb,
-                                    const struct cu_tensor *w, struct cu_err *err)
+enum cu_status cu_conv_backward_ex(struct cu_backend *be, struct cu_tensor *dxa, struct cu_tensor *dxb,
+                                   struct cu_tensor *dw, struct cu_tensor *db, const struct cu_tensor *dy,
+                                   const struct cu_tensor *xa, const struct cu_tensor *xb,
+                                   const struct cu_tensor *w, enum cu_dx_mode mode, struct cu_err *err)
 {
     const char *op = xb ? "conv backward (concat)" : "conv backward";
     enum cu_status st = conv_check(be, op, dy, xa, xb, w, db, 1, err);
@@ -109,10 +109,22 @@ enum cu_status cu_conv_backward_cat(struct cu_backend *be, struct cu_tensor *dxa
     } else if (dxb) {
         return cu_fail(err, CU_EUSAGE, "%s: a second input gradient %s without a second input", op, dxb->name);
     }
+    if (mode != CU_DX_ADD && mode != CU_DX_SET && mode != CU_DX_SET_RELU)
+        return cu_fail(err, CU_EUSAGE, "%s: unknown input-gradient mode %d", op, (int)mode);
+    if (mode != CU_DX_ADD && !dxa)
+        return cu_fail(err, CU_EUSAGE, "%s: an input-gradient mode without an input gradient", op);
     EXPECT(dw, sh(w), 1);
     if (!be->ops->conv_bwd)
         return unsupported(be, "conv_bwd", err);
-    return be->ops->conv_bwd(be, dxa, dxb, dw, db, dy, xa, xb, w, err);
+    return be->ops->conv_bwd(be, dxa, dxb, dw, db, dy, xa, xb, w, mode, err);
+}
+
+enum cu_status cu_conv_backward_cat(struct cu_backend *be, struct cu_tensor *dxa, struct cu_tensor *dxb,
+                                    struct cu_tensor *dw, struct cu_tensor *db, const struct cu_tensor *dy,
+                                    const struct cu_tensor *xa, const struct cu_tensor *xb,
+                                    const struct cu_tensor *w, struct cu_err *err)
+{
+    return cu_conv_backward_ex(be, dxa, dxb, dw, db, dy, xa, xb, w, CU_DX_ADD, err);
 }
 
 enum cu_status cu_conv_backward(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dw,

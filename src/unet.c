@@ -22,8 +22,11 @@
  *       g_head, then g_dec[k][0], then g_enc[k][0]
  * and the bottleneck has g_mid[1] (reused for g_pool[3]) and g_mid[0].
  * up[k] lives until the decoder's first convolution's weight gradient has
- * read it. Every gradient view is zeroed just before its first accumulation,
- * where a separate buffer was, because every backward op adds (+=). */
+ * read it. A convolution's backward sets its input gradient, and where
+ * that input is a ReLU's output and the gradient gets nothing else, also
+ * applies that ReLU's mask (cu_conv_backward_ex): no passes of their own.
+ * The gradients that other ops add into (the up-sampling's backward, the
+ * max-pooling's) are zeroed just before, and masked after the last. */
 #include "clunet/unet.h"
 
 #include "unet_layers.h"
@@ -482,34 +485,32 @@ enum cu_status cu_unet_loss(struct cu_unet *net, const struct cu_tensor *t, enum
 
 /* ---- backward ---- */
 
-/* Layer backward for y = act(conv(x)): dy (consumed: ReLU mask applied in
- * place when relu) -> dx (+=, zeroed first here; NULL for none) and the
- * layer's parameter gradients (+=). */
-static enum cu_status conv_back(struct cu_unet *net, struct cu_tensor *dx, struct cu_tensor *dy,
-                                const struct cu_tensor *x, const struct cu_tensor *y, int layer,
-                                struct cu_err *err)
+/* Layer backward: dy, already the gradient before the layer's own ReLU,
+ * -> dx (NULL for none) as mode says: CU_DX_SET_RELU when x is a ReLU's
+ * output, so that dx is already the gradient before that ReLU
+ * (cu_conv_backward_ex), CU_DX_SET otherwise: no pass of its own to zero
+ * dx or to mask it. The layer's parameter gradients add (+=). */
+static enum cu_status conv_back(struct cu_unet *net, struct cu_tensor *dx, const struct cu_tensor *dy,
+                                const struct cu_tensor *x, int layer, enum cu_dx_mode mode, struct cu_err *err)
 {
-    struct cu_backend *be = net->be;
-    if (y)
-        CU_TRY(cu_relu_backward(be, dy, y, err));
-    if (dx)
-        CU_TRY(cu_tensor_zero(dx, err));
-    return cu_conv_backward(be, dx, weight_grad(net, layer), bias_grad(net, layer), dy, x, weight(net, layer), err);
+    return cu_conv_backward_ex(net->be, dx, NULL, weight_grad(net, layer), bias_grad(net, layer), dy, x, NULL,
+                               weight(net, layer), dx ? mode : CU_DX_ADD, err);
 }
 
+/* The gradients that several ops add into (the up-sampling's, the skip's)
+ * get their ReLU's mask in a pass of its own, after the last of them. */
 static enum cu_status decoder_back(struct cu_unet *net, struct cu_err *err)
 {
     struct cu_backend *be = net->be;
     for (int k = 0; k < 4; k++) {
-        CU_TRY(conv_back(net, net->g_dec[k][0], net->g_dec[k][1], net->dec[k][0], net->dec[k][1],
-                      L_DEC(k, 1), err));
-        /* the first convolution's input gradient, straight into the skip's and the up-sampling's */
+        if (k > 0) /* level 0's came through head.conv's backward, masked */
+            CU_TRY(cu_relu_backward(be, net->g_dec[k][1], net->dec[k][1], err));
+        CU_TRY(conv_back(net, net->g_dec[k][0], net->g_dec[k][1], net->dec[k][0], L_DEC(k, 1), CU_DX_SET_RELU, err));
+        /* the first convolution's input gradient, straight into the skip's and the up-sampling's (set: the
+         * maxpool's backward adds to the skip's later) */
         const int l = L_DEC(k, 0);
-        CU_TRY(cu_relu_backward(be, net->g_dec[k][0], net->dec[k][0], err));
-        CU_TRY(cu_tensor_zero(net->g_enc[k][1], err));
-        CU_TRY(cu_tensor_zero(net->g_up[k], err));
-        CU_TRY(cu_conv_backward_cat(be, net->g_enc[k][1], net->g_up[k], weight_grad(net, l), bias_grad(net, l),
-                                    net->g_dec[k][0], net->enc[k][1], net->up[k], weight(net, l), err));
+        CU_TRY(cu_conv_backward_ex(be, net->g_enc[k][1], net->g_up[k], weight_grad(net, l), bias_grad(net, l),
+                                   net->g_dec[k][0], net->enc[k][1], net->up[k], weight(net, l), CU_DX_SET, err));
         struct cu_tensor *prev = k < 3 ? net->dec[k + 1][1] : net->mid[1];
         struct cu_tensor *g_prev = k < 3 ? net->g_dec[k + 1][1] : net->g_mid[1];
         CU_TRY(cu_tensor_zero(g_prev, err));
@@ -527,16 +528,16 @@ static enum cu_status decoder_back(struct cu_unet *net, struct cu_err *err)
 static enum cu_status encoder_back(struct cu_unet *net, struct cu_err *err)
 {
     struct cu_backend *be = net->be;
-    CU_TRY(conv_back(net, net->g_mid[0], net->g_mid[1], net->mid[0], net->mid[1], L_MID(1), err));
-    CU_TRY(conv_back(net, net->g_pool[3], net->g_mid[0], net->pool[3], net->mid[0], L_MID(0), err));
+    CU_TRY(cu_relu_backward(be, net->g_mid[1], net->mid[1], err));
+    CU_TRY(conv_back(net, net->g_mid[0], net->g_mid[1], net->mid[0], L_MID(1), CU_DX_SET_RELU, err));
+    CU_TRY(conv_back(net, net->g_pool[3], net->g_mid[0], net->pool[3], L_MID(0), CU_DX_SET, err));
     for (int k = 3; k >= 0; k--) {
-        /* the skip's gradient (from the decoder) plus pooling's */
+        /* the skip's gradient (from the decoder) plus pooling's, then its ReLU */
         CU_TRY(cu_maxpool_backward(be, net->g_enc[k][1], net->g_pool[k], net->enc[k][1], err));
-        CU_TRY(conv_back(net, net->g_enc[k][0], net->g_enc[k][1], net->enc[k][0], net->enc[k][1],
-                      L_ENC(k, 1), err));
+        CU_TRY(cu_relu_backward(be, net->g_enc[k][1], net->enc[k][1], err));
+        CU_TRY(conv_back(net, net->g_enc[k][0], net->g_enc[k][1], net->enc[k][0], L_ENC(k, 1), CU_DX_SET_RELU, err));
         const struct cu_tensor *in = k > 0 ? net->pool[k - 1] : net->x;
-        CU_TRY(conv_back(net, k > 0 ? net->g_pool[k - 1] : NULL, net->g_enc[k][0], in, net->enc[k][0],
-                      L_ENC(k, 0), err));
+        CU_TRY(conv_back(net, k > 0 ? net->g_pool[k - 1] : NULL, net->g_enc[k][0], in, L_ENC(k, 0), CU_DX_SET, err));
     }
     return CU_OK;
 }
@@ -549,8 +550,8 @@ enum cu_status cu_unet_backward(struct cu_unet *net, const struct cu_tensor *t, 
     CU_TRY(cu_tensor_zero(net->flat[CU_UNET_GRADS], err));
     CU_TRY(cu_tensor_zero(net->g_logits, err));
     CU_TRY(cu_loss_backward_w(net->be, net->g_logits, net->logits, t, kind, net->loss_w, err));
-    CU_TRY(conv_back(net, net->g_head, net->g_logits, net->head, NULL, L_HEAD_OUT, err));
-    CU_TRY(conv_back(net, net->g_dec[0][1], net->g_head, net->dec[0][1], net->head, L_HEAD_CONV, err));
+    CU_TRY(conv_back(net, net->g_head, net->g_logits, net->head, L_HEAD_OUT, CU_DX_SET_RELU, err));
+    CU_TRY(conv_back(net, net->g_dec[0][1], net->g_head, net->dec[0][1], L_HEAD_CONV, CU_DX_SET_RELU, err));
     CU_TRY(decoder_back(net, err));
     return encoder_back(net, err);
 }

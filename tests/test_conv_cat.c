@@ -1,6 +1,8 @@
 /* test_conv_cat.c: the convolution over a channel concatenation
  * (cu_conv_forward_cat, cu_conv_backward_cat: x = [xa, xb] never stored),
- * which the U-Net decoder uses for its skip + up-sampled input.
+ * which the U-Net decoder uses for its skip + up-sampled input, and the
+ * input-gradient modes of cu_conv_backward_ex (add, set, set through the
+ * ReLU whose output is x), which the U-Net uses everywhere.
  *   1. ref: forward, dx (split into dxa, dxb), dw and db equal, bit for
  *      bit, those of cu_conv_forward / cu_conv_backward on the stored
  *      concatenation (the same sums in the same order).
@@ -12,8 +14,12 @@
  *      fallback everywhere). Tolerance 1e-4 of max|ref| for y, dx, dw and
  *      1e-5 for db, as in test_cl_ops.c (fp32 sums of at most a few
  *      hundred terms against ref's double sums).
- *   3. usage errors: one part of dx without the other, a weight whose Cin
- *      is not Ca + Cb, parts of different sizes: CU_EUSAGE naming the op.
+ *   3. the modes on ref against their definition: set = add into zeros;
+ *      set through the ReLU = set, then cu_relu_backward(dx, x); and cl
+ *      against ref in every mode, for one input (xb NULL) and for two.
+ *   4. usage errors: one part of dx without the other, a weight whose Cin
+ *      is not Ca + Cb, parts of different sizes, a mode without dx:
+ *      CU_EUSAGE naming the op.
  * Device: $CLUNET_DEVICE, else "cpu". */
 #include <math.h>
 #include <stdio.h>
@@ -50,6 +56,7 @@ static float *fill(size_t n, float lo, float hi)
 /* The device tensors of one case on backend be. */
 struct dev {
     struct cu_tensor *xa, *xb, *w, *b, *y, *dy, *dxa, *dxb, *dw, *db;
+    int two; /* xb and dxb are used (cb > 0; else 1-channel placeholders) */
 };
 
 static struct dev upload(struct cu_backend *be, const struct cat_case *c, const struct host *h)
@@ -57,13 +64,15 @@ static struct dev upload(struct cu_backend *be, const struct cat_case *c, const 
     const int k = 3, cin = c->ca + c->cb;
     struct dev d;
     d.xa = tu_tensor(be, (struct cu_shape){c->n, c->ca, c->h, c->w}, "xa", h->xa);
-    d.xb = tu_tensor(be, (struct cu_shape){c->n, c->cb, c->h, c->w}, "xb", h->xb);
+    const int cb = c->cb ? c->cb : 1;
+    d.two = c->cb > 0;
+    d.xb = tu_tensor(be, (struct cu_shape){c->n, cb, c->h, c->w}, "xb", c->cb ? h->xb : NULL);
     d.w = tu_tensor(be, (struct cu_shape){c->cout, cin, k, k}, "w", h->w);
     d.b = tu_tensor(be, (struct cu_shape){c->cout, 1, 1, 1}, "b", h->b);
     d.y = tu_tensor(be, (struct cu_shape){c->n, c->cout, c->h, c->w}, "y", NULL);
     d.dy = tu_tensor(be, (struct cu_shape){c->n, c->cout, c->h, c->w}, "dy", h->dy);
     d.dxa = tu_tensor(be, (struct cu_shape){c->n, c->ca, c->h, c->w}, "dxa", h->dxa);
-    d.dxb = tu_tensor(be, (struct cu_shape){c->n, c->cb, c->h, c->w}, "dxb", h->dxb);
+    d.dxb = tu_tensor(be, (struct cu_shape){c->n, cb, c->h, c->w}, "dxb", c->cb ? h->dxb : NULL);
     d.dw = tu_tensor(be, (struct cu_shape){c->cout, cin, k, k}, "dw", h->dw);
     d.db = tu_tensor(be, (struct cu_shape){c->cout, 1, 1, 1}, "db", h->db);
     return d;
@@ -76,12 +85,14 @@ static void dev_free(struct dev *d)
         cu_tensor_free(all[i]);
 }
 
-/* Forward and backward (dx += into both parts, dw +=, db +=) on be. */
-static int run_cat(struct cu_backend *be, struct dev *d, const char *lab)
+/* Forward and backward (dx into both parts as mode says, dw +=, db +=)
+ * on be; one input (xb NULL) when the case has cb = 0. */
+static int run_cat(struct cu_backend *be, struct dev *d, enum cu_dx_mode mode, const char *lab)
 {
     struct cu_err err = {0};
-    return tu_ok(cu_conv_forward_cat(be, d->y, d->xa, d->xb, d->w, d->b, CU_ACT_RELU, &err), &err, lab) &&
-           tu_ok(cu_conv_backward_cat(be, d->dxa, d->dxb, d->dw, d->db, d->dy, d->xa, d->xb, d->w, &err), &err, lab);
+    struct cu_tensor *xb = d->two ? d->xb : NULL, *dxb = xb ? d->dxb : NULL;
+    return tu_ok(cu_conv_forward_cat(be, d->y, d->xa, xb, d->w, d->b, CU_ACT_RELU, &err), &err, lab) &&
+           tu_ok(cu_conv_backward_ex(be, d->dxa, dxb, d->dw, d->db, d->dy, d->xa, xb, d->w, mode, &err), &err, lab);
 }
 
 static double max_abs(const float *x, size_t n)
@@ -126,7 +137,7 @@ static void ref_against_stored(const struct cat_case *c, const struct host *h)
     snprintf(lab, sizeof lab, "ref %dx(%d+%d)x%dx%d ->%d", c->n, c->ca, c->cb, c->h, c->w, c->cout);
     /* dx starts as [dxa0, dxb0], so that dx += rounds once, as on the concat path; the split into zeroed
      * tensors copies exactly */
-    if (run_cat(ref, &d, lab) && tu_ok(cu_concat_forward(ref, x, d.xa, d.xb, &err), &err, "ref concat") &&
+    if (run_cat(ref, &d, CU_DX_ADD, lab) && tu_ok(cu_concat_forward(ref, x, d.xa, d.xb, &err), &err, "ref concat") &&
         tu_ok(cu_concat_forward(ref, dx, dxa0, dxb0, &err), &err, "ref concat dx") &&
         tu_ok(cu_conv_forward(ref, y, x, d.w, d.b, CU_ACT_RELU, &err), &err, "ref conv") &&
         tu_ok(cu_conv_backward(ref, dx, dw, db, d.dy, x, d.w, &err), &err, "ref conv backward") &&
@@ -143,22 +154,49 @@ static void ref_against_stored(const struct cat_case *c, const struct host *h)
     dev_free(&d);
 }
 
-/* 2: cl against ref, both on the concat path. */
-static void cl_against_ref(const struct cat_case *c, const struct host *h, const char *gemm)
+static const char *const mode_name[3] = {"add", "set", "set through the ReLU"};
+
+/* 2: cl against ref, both on the concat path (or one input), in mode. */
+static void cl_against_ref(const struct cat_case *c, const struct host *h, const char *gemm, enum cu_dx_mode mode)
 {
-    char lab[160];
-    snprintf(lab, sizeof lab, "cl %dx(%d+%d)x%dx%d ->%d [%s, %s]", c->n, c->ca, c->cb, c->h, c->w, c->cout, c->why,
-             gemm);
+    char lab[200];
+    snprintf(lab, sizeof lab, "cl %dx(%d+%d)x%dx%d ->%d [%s, %s, dx %s]", c->n, c->ca, c->cb, c->h, c->w, c->cout,
+             c->why, gemm, mode_name[mode]);
     struct dev r = upload(ref, c, h), g = upload(cl, c, h);
-    if (run_cat(ref, &r, "ref") && run_cat(cl, &g, lab)) {
+    if (run_cat(ref, &r, mode, "ref") && run_cat(cl, &g, mode, lab)) {
         compare(g.y, r.y, lab, "y", TOL_GEMM);
         compare(g.dxa, r.dxa, lab, "dxa", TOL_GEMM);
-        compare(g.dxb, r.dxb, lab, "dxb", TOL_GEMM);
+        if (c->cb)
+            compare(g.dxb, r.dxb, lab, "dxb", TOL_GEMM);
         compare(g.dw, r.dw, lab, "dw", TOL_GEMM);
         compare(g.db, r.db, lab, "db", TOL_BIAS);
     }
     dev_free(&r);
     dev_free(&g);
+}
+
+/* 3: ref's modes against their definition, with one input. */
+static void ref_modes(const struct cat_case *c, const struct host *h)
+{
+    char lab[96];
+    snprintf(lab, sizeof lab, "ref modes %dx%dx%dx%d ->%d", c->n, c->ca, c->h, c->w, c->cout);
+    struct dev set = upload(ref, c, h), relu = upload(ref, c, h), add = upload(ref, c, h);
+    struct cu_err err = {0};
+    if (tu_ok(cu_tensor_zero(add.dxa, &err), &err, "zero") &&
+        tu_ok(cu_conv_backward_ex(ref, add.dxa, NULL, NULL, NULL, add.dy, add.xa, NULL, add.w, CU_DX_ADD, &err),
+              &err, lab) &&
+        tu_ok(cu_conv_backward_ex(ref, set.dxa, NULL, NULL, NULL, set.dy, set.xa, NULL, set.w, CU_DX_SET, &err),
+              &err, lab) &&
+        tu_ok(cu_conv_backward_ex(ref, relu.dxa, NULL, NULL, NULL, relu.dy, relu.xa, NULL, relu.w,
+                                  CU_DX_SET_RELU, &err),
+              &err, lab)) {
+        compare(set.dxa, add.dxa, lab, "set = add into zeros", 0.0);
+        if (tu_ok(cu_relu_backward(ref, add.dxa, add.xa, &err), &err, "ref relu backward"))
+            compare(relu.dxa, add.dxa, lab, "set through the ReLU = set, then the ReLU's backward on x", 0.0);
+    }
+    dev_free(&set);
+    dev_free(&relu);
+    dev_free(&add);
 }
 
 static void test_case(const struct cat_case *c)
@@ -168,11 +206,16 @@ static void test_case(const struct cat_case *c)
     struct host h = {fill(nx * c->ca, -1, 1), fill(nx * c->cb, -1, 1), fill(nw, -0.3f, 0.3f),
                      fill(c->cout, -0.5f, 0.5f), fill(nx * c->cout, -1, 1), fill(nx * c->ca, -1, 1),
                      fill(nx * c->cb, -1, 1), fill(nw, -1, 1), fill(c->cout, -1, 1)};
-    ref_against_stored(c, &h);
-    cl_against_ref(c, &h, "default GEMM");
+    if (c->cb)
+        ref_against_stored(c, &h);
+    else
+        ref_modes(c, &h);
+    for (int mode = CU_DX_ADD; mode <= CU_DX_SET_RELU; mode++)
+        cl_against_ref(c, &h, "default GEMM", (enum cu_dx_mode)mode);
     setenv("CLUNET_GEMM", "clblast", 1);
     cu_cl_policy_fill(cu_cl(cl));
-    cl_against_ref(c, &h, "clblast");
+    for (int mode = CU_DX_ADD; mode <= CU_DX_SET_RELU; mode++)
+        cl_against_ref(c, &h, "clblast", (enum cu_dx_mode)mode);
     unsetenv("CLUNET_GEMM");
     cu_cl_policy_fill(cu_cl(cl));
     float *all[] = {h.xa, h.xb, h.w, h.b, h.dy, h.dxa, h.dxb, h.dw, h.db};
@@ -201,6 +244,9 @@ static void test_usage(void)
     err = (struct cu_err){0};
     st = cu_conv_forward_cat(ref, y, xa, xs, w, b, CU_ACT_NONE, &err);
     TU_CHECK(st == CU_EUSAGE && strstr(err.msg, "xs"), "parts of different widths: refused (%s)", err.msg);
+    err = (struct cu_err){0};
+    st = cu_conv_backward_ex(ref, NULL, NULL, NULL, NULL, y, xa, xb, w, CU_DX_SET, &err);
+    TU_CHECK(st == CU_EUSAGE && strstr(err.msg, "mode"), "a set mode without dx: refused (%s)", err.msg);
     struct cu_tensor *all[] = {xa, xb, xs, w, w4, b, y, dxa};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         cu_tensor_free(all[i]);
@@ -221,6 +267,12 @@ int main(void)
         {1, 20, 12, 6, 12, 17, "Winograd, W % 16 != 0"},
         {2, 3, 4, 5, 32, 2, "direct dW"},
         {2, 3, 2, 5, 10, 4, "stored concatenation (W % 16 != 0)"},
+        /* one input (cb = 0): the modes on every path */
+        {2, 9, 0, 4, 64, 11, "one input, 8 x 32 tile"},
+        {1, 5, 0, 3, 48, 6, "one input, 8 x 16 tile"},
+        {2, 40, 0, 8, 16, 24, "one input, Winograd"},
+        {2, 5, 0, 5, 10, 4, "one input, im2col + GEMM"},
+        {2, 2, 0, 4, 32, 3, "one input, direct dW"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         test_case(&cases[i]);

@@ -47,6 +47,15 @@ enum cu_status cu_conv_backward_cat(struct cu_backend *be, struct cu_tensor *dxa
                                     struct cu_tensor *dw, struct cu_tensor *db, const struct cu_tensor *dy,
                                     const struct cu_tensor *xa, const struct cu_tensor *xb,
                                     const struct cu_tensor *w, struct cu_err *err);
+/* How a convolution's backward writes dx: added into (as every backward
+ * op), set, or set to the gradient through the ReLU whose output is the
+ * input x: dx = dL/dx where x > 0, else 0 (what cu_relu_backward on dx
+ * with y = x gives), without passes of their own over dx. */
+enum cu_dx_mode { CU_DX_ADD, CU_DX_SET, CU_DX_SET_RELU };
+enum cu_status cu_conv_backward_ex(struct cu_backend *be, struct cu_tensor *dxa, struct cu_tensor *dxb,
+                                   struct cu_tensor *dw, struct cu_tensor *db, const struct cu_tensor *dy,
+                                   const struct cu_tensor *xa, const struct cu_tensor *xb,
+                                   const struct cu_tensor *w, enum cu_dx_mode mode, struct cu_err *err);
 
 /* y = max(x, 0); y may be x. */
 enum cu_status cu_relu_forward(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,

@@ -88,7 +88,7 @@ enum cu_status cu_cl_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const 
 enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dx2,
                               struct cu_tensor *dw, struct cu_tensor *db, const struct cu_tensor *dy,
                               const struct cu_tensor *x, const struct cu_tensor *x2, const struct cu_tensor *w,
-                              struct cu_err *err);
+                              enum cu_dx_mode mode, struct cu_err *err);
 enum cu_status cu_cl_maxpool_fwd(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,
                                  struct cu_err *err);
 enum cu_status cu_cl_maxpool_bwd(struct cu_backend *be, struct cu_tensor *dx, const struct cu_tensor *dy,
@@ -127,9 +127,11 @@ bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin, int w
  * transposed and turned by 180 degrees (the data gradient). mode 0:
  * y = act(conv + b) (relu: ReLU); mode 1: y += conv (b unused). */
 /* x: kin channels in two parts [x, x2] split at ka (ka = kin: x alone),
- * y: m channels in two parts [y, y2] split at ma (ma = m: y alone). */
+ * y: m channels in two parts [y, y2] split at ma (ma = m: y alone); mode
+ * 0: forward (bias, activation), 1: y +=, 2: y =, 3: y = where the mask
+ * [xm, xm2] (split as y) is > 0, else 0. */
 struct cu_cl_wino {
-    cl_mem y, y2, x, x2, wt, b;
+    cl_mem y, y2, x, x2, xm, xm2, wt, b;
     int n, kin, ka, m, ma, h, w;
     int flip, relu, mode;
     const char *what; /* the layer, for messages */

@@ -152,20 +152,22 @@ static enum cu_status fwd_implicit(struct cu_cl_backend *cb, struct cu_tensor *y
     if (!st)
         st = cu_cl_ops_fits(cb, tiles, y->name, err);
     if (!st)
-        st = CU_CL_RUN(cb, kname, tiles, CU_CL_WG_TILE, err, CU_KARG(my), CU_KARG(my), CU_KARG(w->n), CU_KARG(mx),
-                       CU_KARG(mx2), CU_KARG(x->c), CU_KARG(mw), CU_KARG(wo), CU_KARG(mb), CU_KARG(w->c),
+        st = CU_CL_RUN(cb, kname, tiles, CU_CL_WG_TILE, err, CU_KARG(my), CU_KARG(my), CU_KARG(w->n), CU_KARG(my),
+                       CU_KARG(my), CU_KARG(mx), CU_KARG(mx2), CU_KARG(x->c), CU_KARG(mw), CU_KARG(wo), CU_KARG(mb), CU_KARG(w->c),
                        CU_KARG(x->h), CU_KARG(x->w), CU_KARG(w->n), CU_KARG(w->h), CU_KARG(relu), CU_KARG(mode),
                        CU_KARG(x->n));
     return st;
 }
 
-/* dx += the data gradient of every image as a forward convolution of dy
- * with the flipped, transposed weights (written into the scratch at wt);
- * dx in two parts [dx, dx2] split at channel ka (ka = Cin: dx alone). */
+/* The data gradient of every image as a forward convolution of dy with
+ * the flipped, transposed weights (written into the scratch at wt) into
+ * dx in two parts [dx, dx2] split at channel ka (ka = Cin: dx alone), as
+ * mode says (cu_conv_fwd_implicit's 1, 2, 3; the mask is x, split as dx). */
 static enum cu_status bwd_data_implicit(struct cu_cl_backend *cb, const struct conv_dims *d, cl_mem scratch,
-                                        cl_mem dx, cl_mem dx2, int ka, cl_mem dy, cl_mem w, struct cu_err *err)
+                                        cl_mem dx, cl_mem dx2, int ka, cl_mem x, cl_mem x2, int mode, cl_mem dy,
+                                        cl_mem w, struct cu_err *err)
 {
-    const int wto = (int)d->wt, relu = 0, mode = 1;
+    const int wto = (int)d->wt, relu = 0;
     enum cu_status st = CU_CL_RUN(cb, "cu_conv_flip", (size_t)d->cout * d->kk, CU_CL_WG, err, CU_KARG(scratch),
                                   CU_KARG(wto), CU_KARG(w), CU_KARG(d->cout), CU_KARG(d->cin), CU_KARG(d->k));
     const char *kname;
@@ -173,8 +175,8 @@ static enum cu_status bwd_data_implicit(struct cu_cl_backend *cb, const struct c
     if (!st)
         st = cu_cl_ops_fits(cb, tiles, "conv data gradient", err);
     if (!st)
-        st = CU_CL_RUN(cb, kname, tiles, CU_CL_WG_TILE, err, CU_KARG(dx), CU_KARG(dx2), CU_KARG(ka), CU_KARG(dy),
-                       CU_KARG(dy), CU_KARG(d->cout), CU_KARG(scratch), CU_KARG(wto), CU_KARG(dy), CU_KARG(d->cout),
+        st = CU_CL_RUN(cb, kname, tiles, CU_CL_WG_TILE, err, CU_KARG(dx), CU_KARG(dx2), CU_KARG(ka), CU_KARG(x),
+                       CU_KARG(x2), CU_KARG(dy), CU_KARG(dy), CU_KARG(d->cout), CU_KARG(scratch), CU_KARG(wto), CU_KARG(dy), CU_KARG(d->cout),
                        CU_KARG(d->h), CU_KARG(d->w), CU_KARG(d->cin), CU_KARG(d->k), CU_KARG(relu), CU_KARG(mode),
                        CU_KARG(d->n));
     return st;
@@ -203,7 +205,8 @@ enum cu_status cu_cl_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const 
     struct cu_cl_backend *cb = cu_cl(be);
     if (cu_cl_wino_use(cb, w->h, w->n, w->c, x->w, false)) {
         cl_mem mx = cu_cl_mem(x), my = cu_cl_mem(y);
-        const struct cu_cl_wino c = {.y = my, .y2 = my, .x = mx, .x2 = x2 ? cu_cl_mem(x2) : mx, .wt = cu_cl_mem(w),
+        const struct cu_cl_wino c = {.y = my, .y2 = my, .x = mx, .x2 = x2 ? cu_cl_mem(x2) : mx, .xm = my, .xm2 = my,
+                                     .wt = cu_cl_mem(w),
                                      .b = cu_cl_mem(b), .n = x->n, .kin = w->c, .ka = x->c, .m = w->n, .ma = w->n,
                                      .h = x->h, .w = x->w, .flip = 0, .relu = act == CU_ACT_RELU, .mode = 0,
                                      .what = y->name};
@@ -303,7 +306,7 @@ static enum cu_status bwd_cat_temp(struct cu_backend *be, struct cu_tensor *dx, 
     if (!st && dx) /* a new tensor is zeroed */
         st = cu_tensor_new(be, cu_tensor_shape(cat), "d.concat", &dcat, err);
     if (!st)
-        st = cu_cl_conv_bwd(be, dcat, NULL, dw, NULL, dy, cat, NULL, w, err);
+        st = cu_cl_conv_bwd(be, dcat, NULL, dw, NULL, dy, cat, NULL, w, CU_DX_ADD, err);
     if (!st && dx)
         st = cu_cl_concat_bwd(be, dx, dx2, dcat, err);
     cu_tensor_free(dcat);
@@ -314,7 +317,7 @@ static enum cu_status bwd_cat_temp(struct cu_backend *be, struct cu_tensor *dx, 
 enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dx2,
                               struct cu_tensor *dw, struct cu_tensor *db, const struct cu_tensor *dy,
                               const struct cu_tensor *x, const struct cu_tensor *x2, const struct cu_tensor *w,
-                              struct cu_err *err)
+                              enum cu_dx_mode mode, struct cu_err *err)
 {
     struct cu_cl_backend *cb = cu_cl(be);
     struct conv_dims d;
@@ -322,11 +325,12 @@ enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struc
     cl_mem mdx = dx ? cu_cl_mem(dx) : NULL, mdx2 = dx2 ? cu_cl_mem(dx2) : mdx, mdw = dw ? cu_cl_mem(dw) : NULL;
     cl_mem mx = cu_cl_mem(x), mx2 = x2 ? cu_cl_mem(x2) : mx, mdy = cu_cl_mem(dy), mw = cu_cl_mem(w);
     const int cin = w->c; /* x->c + x2->c */
+    const int kmode = mode == CU_DX_ADD ? 1 : mode == CU_DX_SET ? 2 : 3; /* the kernels' output modes */
     enum cu_status st = CU_OK;
     if (mdx && cu_cl_wino_use(cb, w->h, cin, w->n, x->w, false)) { /* first: it takes the scratch for itself */
-        const struct cu_cl_wino c = {.y = mdx, .y2 = mdx2, .x = mdy, .x2 = mdy, .wt = mw, .b = mdx, .n = x->n,
-                                     .kin = w->n, .ka = w->n, .m = cin, .ma = x->c, .h = x->h, .w = x->w,
-                                     .flip = 1, .relu = 0, .mode = 1, .what = dx->name};
+        const struct cu_cl_wino c = {.y = mdx, .y2 = mdx2, .x = mdy, .x2 = mdy, .xm = mx, .xm2 = mx2, .wt = mw,
+                                     .b = mdx, .n = x->n, .kin = w->n, .ka = w->n, .m = cin, .ma = x->c,
+                                     .h = x->h, .w = x->w, .flip = 1, .relu = 0, .mode = kmode, .what = dx->name};
         st = cu_cl_wino_conv(cb, &c, err);
         mdx = NULL;
     }
@@ -351,14 +355,20 @@ enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struc
     if (!st && (mdx || mdw)) /* no im2col workspace when Winograd did both */
         st = conv_dims(cb, x, w, mdw || (mdx && !implicit(cb, x, w)), "conv backward", &d, &col, err);
     if (!st && mdx && implicit(cb, x, w)) { /* dx without col2im; the bands below only do dW */
-        st = bwd_data_implicit(cb, &d, col, mdx, mdx2, x->c, mdy, mw, err);
+        st = bwd_data_implicit(cb, &d, col, mdx, mdx2, x->c, mx, mx2, kmode, mdy, mw, err);
         mdx = NULL;
     }
     if (st || (!mdx && !mdw))
         return st;
-    if (x2)
-        return bwd_cat_temp(be, mdx ? dx : NULL, dx2, mdw ? dw : NULL, dy, x, x2, w, err);
-    for (int i = 0; !st && (mdx || mdw) && i < d.n; i++) {
+    /* the GEMM paths add into dx: a set dx is zeroed first, the ReLU's mask applied after */
+    const bool fix = mdx && mode != CU_DX_ADD;
+    if (fix)
+        st = cu_tensor_zero(dx, err);
+    if (!st && fix && dx2)
+        st = cu_tensor_zero(dx2, err);
+    if (!st && x2)
+        st = bwd_cat_temp(be, mdx ? dx : NULL, dx2, mdw ? dw : NULL, dy, x, x2, w, err);
+    for (int i = 0; !st && !x2 && i < d.n; i++) {
         if (d.k == 1) {
             st = bwd_1x1(cb, &d, i, col, mdx, mdw, mdy, mx, mw, w->name, err);
             continue;
@@ -368,5 +378,9 @@ enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struc
             st = bwd_band(cb, &d, i, r0, rb, col, mdx, mdw, mdy, mx, mw, w->name, err);
         }
     }
+    if (!st && fix && mode == CU_DX_SET_RELU)
+        st = cu_cl_relu_bwd(be, dx, x, err);
+    if (!st && fix && mode == CU_DX_SET_RELU && dx2)
+        st = cu_cl_relu_bwd(be, dx2, x2, err);
     return st;
 }

@@ -116,7 +116,7 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
                            CU_KARG(vo), CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(Q), CU_KARG(two));
         if (!st)
             st = CU_CL_RUN(cb, "cu_wino_output", (size_t)Q * c->m, CU_CL_WG, err, CU_KARG(c->y), CU_KARG(c->y2),
-                           CU_KARG(c->ma), CU_KARG(ws), CU_KARG(po), CU_KARG(c->b), CU_KARG(c->m), CU_KARG(c->h),
+                           CU_KARG(c->ma), CU_KARG(c->xm), CU_KARG(c->xm2), CU_KARG(ws), CU_KARG(po), CU_KARG(c->b), CU_KARG(c->m), CU_KARG(c->h),
                            CU_KARG(c->w), CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(c->relu), CU_KARG(c->mode));
     }
     return st;

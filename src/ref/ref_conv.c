@@ -14,6 +14,7 @@
  * the part that holds it, and dx's from the part of dx that matches. */
 #include "ref_ops.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 /* Column range [lo, hi) of outputs j for which j + off lies in [0, w). */
@@ -180,20 +181,38 @@ static void conv_db(struct cu_tensor *db, const struct cu_tensor *dy)
     }
 }
 
+/* Every element of the channels of dx (one part or two) set to 0, or
+ * kept where the input x > 0 (mask: the ReLU's backward on dx). */
+static void dx_fix(const struct planes *dx, const struct planes *x, int n, int c, bool mask)
+{
+    for (int in = 0; in < n; in++)
+        for (int ch = 0; ch < c; ch++) {
+            float *d = plane_at(dx, in, ch);
+            const float *m = plane_at(x, in, ch);
+            for (size_t q = 0; q < dx->plane; q++)
+                if (!mask || !(m[q] > 0.0f))
+                    d[q] = 0.0f;
+        }
+}
+
 enum cu_status cu_ref_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dx2,
                                struct cu_tensor *dw, struct cu_tensor *db, const struct cu_tensor *dy,
                                const struct cu_tensor *x, const struct cu_tensor *x2, const struct cu_tensor *w,
-                               struct cu_err *err)
+                               enum cu_dx_mode mode, struct cu_err *err)
 {
     (void)be;
-    if (dw) {
-        const struct planes src = planes_of(x, x2);
+    const struct planes src = planes_of(x, x2);
+    if (dw)
         conv_dw(dw, dy, &src);
-    }
     if (db)
         conv_db(db, dy);
     if (!dx)
         return CU_OK;
     const struct planes d = planes_of(dx, dx2);
-    return conv_dx(&d, dy, w, err);
+    if (mode != CU_DX_ADD) /* the definition: 0, +=, then the ReLU's mask */
+        dx_fix(&d, &src, dy->n, w->c, false);
+    enum cu_status st = conv_dx(&d, dy, w, err);
+    if (!st && mode == CU_DX_SET_RELU)
+        dx_fix(&d, &src, dy->n, w->c, true);
+    return st;
 }

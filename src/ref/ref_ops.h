@@ -18,7 +18,7 @@ enum cu_status cu_ref_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const
 enum cu_status cu_ref_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dx2,
                                struct cu_tensor *dw, struct cu_tensor *db, const struct cu_tensor *dy,
                                const struct cu_tensor *x, const struct cu_tensor *x2, const struct cu_tensor *w,
-                               struct cu_err *err);
+                               enum cu_dx_mode mode, struct cu_err *err);
 
 /* ref_pool.c */
 enum cu_status cu_ref_maxpool_fwd(struct cu_backend *be, struct cu_tensor *y, const struct cu_tensor *x,
