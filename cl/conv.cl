@@ -291,7 +291,7 @@ __kernel void cu_conv_fwd_implicit(__global float *y, __global float *y2, const 
 #endif
 #define CU_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #define CU_DECL(i)                                                                                                \
-    __global const float *w##i = w + wo + min(m0 + i, Cout - 1) * kk;                                            \
+    __global const float *w##i = w + wo + min(m0 + i, Cout - 1) * kk;                                             \
     float16 c##i = (float16)(0.0f);
     CU_ROWS(CU_DECL)
 #undef CU_DECL
@@ -339,17 +339,17 @@ __kernel void cu_conv_fwd_implicit(__global float *y, __global float *y2, const 
 #define CU_STORE(i)                                                                                               \
     if (m0 + i < Cout) {                                                                                          \
         const int o_ = oy * W + ox0;                                                                              \
-        __global float *out = part_plane_w(y, y2, ma, Cout, img, m0 + i, H * W) + o_;                            \
+        __global float *out = part_plane_w(y, y2, ma, Cout, img, m0 + i, H * W) + o_;                             \
         float16 v = c##i;                                                                                         \
         if (mode == 1) {                                                                                          \
             v += CU_LOADU(out);                                                                                   \
         } else if (mode == 3) {                                                                                   \
-            __global const float *mk = part_plane(xm, xm2, ma, Cout, img, m0 + i, H * W) + o_;                   \
-            v = select((float16)(0.0f), v, CU_LOADU(mk) > (float16)(0.0f));                                      \
+            __global const float *mk = part_plane(xm, xm2, ma, Cout, img, m0 + i, H * W) + o_;                    \
+            v = select((float16)(0.0f), v, CU_LOADU(mk) > (float16)(0.0f));                                       \
         } else if (mode == 0) {                                                                                   \
             v += (float16)(b[m0 + i]);                                                                            \
             if (relu)                                                                                             \
-                v = select(v, (float16)(0.0f), v < (float16)(0.0f)); /* a NaN stays NaN */                       \
+                v = select(v, (float16)(0.0f), v < (float16)(0.0f)); /* a NaN stays NaN */                        \
         }                                                                                                         \
         CU_STOREU(v, out);                                                                                        \
     }
@@ -398,7 +398,7 @@ __kernel void cu_conv3_fwd_w32(__global float *y, __global float *y2, const int 
     const int lft = ox0 == 0, rgt = ox0 + 32 == W; /* runs at the image's left and right border */
 #define CU_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 #define CU_DECL(i)                                                                                                \
-    __global const float *w##i = w + wo + min(m0 + i, Cout - 1) * kk;                                            \
+    __global const float *w##i = w + wo + min(m0 + i, Cout - 1) * kk;                                             \
     float16 a##i = (float16)(0.0f), b##i = (float16)(0.0f);
     CU_ROWS(CU_DECL)
 #undef CU_DECL
@@ -438,15 +438,15 @@ __kernel void cu_conv3_fwd_w32(__global float *y, __global float *y2, const int 
 #define CU_STORE(i)                                                                                               \
     if (m0 + i < Cout) {                                                                                          \
         const int o_ = oy * W + ox0;                                                                              \
-        __global float *out = part_plane_w(y, y2, ma, Cout, img, m0 + i, H * W) + o_;                            \
+        __global float *out = part_plane_w(y, y2, ma, Cout, img, m0 + i, H * W) + o_;                             \
         float16 u = a##i, v = b##i;                                                                               \
         if (mode == 1) {                                                                                          \
             u += CU_LOADU(out);                                                                                   \
             v += CU_LOADU(out + 16);                                                                              \
         } else if (mode == 3) {                                                                                   \
-            __global const float *mk = part_plane(xm, xm2, ma, Cout, img, m0 + i, H * W) + o_;                   \
-            u = select((float16)(0.0f), u, CU_LOADU(mk) > (float16)(0.0f));                                      \
-            v = select((float16)(0.0f), v, CU_LOADU(mk + 16) > (float16)(0.0f));                                 \
+            __global const float *mk = part_plane(xm, xm2, ma, Cout, img, m0 + i, H * W) + o_;                    \
+            u = select((float16)(0.0f), u, CU_LOADU(mk) > (float16)(0.0f));                                       \
+            v = select((float16)(0.0f), v, CU_LOADU(mk + 16) > (float16)(0.0f));                                  \
         } else if (mode == 0) {                                                                                   \
             const float16 bias = (float16)(b[m0 + i]);                                                            \
             u += bias;                                                                                            \
@@ -456,8 +456,8 @@ __kernel void cu_conv3_fwd_w32(__global float *y, __global float *y2, const int 
                 v = select(v, (float16)(0.0f), v < (float16)(0.0f));                                              \
             }                                                                                                     \
         }                                                                                                         \
-        CU_STOREU(u, out);                                                                                      \
-        CU_STOREU(v, out + 16);                                                                                 \
+        CU_STOREU(u, out);                                                                                        \
+        CU_STOREU(v, out + 16);                                                                                   \
     }
     CU_ROWS(CU_STORE)
 #undef CU_STORE

@@ -52,7 +52,8 @@ static int first_max(__global const float *x, const int base, const int W)
 /* The window's four values as lanes (a: (0,0), b: (0,1), c: (1,0), d:
  * (1,1)) and the first maximum's position: at 0..3 in that order. */
 #define CU_POOL_LANES                                                               \
-    const float16 r0 = CU_LOADU(x + base + 2 * x0), r1 = CU_LOADU(x + base + W + 2 * x0); \
+    const float16 r0 = CU_LOADU(x + base + 2 * x0);                                 \
+    const float16 r1 = CU_LOADU(x + base + W + 2 * x0);                             \
     const float8 a = r0.even, b = r0.odd, c = r1.even, d = r1.odd;                  \
     float8 m = a;                                                                   \
     int8 at = (int8)(0);                                                            \

@@ -120,7 +120,7 @@ __kernel void cu_wino_weights(__global float *u, const int uo, __global const fl
     do {                                                                                                          \
         if ((iy) >= 0 && (iy) < H) {                                                                              \
             __global const float *row_ = plane + (iy) * W + 2 * tx;                                               \
-            const float16 r0_ = CU_LOADU(row_), r1_ = CU_LOADU(row_ + 16);                                         \
+            const float16 r0_ = CU_LOADU(row_), r1_ = CU_LOADU(row_ + 16);                                        \
             const float l_ = tx > 0 ? row_[-1] : 0.0f, r_ = 2 * tx + 32 < W ? row_[32] : 0.0f;                    \
             c1 = shuffle2(r0_, r1_, CU_EVEN);                                                                     \
             c2 = shuffle2(r0_, r1_, CU_ODD);                                                                      \
@@ -164,8 +164,8 @@ static void input_run(__global float *dst, const int xi_stride, __global const f
  * tile row ty, lanes 8-15 those of ty + 1, each input row one vector. */
 #define CU_ROW_COLS16(iy, c0, c1, c2, c3)                                                                         \
     do {                                                                                                          \
-        const float16 r_ = (iy) >= 0 && (iy) < H ? CU_LOADU(plane + (iy) * 16) : (float16)(0.0f);              \
-        const float16 s_ = (iy) + 2 < H ? CU_LOADU(plane + ((iy) + 2) * 16) : (float16)(0.0f);                 \
+        const float16 r_ = (iy) >= 0 && (iy) < H ? CU_LOADU(plane + (iy) * 16) : (float16)(0.0f);                 \
+        const float16 s_ = (iy) + 2 < H ? CU_LOADU(plane + ((iy) + 2) * 16) : (float16)(0.0f);                    \
         c1 = shuffle2(r_, s_, CU_EVEN);                                                                           \
         c2 = shuffle2(r_, s_, CU_ODD);                                                                            \
         c0 = shuffle2(c2, (float16)(0.0f), CU_RIGHT8);                                                            \
@@ -283,7 +283,7 @@ __kernel void cu_wino_gemm(__global float *p, const int po, __global const float
     __global const float *a = u + uo + xi * (M * K + CU_WINO_SKEW);
     /* rows past M read row M-1 (valid memory) and are not stored */
 #define CU_DECL(i)                                                                                                \
-    __global const float *a##i = a + min(m0 + i, M - 1) * K;                                                     \
+    __global const float *a##i = a + min(m0 + i, M - 1) * K;                                                      \
     float16 c##i = (float16)(0.0f), d##i = (float16)(0.0f);
     CU_WINO_ROWS(CU_DECL)
 #undef CU_DECL
@@ -485,10 +485,10 @@ __kernel void cu_wino_dy(__global float *v, const int vo, __global const float *
 #define CU_DY_ROW(i, a, b)                                                                                        \
     do {                                                                                                          \
         const float16 a_ = (a), b_ = (b);                                                                         \
-        CU_STOREU(a_, dst + (4 * (i) + 0) * xi_stride);                                                         \
-        CU_STOREU(a_ + b_, dst + (4 * (i) + 1) * xi_stride);                                                    \
-        CU_STOREU(a_ - b_, dst + (4 * (i) + 2) * xi_stride);                                                    \
-        CU_STOREU(-b_, dst + (4 * (i) + 3) * xi_stride);                                                        \
+        CU_STOREU(a_, dst + (4 * (i) + 0) * xi_stride);                                                           \
+        CU_STOREU(a_ + b_, dst + (4 * (i) + 1) * xi_stride);                                                      \
+        CU_STOREU(a_ - b_, dst + (4 * (i) + 2) * xi_stride);                                                      \
+        CU_STOREU(-b_, dst + (4 * (i) + 3) * xi_stride);                                                          \
     } while (0)
     CU_DY_ROW(0, p, r);
     CU_DY_ROW(1, p + s, r + u);
@@ -538,7 +538,7 @@ __kernel void cu_wino_dw_gemm(__global float *d, const int dof, __global const f
                       v3 = CU_LOADU(vq + kr3);
 #define CU_ACC(i)                                                                                                 \
     {                                                                                                             \
-        const float16 y_ = CU_LOADU(yq + mr##i);                                                                \
+        const float16 y_ = CU_LOADU(yq + mr##i);                                                                  \
         s##i##0 = fma(y_, v0, s##i##0);                                                                           \
         s##i##1 = fma(y_, v1, s##i##1);                                                                           \
         s##i##2 = fma(y_, v2, s##i##2);                                                                           \
@@ -551,7 +551,7 @@ __kernel void cu_wino_dw_gemm(__global float *d, const int dof, __global const f
 #define CU_PUT(i, j)                                                                                              \
     if (m0 + i < M && k0 + j < K) {                                                                               \
         const float r_ = lane_sum(s##i##j);                                                                       \
-        out[(m0 + i) * K + k0 + j] = acc ? out[(m0 + i) * K + k0 + j] + r_ : r_;                                   \
+        out[(m0 + i) * K + k0 + j] = acc ? out[(m0 + i) * K + k0 + j] + r_ : r_;                                  \
     }
 #define CU_PUT_ROW(i) CU_PUT(i, 0) CU_PUT(i, 1) CU_PUT(i, 2) CU_PUT(i, 3)
     CU_DW4(CU_PUT_ROW)
@@ -595,8 +595,8 @@ __kernel void cu_wino_dw_out(__global float *dw, __global const float *d, const 
  * work-items of a chunk share its rows in cache. */
 #define CU_DWD_TAPS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8)
 __kernel void cu_dw_direct(__global float *part, __global const float *dy, __global const float *x,
-                          __global const float *x2, const int ka, const int N,
-                           const int K, const int M, const int H, const int W, const int R)
+                           __global const float *x2, const int ka, const int N, const int K, const int M,
+                           const int H, const int W, const int R)
 {
     const int mp = (M + 1) / 2, blocks = (H + R - 1) / R, g = get_global_id(0);
     if (g >= mp * K * N * blocks)
@@ -628,7 +628,7 @@ __kernel void cu_dw_direct(__global float *part, __global const float *dy, __glo
     {                                                                                                             \
         float16 xv;                                                                                               \
         if (inner) {                                                                                              \
-            xv = CU_LOADU(row + ox0 + (kx) - 1);                                                                \
+            xv = CU_LOADU(row + ox0 + (kx) - 1);                                                                  \
         } else {                                                                                                  \
             float s_[16];                                                                                         \
             for (int i = 0; i < 16; i++) {                                                                        \
@@ -694,8 +694,8 @@ static void x_taps(__global const float *xc, const int iy, const int H, const in
  * FMAs; a border run shifts a zero in instead of gathering lane by lane.
  * part[c][m][k][t] as cu_dw_direct; range M*K*chunks = (m, k, chunk). */
 __kernel void cu_dw3_rows(__global float *part, __global const float *dy, __global const float *x,
-                          __global const float *x2, const int ka, const int N,
-                          const int K, const int M, const int H, const int W, const int R)
+                          __global const float *x2, const int ka, const int N, const int K, const int M,
+                          const int H, const int W, const int R)
 {
     const int blocks = (H + R - 1) / R, g = get_global_id(0);
     if (g >= M * K * N * blocks)

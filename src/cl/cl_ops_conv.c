@@ -153,9 +153,9 @@ static enum cu_status fwd_implicit(struct cu_cl_backend *cb, struct cu_tensor *y
         st = cu_cl_ops_fits(cb, tiles, y->name, err);
     if (!st)
         st = CU_CL_RUN(cb, kname, tiles, CU_CL_WG_TILE, err, CU_KARG(my), CU_KARG(my), CU_KARG(w->n), CU_KARG(my),
-                       CU_KARG(my), CU_KARG(mx), CU_KARG(mx2), CU_KARG(x->c), CU_KARG(mw), CU_KARG(wo), CU_KARG(mb), CU_KARG(w->c),
-                       CU_KARG(x->h), CU_KARG(x->w), CU_KARG(w->n), CU_KARG(w->h), CU_KARG(relu), CU_KARG(mode),
-                       CU_KARG(x->n));
+                       CU_KARG(my), CU_KARG(mx), CU_KARG(mx2), CU_KARG(x->c), CU_KARG(mw), CU_KARG(wo), CU_KARG(mb),
+                       CU_KARG(w->c), CU_KARG(x->h), CU_KARG(x->w), CU_KARG(w->n), CU_KARG(w->h), CU_KARG(relu),
+                       CU_KARG(mode), CU_KARG(x->n));
     return st;
 }
 
@@ -176,9 +176,9 @@ static enum cu_status bwd_data_implicit(struct cu_cl_backend *cb, const struct c
         st = cu_cl_ops_fits(cb, tiles, "conv data gradient", err);
     if (!st)
         st = CU_CL_RUN(cb, kname, tiles, CU_CL_WG_TILE, err, CU_KARG(dx), CU_KARG(dx2), CU_KARG(ka), CU_KARG(x),
-                       CU_KARG(x2), CU_KARG(dy), CU_KARG(dy), CU_KARG(d->cout), CU_KARG(scratch), CU_KARG(wto), CU_KARG(dy), CU_KARG(d->cout),
-                       CU_KARG(d->h), CU_KARG(d->w), CU_KARG(d->cin), CU_KARG(d->k), CU_KARG(relu), CU_KARG(mode),
-                       CU_KARG(d->n));
+                       CU_KARG(x2), CU_KARG(dy), CU_KARG(dy), CU_KARG(d->cout), CU_KARG(scratch), CU_KARG(wto),
+                       CU_KARG(dy), CU_KARG(d->cout), CU_KARG(d->h), CU_KARG(d->w), CU_KARG(d->cin), CU_KARG(d->k),
+                       CU_KARG(relu), CU_KARG(mode), CU_KARG(d->n));
     return st;
 }
 

@@ -102,6 +102,7 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
         return st;
     const int uo = 0, vo = (int)uf, po = (int)(uf + vf), T = (int)total, panel_major = 0;
     const int two = cb->policy.wide_tiles; /* panels a GEMM work-item: 16 accumulators or 8 */
+    const size_t rows = (size_t)(c->m + CU_WINO_TM - 1) / CU_WINO_TM; /* row tiles of the GEMM */
     st = CU_CL_RUN(cb, "cu_wino_weights", (size_t)c->m * c->kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(uo),
                    CU_KARG(c->wt), CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(c->flip));
     for (size_t t0 = 0; !st && t0 < total; t0 += 16 * q) {
@@ -111,13 +112,14 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
                        CU_KARG(c->x), CU_KARG(c->x2), CU_KARG(c->ka), CU_KARG(c->kin), CU_KARG(c->h), CU_KARG(c->w),
                        CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(panel_major));
         if (!st)
-            st = CU_CL_RUN(cb, "cu_wino_gemm", (size_t)(c->m + CU_WINO_TM - 1) / CU_WINO_TM * (size_t)(Q + two) / (1 + two) * 16,
-                           CU_CL_WG_TILE, err, CU_KARG(ws), CU_KARG(po), CU_KARG(ws), CU_KARG(uo), CU_KARG(ws),
-                           CU_KARG(vo), CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(Q), CU_KARG(two));
+            st = CU_CL_RUN(cb, "cu_wino_gemm", rows * (size_t)(Q + two) / (size_t)(1 + two) * 16, CU_CL_WG_TILE, err,
+                           CU_KARG(ws), CU_KARG(po), CU_KARG(ws), CU_KARG(uo), CU_KARG(ws), CU_KARG(vo), CU_KARG(c->m),
+                           CU_KARG(c->kin), CU_KARG(Q), CU_KARG(two));
         if (!st)
             st = CU_CL_RUN(cb, "cu_wino_output", (size_t)Q * c->m, CU_CL_WG, err, CU_KARG(c->y), CU_KARG(c->y2),
-                           CU_KARG(c->ma), CU_KARG(c->xm), CU_KARG(c->xm2), CU_KARG(ws), CU_KARG(po), CU_KARG(c->b), CU_KARG(c->m), CU_KARG(c->h),
-                           CU_KARG(c->w), CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(c->relu), CU_KARG(c->mode));
+                           CU_KARG(c->ma), CU_KARG(c->xm), CU_KARG(c->xm2), CU_KARG(ws), CU_KARG(po), CU_KARG(c->b),
+                           CU_KARG(c->m), CU_KARG(c->h), CU_KARG(c->w), CU_KARG(first), CU_KARG(T), CU_KARG(Q),
+                           CU_KARG(c->relu), CU_KARG(c->mode));
     }
     return st;
 }
