@@ -7,14 +7,6 @@
  * than the memory traffic).
  * OpenCL C 1.2, every index guarded. */
 
-/* A float16 at any float boundary as one vector access: a type that asks
- * for 4-byte alignment only. vload16/vstore16 are element accesses that
- * LLVM (PoCL) merges, and in many kernels it did not: 8-byte pieces and
- * shuffles (docs/PERFORMANCE.md). */
-typedef float16 cu_float16u __attribute__((aligned(4)));
-#define CU_LOADU(p) (*(__global const cu_float16u *)(p))
-#define CU_STOREU(v, p) (*(__global cu_float16u *)(p) = (v))
-
 /* y = [a, b] */
 __kernel void cu_concat_fwd(__global float *y, __global const float *a, __global const float *b, const int Ca,
                             const int Cb, const int HW, const int N)

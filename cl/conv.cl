@@ -6,30 +6,6 @@
  * (src/cl/cl_gemm.c). Stride 1, 'same' zero padding p = k/2, odd k, NCHW.
  * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
 
-/* A float16 at any float boundary as one vector access: a type that asks
- * for 4-byte alignment only. vload16/vstore16 are element accesses that
- * LLVM (PoCL) merges, and in many kernels it did not: 8-byte pieces and
- * shuffles (docs/PERFORMANCE.md). */
-typedef float16 cu_float16u __attribute__((aligned(4)));
-#define CU_LOADU(p) (*(__global const cu_float16u *)(p))
-#define CU_STOREU(v, p) (*(__global cu_float16u *)(p) = (v))
-
-/* Channel k of image n of a tensor with K channels held as two parts,
- * channels [0, ka) in a and [ka, K) in b (ka = K: a alone): the input of a
- * convolution over a concatenation (ops.h, cu_conv_forward_cat), and its
- * data gradient (as in wino.cl). */
-static __global const float *part_plane(__global const float *a, __global const float *b, const int ka,
-                                        const int K, const int n, const int k, const int HW)
-{
-    return k < ka ? a + (n * ka + k) * HW : b + (n * (K - ka) + k - ka) * HW;
-}
-
-static __global float *part_plane_w(__global float *a, __global float *b, const int ka, const int K, const int n,
-                                    const int k, const int HW)
-{
-    return k < ka ? a + (n * ka + k) * HW : b + (n * (K - ka) + k - ka) * HW;
-}
-
 /* Every kernel here runs over a 1-D range with a fixed work-group size
  * (src/cl/cl_ops_run.c): PoCL compiles a kernel once per work-group size,
  * so shape-dependent sizes would recompile it for every layer. A work-item
@@ -160,6 +136,27 @@ __kernel void cu_conv_bias_act(__global float *y, __global const float *b, const
     }
 }
 
+/* *dst += the sum over the work-group's CU_RED_WG work-items of each one's
+ * sixteen lanes s and its scalar ss (when store): a tree in local memory
+ * part[CU_RED_WG], a deterministic order, no atomics. Every work-item of
+ * the group calls it (barriers). */
+static void group_sum_add(__local float *part, const float16 s, const float ss, __global float *dst,
+                          const bool store)
+{
+    const int l = get_local_id(0);
+    const float8 s8 = s.lo + s.hi;
+    const float4 s4 = s8.lo + s8.hi;
+    part[l] = ((s4.x + s4.y) + (s4.z + s4.w)) + ss;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int h = CU_RED_WG / 2; h > 0; h /= 2) {
+        if (l < h)
+            part[l] += part[l + h];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (l == 0 && store)
+        *dst += part[0];
+}
+
 /* db[c] += sum over n and the HW pixels of dy (N,C,HW): one work-group of
  * CU_RED_WG per channel; each work-item sums a contiguous share of every
  * image's plane in float16 lanes with Kahan compensation (sixteen
@@ -195,17 +192,7 @@ __kernel void cu_conv_bias_grad(__global float *db, __global const float *dy, co
             }
         }
     }
-    const float8 s8 = s.lo + s.hi;
-    const float4 s4 = s8.lo + s8.hi;
-    part[l] = ((s4.x + s4.y) + (s4.z + s4.w)) + ss;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int h = CU_RED_WG / 2; h > 0; h /= 2) {
-        if (l < h)
-            part[l] += part[l + h];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (l == 0 && c < C)
-        db[c] += part[0];
+    group_sum_add(part, s, ss, db + c, c < C);
 }
 
 /* dw[co][ci] += sum over n and the HW pixels of dy[n][co] x[n][ci]: the
@@ -234,23 +221,8 @@ __kernel void cu_conv_dw1(__global float *dw, __global const float *dy, __global
                 ss = fma(a[p], b[p], ss);
         }
     }
-    const float8 s8 = s.lo + s.hi;
-    const float4 s4 = s8.lo + s8.hi;
-    part[l] = ((s4.x + s4.y) + (s4.z + s4.w)) + ss;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int h = CU_RED_WG / 2; h > 0; h /= 2) {
-        if (l < h)
-            part[l] += part[l + h];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (l == 0 && co < Cout)
-        dw[co * Cin + ci] += part[0];
+    group_sum_add(part, s, ss, dw + co * Cin + ci, co < Cout);
 }
-
-/* Shifting one lane in: y[0] into lane 0 (the rest move up), or into
- * lane 15 (the rest move down). */
-#define CU_SHIFT_R (uint16)(16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
-#define CU_SHIFT_L (uint16)(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
 
 /* Forward convolution as an implicit GEMM, for CPU devices (the panel GEMM
  * of gemm.cl with im2col fused into its loads). Each work-item computes 8

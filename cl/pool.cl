@@ -6,14 +6,6 @@
  * row; windows do not overlap, so backward's += never races.
  * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
 
-/* A float16 at any float boundary as one vector access: a type that asks
- * for 4-byte alignment only. vload16/vstore16 are element accesses that
- * LLVM (PoCL) merges, and in many kernels it did not: 8-byte pieces and
- * shuffles (docs/PERFORMANCE.md). */
-typedef float16 cu_float16u __attribute__((aligned(4)));
-#define CU_LOADU(p) (*(__global const cu_float16u *)(p))
-#define CU_STOREU(v, p) (*(__global cu_float16u *)(p) = (v))
-
 /* Offset (0..3 as 0, 1, W, W+1) of the window's first maximum. */
 static int first_max(__global const float *x, const int base, const int W)
 {

@@ -6,14 +6,6 @@
  * weights forward uses (1/4, 3/4, or 1 at the edges: exact in float).
  * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
 
-/* A float16 at any float boundary as one vector access: a type that asks
- * for 4-byte alignment only. vload16/vstore16 are element accesses that
- * LLVM (PoCL) merges, and in many kernels it did not: 8-byte pieces and
- * shuffles (docs/PERFORMANCE.md). */
-typedef float16 cu_float16u __attribute__((aligned(4)));
-#define CU_LOADU(p) (*(__global const cu_float16u *)(p))
-#define CU_STOREU(v, p) (*(__global cu_float16u *)(p) = (v))
-
 /* Output index o of an axis of n input samples reads inputs i0 (weight
  * 1-l) and i1 (weight l) at the source s = max((o + 0.5)/2 - 0.5, 0),
  * i0 = floor(s), i1 = min(i0 + 1, n - 1), l = s - i0: for o = 2i that is

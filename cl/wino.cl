@@ -23,30 +23,6 @@
  * fma(), not mad(): PoCL turned mad() into a multiply and an add.
  * OpenCL C 1.2, float literals explicit (PoCL), every index guarded. */
 
-/* A float16 at any float boundary as one vector access: a type that asks
- * for 4-byte alignment only. vload16/vstore16 are element accesses that
- * LLVM (PoCL) merges, and in many kernels it did not: 8-byte pieces and
- * shuffles (docs/PERFORMANCE.md). */
-typedef float16 cu_float16u __attribute__((aligned(4)));
-#define CU_LOADU(p) (*(__global const cu_float16u *)(p))
-#define CU_STOREU(v, p) (*(__global cu_float16u *)(p) = (v))
-
-/* Channel k of image n of a tensor with K channels held as two parts,
- * channels [0, ka) in a and [ka, K) in b (ka = K: a alone): the input of a
- * convolution over a concatenation (ops.h, cu_conv_forward_cat), and its
- * data gradient. */
-static __global const float *part_plane(__global const float *a, __global const float *b, const int ka,
-                                        const int K, const int n, const int k, const int HW)
-{
-    return k < ka ? a + (n * ka + k) * HW : b + (n * (K - ka) + k - ka) * HW;
-}
-
-static __global float *part_plane_w(__global float *a, __global float *b, const int ka, const int K, const int n,
-                                    const int k, const int HW)
-{
-    return k < ka ? a + (n * ka + k) * HW : b + (n * (K - ka) + k - ka) * HW;
-}
-
 /* CU_WINO_TM (rows of P per work-item of cu_wino_gemm, CU_CL_WG_TILE
  * work-groups; 8 unrolled rows below) and CU_WINO_SKEW come from the build
  * options (src/cl/cl_consts.h). */
@@ -665,11 +641,6 @@ __kernel void cu_dw_direct(__global float *part, __global const float *dy, __glo
     CU_DWD_TAPS(CU_PUT)
 #undef CU_PUT
 }
-
-/* Shifting one lane in: y[0] into lane 0 (the rest move up), or into
- * lane 15 (the rest move down); as in conv.cl. */
-#define CU_SHIFT_R (uint16)(16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
-#define CU_SHIFT_L (uint16)(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
 
 /* x[iy][ox0 - 1 + kx + lane] for kx = 0, 1, 2 (zero outside the row or
  * the image): the aligned vector and its two neighbours, the one past a

@@ -210,12 +210,16 @@ static void test_case(const struct cat_case *c)
         ref_against_stored(c, &h);
     else
         ref_modes(c, &h);
-    for (int mode = CU_DX_ADD; mode <= CU_DX_SET_RELU; mode++)
-        cl_against_ref(c, &h, "default GEMM", (enum cu_dx_mode)mode);
-    setenv("CLUNET_GEMM", "clblast", 1);
-    cu_cl_policy_fill(cu_cl(cl));
-    for (int mode = CU_DX_ADD; mode <= CU_DX_SET_RELU; mode++)
-        cl_against_ref(c, &h, "clblast", (enum cu_dx_mode)mode);
+    static const char *const gemm[2] = {NULL, "clblast"}; /* the device's default, then CLBlast's paths */
+    for (int gi = 0; gi < 2; gi++) {
+        if (gemm[gi])
+            setenv("CLUNET_GEMM", gemm[gi], 1);
+        else
+            unsetenv("CLUNET_GEMM");
+        cu_cl_policy_fill(cu_cl(cl));
+        for (int mode = CU_DX_ADD; mode <= CU_DX_SET_RELU; mode++)
+            cl_against_ref(c, &h, gemm[gi] ? gemm[gi] : "default GEMM", (enum cu_dx_mode)mode);
+    }
     unsetenv("CLUNET_GEMM");
     cu_cl_policy_fill(cu_cl(cl));
     float *all[] = {h.xa, h.xb, h.w, h.b, h.dy, h.dxa, h.dxb, h.dw, h.db};

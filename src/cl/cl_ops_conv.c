@@ -314,6 +314,31 @@ static enum cu_status bwd_cat_temp(struct cu_backend *be, struct cu_tensor *dx, 
     return st;
 }
 
+/* dW += by the CPU device's own kernels, where one fits the layer:
+ * Winograd, the direct kernels of the thinnest 3x3 layers, or for 1x1 a
+ * reduction per weight instead of a GEMM per image. Returns whether one
+ * ran (its status in *st). */
+static bool dw_own(struct cu_cl_backend *cb, struct cu_tensor *dw, const struct cu_tensor *dy,
+                   const struct cu_tensor *x, const struct cu_tensor *x2, const struct cu_tensor *w, enum cu_status *st,
+                   struct cu_err *err)
+{
+    cl_mem mdw = cu_cl_mem(dw), mdy = cu_cl_mem(dy), mx = cu_cl_mem(x), mx2 = x2 ? cu_cl_mem(x2) : mx;
+    const int cin = w->c, hw = x->h * x->w;
+    if (cu_cl_wino_use(cb, w->h, w->n, cin, x->w, true))
+        *st = cu_cl_wino_dw(cb, mdw, mdy, mx, mx2, x->c, x->n, cin, w->n, x->h, x->w, dw->name, err);
+    else if (cu_cl_dw_direct_use(cb, w->h, w->n, cin))
+        *st = cu_cl_dw_direct(cb, mdw, mdy, mx, mx2, x->c, x->n, cin, w->n, x->h, x->w, dw->name, err);
+    else if (w->h == 1 && !x2 && cu_cl_gemm_panels(cb)) {
+        *st = cu_cl_ops_fits(cb, (size_t)x->n * (size_t)(x->c > w->n ? x->c : w->n) * hw, dw->name, err);
+        if (!*st)
+            *st = CU_CL_RUN(cb, "cu_conv_dw1", (size_t)w->n * x->c * CU_RED_WG, CU_RED_WG, err, CU_KARG(mdw),
+                            CU_KARG(mdy), CU_KARG(mx), CU_KARG(x->n), CU_KARG(w->n), CU_KARG(x->c), CU_KARG(hw));
+    } else {
+        return false;
+    }
+    return true;
+}
+
 enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struct cu_tensor *dx2,
                               struct cu_tensor *dw, struct cu_tensor *db, const struct cu_tensor *dy,
                               const struct cu_tensor *x, const struct cu_tensor *x2, const struct cu_tensor *w,
@@ -334,22 +359,8 @@ enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struc
         st = cu_cl_wino_conv(cb, &c, err);
         mdx = NULL;
     }
-    if (!st && mdw && cu_cl_wino_use(cb, w->h, w->n, cin, x->w, true)) {
-        st = cu_cl_wino_dw(cb, mdw, mdy, mx, mx2, x->c, x->n, cin, w->n, x->h, x->w, dw->name, err);
+    if (!st && mdw && dw_own(cb, dw, dy, x, x2, w, &st, err))
         mdw = NULL;
-    }
-    if (!st && mdw && cu_cl_dw_direct_use(cb, w->h, w->n, cin)) {
-        st = cu_cl_dw_direct(cb, mdw, mdy, mx, mx2, x->c, x->n, cin, w->n, x->h, x->w, dw->name, err);
-        mdw = NULL;
-    }
-    if (!st && mdw && w->h == 1 && !x2 && cu_cl_gemm_panels(cb)) { /* a reduction per weight, not a GEMM per image */
-        const int hw = x->h * x->w;
-        st = cu_cl_ops_fits(cb, (size_t)x->n * (size_t)(x->c > w->n ? x->c : w->n) * hw, dw->name, err);
-        if (!st)
-            st = CU_CL_RUN(cb, "cu_conv_dw1", (size_t)w->n * x->c * CU_RED_WG, CU_RED_WG, err, CU_KARG(mdw),
-                           CU_KARG(mdy), CU_KARG(mx), CU_KARG(x->n), CU_KARG(w->n), CU_KARG(x->c), CU_KARG(hw));
-        mdw = NULL;
-    }
     if (!st && db)
         st = cu_cl_ops_bias_grad(cb, cu_cl_mem(db), mdy, x->n, w->n, x->h * x->w, err);
     if (!st && (mdx || mdw)) /* no im2col workspace when Winograd did both */

@@ -6,7 +6,7 @@
  * Cache: $XDG_CACHE_HOME/clunet (else ~/.cache/clunet), one file per
  * program, named <key>.bin, key = 64-bit FNV-1a hash of CU_CL_CACHE_VERSION,
  * platform name and version, device name and version, driver version, build
- * options, file name and source text. A file is
+ * options, file name, the prelude's and the source's text. A file is
  *     struct cache_header (magic, format version, key, length, checksum)
  *     the driver's binary (length bytes, FNV-1a checksum)
  * and is trusted only if every header field matches, the file is exactly
@@ -14,7 +14,11 @@
  * and build it. On any fault the source is built and the entry overwritten,
  * written atomically (io/atomic_file.h; a cache, not fsync'ed).
  * CLUNET_NO_KERNEL_CACHE=1 turns the cache off (nothing read or written).
- * CLUNET_CL_DIR=DIR builds DIR/<name>.cl instead of the embedded text. */
+ * Every program is built from the prelude (cl/common.cl, cu_cl_prelude:
+ * helpers several files share) followed by its own text, its lines
+ * numbered from 1 again (#line 1) so that compiler messages point into it.
+ * CLUNET_CL_DIR=DIR builds DIR/<name>.cl (and DIR/common.cl) instead of
+ * the embedded text. */
 #include "cl_internal.h"
 
 #include <errno.h>
@@ -51,7 +55,13 @@ static uint64_t hash_field(uint64_t h, const void *data, size_t len)
 
 static uint64_t hash_str(uint64_t h, const char *s) { return hash_field(h, s, strlen(s)); }
 
-static uint64_t cache_key(const struct cu_cl_backend *cb, const char *name, const char *text, size_t len)
+/* A kernel source text and its length (no terminating 0 counted). */
+struct cl_text {
+    const char *s;
+    size_t len;
+};
+
+static uint64_t cache_key(const struct cu_cl_backend *cb, const char *name, struct cl_text pre, struct cl_text src)
 {
     char dev_version[128] = "";
     clGetDeviceInfo(cb->device, CL_DEVICE_VERSION, sizeof dev_version - 1, dev_version, NULL);
@@ -64,7 +74,8 @@ static uint64_t cache_key(const struct cu_cl_backend *cb, const char *name, cons
     h = hash_str(h, cb->driver_version);
     h = hash_str(h, cb->options);
     h = hash_str(h, name);
-    return hash_field(h, text, len);
+    h = hash_field(h, pre.s, pre.len);
+    return hash_field(h, src.s, src.len);
 }
 
 /* The first reason the cache could not be used, for `devices --open`. */
@@ -199,12 +210,14 @@ static char *build_log(const struct cu_cl_backend *cb, cl_program p)
 
 /* Builds from source; on a compile error the message names the file, the
  * device and the options, and the driver's build log goes to err->detail. */
-static enum cu_status build_source(struct cu_cl_backend *cb, const char *file, const char *text, size_t len,
-                                   cl_program *out, struct cu_err *err)
+static enum cu_status build_source(struct cu_cl_backend *cb, const char *file, struct cl_text pre,
+                                   struct cl_text src, cl_program *out, struct cu_err *err)
 {
     cl_int rc;
-    const char *texts[1] = {text};
-    cl_program p = clCreateProgramWithSource(cb->ctx, 1, texts, &len, &rc);
+    static const char line1[] = "\n#line 1\n";
+    const char *texts[3] = {pre.s, line1, src.s};
+    const size_t lens[3] = {pre.len, sizeof line1 - 1, src.len};
+    cl_program p = clCreateProgramWithSource(cb->ctx, 3, texts, lens, &rc);
     enum cu_status st = cu_cl_check(cb, rc, "clCreateProgramWithSource", file, err);
     if (st)
         return st;
@@ -233,21 +246,32 @@ static enum cu_status read_dev_source(const char *path, char **text, size_t *len
     return st ? cu_fail(err, st, "%s (CLUNET_CL_DIR)", why.msg) : CU_OK;
 }
 
-static enum cu_status build_program(struct cu_cl_backend *cb, const struct cu_cl_source *src, const char *dir,
-                                    cl_program *out, struct cu_err *err)
+/* The text of an embedded source, or with dir (CLUNET_CL_DIR) that of
+ * dir/<name>, read into *owned (the caller frees it); path names it. */
+static enum cu_status source_text(const struct cu_cl_source *src, const char *dir, char *path, size_t size,
+                                  char **owned, struct cl_text *out, struct cu_err *err)
 {
-    const char *text = (const char *)src->text;
-    size_t len = src->len;
-    char *owned = NULL, path[600];
-    snprintf(path, sizeof path, "%s", src->name);
-    if (dir) {
-        snprintf(path, sizeof path, "%s/%s", dir, src->name);
-        enum cu_status st = read_dev_source(path, &owned, &len, err);
-        if (st)
-            return st;
-        text = owned;
+    *owned = NULL;
+    *out = (struct cl_text){(const char *)src->text, src->len};
+    if (!dir) {
+        snprintf(path, size, "%s", src->name);
+        return CU_OK;
     }
-    uint64_t key = cache_key(cb, src->name, text, len);
+    snprintf(path, size, "%s/%s", dir, src->name);
+    enum cu_status st = read_dev_source(path, owned, &out->len, err);
+    out->s = *owned;
+    return st;
+}
+
+static enum cu_status build_program(struct cu_cl_backend *cb, const struct cu_cl_source *src, const char *dir,
+                                    struct cl_text pre, cl_program *out, struct cu_err *err)
+{
+    char *owned, path[600];
+    struct cl_text text;
+    enum cu_status st = source_text(src, dir, path, sizeof path, &owned, &text, err);
+    if (st)
+        return st;
+    uint64_t key = cache_key(cb, src->name, pre, text);
     char entry[600];
     if (cb->use_cache && cb->cache_dir[0]) {
         int found = 0;
@@ -262,7 +286,7 @@ static enum cu_status build_program(struct cu_cl_backend *cb, const struct cu_cl
         cb->cache_rejected += found;
     }
     cb->cache_misses++;
-    enum cu_status st = build_source(cb, path, text, len, out, err);
+    st = build_source(cb, path, pre, text, out, err);
     if (!st && cb->use_cache && cb->cache_dir[0])
         cache_store(cb, *out, key);
     free(owned);
@@ -280,12 +304,15 @@ enum cu_status cu_cl_programs_build(struct cu_cl_backend *cb, struct cu_err *err
                        cu_cl_nsources, (int)(sizeof cb->programs / sizeof cb->programs[0]));
     if (cb->use_cache)
         cache_dir_init(cb);
-    enum cu_status st = CU_OK;
+    char *owned, path[600];
+    struct cl_text pre;
+    enum cu_status st = source_text(&cu_cl_prelude, dir, path, sizeof path, &owned, &pre, err);
     for (int i = 0; i < cu_cl_nsources && !st; i++) {
-        st = build_program(cb, &cu_cl_sources[i], dir, &cb->programs[cb->nprograms], err);
+        st = build_program(cb, &cu_cl_sources[i], dir, pre, &cb->programs[cb->nprograms], err);
         if (!st)
             cb->program_names[cb->nprograms++] = cu_cl_sources[i].name;
     }
+    free(owned);
     cb->build_seconds = cu_now() - t0;
     return st;
 }
