@@ -74,17 +74,10 @@ __kernel void cu_wino_weights(__global float *u, const int uo, __global const fl
     }
 }
 
-#define CU_EVEN (uint16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
-#define CU_ODD (uint16)(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
-/* interleaving two vectors: lanes 0-7 and 8-15 of each, alternately */
-/* shifting one lane in: from the right end (y[0] into lane 0), from the left */
-#define CU_RIGHT (uint16)(16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14)
-#define CU_LEFT (uint16)(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
-/* the same within each half of 8 lanes, zero shifted in */
+/* Shifting within each half of 8 lanes, zero shifted in (whole vectors:
+ * CU_SHIFT_R, CU_SHIFT_L in common.cl) */
 #define CU_RIGHT8 (uint16)(16, 0, 1, 2, 3, 4, 5, 6, 16, 8, 9, 10, 11, 12, 13, 14)
 #define CU_LEFT8 (uint16)(1, 2, 3, 4, 5, 6, 7, 16, 9, 10, 11, 12, 13, 14, 15, 16)
-#define CU_LO (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
-#define CU_HI (uint16)(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
 
 /* One input row of 16 tiles side by side: lane j of c<i> is
  * row[2 tx - 1 + 2j + i], i = 0..3, zero outside [0, W) and for rows
@@ -100,8 +93,8 @@ __kernel void cu_wino_weights(__global float *u, const int uo, __global const fl
             const float l_ = tx > 0 ? row_[-1] : 0.0f, r_ = 2 * tx + 32 < W ? row_[32] : 0.0f;                    \
             c1 = shuffle2(r0_, r1_, CU_EVEN);                                                                     \
             c2 = shuffle2(r0_, r1_, CU_ODD);                                                                      \
-            c0 = shuffle2(c2, (float16)(l_), CU_RIGHT);                                                           \
-            c3 = shuffle2(c1, (float16)(r_), CU_LEFT);                                                            \
+            c0 = shuffle2(c2, (float16)(l_), CU_SHIFT_R);                                                         \
+            c3 = shuffle2(c1, (float16)(r_), CU_SHIFT_L);                                                         \
         } else {                                                                                                  \
             c0 = c1 = c2 = c3 = (float16)(0.0f);                                                                  \
         }                                                                                                         \
@@ -238,21 +231,22 @@ __kernel void cu_wino_input(__global float *v, const int vo, __global const floa
 
 #define CU_WINO_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 
-/* P[xi] = U[xi] V[xi] for the 16 xi at once: each work-item an 8 x 32
+/* P[xi] = U[xi] V[xi] for the nxi xi at once (16; 36 for F(4x4,3x3),
+ * wino4.cl): each work-item an 8 x 32
  * tile of one P[xi] (two panels of 16 tiles) in sixteen float16
  * accumulators, K deep: 8 broadcasts and 2 vector loads for 16 FMAs (one
  * panel, as in gemm.cl: 9 loads for 8, and 8 chains too few for the FMA
  * latency); two = 0: one panel, 8 accumulators (devices with 16 vector
- * registers: src/cl/cl_policy.c, wide_tiles). Range ceil(M/8)*ceil(Q/p)*16
+ * registers: src/cl/cl_policy.c, wide_tiles). Range ceil(M/8)*ceil(Q/p)*nxi
  * = (row tile, panel group of p = 1 + two, xi), row tiles fastest so that
  * neighbouring work-items share the V panels. With Q odd the last pair's
  * second panel repeats the first and is not stored. */
 __kernel void cu_wino_gemm(__global float *p, const int po, __global const float *u, const int uo,
                            __global const float *v, const int vo, const int M, const int K, const int Q,
-                           const int two)
+                           const int two, const int nxi)
 {
     const int tiles = (M + CU_WINO_TM - 1) / CU_WINO_TM, groups = (Q + two) / (1 + two), g = get_global_id(0);
-    if (g >= tiles * groups * 16)
+    if (g >= tiles * groups * nxi)
         return;
     const int m0 = g % tiles * CU_WINO_TM, q = g / tiles % groups * (1 + two), xi = g / (tiles * groups);
     const int q1 = min(q + 1, Q - 1);

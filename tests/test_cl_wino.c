@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl/cl_ops.h" /* internal: cu_cl_wino_use */
+#include "cl/cl_ops.h" /* internal: cu_cl_wino_tile, cu_cl_wino_dw_use */
 #include "clunet/ops.h"
 #include "testutil.h"
 
@@ -92,7 +92,10 @@ struct wcase {
 static void test_case(const struct wcase *c)
 {
     char lab[128];
-    snprintf(lab, sizeof lab, "%s %dx%dx%dx%d ->%d%s%s%s", getenv("CLUNET_WINOGRAD") ? "winograd" : "default", c->n, c->cin, c->h, c->w, c->cout,
+    const char *mode = !getenv("CLUNET_WINOGRAD")                ? "default"
+                       : cu_cl(cl)->policy.wino_tile == 4 ? "winograd F(4x4)"
+                                                          : "winograd F(2x2)";
+    snprintf(lab, sizeof lab, "%s %dx%dx%dx%d ->%d%s%s%s", mode, c->n, c->cin, c->h, c->w, c->cout,
              c->act == CU_ACT_RELU ? " relu" : "", c->bytes ? " chunks of " : "", c->bytes ? c->bytes : "");
     if (c->bytes)
         env("CLUNET_WINO_BYTES", c->bytes);
@@ -130,25 +133,39 @@ static void test_switch(void)
 {
     struct cu_cl_backend *cb = cu_cl(cl);
     env("CLUNET_WINOGRAD", NULL);
-    TU_CHECK(cu_cl_wino_use(cb, 3, 64, 64, 16, false) && cu_cl_wino_use(cb, 3, 32, 32, 16, false) &&
-                 !cu_cl_wino_use(cb, 3, 16, 48, 16, false) && cu_cl_wino_use(cb, 3, 16, 16, 16, true) &&
-                 !cu_cl_wino_use(cb, 3, 16, 3, 16, true) && !cu_cl_wino_use(cb, 1, 64, 64, 16, false) &&
-                 !cu_cl_wino_use(cb, 5, 64, 64, 16, true),
-             "default: Winograd for 3x3 layers 64->64 and 32->32, 48->16 and 16->16 only for dW, not for 3->16 nor k = 1 or 5");
+    TU_CHECK(cu_cl_wino_tile(cb, 3, 64, 64, 16, 16) == 4 && cu_cl_wino_tile(cb, 3, 32, 32, 32, 32) == 4 &&
+                 cu_cl_wino_tile(cb, 3, 96, 32, 64, 64) == 4 && cu_cl_wino_tile(cb, 3, 32, 96, 128, 128) == 4 &&
+                 cu_cl_wino_tile(cb, 3, 64, 64, 16, 32) == 4,
+             "default: F(4x4) with 32 channels or more in and out, at widths of 16 (heights a multiple of 16), "
+             "32 (of 8) and multiples of 64");
+    TU_CHECK(cu_cl_wino_tile(cb, 3, 256, 256, 8, 8) == 2 && cu_cl_wino_tile(cb, 3, 64, 64, 8, 16) == 2 &&
+                 cu_cl_wino_tile(cb, 3, 32, 32, 48, 48) == 2 && cu_cl_wino_tile(cb, 3, 32, 32, 16, 16) == 4 &&
+                 cu_cl_wino_tile(cb, 3, 16, 16, 16, 16) == 0 && cu_cl_wino_tile(cb, 3, 16, 48, 16, 16) == 0 &&
+                 cu_cl_wino_tile(cb, 1, 64, 64, 16, 16) == 0 && cu_cl_wino_tile(cb, 5, 64, 64, 16, 16) == 0,
+             "default: F(2x2) where F(4x4)'s vector runs do not fit (8 x 8, 8 x 16, 48 wide); none for 16 -> 16, "
+             "48 -> 16 at 16 x 16, k = 1 or 5");
+    TU_CHECK(cu_cl_wino_dw_use(cb, 3, 16, 16) && cu_cl_wino_dw_use(cb, 3, 16, 48) && !cu_cl_wino_dw_use(cb, 3, 16, 3) &&
+                 !cu_cl_wino_dw_use(cb, 1, 64, 64) && !cu_cl_wino_dw_use(cb, 5, 64, 64),
+             "dW: F(2x2) from 16 channels on, not for 3 -> 16 nor k = 1 or 5");
     if (cb->policy.wide_tiles)
-        TU_CHECK(!cu_cl_wino_use(cb, 3, 32, 32, 64, false) && !cu_cl_wino_use(cb, 3, 96, 32, 128, false) &&
-                     cu_cl_wino_use(cb, 3, 32, 32, 64, true) && cu_cl_wino_use(cb, 3, 32, 32, 48, false) &&
-                     cu_cl_wino_use(cb, 3, 64, 64, 64, false) && cu_cl_wino_use(cb, 3, 96, 32, 64, false),
-                 "wide tiles: at widths of 64 and more (multiples of 32) the 8 x 32 implicit tile instead for up "
-                 "to 32 x W weights per tap (2048 at 64, 4096 at 128), forward and dx; dW stays Winograd");
+        TU_CHECK(cu_cl_wino_tile(cb, 3, 16, 32, 64, 64) == 0 && cu_cl_wino_tile(cb, 3, 16, 96, 128, 128) == 0 &&
+                     cu_cl_wino_tile(cb, 3, 32, 16, 64, 64) == 0 && cu_cl_wino_tile(cb, 3, 16, 64, 32, 48) == 2,
+                 "wide tiles: at widths of 64 and more (multiples of 32) the 8 x 32 implicit tile for layers "
+                 "F(4x4) does not take with up to 32 x W weights per tap (2048 at 64, 4096 at 128)");
     else
-        TU_CHECK(cu_cl_wino_use(cb, 3, 32, 32, 64, false) && cu_cl_wino_use(cb, 3, 96, 32, 128, false),
-                 "narrow tiles (CLUNET_TILES=narrow, or a device with 16 vector registers): Winograd by size only");
+        TU_CHECK(cu_cl_wino_tile(cb, 3, 16, 96, 128, 128) == 2 && cu_cl_wino_tile(cb, 3, 16, 32, 64, 64) == 0,
+                 "narrow tiles (CLUNET_TILES=narrow, or a device with 16 vector registers): F(2x2) by size where "
+                 "F(4x4) does not fit");
+    env("CLUNET_WINO_TILE", "2");
+    TU_CHECK(cu_cl_wino_tile(cb, 3, 64, 64, 16, 16) == 2 &&
+                 cu_cl_wino_tile(cb, 3, 96, 32, 128, 128) == (cb->policy.wide_tiles ? 0 : 2),
+             "CLUNET_WINO_TILE=2: F(2x2) as before F(4x4) came");
+    env("CLUNET_WINO_TILE", NULL);
     setenv("CLUNET_NO_WINOGRAD", "1", 1);
-    TU_CHECK(cu_cl_wino_use(cb, 3, 64, 64, 16, false),
+    TU_CHECK(cu_cl_wino_tile(cb, 3, 64, 64, 16, 16) == 4,
              "the policy is the one of the opened device: a later CLUNET_NO_WINOGRAD=1 alone changes nothing");
     env("CLUNET_NO_WINOGRAD", "1");
-    TU_CHECK(!cu_cl_wino_use(cb, 3, 64, 64, 16, false) && !cu_cl_wino_use(cb, 3, 64, 64, 16, true),
+    TU_CHECK(cu_cl_wino_tile(cb, 3, 64, 64, 16, 16) == 0 && !cu_cl_wino_dw_use(cb, 3, 64, 64),
              "CLUNET_NO_WINOGRAD=1 turns it off");
     env("CLUNET_NO_WINOGRAD", NULL);
 
@@ -207,9 +224,23 @@ int main(void)
         /* dW sums over chunks of at least 32 panels (more than the 100000
          * bytes allow): 800 tiles = 50 panels, chunks of 32 and 18 */
         {2, 16, 40, 40, 17, CU_ACT_RELU, "100000"},
+        /* F(4x4)'s runs: W = 128 (two runs a tile row, the pixels left and
+         * right of them shifted in), W = 32 with H = 20 (runs of two tile
+         * rows, the third of each image tile by tile, wrapping into the
+         * next), W = 16 with H = 32 (runs of four tile rows) and H = 12
+         * (three: tile by tile) */
+        {2, 6, 8, 128, 10, CU_ACT_RELU, "200000"},
+        {2, 7, 20, 32, 9, CU_ACT_NONE, NULL},
+        {2, 5, 32, 16, 7, CU_ACT_RELU, NULL},
+        {1, 4, 12, 16, 3, CU_ACT_NONE, NULL},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        test_case(&cases[i]);
+    static const char *const tiles[2] = {"2", "4"};
+    for (int ti = 0; ti < 2; ti++) {
+        env("CLUNET_WINO_TILE", tiles[ti]);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+            test_case(&cases[i]);
+    }
+    env("CLUNET_WINO_TILE", NULL);
     env("CLUNET_WINOGRAD", NULL);
     /* the direct weight gradient of layers with few weights (default
      * choice): odd Cout (the pair's second channel clamped), widths with a

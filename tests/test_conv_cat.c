@@ -8,8 +8,9 @@
  *      concatenation (the same sums in the same order).
  *   2. cl against ref on the same inputs, for the paths a CPU device
  *      takes: the 8 x 32 implicit tile (W % 32 == 0), the 8 x 16 one
- *      (W % 16 == 0), Winograd (forward, dx, dW), the direct dW of small
- *      layers, and the stored-concatenation fallback (W % 16 != 0); then
+ *      (W % 16 == 0), Winograd F(2x2) and F(4x4) (forward, dx; dW F(2x2)),
+ *      the direct dW of small layers, and the stored-concatenation
+ *      fallback (W % 16 != 0); then
  *      all of them again with CLUNET_GEMM=clblast (GPU paths: the
  *      fallback everywhere). Tolerance 1e-4 of max|ref| for y, dx, dw and
  *      1e-5 for db, as in test_cl_ops.c (fp32 sums of at most a few
@@ -267,14 +268,17 @@ int main(void)
         {2, 5, 7, 4, 64, 9, "8 x 32 tile"},
         {2, 3, 6, 5, 32, 11, "8 x 32 tile, one run at both borders"},
         {1, 4, 4, 3, 48, 6, "8 x 16 tile"},
-        {2, 16, 24, 8, 16, 40, "Winograd"},
-        {1, 20, 12, 6, 12, 17, "Winograd, W % 16 != 0"},
+        {2, 16, 24, 8, 16, 40, "Winograd F(2x2)"},
+        {1, 20, 12, 6, 12, 17, "Winograd F(2x2), W % 16 != 0"},
+        {2, 16, 24, 16, 16, 40, "Winograd F(4x4), 16 wide"},
+        {1, 20, 16, 8, 32, 36, "Winograd F(4x4), 32 wide"},
         {2, 3, 4, 5, 32, 2, "direct dW"},
         {2, 3, 2, 5, 10, 4, "stored concatenation (W % 16 != 0)"},
         /* one input (cb = 0): the modes on every path */
         {2, 9, 0, 4, 64, 11, "one input, 8 x 32 tile"},
         {1, 5, 0, 3, 48, 6, "one input, 8 x 16 tile"},
-        {2, 40, 0, 8, 16, 24, "one input, Winograd"},
+        {2, 40, 0, 8, 16, 24, "one input, Winograd F(2x2)"},
+        {2, 32, 0, 4, 64, 32, "one input, Winograd F(4x4)"},
         {2, 5, 0, 5, 10, 4, "one input, im2col + GEMM"},
         {2, 2, 0, 4, 32, 3, "one input, direct dW"},
     };

@@ -116,12 +116,14 @@ enum cu_status cu_cl_adam(struct cu_backend *be, struct cu_tensor *p, const stru
                           struct cu_tensor *m, struct cu_tensor *v, const struct cu_adam *hp, long step,
                           struct cu_err *err);
 
-/* --- wino: cl_ops_wino.c (cl/wino.cl), 3x3 convolutions as Winograd
- * F(2x2,3x3) on CPU devices. --- */
-/* Whether a 3x3 convolution with m outputs and kin inputs per GEMM (for
- * the data gradient: the layer's Cin and Cout) at width w runs as
- * Winograd here; dw: for its weight gradient (m = Cout, kin = Cin). */
-bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin, int w, bool dw);
+/* --- wino: cl_ops_wino.c (cl/wino.cl, cl/wino4.cl), 3x3 convolutions as
+ * Winograd F(2x2,3x3) and F(4x4,3x3) on CPU devices. --- */
+/* How a k x k convolution with m outputs and kin inputs (for the data
+ * gradient: the layer's Cin and Cout) at h x w runs here: 4: Winograd
+ * F(4x4,3x3), 2: F(2x2,3x3), 0: not as Winograd. */
+int cu_cl_wino_tile(const struct cu_cl_backend *cb, int k, int m, int kin, int h, int w);
+/* Whether its weight gradient (m = Cout, kin = Cin) runs as F(2x2,3x3). */
+bool cu_cl_wino_dw_use(const struct cu_cl_backend *cb, int k, int m, int kin);
 /* One Winograd convolution over a batch: y (n, m, h, w) from x (n, kin, h, w)
  * and 3x3 weights wt: (m, kin, 3, 3), or with flip (kin, m, 3, 3) used
  * transposed and turned by 180 degrees (the data gradient). mode 0:

@@ -203,7 +203,7 @@ enum cu_status cu_cl_conv_fwd(struct cu_backend *be, struct cu_tensor *y, const 
                               enum cu_act act, struct cu_err *err)
 {
     struct cu_cl_backend *cb = cu_cl(be);
-    if (cu_cl_wino_use(cb, w->h, w->n, w->c, x->w, false)) {
+    if (cu_cl_wino_tile(cb, w->h, w->n, w->c, x->h, x->w)) {
         cl_mem mx = cu_cl_mem(x), my = cu_cl_mem(y);
         const struct cu_cl_wino c = {.y = my, .y2 = my, .x = mx, .x2 = x2 ? cu_cl_mem(x2) : mx, .xm = my, .xm2 = my,
                                      .wt = cu_cl_mem(w),
@@ -324,7 +324,7 @@ static bool dw_own(struct cu_cl_backend *cb, struct cu_tensor *dw, const struct 
 {
     cl_mem mdw = cu_cl_mem(dw), mdy = cu_cl_mem(dy), mx = cu_cl_mem(x), mx2 = x2 ? cu_cl_mem(x2) : mx;
     const int cin = w->c, hw = x->h * x->w;
-    if (cu_cl_wino_use(cb, w->h, w->n, cin, x->w, true))
+    if (cu_cl_wino_dw_use(cb, w->h, w->n, cin))
         *st = cu_cl_wino_dw(cb, mdw, mdy, mx, mx2, x->c, x->n, cin, w->n, x->h, x->w, dw->name, err);
     else if (cu_cl_dw_direct_use(cb, w->h, w->n, cin))
         *st = cu_cl_dw_direct(cb, mdw, mdy, mx, mx2, x->c, x->n, cin, w->n, x->h, x->w, dw->name, err);
@@ -352,7 +352,7 @@ enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struc
     const int cin = w->c; /* x->c + x2->c */
     const int kmode = mode == CU_DX_ADD ? 1 : mode == CU_DX_SET ? 2 : 3; /* the kernels' output modes */
     enum cu_status st = CU_OK;
-    if (mdx && cu_cl_wino_use(cb, w->h, cin, w->n, x->w, false)) { /* first: it takes the scratch for itself */
+    if (mdx && cu_cl_wino_tile(cb, w->h, cin, w->n, x->h, x->w)) { /* first: it takes the scratch for itself */
         const struct cu_cl_wino c = {.y = mdx, .y2 = mdx2, .x = mdy, .x2 = mdy, .xm = mx, .xm2 = mx2, .wt = mw,
                                      .b = mdx, .n = x->n, .kin = w->n, .ka = w->n, .m = cin, .ma = x->c,
                                      .h = x->h, .w = x->w, .flip = 1, .relu = 0, .mode = kmode, .what = dx->name};

@@ -1,20 +1,23 @@
 /* cl_ops_wino.c: the 3x3 convolutions of CPU devices as Winograd
- * F(2x2,3x3) (cl/wino.cl, docs/cl-ops.md): the forward (bias and ReLU in
- * the output transform), the data gradient (the same convolution of dy
- * with the weights transposed and flipped, adding into dx) and the weight
- * gradient (from the transformed inputs and transformed dy). Four
- * launches per chunk of tiles: weights (once), input transform, the 16
- * GEMMs in one launch, output transform. The transformed tiles live in the
- * backend's scratch buffer, at most CLUNET_WINO_BYTES (default 4 MiB) at a
- * time: the batch is cut into chunks of tiles, not one huge buffer. Also
- * here: the direct weight gradient of 3x3 layers with few weights
- * (cu_dw_direct), where neither Winograd nor im2col pays.
- * Chosen by cl_ops_conv.c (cu_cl_wino_use, cu_cl_dw_direct_use): CPU
- * devices (where the panel GEMM runs), k = 3, and enough channels that the
- * 2.25x fewer multiplications outweigh the transforms;
- * CLUNET_NO_WINOGRAD=1 turns Winograd off, CLUNET_WINOGRAD=all uses it for
- * every 3x3 layer (tests, A/B), CLUNET_NO_DW_DIRECT=1 turns the direct dW
- * off. Not here: k != 3, GPUs (CLBlast). */
+ * (docs/cl-ops.md): the forward (bias and ReLU in the output transform)
+ * and the data gradient (the same convolution of dy with the weights
+ * transposed and flipped, in dx's modes) as F(4x4,3x3) (cl/wino4.cl) or
+ * F(2x2,3x3) (cl/wino.cl), and the weight gradient as F(2x2,3x3) (from the
+ * transformed inputs and transformed dy). Four launches per chunk of
+ * tiles: weights (once), input transform, the 16 or 36 GEMMs in one
+ * launch, output transform. The transformed tiles live in the backend's
+ * scratch buffer, at most CLUNET_WINO_BYTES at a time: the batch is cut
+ * into chunks of tiles, not one huge buffer. Also here: the direct weight
+ * gradient of 3x3 layers with few weights (cu_dw_direct), where neither
+ * Winograd nor im2col pays.
+ * Chosen by cl_ops_conv.c (cu_cl_wino_tile, cu_cl_wino_dw_use,
+ * cu_cl_dw_direct_use): CPU devices (where the panel GEMM runs), k = 3,
+ * and enough channels that the fewer multiplications outweigh the
+ * transforms; CLUNET_NO_WINOGRAD=1 turns Winograd off,
+ * CLUNET_WINOGRAD=all uses it for every 3x3 layer (tests, A/B),
+ * CLUNET_WINO_TILE=2 keeps the forward and data gradient at F(2x2,3x3),
+ * CLUNET_NO_DW_DIRECT=1 turns the direct dW off. Not here: k != 3, GPUs
+ * (CLBlast). */
 #include "cl_ops.h"
 
 #include <stdlib.h>
@@ -52,48 +55,80 @@
 #define WIDE_MIN_W 64
 #define WIDE_MK_PER_W 32
 
-bool cu_cl_wino_use(const struct cu_cl_backend *cb, int k, int m, int kin, int w, bool dw)
+/* F(4x4,3x3) (wino4.cl) writes 2.25 transformed values per input pixel
+ * where F(2x2) writes 4, and its GEMMs do 4x fewer multiplications than
+ * the direct convolution where F(2x2)'s do 2.25x fewer: with at least
+ * F4_MIN_C channels in and out it is the fastest path at every width
+ * (Intel Xeon, AVX-512, docs/PERFORMANCE.md: 96 -> 32 at 128 x 128 78 CPU-ms
+ * forward against the 8 x 32 tile's 98-109, dx 70 against 120; 192 -> 64
+ * at 32 x 32 13-14 against F(2x2)'s 17), while with 16 channels on either
+ * side its transforms cost more than they save (16 -> 16 at 256 x 256: 63
+ * against 38; 48 -> 16: 141 against 108-113). Its vector paths need 16
+ * tiles side by side or whole 16- and 32-wide tile rows (f4_fits);
+ * elsewhere (8 x 8 images) tile-by-tile transforms made it slower than
+ * F(2x2) (256 -> 256 at 8 x 8: 8.4-9.2 CPU-ms against 5.8-7.0). */
+#define F4_MIN_C 32
+
+static bool f4_fits(int h, int w)
+{
+    return w % 4 == 0 && h % 4 == 0 && (w % 64 == 0 || (w == 32 && h % 8 == 0) || (w == 16 && h % 16 == 0));
+}
+
+int cu_cl_wino_tile(const struct cu_cl_backend *cb, int k, int m, int kin, int h, int w)
+{
+    if (k != 3 || !cb->policy.gemm_panel || cb->policy.wino == CU_CL_WINO_OFF)
+        return 0;
+    if (cb->policy.wino == CU_CL_WINO_ALL)
+        return cb->policy.wino_tile;
+    if (cb->policy.wino_tile == 4 && m >= F4_MIN_C && kin >= F4_MIN_C && f4_fits(h, w))
+        return 4;
+    if (cb->policy.wide_tiles && w >= WIDE_MIN_W && w % 32 == 0 && m * kin <= WIDE_MK_PER_W * w)
+        return 0;
+    return m >= WINO_MIN_C && kin >= WINO_MIN_C && m * kin >= WINO_MIN_MK ? 2 : 0;
+}
+
+bool cu_cl_wino_dw_use(const struct cu_cl_backend *cb, int k, int m, int kin)
 {
     if (k != 3 || !cb->policy.gemm_panel || cb->policy.wino == CU_CL_WINO_OFF)
         return false;
-    if (cb->policy.wino == CU_CL_WINO_ALL)
-        return true;
-    if (!dw && cb->policy.wide_tiles && w >= WIDE_MIN_W && w % 32 == 0 && m * kin <= WIDE_MK_PER_W * w)
-        return false;
-    return m >= WINO_MIN_C && kin >= WINO_MIN_C && (dw || m * kin >= WINO_MIN_MK);
+    return cb->policy.wino == CU_CL_WINO_ALL || (m >= WINO_MIN_C && kin >= WINO_MIN_C);
 }
 
 /* Floats rounded up to 16 (64-byte lines between the workspace's parts). */
 static size_t line_up(size_t n) { return (n + 15) / 16 * 16; }
 
 /* Panels of 16 tiles per chunk (at least min_q), for kin + m channels of
- * transformed tiles, and the floats of workspace: the 16 x m x kin transformed weights (or
- * weight gradient), then the two chunk slabs (V and P, or V and Y'). */
-static size_t chunk_panels(const struct cu_cl_backend *cb, int kin, int m, size_t total, size_t min_q,
+ * nxi transformed elements per tile (16, or 36 for F(4x4)), and the
+ * floats of workspace: the nxi x m x kin transformed weights (or weight
+ * gradient), then the two chunk slabs (V and P, or V and Y'). */
+static size_t chunk_panels(const struct cu_cl_backend *cb, int nxi, int kin, int m, size_t total, size_t min_q,
                            size_t *floats)
 {
-    const size_t per_panel = (size_t)256 * ((size_t)kin + (size_t)m);
+    const size_t per_panel = (size_t)16 * nxi * ((size_t)kin + (size_t)m);
     size_t q = cb->policy.wino_bytes / sizeof(float) / per_panel, need = (total + 15) / 16;
     if (q < min_q)
         q = min_q;
     if (q > need)
         q = need;
-    *floats = line_up((size_t)16 * ((size_t)m * kin + CU_WINO_SKEW)) + q * per_panel + 32 * CU_WINO_SKEW; /* 32 slabs */
+    *floats = line_up((size_t)nxi * ((size_t)m * kin + CU_WINO_SKEW)) + q * per_panel +
+              (size_t)2 * nxi * CU_WINO_SKEW; /* 2 nxi slabs */
     return q;
 }
 
 enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino *c, struct cu_err *err)
 {
-    const int th = (c->h + 1) / 2, tw = (c->w + 1) / 2;
+    const bool f4 = cu_cl_wino_tile(cb, 3, c->m, c->kin, c->h, c->w) == 4;
+    const int r = f4 ? 4 : 2, nxi = (r + 2) * (r + 2); /* outputs per tile side, transform elements */
+    const int th = (c->h + r - 1) / r, tw = (c->w + r - 1) / r;
     const size_t total = (size_t)c->n * (size_t)th * (size_t)tw;
     enum cu_status st = cu_cl_ops_fits(cb, (size_t)c->n * (size_t)(c->kin > c->m ? c->kin : c->m) * c->h * c->w,
                                        c->what, err);
     if (st || total == 0)
         return st;
     size_t all;
-    const size_t q = chunk_panels(cb, c->kin, c->m, total, 1, &all);
-    const size_t uf = line_up((size_t)16 * ((size_t)c->m * c->kin + CU_WINO_SKEW)),
-                 vf = (size_t)256 * q * c->kin + 16 * CU_WINO_SKEW;
+    const size_t q = chunk_panels(cb, nxi, c->kin, c->m, total, 1, &all);
+    const size_t uf = line_up((size_t)nxi * ((size_t)c->m * c->kin + CU_WINO_SKEW)),
+                 vf = (size_t)16 * nxi * q * c->kin + (size_t)nxi * CU_WINO_SKEW;
     st = cu_cl_ops_fits(cb, all, c->what, err);
     cl_mem ws = NULL;
     if (!st)
@@ -103,23 +138,28 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
     const int uo = 0, vo = (int)uf, po = (int)(uf + vf), T = (int)total, panel_major = 0;
     const int two = cb->policy.wide_tiles; /* panels a GEMM work-item: 16 accumulators or 8 */
     const size_t rows = (size_t)(c->m + CU_WINO_TM - 1) / CU_WINO_TM; /* row tiles of the GEMM */
-    st = CU_CL_RUN(cb, "cu_wino_weights", (size_t)c->m * c->kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(uo),
-                   CU_KARG(c->wt), CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(c->flip));
+    st = CU_CL_RUN(cb, f4 ? "cu_wino4_weights" : "cu_wino_weights", (size_t)c->m * c->kin, CU_CL_WG, err,
+                   CU_KARG(ws), CU_KARG(uo), CU_KARG(c->wt), CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(c->flip));
     for (size_t t0 = 0; !st && t0 < total; t0 += 16 * q) {
         const size_t left = (total - t0 + 15) / 16;
         const int Q = (int)(left < q ? left : q), first = (int)t0;
-        st = CU_CL_RUN(cb, "cu_wino_input", (size_t)Q * c->kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(vo),
-                       CU_KARG(c->x), CU_KARG(c->x2), CU_KARG(c->ka), CU_KARG(c->kin), CU_KARG(c->h), CU_KARG(c->w),
-                       CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(panel_major));
+        if (f4)
+            st = CU_CL_RUN(cb, "cu_wino4_input", (size_t)Q * c->kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(vo),
+                           CU_KARG(c->x), CU_KARG(c->x2), CU_KARG(c->ka), CU_KARG(c->kin), CU_KARG(c->h),
+                           CU_KARG(c->w), CU_KARG(first), CU_KARG(T), CU_KARG(Q));
+        else
+            st = CU_CL_RUN(cb, "cu_wino_input", (size_t)Q * c->kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(vo),
+                           CU_KARG(c->x), CU_KARG(c->x2), CU_KARG(c->ka), CU_KARG(c->kin), CU_KARG(c->h),
+                           CU_KARG(c->w), CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(panel_major));
         if (!st)
-            st = CU_CL_RUN(cb, "cu_wino_gemm", rows * (size_t)(Q + two) / (size_t)(1 + two) * 16, CU_CL_WG_TILE, err,
-                           CU_KARG(ws), CU_KARG(po), CU_KARG(ws), CU_KARG(uo), CU_KARG(ws), CU_KARG(vo), CU_KARG(c->m),
-                           CU_KARG(c->kin), CU_KARG(Q), CU_KARG(two));
+            st = CU_CL_RUN(cb, "cu_wino_gemm", rows * (size_t)(Q + two) / (size_t)(1 + two) * (size_t)nxi,
+                           CU_CL_WG_TILE, err, CU_KARG(ws), CU_KARG(po), CU_KARG(ws), CU_KARG(uo), CU_KARG(ws),
+                           CU_KARG(vo), CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(Q), CU_KARG(two), CU_KARG(nxi));
         if (!st)
-            st = CU_CL_RUN(cb, "cu_wino_output", (size_t)Q * c->m, CU_CL_WG, err, CU_KARG(c->y), CU_KARG(c->y2),
-                           CU_KARG(c->ma), CU_KARG(c->xm), CU_KARG(c->xm2), CU_KARG(ws), CU_KARG(po), CU_KARG(c->b),
-                           CU_KARG(c->m), CU_KARG(c->h), CU_KARG(c->w), CU_KARG(first), CU_KARG(T), CU_KARG(Q),
-                           CU_KARG(c->relu), CU_KARG(c->mode));
+            st = CU_CL_RUN(cb, f4 ? "cu_wino4_output" : "cu_wino_output", (size_t)Q * c->m, CU_CL_WG, err,
+                           CU_KARG(c->y), CU_KARG(c->y2), CU_KARG(c->ma), CU_KARG(c->xm), CU_KARG(c->xm2),
+                           CU_KARG(ws), CU_KARG(po), CU_KARG(c->b), CU_KARG(c->m), CU_KARG(c->h), CU_KARG(c->w),
+                           CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(c->relu), CU_KARG(c->mode));
     }
     return st;
 }
@@ -133,7 +173,7 @@ enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_
     if (st || total == 0)
         return st;
     size_t all;
-    const size_t q = chunk_panels(cb, kin, m, total, DW_MIN_PANELS, &all);
+    const size_t q = chunk_panels(cb, 16, kin, m, total, DW_MIN_PANELS, &all);
     const size_t df = line_up((size_t)16 * ((size_t)m * kin + CU_WINO_SKEW)), vf = (size_t)256 * q * kin + 16 * CU_WINO_SKEW;
     st = cu_cl_ops_fits(cb, all, what, err);
     cl_mem ws = NULL;
@@ -174,7 +214,7 @@ bool cu_cl_dw_direct_use(const struct cu_cl_backend *cb, int k, int m, int kin)
 {
     if (k != 3 || !cb->policy.gemm_panel || !cb->policy.dw_direct)
         return false;
-    if (cu_cl_wino_use(cb, k, m, kin, 0, true))
+    if (cu_cl_wino_dw_use(cb, k, m, kin))
         return false;
     return m * kin <= DW_DIRECT_MAX_WEIGHTS;
 }

@@ -67,6 +67,8 @@ void cu_cl_policy_fill(struct cu_cl_backend *cb)
     if (cb->caps.max_alloc && p->col_bytes > cb->caps.max_alloc)
         p->col_bytes = (size_t)cb->caps.max_alloc;
     p->wino_bytes = env_bytes("CLUNET_WINO_BYTES", wino_bytes_default(cb->device));
+    const char *tile = getenv("CLUNET_WINO_TILE");
+    p->wino_tile = tile && !strcmp(tile, "2") ? 2 : 4;
     cl_uint bits = 0;
     if (clGetDeviceInfo(cb->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof bits, &bits, NULL) != CL_SUCCESS ||
         bits < 8 * sizeof(float))
