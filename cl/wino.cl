@@ -477,17 +477,17 @@ static float lane_sum(const float16 v)
 
 #define CU_DW4(X) X(0) X(1) X(2) X(3)
 
-/* D[xi][m][k] (+)= sum over the chunk's 16Q tiles of Y'[xi][m] V[xi][k]:
- * each work-item a 4 x 4 block (m0.., k0..) in sixteen float16 lane-wise
- * accumulators, four Y' and four V lines per panel; acc = 0: D = sum (the
- * first chunk), else D += sum. Range ceil(K/4)*ceil(M/4)*16 = (k block,
- * m block, xi). */
+/* D[xi][m][k] (+)= sum over the chunk's 16Q tiles of Y'[xi][m] V[xi][k],
+ * for the nxi xi (16; 36 for F(4x4), wino4.cl): each work-item a 4 x 4
+ * block (m0.., k0..) in sixteen float16 lane-wise accumulators, four Y'
+ * and four V lines per panel; acc = 0: D = sum (the first chunk), else
+ * D += sum. Range ceil(K/4)*ceil(M/4)*nxi = (k block, m block, xi). */
 __kernel void cu_wino_dw_gemm(__global float *d, const int dof, __global const float *v, const int vo,
                               __global const float *yv, const int yvo, const int M, const int K, const int Q,
-                              const int acc)
+                              const int acc, const int nxi)
 {
     const int kb = (K + 3) / 4, mb = (M + 3) / 4, g = get_global_id(0);
-    if (g >= kb * mb * 16)
+    if (g >= kb * mb * nxi)
         return;
     const int k0 = g % kb * 4, m0 = g / kb % mb * 4, xi = g / (kb * mb);
     __global const float *vs = v + vo + xi * (Q * K * 16 + CU_WINO_SKEW);

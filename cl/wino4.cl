@@ -159,12 +159,13 @@ static void input_run(__global float *dst, const int xi_stride, __global const f
 }
 
 /* V[xi][q][k][j] = (B^T d B)[xi] of tile t = t0 + 16q + j, input channel
- * k; zero for t >= T. x: the whole batch (N, K, H, W) in two parts [x, x2]
- * split at ka. Runs of 16 tiles (run_tpr) as vectors, the others tile by
- * tile. Range Q*K = (q, k), panels fastest. */
+ * k (kmajor: V[xi][k][q][j], for the weight gradient); zero for t >= T.
+ * x: the whole batch (N, K, H, W) in two parts [x, x2] split at ka. Runs
+ * of 16 tiles (run_tpr) as vectors, the others tile by tile. Range Q*K =
+ * (q, k), panels fastest. */
 __kernel void cu_wino4_input(__global float *v, const int vo, __global const float *x, __global const float *x2,
                              const int ka, const int K, const int H, const int W, const int t0, const int T,
-                             const int Q)
+                             const int Q, const int kmajor)
 {
     const int g = get_global_id(0);
     if (g >= K * Q)
@@ -172,7 +173,7 @@ __kernel void cu_wino4_input(__global float *v, const int vo, __global const flo
     const int q = g % Q, k = g / Q;
     const int TW = (W + 3) / 4, TH = (H + 3) / 4, per = TH * TW;
     int t = t0 + q * 16, n = t / per, ty = t % per / TW, tx = t % TW;
-    __global float *dst = v + vo + (q * K + k) * 16;
+    __global float *dst = v + vo + (kmajor ? k * Q + q : q * K + k) * 16;
     const int xi_stride = Q * K * 16 + CU_WINO_SKEW;
     const int tpr = run_tpr(t, T, H, W, ty, tx);
     if (tpr) {
@@ -307,5 +308,132 @@ __kernel void cu_wino4_output(__global float *y, __global float *y2, const int m
                 n++;
             }
         }
+    }
+}
+
+/* The weight gradient (cl_ops_wino.c, cu_cl_wino_dw), as wino.cl's for
+ * F(2x2) with the 6 x 6 transforms: dL/dU = sum over tiles of
+ * (A dY A^T) . V and dL/dg = G^T (dL/dU) G:
+ *   Y'[xi] = A dY A^T     6x6 per 4x4 tile of dy, [36][M][Q][16] (kmajor)
+ *   D[xi]  = Y'[xi] V[xi]^T   summed over the tiles: cu_wino_dw_gemm, nxi = 36
+ *   dw    += G^T D G */
+
+/* o = A i: six values from four (A = (A^T)^T above) */
+#define CU_A6(o, i)                                                                                               \
+    do {                                                                                                          \
+        const __typeof__(i[0]) e_ = i[0] + i[2], f_ = i[1] + i[3];                                                \
+        const __typeof__(i[0]) g_ = i[0] + 4.0f * i[2], h_ = 2.0f * i[1] + 8.0f * i[3];                           \
+        o[0] = i[0];                                                                                              \
+        o[1] = e_ + f_;                                                                                           \
+        o[2] = e_ - f_;                                                                                           \
+        o[3] = g_ + h_;                                                                                           \
+        o[4] = g_ - h_;                                                                                           \
+        o[5] = i[3];                                                                                              \
+    } while (0)
+
+/* o = G^T i: three values from six */
+#define CU_GT6(o, i)                                                                                              \
+    do {                                                                                                          \
+        o[0] = 0.25f * i[0] - (i[1] + i[2]) / 6.0f + (i[3] + i[4]) / 24.0f;                                       \
+        o[1] = (i[2] - i[1]) / 6.0f + (i[3] - i[4]) / 12.0f;                                                      \
+        o[2] = (i[3] + i[4] - i[1] - i[2]) / 6.0f + i[5];                                                         \
+    } while (0)
+
+/* Y'[xi][m][q][j] = (A dY A^T)[xi] of tile t = t0 + 16q + j, channel m of
+ * dy (N, M, H, W); zero for t >= T and outputs outside the image. Runs
+ * (run_tpr) load 4 rows of 16-float vectors, split four ways. Range Q*M =
+ * (q, m). */
+__kernel void cu_wino4_dy(__global float *v, const int vo, __global const float *dy, const int M, const int H,
+                          const int W, const int t0, const int T, const int Q)
+{
+    const int g = get_global_id(0);
+    if (g >= M * Q)
+        return;
+    const int q = g % Q, m = g / Q;
+    const int TW = (W + 3) / 4, TH = (H + 3) / 4, per = TH * TW;
+    int t = t0 + q * 16, n = t / per, ty = t % per / TW, tx = t % TW;
+    float16 z[6][4]; /* A dY: row a of the 6 x 4 */
+    const int tpr = run_tpr(t, T, H, W, ty, tx);
+    if (tpr) {
+        __global const float *plane = dy + (n * M + m) * H * W;
+        float16 c[4][4]; /* dY row r, column c of the 16 tiles */
+        for (int r = 0; r < 4; r++) {
+            float16 s[4];
+            for (int v4 = 0; v4 < 4; v4++)
+                s[v4] = CU_LOADU(plane + (4 * (ty + 4 * v4 / tpr) + r) * W + 4 * (tx + 4 * v4 % tpr));
+            const float16 e0 = shuffle2(s[0], s[1], CU_EVEN), o0 = shuffle2(s[0], s[1], CU_ODD);
+            const float16 e1 = shuffle2(s[2], s[3], CU_EVEN), o1 = shuffle2(s[2], s[3], CU_ODD);
+            c[r][0] = shuffle2(e0, e1, CU_EVEN);
+            c[r][1] = shuffle2(o0, o1, CU_EVEN);
+            c[r][2] = shuffle2(e0, e1, CU_ODD);
+            c[r][3] = shuffle2(o0, o1, CU_ODD);
+        }
+        for (int col = 0; col < 4; col++) {
+            const float16 in[4] = {c[0][col], c[1][col], c[2][col], c[3][col]};
+            float16 o[6];
+            CU_A6(o, in);
+            for (int a = 0; a < 6; a++)
+                z[a][col] = o[a];
+        }
+    } else {
+        float f[4][4][16];
+        for (int j = 0; j < 16; j++, t++) {
+            for (int r = 0; r < 4; r++)
+                for (int c = 0; c < 4; c++)
+                    f[r][c][j] = 0.0f;
+            if (t < T) {
+                __global const float *plane = dy + (n * M + m) * H * W;
+                for (int r = 0; r < 4 && 4 * ty + r < H; r++)
+                    for (int c = 0; c < 4 && 4 * tx + c < W; c++)
+                        f[r][c][j] = plane[(4 * ty + r) * W + 4 * tx + c];
+                if (++tx == TW) {
+                    tx = 0;
+                    if (++ty == TH) {
+                        ty = 0;
+                        n++;
+                    }
+                }
+            }
+        }
+        for (int col = 0; col < 4; col++) {
+            const float16 in[4] = {vload16(0, f[0][col]), vload16(0, f[1][col]), vload16(0, f[2][col]),
+                                   vload16(0, f[3][col])};
+            float16 o[6];
+            CU_A6(o, in);
+            for (int a = 0; a < 6; a++)
+                z[a][col] = o[a];
+        }
+    }
+    __global float *dst = v + vo + (m * Q + q) * 16;
+    const int xi_stride = Q * M * 16 + CU_WINO_SKEW;
+    for (int a = 0; a < 6; a++) { /* (A dY) A^T, row by row */
+        float16 o[6];
+        CU_A6(o, z[a]);
+        for (int b = 0; b < 6; b++)
+            *(__global float16 *)(dst + (a * 6 + b) * xi_stride) = o[b];
+    }
+}
+
+/* dw[m][k] += G^T D[.][m][k] G (3 x 3 from 6 x 6). Range M*K = (k, m). */
+__kernel void cu_wino4_dw_out(__global float *dw, __global const float *d, const int dof, const int M, const int K)
+{
+    const int g = get_global_id(0);
+    if (g >= M * K)
+        return;
+    float t[3][6]; /* G^T D: 3 x 6 */
+    for (int c = 0; c < 6; c++) {
+        float col[6], o[3];
+        for (int a = 0; a < 6; a++)
+            col[a] = d[dof + (a * 6 + c) * (M * K + CU_WINO_SKEW) + g];
+        CU_GT6(o, col);
+        for (int r = 0; r < 3; r++)
+            t[r][c] = o[r];
+    }
+    __global float *out = dw + g * 9;
+    for (int r = 0; r < 3; r++) { /* (G^T D) G */
+        float o[3];
+        CU_GT6(o, t[r]);
+        for (int c = 0; c < 3; c++)
+            out[3 * r + c] += o[c];
     }
 }

@@ -143,14 +143,9 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
     for (size_t t0 = 0; !st && t0 < total; t0 += 16 * q) {
         const size_t left = (total - t0 + 15) / 16;
         const int Q = (int)(left < q ? left : q), first = (int)t0;
-        if (f4)
-            st = CU_CL_RUN(cb, "cu_wino4_input", (size_t)Q * c->kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(vo),
-                           CU_KARG(c->x), CU_KARG(c->x2), CU_KARG(c->ka), CU_KARG(c->kin), CU_KARG(c->h),
-                           CU_KARG(c->w), CU_KARG(first), CU_KARG(T), CU_KARG(Q));
-        else
-            st = CU_CL_RUN(cb, "cu_wino_input", (size_t)Q * c->kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(vo),
-                           CU_KARG(c->x), CU_KARG(c->x2), CU_KARG(c->ka), CU_KARG(c->kin), CU_KARG(c->h),
-                           CU_KARG(c->w), CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(panel_major));
+        st = CU_CL_RUN(cb, f4 ? "cu_wino4_input" : "cu_wino_input", (size_t)Q * c->kin, CU_CL_WG, err, CU_KARG(ws),
+                       CU_KARG(vo), CU_KARG(c->x), CU_KARG(c->x2), CU_KARG(c->ka), CU_KARG(c->kin), CU_KARG(c->h),
+                       CU_KARG(c->w), CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(panel_major));
         if (!st)
             st = CU_CL_RUN(cb, "cu_wino_gemm", rows * (size_t)(Q + two) / (size_t)(1 + two) * (size_t)nxi,
                            CU_CL_WG_TILE, err, CU_KARG(ws), CU_KARG(po), CU_KARG(ws), CU_KARG(uo), CU_KARG(ws),
@@ -167,14 +162,17 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
 enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, cl_mem x2, int ka, int n,
                              int kin, int m, int h, int w, const char *what, struct cu_err *err)
 {
-    const int th = (h + 1) / 2, tw = (w + 1) / 2;
+    const bool f4 = cb->policy.wino_tile == 4 && (cb->policy.wino == CU_CL_WINO_ALL || f4_fits(h, w));
+    const int r = f4 ? 4 : 2, nxi = (r + 2) * (r + 2);
+    const int th = (h + r - 1) / r, tw = (w + r - 1) / r;
     const size_t total = (size_t)n * (size_t)th * (size_t)tw;
     enum cu_status st = cu_cl_ops_fits(cb, (size_t)n * (size_t)(kin > m ? kin : m) * h * w, what, err);
     if (st || total == 0)
         return st;
     size_t all;
-    const size_t q = chunk_panels(cb, 16, kin, m, total, DW_MIN_PANELS, &all);
-    const size_t df = line_up((size_t)16 * ((size_t)m * kin + CU_WINO_SKEW)), vf = (size_t)256 * q * kin + 16 * CU_WINO_SKEW;
+    const size_t q = chunk_panels(cb, nxi, kin, m, total, DW_MIN_PANELS, &all);
+    const size_t df = line_up((size_t)nxi * ((size_t)m * kin + CU_WINO_SKEW)),
+                 vf = (size_t)16 * nxi * q * kin + (size_t)nxi * CU_WINO_SKEW;
     st = cu_cl_ops_fits(cb, all, what, err);
     cl_mem ws = NULL;
     if (!st)
@@ -185,20 +183,21 @@ enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_
     for (size_t t0 = 0; !st && t0 < total; t0 += 16 * q) {
         const size_t left = (total - t0 + 15) / 16;
         const int Q = (int)(left < q ? left : q), first = (int)t0, acc = t0 > 0;
-        st = CU_CL_RUN(cb, "cu_wino_input", (size_t)Q * kin, CU_CL_WG, err, CU_KARG(ws), CU_KARG(vo), CU_KARG(x),
-                       CU_KARG(x2), CU_KARG(ka), CU_KARG(kin), CU_KARG(h), CU_KARG(w), CU_KARG(first), CU_KARG(T),
-                       CU_KARG(Q), CU_KARG(kmajor));
+        st = CU_CL_RUN(cb, f4 ? "cu_wino4_input" : "cu_wino_input", (size_t)Q * kin, CU_CL_WG, err, CU_KARG(ws),
+                       CU_KARG(vo), CU_KARG(x), CU_KARG(x2), CU_KARG(ka), CU_KARG(kin), CU_KARG(h), CU_KARG(w),
+                       CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(kmajor));
         if (!st)
-            st = CU_CL_RUN(cb, "cu_wino_dy", (size_t)Q * m, CU_CL_WG, err, CU_KARG(ws), CU_KARG(yo), CU_KARG(dy),
-                           CU_KARG(m), CU_KARG(h), CU_KARG(w), CU_KARG(first), CU_KARG(T), CU_KARG(Q));
+            st = CU_CL_RUN(cb, f4 ? "cu_wino4_dy" : "cu_wino_dy", (size_t)Q * m, CU_CL_WG, err, CU_KARG(ws),
+                           CU_KARG(yo), CU_KARG(dy), CU_KARG(m), CU_KARG(h), CU_KARG(w), CU_KARG(first), CU_KARG(T),
+                           CU_KARG(Q));
         if (!st)
-            st = CU_CL_RUN(cb, "cu_wino_dw_gemm", (size_t)(kin + 3) / 4 * (size_t)((m + 3) / 4) * 16, CU_CL_WG_TILE,
-                           err, CU_KARG(ws), CU_KARG(dof), CU_KARG(ws), CU_KARG(vo), CU_KARG(ws), CU_KARG(yo),
-                           CU_KARG(m), CU_KARG(kin), CU_KARG(Q), CU_KARG(acc));
+            st = CU_CL_RUN(cb, "cu_wino_dw_gemm", (size_t)(kin + 3) / 4 * (size_t)((m + 3) / 4) * (size_t)nxi,
+                           CU_CL_WG_TILE, err, CU_KARG(ws), CU_KARG(dof), CU_KARG(ws), CU_KARG(vo), CU_KARG(ws),
+                           CU_KARG(yo), CU_KARG(m), CU_KARG(kin), CU_KARG(Q), CU_KARG(acc), CU_KARG(nxi));
     }
     if (!st)
-        st = CU_CL_RUN(cb, "cu_wino_dw_out", (size_t)m * kin, CU_CL_WG, err, CU_KARG(dw), CU_KARG(ws), CU_KARG(dof),
-                       CU_KARG(m), CU_KARG(kin));
+        st = CU_CL_RUN(cb, f4 ? "cu_wino4_dw_out" : "cu_wino_dw_out", (size_t)m * kin, CU_CL_WG, err, CU_KARG(dw),
+                       CU_KARG(ws), CU_KARG(dof), CU_KARG(m), CU_KARG(kin));
     return st;
 }
 
