@@ -1,26 +1,32 @@
-/* test_cl_wino.c: the Winograd F(2x2,3x3) path of the cl backend's 3x3
- * convolutions (src/cl/cl_ops_wino.c, cl/wino.cl) against the ref backend:
- * forward (bias, ReLU or none) and backward (dx through Winograd, adding
- * into a random dx; dW and db through the other path, checked too), from
- * the same seeded inputs. CLUNET_WINOGRAD=all forces the path for every
- * case; shapes exercise the edges: odd H and W (tiles half outside),
- * widths that are not a multiple of the 2x2 tile or of 16, batch > 1,
- * channel counts off multiples of 8 and 16, 1x1 images, and a workspace
- * limit (CLUNET_WINO_BYTES) that cuts the batch into several chunks with a
- * partial last one, and rows of 32 or more tiles (vector loads and stores). Also: which layers the default choice sends through
- * Winograd, and that CLUNET_NO_WINOGRAD=1 really takes the other path (its
- * result differs from Winograd's in the rounding). Then the direct weight
- * gradient of layers with few weights (cu_dw_direct, same file), which the
- * default choice takes for them.
+/* test_cl_wino.c: the Winograd paths of the cl backend's 3x3 convolutions
+ * (src/cl/cl_ops_wino.c; F(2x2,3x3) in cl/wino.cl, F(4x4,3x3) in
+ * cl/wino4.cl) against the ref backend: forward (bias, ReLU or none) and
+ * backward (dx through Winograd, adding into a random dx; dW through
+ * Winograd too, db through the other path), from the same seeded inputs.
+ * CLUNET_WINOGRAD=all forces the path for every case, once with each tile
+ * size (CLUNET_WINO_TILE=2, 4); shapes exercise the edges: odd H and W
+ * (tiles partly outside), widths that are not a multiple of the tile or
+ * of 16, batch > 1, channel counts off multiples of 8 and 16, 1x1 images,
+ * a workspace limit (CLUNET_WINO_BYTES) that cuts the batch into several
+ * chunks with a partial last one, and the vector runs: rows of 32 or more
+ * F(2x2) tiles; for F(4x4) 16 tiles within a tile row (W = 64, 128: the
+ * pixels left and right of a run), whole tile rows of 32- and 16-wide
+ * images, and the heights where those do not fit (tile by tile). Also:
+ * which layers the default choice sends through which tile, and that
+ * CLUNET_NO_WINOGRAD=1 really takes the other path (its result differs
+ * from Winograd's in the rounding). Then the direct weight gradient of
+ * layers with few weights (cu_dw_direct, cu_dw3_rows), which the default
+ * choice takes for them.
  *
  * Tolerance: max |cl - ref| <= 2e-4 max |ref| per tensor (ref sums in
  * double). A direct fp32 sum of K = 9 Cin terms is off by ~sqrt(K) u
- * sum|t| (u = 6e-8); Winograd sums 16 Cin products of transformed values
+ * sum|t| (u = 6e-8). F(2x2) sums 16 Cin products of transformed values
  * whose magnitudes grow by at most |B^T|^2 = 4 (inputs), |G|^2 = 2.25
  * (weights) and |A^T|^2 = 9 (outputs) in the worst case, and cancel again
- * in the output transform: errors stay ~1e-6 of the tensor's scale here
- * (measured 2e-7 .. 2e-6, printed per check), 100x below the tolerance,
- * while a wrong tap, tile or missing chunk is off by O(1). */
+ * in the output transform: measured 1e-7 .. 3e-7 of the tensor's scale.
+ * F(4x4)'s matrices have entries up to 5 (B^T), 8 (A^T) and 1/24 (G):
+ * measured 1e-6 .. 5e-6 (printed per check), still 40x below the
+ * tolerance, while a wrong tap, tile, run or chunk is off by O(1e-2 .. 1). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
