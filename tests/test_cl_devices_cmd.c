@@ -121,6 +121,11 @@ static void check_misc(void)
              "devices --open --device 0:0 opens 0:0 and reports the build");
     TU_CHECK(strstr(out, "policy: gemm ") && strstr(out, "-D CU_RED_WG=64"),
              "--open reports the policy chosen at open and the build options: %s", out);
+    if (strstr(out, "policy: gemm panel, winograd by layer size")) { /* a CPU device */
+        TU_CHECK(strstr(out, "(F(4x4) and F(2x2))") != NULL, "--open names the Winograd tiles: %s", out);
+        rc = run("CLUNET_WINO_TILE=2", "devices --open --device 0:0", 0, out, sizeof out);
+        TU_CHECK(rc == 0 && strstr(out, "(F(2x2) only)"), "CLUNET_WINO_TILE=2 keeps F(2x2): %s", out);
+    }
     rc = run("", "--list-devices --json", 0, out, sizeof out);
     json_t *j = json_loads(out, 0, NULL);
     TU_CHECK(rc == 0 && json_is_array(j), "--list-devices --json is JSON");

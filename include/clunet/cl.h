@@ -42,6 +42,7 @@ struct cu_cl_report {
     char options[256];       /* the programs' build options (with the kernel constants) */
     char gemm[16];           /* the convolutions' GEMM: "panel" or "clblast" */
     int winograd;            /* Winograd 3x3 layers (with the panel GEMM): 0 off, 1 by size, 2 all */
+    int wino_tile;           /* its largest tile: 4 (F(4x4,3x3) where it pays) or 2 (F(2x2,3x3) only) */
     int dw_direct;           /* the direct weight gradient of small layers (with the panel GEMM) */
     unsigned vector_width;   /* preferred float vector width */
     int wide_tiles;          /* 8 x 32 register tiles (16 accumulators), else 8 x 16 */

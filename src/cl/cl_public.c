@@ -47,6 +47,7 @@ int cu_cl_report(const struct cu_backend *be, struct cu_cl_report *out)
     snprintf(out->options, sizeof out->options, "%s", cb->options);
     snprintf(out->gemm, sizeof out->gemm, "%s", cb->policy.gemm_panel ? "panel" : "clblast");
     out->winograd = (int)cb->policy.wino;
+    out->wino_tile = cb->policy.wino_tile;
     out->dw_direct = cb->policy.dw_direct;
     out->vector_width = cb->policy.vector_width;
     out->wide_tiles = cb->policy.wide_tiles;

@@ -71,9 +71,10 @@ static void help(FILE *f)
             "  -h, --help     this help\n\n"
             "CLUNET_GEMM=clblast|panel forces the GEMM of the cl backend (default:\n"
             "panel on CPU devices, CLBlast elsewhere). On CPU devices 3x3 layers with\n"
-            "enough channels run as Winograd F(2x2,3x3); CLUNET_NO_WINOGRAD=1 turns\n"
-            "that off, CLUNET_NO_DW_DIRECT=1 the direct weight gradient of small\n"
-            "layers (docs/perf-winograd.md).\n");
+            "enough channels run as Winograd F(4x4,3x3) or F(2x2,3x3); CLUNET_NO_WINOGRAD=1\n"
+            "turns that off, CLUNET_WINO_TILE=2 keeps F(2x2,3x3) everywhere,\n"
+            "CLUNET_NO_DW_DIRECT=1 turns off the direct weight gradient of small\n"
+            "layers (docs/cl-ops.md, docs/perf-winograd.md).\n");
     fprintf(f, "\n");
     cu_cli_exit_codes(f);
 }

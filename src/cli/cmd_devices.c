@@ -182,9 +182,10 @@ static int open_selected(void)
     if (r.cache_note[0])
         printf("kernel cache: %s\n", r.cache_note);
     static const char *const wino[3] = {"off", "by layer size", "all 3x3 layers"};
-    printf("policy: gemm %s, winograd %s, direct dW %s; vector width %u (%s tiles), work-group <= %zu, local "
+    printf("policy: gemm %s, winograd %s%s, direct dW %s; vector width %u (%s tiles), work-group <= %zu, local "
            "memory %llu KiB\n",
            r.gemm, !strcmp(r.gemm, "panel") ? wino[r.winograd] : "off (needs the panel GEMM)",
+           !strcmp(r.gemm, "panel") && r.winograd ? r.wino_tile == 4 ? " (F(4x4) and F(2x2))" : " (F(2x2) only)" : "",
            !strcmp(r.gemm, "panel") && r.dw_direct ? "on" : "off", r.vector_width,
            r.wide_tiles ? "8x32" : "8x16", r.max_work_group, (unsigned long long)(r.local_mem / 1024));
     printf("build options: %s\n", r.options);
