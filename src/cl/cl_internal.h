@@ -46,7 +46,7 @@ struct cu_cl_policy {
     bool dw_direct;         /* the direct weight gradient (with the panel GEMM only); CLUNET_NO_DW_DIRECT */
     size_t col_bytes;       /* largest im2col band, within max_alloc; CLUNET_CL_COL_BYTES */
     size_t wino_bytes;      /* Winograd chunk workspace; CLUNET_WINO_BYTES */
-    int wino_tile;          /* outputs per tile side of forward/dx Winograd: 4 (F(4x4)) or 2; CLUNET_WINO_TILE */
+    int wino_tile;          /* largest Winograd tile: 4 (F(4x4,3x3) where it fits) or 2; CLUNET_WINO_TILE=2 */
     size_t base_align;      /* CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes: where a sub-buffer may start */
     size_t max_wg;          /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
     cl_uint vector_width;   /* CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT */

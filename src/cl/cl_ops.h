@@ -122,16 +122,17 @@ enum cu_status cu_cl_adam(struct cu_backend *be, struct cu_tensor *p, const stru
  * gradient: the layer's Cin and Cout) at h x w runs here: 4: Winograd
  * F(4x4,3x3), 2: F(2x2,3x3), 0: not as Winograd. */
 int cu_cl_wino_tile(const struct cu_cl_backend *cb, int k, int m, int kin, int h, int w);
-/* Whether its weight gradient (m = Cout, kin = Cin) runs as F(2x2,3x3). */
+/* Whether its weight gradient (m = Cout, kin = Cin) runs as Winograd
+ * (cu_cl_wino_dw: F(4x4,3x3) where its tile rows fit, else F(2x2,3x3)). */
 bool cu_cl_wino_dw_use(const struct cu_cl_backend *cb, int k, int m, int kin);
-/* One Winograd convolution over a batch: y (n, m, h, w) from x (n, kin, h, w)
- * and 3x3 weights wt: (m, kin, 3, 3), or with flip (kin, m, 3, 3) used
- * transposed and turned by 180 degrees (the data gradient). mode 0:
- * y = act(conv + b) (relu: ReLU); mode 1: y += conv (b unused). */
-/* x: kin channels in two parts [x, x2] split at ka (ka = kin: x alone),
- * y: m channels in two parts [y, y2] split at ma (ma = m: y alone); mode
- * 0: forward (bias, activation), 1: y +=, 2: y =, 3: y = where the mask
- * [xm, xm2] (split as y) is > 0, else 0. */
+/* One Winograd convolution over a batch, F(4x4,3x3) or F(2x2,3x3) as
+ * cu_cl_wino_tile says: y (n, m, h, w) from x (n, kin, h, w) and 3x3
+ * weights wt: (m, kin, 3, 3), or with flip (kin, m, 3, 3) used transposed
+ * and turned by 180 degrees (the data gradient). x: kin channels in two
+ * parts [x, x2] split at ka (ka = kin: x alone), y: m channels in two
+ * parts [y, y2] split at ma (ma = m: y alone); mode 0: y = act(conv + b)
+ * (relu: ReLU), 1: y += conv, 2: y = conv, 3: y = conv where the mask
+ * [xm, xm2] (split as y) is > 0, else 0 (b unused but in mode 0). */
 struct cu_cl_wino {
     cl_mem y, y2, x, x2, xm, xm2, wt, b;
     int n, kin, ka, m, ma, h, w;
@@ -140,14 +141,14 @@ struct cu_cl_wino {
 };
 enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino *c, struct cu_err *err);
 /* dw (m, kin, 3, 3) += the weight gradient of that convolution from
- * dy (n, m, h, w) and x (n, kin, h, w). */
+ * dy (n, m, h, w) and x (n, kin, h, w), x in two parts split at ka. */
+enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, cl_mem x2, int ka, int n,
+                             int kin, int m, int h, int w, const char *what, struct cu_err *err);
 /* The same weight gradient computed directly (no Winograd, no im2col),
  * for 3x3 layers with few output channels on CPU devices
  * (cu_cl_dw_direct_use; CLUNET_NO_DW_DIRECT=1 turns it off). */
 bool cu_cl_dw_direct_use(const struct cu_cl_backend *cb, int k, int m, int kin);
 enum cu_status cu_cl_dw_direct(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, cl_mem x2, int ka, int n,
                                int kin, int m, int h, int w, const char *what, struct cu_err *err);
-enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, cl_mem x2, int ka, int n,
-                             int kin, int m, int h, int w, const char *what, struct cu_err *err);
 
 #endif
