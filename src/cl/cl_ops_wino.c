@@ -1,9 +1,9 @@
 /* cl_ops_wino.c: the 3x3 convolutions of CPU devices as Winograd
- * (docs/cl-ops.md): the forward (bias and ReLU in the output transform)
- * and the data gradient (the same convolution of dy with the weights
- * transposed and flipped, in dx's modes) as F(4x4,3x3) (cl/wino4.cl) or
- * F(2x2,3x3) (cl/wino.cl), and the weight gradient as F(2x2,3x3) (from the
- * transformed inputs and transformed dy). Four launches per chunk of
+ * (docs/cl-ops.md): the forward (bias and ReLU in the output transform),
+ * the data gradient (the same convolution of dy with the weights
+ * transposed and flipped, in dx's modes) and the weight gradient (from
+ * the transformed inputs and transformed dy), each as F(4x4,3x3)
+ * (cl/wino4.cl) or F(2x2,3x3) (cl/wino.cl). Four launches per chunk of
  * tiles: weights (once), input transform, the 16 or 36 GEMMs in one
  * launch, output transform. The transformed tiles live in the backend's
  * scratch buffer, at most CLUNET_WINO_BYTES at a time: the batch is cut
@@ -15,7 +15,7 @@
  * and enough channels that the fewer multiplications outweigh the
  * transforms; CLUNET_NO_WINOGRAD=1 turns Winograd off,
  * CLUNET_WINOGRAD=all uses it for every 3x3 layer (tests, A/B),
- * CLUNET_WINO_TILE=2 keeps the forward and data gradient at F(2x2,3x3),
+ * CLUNET_WINO_TILE=2 keeps F(2x2,3x3) everywhere,
  * CLUNET_NO_DW_DIRECT=1 turns the direct dW off. Not here: k != 3, GPUs
  * (CLBlast). */
 #include "cl_ops.h"
