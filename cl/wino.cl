@@ -41,6 +41,11 @@
  * flip = 0: g = w[m][k] (w: M x K x 3 x 3); flip = 1: g = w[k][m] turned by
  * 180 degrees (w: K x M x 3 x 3, the forward weights of the layer whose
  * data gradient this is). Range M*K = (k, m). */
+/* The four values G (a, b, c)^T as the scalars o0 .. o3 (named values,
+ * not arrays: wino4.cl's CU_G6 says why) */
+#define CU_G4(o, a, b, c)                                                                                         \
+    const float o##0 = (a), o##1 = 0.5f * ((a) + (b) + (c)), o##2 = 0.5f * ((a) - (b) + (c)), o##3 = (c)
+
 __kernel void cu_wino_weights(__global float *u, const int uo, __global const float *w, const int M, const int K,
                               const int flip)
 {
@@ -48,30 +53,25 @@ __kernel void cu_wino_weights(__global float *u, const int uo, __global const fl
     if (g >= M * K)
         return;
     const int k = g % K, m = g / K;
-    float f[9];
-    if (flip) {
-        __global const float *src = w + (k * M + m) * 9;
-        for (int i = 0; i < 9; i++)
-            f[i] = src[8 - i];
-    } else {
-        __global const float *src = w + (m * K + k) * 9;
-        for (int i = 0; i < 9; i++)
-            f[i] = src[i];
+    __global const float *src = flip ? w + (k * M + m) * 9 : w + (m * K + k) * 9;
+#define CU_TAP(i) const float f##i = src[flip ? 8 - (i) : (i)];
+    CU_TAP(0) CU_TAP(1) CU_TAP(2) CU_TAP(3) CU_TAP(4) CU_TAP(5) CU_TAP(6) CU_TAP(7) CU_TAP(8)
+#undef CU_TAP
+    CU_G4(a, f0, f3, f6); /* G g, column by column: a<r> = (G g)[r][0] */
+    CU_G4(b, f1, f4, f7);
+    CU_G4(c, f2, f5, f8);
+    __global float *dst = u + uo + m * K + k;
+    const int xs = M * K + CU_WINO_SKEW;
+#define CU_ROW(r)                                                                                                 \
+    {                                                                                                             \
+        CU_G4(v, a##r, b##r, c##r); /* row r of (G g) G^T */                                                      \
+        dst[(4 * (r) + 0) * xs] = v0;                                                                             \
+        dst[(4 * (r) + 1) * xs] = v1;                                                                             \
+        dst[(4 * (r) + 2) * xs] = v2;                                                                             \
+        dst[(4 * (r) + 3) * xs] = v3;                                                                             \
     }
-    float t[12]; /* G g: 4 x 3 */
-    for (int c = 0; c < 3; c++) {
-        const float a = f[c], b = f[3 + c], d = f[6 + c];
-        t[c] = a;
-        t[3 + c] = 0.5f * (a + b + d);
-        t[6 + c] = 0.5f * (a - b + d);
-        t[9 + c] = d;
-    }
-    for (int r = 0; r < 4; r++) { /* (G g) G^T: 4 x 4 */
-        const float a = t[3 * r], b = t[3 * r + 1], d = t[3 * r + 2];
-        const float v[4] = {a, 0.5f * (a + b + d), 0.5f * (a - b + d), d};
-        for (int c = 0; c < 4; c++)
-            u[uo + (r * 4 + c) * (M * K + CU_WINO_SKEW) + m * K + k] = v[c];
-    }
+    CU_ROW(0) CU_ROW(1) CU_ROW(2) CU_ROW(3)
+#undef CU_ROW
 }
 
 /* Shifting within each half of 8 lanes, zero shifted in (whole vectors:

@@ -51,16 +51,21 @@
         o[3] = d12_ + 8.0f * d34_ + i[5];                                                                         \
     } while (0)
 
-/* o = G i: six values from three */
-#define CU_G6(o, i)                                                                                               \
-    do {                                                                                                          \
-        o[0] = 0.25f * i[0];                                                                                      \
-        o[1] = -(i[0] + i[1] + i[2]) / 6.0f;                                                                      \
-        o[2] = -(i[0] - i[1] + i[2]) / 6.0f;                                                                      \
-        o[3] = i[0] / 24.0f + i[1] / 12.0f + i[2] / 6.0f;                                                         \
-        o[4] = i[0] / 24.0f - i[1] / 12.0f + i[2] / 6.0f;                                                         \
-        o[5] = i[2];                                                                                              \
-    } while (0)
+/* 1/6, 1/12, 1/24 as factors: multiplications, not divisions (a division
+ * is rounded once too, but costs ~10x a multiplication; the weight
+ * transforms run once per layer and step and were 3 % of a step) */
+#define CU_SIXTH (1.0f / 6.0f)
+#define CU_TWELFTH (1.0f / 12.0f)
+#define CU_24TH (1.0f / 24.0f)
+
+/* The six values G (a, b, c)^T as the scalars o0 .. o5: named values,
+ * not private arrays, which LLVM stored element by element and read back
+ * as vectors (a store-forwarding stall per 3x3 kernel: the weight
+ * transforms were 4.5 % of a training step's samples, now 1.8 %). */
+#define CU_G6(o, a, b, c)                                                                                         \
+    const float o##s = CU_SIXTH * ((a) + (c)), o##t = CU_24TH * (a) + CU_SIXTH * (c), o##u = CU_TWELFTH * (b);    \
+    const float o##0 = 0.25f * (a), o##1 = -o##s - CU_SIXTH * (b), o##2 = -o##s + CU_SIXTH * (b);                 \
+    const float o##3 = o##t + o##u, o##4 = o##t - o##u, o##5 = (c)
 
 /* U[xi][m][k] = (G g G^T)[xi] for g the 3x3 kernel of output m, input k:
  * flip = 0: g = w[m][k] (w: M x K x 3 x 3); flip = 1: g = w[k][m] turned by
@@ -73,23 +78,26 @@ __kernel void cu_wino4_weights(__global float *u, const int uo, __global const f
         return;
     const int k = g % K, m = g / K;
     __global const float *src = flip ? w + (k * M + m) * 9 : w + (m * K + k) * 9;
-    float f[9];
-    for (int i = 0; i < 9; i++)
-        f[i] = src[flip ? 8 - i : i];
-    float t[6][3]; /* G g: 6 x 3 */
-    for (int c = 0; c < 3; c++) {
-        const float col[3] = {f[c], f[3 + c], f[6 + c]};
-        float o[6];
-        CU_G6(o, col);
-        for (int r = 0; r < 6; r++)
-            t[r][c] = o[r];
+#define CU_TAP(i) const float f##i = src[flip ? 8 - (i) : (i)];
+    CU_TAP(0) CU_TAP(1) CU_TAP(2) CU_TAP(3) CU_TAP(4) CU_TAP(5) CU_TAP(6) CU_TAP(7) CU_TAP(8)
+#undef CU_TAP
+    CU_G6(a, f0, f3, f6); /* G g, column by column: a<r> = (G g)[r][0] */
+    CU_G6(b, f1, f4, f7);
+    CU_G6(c, f2, f5, f8);
+    __global float *dst = u + uo + m * K + k;
+    const int xs = M * K + CU_WINO_SKEW;
+#define CU_ROW(r)                                                                                                 \
+    {                                                                                                             \
+        CU_G6(v, a##r, b##r, c##r); /* row r of (G g) G^T */                                                      \
+        dst[(6 * (r) + 0) * xs] = v0;                                                                             \
+        dst[(6 * (r) + 1) * xs] = v1;                                                                             \
+        dst[(6 * (r) + 2) * xs] = v2;                                                                             \
+        dst[(6 * (r) + 3) * xs] = v3;                                                                             \
+        dst[(6 * (r) + 4) * xs] = v4;                                                                             \
+        dst[(6 * (r) + 5) * xs] = v5;                                                                             \
     }
-    for (int r = 0; r < 6; r++) { /* (G g) G^T: 6 x 6 */
-        float o[6];
-        CU_G6(o, t[r]);
-        for (int c = 0; c < 6; c++)
-            u[uo + (r * 6 + c) * (M * K + CU_WINO_SKEW) + m * K + k] = o[c];
-    }
+    CU_ROW(0) CU_ROW(1) CU_ROW(2) CU_ROW(3) CU_ROW(4) CU_ROW(5)
+#undef CU_ROW
 }
 
 /* A run of 16 tiles, lanes 0-15, that the vector paths below take: tpr
@@ -331,13 +339,13 @@ __kernel void cu_wino4_output(__global float *y, __global float *y2, const int m
         o[5] = i[3];                                                                                              \
     } while (0)
 
-/* o = G^T i: three values from six */
-#define CU_GT6(o, i)                                                                                              \
-    do {                                                                                                          \
-        o[0] = 0.25f * i[0] - (i[1] + i[2]) / 6.0f + (i[3] + i[4]) / 24.0f;                                       \
-        o[1] = (i[2] - i[1]) / 6.0f + (i[3] - i[4]) / 12.0f;                                                      \
-        o[2] = (i[3] + i[4] - i[1] - i[2]) / 6.0f + i[5];                                                         \
-    } while (0)
+/* The three values G^T (i0 .. i5)^T as the scalars o0 .. o2 (named
+ * values: CU_G6 says why) */
+#define CU_GT6(o, i0, i1, i2, i3, i4, i5)                                                                         \
+    const float o##s12 = (i1) + (i2), o##s34 = (i3) + (i4);                                                       \
+    const float o##0 = 0.25f * (i0) - CU_SIXTH * o##s12 + CU_24TH * o##s34;                                       \
+    const float o##1 = CU_SIXTH * ((i2) - (i1)) + CU_TWELFTH * ((i3) - (i4));                                     \
+    const float o##2 = CU_SIXTH * (o##s34 - o##s12) + (i5)
 
 /* Y'[xi][m][q][j] = (A dY A^T)[xi] of tile t = t0 + 16q + j, channel m of
  * dy (N, M, H, W); zero for t >= T and outputs outside the image. Runs
@@ -420,20 +428,20 @@ __kernel void cu_wino4_dw_out(__global float *dw, __global const float *d, const
     const int g = get_global_id(0);
     if (g >= M * K)
         return;
-    float t[3][6]; /* G^T D: 3 x 6 */
-    for (int c = 0; c < 6; c++) {
-        float col[6], o[3];
-        for (int a = 0; a < 6; a++)
-            col[a] = d[dof + (a * 6 + c) * (M * K + CU_WINO_SKEW) + g];
-        CU_GT6(o, col);
-        for (int r = 0; r < 3; r++)
-            t[r][c] = o[r];
-    }
+    const int xs = M * K + CU_WINO_SKEW;
+#define CU_D(a, c) d[dof + (6 * (a) + (c)) * xs + g]
+#define CU_COL(j) CU_GT6(c##j, CU_D(0, j), CU_D(1, j), CU_D(2, j), CU_D(3, j), CU_D(4, j), CU_D(5, j));
+    CU_COL(0) CU_COL(1) CU_COL(2) CU_COL(3) CU_COL(4) CU_COL(5) /* G^T D: c<c><r> = (G^T D)[r][c] */
+#undef CU_COL
+#undef CU_D
     __global float *out = dw + g * 9;
-    for (int r = 0; r < 3; r++) { /* (G^T D) G */
-        float o[3];
-        CU_GT6(o, t[r]);
-        for (int c = 0; c < 3; c++)
-            out[3 * r + c] += o[c];
+#define CU_ROW(r)                                                                                                 \
+    {                                                                                                             \
+        CU_GT6(v, c0##r, c1##r, c2##r, c3##r, c4##r, c5##r); /* row r of (G^T D) G */                             \
+        out[3 * (r)] += v0;                                                                                       \
+        out[3 * (r) + 1] += v1;                                                                                   \
+        out[3 * (r) + 2] += v2;                                                                                   \
     }
+    CU_ROW(0) CU_ROW(1) CU_ROW(2)
+#undef CU_ROW
 }
