@@ -21,34 +21,24 @@
  * + tx with TH = ceil(H/4), TW = ceil(W/4), T = N*TH*TW of them, in chunks
  * of 16Q tiles from t0 (the host bounds the workspace); inputs past the
  * image edge read zeros, outputs past it are not stored (any H, W). The
- * weight gradient stays F(2x2,3x3) (wino.cl). OpenCL C 1.2, float
+ * weight gradient's own kernels are at the end. OpenCL C 1.2, float
  * literals explicit (PoCL), every index guarded. */
 
 #if !defined(CU_WINO_SKEW)
 #error "wino4.cl needs CU_WINO_SKEW from the build options (src/cl/cl_consts.h)"
 #endif
 
-/* o = B^T i for six values (floats or float16 lanes alike) */
+/* o = B^T i for six floats (the tile-by-tile path; runs: CU_BT6N) */
 #define CU_BT6(o, i)                                                                                              \
     do {                                                                                                          \
-        const __typeof__(i[0]) t0_ = i[4] - 4.0f * i[2], t1_ = i[3] - 4.0f * i[1];                                \
-        const __typeof__(i[0]) t2_ = i[4] - i[2], t3_ = 2.0f * (i[3] - i[1]);                                     \
+        const float t0_ = i[4] - 4.0f * i[2], t1_ = i[3] - 4.0f * i[1];                                           \
+        const float t2_ = i[4] - i[2], t3_ = 2.0f * (i[3] - i[1]);                                                \
         o[0] = 4.0f * i[0] - 5.0f * i[2] + i[4];                                                                  \
         o[1] = t0_ + t1_;                                                                                         \
         o[2] = t0_ - t1_;                                                                                         \
         o[3] = t2_ + t3_;                                                                                         \
         o[4] = t2_ - t3_;                                                                                         \
         o[5] = 4.0f * i[1] - 5.0f * i[3] + i[5];                                                                  \
-    } while (0)
-
-/* o = A^T i: four values from six */
-#define CU_AT6(o, i)                                                                                              \
-    do {                                                                                                          \
-        const __typeof__(i[0]) s12_ = i[1] + i[2], d12_ = i[1] - i[2], s34_ = i[3] + i[4], d34_ = i[3] - i[4];    \
-        o[0] = i[0] + s12_ + s34_;                                                                                \
-        o[1] = d12_ + 2.0f * d34_;                                                                                \
-        o[2] = s12_ + 4.0f * s34_;                                                                                \
-        o[3] = d12_ + 8.0f * d34_ + i[5];                                                                         \
     } while (0)
 
 /* 1/6, 1/12, 1/24 as factors: multiplications, not divisions (a division
@@ -117,53 +107,76 @@ static int run_tpr(const int t, const int T, const int H, const int W, const int
     return 0;
 }
 
+/* The offsets in the plane (of tpr, ty, tx, W in scope) of a run's four
+ * vectors in its first output row, image row 4 ty: vector v (lanes
+ * 4v..4v+3) at tile row ty + dv<v> (dv0 = 0), tile column tx + 4v % tpr. Constant
+ * shapes instead of divisions by tpr. */
+#define CU_RUN_OFFSETS                                                                                            \
+    const int dv1 = tpr == 4, dv2 = tpr == 16 ? 0 : tpr == 8 ? 1 : 2;                                             \
+    const int dv3 = tpr == 16 ? 0 : tpr == 8 ? 1 : 3;                                                             \
+    const int off0 = 4 * ty * W + 4 * tx, off1 = off0 + 4 * dv1 * W + (tpr == 4 ? 0 : 16);                        \
+    const int off2 = off0 + 4 * dv2 * W + (tpr == 16 ? 32 : 0);                                                   \
+    const int off3 = off0 + 4 * dv3 * W + (tpr == 16 ? 48 : tpr == 8 ? 16 : 0)
+
 __constant int cu_lane[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
-/* Input row r (0..5) of the 6 x 6 blocks of a run: c[i] lane j = the input
- * at column i of tile j's block, zero outside the image. Four 16-float
- * loads split four ways (columns 1-4 of the blocks), the columns 0 and 5
- * shifted in from the neighbouring tiles, or from the pixels left and right
- * of the run, or zero at the image's edges. */
-#define CU_ROW6(c, r)                                                                                             \
-    do {                                                                                                          \
-        float16 s_[4];                                                                                            \
-        for (int v_ = 0; v_ < 4; v_++) {                                                                          \
-            const int iy_ = 4 * (ty + 4 * v_ / tpr) - 1 + (r);                                                    \
-            s_[v_] = iy_ >= 0 && iy_ < H ? CU_LOADU(plane + iy_ * W + 4 * (tx + 4 * v_ % tpr)) : (float16)(0.0f); \
-        }                                                                                                         \
-        const int y0_ = 4 * ty - 1 + (r);                                                                         \
-        const bool in_ = tpr == 16 && y0_ >= 0 && y0_ < H;                                                        \
-        const float l_ = in_ && tx > 0 ? plane[y0_ * W + 4 * tx - 1] : 0.0f;                                     \
-        const float r_ = in_ && 4 * tx + 64 < W ? plane[y0_ * W + 4 * tx + 64] : 0.0f;                           \
-        const float16 e0_ = shuffle2(s_[0], s_[1], CU_EVEN), o0_ = shuffle2(s_[0], s_[1], CU_ODD);               \
-        const float16 e1_ = shuffle2(s_[2], s_[3], CU_EVEN), o1_ = shuffle2(s_[2], s_[3], CU_ODD);               \
-        c[1] = shuffle2(e0_, e1_, CU_EVEN);                                                                       \
-        c[2] = shuffle2(o0_, o1_, CU_EVEN);                                                                       \
-        c[3] = shuffle2(e0_, e1_, CU_ODD);                                                                        \
-        c[4] = shuffle2(o0_, o1_, CU_ODD);                                                                        \
-        c[0] = select(shuffle2(c[4], (float16)(0.0f), CU_SHIFT_R), (float16)(l_), (lane & (tpr - 1)) == 0);       \
-        c[5] = select(shuffle2(c[1], (float16)(0.0f), CU_SHIFT_L), (float16)(r_), (lane & (tpr - 1)) == tpr - 1); \
-    } while (0)
+/* o0 .. o5 = B^T (i0 .. i5) for float16 lanes, as named values (CU_G6
+ * says why not arrays) */
+#define CU_BT6N(o, i0, i1, i2, i3, i4, i5)                                                                        \
+    const float16 o##a = (i4) - 4.0f * (i2), o##b = (i3) - 4.0f * (i1), o##c = (i4) - (i2);                      \
+    const float16 o##d = 2.0f * ((i3) - (i1));                                                                    \
+    const float16 o##0 = 4.0f * (i0) - 5.0f * (i2) + (i4), o##1 = o##a + o##b, o##2 = o##a - o##b;               \
+    const float16 o##3 = o##c + o##d, o##4 = o##c - o##d, o##5 = 4.0f * (i1) - 5.0f * (i3) + (i5)
 
-/* V of a run of 16 tiles (run_tpr), each lane a tile: (d B) row by row,
- * then B^T down each column, each xi one aligned 64-byte store. */
+/* Vector v of input row r of a run: the 16 floats at tile row ty + dv<v>
+ * (offset off<v> in the plane), zero for rows outside the image (a row
+ * inside read instead, then dropped: no branch). */
+#define CU_IN_LOAD(r, v)                                                                                          \
+    const int iy##r##v = 4 * (ty + dv##v) - 1 + (r);                                                              \
+    const bool ok##r##v = iy##r##v >= 0 && iy##r##v < H;                                                          \
+    const float16 ld##r##v = CU_LOADU(plane + off##v + (ok##r##v ? (r) - 1 : 0) * W);                             \
+    const float16 s##r##v = ok##r##v ? ld##r##v : (float16)(0.0f);
+
+/* Input row r (0..5) of the 6 x 6 blocks of a run, as e<r>0 .. e<r>5 = the
+ * row times B: four 16-float loads split four ways (columns 1-4 of the
+ * blocks), the columns 0 and 5 shifted in from the neighbouring tiles, or
+ * from the pixels left and right of the run, or zero at the image's
+ * edges. */
+#define CU_IN_ROW(r)                                                                                              \
+    CU_IN_LOAD(r, 0) CU_IN_LOAD(r, 1) CU_IN_LOAD(r, 2) CU_IN_LOAD(r, 3)                                           \
+    const bool in##r = tpr == 16 && 4 * ty - 1 + (r) >= 0 && 4 * ty - 1 + (r) < H;                                \
+    const float l##r = in##r && tx > 0 ? plane[off0 + ((r) - 1) * W - 1] : 0.0f;                                 \
+    const float rt##r = in##r && 4 * tx + 64 < W ? plane[off0 + ((r) - 1) * W + 64] : 0.0f;                      \
+    const float16 ev##r = shuffle2(s##r##0, s##r##1, CU_EVEN), od##r = shuffle2(s##r##0, s##r##1, CU_ODD);        \
+    const float16 ew##r = shuffle2(s##r##2, s##r##3, CU_EVEN), ow##r = shuffle2(s##r##2, s##r##3, CU_ODD);        \
+    const float16 c##r##1 = shuffle2(ev##r, ew##r, CU_EVEN), c##r##2 = shuffle2(od##r, ow##r, CU_EVEN);           \
+    const float16 c##r##3 = shuffle2(ev##r, ew##r, CU_ODD), c##r##4 = shuffle2(od##r, ow##r, CU_ODD);             \
+    const float16 c##r##0 = select(shuffle2(c##r##4, (float16)(0.0f), CU_SHIFT_R), (float16)(l##r), first);      \
+    const float16 c##r##5 = select(shuffle2(c##r##1, (float16)(0.0f), CU_SHIFT_L), (float16)(rt##r), last);      \
+    CU_BT6N(e##r, c##r##0, c##r##1, c##r##2, c##r##3, c##r##4, c##r##5);
+
+/* Column i of (d B): B^T down it, each xi one aligned 64-byte store. */
+#define CU_IN_COL(i)                                                                                              \
+    {                                                                                                             \
+        CU_BT6N(v, e0##i, e1##i, e2##i, e3##i, e4##i, e5##i);                                                     \
+        *(__global float16 *)(dst + (0 + (i)) * xi_stride) = v0;                                                  \
+        *(__global float16 *)(dst + (6 + (i)) * xi_stride) = v1;                                                  \
+        *(__global float16 *)(dst + (12 + (i)) * xi_stride) = v2;                                                 \
+        *(__global float16 *)(dst + (18 + (i)) * xi_stride) = v3;                                                 \
+        *(__global float16 *)(dst + (24 + (i)) * xi_stride) = v4;                                                 \
+        *(__global float16 *)(dst + (30 + (i)) * xi_stride) = v5;                                                 \
+    }
+
+/* V of a run of 16 tiles (run_tpr), each lane a tile. */
 static void input_run(__global float *dst, const int xi_stride, __global const float *plane, const int H,
                       const int W, const int ty, const int tx, const int tpr)
 {
     const int16 lane = vload16(0, cu_lane);
-    float16 e[6][6]; /* e[r] = (d B) of input row r */
-    for (int r = 0; r < 6; r++) {
-        float16 c[6];
-        CU_ROW6(c, r);
-        CU_BT6(e[r], c);
-    }
-    for (int i = 0; i < 6; i++) {
-        const float16 col[6] = {e[0][i], e[1][i], e[2][i], e[3][i], e[4][i], e[5][i]};
-        float16 o[6];
-        CU_BT6(o, col);
-        for (int a = 0; a < 6; a++)
-            *(__global float16 *)(dst + (a * 6 + i) * xi_stride) = o[a];
-    }
+    const int16 first = (lane & (tpr - 1)) == 0, last = (lane & (tpr - 1)) == tpr - 1;
+    CU_RUN_OFFSETS;
+    const int dv0 = 0;
+    CU_IN_ROW(0) CU_IN_ROW(1) CU_IN_ROW(2) CU_IN_ROW(3) CU_IN_ROW(4) CU_IN_ROW(5)
+    CU_IN_COL(0) CU_IN_COL(1) CU_IN_COL(2) CU_IN_COL(3) CU_IN_COL(4) CU_IN_COL(5)
 }
 
 /* V[xi][q][k][j] = (B^T d B)[xi] of tile t = t0 + 16q + j, input channel
@@ -222,27 +235,34 @@ __kernel void cu_wino4_input(__global float *v, const int vo, __global const flo
     }
 }
 
-/* The 4 x 4 outputs of 16 tiles (lane j: tile j; o[r][c]) from P. */
-static void output_tiles(float16 o[4][4], __global const float *src, const int xi_stride)
+/* o0 .. o3 = A^T (i0 .. i5) for float16 lanes, as named values (CU_G6
+ * says why not arrays) */
+#define CU_AT6N(o, i0, i1, i2, i3, i4, i5)                                                                        \
+    const float16 o##s = (i1) + (i2), o##d = (i1) - (i2), o##t = (i3) + (i4), o##e = (i3) - (i4);                 \
+    const float16 o##0 = (i0) + o##s + o##t, o##1 = o##d + 2.0f * o##e, o##2 = o##s + 4.0f * o##t;                \
+    const float16 o##3 = o##d + 8.0f * o##e + (i5)
+
+/* mode 0's bias and activation */
+static float16 act16(const float16 v, const int mode, const float bias, const int relu)
 {
-    float16 f[6][4]; /* f[a] = (P A) of row a */
-    for (int a = 0; a < 6; a++) {
-        float16 s[6];
-        for (int i = 0; i < 6; i++)
-            s[i] = *(__global const float16 *)(src + (a * 6 + i) * xi_stride);
-        CU_AT6(f[a], s);
-    }
-    for (int c = 0; c < 4; c++) {
-        const float16 col[6] = {f[0][c], f[1][c], f[2][c], f[3][c], f[4][c], f[5][c]};
-        float16 r[4];
-        CU_AT6(r, col);
-        for (int i = 0; i < 4; i++)
-            o[i][c] = r[i];
-    }
+    if (mode != 0)
+        return v;
+    const float16 s = v + bias;
+    return relu ? select(s, (float16)(0.0f), s < (float16)(0.0f)) : s; /* a NaN stays NaN */
 }
 
-/* One output value in mode 1 (add), 3 (through the mask's ReLU) or else
- * (store). */
+/* One 16-float vector of outputs at dst + at in the mode (1: add, 3:
+ * through the mask's ReLU, else store). */
+static void put16(__global float *dst, __global const float *mk, const int at, float16 w, const int mode)
+{
+    if (mode == 1)
+        w += CU_LOADU(dst + at);
+    else if (mode == 3)
+        w = select((float16)(0.0f), w, CU_LOADU(mk + at) > (float16)(0.0f));
+    CU_STOREU(w, dst + at);
+}
+
+/* One output value in the mode. */
 static void put(__global float *dst, __global const float *mk, const int at, const float v, const int mode)
 {
     if (mode == 1)
@@ -255,8 +275,10 @@ static void put(__global float *dst, __global const float *mk, const int at, con
  * channel m, in wino.cl's cu_wino_output modes: 0: y = act(. + b[m])
  * (relu != 0: ReLU); 1: y += .; 2: y = .; 3: y = . where the mask [xm,
  * xm2] (split as y) is > 0, else 0. y: (N, M, H, W) in two parts [y, y2]
- * split at ma. A run (run_tpr) is stored as 4 rows of 16-float vectors,
- * the other tiles value by value. Range M*Q = (q, m). */
+ * split at ma. The 4 x 4 outputs of the 16 tiles are o<r><c> (lane j:
+ * tile j). A run (run_tpr) is stored as 4 rows of 16-float vectors
+ * (input_run's offsets), the other tiles value by value. Range M*Q =
+ * (q, m). */
 __kernel void cu_wino4_output(__global float *y, __global float *y2, const int ma, __global const float *xm,
                               __global const float *xm2, __global const float *p, const int po,
                               __global const float *b, const int M, const int H, const int W, const int t0,
@@ -266,46 +288,49 @@ __kernel void cu_wino4_output(__global float *y, __global float *y2, const int m
     if (g >= M * Q)
         return;
     const int q = g % Q, m = g / Q;
-    float16 o[4][4];
-    output_tiles(o, p + po + m * Q * 16 + q * 16, M * Q * 16 + CU_WINO_SKEW);
-    if (mode == 0) {
-        const float16 bias = (float16)(b[m]);
-        for (int r = 0; r < 4; r++)
-            for (int c = 0; c < 4; c++) {
-                o[r][c] += bias;
-                if (relu)
-                    o[r][c] = select(o[r][c], (float16)(0.0f), o[r][c] < (float16)(0.0f)); /* a NaN stays NaN */
-            }
-    }
+    __global const float *src = p + po + m * Q * 16 + q * 16;
+    const int xs = M * Q * 16 + CU_WINO_SKEW;
+    const float bias = mode == 0 ? b[m] : 0.0f;
+#define CU_P(a, i) (*(__global const float16 *)(src + (6 * (a) + (i)) * xs))
+#define CU_PA(a) CU_AT6N(f##a, CU_P(a, 0), CU_P(a, 1), CU_P(a, 2), CU_P(a, 3), CU_P(a, 4), CU_P(a, 5));
+    CU_PA(0) CU_PA(1) CU_PA(2) CU_PA(3) CU_PA(4) CU_PA(5) /* f<a><c> = (P A)[a][c] */
+#undef CU_PA
+#undef CU_P
+#define CU_COL(c)                                                                                                 \
+    CU_AT6N(g##c, f0##c, f1##c, f2##c, f3##c, f4##c, f5##c);                                                      \
+    const float16 o0##c = act16(g##c##0, mode, bias, relu), o1##c = act16(g##c##1, mode, bias, relu);             \
+    const float16 o2##c = act16(g##c##2, mode, bias, relu), o3##c = act16(g##c##3, mode, bias, relu);
+    CU_COL(0) CU_COL(1) CU_COL(2) CU_COL(3)
+#undef CU_COL
     const int TW = (W + 3) / 4, TH = (H + 3) / 4, per = TH * TW;
     int t = t0 + q * 16, n = t / per, ty = t % per / TW, tx = t % TW;
     const int tpr = run_tpr(t, T, H, W, ty, tx);
+    __global float *dst = part_plane_w(y, y2, ma, M, n, m, H * W);
+    __global const float *mk = mode == 3 ? part_plane(xm, xm2, ma, M, n, m, H * W) : xm;
     if (tpr) {
-        __global float *dst = part_plane_w(y, y2, ma, M, n, m, H * W);
-        __global const float *mk = mode == 3 ? part_plane(xm, xm2, ma, M, n, m, H * W) : xm;
-        for (int r = 0; r < 4; r++) {
-            const float16 a = shuffle2(o[r][0], o[r][2], CU_LO), c = shuffle2(o[r][1], o[r][3], CU_LO);
-            const float16 d = shuffle2(o[r][0], o[r][2], CU_HI), e = shuffle2(o[r][1], o[r][3], CU_HI);
-            float16 w[4] = {shuffle2(a, c, CU_LO), shuffle2(a, c, CU_HI), shuffle2(d, e, CU_LO),
-                            shuffle2(d, e, CU_HI)}; /* tiles 4v .. 4v + 3, 4 values each */
-            for (int v = 0; v < 4; v++) {
-                const int at = (4 * (ty + 4 * v / tpr) + r) * W + 4 * (tx + 4 * v % tpr);
-                if (mode == 1)
-                    w[v] += CU_LOADU(dst + at);
-                else if (mode == 3)
-                    w[v] = select((float16)(0.0f), w[v], CU_LOADU(mk + at) > (float16)(0.0f));
-                CU_STOREU(w[v], dst + at);
-            }
-        }
+        CU_RUN_OFFSETS;
+#define CU_STORE_ROW(r)                                                                                           \
+    {                                                                                                             \
+        const float16 a_ = shuffle2(o##r##0, o##r##2, CU_LO), c_ = shuffle2(o##r##1, o##r##3, CU_LO);             \
+        const float16 d_ = shuffle2(o##r##0, o##r##2, CU_HI), e_ = shuffle2(o##r##1, o##r##3, CU_HI);             \
+        put16(dst, mk, off0 + (r) * W, shuffle2(a_, c_, CU_LO), mode); /* tiles 0-3, 4 values each */             \
+        put16(dst, mk, off1 + (r) * W, shuffle2(a_, c_, CU_HI), mode);                                            \
+        put16(dst, mk, off2 + (r) * W, shuffle2(d_, e_, CU_LO), mode);                                            \
+        put16(dst, mk, off3 + (r) * W, shuffle2(d_, e_, CU_HI), mode);                                            \
+    }
+        CU_STORE_ROW(0) CU_STORE_ROW(1) CU_STORE_ROW(2) CU_STORE_ROW(3)
+#undef CU_STORE_ROW
         return;
     }
     float out[4][4][16];
-    for (int r = 0; r < 4; r++)
-        for (int c = 0; c < 4; c++)
-            vstore16(o[r][c], 0, out[r][c]);
+#define CU_KEEP(r, c) vstore16(o##r##c, 0, out[r][c]);
+#define CU_KEEP_ROW(r) CU_KEEP(r, 0) CU_KEEP(r, 1) CU_KEEP(r, 2) CU_KEEP(r, 3)
+    CU_KEEP_ROW(0) CU_KEEP_ROW(1) CU_KEEP_ROW(2) CU_KEEP_ROW(3)
+#undef CU_KEEP_ROW
+#undef CU_KEEP
     for (int j = 0; j < 16 && t < T; j++, t++) {
-        __global float *dst = part_plane_w(y, y2, ma, M, n, m, H * W);
-        __global const float *mk = mode == 3 ? part_plane(xm, xm2, ma, M, n, m, H * W) : xm;
+        dst = part_plane_w(y, y2, ma, M, n, m, H * W);
+        mk = mode == 3 ? part_plane(xm, xm2, ma, M, n, m, H * W) : xm;
         for (int r = 0; r < 4 && 4 * ty + r < H; r++)
             for (int c = 0; c < 4 && 4 * tx + c < W; c++)
                 put(dst, mk, (4 * ty + r) * W + 4 * tx + c, out[r][c][j], mode);
@@ -326,18 +351,13 @@ __kernel void cu_wino4_output(__global float *y, __global float *y2, const int m
  *   D[xi]  = Y'[xi] V[xi]^T   summed over the tiles: cu_wino_dw_gemm, nxi = 36
  *   dw    += G^T D G */
 
-/* o = A i: six values from four (A = (A^T)^T above) */
-#define CU_A6(o, i)                                                                                               \
-    do {                                                                                                          \
-        const __typeof__(i[0]) e_ = i[0] + i[2], f_ = i[1] + i[3];                                                \
-        const __typeof__(i[0]) g_ = i[0] + 4.0f * i[2], h_ = 2.0f * i[1] + 8.0f * i[3];                           \
-        o[0] = i[0];                                                                                              \
-        o[1] = e_ + f_;                                                                                           \
-        o[2] = e_ - f_;                                                                                           \
-        o[3] = g_ + h_;                                                                                           \
-        o[4] = g_ - h_;                                                                                           \
-        o[5] = i[3];                                                                                              \
-    } while (0)
+/* o0 .. o5 = A (i0 .. i3) for float16 lanes (A = (A^T)^T above), as
+ * named values (CU_G6 says why not arrays) */
+#define CU_A6N(o, i0, i1, i2, i3)                                                                                 \
+    const float16 o##e = (i0) + (i2), o##f = (i1) + (i3), o##g = (i0) + 4.0f * (i2);                              \
+    const float16 o##h = 2.0f * (i1) + 8.0f * (i3);                                                               \
+    const float16 o##0 = (i0), o##1 = o##e + o##f, o##2 = o##e - o##f, o##3 = o##g + o##h, o##4 = o##g - o##h;    \
+    const float16 o##5 = (i3)
 
 /* The three values G^T (i0 .. i5)^T as the scalars o0 .. o2 (named
  * values: CU_G6 says why) */
@@ -347,10 +367,35 @@ __kernel void cu_wino4_output(__global float *y, __global float *y2, const int m
     const float o##1 = CU_SIXTH * ((i2) - (i1)) + CU_TWELFTH * ((i3) - (i4));                                     \
     const float o##2 = CU_SIXTH * (o##s34 - o##s12) + (i5)
 
+/* Y' = A dY A^T of 16 tiles, dY = d<r><c> (lane j: tile j), stored as
+ * 36 aligned 64-byte lines xs floats apart from dst. */
+static void dy_tiles(__global float *dst, const int xs, const float16 d00, const float16 d01, const float16 d02,
+                     const float16 d03, const float16 d10, const float16 d11, const float16 d12, const float16 d13,
+                     const float16 d20, const float16 d21, const float16 d22, const float16 d23, const float16 d30,
+                     const float16 d31, const float16 d32, const float16 d33)
+{
+    CU_A6N(z0, d00, d10, d20, d30); /* A dY, column by column: z<c><a> = (A dY)[a][c] */
+    CU_A6N(z1, d01, d11, d21, d31);
+    CU_A6N(z2, d02, d12, d22, d32);
+    CU_A6N(z3, d03, d13, d23, d33);
+#define CU_ROW(a)                                                                                                 \
+    {                                                                                                             \
+        CU_A6N(v, z0##a, z1##a, z2##a, z3##a); /* row a of (A dY) A^T */                                          \
+        *(__global float16 *)(dst + (6 * (a) + 0) * xs) = v0;                                                     \
+        *(__global float16 *)(dst + (6 * (a) + 1) * xs) = v1;                                                     \
+        *(__global float16 *)(dst + (6 * (a) + 2) * xs) = v2;                                                     \
+        *(__global float16 *)(dst + (6 * (a) + 3) * xs) = v3;                                                     \
+        *(__global float16 *)(dst + (6 * (a) + 4) * xs) = v4;                                                     \
+        *(__global float16 *)(dst + (6 * (a) + 5) * xs) = v5;                                                     \
+    }
+    CU_ROW(0) CU_ROW(1) CU_ROW(2) CU_ROW(3) CU_ROW(4) CU_ROW(5)
+#undef CU_ROW
+}
+
 /* Y'[xi][m][q][j] = (A dY A^T)[xi] of tile t = t0 + 16q + j, channel m of
  * dy (N, M, H, W); zero for t >= T and outputs outside the image. Runs
- * (run_tpr) load 4 rows of 16-float vectors, split four ways. Range Q*M =
- * (q, m). */
+ * (run_tpr) load 4 rows of 16-float vectors at input_run's offsets, split
+ * four ways; the other tiles value by value. Range Q*M = (q, m). */
 __kernel void cu_wino4_dy(__global float *v, const int vo, __global const float *dy, const int M, const int H,
                           const int W, const int t0, const int T, const int Q)
 {
@@ -360,66 +405,47 @@ __kernel void cu_wino4_dy(__global float *v, const int vo, __global const float 
     const int q = g % Q, m = g / Q;
     const int TW = (W + 3) / 4, TH = (H + 3) / 4, per = TH * TW;
     int t = t0 + q * 16, n = t / per, ty = t % per / TW, tx = t % TW;
-    float16 z[6][4]; /* A dY: row a of the 6 x 4 */
+    __global float *dst = v + vo + (m * Q + q) * 16;
+    const int xs = Q * M * 16 + CU_WINO_SKEW;
     const int tpr = run_tpr(t, T, H, W, ty, tx);
     if (tpr) {
         __global const float *plane = dy + (n * M + m) * H * W;
-        float16 c[4][4]; /* dY row r, column c of the 16 tiles */
-        for (int r = 0; r < 4; r++) {
-            float16 s[4];
-            for (int v4 = 0; v4 < 4; v4++)
-                s[v4] = CU_LOADU(plane + (4 * (ty + 4 * v4 / tpr) + r) * W + 4 * (tx + 4 * v4 % tpr));
-            const float16 e0 = shuffle2(s[0], s[1], CU_EVEN), o0 = shuffle2(s[0], s[1], CU_ODD);
-            const float16 e1 = shuffle2(s[2], s[3], CU_EVEN), o1 = shuffle2(s[2], s[3], CU_ODD);
-            c[r][0] = shuffle2(e0, e1, CU_EVEN);
-            c[r][1] = shuffle2(o0, o1, CU_EVEN);
-            c[r][2] = shuffle2(e0, e1, CU_ODD);
-            c[r][3] = shuffle2(o0, o1, CU_ODD);
-        }
-        for (int col = 0; col < 4; col++) {
-            const float16 in[4] = {c[0][col], c[1][col], c[2][col], c[3][col]};
-            float16 o[6];
-            CU_A6(o, in);
-            for (int a = 0; a < 6; a++)
-                z[a][col] = o[a];
-        }
-    } else {
-        float f[4][4][16];
-        for (int j = 0; j < 16; j++, t++) {
-            for (int r = 0; r < 4; r++)
-                for (int c = 0; c < 4; c++)
-                    f[r][c][j] = 0.0f;
-            if (t < T) {
-                __global const float *plane = dy + (n * M + m) * H * W;
-                for (int r = 0; r < 4 && 4 * ty + r < H; r++)
-                    for (int c = 0; c < 4 && 4 * tx + c < W; c++)
-                        f[r][c][j] = plane[(4 * ty + r) * W + 4 * tx + c];
-                if (++tx == TW) {
-                    tx = 0;
-                    if (++ty == TH) {
-                        ty = 0;
-                        n++;
-                    }
+        CU_RUN_OFFSETS;
+#define CU_DY_ROW(r)                                                                                              \
+    const float16 s##r##0 = CU_LOADU(plane + off0 + (r) * W), s##r##1 = CU_LOADU(plane + off1 + (r) * W);          \
+    const float16 s##r##2 = CU_LOADU(plane + off2 + (r) * W), s##r##3 = CU_LOADU(plane + off3 + (r) * W);          \
+    const float16 e##r = shuffle2(s##r##0, s##r##1, CU_EVEN), o##r = shuffle2(s##r##0, s##r##1, CU_ODD);          \
+    const float16 f##r = shuffle2(s##r##2, s##r##3, CU_EVEN), p##r = shuffle2(s##r##2, s##r##3, CU_ODD);          \
+    const float16 d##r##0 = shuffle2(e##r, f##r, CU_EVEN), d##r##1 = shuffle2(o##r, p##r, CU_EVEN);               \
+    const float16 d##r##2 = shuffle2(e##r, f##r, CU_ODD), d##r##3 = shuffle2(o##r, p##r, CU_ODD);
+        CU_DY_ROW(0) CU_DY_ROW(1) CU_DY_ROW(2) CU_DY_ROW(3)
+#undef CU_DY_ROW
+        dy_tiles(dst, xs, d00, d01, d02, d03, d10, d11, d12, d13, d20, d21, d22, d23, d30, d31, d32, d33);
+        return;
+    }
+    float f[4][4][16];
+    for (int j = 0; j < 16; j++, t++) {
+        for (int r = 0; r < 4; r++)
+            for (int c = 0; c < 4; c++)
+                f[r][c][j] = 0.0f;
+        if (t < T) {
+            __global const float *plane = dy + (n * M + m) * H * W;
+            for (int r = 0; r < 4 && 4 * ty + r < H; r++)
+                for (int c = 0; c < 4 && 4 * tx + c < W; c++)
+                    f[r][c][j] = plane[(4 * ty + r) * W + 4 * tx + c];
+            if (++tx == TW) {
+                tx = 0;
+                if (++ty == TH) {
+                    ty = 0;
+                    n++;
                 }
             }
         }
-        for (int col = 0; col < 4; col++) {
-            const float16 in[4] = {vload16(0, f[0][col]), vload16(0, f[1][col]), vload16(0, f[2][col]),
-                                   vload16(0, f[3][col])};
-            float16 o[6];
-            CU_A6(o, in);
-            for (int a = 0; a < 6; a++)
-                z[a][col] = o[a];
-        }
     }
-    __global float *dst = v + vo + (m * Q + q) * 16;
-    const int xi_stride = Q * M * 16 + CU_WINO_SKEW;
-    for (int a = 0; a < 6; a++) { /* (A dY) A^T, row by row */
-        float16 o[6];
-        CU_A6(o, z[a]);
-        for (int b = 0; b < 6; b++)
-            *(__global float16 *)(dst + (a * 6 + b) * xi_stride) = o[b];
-    }
+#define CU_F(r, c) vload16(0, f[r][c])
+    dy_tiles(dst, xs, CU_F(0, 0), CU_F(0, 1), CU_F(0, 2), CU_F(0, 3), CU_F(1, 0), CU_F(1, 1), CU_F(1, 2), CU_F(1, 3),
+             CU_F(2, 0), CU_F(2, 1), CU_F(2, 2), CU_F(2, 3), CU_F(3, 0), CU_F(3, 1), CU_F(3, 2), CU_F(3, 3));
+#undef CU_F
 }
 
 /* dw[m][k] += G^T D[.][m][k] G (3 x 3 from 6 x 6). Range M*K = (k, m). */
