@@ -109,8 +109,8 @@ static int run_tpr(const int t, const int T, const int H, const int W, const int
 
 /* The offsets in the plane (of tpr, ty, tx, W in scope) of a run's four
  * vectors in its first output row, image row 4 ty: vector v (lanes
- * 4v..4v+3) at tile row ty + dv<v> (dv0 = 0), tile column tx + 4v % tpr. Constant
- * shapes instead of divisions by tpr. */
+ * 4v..4v+3) at tile row ty + dv<v> (dv0 = 0), tile column tx + 4v % tpr.
+ * Constant shapes instead of divisions by tpr. */
 #define CU_RUN_OFFSETS                                                                                            \
     const int dv1 = tpr == 4, dv2 = tpr == 16 ? 0 : tpr == 8 ? 1 : 2;                                             \
     const int dv3 = tpr == 16 ? 0 : tpr == 8 ? 1 : 3;                                                             \
