@@ -141,9 +141,10 @@ static void test_switch(void)
     env("CLUNET_WINOGRAD", NULL);
     TU_CHECK(cu_cl_wino_tile(cb, 3, 64, 64, 16, 16) == 4 && cu_cl_wino_tile(cb, 3, 32, 32, 32, 32) == 4 &&
                  cu_cl_wino_tile(cb, 3, 96, 32, 64, 64) == 4 && cu_cl_wino_tile(cb, 3, 32, 96, 128, 128) == 4 &&
-                 cu_cl_wino_tile(cb, 3, 64, 64, 16, 32) == 4,
-             "default: F(4x4) with 32 channels or more in and out, at widths of 16 (heights a multiple of 16), "
-             "32 (of 8) and multiples of 64");
+                 cu_cl_wino_tile(cb, 3, 64, 64, 16, 32) == 4 && cu_cl_wino_tile(cb, 3, 48, 16, 256, 256) == 4 &&
+                 cu_cl_wino_tile(cb, 3, 32, 16, 64, 64) == 4 && cu_cl_wino_tile(cb, 3, 32, 8, 64, 64) != 4,
+             "default: F(4x4) with 32 outputs or more from 16 inputs or more, at widths of 16 (heights a "
+             "multiple of 16), 32 (of 8) and multiples of 64");
     TU_CHECK(cu_cl_wino_tile(cb, 3, 256, 256, 8, 8) == 2 && cu_cl_wino_tile(cb, 3, 64, 64, 8, 16) == 2 &&
                  cu_cl_wino_tile(cb, 3, 32, 32, 48, 48) == 2 && cu_cl_wino_tile(cb, 3, 32, 32, 16, 16) == 4 &&
                  cu_cl_wino_tile(cb, 3, 16, 16, 16, 16) == 0 && cu_cl_wino_tile(cb, 3, 16, 48, 16, 16) == 0 &&
@@ -155,7 +156,7 @@ static void test_switch(void)
              "dW: F(2x2) from 16 channels on, not for 3 -> 16 nor k = 1 or 5");
     if (cb->policy.wide_tiles)
         TU_CHECK(cu_cl_wino_tile(cb, 3, 16, 32, 64, 64) == 0 && cu_cl_wino_tile(cb, 3, 16, 96, 128, 128) == 0 &&
-                     cu_cl_wino_tile(cb, 3, 32, 16, 64, 64) == 0 && cu_cl_wino_tile(cb, 3, 16, 64, 32, 48) == 2,
+                     cu_cl_wino_tile(cb, 3, 32, 8, 64, 64) == 0 && cu_cl_wino_tile(cb, 3, 16, 64, 32, 48) == 2,
                  "wide tiles: at widths of 64 and more (multiples of 32) the 8 x 32 implicit tile for layers "
                  "F(4x4) does not take with up to 32 x W weights per tap (2048 at 64, 4096 at 128)");
     else

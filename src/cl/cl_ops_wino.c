@@ -57,17 +57,19 @@
 
 /* F(4x4,3x3) (wino4.cl) writes 2.25 transformed values per input pixel
  * where F(2x2) writes 4, and its GEMMs do 4x fewer multiplications than
- * the direct convolution where F(2x2)'s do 2.25x fewer: with at least
- * F4_MIN_C channels in and out it is the fastest path at every width
- * (Intel Xeon, AVX-512, docs/PERFORMANCE.md: 96 -> 32 at 128 x 128 78 CPU-ms
- * forward against the 8 x 32 tile's 98-109, dx 70 against 120; 192 -> 64
- * at 32 x 32 13-14 against F(2x2)'s 17), while with 16 channels on either
- * side its transforms cost more than they save (16 -> 16 at 256 x 256: 63
- * against 38; 48 -> 16: 141 against 108-113). Its vector paths need 16
- * tiles side by side or whole 16- and 32-wide tile rows (f4_fits);
+ * the direct convolution where F(2x2)'s do 2.25x fewer. With at least
+ * F4_MIN_M outputs and F4_MIN_K inputs it is the fastest path at every
+ * width (Intel Xeon, AVX-512, docs/PERFORMANCE.md, CPU-ms: 96 -> 32 at
+ * 128 x 128 78 forward against the 8 x 32 tile's 98-109, dx 70 against
+ * 120; 192 -> 64 at 32 x 32 13-14 against F(2x2)'s 17; the dx of 48 -> 16,
+ * 48 outputs from 16, at 256 x 256 103 against 119). With 16 outputs its
+ * output transform is spread over too few channels (16 -> 16 at 256 x 256:
+ * 63 against 38; 48 -> 16 forward: 117-119 against 106). Its vector paths
+ * need 16 tiles side by side or whole 16- and 32-wide tile rows (f4_fits);
  * elsewhere (8 x 8 images) tile-by-tile transforms made it slower than
  * F(2x2) (256 -> 256 at 8 x 8: 8.4-9.2 CPU-ms against 5.8-7.0). */
-#define F4_MIN_C 32
+#define F4_MIN_M 32
+#define F4_MIN_K 16
 
 static bool f4_fits(int h, int w)
 {
@@ -80,7 +82,7 @@ int cu_cl_wino_tile(const struct cu_cl_backend *cb, int k, int m, int kin, int h
         return 0;
     if (cb->policy.wino == CU_CL_WINO_ALL)
         return cb->policy.wino_tile;
-    if (cb->policy.wino_tile == 4 && m >= F4_MIN_C && kin >= F4_MIN_C && f4_fits(h, w))
+    if (cb->policy.wino_tile == 4 && m >= F4_MIN_M && kin >= F4_MIN_K && f4_fits(h, w))
         return 4;
     if (cb->policy.wide_tiles && w >= WIDE_MIN_W && w % 32 == 0 && m * kin <= WIDE_MK_PER_W * w)
         return 0;
