@@ -1,7 +1,7 @@
 /* wino4.cl: the 3x3 'same' convolution (stride 1, pad 1) as Winograd
  * F(4x4,3x3), its forward, data gradient and weight gradient on CPU
- * devices (src/cl/cl_ops_wino.c drives it, docs/cl-ops.md): every 4x4 block of
- * outputs ("tile") comes from a 6x6 block of inputs, and the 144
+ * devices (src/cl/cl_ops_wino.c drives it, docs/cl-ops.md): every 4x4
+ * block of outputs ("tile") comes from a 6x6 block of inputs, and the 144
  * multiplications per tile and channel pair of the direct convolution
  * become 36 (F(2x2,3x3) in wino.cl: 36 become 16, per 2x2 tile), one per
  * element xi of the 6x6 transform domain:
