@@ -312,18 +312,8 @@ __kernel void cu_conv_fwd_implicit(__global float *y, __global float *y2, const 
     if (m0 + i < Cout) {                                                                                          \
         const int o_ = oy * W + ox0;                                                                              \
         __global float *out = part_plane_w(y, y2, ma, Cout, img, m0 + i, H * W) + o_;                             \
-        float16 v = c##i;                                                                                         \
-        if (mode == 1) {                                                                                          \
-            v += CU_LOADU(out);                                                                                   \
-        } else if (mode == 3) {                                                                                   \
-            __global const float *mk = part_plane(xm, xm2, ma, Cout, img, m0 + i, H * W) + o_;                    \
-            v = select((float16)(0.0f), v, CU_LOADU(mk) > (float16)(0.0f));                                       \
-        } else if (mode == 0) {                                                                                   \
-            v += (float16)(b[m0 + i]);                                                                            \
-            if (relu)                                                                                             \
-                v = select(v, (float16)(0.0f), v < (float16)(0.0f)); /* a NaN stays NaN */                        \
-        }                                                                                                         \
-        CU_STOREU(v, out);                                                                                        \
+        __global const float *mk = mode == 3 ? part_plane(xm, xm2, ma, Cout, img, m0 + i, H * W) + o_ : out;      \
+        cu_out16(out, mk, c##i, mode, mode == 0 ? b[m0 + i] : 0.0f, relu);                                        \
     }
     CU_ROWS(CU_STORE)
 #undef CU_STORE
@@ -411,25 +401,10 @@ __kernel void cu_conv3_fwd_w32(__global float *y, __global float *y2, const int 
     if (m0 + i < Cout) {                                                                                          \
         const int o_ = oy * W + ox0;                                                                              \
         __global float *out = part_plane_w(y, y2, ma, Cout, img, m0 + i, H * W) + o_;                             \
-        float16 u = a##i, v = b##i;                                                                               \
-        if (mode == 1) {                                                                                          \
-            u += CU_LOADU(out);                                                                                   \
-            v += CU_LOADU(out + 16);                                                                              \
-        } else if (mode == 3) {                                                                                   \
-            __global const float *mk = part_plane(xm, xm2, ma, Cout, img, m0 + i, H * W) + o_;                    \
-            u = select((float16)(0.0f), u, CU_LOADU(mk) > (float16)(0.0f));                                       \
-            v = select((float16)(0.0f), v, CU_LOADU(mk + 16) > (float16)(0.0f));                                  \
-        } else if (mode == 0) {                                                                                   \
-            const float16 bias = (float16)(b[m0 + i]);                                                            \
-            u += bias;                                                                                            \
-            v += bias;                                                                                            \
-            if (relu) { /* a NaN stays NaN */                                                                     \
-                u = select(u, (float16)(0.0f), u < (float16)(0.0f));                                              \
-                v = select(v, (float16)(0.0f), v < (float16)(0.0f));                                              \
-            }                                                                                                     \
-        }                                                                                                         \
-        CU_STOREU(u, out);                                                                                        \
-        CU_STOREU(v, out + 16);                                                                                   \
+        __global const float *mk = mode == 3 ? part_plane(xm, xm2, ma, Cout, img, m0 + i, H * W) + o_ : out;      \
+        const float bias = mode == 0 ? b[m0 + i] : 0.0f;                                                          \
+        cu_out16(out, mk, a##i, mode, bias, relu);                                                                \
+        cu_out16(out + 16, mk + 16, b##i, mode, bias, relu);                                                      \
     }
     CU_ROWS(CU_STORE)
 #undef CU_STORE

@@ -37,15 +37,13 @@
  * channels 2x slower). The host sizes the workspace the same way
  * (cl_ops_wino.c). */
 
-/* U[xi][m][k] = (G g G^T)[xi] for g the 3x3 kernel of output m, input k:
- * flip = 0: g = w[m][k] (w: M x K x 3 x 3); flip = 1: g = w[k][m] turned by
- * 180 degrees (w: K x M x 3 x 3, the forward weights of the layer whose
- * data gradient this is). Range M*K = (k, m). */
 /* The four values G (a, b, c)^T as the scalars o0 .. o3 (named values,
  * not arrays: wino4.cl's CU_G6 says why) */
 #define CU_G4(o, a, b, c)                                                                                         \
     const float o##0 = (a), o##1 = 0.5f * ((a) + (b) + (c)), o##2 = 0.5f * ((a) - (b) + (c)), o##3 = (c)
 
+/* U[xi][m][k] = (G g G^T)[xi] for g the 3x3 kernel of output m, input k
+ * (CU_KERNEL3: flip = 1 for the data gradient). Range M*K = (k, m). */
 __kernel void cu_wino_weights(__global float *u, const int uo, __global const float *w, const int M, const int K,
                               const int flip)
 {
@@ -53,10 +51,7 @@ __kernel void cu_wino_weights(__global float *u, const int uo, __global const fl
     if (g >= M * K)
         return;
     const int k = g % K, m = g / K;
-    __global const float *src = flip ? w + (k * M + m) * 9 : w + (m * K + k) * 9;
-#define CU_TAP(i) const float f##i = src[flip ? 8 - (i) : (i)];
-    CU_TAP(0) CU_TAP(1) CU_TAP(2) CU_TAP(3) CU_TAP(4) CU_TAP(5) CU_TAP(6) CU_TAP(7) CU_TAP(8)
-#undef CU_TAP
+    CU_KERNEL3(w, M, K, m, k, flip);
     CU_G4(a, f0, f3, f6); /* G g, column by column: a<r> = (G g)[r][0] */
     CU_G4(b, f1, f4, f7);
     CU_G4(c, f2, f5, f8);
@@ -201,13 +196,7 @@ __kernel void cu_wino_input(__global float *v, const int vo, __global const floa
                         d[r * 4 + c] = iy >= 0 && iy < H && ix >= 0 && ix < W ? plane[iy * W + ix] : 0.0f;
                     }
             }
-            if (++tx == TW) {
-                tx = 0;
-                if (++ty == TH) {
-                    ty = 0;
-                    n++;
-                }
-            }
+            cu_tile_next(&n, &ty, &tx, TH, TW);
         } else {
             for (int i = 0; i < 16; i++)
                 d[i] = 0.0f;
@@ -321,72 +310,30 @@ __kernel void cu_wino_output(__global float *y, __global float *y2, const int ma
         o[2 * r] = e[4 * r] + e[4 * r + 1] + e[4 * r + 2];
         o[2 * r + 1] = e[4 * r + 1] - e[4 * r + 2] - e[4 * r + 3];
     }
-    if (mode == 0) {
-        const float16 bias = (float16)(b[m]);
-        for (int i = 0; i < 4; i++) {
-            o[i] += bias;
-            if (relu)
-                o[i] = select(o[i], (float16)(0.0f), o[i] < (float16)(0.0f)); /* a NaN stays NaN */
-        }
-    }
+    const float bias = mode == 0 ? b[m] : 0.0f;
     const int TW = (W + 1) / 2, TH = (H + 1) / 2, per = TH * TW;
     int t = t0 + q * 16, n = t / per, ty = t % per / TW, tx = t % TW;
     if (t + 16 <= T && 2 * tx + 32 <= W && 2 * ty + 2 <= H) { /* 2 x 32 outputs, all inside */
         const int o_ = 2 * ty * W + 2 * tx;
         __global float *dst = part_plane_w(y, y2, ma, M, n, m, H * W) + o_;
-        __global const float *mk = mode == 3 ? part_plane(xm, xm2, ma, M, n, m, H * W) + o_ : xm;
-        float16 r[4] = {shuffle2(o[0], o[1], CU_LO), shuffle2(o[0], o[1], CU_HI), shuffle2(o[2], o[3], CU_LO),
-                        shuffle2(o[2], o[3], CU_HI)};
-        for (int i = 0; i < 4; i++) {
-            const int at = (i >> 1) * W + (i & 1) * 16;
-            if (mode == 1)
-                r[i] += CU_LOADU(dst + at);
-            else if (mode == 3)
-                r[i] = select((float16)(0.0f), r[i], CU_LOADU(mk + at) > (float16)(0.0f));
-            CU_STOREU(r[i], dst + at);
-        }
+        __global const float *mk = mode == 3 ? part_plane(xm, xm2, ma, M, n, m, H * W) + o_ : dst;
+        cu_out16(dst, mk, shuffle2(o[0], o[1], CU_LO), mode, bias, relu);
+        cu_out16(dst + 16, mk + 16, shuffle2(o[0], o[1], CU_HI), mode, bias, relu);
+        cu_out16(dst + W, mk + W, shuffle2(o[2], o[3], CU_LO), mode, bias, relu);
+        cu_out16(dst + W + 16, mk + W + 16, shuffle2(o[2], o[3], CU_HI), mode, bias, relu);
         return;
     }
     float out[4][16];
     for (int i = 0; i < 4; i++)
-        vstore16(o[i], 0, out[i]);
+        vstore16(mode == 0 ? cu_bias_act16(o[i], bias, relu) : o[i], 0, out[i]);
     for (int j = 0; j < 16 && t < T; j++, t++) {
         const int o_ = 2 * ty * W + 2 * tx;
         __global float *dst = part_plane_w(y, y2, ma, M, n, m, H * W) + o_;
-        const bool right = 2 * tx + 1 < W, down = 2 * ty + 1 < H;
-        if (mode == 3) { /* the gradient through the ReLU whose output is the mask */
-            __global const float *mk = part_plane(xm, xm2, ma, M, n, m, H * W) + o_;
-            dst[0] = mk[0] > 0.0f ? out[0][j] : 0.0f;
-            if (right)
-                dst[1] = mk[1] > 0.0f ? out[1][j] : 0.0f;
-            if (down)
-                dst[W] = mk[W] > 0.0f ? out[2][j] : 0.0f;
-            if (right && down)
-                dst[W + 1] = mk[W + 1] > 0.0f ? out[3][j] : 0.0f;
-        } else if (mode != 1) {
-            dst[0] = out[0][j];
-            if (right)
-                dst[1] = out[1][j];
-            if (down)
-                dst[W] = out[2][j];
-            if (right && down)
-                dst[W + 1] = out[3][j];
-        } else {
-            dst[0] += out[0][j];
-            if (right)
-                dst[1] += out[1][j];
-            if (down)
-                dst[W] += out[2][j];
-            if (right && down)
-                dst[W + 1] += out[3][j];
-        }
-        if (++tx == TW) {
-            tx = 0;
-            if (++ty == TH) {
-                ty = 0;
-                n++;
-            }
-        }
+        __global const float *mk = mode == 3 ? part_plane(xm, xm2, ma, M, n, m, H * W) + o_ : dst;
+        for (int i = 0; i < 4; i++) /* output (i / 2, i % 2) of the tile, if inside */
+            if (2 * tx + (i & 1) < W && 2 * ty + (i >> 1) < H)
+                cu_out1(dst, mk, (i >> 1) * W + (i & 1), out[i][j], mode);
+        cu_tile_next(&n, &ty, &tx, TH, TW);
     }
 }
 
@@ -432,13 +379,7 @@ __kernel void cu_wino_dy(__global float *v, const int vo, __global const float *
                 e[1] = right ? src[1] : 0.0f;
                 e[2] = down ? src[W] : 0.0f;
                 e[3] = right && down ? src[W + 1] : 0.0f;
-                if (++tx == TW) {
-                    tx = 0;
-                    if (++ty == TH) {
-                        ty = 0;
-                        n++;
-                    }
-                }
+                cu_tile_next(&n, &ty, &tx, TH, TW);
             }
             for (int i = 0; i < 4; i++)
                 f[i][j] = e[i];

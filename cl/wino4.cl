@@ -57,9 +57,8 @@
     const float o##0 = 0.25f * (a), o##1 = -o##s - CU_SIXTH * (b), o##2 = -o##s + CU_SIXTH * (b);                 \
     const float o##3 = o##t + o##u, o##4 = o##t - o##u, o##5 = (c)
 
-/* U[xi][m][k] = (G g G^T)[xi] for g the 3x3 kernel of output m, input k:
- * flip = 0: g = w[m][k] (w: M x K x 3 x 3); flip = 1: g = w[k][m] turned by
- * 180 degrees (the data gradient). Range M*K = (k, m). */
+/* U[xi][m][k] = (G g G^T)[xi] for g the 3x3 kernel of output m, input k
+ * (CU_KERNEL3: flip = 1 for the data gradient). Range M*K = (k, m). */
 __kernel void cu_wino4_weights(__global float *u, const int uo, __global const float *w, const int M, const int K,
                                const int flip)
 {
@@ -67,10 +66,7 @@ __kernel void cu_wino4_weights(__global float *u, const int uo, __global const f
     if (g >= M * K)
         return;
     const int k = g % K, m = g / K;
-    __global const float *src = flip ? w + (k * M + m) * 9 : w + (m * K + k) * 9;
-#define CU_TAP(i) const float f##i = src[flip ? 8 - (i) : (i)];
-    CU_TAP(0) CU_TAP(1) CU_TAP(2) CU_TAP(3) CU_TAP(4) CU_TAP(5) CU_TAP(6) CU_TAP(7) CU_TAP(8)
-#undef CU_TAP
+    CU_KERNEL3(w, M, K, m, k, flip);
     CU_G6(a, f0, f3, f6); /* G g, column by column: a<r> = (G g)[r][0] */
     CU_G6(b, f1, f4, f7);
     CU_G6(c, f2, f5, f8);
@@ -214,13 +210,7 @@ __kernel void cu_wino4_input(__global float *v, const int vo, __global const flo
                     if (iy >= 0 && iy < H && ix >= 0 && ix < W)
                         d[r][c] = plane[iy * W + ix];
                 }
-            if (++tx == TW) {
-                tx = 0;
-                if (++ty == TH) {
-                    ty = 0;
-                    n++;
-                }
-            }
+            cu_tile_next(&n, &ty, &tx, TH, TW);
         }
         float e[6][6];
         for (int r = 0; r < 6; r++)
@@ -242,40 +232,11 @@ __kernel void cu_wino4_input(__global float *v, const int vo, __global const flo
     const float16 o##0 = (i0) + o##s + o##t, o##1 = o##d + 2.0f * o##e, o##2 = o##s + 4.0f * o##t;                \
     const float16 o##3 = o##d + 8.0f * o##e + (i5)
 
-/* mode 0's bias and activation */
-static float16 act16(const float16 v, const int mode, const float bias, const int relu)
-{
-    if (mode != 0)
-        return v;
-    const float16 s = v + bias;
-    return relu ? select(s, (float16)(0.0f), s < (float16)(0.0f)) : s; /* a NaN stays NaN */
-}
-
-/* One 16-float vector of outputs at dst + at in the mode (1: add, 3:
- * through the mask's ReLU, else store). */
-static void put16(__global float *dst, __global const float *mk, const int at, float16 w, const int mode)
-{
-    if (mode == 1)
-        w += CU_LOADU(dst + at);
-    else if (mode == 3)
-        w = select((float16)(0.0f), w, CU_LOADU(mk + at) > (float16)(0.0f));
-    CU_STOREU(w, dst + at);
-}
-
-/* One output value in the mode. */
-static void put(__global float *dst, __global const float *mk, const int at, const float v, const int mode)
-{
-    if (mode == 1)
-        dst[at] += v;
-    else
-        dst[at] = mode == 3 && !(mk[at] > 0.0f) ? 0.0f : v;
-}
-
 /* y = A^T P A for tiles t0 + 16q .. t0 + 16q + 15 (those < T) of output
  * channel m, in wino.cl's cu_wino_output modes: 0: y = act(. + b[m])
  * (relu != 0: ReLU); 1: y += .; 2: y = .; 3: y = . where the mask [xm,
  * xm2] (split as y) is > 0, else 0. y: (N, M, H, W) in two parts [y, y2]
- * split at ma. The 4 x 4 outputs of the 16 tiles are o<r><c> (lane j:
+ * split at ma. The 4 x 4 outputs of the 16 tiles are o<c><r> (lane j:
  * tile j). A run (run_tpr) is stored as 4 rows of 16-float vectors
  * (input_run's offsets), the other tiles value by value. Range M*Q =
  * (q, m). */
@@ -296,51 +257,42 @@ __kernel void cu_wino4_output(__global float *y, __global float *y2, const int m
     CU_PA(0) CU_PA(1) CU_PA(2) CU_PA(3) CU_PA(4) CU_PA(5) /* f<a><c> = (P A)[a][c] */
 #undef CU_PA
 #undef CU_P
-#define CU_COL(c)                                                                                                 \
-    CU_AT6N(g##c, f0##c, f1##c, f2##c, f3##c, f4##c, f5##c);                                                      \
-    const float16 o0##c = act16(g##c##0, mode, bias, relu), o1##c = act16(g##c##1, mode, bias, relu);             \
-    const float16 o2##c = act16(g##c##2, mode, bias, relu), o3##c = act16(g##c##3, mode, bias, relu);
-    CU_COL(0) CU_COL(1) CU_COL(2) CU_COL(3)
+#define CU_COL(c) CU_AT6N(o##c, f0##c, f1##c, f2##c, f3##c, f4##c, f5##c);
+    CU_COL(0) CU_COL(1) CU_COL(2) CU_COL(3) /* o<c><r>: output (r, c) of the 16 tiles */
 #undef CU_COL
     const int TW = (W + 3) / 4, TH = (H + 3) / 4, per = TH * TW;
     int t = t0 + q * 16, n = t / per, ty = t % per / TW, tx = t % TW;
     const int tpr = run_tpr(t, T, H, W, ty, tx);
     __global float *dst = part_plane_w(y, y2, ma, M, n, m, H * W);
-    __global const float *mk = mode == 3 ? part_plane(xm, xm2, ma, M, n, m, H * W) : xm;
+    __global const float *mk = mode == 3 ? part_plane(xm, xm2, ma, M, n, m, H * W) : dst;
     if (tpr) {
         CU_RUN_OFFSETS;
 #define CU_STORE_ROW(r)                                                                                           \
     {                                                                                                             \
-        const float16 a_ = shuffle2(o##r##0, o##r##2, CU_LO), c_ = shuffle2(o##r##1, o##r##3, CU_LO);             \
-        const float16 d_ = shuffle2(o##r##0, o##r##2, CU_HI), e_ = shuffle2(o##r##1, o##r##3, CU_HI);             \
-        put16(dst, mk, off0 + (r) * W, shuffle2(a_, c_, CU_LO), mode); /* tiles 0-3, 4 values each */             \
-        put16(dst, mk, off1 + (r) * W, shuffle2(a_, c_, CU_HI), mode);                                            \
-        put16(dst, mk, off2 + (r) * W, shuffle2(d_, e_, CU_LO), mode);                                            \
-        put16(dst, mk, off3 + (r) * W, shuffle2(d_, e_, CU_HI), mode);                                            \
+        const float16 a_ = shuffle2(o0##r, o2##r, CU_LO), c_ = shuffle2(o1##r, o3##r, CU_LO);                     \
+        const float16 d_ = shuffle2(o0##r, o2##r, CU_HI), e_ = shuffle2(o1##r, o3##r, CU_HI);                     \
+        cu_out16(dst + off0 + (r) * W, mk + off0 + (r) * W, shuffle2(a_, c_, CU_LO), mode, bias, relu);           \
+        cu_out16(dst + off1 + (r) * W, mk + off1 + (r) * W, shuffle2(a_, c_, CU_HI), mode, bias, relu);           \
+        cu_out16(dst + off2 + (r) * W, mk + off2 + (r) * W, shuffle2(d_, e_, CU_LO), mode, bias, relu);           \
+        cu_out16(dst + off3 + (r) * W, mk + off3 + (r) * W, shuffle2(d_, e_, CU_HI), mode, bias, relu);           \
     }
         CU_STORE_ROW(0) CU_STORE_ROW(1) CU_STORE_ROW(2) CU_STORE_ROW(3)
 #undef CU_STORE_ROW
         return;
     }
     float out[4][4][16];
-#define CU_KEEP(r, c) vstore16(o##r##c, 0, out[r][c]);
+#define CU_KEEP(r, c) vstore16(mode == 0 ? cu_bias_act16(o##c##r, bias, relu) : o##c##r, 0, out[r][c]);
 #define CU_KEEP_ROW(r) CU_KEEP(r, 0) CU_KEEP(r, 1) CU_KEEP(r, 2) CU_KEEP(r, 3)
     CU_KEEP_ROW(0) CU_KEEP_ROW(1) CU_KEEP_ROW(2) CU_KEEP_ROW(3)
 #undef CU_KEEP_ROW
 #undef CU_KEEP
     for (int j = 0; j < 16 && t < T; j++, t++) {
         dst = part_plane_w(y, y2, ma, M, n, m, H * W);
-        mk = mode == 3 ? part_plane(xm, xm2, ma, M, n, m, H * W) : xm;
+        mk = mode == 3 ? part_plane(xm, xm2, ma, M, n, m, H * W) : dst;
         for (int r = 0; r < 4 && 4 * ty + r < H; r++)
             for (int c = 0; c < 4 && 4 * tx + c < W; c++)
-                put(dst, mk, (4 * ty + r) * W + 4 * tx + c, out[r][c][j], mode);
-        if (++tx == TW) {
-            tx = 0;
-            if (++ty == TH) {
-                ty = 0;
-                n++;
-            }
-        }
+                cu_out1(dst, mk, (4 * ty + r) * W + 4 * tx + c, out[r][c][j], mode);
+        cu_tile_next(&n, &ty, &tx, TH, TW);
     }
 }
 
@@ -433,13 +385,7 @@ __kernel void cu_wino4_dy(__global float *v, const int vo, __global const float 
             for (int r = 0; r < 4 && 4 * ty + r < H; r++)
                 for (int c = 0; c < 4 && 4 * tx + c < W; c++)
                     f[r][c][j] = plane[(4 * ty + r) * W + 4 * tx + c];
-            if (++tx == TW) {
-                tx = 0;
-                if (++ty == TH) {
-                    ty = 0;
-                    n++;
-                }
-            }
+            cu_tile_next(&n, &ty, &tx, TH, TW);
         }
     }
 #define CU_F(r, c) vload16(0, f[r][c])
