@@ -99,64 +99,71 @@ bool cu_cl_wino_dw_use(const struct cu_cl_backend *cb, int k, int m, int kin)
 /* Floats rounded up to 16 (64-byte lines between the workspace's parts). */
 static size_t line_up(size_t n) { return (n + 15) / 16 * 16; }
 
-/* Panels of 16 tiles per chunk (at least min_q), for kin + m channels of
- * nxi transformed elements per tile (16, or 36 for F(4x4)), and the
- * floats of workspace: the nxi x m x kin transformed weights (or weight
- * gradient), then the two chunk slabs (V and P, or V and Y'). */
-static size_t chunk_panels(const struct cu_cl_backend *cb, int nxi, int kin, int m, size_t total, size_t min_q,
-                           size_t *floats)
+/* A Winograd pass over a batch: tiles of r x r outputs (r = 4: F(4x4),
+ * else F(2x2); nxi = (r+2)^2 transformed elements each), T of them in
+ * chunks of at most q panels of 16 tiles, and the scratch workspace ws:
+ * the nxi x m x kin transformed weights (or weight gradient) at 0, then a
+ * chunk's kin-channel slabs (V) at vo and its m-channel slabs (P or Y')
+ * at po, each slab one cache line longer than its size (CU_WINO_SKEW). */
+struct plan {
+    int nxi, T, vo, po;
+    size_t q;
+    cl_mem ws;
+};
+
+/* The plan for n images of h x w, kin channels in, m out; chunks of at
+ * least min_q panels, else as many as CLUNET_WINO_BYTES holds. T = 0:
+ * nothing to do (no workspace). */
+static enum cu_status plan_make(struct cu_cl_backend *cb, bool f4, int n, int kin, int m, int h, int w,
+                                size_t min_q, const char *what, struct plan *p, struct cu_err *err)
 {
-    const size_t per_panel = (size_t)16 * nxi * ((size_t)kin + (size_t)m);
-    size_t q = cb->policy.wino_bytes / sizeof(float) / per_panel, need = (total + 15) / 16;
-    if (q < min_q)
-        q = min_q;
-    if (q > need)
-        q = need;
-    *floats = line_up((size_t)nxi * ((size_t)m * kin + CU_WINO_SKEW)) + q * per_panel +
-              (size_t)2 * nxi * CU_WINO_SKEW; /* 2 nxi slabs */
-    return q;
+    const int r = f4 ? 4 : 2;
+    const size_t total = (size_t)n * (size_t)((h + r - 1) / r) * (size_t)((w + r - 1) / r);
+    *p = (struct plan){.nxi = (r + 2) * (r + 2), .T = (int)total};
+    enum cu_status st = cu_cl_ops_fits(cb, (size_t)n * (size_t)(kin > m ? kin : m) * h * w, what, err);
+    if (st || total == 0)
+        return st;
+    const size_t per_panel = (size_t)16 * p->nxi * ((size_t)kin + (size_t)m), need = (total + 15) / 16;
+    size_t q = cb->policy.wino_bytes / sizeof(float) / per_panel;
+    q = q < min_q ? min_q : q;
+    p->q = q > need ? need : q;
+    const size_t uf = line_up((size_t)p->nxi * ((size_t)m * kin + CU_WINO_SKEW)),
+                 vf = (size_t)16 * p->nxi * p->q * kin + (size_t)p->nxi * CU_WINO_SKEW,
+                 all = uf + p->q * per_panel + (size_t)2 * p->nxi * CU_WINO_SKEW;
+    p->vo = (int)uf;
+    p->po = (int)(uf + vf);
+    st = cu_cl_ops_fits(cb, all, what, err);
+    return st ? st : cu_cl_scratch(cb, all * sizeof(float), &p->ws, err);
 }
 
 enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino *c, struct cu_err *err)
 {
+    struct plan p;
     const bool f4 = cu_cl_wino_tile(cb, 3, c->m, c->kin, c->h, c->w) == 4;
-    const int r = f4 ? 4 : 2, nxi = (r + 2) * (r + 2); /* outputs per tile side, transform elements */
-    const int th = (c->h + r - 1) / r, tw = (c->w + r - 1) / r;
-    const size_t total = (size_t)c->n * (size_t)th * (size_t)tw;
-    enum cu_status st = cu_cl_ops_fits(cb, (size_t)c->n * (size_t)(c->kin > c->m ? c->kin : c->m) * c->h * c->w,
-                                       c->what, err);
-    if (st || total == 0)
+    enum cu_status st = plan_make(cb, f4, c->n, c->kin, c->m, c->h, c->w, 1, c->what, &p, err);
+    if (st || p.T == 0)
         return st;
-    size_t all;
-    const size_t q = chunk_panels(cb, nxi, c->kin, c->m, total, 1, &all);
-    const size_t uf = line_up((size_t)nxi * ((size_t)c->m * c->kin + CU_WINO_SKEW)),
-                 vf = (size_t)16 * nxi * q * c->kin + (size_t)nxi * CU_WINO_SKEW;
-    st = cu_cl_ops_fits(cb, all, c->what, err);
-    cl_mem ws = NULL;
-    if (!st)
-        st = cu_cl_scratch(cb, all * sizeof(float), &ws, err);
-    if (st)
-        return st;
-    const int uo = 0, vo = (int)uf, po = (int)(uf + vf), T = (int)total, panel_major = 0;
+    const int uo = 0, panel_major = 0;
     const int two = cb->policy.wide_tiles; /* panels a GEMM work-item: 16 accumulators or 8 */
     const size_t rows = (size_t)(c->m + CU_WINO_TM - 1) / CU_WINO_TM; /* row tiles of the GEMM */
     st = CU_CL_RUN(cb, f4 ? "cu_wino4_weights" : "cu_wino_weights", (size_t)c->m * c->kin, CU_CL_WG, err,
-                   CU_KARG(ws), CU_KARG(uo), CU_KARG(c->wt), CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(c->flip));
-    for (size_t t0 = 0; !st && t0 < total; t0 += 16 * q) {
-        const size_t left = (total - t0 + 15) / 16;
-        const int Q = (int)(left < q ? left : q), first = (int)t0;
-        st = CU_CL_RUN(cb, f4 ? "cu_wino4_input" : "cu_wino_input", (size_t)Q * c->kin, CU_CL_WG, err, CU_KARG(ws),
-                       CU_KARG(vo), CU_KARG(c->x), CU_KARG(c->x2), CU_KARG(c->ka), CU_KARG(c->kin), CU_KARG(c->h),
-                       CU_KARG(c->w), CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(panel_major));
+                   CU_KARG(p.ws), CU_KARG(uo), CU_KARG(c->wt), CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(c->flip));
+    for (size_t t0 = 0; !st && t0 < (size_t)p.T; t0 += 16 * p.q) {
+        const size_t left = ((size_t)p.T - t0 + 15) / 16;
+        const int Q = (int)(left < p.q ? left : p.q), first = (int)t0;
+        st = CU_CL_RUN(cb, f4 ? "cu_wino4_input" : "cu_wino_input", (size_t)Q * c->kin, CU_CL_WG, err,
+                       CU_KARG(p.ws), CU_KARG(p.vo), CU_KARG(c->x), CU_KARG(c->x2), CU_KARG(c->ka), CU_KARG(c->kin),
+                       CU_KARG(c->h), CU_KARG(c->w), CU_KARG(first), CU_KARG(p.T), CU_KARG(Q), CU_KARG(panel_major));
         if (!st)
-            st = CU_CL_RUN(cb, "cu_wino_gemm", rows * (size_t)(Q + two) / (size_t)(1 + two) * (size_t)nxi,
-                           CU_CL_WG_TILE, err, CU_KARG(ws), CU_KARG(po), CU_KARG(ws), CU_KARG(uo), CU_KARG(ws),
-                           CU_KARG(vo), CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(Q), CU_KARG(two), CU_KARG(nxi));
+            st = CU_CL_RUN(cb, "cu_wino_gemm", rows * (size_t)(Q + two) / (size_t)(1 + two) * (size_t)p.nxi,
+                           CU_CL_WG_TILE, err, CU_KARG(p.ws), CU_KARG(p.po), CU_KARG(p.ws), CU_KARG(uo),
+                           CU_KARG(p.ws), CU_KARG(p.vo), CU_KARG(c->m), CU_KARG(c->kin), CU_KARG(Q), CU_KARG(two),
+                           CU_KARG(p.nxi));
         if (!st)
             st = CU_CL_RUN(cb, f4 ? "cu_wino4_output" : "cu_wino_output", (size_t)Q * c->m, CU_CL_WG, err,
                            CU_KARG(c->y), CU_KARG(c->y2), CU_KARG(c->ma), CU_KARG(c->xm), CU_KARG(c->xm2),
-                           CU_KARG(ws), CU_KARG(po), CU_KARG(c->b), CU_KARG(c->m), CU_KARG(c->h), CU_KARG(c->w),
-                           CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(c->relu), CU_KARG(c->mode));
+                           CU_KARG(p.ws), CU_KARG(p.po), CU_KARG(c->b), CU_KARG(c->m), CU_KARG(c->h), CU_KARG(c->w),
+                           CU_KARG(first), CU_KARG(p.T), CU_KARG(Q), CU_KARG(c->relu), CU_KARG(c->mode));
     }
     return st;
 }
@@ -164,42 +171,33 @@ enum cu_status cu_cl_wino_conv(struct cu_cl_backend *cb, const struct cu_cl_wino
 enum cu_status cu_cl_wino_dw(struct cu_cl_backend *cb, cl_mem dw, cl_mem dy, cl_mem x, cl_mem x2, int ka, int n,
                              int kin, int m, int h, int w, const char *what, struct cu_err *err)
 {
+    struct plan p;
     const bool f4 = cb->policy.wino_tile == 4 && (cb->policy.wino == CU_CL_WINO_ALL || f4_fits(h, w));
-    const int r = f4 ? 4 : 2, nxi = (r + 2) * (r + 2);
-    const int th = (h + r - 1) / r, tw = (w + r - 1) / r;
-    const size_t total = (size_t)n * (size_t)th * (size_t)tw;
-    enum cu_status st = cu_cl_ops_fits(cb, (size_t)n * (size_t)(kin > m ? kin : m) * h * w, what, err);
-    if (st || total == 0)
+    enum cu_status st = plan_make(cb, f4, n, kin, m, h, w, DW_MIN_PANELS, what, &p, err);
+    if (st || p.T == 0)
         return st;
-    size_t all;
-    const size_t q = chunk_panels(cb, nxi, kin, m, total, DW_MIN_PANELS, &all);
-    const size_t df = line_up((size_t)nxi * ((size_t)m * kin + CU_WINO_SKEW)),
-                 vf = (size_t)16 * nxi * q * kin + (size_t)nxi * CU_WINO_SKEW;
-    st = cu_cl_ops_fits(cb, all, what, err);
-    cl_mem ws = NULL;
-    if (!st)
-        st = cu_cl_scratch(cb, all * sizeof(float), &ws, err);
     /* channel-major V and Y' ([xi][channel][panel][16]): each work-item of
      * cu_wino_dw_gemm streams its 4 + 4 channels along contiguous memory */
-    const int dof = 0, vo = (int)df, yo = (int)(df + vf), T = (int)total, kmajor = 1;
-    for (size_t t0 = 0; !st && t0 < total; t0 += 16 * q) {
-        const size_t left = (total - t0 + 15) / 16;
-        const int Q = (int)(left < q ? left : q), first = (int)t0, acc = t0 > 0;
-        st = CU_CL_RUN(cb, f4 ? "cu_wino4_input" : "cu_wino_input", (size_t)Q * kin, CU_CL_WG, err, CU_KARG(ws),
-                       CU_KARG(vo), CU_KARG(x), CU_KARG(x2), CU_KARG(ka), CU_KARG(kin), CU_KARG(h), CU_KARG(w),
-                       CU_KARG(first), CU_KARG(T), CU_KARG(Q), CU_KARG(kmajor));
+    const int dof = 0, kmajor = 1;
+    for (size_t t0 = 0; !st && t0 < (size_t)p.T; t0 += 16 * p.q) {
+        const size_t left = ((size_t)p.T - t0 + 15) / 16;
+        const int Q = (int)(left < p.q ? left : p.q), first = (int)t0, acc = t0 > 0;
+        st = CU_CL_RUN(cb, f4 ? "cu_wino4_input" : "cu_wino_input", (size_t)Q * kin, CU_CL_WG, err, CU_KARG(p.ws),
+                       CU_KARG(p.vo), CU_KARG(x), CU_KARG(x2), CU_KARG(ka), CU_KARG(kin), CU_KARG(h), CU_KARG(w),
+                       CU_KARG(first), CU_KARG(p.T), CU_KARG(Q), CU_KARG(kmajor));
         if (!st)
-            st = CU_CL_RUN(cb, f4 ? "cu_wino4_dy" : "cu_wino_dy", (size_t)Q * m, CU_CL_WG, err, CU_KARG(ws),
-                           CU_KARG(yo), CU_KARG(dy), CU_KARG(m), CU_KARG(h), CU_KARG(w), CU_KARG(first), CU_KARG(T),
-                           CU_KARG(Q));
+            st = CU_CL_RUN(cb, f4 ? "cu_wino4_dy" : "cu_wino_dy", (size_t)Q * m, CU_CL_WG, err, CU_KARG(p.ws),
+                           CU_KARG(p.po), CU_KARG(dy), CU_KARG(m), CU_KARG(h), CU_KARG(w), CU_KARG(first),
+                           CU_KARG(p.T), CU_KARG(Q));
         if (!st)
-            st = CU_CL_RUN(cb, "cu_wino_dw_gemm", (size_t)(kin + 3) / 4 * (size_t)((m + 3) / 4) * (size_t)nxi,
-                           CU_CL_WG_TILE, err, CU_KARG(ws), CU_KARG(dof), CU_KARG(ws), CU_KARG(vo), CU_KARG(ws),
-                           CU_KARG(yo), CU_KARG(m), CU_KARG(kin), CU_KARG(Q), CU_KARG(acc), CU_KARG(nxi));
+            st = CU_CL_RUN(cb, "cu_wino_dw_gemm", (size_t)(kin + 3) / 4 * (size_t)((m + 3) / 4) * (size_t)p.nxi,
+                           CU_CL_WG_TILE, err, CU_KARG(p.ws), CU_KARG(dof), CU_KARG(p.ws), CU_KARG(p.vo),
+                           CU_KARG(p.ws), CU_KARG(p.po), CU_KARG(m), CU_KARG(kin), CU_KARG(Q), CU_KARG(acc),
+                           CU_KARG(p.nxi));
     }
     if (!st)
         st = CU_CL_RUN(cb, f4 ? "cu_wino4_dw_out" : "cu_wino_dw_out", (size_t)m * kin, CU_CL_WG, err, CU_KARG(dw),
-                       CU_KARG(ws), CU_KARG(dof), CU_KARG(m), CU_KARG(kin));
+                       CU_KARG(p.ws), CU_KARG(dof), CU_KARG(m), CU_KARG(kin));
     return st;
 }
 
