@@ -363,9 +363,13 @@ enum cu_status cu_cl_conv_bwd(struct cu_backend *be, struct cu_tensor *dx, struc
         mdw = NULL;
     if (!st && db)
         st = cu_cl_ops_bias_grad(cb, cu_cl_mem(db), mdy, x->n, w->n, x->h * x->w, err);
-    if (!st && (mdx || mdw)) /* no im2col workspace when Winograd did both */
-        st = conv_dims(cb, x, w, mdw || (mdx && !implicit(cb, x, w)), "conv backward", &d, &col, err);
-    if (!st && mdx && implicit(cb, x, w)) { /* dx without col2im; the bands below only do dW */
+    /* scratch: the flipped weights of the implicit dx (without col2im), and
+     * im2col bands for what is left, unless the concatenation's temporary
+     * path below does that (it sizes its own); none when Winograd did both */
+    const bool in_place_dx = mdx && implicit(cb, x, w), bands = !x2 && (mdw || (mdx && !in_place_dx));
+    if (!st && (in_place_dx || bands))
+        st = conv_dims(cb, x, w, bands, "conv backward", &d, &col, err);
+    if (!st && in_place_dx) {
         st = bwd_data_implicit(cb, &d, col, mdx, mdx2, x->c, mx, mx2, kmode, mdy, mw, err);
         mdx = NULL;
     }
